@@ -1,0 +1,114 @@
+use crate::CscMatrix;
+
+/// Accumulates constraint rows `Σ a_j x_j + s = b` one at a time and turns them into `A` (compressed
+/// columns) and `b`.
+///
+/// Lowering produces constraints row by row, while Clarabel wants columns; the builder keeps rows in
+/// compressed-row form and transposes once at the end with a counting pass, so building costs O(nnz)
+/// and no sort. Within a row, entries may come in any column order but must not repeat a column.
+#[derive(Clone, Debug, Default)]
+pub struct RowBuilder {
+    rowptr: Vec<usize>,
+    colidx: Vec<u32>,
+    vals: Vec<f64>,
+    rhs: Vec<f64>,
+}
+
+impl RowBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        RowBuilder { rowptr: vec![0], ..Default::default() }
+    }
+
+    /// An empty builder with room for `rows` rows and `nnz` entries.
+    pub fn with_capacity(rows: usize, nnz: usize) -> Self {
+        let mut rowptr = Vec::with_capacity(rows + 1);
+        rowptr.push(0);
+        RowBuilder {
+            rowptr,
+            colidx: Vec::with_capacity(nnz),
+            vals: Vec::with_capacity(nnz),
+            rhs: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Number of rows pushed so far; the index the next row will get.
+    pub fn rows(&self) -> usize {
+        self.rhs.len()
+    }
+
+    /// Number of entries pushed so far.
+    pub fn nnz(&self) -> usize {
+        self.vals.len()
+    }
+
+    /// Appends the row `Σ entries + s = rhs`; zero coefficients are skipped.
+    pub fn push_row(&mut self, entries: &[(usize, f64)], rhs: f64) {
+        for &(j, v) in entries {
+            self.push_entry(j, v);
+        }
+        self.end_row(rhs);
+    }
+
+    /// Adds one entry to the row being built; finish the row with [`RowBuilder::end_row`].
+    #[inline]
+    pub fn push_entry(&mut self, col: usize, value: f64) {
+        if value != 0.0 {
+            self.colidx.push(u32::try_from(col).expect("column index fits in 32 bits"));
+            self.vals.push(value);
+        }
+    }
+
+    /// Closes the row being built with right-hand side `rhs`.
+    #[inline]
+    pub fn end_row(&mut self, rhs: f64) {
+        self.rowptr.push(self.vals.len());
+        self.rhs.push(rhs);
+    }
+
+    /// Turns the rows into `(A, b)` with `n` columns.
+    pub fn finish(self, n: usize) -> (CscMatrix, Vec<f64>) {
+        let m = self.rhs.len();
+        let nnz = self.vals.len();
+        let mut colptr = vec![0usize; n + 1];
+        for &j in &self.colidx {
+            colptr[j as usize + 1] += 1;
+        }
+        for j in 0..n {
+            colptr[j + 1] += colptr[j];
+        }
+        let mut next = colptr.clone();
+        let mut rowval = vec![0usize; nnz];
+        let mut nzval = vec![0.0f64; nnz];
+        // Rows are visited in increasing order, so each column's row indices come out sorted.
+        for i in 0..m {
+            for k in self.rowptr[i]..self.rowptr[i + 1] {
+                let j = self.colidx[k] as usize;
+                let slot = next[j];
+                rowval[slot] = i;
+                nzval[slot] = self.vals[k];
+                next[j] += 1;
+            }
+        }
+        (CscMatrix { m, n, colptr, rowval, nzval }, self.rhs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transposes_rows_into_columns() {
+        let mut r = RowBuilder::new();
+        r.push_row(&[(2, 1.0), (0, -1.0)], 3.0);
+        r.push_row(&[(1, 0.0)], 0.0);
+        r.push_row(&[(0, 5.0)], -1.0);
+        let (a, b) = r.finish(3);
+        assert_eq!(b, vec![3.0, 0.0, -1.0]);
+        assert_eq!(a.m, 3);
+        assert_eq!(a.colptr, vec![0, 2, 2, 3]);
+        assert_eq!(a.rowval, vec![0, 2, 0]);
+        assert_eq!(a.nzval, vec![-1.0, 5.0, 1.0]);
+    }
+}
