@@ -95,7 +95,11 @@ mod tests {
 
     #[test]
     fn triplets_sum_duplicates_and_sort() {
-        let a = CscMatrix::from_triplets(2, 2, &[(1, 0, 1.0), (0, 0, 2.0), (1, 0, 3.0), (0, 1, 1.0), (0, 1, -1.0)]);
+        let a = CscMatrix::from_triplets(
+            2,
+            2,
+            &[(1, 0, 1.0), (0, 0, 2.0), (1, 0, 3.0), (0, 1, 1.0), (0, 1, -1.0)],
+        );
         assert_eq!(a.colptr, vec![0, 2, 2]);
         assert_eq!(a.rowval, vec![0, 1]);
         assert_eq!(a.nzval, vec![2.0, 4.0]);

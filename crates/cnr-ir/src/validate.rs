@@ -67,7 +67,10 @@ impl ConeProgram {
         check_csc("P", &self.p)?;
         for j in 0..self.p.n {
             if let Some((i, _)) = self.p.column(j).find(|&(i, _)| i > j) {
-                return Err(IrError::Sparse { matrix: "P", why: format!("entry ({i}, {j}) is below the diagonal; P holds its upper triangle only") });
+                return Err(IrError::Sparse {
+                    matrix: "P",
+                    why: format!("entry ({i}, {j}) is below the diagonal; P holds its upper triangle only"),
+                });
             }
         }
         let total: usize = self.cones.iter().map(Cone::dim).sum();
@@ -76,7 +79,9 @@ impl ConeProgram {
             let bad = |why: &str| IrError::Cone { index, kind: cone.kind(), why: why.into() };
             match *cone {
                 Cone::SecondOrder(0) => return Err(bad("a second-order cone needs dimension ≥ 1")),
-                Cone::Power(a) if !(a > 0.0 && a < 1.0) => return Err(bad(&format!("the exponent α = {a} must lie in (0, 1)"))),
+                Cone::Power(a) if !(a > 0.0 && a < 1.0) => {
+                    return Err(bad(&format!("the exponent α = {a} must lie in (0, 1)")))
+                }
                 _ => {}
             }
         }
@@ -85,7 +90,11 @@ impl ConeProgram {
         finite("A", &self.a.nzval, |k| format!("entry {k}"))?;
         finite("P", &self.p.nzval, |k| format!("entry {k}"))?;
         if !self.c.is_finite() {
-            return Err(IrError::NonFinite { what: "the objective constant", location: "c".into(), value: self.c });
+            return Err(IrError::NonFinite {
+                what: "the objective constant",
+                location: "c".into(),
+                value: self.c,
+            });
         }
         check_tiling("variable", &self.var_blocks, n)?;
         check_tiling("row", &self.row_blocks, m)?;
@@ -159,7 +168,11 @@ fn check_tiling(what: &'static str, blocks: &[crate::Block], total: usize) -> Re
     let mut next = 0;
     for b in blocks {
         if b.start != next {
-            return Err(IrError::Blocks { what, total, why: format!("block `{}` starts at {}, expected {next}", b.name, b.start) });
+            return Err(IrError::Blocks {
+                what,
+                total,
+                why: format!("block `{}` starts at {}, expected {next}", b.name, b.start),
+            });
         }
         if b.width == 0 {
             return Err(IrError::Blocks { what, total, why: format!("block `{}` has width 0", b.name) });
