@@ -1,0 +1,274 @@
+//! The syntax tree of a `.cnr` file. It records what was written, in the order it was written, with
+//! spans; duplicates and missing pieces are the checker's business, not the parser's.
+
+use crate::{Span, Spanned};
+
+/// A parsed `.cnr` file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceFile {
+    /// The items in source order.
+    pub items: Vec<Item>,
+    /// Every `#` comment, in source order.
+    pub comments: Vec<Comment>,
+}
+
+/// A `#` comment: its text (without the `#`) and where it is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comment {
+    /// The text after `#`, with trailing whitespace removed.
+    pub text: String,
+    /// The span of the whole comment, `#` included.
+    pub span: Span,
+    /// Whether code precedes the comment on its line.
+    pub trailing: bool,
+    /// The offset of the start of the comment's line.
+    pub line_start: usize,
+}
+
+/// A top-level item.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `model NAME`.
+    Model(Spanned<String>),
+    /// `network { … }`.
+    Network(Block<NetStmt>),
+    /// `data planted { … }`.
+    PlantedData(Block<PlantedStmt>),
+    /// `data files { … }`.
+    FileData(Block<FileStmt>),
+    /// `relax { … }`.
+    Relax(Block<RelaxStmt>),
+    /// `solver { … }`.
+    Solver(Block<SolverStmt>),
+}
+
+impl Item {
+    /// Where the item is written.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Model(n) => n.span,
+            Item::Network(b) => b.span,
+            Item::PlantedData(b) => b.span,
+            Item::FileData(b) => b.span,
+            Item::Relax(b) => b.span,
+            Item::Solver(b) => b.span,
+        }
+    }
+}
+
+/// A braced block of statements.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Block<S> {
+    /// The statements in source order, each with its span.
+    pub stmts: Vec<Spanned<S>>,
+    /// The whole block, keyword to closing brace.
+    pub span: Span,
+}
+
+/// A number as written, with its value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Number {
+    /// The value.
+    pub value: f64,
+    /// The text as written (kept so the formatter does not change `1e-3` into `0.001`).
+    pub text: String,
+}
+
+/// A number with its span.
+pub type Num = Spanned<Number>;
+
+/// A vector of numbers, `[1, 2, 3]`, or a file to read one from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VectorSource {
+    /// Numbers written in the model.
+    Inline(Vec<Num>),
+    /// `file "path"`.
+    File(Spanned<String>),
+}
+
+/// A statement of the `network` block.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NetStmt {
+    /// `input H [x W …] [channels C]`.
+    Input {
+        /// The sizes, outermost first (`128`, or `28 x 28`).
+        dims: Vec<Num>,
+        /// The number of channels.
+        channels: Option<Num>,
+    },
+    /// `conv kernel … stride … padding … filters … bias`.
+    Conv(Vec<Spanned<ConvOpt>>),
+    /// `activation NAME[(args)]` or `activation NAME(z) = expr`.
+    Activation(ActivationSpec),
+    /// `output …`: the fixed output weights.
+    Output(OutputSpec),
+}
+
+/// One option of a `conv` statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConvOpt {
+    /// `kernel k` or `kernel kh x kw`.
+    Kernel(Vec<Num>),
+    /// `stride s` or `stride sh x sw`.
+    Stride(Vec<Num>),
+    /// `padding p` or `padding ph x pw`.
+    Padding(Vec<Num>),
+    /// `filters M`.
+    Filters(Num),
+    /// `bias`.
+    Bias,
+}
+
+/// An activation: a built-in with arguments, or a user definition.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActivationSpec {
+    /// `relu`, `leaky_relu(0.2)`, `max_affine((0.1, 0), (1, 0))`, …
+    Named {
+        /// The name as written.
+        name: Spanned<String>,
+        /// The arguments, if there were parentheses.
+        args: Option<Vec<ActArg>>,
+    },
+    /// `NAME(z) = expr`.
+    Defined {
+        /// The activation's name.
+        name: Spanned<String>,
+        /// The name of its argument.
+        param: Spanned<String>,
+        /// Its body.
+        body: Expr,
+    },
+}
+
+/// An argument of a built-in activation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActArg {
+    /// A number.
+    Number(Num),
+    /// A `(slope, intercept)` pair, for `max_affine`.
+    Piece(Num, Num, Span),
+}
+
+impl ActArg {
+    /// Where the argument is written.
+    pub fn span(&self) -> Span {
+        match self {
+            ActArg::Number(n) => n.span,
+            ActArg::Piece(_, _, s) => *s,
+        }
+    }
+}
+
+/// The fixed output weights.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OutputSpec {
+    /// A list or a file.
+    Vector(VectorSource),
+    /// One number for every weight.
+    Constant(Num),
+    /// `random seed S`: uniform on [0, 1).
+    Random(Num),
+    /// `ones`, `mean` or an unknown word (reported by the checker).
+    Named(Spanned<String>),
+}
+
+/// An expression in the activation's variable.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What the expression is.
+    pub kind: ExprKind,
+    /// Where it is written.
+    pub span: Span,
+}
+
+/// The kinds of expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// A number.
+    Number(Number),
+    /// A name (the variable, or an unknown name).
+    Name(String),
+    /// `-e`.
+    Neg(Box<Expr>),
+    /// `a + b`, `a - b`, `a * b`, `a / b`.
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `f(a, b, …)`.
+    Call(Spanned<String>, Vec<Expr>),
+    /// `(e)`, kept so the formatter keeps the user's parentheses.
+    Paren(Box<Expr>),
+}
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`.
+    Add,
+    /// `-`.
+    Sub,
+    /// `*`.
+    Mul,
+    /// `/`.
+    Div,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+        }
+    }
+}
+
+/// A statement of `data planted { … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlantedStmt {
+    /// `samples N`.
+    Samples(Num),
+    /// `seed S`.
+    Seed(Num),
+    /// `noise σ`.
+    Noise(Num),
+    /// `filter [..]` or `filter file "…"`.
+    Filter(VectorSource),
+}
+
+/// A statement of `data files { … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileStmt {
+    /// `inputs "x.npy"`.
+    Inputs(Spanned<String>),
+    /// `labels "y.npy"`.
+    Labels(Spanned<String>),
+    /// `planted "w.npy"`.
+    Planted(Spanned<String>),
+}
+
+/// A statement of `relax { … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RelaxStmt {
+    /// `anchor auto|data|spectral|planted`.
+    AnchorNamed(Spanned<String>),
+    /// `anchor [..]` or `anchor file "…"`.
+    AnchorVector(VectorSource),
+    /// `penalty l1|l2 λ`.
+    Penalty(Spanned<String>, Num),
+    /// `bound l2|linf R`.
+    Bound(Spanned<String>, Num),
+}
+
+/// A statement of `solver { … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SolverStmt {
+    /// `backend clarabel|good_lp`.
+    Backend(Spanned<String>),
+    /// `tolerance ε`.
+    Tolerance(Num),
+    /// `max_iter N`.
+    MaxIter(Num),
+    /// `time_limit seconds`.
+    TimeLimit(Num),
+}

@@ -1,0 +1,386 @@
+//! From text to [`SourceFile`]: pest does the recognising, this module builds the tree and turns
+//! pest's errors into [`Diagnostic`]s so that no pest type leaves the crate.
+
+use crate::ast::*;
+use crate::{diag, Diagnostic, Span, Spanned};
+use pest::error::{ErrorVariant, InputLocation};
+use pest::iterators::Pair;
+use pest::Parser;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../../grammar/cnr.pest"]
+struct CnrParser;
+
+/// Parses a `.cnr` file. A syntax error comes back as one diagnostic pointing at the place where the
+/// text stopped making sense, with what was expected there.
+pub fn parse(source: &str) -> Result<SourceFile, Diagnostic> {
+    let mut pairs = CnrParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
+    let file = pairs.next().expect("the file rule always yields one pair");
+    let items = file.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
+    Ok(SourceFile { items, comments: comments(source) })
+}
+
+fn span(p: &Pair<Rule>) -> Span {
+    Span::new(p.as_span().start(), p.as_span().end())
+}
+
+fn text(p: &Pair<Rule>) -> Spanned<String> {
+    Spanned::new(p.as_str().to_string(), span(p))
+}
+
+fn num(p: Pair<Rule>) -> Num {
+    debug_assert_eq!(p.as_rule(), Rule::number);
+    // The grammar only admits decimal literals, which always parse; the fallback keeps this total.
+    let value = p.as_str().parse::<f64>().unwrap_or(f64::NAN);
+    Spanned::new(Number { value, text: p.as_str().to_string() }, span(&p))
+}
+
+fn string(p: Pair<Rule>) -> Spanned<String> {
+    let s = span(&p);
+    let body = p.into_inner().next().map(|b| b.as_str().to_string()).unwrap_or_default();
+    Spanned::new(body, s)
+}
+
+fn first(p: Pair<Rule>) -> Pair<Rule> {
+    p.into_inner().next().expect("the grammar guarantees a child")
+}
+
+fn dims(p: Pair<Rule>) -> Vec<Num> {
+    p.into_inner().map(num).collect()
+}
+
+fn vector(p: Pair<Rule>) -> VectorSource {
+    match p.as_rule() {
+        Rule::vector => VectorSource::Inline(p.into_inner().map(num).collect()),
+        Rule::file_ref => VectorSource::File(string(first(p))),
+        r => unreachable!("not a vector: {r:?}"),
+    }
+}
+
+fn block<S>(p: Pair<Rule>, stmt: fn(Pair<Rule>) -> S) -> Block<S> {
+    let s = span(&p);
+    let stmts = p.into_inner().map(|c| Spanned::new_from(span(&c), stmt(c))).collect();
+    Block { stmts, span: s }
+}
+
+trait NewFrom<T> {
+    fn new_from(span: Span, node: T) -> Self;
+}
+
+impl<T> NewFrom<T> for Spanned<T> {
+    fn new_from(span: Span, node: T) -> Self {
+        Spanned::new(node, span)
+    }
+}
+
+fn item(p: Pair<Rule>) -> Item {
+    match p.as_rule() {
+        Rule::model_decl => {
+            let s = span(&p);
+            Item::Model(Spanned::new(first(p).as_str().to_string(), s))
+        }
+        Rule::network => Item::Network(block(p, net_stmt)),
+        Rule::data => {
+            let s = span(&p);
+            let inner = first(p);
+            match inner.as_rule() {
+                Rule::planted_data => Item::PlantedData(Block { span: s, ..block(inner, planted_stmt) }),
+                _ => Item::FileData(Block { span: s, ..block(inner, file_stmt) }),
+            }
+        }
+        Rule::relax => Item::Relax(block(p, relax_stmt)),
+        Rule::solver => Item::Solver(block(p, solver_stmt)),
+        r => unreachable!("not an item: {r:?}"),
+    }
+}
+
+fn net_stmt(p: Pair<Rule>) -> NetStmt {
+    match p.as_rule() {
+        Rule::input_stmt => {
+            let mut inner = p.into_inner();
+            let d = dims(inner.next().expect("dims"));
+            let channels = inner.next().map(|c| num(first(c)));
+            NetStmt::Input { dims: d, channels }
+        }
+        Rule::conv_stmt => NetStmt::Conv(
+            p.into_inner()
+                .map(|o| {
+                    let s = span(&o);
+                    let opt = match o.as_rule() {
+                        Rule::kernel => ConvOpt::Kernel(dims(first(o))),
+                        Rule::stride => ConvOpt::Stride(dims(first(o))),
+                        Rule::padding => ConvOpt::Padding(dims(first(o))),
+                        Rule::filters => ConvOpt::Filters(num(first(o))),
+                        _ => ConvOpt::Bias,
+                    };
+                    Spanned::new(opt, s)
+                })
+                .collect(),
+        ),
+        Rule::activation_stmt => NetStmt::Activation(activation(first(p))),
+        Rule::output_stmt => {
+            let o = first(p);
+            NetStmt::Output(match o.as_rule() {
+                Rule::vector | Rule::file_ref => OutputSpec::Vector(vector(o)),
+                Rule::random => OutputSpec::Random(num(first(o))),
+                Rule::number => OutputSpec::Constant(num(o)),
+                _ => OutputSpec::Named(text(&o)),
+            })
+        }
+        r => unreachable!("not a network statement: {r:?}"),
+    }
+}
+
+fn activation(p: Pair<Rule>) -> ActivationSpec {
+    match p.as_rule() {
+        Rule::activation_def => {
+            let mut inner = p.into_inner();
+            let name = text(&inner.next().expect("name"));
+            let param = text(&inner.next().expect("parameter"));
+            let body = expr(inner.next().expect("body"));
+            ActivationSpec::Defined { name, param, body }
+        }
+        _ => {
+            let has_parens = p.as_str().contains('(');
+            let mut inner = p.into_inner();
+            let name = text(&inner.next().expect("name"));
+            let args: Vec<ActArg> = inner
+                .map(|a| match a.as_rule() {
+                    Rule::piece => {
+                        let s = span(&a);
+                        let mut two = a.into_inner();
+                        let slope = num(two.next().expect("slope"));
+                        let intercept = num(two.next().expect("intercept"));
+                        ActArg::Piece(slope, intercept, s)
+                    }
+                    _ => ActArg::Number(num(a)),
+                })
+                .collect();
+            ActivationSpec::Named { name, args: has_parens.then_some(args) }
+        }
+    }
+}
+
+fn expr(p: Pair<Rule>) -> Expr {
+    let s = span(&p);
+    match p.as_rule() {
+        Rule::expr | Rule::term => {
+            let mut inner = p.into_inner();
+            let mut acc = expr(inner.next().expect("operand"));
+            while let Some(op) = inner.next() {
+                let rhs = expr(inner.next().expect("operand"));
+                let op = match op.as_str() {
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    _ => BinOp::Div,
+                };
+                let span = acc.span.join(rhs.span);
+                acc = Expr { kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)), span };
+            }
+            acc
+        }
+        // A parenthesised sub-expression is an `expr` pair inside a `unary`; it becomes a `Paren`
+        // node so that the formatter keeps the user's parentheses.
+        Rule::unary => {
+            let children: Vec<Pair<Rule>> = p.into_inner().collect();
+            let (negs, rest) = children.split_at(children.len() - 1);
+            let primary = rest[0].clone();
+            let mut e = match primary.as_rule() {
+                Rule::expr => {
+                    let inner = expr(primary);
+                    Expr { span: inner.span, kind: ExprKind::Paren(Box::new(inner)) }
+                }
+                _ => expr(primary),
+            };
+            for n in negs.iter().rev() {
+                e = Expr { span: span(n).join(e.span), kind: ExprKind::Neg(Box::new(e)) };
+            }
+            e
+        }
+        Rule::number => {
+            let n = num(p);
+            Expr { kind: ExprKind::Number(n.node), span: s }
+        }
+        Rule::ident => Expr { kind: ExprKind::Name(p.as_str().to_string()), span: s },
+        Rule::call => {
+            let mut inner = p.into_inner();
+            let name = text(&inner.next().expect("callee"));
+            Expr { kind: ExprKind::Call(name, inner.map(expr).collect()), span: s }
+        }
+        r => unreachable!("not an expression: {r:?}"),
+    }
+}
+
+fn planted_stmt(p: Pair<Rule>) -> PlantedStmt {
+    match p.as_rule() {
+        Rule::samples => PlantedStmt::Samples(num(first(p))),
+        Rule::seed => PlantedStmt::Seed(num(first(p))),
+        Rule::noise => PlantedStmt::Noise(num(first(p))),
+        _ => PlantedStmt::Filter(vector(first(p))),
+    }
+}
+
+fn file_stmt(p: Pair<Rule>) -> FileStmt {
+    match p.as_rule() {
+        Rule::inputs => FileStmt::Inputs(string(first(p))),
+        Rule::labels => FileStmt::Labels(string(first(p))),
+        _ => FileStmt::Planted(string(first(p))),
+    }
+}
+
+fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
+    match p.as_rule() {
+        Rule::anchor => {
+            let a = first(p);
+            match a.as_rule() {
+                Rule::ident => RelaxStmt::AnchorNamed(text(&a)),
+                _ => RelaxStmt::AnchorVector(vector(a)),
+            }
+        }
+        Rule::penalty | Rule::bound => {
+            let is_penalty = p.as_rule() == Rule::penalty;
+            let mut inner = p.into_inner();
+            let kind = text(&inner.next().expect("kind"));
+            let value = num(inner.next().expect("value"));
+            if is_penalty {
+                RelaxStmt::Penalty(kind, value)
+            } else {
+                RelaxStmt::Bound(kind, value)
+            }
+        }
+        r => unreachable!("not a relax statement: {r:?}"),
+    }
+}
+
+fn solver_stmt(p: Pair<Rule>) -> SolverStmt {
+    match p.as_rule() {
+        Rule::backend => SolverStmt::Backend(text(&first(p))),
+        Rule::tolerance => SolverStmt::Tolerance(num(first(p))),
+        Rule::max_iter => SolverStmt::MaxIter(num(first(p))),
+        _ => SolverStmt::TimeLimit(num(first(p))),
+    }
+}
+
+/// Every `#` comment of the source, found by a scan that skips string literals.
+fn comments(source: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => in_string = !in_string,
+            b'\n' => in_string = false,
+            b'#' if !in_string => {
+                let end = source[i..].find('\n').map_or(source.len(), |k| i + k);
+                let line_start = source[..i].rfind('\n').map_or(0, |k| k + 1);
+                let trailing = !source[line_start..i].trim().is_empty();
+                let text = source[i + 1..end].trim_end().to_string();
+                out.push(Comment { text, span: Span::new(i, end), trailing, line_start });
+                i = end;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// What the user would call a grammar rule in an "expected …" list.
+fn describe(rule: &Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::model_decl => "`model`",
+        Rule::network => "`network`",
+        Rule::data => "`data`",
+        Rule::relax => "`relax`",
+        Rule::solver => "`solver`",
+        Rule::ident => "a name",
+        Rule::number => "a number",
+        Rule::string => "a quoted file name",
+        Rule::dims => "a size (like `16` or `3 x 3`)",
+        Rule::vector => "a list of numbers in brackets",
+        Rule::file_ref => "`file \"…\"`",
+        Rule::input_stmt => "`input`",
+        Rule::channels => "`channels`",
+        Rule::conv_stmt => "`conv`",
+        Rule::kernel => "`kernel`",
+        Rule::stride => "`stride`",
+        Rule::padding => "`padding`",
+        Rule::filters => "`filters`",
+        Rule::bias => "`bias`",
+        Rule::activation_stmt => "`activation`",
+        Rule::activation_ref | Rule::activation_def => "an activation",
+        Rule::piece => "a `(slope, intercept)` pair",
+        Rule::output_stmt => "`output`",
+        Rule::random => "`random seed S`",
+        Rule::expr | Rule::term | Rule::unary | Rule::call => "an expression",
+        Rule::add_op => "`+` or `-`",
+        Rule::mul_op => "`*` or `/`",
+        Rule::neg => "`-`",
+        Rule::planted_data => "`planted`",
+        Rule::file_data => "`files`",
+        Rule::samples => "`samples`",
+        Rule::seed => "`seed`",
+        Rule::noise => "`noise`",
+        Rule::planted_filter => "`filter`",
+        Rule::inputs => "`inputs`",
+        Rule::labels => "`labels`",
+        Rule::planted_file => "`planted`",
+        Rule::anchor => "`anchor`",
+        Rule::penalty => "`penalty`",
+        Rule::bound => "`bound`",
+        Rule::backend => "`backend`",
+        Rule::tolerance => "`tolerance`",
+        Rule::max_iter => "`max_iter`",
+        Rule::time_limit => "`time_limit`",
+        _ => return None,
+    })
+}
+
+fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    // Point at the whole word (or character) where parsing stopped, not just one byte.
+    let rest = &source[pos..];
+    let word_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let len = if word_len > 0 { word_len } else { rest.chars().next().map_or(0, char::len_utf8) };
+    let found = &rest[..len];
+    let span = Span::new(pos, pos + len);
+    let expected: Vec<&str> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut v: Vec<&str> = positives.iter().filter_map(describe).collect();
+            v.dedup();
+            v
+        }
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let found_text = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
+    let message = if expected.is_empty() {
+        format!("unexpected {found_text}")
+    } else {
+        format!("expected {}, found {found_text}", join_or(&expected))
+    };
+    let mut d = Diagnostic::error(span, message).with_label("not expected here");
+    // A misspelt keyword: suggest the nearest expected one.
+    let keywords: Vec<&str> =
+        expected.iter().filter_map(|s| s.strip_prefix('`').and_then(|s| s.strip_suffix('`'))).collect();
+    if word_len > 0 {
+        if let Some(k) = diag::nearest(found, keywords.iter().copied()) {
+            d = d.with_hint(format!("did you mean `{k}`?"));
+        }
+    }
+    d
+}
+
+fn join_or(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
