@@ -160,9 +160,13 @@ fn net_stmt(s: &NetStmt) -> String {
     }
 }
 
-/// Prints an expression. The tree already encodes precedence and the user's parentheses, so
+/// Prints an expression canonically. The tree already encodes precedence and the user's parentheses, so
 /// printing never needs to add any: `a - b - c` parses as `(a - b) - c` and prints back the same.
-pub(crate) fn expr(e: &Expr) -> String {
+pub fn format_expr(e: &Expr) -> String {
+    expr(e)
+}
+
+fn expr(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Number(n) => n.text.clone(),
         ExprKind::Name(n) => n.clone(),

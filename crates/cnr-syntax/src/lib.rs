@@ -17,7 +17,7 @@ mod parse;
 mod span;
 
 pub use diag::{nearest, suggest, Diagnostic, Severity};
-pub use format::format;
+pub use format::{format, format_expr};
 pub use parse::parse;
 pub use span::{Span, Spanned};
 

@@ -1,0 +1,848 @@
+//! Activations: the atoms, their properties for the rules of disciplined convex programming (DCP),
+//! their numeric evaluation, and the checker that turns a written expression into a typed one.
+//!
+//! Every activation, built-in or user-defined, is an [`Expr`] in the variable `z`: `relu` is
+//! `Atom(Relu, z)`, `max_affine((a, b), …)` is `Max([a·z + b, …])`. Lowering reads the tree; the
+//! cone form of each atom lives in its own module of `cnr-lower`.
+
+use cnr_syntax::ast::{self, BinOp, ExprKind};
+use cnr_syntax::{suggest, Diagnostic, Span};
+
+/// A scalar convex function with a known cone form.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Atom {
+    /// `max(z, 0)`.
+    Relu,
+    /// `max(z, a·z)`, `0 ≤ a ≤ 1`.
+    LeakyRelu(f64),
+    /// `|z|`.
+    Abs,
+    /// `z²`.
+    Square,
+    /// `max(z, 0)²`.
+    SquaredRelu,
+    /// `|z|^p`, `p ≥ 1`.
+    Power(f64),
+    /// `e^z`.
+    Exp,
+    /// `log(1 + e^z)`.
+    Softplus,
+    /// `z` if `z > 0`, else `a(e^z − 1)`; `0 < a ≤ 1`.
+    Elu(f64),
+    /// `z²/2` if `|z| ≤ δ`, else `δ(|z| − δ/2)`; `δ > 0`.
+    Huber(f64),
+}
+
+/// How an atom's value moves with its argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Monotonicity {
+    /// Non-decreasing everywhere.
+    Increasing,
+    /// Non-decreasing where the argument is ≥ 0 and non-increasing where it is ≤ 0 (even atoms).
+    SignDependent,
+}
+
+/// Which cones a cone form needs; the class of an activation is the largest its atoms need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConeClass {
+    /// Linear rows only.
+    Lp,
+    /// Second-order cones.
+    Soc,
+    /// Exponential cones.
+    Exp,
+    /// Power cones.
+    Pow,
+}
+
+impl ConeClass {
+    /// `LP`, `SOC`, `EXP` or `POW`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConeClass::Lp => "LP",
+            ConeClass::Soc => "SOC",
+            ConeClass::Exp => "EXP",
+            ConeClass::Pow => "POW",
+        }
+    }
+}
+
+/// The names of the atoms and built-ins, for hints.
+pub const BUILTINS: &[&str] = &[
+    "relu",
+    "leaky_relu",
+    "abs",
+    "max_affine",
+    "square",
+    "squared_relu",
+    "power",
+    "exp",
+    "softplus",
+    "elu",
+    "huber",
+];
+
+/// Functions users reach for that are not convex, with the reason.
+const NON_CONVEX: &[(&str, &str)] = &[
+    ("sigmoid", "the sigmoid is concave for z > 0"),
+    ("tanh", "tanh is concave for z > 0"),
+    ("gelu", "GELU dips below zero and is not convex"),
+    ("silu", "SiLU (swish) is not convex"),
+    ("swish", "swish is not convex"),
+    ("log", "log is concave"),
+    ("sqrt", "sqrt is concave"),
+    ("sin", "sin is neither convex nor concave"),
+    ("cos", "cos is neither convex nor concave"),
+    ("min", "the minimum of functions is not convex"),
+];
+
+impl Atom {
+    /// The atom's value at `z`.
+    pub fn eval(self, z: f64) -> f64 {
+        match self {
+            Atom::Relu => z.max(0.0),
+            Atom::LeakyRelu(a) => z.max(a * z),
+            Atom::Abs => z.abs(),
+            Atom::Square => z * z,
+            Atom::SquaredRelu => z.max(0.0).powi(2),
+            Atom::Power(p) => z.abs().powf(p),
+            Atom::Exp => z.exp(),
+            // log(1 + e^z) computed without overflow for large z.
+            Atom::Softplus => z.max(0.0) + (-z.abs()).exp().ln_1p(),
+            Atom::Elu(a) => {
+                if z > 0.0 {
+                    z
+                } else {
+                    a * z.exp_m1()
+                }
+            }
+            Atom::Huber(delta) => {
+                if z.abs() <= delta {
+                    0.5 * z * z
+                } else {
+                    delta * (z.abs() - 0.5 * delta)
+                }
+            }
+        }
+    }
+
+    /// The atom's name as written in a model.
+    pub fn name(self) -> &'static str {
+        match self {
+            Atom::Relu => "relu",
+            Atom::LeakyRelu(_) => "leaky_relu",
+            Atom::Abs => "abs",
+            Atom::Square => "square",
+            Atom::SquaredRelu => "squared_relu",
+            Atom::Power(_) => "power",
+            Atom::Exp => "exp",
+            Atom::Softplus => "softplus",
+            Atom::Elu(_) => "elu",
+            Atom::Huber(_) => "huber",
+        }
+    }
+
+    /// The atom as written, with its parameter: `leaky_relu(0.2)`.
+    pub fn display(self) -> String {
+        match self {
+            Atom::LeakyRelu(p) | Atom::Power(p) | Atom::Elu(p) | Atom::Huber(p) => {
+                format!("{}({p})", self.name())
+            }
+            _ => self.name().to_string(),
+        }
+    }
+
+    /// How the atom moves with its argument (all atoms are convex).
+    pub fn monotonicity(self) -> Monotonicity {
+        match self {
+            Atom::Abs | Atom::Square | Atom::Power(_) | Atom::Huber(_) => Monotonicity::SignDependent,
+            _ => Monotonicity::Increasing,
+        }
+    }
+
+    /// Whether the atom's value is never negative.
+    pub fn is_nonnegative(self) -> bool {
+        !matches!(self, Atom::LeakyRelu(_) | Atom::Elu(_))
+    }
+
+    /// The cones its epigraph needs.
+    pub fn cone_class(self) -> ConeClass {
+        match self {
+            Atom::Relu | Atom::LeakyRelu(_) | Atom::Abs => ConeClass::Lp,
+            Atom::Square | Atom::SquaredRelu | Atom::Huber(_) => ConeClass::Soc,
+            Atom::Exp | Atom::Softplus | Atom::Elu(_) => ConeClass::Exp,
+            Atom::Power(_) => ConeClass::Pow,
+        }
+    }
+
+    /// Whether the atom is symmetric, `σ(−z) = σ(z)`.
+    pub fn is_even(self) -> bool {
+        self.monotonicity() == Monotonicity::SignDependent
+    }
+}
+
+/// A checked activation expression in the variable `z`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// The variable `z`.
+    Z,
+    /// A constant.
+    Const(f64),
+    /// `c · e`.
+    Scale(f64, Box<Expr>),
+    /// `e₁ + e₂ + …`.
+    Sum(Vec<Expr>),
+    /// `max(e₁, e₂, …)`.
+    Max(Vec<Expr>),
+    /// An atom applied to an expression.
+    Atom(Atom, Box<Expr>),
+}
+
+/// The curvature of an expression under the DCP rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curvature {
+    /// Constant.
+    Constant,
+    /// Affine in `z`.
+    Affine,
+    /// Convex.
+    Convex,
+    /// Concave.
+    Concave,
+}
+
+/// The sign of an expression, as far as the rules can tell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    /// Always ≥ 0.
+    Nonneg,
+    /// Always ≤ 0.
+    Nonpos,
+    /// Unknown.
+    Unknown,
+}
+
+impl Expr {
+    /// The expression's value at `z`.
+    pub fn eval(&self, z: f64) -> f64 {
+        match self {
+            Expr::Z => z,
+            Expr::Const(c) => *c,
+            Expr::Scale(c, e) => c * e.eval(z),
+            Expr::Sum(es) => es.iter().map(|e| e.eval(z)).sum(),
+            Expr::Max(es) => es.iter().map(|e| e.eval(z)).fold(f64::NEG_INFINITY, f64::max),
+            Expr::Atom(a, e) => a.eval(e.eval(z)),
+        }
+    }
+
+    /// If the expression is affine, its `(slope, intercept)`.
+    pub fn as_affine(&self) -> Option<(f64, f64)> {
+        match self {
+            Expr::Z => Some((1.0, 0.0)),
+            Expr::Const(c) => Some((0.0, *c)),
+            Expr::Scale(c, e) => e.as_affine().map(|(a, b)| (c * a, c * b)),
+            Expr::Sum(es) => {
+                es.iter().try_fold((0.0, 0.0), |(a, b), e| e.as_affine().map(|(x, y)| (a + x, b + y)))
+            }
+            Expr::Max(_) | Expr::Atom(..) => None,
+        }
+    }
+
+    /// The sign the rules can prove.
+    pub fn sign(&self) -> Sign {
+        match self {
+            Expr::Z => Sign::Unknown,
+            Expr::Const(c) if *c >= 0.0 => Sign::Nonneg,
+            Expr::Const(_) => Sign::Nonpos,
+            Expr::Scale(c, e) => match (e.sign(), *c >= 0.0) {
+                (Sign::Unknown, _) => Sign::Unknown,
+                (s, true) => s,
+                (Sign::Nonneg, false) => Sign::Nonpos,
+                (Sign::Nonpos, false) => Sign::Nonneg,
+            },
+            Expr::Sum(es) => {
+                if es.iter().all(|e| e.sign() == Sign::Nonneg) {
+                    Sign::Nonneg
+                } else if es.iter().all(|e| e.sign() == Sign::Nonpos) {
+                    Sign::Nonpos
+                } else {
+                    Sign::Unknown
+                }
+            }
+            Expr::Max(es) => {
+                if es.iter().any(|e| e.sign() == Sign::Nonneg) {
+                    Sign::Nonneg
+                } else if es.iter().all(|e| e.sign() == Sign::Nonpos) {
+                    Sign::Nonpos
+                } else {
+                    Sign::Unknown
+                }
+            }
+            Expr::Atom(a, _) if a.is_nonnegative() => Sign::Nonneg,
+            Expr::Atom(..) => Sign::Unknown,
+        }
+    }
+
+    /// The largest cone class any atom in the expression needs.
+    pub fn cone_class(&self) -> ConeClass {
+        match self {
+            Expr::Z | Expr::Const(_) => ConeClass::Lp,
+            Expr::Scale(_, e) => e.cone_class(),
+            Expr::Sum(es) | Expr::Max(es) => es.iter().map(Expr::cone_class).max().unwrap_or(ConeClass::Lp),
+            Expr::Atom(a, e) => a.cone_class().max(e.cone_class()),
+        }
+    }
+}
+
+/// A checked activation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Activation {
+    /// The name shown in summaries: `relu`, `leaky_relu(0.2)`, or the user's name.
+    pub name: String,
+    /// The function as an expression in `z`.
+    pub expr: Expr,
+}
+
+impl Activation {
+    /// `σ(z)`.
+    pub fn eval(&self, z: f64) -> f64 {
+        self.expr.eval(z)
+    }
+
+    /// Whether `σ(−z) = σ(z)`, tested at a spread of points. Even activations fit `w` and `−w`
+    /// equally, so recovery is judged up to sign and the `auto` anchor is the spectral one.
+    pub fn is_even(&self) -> bool {
+        (1..=40).all(|k| {
+            let z = 0.173 * k as f64;
+            let (a, b) = (self.eval(z), self.eval(-z));
+            (a - b).abs() <= 1e-12 * (1.0 + a.abs())
+        })
+    }
+
+    /// The cones the relaxation needs for this activation.
+    pub fn cone_class(&self) -> ConeClass {
+        self.expr.cone_class()
+    }
+}
+
+/// Resolves `activation NAME(args)` to a built-in.
+pub(crate) fn builtin(
+    name: &cnr_syntax::Spanned<String>,
+    args: &Option<Vec<ast::ActArg>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Activation> {
+    let span = name.span;
+    let n = name.node.as_str();
+    let args_ref: &[ast::ActArg] = args.as_deref().unwrap_or(&[]);
+    let numbers = || -> Option<Vec<(f64, Span)>> {
+        args_ref
+            .iter()
+            .map(|a| match a {
+                ast::ActArg::Number(x) => Some((x.node.value, x.span)),
+                ast::ActArg::Piece(..) => None,
+            })
+            .collect()
+    };
+    let one_param = |diags: &mut Vec<Diagnostic>, pname: &str, example: &str| -> Option<(f64, Span)> {
+        match numbers().as_deref() {
+            Some([p]) => Some(*p),
+            _ => {
+                diags.push(
+                    Diagnostic::error(span, format!("`{n}` takes one parameter, {pname}"))
+                        .with_hint(format!("write it like `activation {example}`")),
+                );
+                None
+            }
+        }
+    };
+    let no_params = |diags: &mut Vec<Diagnostic>| {
+        if !args_ref.is_empty() {
+            diags.push(Diagnostic::error(args_ref[0].span(), format!("`{n}` takes no parameters")));
+        }
+    };
+    let range = |diags: &mut Vec<Diagnostic>, (v, s): (f64, Span), ok: bool, what: &str| -> Option<f64> {
+        if ok {
+            Some(v)
+        } else {
+            diags.push(Diagnostic::error(s, format!("{what}, found {v}")).with_label("out of range"));
+            None
+        }
+    };
+    let atom = match n {
+        "relu" | "abs" | "square" | "squared_relu" | "exp" | "softplus" => {
+            no_params(diags);
+            match n {
+                "relu" => Atom::Relu,
+                "abs" => Atom::Abs,
+                "square" => Atom::Square,
+                "squared_relu" => Atom::SquaredRelu,
+                "exp" => Atom::Exp,
+                _ => Atom::Softplus,
+            }
+        }
+        "leaky_relu" => {
+            let p = one_param(diags, "the slope a for z < 0", "leaky_relu(0.2)")?;
+            Atom::LeakyRelu(range(
+                diags,
+                p,
+                (0.0..=1.0).contains(&p.0),
+                "leaky_relu needs 0 ≤ a ≤ 1 to be convex",
+            )?)
+        }
+        "power" => {
+            let p = one_param(diags, "the exponent p", "power(3)")?;
+            Atom::Power(range(
+                diags,
+                p,
+                p.0 >= 1.0 && p.0.is_finite(),
+                "power(p) = |z|^p is convex only for p ≥ 1",
+            )?)
+        }
+        "elu" => {
+            let p = one_param(diags, "the scale a", "elu(0.5)")?;
+            Atom::Elu(range(diags, p, p.0 > 0.0 && p.0 <= 1.0, "elu needs 0 < a ≤ 1 to be convex")?)
+        }
+        "huber" => {
+            let p = one_param(diags, "the threshold δ", "huber(1.0)")?;
+            Atom::Huber(range(diags, p, p.0 > 0.0 && p.0.is_finite(), "huber needs δ > 0")?)
+        }
+        "max_affine" => {
+            let mut pieces = Vec::new();
+            for a in args_ref {
+                match a {
+                    ast::ActArg::Piece(s, b, _) => pieces.push(Expr::Sum(vec![
+                        Expr::Scale(s.node.value, Box::new(Expr::Z)),
+                        Expr::Const(b.node.value),
+                    ])),
+                    ast::ActArg::Number(x) => {
+                        diags.push(
+                            Diagnostic::error(
+                                x.span,
+                                "each piece of `max_affine` is a `(slope, intercept)` pair",
+                            )
+                            .with_hint("write it like `activation max_affine((0.1, 0), (1, 0), (3, -2))`"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            if pieces.is_empty() {
+                diags.push(
+                    Diagnostic::error(span, "`max_affine` needs at least one `(slope, intercept)` piece")
+                        .with_hint("write it like `activation max_affine((0.1, 0), (1, 0), (3, -2))`"),
+                );
+                return None;
+            }
+            let text: Vec<String> = args_ref
+                .iter()
+                .map(|a| match a {
+                    ast::ActArg::Piece(s, b, _) => format!("({}, {})", s.node.text, b.node.text),
+                    ast::ActArg::Number(x) => x.node.text.clone(),
+                })
+                .collect();
+            return Some(Activation {
+                name: format!("max_affine({})", text.join(", ")),
+                expr: Expr::Max(pieces),
+            });
+        }
+        other => {
+            let d = match NON_CONVEX.iter().find(|(k, _)| *k == other) {
+                Some((_, why)) => {
+                    Diagnostic::error(span, format!("activation `{other}` is not convex: {why}"))
+                        .with_label("not convex")
+                        .with_hint(
+                            "the relaxation needs a convex activation; built-ins: ".to_string()
+                                + &BUILTINS.join(", "),
+                        )
+                }
+                None => Diagnostic::error(span, format!("unknown activation `{other}`"))
+                    .with_label("unknown")
+                    .with_hint(suggest(other, BUILTINS))
+                    .with_hint("or define one: `activation mine(z) = max(0.1*z, z)`"),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    Some(Activation { name: atom.display(), expr: Expr::Atom(atom, Box::new(Expr::Z)) })
+}
+
+/// Checks a user-defined activation `name(param) = body` by the DCP rules.
+pub(crate) fn defined(
+    name: &str,
+    param: &str,
+    body: &ast::Expr,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Activation> {
+    let before = diags.len();
+    let (expr, curv) = dcp(body, param, diags)?;
+    if diags.len() > before {
+        return None;
+    }
+    if curv == Curvature::Concave {
+        diags.push(
+            Diagnostic::error(body.span, format!("activation `{name}` is concave, not convex"))
+                .with_label("concave")
+                .with_hint("the relaxation needs a convex activation; a negative weight on a convex atom makes it concave"),
+        );
+        return None;
+    }
+    Some(Activation { name: name.to_string(), expr })
+}
+
+fn text(e: &ast::Expr) -> String {
+    cnr_syntax::format_expr(e)
+}
+
+/// Type-checks an expression and computes its curvature; `None` after pushing a diagnostic.
+fn dcp(e: &ast::Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<(Expr, Curvature)> {
+    use Curvature::*;
+    match &e.kind {
+        ExprKind::Number(n) => Some((Expr::Const(n.value), Constant)),
+        ExprKind::Name(n) if n == param => Some((Expr::Z, Affine)),
+        ExprKind::Name(n) => {
+            diags.push(
+                Diagnostic::error(e.span, format!("unknown name `{n}`")).with_label("unknown").with_hint(
+                    format!("the activation's variable is `{param}`; constants are written as numbers"),
+                ),
+            );
+            None
+        }
+        ExprKind::Paren(inner) => dcp(inner, param, diags),
+        ExprKind::Neg(inner) => {
+            let (x, c) = dcp(inner, param, diags)?;
+            Some((scale(-1.0, x), flip(c)))
+        }
+        ExprKind::Binary(op, a, b) => {
+            // Check both sides before giving up, so both sides' problems are reported.
+            let left = dcp(a, param, diags);
+            let right = dcp(b, param, diags);
+            let ((x, cx), (y, cy)) = (left?, right?);
+            match op {
+                BinOp::Add | BinOp::Sub => {
+                    let (y, cy) = if *op == BinOp::Sub { (scale(-1.0, y), flip(cy)) } else { (y, cy) };
+                    let curv = match (cx, cy) {
+                        (Constant, c) | (c, Constant) => c,
+                        (Affine, c) | (c, Affine) => c,
+                        (Convex, Convex) => Convex,
+                        (Concave, Concave) => Concave,
+                        _ => {
+                            diags.push(
+                                Diagnostic::error(
+                                    e.span,
+                                    format!("`{}` adds a convex and a concave expression", text(e)),
+                                )
+                                .with_label("neither convex nor concave")
+                                .with_hint("a sum is convex when every term is convex or affine"),
+                            );
+                            return None;
+                        }
+                    };
+                    let mut terms = Vec::new();
+                    for t in [x, y] {
+                        match t {
+                            Expr::Sum(ts) => terms.extend(ts),
+                            t => terms.push(t),
+                        }
+                    }
+                    Some((Expr::Sum(terms), curv))
+                }
+                BinOp::Mul => match (&x, &y) {
+                    (Expr::Const(c), _) => Some((scale(*c, y), times(*c, cy))),
+                    (_, Expr::Const(c)) => Some((scale(*c, x), times(*c, cx))),
+                    _ => {
+                        diags.push(
+                            Diagnostic::error(e.span, format!("`{}` multiplies two expressions of `{param}`", text(e)))
+                                .with_label("not DCP")
+                                .with_hint("a product is allowed only when one side is a number; use `square` or `power` for powers"),
+                        );
+                        None
+                    }
+                },
+                BinOp::Div => match &y {
+                    Expr::Const(c) if *c != 0.0 => Some((scale(1.0 / c, x), times(1.0 / c, cx))),
+                    Expr::Const(_) => {
+                        diags.push(Diagnostic::error(b.span, "division by zero").with_label("zero"));
+                        None
+                    }
+                    _ => {
+                        diags.push(
+                            Diagnostic::error(
+                                b.span,
+                                format!("dividing by `{}`, an expression of `{param}`, is not DCP", text(b)),
+                            )
+                            .with_label("not a number")
+                            .with_hint("divide only by a number"),
+                        );
+                        None
+                    }
+                },
+            }
+        }
+        ExprKind::Call(name, args) => call(e, name, args, param, diags),
+    }
+}
+
+fn scale(c: f64, e: Expr) -> Expr {
+    match e {
+        Expr::Const(k) => Expr::Const(c * k),
+        e if c == 1.0 => e,
+        e => Expr::Scale(c, Box::new(e)),
+    }
+}
+
+fn flip(c: Curvature) -> Curvature {
+    match c {
+        Curvature::Convex => Curvature::Concave,
+        Curvature::Concave => Curvature::Convex,
+        c => c,
+    }
+}
+
+fn times(k: f64, c: Curvature) -> Curvature {
+    if k < 0.0 {
+        flip(c)
+    } else if k == 0.0 {
+        Curvature::Constant
+    } else {
+        c
+    }
+}
+
+/// Checks `f(args)`: `max` of convex expressions, or an atom whose composition rule holds.
+fn call(
+    e: &ast::Expr,
+    name: &cnr_syntax::Spanned<String>,
+    args: &[ast::Expr],
+    param: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Expr, Curvature)> {
+    use Curvature::*;
+    let f = name.node.as_str();
+    if f == "max" {
+        let checked: Vec<Option<(Expr, Curvature)>> = args.iter().map(|a| dcp(a, param, diags)).collect();
+        let mut out = Vec::new();
+        let mut curv = Constant;
+        for (a, c) in args.iter().zip(checked) {
+            let (x, cx) = c?;
+            if cx == Concave {
+                diags.push(
+                    Diagnostic::error(
+                        a.span,
+                        format!("`{}` is concave, so `max` of it is not convex", text(a)),
+                    )
+                    .with_label("concave argument of max")
+                    .with_hint("every argument of `max` must be convex or affine"),
+                );
+                return None;
+            }
+            curv = match (curv, cx) {
+                (Constant, c) => c,
+                (Affine, Constant) => Affine,
+                (Affine, Affine) => Convex,
+                _ => Convex,
+            };
+            out.push(x);
+        }
+        // max of affine pieces is convex (piecewise linear), unless there is only one piece.
+        let curv = if out.len() == 1 {
+            curv
+        } else if curv == Constant {
+            Constant
+        } else {
+            Convex
+        };
+        return Some((if out.len() == 1 { out.pop().expect("one piece") } else { Expr::Max(out) }, curv));
+    }
+    let params: &[(&str, &str)] = match f {
+        "leaky_relu" => &[("a", "leaky_relu(z, 0.2)")],
+        "power" => &[("p", "power(z, 3)")],
+        "elu" => &[("a", "elu(z, 0.5)")],
+        "huber" => &[("δ", "huber(z, 1.0)")],
+        "relu" | "abs" | "square" | "squared_relu" | "exp" | "softplus" => &[],
+        other => {
+            let d = match NON_CONVEX.iter().find(|(k, _)| *k == other) {
+                Some((_, why)) => Diagnostic::error(name.span, format!("`{other}` is not convex: {why}"))
+                    .with_label("not convex")
+                    .with_hint("only convex atoms may appear: ".to_string() + &ATOMS_IN_EXPR.join(", ")),
+                None => Diagnostic::error(name.span, format!("unknown function `{other}`"))
+                    .with_label("unknown")
+                    .with_hint(suggest(other, ATOMS_IN_EXPR)),
+            };
+            diags.push(d);
+            return None;
+        }
+    };
+    if args.len() != 1 + params.len() {
+        let usage = params.first().map_or(format!("{f}(z)"), |p| p.1.to_string());
+        diags.push(
+            Diagnostic::error(
+                e.span,
+                format!(
+                    "`{f}` takes {} argument{}",
+                    1 + params.len(),
+                    if params.is_empty() { "" } else { "s" }
+                ),
+            )
+            .with_hint(format!("write it like `{usage}`")),
+        );
+        return None;
+    }
+    let (inner, ci) = dcp(&args[0], param, diags)?;
+    let mut value = None;
+    if let Some(p) = args.get(1) {
+        match dcp(p, param, diags)? {
+            (Expr::Const(v), _) => value = Some((v, p.span)),
+            _ => {
+                diags.push(
+                    Diagnostic::error(p.span, format!("the parameter of `{f}` must be a number"))
+                        .with_label("not a number"),
+                );
+                return None;
+            }
+        }
+    }
+    let mut check = |ok: bool, what: &str| -> Option<f64> {
+        let (v, s) = value.expect("parameterised atoms have a value");
+        if ok {
+            Some(v)
+        } else {
+            diags.push(Diagnostic::error(s, format!("{what}, found {v}")).with_label("out of range"));
+            None
+        }
+    };
+    let v = value.map_or(0.0, |x| x.0);
+    let atom = match f {
+        "relu" => Atom::Relu,
+        "abs" => Atom::Abs,
+        "square" => Atom::Square,
+        "squared_relu" => Atom::SquaredRelu,
+        "exp" => Atom::Exp,
+        "softplus" => Atom::Softplus,
+        "leaky_relu" => {
+            Atom::LeakyRelu(check((0.0..=1.0).contains(&v), "leaky_relu needs 0 ≤ a ≤ 1 to be convex")?)
+        }
+        "power" => {
+            Atom::Power(check(v >= 1.0 && v.is_finite(), "power(p) = |z|^p is convex only for p ≥ 1")?)
+        }
+        "elu" => Atom::Elu(check(v > 0.0 && v <= 1.0, "elu needs 0 < a ≤ 1 to be convex")?),
+        _ => Atom::Huber(check(v > 0.0 && v.is_finite(), "huber needs δ > 0")?),
+    };
+    // The composition rule: f convex; convex ∘ affine is convex; convex non-decreasing ∘ convex is
+    // convex; convex non-increasing ∘ concave is convex. Even atoms are non-decreasing for a
+    // non-negative argument and non-increasing for a non-positive one.
+    let sign = inner.sign();
+    let increasing = atom.monotonicity() == Monotonicity::Increasing || sign == Sign::Nonneg;
+    let decreasing = atom.monotonicity() == Monotonicity::SignDependent && sign == Sign::Nonpos;
+    let ok = match ci {
+        Constant | Affine => true,
+        Convex => increasing,
+        Concave => decreasing,
+    };
+    if !ok {
+        let (kind, need) = match ci {
+            Convex => (
+                "convex",
+                if atom.monotonicity() == Monotonicity::Increasing { "" } else { "non-negative and " },
+            ),
+            _ => ("concave", ""),
+        };
+        let why = match atom.monotonicity() {
+            Monotonicity::Increasing => format!("`{f}` is non-decreasing, so its argument must be convex or affine"),
+            Monotonicity::SignDependent => format!(
+                "`{f}` is not monotone, so its argument must be affine, {need}convex, or non-positive and concave"
+            ),
+        };
+        diags.push(
+            Diagnostic::error(args[0].span, format!("`{}` is {kind}, which `{f}` cannot take: {why}", text(&args[0])))
+                .with_label(format!("{kind} argument"))
+                .with_hint("rules of disciplined convex programming: convex ∘ affine, convex non-decreasing ∘ convex, convex non-increasing ∘ concave"),
+        );
+        return None;
+    }
+    Some((Expr::Atom(atom, Box::new(inner)), Convex))
+}
+
+/// The functions a user-defined activation may call.
+const ATOMS_IN_EXPR: &[&str] = &[
+    "max",
+    "relu",
+    "leaky_relu",
+    "abs",
+    "square",
+    "squared_relu",
+    "power",
+    "exp",
+    "softplus",
+    "elu",
+    "huber",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_expr(src: &str) -> Result<Activation, Vec<Diagnostic>> {
+        let file = cnr_syntax::parse(&format!("network {{ activation f(z) = {src} }}")).expect("parses");
+        let cnr_syntax::ast::Item::Network(b) = &file.items[0] else { panic!("network") };
+        let cnr_syntax::ast::NetStmt::Activation(ast::ActivationSpec::Defined { body, .. }) =
+            &b.stmts[0].node
+        else {
+            panic!("definition")
+        };
+        let mut diags = Vec::new();
+        defined("f", "z", body, &mut diags).ok_or(diags)
+    }
+
+    #[test]
+    fn convex_compositions_are_accepted() {
+        for src in [
+            "max(0.1*z, z, 3*z - 2)",
+            "relu(z) + 0.5*square(z)",
+            "exp(relu(z))",
+            "square(relu(z))",
+            "abs(relu(z) + 1)",
+            "square(-relu(z))",
+            "softplus(2*z - 1)/2",
+            "huber(z, 1) + z",
+        ] {
+            let a = check_expr(src).unwrap_or_else(|d| panic!("{src}: {:?}", d));
+            assert!(a.eval(1.3).is_finite(), "{src}");
+        }
+    }
+
+    #[test]
+    fn non_convex_expressions_are_rejected_with_the_culprit() {
+        for (src, culprit) in [
+            ("-relu(z)", "concave"),
+            ("sigmoid(z)", "not convex"),
+            ("z*z", "multiplies"),
+            ("exp(-relu(z))", "concave"),
+            ("abs(relu(z) - 1)", "convex, which `abs`"),
+            ("relu(z) - square(z)", "adds a convex and a concave"),
+            ("max(z, -abs(z))", "concave"),
+            ("y + 1", "unknown name"),
+            ("leaky_relu(z, 2)", "0 ≤ a ≤ 1"),
+        ] {
+            let d = check_expr(src).expect_err(src);
+            assert!(d.iter().any(|d| d.message.contains(culprit)), "{src}: {:?}", d);
+        }
+    }
+
+    #[test]
+    fn atoms_agree_with_their_definitions() {
+        assert_eq!(Atom::Softplus.eval(0.0), 2f64.ln());
+        assert!((Atom::Softplus.eval(800.0) - 800.0).abs() < 1e-9);
+        assert_eq!(Atom::Huber(1.0).eval(3.0), 2.5);
+        assert_eq!(Atom::Elu(0.5).eval(-1e9), -0.5);
+        assert_eq!(Atom::Power(3.0).eval(-2.0), 8.0);
+    }
+
+    #[test]
+    fn evenness_is_detected() {
+        let even = Activation { name: "h".into(), expr: Expr::Atom(Atom::Huber(1.0), Box::new(Expr::Z)) };
+        let odd = Activation { name: "r".into(), expr: Expr::Atom(Atom::Relu, Box::new(Expr::Z)) };
+        assert!(even.is_even());
+        assert!(!odd.is_even());
+    }
+}

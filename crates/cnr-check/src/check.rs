@@ -1,0 +1,817 @@
+//! The walk over the syntax tree that builds a [`Model`], collecting every diagnostic on the way.
+
+use crate::activation::{self, Activation};
+use crate::data::{self, Array, Data, DataSource, Files};
+use crate::{Anchor, Backend, Model, Network, Norm, Overrides, Relax, SolverSpec};
+use cnr_syntax::ast::*;
+use cnr_syntax::{suggest, Diagnostic, Span, Spanned};
+
+/// Checks a parsed file. `default_name` names the model when the file declares none (the CLI passes
+/// the file's stem). On failure, every diagnostic found is returned, in source order.
+pub fn check(
+    file: &SourceFile,
+    default_name: &str,
+    files: &dyn Files,
+    overrides: &Overrides,
+) -> Result<Model, Vec<Diagnostic>> {
+    let mut cx = Cx { diags: Vec::new(), files };
+    let model = cx.model(file, default_name, overrides);
+    let mut diags = cx.diags;
+    diags.sort_by_key(|d| d.span.start);
+    match model {
+        Some(m) if diags.is_empty() => Ok(m),
+        _ => {
+            if diags.is_empty() {
+                diags.push(Diagnostic::error(Span::detached(), "the model is incomplete"));
+            }
+            Err(diags)
+        }
+    }
+}
+
+struct Cx<'a> {
+    diags: Vec<Diagnostic>,
+    files: &'a dyn Files,
+}
+
+/// Takes the single item or statement of a kind, reporting repeats.
+fn single<'t, T>(cx: &mut Cx, found: Vec<(&'t T, Span)>, what: &str) -> Option<(&'t T, Span)> {
+    for (_, span) in found.iter().skip(1) {
+        cx.diags.push(
+            Diagnostic::error(*span, format!("{what} is given more than once"))
+                .with_label("repeated")
+                .with_hint("keep one; the first one is at the earlier position"),
+        );
+    }
+    found.into_iter().next()
+}
+
+impl Cx<'_> {
+    fn error(&mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(span, message)
+    }
+
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn model(&mut self, file: &SourceFile, default_name: &str, ov: &Overrides) -> Option<Model> {
+        let mut names = Vec::new();
+        let mut networks = Vec::new();
+        let mut datas = Vec::new();
+        let mut relaxes = Vec::new();
+        let mut solvers = Vec::new();
+        for item in &file.items {
+            match item {
+                Item::Model(n) => names.push((n, n.span)),
+                Item::Network(b) => networks.push((b, b.span)),
+                Item::PlantedData(_) | Item::FileData(_) => datas.push((item, item.span())),
+                Item::Relax(b) => relaxes.push((b, b.span)),
+                Item::Solver(b) => solvers.push((b, b.span)),
+            }
+        }
+        let name =
+            single(self, names, "the model name").map_or(default_name.to_string(), |(n, _)| n.node.clone());
+        let Some((net_block, _)) = single(self, networks, "a `network` block") else {
+            let d = self.error(Span::new(0, 0), "the model has no `network` block").with_hint(
+                "add one, e.g. `network { input 128 conv kernel 16 stride 16 activation relu output ones }`",
+            );
+            self.push(d);
+            return None;
+        };
+        let data_item = single(self, datas, "a `data` block");
+        let relax_block = single(self, relaxes, "a `relax` block").map(|(b, _)| b);
+        let solver_block = single(self, solvers, "a `solver` block").map(|(b, _)| b);
+
+        let parts = self.network(net_block);
+        let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
+        let (network, activation, output_spec) = parts?;
+        let output = self.output(&network, output_spec.as_ref());
+        let data = match data_item {
+            Some((item, _)) => self.data(item, &network, ov),
+            None => {
+                let d = self
+                    .error(Span::new(0, 0), "the model has no `data` block")
+                    .with_hint("add `data planted { samples 192 seed 7 }` or `data files { inputs \"x.npy\" labels \"y.npy\" }`");
+                self.push(d);
+                None
+            }
+        };
+        let data = data?;
+        let relax = self.relax(relax_block, &network, &activation, &data);
+        if let (Some(relax), Backend::GoodLp) = (&relax, solver.backend) {
+            self.check_linear(solver_block, &activation, relax);
+        }
+        let mut model = Model { name, network, activation, output: output?, data, relax: relax?, solver };
+        add_planted_labels(&mut model);
+        Some(model)
+    }
+
+    fn whole(&mut self, n: &Num, what: &str, min: usize) -> Option<usize> {
+        let v = n.node.value;
+        if v.fract() == 0.0 && v >= min as f64 && v <= u32::MAX as f64 {
+            Some(v as usize)
+        } else {
+            let d = self
+                .error(n.span, format!("{what} must be a whole number ≥ {min}, found {}", n.node.text))
+                .with_label("not allowed here");
+            self.push(d);
+            None
+        }
+    }
+
+    fn positive(&mut self, n: &Num, what: &str) -> Option<f64> {
+        if n.node.value > 0.0 && n.node.value.is_finite() {
+            Some(n.node.value)
+        } else {
+            let d = self
+                .error(n.span, format!("{what} must be positive, found {}", n.node.text))
+                .with_label("not positive");
+            self.push(d);
+            None
+        }
+    }
+
+    /// A size written as `a` or `a x b`, as a pair (rows, columns) for an input of `rank` dimensions.
+    fn pair(
+        &mut self,
+        dims: &[Num],
+        what: &str,
+        rank: usize,
+        min: usize,
+        span: Span,
+    ) -> Option<(usize, usize)> {
+        let vals: Vec<Option<usize>> = dims.iter().map(|n| self.whole(n, what, min)).collect();
+        let vals: Vec<usize> = vals.into_iter().collect::<Option<_>>()?;
+        match (vals.as_slice(), rank) {
+            ([a], 1) => Some((if min == 0 { 0 } else { 1 }, *a)),
+            ([a], _) => Some((*a, *a)),
+            ([a, b], 2) => Some((*a, *b)),
+            _ => {
+                let d = self
+                    .error(
+                        span,
+                        format!(
+                            "{what} has {} sizes but the input has {rank} dimension{}",
+                            vals.len(),
+                            if rank == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .with_hint(if rank == 1 {
+                        "a 1-D input takes one size, like `16`"
+                    } else {
+                        "a 2-D input takes `h x w` (or one size for both)"
+                    });
+                self.push(d);
+                None
+            }
+        }
+    }
+
+    fn network(&mut self, b: &Block<NetStmt>) -> Option<(Network, Activation, Option<Spanned<OutputSpec>>)> {
+        let mut inputs = Vec::new();
+        let mut convs = Vec::new();
+        let mut acts = Vec::new();
+        let mut outputs = Vec::new();
+        for s in &b.stmts {
+            match &s.node {
+                NetStmt::Input { .. } => inputs.push((&s.node, s.span)),
+                NetStmt::Conv(_) => convs.push((&s.node, s.span)),
+                NetStmt::Activation(a) => acts.push((a, s.span)),
+                NetStmt::Output(o) => outputs.push((o, s.span)),
+            }
+        }
+        let input = single(self, inputs, "`input`");
+        let conv = single(self, convs, "`conv`");
+        let act = single(self, acts, "`activation`");
+        let output = single(self, outputs, "`output`").map(|(o, s)| Spanned::new(o.clone(), s));
+
+        let open = Span::new(b.span.start, b.span.start + "network".len());
+        let missing = |cx: &mut Self, what: &str, example: &str| {
+            let d = cx
+                .error(open, format!("the network has no `{what}`"))
+                .with_label(format!("missing `{what}`"))
+                .with_hint(format!("add `{example}` inside the block"));
+            cx.push(d);
+        };
+        if input.is_none() {
+            missing(self, "input", "input 128");
+        }
+        if conv.is_none() {
+            missing(self, "conv", "conv kernel 16 stride 16");
+        }
+        if act.is_none() {
+            missing(self, "activation", "activation relu");
+        }
+        let activation = act.and_then(|(a, _)| match a {
+            ActivationSpec::Named { name, args } => activation::builtin(name, args, &mut self.diags),
+            ActivationSpec::Defined { name, param, body } => {
+                if let Some(known) = activation::BUILTINS.iter().find(|b| **b == name.node) {
+                    let d = self
+                        .error(
+                            name.span,
+                            format!("`{known}` is a built-in activation and cannot be redefined"),
+                        )
+                        .with_hint("give your activation another name");
+                    self.push(d);
+                    return None;
+                }
+                activation::defined(&name.node, &param.node, body, &mut self.diags)
+            }
+        });
+
+        let (NetStmt::Input { dims, channels }, in_span) = input? else { unreachable!("input statement") };
+        let in_dims: Vec<Option<usize>> = dims.iter().map(|n| self.whole(n, "an input size", 1)).collect();
+        let channels = match channels {
+            Some(c) => self.whole(c, "the number of channels", 1),
+            None => Some(1),
+        };
+        let (height, width) = match in_dims.as_slice() {
+            [Some(w)] => (1, *w),
+            [Some(h), Some(w)] => (*h, *w),
+            [_] | [_, _] => return None,
+            _ => {
+                let d = self
+                    .error(
+                        in_span,
+                        format!(
+                            "an input has 1 or 2 sizes (length, or height x width), found {}",
+                            dims.len()
+                        ),
+                    )
+                    .with_hint("write channels separately: `input 32 x 32 channels 3`");
+                self.push(d);
+                return None;
+            }
+        };
+        let rank = if dims.len() == 1 { 1 } else { 2 };
+        let (NetStmt::Conv(opts), conv_span) = conv? else { unreachable!("conv statement") };
+        let mut kernel = None;
+        let mut stride = Some((1, 1));
+        let mut padding = Some((0, 0));
+        let mut filters = Some(1);
+        let mut bias = false;
+        let mut seen: Vec<&str> = Vec::new();
+        for o in opts {
+            let key = match &o.node {
+                ConvOpt::Kernel(_) => "kernel",
+                ConvOpt::Stride(_) => "stride",
+                ConvOpt::Padding(_) => "padding",
+                ConvOpt::Filters(_) => "filters",
+                ConvOpt::Bias => "bias",
+            };
+            if seen.contains(&key) {
+                let d = self
+                    .error(o.span, format!("`{key}` is given more than once in `conv`"))
+                    .with_label("repeated");
+                self.push(d);
+                continue;
+            }
+            seen.push(key);
+            match &o.node {
+                ConvOpt::Kernel(d) => kernel = self.pair(d, "the kernel size", rank, 1, o.span),
+                ConvOpt::Stride(d) => stride = self.pair(d, "the stride", rank, 1, o.span),
+                ConvOpt::Padding(d) => padding = self.pair(d, "the padding", rank, 0, o.span),
+                ConvOpt::Filters(n) => filters = self.whole(n, "the number of filters", 1),
+                ConvOpt::Bias => bias = true,
+            }
+        }
+        if !seen.contains(&"kernel") {
+            let d = self
+                .error(conv_span, "`conv` has no kernel size")
+                .with_label("missing `kernel`")
+                .with_hint("add it, e.g. `conv kernel 16 stride 16`");
+            self.push(d);
+        }
+        let (kernel, stride, padding, filters, channels) = (kernel?, stride?, padding?, filters?, channels?);
+        let kernel_span =
+            opts.iter().find(|o| matches!(o.node, ConvOpt::Kernel(_))).map_or(conv_span, |o| o.span);
+        let (ph, pw) = padding;
+        if kernel.0 > height + 2 * ph || kernel.1 > width + 2 * pw {
+            let (k, i) = if rank == 1 {
+                (format!("{}", kernel.1), format!("{}", width + 2 * pw))
+            } else {
+                (format!("{} x {}", kernel.0, kernel.1), format!("{} x {}", height + 2 * ph, width + 2 * pw))
+            };
+            let d = self
+                .error(kernel_span, format!("the kernel ({k}) is larger than the padded input ({i})"))
+                .with_label("kernel too large")
+                .with_hint("a kernel as large as the input makes one fully connected neuron (K = 1)");
+            self.push(d);
+            return None;
+        }
+        let network = Network { channels, height, width, kernel, stride, padding, filters, bias };
+        Some((network, activation?, output))
+    }
+
+    fn vector(&mut self, v: &VectorSource, what: &str) -> Option<(Vec<f64>, Span, Option<String>)> {
+        match v {
+            VectorSource::Inline(nums) => {
+                let span = nums
+                    .first()
+                    .map_or(Span::detached(), |a| a.span.join(nums.last().expect("non-empty").span));
+                Some((nums.iter().map(|n| n.node.value).collect(), span, None))
+            }
+            VectorSource::File(path) => {
+                self.array(path, what).map(|a| (a.values, path.span, Some(path.node.clone())))
+            }
+        }
+    }
+
+    fn array(&mut self, path: &Spanned<String>, what: &str) -> Option<Array> {
+        let bytes = match self.files.read(&path.node) {
+            Ok(b) => b,
+            Err(why) => {
+                let d = self
+                    .error(path.span, format!("cannot read {what} file `{}`: {why}", path.node))
+                    .with_label("cannot read")
+                    .with_hint("paths are relative to the model file's folder");
+                self.push(d);
+                return None;
+            }
+        };
+        match data::load_array(&path.node, &bytes) {
+            Ok(a) => Some(a),
+            Err(why) => {
+                let d = self
+                    .error(path.span, format!("bad {what} file `{}`: {why}", path.node))
+                    .with_label("bad data");
+                self.push(d);
+                None
+            }
+        }
+    }
+
+    fn output(&mut self, net: &Network, spec: Option<&Spanned<OutputSpec>>) -> Option<Vec<f64>> {
+        let (k, m) = (net.patches(), net.filters);
+        let Some(spec) = spec else { return Some(vec![1.0; m * k]) };
+        let (values, span) = match &spec.node {
+            OutputSpec::Named(n) if n.node == "ones" => return Some(vec![1.0; m * k]),
+            OutputSpec::Named(n) if n.node == "mean" => return Some(vec![1.0 / k as f64; m * k]),
+            OutputSpec::Named(n) => {
+                let d = self
+                    .error(n.span, format!("unknown output weights `{}`", n.node))
+                    .with_label("unknown")
+                    .with_hint(suggest(&n.node, &["ones", "mean", "random", "file"]))
+                    .with_hint("or a number, or a list like `[1, 0.5, 1]`");
+                self.push(d);
+                return None;
+            }
+            OutputSpec::Constant(c) => (vec![c.node.value], c.span),
+            OutputSpec::Random(seed) => {
+                let seed = self.whole(seed, "the seed", 0)?;
+                return Some(data::uniforms(&mut data::generator(seed as u64), m * k));
+            }
+            OutputSpec::Vector(v) => {
+                let (vals, span, _) = self.vector(v, "output-weight")?;
+                (vals, span)
+            }
+        };
+        let full = match values.len() {
+            1 => vec![values[0]; m * k],
+            n if n == k => values.iter().cycle().take(m * k).copied().collect(),
+            n if n == m * k => values,
+            n => {
+                let d = self
+                    .error(
+                        span,
+                        format!(
+                            "{n} output weights given; the network has K = {k} patches and M = {m} filter{}",
+                            if m == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .with_label("wrong length")
+                    .with_hint(format!(
+                        "give one number, K = {k} numbers (shared by the filters) or M·K = {} numbers",
+                        m * k
+                    ));
+                self.push(d);
+                return None;
+            }
+        };
+        if full.iter().any(|u| !u.is_finite()) {
+            let d = self.error(span, "the output weights must be finite numbers");
+            self.push(d);
+            return None;
+        }
+        if full.iter().any(|&u| u < 0.0) {
+            let d = self
+                .error(span, "the output weights have a negative entry")
+                .with_label("negative weight")
+                .with_hint("with a negative weight f(x; w) is no longer convex in w, and the relaxation does not apply; all weights must be ≥ 0");
+            self.push(d);
+            return None;
+        }
+        if full.iter().all(|&u| u == 0.0) {
+            let d = self.error(span, "the output weights are all zero, so the network's output is constant");
+            self.push(d);
+            return None;
+        }
+        Some(full)
+    }
+
+    fn data(&mut self, item: &Item, net: &Network, ov: &Overrides) -> Option<Data> {
+        match item {
+            Item::PlantedData(b) => self.planted(b, net, ov),
+            Item::FileData(b) => self.file_data(b, net, ov),
+            _ => unreachable!("data item"),
+        }
+    }
+
+    fn planted(&mut self, b: &Block<PlantedStmt>, net: &Network, ov: &Overrides) -> Option<Data> {
+        let (mut samples, mut seeds, mut noises, mut filters) = (vec![], vec![], vec![], vec![]);
+        for s in &b.stmts {
+            match &s.node {
+                PlantedStmt::Samples(n) => samples.push((n, s.span)),
+                PlantedStmt::Seed(n) => seeds.push((n, s.span)),
+                PlantedStmt::Noise(n) => noises.push((n, s.span)),
+                PlantedStmt::Filter(v) => filters.push((v, s.span)),
+            }
+        }
+        let samples = single(self, samples, "`samples`");
+        let seed = single(self, seeds, "`seed`");
+        let noise = single(self, noises, "`noise`");
+        let filter = single(self, filters, "`filter`");
+        let n = match (ov.samples, samples) {
+            (Some(n), _) => Some(n),
+            (None, Some((num, _))) => self.whole(num, "the number of samples", 1),
+            (None, None) => {
+                let d = self
+                    .error(Span::new(b.span.start, b.span.start + 4), "planted data need a number of samples")
+                    .with_label("missing `samples`")
+                    .with_hint("add `samples 192` (or pass --samples)");
+                self.push(d);
+                None
+            }
+        };
+        let seed = match (ov.seed, seed) {
+            (Some(s), _) => Some(s),
+            (None, Some((num, _))) => self.whole(num, "the seed", 0).map(|s| s as u64),
+            (None, None) => Some(0),
+        };
+        let noise = match (ov.noise, noise) {
+            (Some(x), _) => Some(x),
+            (None, Some((num, _))) if num.node.value >= 0.0 && num.node.value.is_finite() => {
+                Some(num.node.value)
+            }
+            (None, Some((num, _))) => {
+                let d = self
+                    .error(num.span, format!("the noise level must be ≥ 0, found {}", num.node.text))
+                    .with_label("negative");
+                self.push(d);
+                None
+            }
+            (None, None) => Some(0.0),
+        };
+        let dm = net.d() * net.filters;
+        let given = match filter {
+            Some((v, _)) => {
+                let (vals, span, _) = self.vector(v, "planted-filter")?;
+                if vals.len() != dm {
+                    let d = self
+                        .error(
+                            span,
+                            format!(
+                                "the planted filter has {} numbers; the network needs M·d = {dm}",
+                                vals.len()
+                            ),
+                        )
+                        .with_label("wrong length");
+                    self.push(d);
+                    return None;
+                }
+                Some(vals)
+            }
+            None => None,
+        };
+        let (n, seed, noise) = (n?, seed?, noise?);
+        Some(planted_data(net, n, seed, noise, given))
+    }
+
+    fn file_data(&mut self, b: &Block<FileStmt>, net: &Network, ov: &Overrides) -> Option<Data> {
+        let (mut xs, mut ys, mut ws) = (vec![], vec![], vec![]);
+        for s in &b.stmts {
+            match &s.node {
+                FileStmt::Inputs(p) => xs.push((p, s.span)),
+                FileStmt::Labels(p) => ys.push((p, s.span)),
+                FileStmt::Planted(p) => ws.push((p, s.span)),
+            }
+        }
+        let xs = single(self, xs, "`inputs`");
+        let ys = single(self, ys, "`labels`");
+        let ws = single(self, ws, "`planted`");
+        let head = Span::new(b.span.start, b.span.start + 4);
+        for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
+            if set {
+                let d = self.error(
+                    head,
+                    format!("{flag} applies only to planted data, and this model reads its data from files"),
+                );
+                self.push(d);
+            }
+        }
+        let x = match xs {
+            Some((p, _)) => self.array(p, "inputs").map(|a| (a, p)),
+            None => {
+                let d = self
+                    .error(head, "file data need an `inputs` file")
+                    .with_label("missing `inputs`")
+                    .with_hint("add `inputs \"x.npy\"`");
+                self.push(d);
+                None
+            }
+        };
+        let y = match ys {
+            Some((p, _)) => self.array(p, "labels").map(|a| (a, p)),
+            None => {
+                let d = self
+                    .error(head, "file data need a `labels` file")
+                    .with_label("missing `labels`")
+                    .with_hint("add `labels \"y.npy\"`");
+                self.push(d);
+                None
+            }
+        };
+        let w = ws.map(|(p, _)| (self.array(p, "planted-filter"), p));
+        let ((x, xp), (y, yp)) = (x?, y?);
+        let len = net.input_len();
+        let n = y.values.len();
+        if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) {
+            let d = self
+                .error(
+                    yp.span,
+                    format!(
+                        "the labels in `{}` have shape {:?}; expected one number per sample",
+                        yp.node, y.shape
+                    ),
+                )
+                .with_label("wrong shape");
+            self.push(d);
+            return None;
+        }
+        let rows = x.shape.first().copied().unwrap_or(0);
+        let per_row: usize = x.shape.iter().skip(1).product();
+        if x.shape.len() < 2 || per_row != len {
+            let d = self
+                .error(xp.span, format!("the inputs in `{}` have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.node, x.shape))
+                .with_label("wrong shape")
+                .with_hint(format!("store an array of shape (n, {len})"));
+            self.push(d);
+            return None;
+        }
+        if rows != n {
+            let d = self
+                .error(yp.span, format!("`{}` has {n} labels but `{}` has {rows} inputs", yp.node, xp.node))
+                .with_label("sample counts differ");
+            self.push(d);
+            return None;
+        }
+        let planted = match w {
+            Some((Some(a), _)) if a.values.len() == net.d() * net.filters => Some(a.values),
+            Some((Some(a), p)) => {
+                let d = self
+                    .error(
+                        p.span,
+                        format!(
+                            "the planted filter in `{}` has {} numbers; the network needs M·d = {}",
+                            p.node,
+                            a.values.len(),
+                            net.d() * net.filters
+                        ),
+                    )
+                    .with_label("wrong length");
+                self.push(d);
+                return None;
+            }
+            Some((None, _)) => return None,
+            None => None,
+        };
+        let mut data = Data::new(x.values, y.values, len, planted, DataSource::Files);
+        if let Some(k) = ov.samples {
+            if k > data.n {
+                let d = self.error(
+                    head,
+                    format!("--samples {k} asks for more samples than the files hold ({})", data.n),
+                );
+                self.push(d);
+                return None;
+            }
+            data.x.truncate(k * len);
+            data.y.truncate(k);
+            data.n = k;
+        }
+        Some(data)
+    }
+
+    fn relax(
+        &mut self,
+        b: Option<&Block<RelaxStmt>>,
+        net: &Network,
+        act: &Activation,
+        data: &Data,
+    ) -> Option<Relax> {
+        let mut relax = Relax { anchor: Anchor::Data, anchor_auto: true, penalty: None, bound: None };
+        let Some(b) = b else {
+            relax.anchor = if act.is_even() { Anchor::Spectral } else { Anchor::Data };
+            return Some(relax);
+        };
+        let (mut anchors, mut penalties, mut bounds) = (vec![], vec![], vec![]);
+        for s in &b.stmts {
+            match &s.node {
+                RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_) => anchors.push((&s.node, s.span)),
+                RelaxStmt::Penalty(..) => penalties.push((&s.node, s.span)),
+                RelaxStmt::Bound(..) => bounds.push((&s.node, s.span)),
+            }
+        }
+        let mut ok = true;
+        match single(self, anchors, "`anchor`") {
+            None => relax.anchor = if act.is_even() { Anchor::Spectral } else { Anchor::Data },
+            Some((RelaxStmt::AnchorNamed(n), _)) => {
+                relax.anchor_auto = n.node == "auto";
+                match n.node.as_str() {
+                    "auto" => relax.anchor = if act.is_even() { Anchor::Spectral } else { Anchor::Data },
+                    "data" => relax.anchor = Anchor::Data,
+                    "spectral" => relax.anchor = Anchor::Spectral,
+                    "planted" if data.planted.is_some() => relax.anchor = Anchor::Planted,
+                    "planted" => {
+                        let d = self
+                            .error(
+                                n.span,
+                                "the planted anchor needs a known planted filter, and these data have none",
+                            )
+                            .with_hint("add `planted \"w.npy\"` to the data files, or use `anchor auto`");
+                        self.push(d);
+                        ok = false;
+                    }
+                    other => {
+                        let d = self
+                            .error(n.span, format!("unknown anchor `{other}`"))
+                            .with_label("unknown")
+                            .with_hint(suggest(other, &["auto", "data", "spectral", "planted"]))
+                            .with_hint("or a list of numbers, or `file \"g.npy\"`");
+                        self.push(d);
+                        ok = false;
+                    }
+                }
+            }
+            Some((RelaxStmt::AnchorVector(v), _)) => {
+                relax.anchor_auto = false;
+                match self.vector(v, "anchor") {
+                    Some((vals, span, _)) if vals.len() != net.d() * net.filters => {
+                        let d = self
+                            .error(
+                                span,
+                                format!(
+                                    "the anchor has {} numbers; the network needs M·d = {}",
+                                    vals.len(),
+                                    net.d() * net.filters
+                                ),
+                            )
+                            .with_label("wrong length");
+                        self.push(d);
+                        ok = false;
+                    }
+                    Some((vals, _, _)) => relax.anchor = Anchor::Vector(vals),
+                    None => ok = false,
+                }
+            }
+            Some(_) => unreachable!("anchor statement"),
+        }
+        if let Some((RelaxStmt::Penalty(kind, weight), _)) = single(self, penalties, "`penalty`") {
+            let norm = match kind.node.as_str() {
+                "l1" => Some(Norm::L1),
+                "l2" => Some(Norm::L2),
+                other => {
+                    let d = self
+                        .error(kind.span, format!("unknown penalty `{other}`"))
+                        .with_label("unknown")
+                        .with_hint(suggest(other, &["l1", "l2"]));
+                    self.push(d);
+                    None
+                }
+            };
+            match (norm, self.positive(weight, "the penalty weight")) {
+                (Some(n), Some(w)) => relax.penalty = Some((n, w)),
+                _ => ok = false,
+            }
+        }
+        if let Some((RelaxStmt::Bound(kind, radius), _)) = single(self, bounds, "`bound`") {
+            let norm = match kind.node.as_str() {
+                "l2" => Some(Norm::L2),
+                "linf" => Some(Norm::Linf),
+                other => {
+                    let d = self
+                        .error(kind.span, format!("unknown bound `{other}`"))
+                        .with_label("unknown")
+                        .with_hint(suggest(other, &["l2", "linf"]));
+                    self.push(d);
+                    None
+                }
+            };
+            match (norm, self.positive(radius, "the bound's radius")) {
+                (Some(n), Some(r)) => relax.bound = Some((n, r)),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(relax)
+    }
+
+    fn solver(&mut self, b: &Block<SolverStmt>) -> SolverSpec {
+        let mut spec = SolverSpec::default();
+        let (mut backends, mut tols, mut iters, mut times) = (vec![], vec![], vec![], vec![]);
+        for s in &b.stmts {
+            match &s.node {
+                SolverStmt::Backend(_) => backends.push((&s.node, s.span)),
+                SolverStmt::Tolerance(_) => tols.push((&s.node, s.span)),
+                SolverStmt::MaxIter(_) => iters.push((&s.node, s.span)),
+                SolverStmt::TimeLimit(_) => times.push((&s.node, s.span)),
+            }
+        }
+        if let Some((SolverStmt::Backend(name), _)) = single(self, backends, "`backend`") {
+            match name.node.as_str() {
+                "clarabel" => spec.backend = Backend::Clarabel,
+                "good_lp" => spec.backend = Backend::GoodLp,
+                other => {
+                    let d = self
+                        .error(name.span, format!("unknown backend `{other}`"))
+                        .with_label("unknown")
+                        .with_hint(suggest(other, &["clarabel", "good_lp"]));
+                    self.push(d);
+                }
+            }
+        }
+        if let Some((SolverStmt::Tolerance(t), _)) = single(self, tols, "`tolerance`") {
+            if let Some(t) = self.positive(t, "the tolerance") {
+                spec.tolerance = t;
+            }
+        }
+        if let Some((SolverStmt::MaxIter(n), _)) = single(self, iters, "`max_iter`") {
+            if let Some(n) = self.whole(n, "the iteration limit", 1) {
+                spec.max_iter = n as u32;
+            }
+        }
+        if let Some((SolverStmt::TimeLimit(t), _)) = single(self, times, "`time_limit`") {
+            spec.time_limit = self.positive(t, "the time limit");
+        }
+        spec
+    }
+
+    fn check_linear(&mut self, solver: Option<&Block<SolverStmt>>, act: &Activation, relax: &Relax) {
+        let span = solver
+            .and_then(|b| b.stmts.iter().find(|s| matches!(s.node, SolverStmt::Backend(_))))
+            .map_or(Span::detached(), |s| s.span);
+        let why = if act.cone_class() != activation::ConeClass::Lp {
+            Some(format!("activation `{}` needs {} cones", act.name, act.cone_class().as_str()))
+        } else if matches!(relax.penalty, Some((Norm::L2, _))) {
+            Some("the `l2` penalty needs a second-order cone".to_string())
+        } else if matches!(relax.bound, Some((Norm::L2, _))) {
+            Some("the `l2` bound needs a second-order cone".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let d = self
+                .error(span, format!("the good_lp backend solves linear programs only, and {why}"))
+                .with_label("LP backend")
+                .with_hint("use `backend clarabel`, which handles every cone");
+            self.push(d);
+        }
+    }
+}
+
+/// Draws planted data. The order of draws from one ChaCha8 stream seeded with `seed` is fixed:
+/// 1. the planted filters `w*` (`M·d` standard normals, filter-major), unless given;
+/// 2. the planted biases (`M` standard normals), only if the network has biases;
+/// 3. the inputs (`n · C·H·W` standard normals, sample-major, each input row-major);
+/// 4. the label noise (`n` standard normals, scaled by `noise`), only if `noise > 0`.
+///
+/// The labels hold the noise until [`add_planted_labels`] adds `f(x_i; w*)` once the output weights
+/// and the activation are known; drawing inputs first means a larger `samples` extends, never changes, the
+/// first samples.
+pub(crate) fn planted_data(net: &Network, n: usize, seed: u64, noise: f64, given: Option<Vec<f64>>) -> Data {
+    let mut rng = data::generator(seed);
+    let planted = given.unwrap_or_else(|| data::normals(&mut rng, net.d() * net.filters));
+    let bias = net.bias.then(|| data::normals(&mut rng, net.filters));
+    let x = data::normals(&mut rng, n * net.input_len());
+    let eps = if noise > 0.0 {
+        data::normals(&mut rng, n).into_iter().map(|e| noise * e).collect()
+    } else {
+        vec![0.0; n]
+    };
+    let mut d = Data::new(x, eps, net.input_len(), Some(planted), DataSource::Planted { seed, noise });
+    d.planted_bias = bias;
+    d
+}
+
+/// Adds `f(x_i; w*, b*)` to the labels of planted data (which hold the noise `ε_i` until then).
+fn add_planted_labels(model: &mut Model) {
+    if !matches!(model.data.source, DataSource::Planted { .. }) {
+        return;
+    }
+    let w = model.data.planted.clone().expect("planted data know their filter");
+    let b = model.data.planted_bias.clone().unwrap_or_default();
+    let f: Vec<f64> = (0..model.data.n).map(|i| model.predict(i, &w, &b)).collect();
+    for (y, fi) in model.data.y.iter_mut().zip(f) {
+        *y += fi;
+    }
+}
