@@ -419,10 +419,10 @@ impl<'a> Reader<'a> {
     }
 
     /// `K L`, then K entries, each a length `c` on its own line and `c` positive reals.
-    fn read_pow_table(&mut self, header: usize, item: &'static str) -> Result<Vec<Vec<f64>>, CbfError> {
-        let (line, [k, l]) = self.fields::<2>(item, "`K L`: the number of entries and of reals")?;
-        let k = int(line, k, "the number of entries")?;
-        let l = int(line, l, "the number of reals")?;
+    fn read_pow_table(&mut self, _line: usize, item: &'static str) -> Result<Vec<Vec<f64>>, CbfError> {
+        let (header, [k, l]) = self.fields::<2>(item, "`K L`: the number of entries and of reals")?;
+        let k = int(header, k, "the number of entries")?;
+        let l = int(header, l, "the number of reals")?;
         let mut table = Vec::with_capacity(k.min(self.cur.max_lines_left()));
         let mut total = 0usize;
         for e in 0..k {
@@ -447,7 +447,10 @@ impl<'a> Reader<'a> {
             table.push(alphas);
         }
         if total != l {
-            return Err(malformed(line, format!("{item} announces {l} reals, but its entries hold {total}")));
+            return Err(malformed(
+                header,
+                format!("{item} announces {l} reals, but its entries hold {total}"),
+            ));
         }
         Ok(table)
     }
@@ -468,8 +471,10 @@ impl<'a> Reader<'a> {
     }
 
     /// `VAR` or `CON`: `total k`, then k lines `CONE dim` whose dimensions add up to `total`.
-    fn read_cones(&mut self, header: usize, item: &'static str) -> Result<(usize, Vec<ConeBlock>), CbfError> {
-        let (line, [total, k]) = self.fields::<2>(item, "`n k`: the number of scalars and of cone blocks")?;
+    fn read_cones(&mut self, _line: usize, item: &'static str) -> Result<(usize, Vec<ConeBlock>), CbfError> {
+        let (header, [total, k]) =
+            self.fields::<2>(item, "`n k`: the number of scalars and of cone blocks")?;
+        let line = header;
         let scalars = if item == "VAR" { "scalar variables" } else { "scalar constraint rows" };
         let total = int(line, total, "the number of scalars")?;
         let k = int(line, k, "the number of cone blocks")?;
@@ -501,8 +506,7 @@ impl<'a> Reader<'a> {
                 return Err(malformed(
                     line,
                     format!(
-                        "the {item} blocks cover more than the {total} {scalars} of the header (line {})",
-                        header + 1
+                        "the {item} blocks cover more than the {total} {scalars} of the header (line {header})"
                     ),
                 ));
             }
@@ -511,7 +515,7 @@ impl<'a> Reader<'a> {
         if covered != total {
             return Err(malformed(
                 line,
-                format!("the {item} blocks cover {covered} {scalars}, but the header says {total}"),
+                format!("the {item} blocks cover {covered} of the {total} {scalars} the header announces"),
             ));
         }
         Ok((total, blocks))
@@ -551,8 +555,9 @@ impl<'a> Reader<'a> {
                     return Err(malformed(
                         line,
                         format!(
-                            "the cone `{name}` refers to entry {k} of {table_name}, which has {} entries",
-                            table.len()
+                            "the cone `{name}` refers to entry {k} of {table_name}, which has {} {}",
+                            table.len(),
+                            if table.len() == 1 { "entry" } else { "entries" }
                         ),
                     ));
                 }
