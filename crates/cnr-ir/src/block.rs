@@ -46,13 +46,16 @@ impl Block {
     }
 
     /// Number of items: the product of the index sizes (1 for no axes).
+    ///
+    /// The arithmetic saturates at `usize::MAX` instead of overflowing, so that a hostile file read
+    /// into a block gives a validation error rather than a panic.
     pub fn items(&self) -> usize {
-        self.index.iter().map(|i| i.size).product()
+        self.index.iter().fold(1usize, |acc, i| acc.saturating_mul(i.size))
     }
 
-    /// Number of columns or rows the block covers.
+    /// Number of columns or rows the block covers (saturating, like [`Block::items`]).
     pub fn len(&self) -> usize {
-        self.items() * self.width
+        self.items().saturating_mul(self.width)
     }
 
     /// Whether the block covers nothing.
@@ -62,13 +65,16 @@ impl Block {
 
     /// One past the last column or row of the block.
     pub fn end(&self) -> usize {
-        self.start + self.len()
+        self.start.saturating_add(self.len())
     }
 
     /// The index values (one per axis) and the offset inside the item of position `pos` of the block.
+    ///
+    /// A block of width 0 (which does not validate) is treated as width 1 rather than dividing by zero.
     pub fn unravel(&self, pos: usize) -> (Vec<usize>, usize) {
-        let mut item = pos / self.width;
-        let offset = pos % self.width;
+        let width = self.width.max(1);
+        let mut item = pos / width;
+        let offset = pos % width;
         let mut values = vec![0; self.index.len()];
         for (k, axis) in self.index.iter().enumerate().rev() {
             values[k] = item % axis.size.max(1);

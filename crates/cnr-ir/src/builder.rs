@@ -68,11 +68,19 @@ impl RowBuilder {
 
     /// Turns the rows into `(A, b)` with `n` columns.
     pub fn finish(self, n: usize) -> (CscMatrix, Vec<f64>) {
-        let m = self.rhs.len();
-        let nnz = self.vals.len();
+        RowBuilder::stack(vec![self], n)
+    }
+
+    /// Stacks the rows of several builders, in order, into one `(A, b)` with `n` columns. Lowering
+    /// builds each block of rows on its own and stacks them once, so no copy of the rows is made.
+    pub fn stack(parts: Vec<RowBuilder>, n: usize) -> (CscMatrix, Vec<f64>) {
+        let m: usize = parts.iter().map(RowBuilder::rows).sum();
+        let nnz: usize = parts.iter().map(RowBuilder::nnz).sum();
         let mut colptr = vec![0usize; n + 1];
-        for &j in &self.colidx {
-            colptr[j as usize + 1] += 1;
+        for part in &parts {
+            for &j in &part.colidx {
+                colptr[j as usize + 1] += 1;
+            }
         }
         for j in 0..n {
             colptr[j + 1] += colptr[j];
@@ -80,17 +88,23 @@ impl RowBuilder {
         let mut next = colptr.clone();
         let mut rowval = vec![0usize; nnz];
         let mut nzval = vec![0.0f64; nnz];
+        let mut rhs = Vec::with_capacity(m);
+        let mut row0 = 0;
         // Rows are visited in increasing order, so each column's row indices come out sorted.
-        for i in 0..m {
-            for k in self.rowptr[i]..self.rowptr[i + 1] {
-                let j = self.colidx[k] as usize;
-                let slot = next[j];
-                rowval[slot] = i;
-                nzval[slot] = self.vals[k];
-                next[j] += 1;
+        for part in parts {
+            for i in 0..part.rows() {
+                for k in part.rowptr[i]..part.rowptr[i + 1] {
+                    let j = part.colidx[k] as usize;
+                    let slot = next[j];
+                    rowval[slot] = row0 + i;
+                    nzval[slot] = part.vals[k];
+                    next[j] += 1;
+                }
             }
+            row0 += part.rows();
+            rhs.extend_from_slice(&part.rhs);
         }
-        (CscMatrix { m, n, colptr, rowval, nzval }, self.rhs)
+        (CscMatrix { m, n, colptr, rowval, nzval }, rhs)
     }
 }
 
@@ -110,5 +124,18 @@ mod tests {
         assert_eq!(a.colptr, vec![0, 2, 2, 3]);
         assert_eq!(a.rowval, vec![0, 2, 0]);
         assert_eq!(a.nzval, vec![-1.0, 5.0, 1.0]);
+    }
+
+    #[test]
+    fn stacking_offsets_rows() {
+        let mut first = RowBuilder::new();
+        first.push_row(&[(1, 2.0)], 1.0);
+        let mut second = RowBuilder::new();
+        second.push_row(&[(0, 3.0), (1, 4.0)], 2.0);
+        let (a, b) = RowBuilder::stack(vec![first, second], 2);
+        assert_eq!(b, vec![1.0, 2.0]);
+        assert_eq!(a.colptr, vec![0, 1, 3]);
+        assert_eq!(a.rowval, vec![1, 0, 1]);
+        assert_eq!(a.nzval, vec![3.0, 2.0, 4.0]);
     }
 }

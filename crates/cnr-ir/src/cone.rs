@@ -1,8 +1,12 @@
 use serde::{Deserialize, Serialize};
 
 /// One cone of the product `K`, in Clarabel's conventions. `s` is the slice of slack rows it covers.
+///
+/// In JSON a cone is an object tagged by [`Cone::kind`]: `{"kind": "zero", "dim": 4}`,
+/// `{"kind": "nonneg", "dim": 4}`, `{"kind": "soc", "dim": 3}`, `{"kind": "exp"}`,
+/// `{"kind": "pow", "alpha": 0.5}`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(into = "ConeRepr", from = "ConeRepr")]
 pub enum Cone {
     /// `s = 0` (equality rows), of the given dimension.
     Zero(usize),
@@ -34,6 +38,42 @@ impl Cone {
             Cone::SecondOrder(_) => "soc",
             Cone::Exp => "exp",
             Cone::Power(_) => "pow",
+        }
+    }
+}
+
+/// The JSON shape of a [`Cone`]. Serde cannot write the tuple variants of `Cone` under an internal
+/// `kind` tag, so they pass through these named-field variants.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum ConeRepr {
+    Zero { dim: usize },
+    Nonneg { dim: usize },
+    Soc { dim: usize },
+    Exp,
+    Pow { alpha: f64 },
+}
+
+impl From<Cone> for ConeRepr {
+    fn from(c: Cone) -> Self {
+        match c {
+            Cone::Zero(dim) => ConeRepr::Zero { dim },
+            Cone::Nonneg(dim) => ConeRepr::Nonneg { dim },
+            Cone::SecondOrder(dim) => ConeRepr::Soc { dim },
+            Cone::Exp => ConeRepr::Exp,
+            Cone::Power(alpha) => ConeRepr::Pow { alpha },
+        }
+    }
+}
+
+impl From<ConeRepr> for Cone {
+    fn from(c: ConeRepr) -> Self {
+        match c {
+            ConeRepr::Zero { dim } => Cone::Zero(dim),
+            ConeRepr::Nonneg { dim } => Cone::Nonneg(dim),
+            ConeRepr::Soc { dim } => Cone::SecondOrder(dim),
+            ConeRepr::Exp => Cone::Exp,
+            ConeRepr::Pow { alpha } => Cone::Power(alpha),
         }
     }
 }

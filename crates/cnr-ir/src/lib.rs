@@ -27,15 +27,20 @@
 
 mod block;
 mod builder;
+mod check;
 mod cone;
 mod csc;
+mod json;
+mod print;
 mod solution;
 mod validate;
 
 pub use block::{Block, Index};
 pub use builder::RowBuilder;
+pub use check::{PointCheck, Violation};
 pub use cone::Cone;
 pub use csc::CscMatrix;
+pub use json::{JsonError, JSON_FORMAT, JSON_VERSION};
 pub use solution::{Solution, SolverSettings, Status};
 pub use validate::IrError;
 

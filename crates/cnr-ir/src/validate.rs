@@ -73,7 +73,8 @@ impl ConeProgram {
                 });
             }
         }
-        let total: usize = self.cones.iter().map(Cone::dim).sum();
+        // Saturating, so that absurd sizes read from a file give an error rather than an overflow.
+        let total = self.cones.iter().map(Cone::dim).fold(0usize, usize::saturating_add);
         dim("the sum of the cone dimensions", m, total)?;
         for (index, cone) in self.cones.iter().enumerate() {
             let bad = |why: &str| IrError::Cone { index, kind: cone.kind(), why: why.into() };
@@ -141,10 +142,12 @@ fn check_csc(matrix: &'static str, a: &crate::CscMatrix) -> Result<(), IrError> 
     if a.colptr[0] != 0 || a.colptr[a.n] != a.nzval.len() || a.rowval.len() != a.nzval.len() {
         return bad("colptr does not start at 0 and end at the number of entries".into());
     }
+    // All pointers are checked before any is used to slice, so a pointer past the end is an error
+    // rather than a panic.
+    if let Some(j) = (0..a.n).find(|&j| a.colptr[j] > a.colptr[j + 1]) {
+        return bad(format!("colptr decreases at column {j}"));
+    }
     for j in 0..a.n {
-        if a.colptr[j] > a.colptr[j + 1] {
-            return bad(format!("colptr decreases at column {j}"));
-        }
         let rows = &a.rowval[a.colptr[j]..a.colptr[j + 1]];
         for w in rows.windows(2) {
             if w[0] >= w[1] {
