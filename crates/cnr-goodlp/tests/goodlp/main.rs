@@ -1,0 +1,3 @@
+//! Integration tests of the good_lp backend.
+
+mod basic;
