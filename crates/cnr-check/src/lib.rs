@@ -21,7 +21,7 @@
 pub mod activation;
 mod check;
 pub mod data;
-mod network;
+pub mod network;
 
 pub use activation::{Activation, Atom, ConeClass, Curvature, Expr};
 pub use check::check;

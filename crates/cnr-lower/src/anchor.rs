@@ -1,0 +1,155 @@
+//! The objective's anchor `g` (DESIGN.md §2), normalised to unit length: the scale of `g` does not
+//! change the maximiser of `⟨g, w⟩`, and a unit anchor keeps the solver's data well scaled.
+
+use cnr_check::network::PADDING;
+use cnr_check::{Anchor, Model};
+
+/// The anchor for all filters, `M·d` numbers, filter-major, of unit length (or all zero if the data
+/// give no direction at all).
+pub fn anchor(model: &Model) -> Vec<f64> {
+    let net = &model.network;
+    let d = net.d();
+    let mut g = match &model.relax.anchor {
+        Anchor::Vector(v) => v.clone(),
+        Anchor::Planted => model.data.planted.clone().expect("the checker ensured a planted filter"),
+        Anchor::Data => {
+            let mut g = vec![0.0; net.filters * d];
+            for_each_patch(model, |i, m, k, patch| {
+                let weight = model.data.y[i] * model.u(m, k);
+                for (gj, xj) in g[m * d..(m + 1) * d].iter_mut().zip(patch) {
+                    *gj += weight * xj;
+                }
+                let _ = k;
+            });
+            g
+        }
+        Anchor::Spectral => {
+            let mut s = vec![vec![0.0; d * d]; net.filters];
+            for_each_patch(model, |i, m, k, patch| {
+                let weight = model.data.y[i] * model.u(m, k);
+                let sm = &mut s[m];
+                for (a, xa) in patch.iter().enumerate() {
+                    let wa = weight * xa;
+                    for (b, xb) in patch.iter().enumerate().skip(a) {
+                        sm[a * d + b] += wa * xb;
+                    }
+                }
+            });
+            let mut g = Vec::with_capacity(net.filters * d);
+            for mut sm in s {
+                for a in 0..d {
+                    for b in 0..a {
+                        sm[a * d + b] = sm[b * d + a];
+                    }
+                }
+                g.extend(top_eigenvector(sm, d));
+            }
+            g
+        }
+    };
+    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        g.iter_mut().for_each(|v| *v /= norm);
+    }
+    g
+}
+
+/// Calls `f(i, m, k, x_ik)` for every sample, filter and patch with `u_mk ≠ 0`; `x_ik` has zeros on
+/// padding.
+fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, usize, &[f64])) {
+    let net = &model.network;
+    let (d, kk) = (net.d(), net.patches());
+    let map = net.patch_map();
+    let mut patch = vec![0.0; d];
+    for i in 0..model.data.n {
+        let x = model.data.sample(i);
+        for k in 0..kk {
+            for (pj, &src) in patch.iter_mut().zip(&map[k * d..(k + 1) * d]) {
+                *pj = if src == PADDING { 0.0 } else { x[src as usize] };
+            }
+            for m in 0..net.filters {
+                if model.u(m, k) != 0.0 {
+                    f(i, m, k, &patch);
+                }
+            }
+        }
+    }
+}
+
+/// The eigenvector of the largest eigenvalue of the symmetric `d × d` matrix `s` (row-major), by
+/// cyclic Jacobi rotations; its sign is fixed so that its largest entry is positive, which keeps the
+/// result deterministic.
+pub fn top_eigenvector(mut s: Vec<f64>, d: usize) -> Vec<f64> {
+    let mut v = vec![0.0; d * d];
+    for i in 0..d {
+        v[i * d + i] = 1.0;
+    }
+    for _sweep in 0..100 {
+        let off: f64 = (0..d)
+            .flat_map(|a| (0..d).filter(move |&b| b != a).map(move |b| (a, b)))
+            .map(|(a, b)| s[a * d + b].powi(2))
+            .sum();
+        let scale: f64 = s.iter().map(|x| x * x).sum();
+        if off <= 1e-30 * scale.max(1e-300) {
+            break;
+        }
+        for p in 0..d {
+            for q in p + 1..d {
+                let apq = s[p * d + q];
+                if apq == 0.0 {
+                    continue;
+                }
+                let theta = (s[q * d + q] - s[p * d + p]) / (2.0 * apq);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let t = if theta == 0.0 { 1.0 } else { t };
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let sn = t * c;
+                for k in 0..d {
+                    let (skp, skq) = (s[k * d + p], s[k * d + q]);
+                    s[k * d + p] = c * skp - sn * skq;
+                    s[k * d + q] = sn * skp + c * skq;
+                }
+                for k in 0..d {
+                    let (spk, sqk) = (s[p * d + k], s[q * d + k]);
+                    s[p * d + k] = c * spk - sn * sqk;
+                    s[q * d + k] = sn * spk + c * sqk;
+                }
+                for k in 0..d {
+                    let (vkp, vkq) = (v[k * d + p], v[k * d + q]);
+                    v[k * d + p] = c * vkp - sn * vkq;
+                    v[k * d + q] = sn * vkp + c * vkq;
+                }
+            }
+        }
+    }
+    let top = (0..d).max_by(|&a, &b| s[a * d + a].total_cmp(&s[b * d + b])).unwrap_or(0);
+    let mut e: Vec<f64> = (0..d).map(|k| v[k * d + top]).collect();
+    let big = e.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(0.0);
+    if big < 0.0 {
+        e.iter_mut().for_each(|x| *x = -*x);
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jacobi_finds_the_top_eigenvector() {
+        // S = 3·aaᵀ + 1·bbᵀ − 2·ccᵀ for orthonormal a, b, c: the top eigenvector is a.
+        let a = [0.6, 0.8, 0.0];
+        let b = [0.8, -0.6, 0.0];
+        let c = [0.0, 0.0, 1.0];
+        let mut s = vec![0.0; 9];
+        for i in 0..3 {
+            for j in 0..3 {
+                s[i * 3 + j] = 3.0 * a[i] * a[j] + b[i] * b[j] - 2.0 * c[i] * c[j];
+            }
+        }
+        let e = top_eigenvector(s, 3);
+        for (x, y) in e.iter().zip(a) {
+            assert!((x - y).abs() < 1e-12, "{e:?}");
+        }
+    }
+}
