@@ -1,1 +1,230 @@
-//! placeholder
+//! The Clarabel backend of cnr: solves a [`ConeProgram`] with the Clarabel interior-point solver.
+//!
+//! The IR is Clarabel's own standard form, so the translation is direct:
+//!
+//! ```text
+//! minimise    ½ xᵀ P x + qᵀ x (+ c, added back by cnr)
+//! subject to  A x + s = b,   s ∈ K = K₁ × K₂ × … (in the order of the cones)
+//! ```
+//!
+//! Both sides use the same sign convention: a row `aᵀx + s = b` with `s` in the non-negative cone
+//! means `aᵀx ≤ b`; in the zero cone it means `aᵀx = b`; and a cone over several rows constrains the
+//! vector `s = b − A x` of those rows, in the cone's own order (for the exponential cone Clarabel's
+//! `(x, y, z)` with `y·e^(x/y) ≤ z`, which is the order the IR stores). `P` is passed as the upper
+//! triangle the IR stores; Clarabel reads it as the symmetric matrix it is the triangle of.
+//!
+//! ```
+//! use cnr_ir::{Cone, ConeProgram, RowBuilder, Sense, SolverSettings, Status};
+//! // minimise x subject to x ≥ 1, written as −x + s = −1, s ≥ 0.
+//! let mut rows = RowBuilder::new();
+//! rows.push_row(&[(0, -1.0)], -1.0);
+//! let (a, b) = rows.finish(1);
+//! let mut p = ConeProgram::new("tiny", 1, Sense::Minimize);
+//! p.q = vec![1.0];
+//! p.a = a;
+//! p.b = b;
+//! p.cones = vec![Cone::Nonneg(1)];
+//! let solution = cnr_clarabel::solve(&p, &SolverSettings::default()).unwrap();
+//! assert_eq!(solution.status, Status::Optimal);
+//! assert!((solution.objective - 1.0).abs() < 1e-7);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+use clarabel::algebra::CscMatrix as ClarabelCsc;
+use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
+use cnr_ir::{Cone, ConeProgram, CscMatrix, IrError, Solution, SolverSettings, Status};
+use thiserror::Error;
+
+/// Why the Clarabel backend could not solve a program. A solve that runs and ends badly (infeasible,
+/// iteration limit, …) is not an error: it is a [`Solution`] with that [`Status`].
+#[derive(Debug, Error)]
+pub enum ClarabelError {
+    /// The program does not validate; Clarabel never saw it.
+    #[error("invalid cone program: {0}")]
+    InvalidProgram(#[from] IrError),
+    /// Clarabel refused the data or the settings before solving.
+    #[error("Clarabel refused the problem: {0}")]
+    Rejected(String),
+}
+
+/// Solves `program` with Clarabel.
+///
+/// The program is validated first; an invalid one is an error and Clarabel never sees it. The
+/// returned [`Solution`] carries the status, Clarabel's `x` and `s`, the objective of the stored
+/// minimisation *recomputed by cnr* at `x` (including the constant `c`, which Clarabel does not know),
+/// the iteration count and Clarabel's solve time. For a program found infeasible the objective is
+/// `+∞`, and for one found unbounded `−∞` (the optimal values of such minimisations); `x` is then
+/// Clarabel's certificate, not a solution.
+///
+/// Clarabel's statuses map to cnr's as follows:
+///
+/// | Clarabel | cnr |
+/// |---|---|
+/// | `Solved` | `Optimal` |
+/// | `AlmostSolved` | `Inaccurate` |
+/// | `PrimalInfeasible`, `AlmostPrimalInfeasible` | `Infeasible` |
+/// | `DualInfeasible`, `AlmostDualInfeasible` | `Unbounded` |
+/// | `MaxIterations` | `IterationLimit` |
+/// | `MaxTime` | `TimeLimit` |
+/// | `NumericalError`, `InsufficientProgress` | `NumericalError` |
+/// | `Unsolved`, `CallbackTerminated` | `NumericalError` |
+///
+/// The last row cannot happen in cnr: `solve` always runs the solver and never installs a callback.
+/// Should it happen all the same, the point is not an answer, and `NumericalError` is the status that
+/// says "the solver failed" without claiming anything about the program.
+///
+/// Settings: `tol_abs` and `tol_rel` become Clarabel's absolute and relative duality-gap tolerances;
+/// Clarabel's feasibility tolerance is relative to the size of the data, so it takes `tol_rel`. No
+/// time limit is Clarabel's infinite one; everything else keeps Clarabel's default.
+pub fn solve(program: &ConeProgram, settings: &SolverSettings) -> Result<Solution, ClarabelError> {
+    program.validate()?;
+    let p = to_clarabel_csc(&program.p);
+    let a = to_clarabel_csc(&program.a);
+    let cones = to_clarabel_cones(&program.cones);
+    let mut solver =
+        DefaultSolver::new(&p, &program.q, &a, &program.b, &cones, to_clarabel_settings(settings)?)
+            .map_err(|e| ClarabelError::Rejected(e.to_string()))?;
+    solver.solve();
+    let sol = &solver.solution;
+    let status = map_status(sol.status);
+    let objective = match status {
+        Status::Infeasible => f64::INFINITY,
+        Status::Unbounded => f64::NEG_INFINITY,
+        _ => program.objective(&sol.x),
+    };
+    Ok(Solution {
+        status,
+        x: sol.x.clone(),
+        s: sol.s.clone(),
+        objective,
+        iterations: sol.iterations,
+        solve_seconds: sol.solve_time,
+    })
+}
+
+/// Maps each of Clarabel's statuses to cnr's, in one exhaustive match (a new Clarabel status is a
+/// compile error here, not a silent default); the table is in the documentation of [`solve`].
+fn map_status(status: SolverStatus) -> Status {
+    match status {
+        SolverStatus::Solved => Status::Optimal,
+        SolverStatus::AlmostSolved => Status::Inaccurate,
+        // "Dual infeasible" is Clarabel's word for a certificate that the primal is unbounded.
+        SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible => Status::Infeasible,
+        SolverStatus::DualInfeasible | SolverStatus::AlmostDualInfeasible => Status::Unbounded,
+        SolverStatus::MaxIterations => Status::IterationLimit,
+        SolverStatus::MaxTime => Status::TimeLimit,
+        SolverStatus::NumericalError | SolverStatus::InsufficientProgress => Status::NumericalError,
+        SolverStatus::Unsolved | SolverStatus::CallbackTerminated => Status::NumericalError,
+    }
+}
+
+/// Copies a validated IR matrix into Clarabel's type. Both are compressed sparse columns with sorted
+/// row indices, so the arrays carry over unchanged.
+fn to_clarabel_csc(m: &CscMatrix) -> ClarabelCsc<f64> {
+    ClarabelCsc::new(m.m, m.n, m.colptr.clone(), m.rowval.clone(), m.nzval.clone())
+}
+
+/// Maps the IR's cones to Clarabel's, in order. Adjacent zero cones are merged into one, and so are
+/// adjacent non-negative cones: the product of two orthants is an orthant, so the rows and their
+/// meaning do not change, and Clarabel handles one large cone faster than many small ones.
+fn to_clarabel_cones(cones: &[Cone]) -> Vec<SupportedConeT<f64>> {
+    let mut out: Vec<SupportedConeT<f64>> = Vec::with_capacity(cones.len());
+    for cone in cones {
+        match (*cone, out.last_mut()) {
+            (Cone::Zero(d), Some(SupportedConeT::ZeroConeT(prev))) => *prev += d,
+            (Cone::Nonneg(d), Some(SupportedConeT::NonnegativeConeT(prev))) => *prev += d,
+            (Cone::Zero(d), _) => out.push(SupportedConeT::ZeroConeT(d)),
+            (Cone::Nonneg(d), _) => out.push(SupportedConeT::NonnegativeConeT(d)),
+            (Cone::SecondOrder(d), _) => out.push(SupportedConeT::SecondOrderConeT(d)),
+            // Same (x, y, z) order and the same inequality y·e^(x/y) ≤ z on both sides.
+            (Cone::Exp, _) => out.push(SupportedConeT::ExponentialConeT()),
+            // Same convention on both sides: x^α·y^(1−α) ≥ |z|.
+            (Cone::Power(alpha), _) => out.push(SupportedConeT::PowerConeT(alpha)),
+        }
+    }
+    out
+}
+
+/// Clarabel's settings from cnr's, as the documentation of [`solve`] describes.
+fn to_clarabel_settings(s: &SolverSettings) -> Result<clarabel::solver::DefaultSettings<f64>, ClarabelError> {
+    DefaultSettingsBuilder::default()
+        .tol_gap_abs(s.tol_abs)
+        .tol_gap_rel(s.tol_rel)
+        .tol_feas(s.tol_rel)
+        .max_iter(s.max_iter)
+        .time_limit(s.time_limit.unwrap_or(f64::INFINITY))
+        .verbose(s.verbose)
+        .build()
+        .map_err(|e| ClarabelError::Rejected(format!("settings: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adjacent_orthants_merge_and_other_cones_keep_their_order() {
+        let cones = [
+            Cone::Zero(1),
+            Cone::Zero(2),
+            Cone::Nonneg(3),
+            Cone::Nonneg(1),
+            Cone::Exp,
+            Cone::Nonneg(2),
+            Cone::SecondOrder(3),
+            Cone::SecondOrder(3),
+            Cone::Power(0.25),
+        ];
+        assert_eq!(
+            to_clarabel_cones(&cones),
+            vec![
+                SupportedConeT::ZeroConeT(3),
+                SupportedConeT::NonnegativeConeT(4),
+                SupportedConeT::ExponentialConeT(),
+                SupportedConeT::NonnegativeConeT(2),
+                SupportedConeT::SecondOrderConeT(3),
+                SupportedConeT::SecondOrderConeT(3),
+                SupportedConeT::PowerConeT(0.25),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_status_maps() {
+        use SolverStatus::*;
+        let table = [
+            (Unsolved, Status::NumericalError),
+            (Solved, Status::Optimal),
+            (PrimalInfeasible, Status::Infeasible),
+            (DualInfeasible, Status::Unbounded),
+            (AlmostSolved, Status::Inaccurate),
+            (AlmostPrimalInfeasible, Status::Infeasible),
+            (AlmostDualInfeasible, Status::Unbounded),
+            (MaxIterations, Status::IterationLimit),
+            (MaxTime, Status::TimeLimit),
+            (NumericalError, Status::NumericalError),
+            (InsufficientProgress, Status::NumericalError),
+            (CallbackTerminated, Status::NumericalError),
+        ];
+        for (clarabel, ours) in table {
+            assert_eq!(map_status(clarabel), ours, "{clarabel:?}");
+        }
+    }
+
+    #[test]
+    fn settings_carry_over() {
+        let s = SolverSettings {
+            tol_abs: 1e-5,
+            tol_rel: 1e-6,
+            max_iter: 7,
+            time_limit: Some(2.5),
+            verbose: true,
+        };
+        let c = to_clarabel_settings(&s).unwrap();
+        assert_eq!((c.tol_gap_abs, c.tol_gap_rel, c.tol_feas), (1e-5, 1e-6, 1e-6));
+        assert_eq!((c.max_iter, c.time_limit, c.verbose), (7, 2.5, true));
+        let c = to_clarabel_settings(&SolverSettings::default()).unwrap();
+        assert_eq!((c.time_limit, c.verbose), (f64::INFINITY, false));
+    }
+}
