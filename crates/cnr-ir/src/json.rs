@@ -163,4 +163,28 @@ mod tests {
         p.q[0] = f64::NAN;
         assert!(matches!(ConeProgram::from_json(&p.to_json()), Err(JsonError::Syntax(_))));
     }
+
+    /// The example in `docs/ir.md`, written exactly.
+    #[test]
+    fn the_documented_example() {
+        let mut rows = RowBuilder::new();
+        rows.push_row(&[(0, -1.0)], -1.0);
+        let (a, b) = rows.finish(1);
+        let mut p = ConeProgram::new("tiny", 1, Sense::Minimize);
+        p.q = vec![1.0];
+        p.a = a;
+        p.b = b;
+        p.cones = vec![Cone::Nonneg(1)];
+        p.var_blocks = vec![Block::array("x", 0, &[], 1)];
+        p.row_blocks = vec![Block::vector("x ≥ 1", 0, "row", 1)];
+        let expected = concat!(
+            r#"{"format":"cnr-ir","version":1,"name":"tiny","sense":"minimize","n":1,"#,
+            r#""p":{"m":1,"n":1,"colptr":[0,0],"rowval":[],"nzval":[]},"q":[1.0],"c":0.0,"#,
+            r#""a":{"m":1,"n":1,"colptr":[0,1],"rowval":[0],"nzval":[-1.0]},"b":[-1.0],"#,
+            r#""cones":[{"kind":"nonneg","dim":1}],"#,
+            r#""var_blocks":[{"name":"x","start":0,"index":[],"width":1}],"#,
+            r#""row_blocks":[{"name":"x ≥ 1","start":0,"index":[{"name":"row","size":1}],"width":1}]}"#,
+        );
+        assert_eq!(p.to_json(), expected);
+    }
 }

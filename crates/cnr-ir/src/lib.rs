@@ -9,6 +9,11 @@
 //! it came from. This crate is the narrow waist of the project: it depends on no other cnr crate, knows
 //! nothing of networks and nothing of solvers.
 //!
+//! Besides the data, the crate gives a program a stable printed form (`Display`, compared by the
+//! snapshot tests), a JSON form ([`ConeProgram::to_json`], [`ConeProgram::from_json`]) and an
+//! independent check of a candidate point ([`ConeProgram::check_point`]); `docs/ir.md` describes all
+//! three.
+//!
 //! ```
 //! use cnr_ir::{ConeProgram, Cone, RowBuilder, Sense};
 //! // minimise x subject to x ≥ 1, written as -x + s = -1, s ≥ 0.
@@ -21,6 +26,10 @@
 //! p.b = b;
 //! p.cones = vec![Cone::Nonneg(1)];
 //! p.validate().unwrap();
+//! assert!(p.to_string().contains("r0  nonneg  -1·x[0] + s = -1"));
+//! assert_eq!(ConeProgram::from_json(&p.to_json()).unwrap(), p);
+//! // x = 0.5 breaks x ≥ 1 by 0.5.
+//! assert_eq!(p.check_point(&[0.5]).max_violation(), 0.5);
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -358,6 +358,7 @@ mod tests {
         p
     }
 
+    /// The example shown in `docs/ir.md`; update both together.
     #[test]
     fn printed_form_of_a_sample_program() {
         let expected = "\
