@@ -665,9 +665,8 @@ impl<'a> Reader<'a> {
             let value = real(line, v, "a coefficient")?;
             self.entries.push(Entry { row, col, value, line });
         }
-        // Sort by position (stable, so equal positions keep file order) and report the duplicate that
-        // appears earliest in the file.
-        self.entries.sort_by_key(|e| (e.row, e.col));
+        self.entries = sort_by_position(std::mem::take(&mut self.entries), self.m);
+        // Report the duplicate that appears earliest in the file.
         let duplicate = self
             .entries
             .windows(2)
@@ -900,6 +899,28 @@ impl Source<'_> {
     }
 }
 
+/// Sorts entries by (row, column, line) in O(nnz + m): a counting pass places them by row (files
+/// usually list them by column, as cnr's writer does), then each short row is sorted by column.
+fn sort_by_position(entries: Vec<Entry>, m: usize) -> Vec<Entry> {
+    let mut next = vec![0usize; m + 1];
+    for e in &entries {
+        next[e.row + 1] += 1;
+    }
+    for i in 0..m {
+        next[i + 1] += next[i];
+    }
+    let starts = next.clone();
+    let mut sorted = vec![Entry { row: 0, col: 0, value: 0.0, line: 0 }; entries.len()];
+    for e in entries {
+        sorted[next[e.row]] = e;
+        next[e.row] += 1;
+    }
+    for i in 0..m {
+        sorted[starts[i]..starts[i + 1]].sort_unstable_by_key(|e| (e.col, e.line));
+    }
+    sorted
+}
+
 /// Emits one IR row `s = Σ coeff · u_idx`: `A = −Σ coeff · A_in[idx]`, `b = Σ coeff · b_in[idx]`.
 fn emit_row(rows: &mut RowBuilder, scratch: &mut Vec<(usize, f64)>, src: &Source, terms: &[(usize, f64)]) {
     let mut b = 0.0;
@@ -971,7 +992,12 @@ fn int(line: usize, token: &str, what: &str) -> Result<usize, CbfError> {
 
 /// Parses an index and checks it against `len`.
 fn index(line: usize, token: &str, what: &str, len: usize) -> Result<usize, CbfError> {
-    let i = int(line, token, &format!("a {what} index"))?;
+    // The fast path allocates nothing; the error message is built only when needed.
+    let parsed = match token.parse::<usize>() {
+        Ok(i) if token.bytes().all(|c| c.is_ascii_digit()) => i,
+        _ => int(line, token, &format!("a {what} index"))?,
+    };
+    let i = parsed;
     if i >= len {
         let range = if len == 0 { format!("there are no {what}s") } else { format!("valid: 0..{}", len - 1) };
         return Err(malformed(line, format!("{what} index {i} is out of range ({range})")));

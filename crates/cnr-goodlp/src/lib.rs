@@ -236,10 +236,10 @@ fn build(program: &ConeProgram) -> Model {
     // A is stored by columns; good_lp wants one expression per row.
     let m = program.m();
     let mut rows: Vec<Expression> = (0..m).map(|_| Expression::with_capacity(4)).collect();
-    for j in 0..program.n {
+    for (j, &xj) in x.iter().enumerate() {
         for (i, v) in program.a.column(j) {
             if v != 0.0 {
-                rows[i].add_mul(v, x[j]);
+                rows[i].add_mul(v, xj);
             }
         }
     }
