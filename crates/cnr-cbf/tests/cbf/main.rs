@@ -5,4 +5,5 @@ mod common;
 mod fuzz;
 mod malformed;
 mod roundtrip;
+mod solve;
 mod writer_text;

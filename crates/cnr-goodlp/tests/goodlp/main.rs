@@ -1,3 +1,4 @@
 //! Integration tests of the good_lp backend.
 
+mod agreement;
 mod basic;
