@@ -44,7 +44,7 @@ fn random_lp(seed: u64, n: usize, meq: usize, mle: usize) -> ConeProgram {
         rows.push_row(&[(j, -1.0)], 10.0);
     }
     let (a, b) = rows.finish(n);
-    let sense = if seed % 2 == 0 { Sense::Minimize } else { Sense::Maximize };
+    let sense = if seed.is_multiple_of(2) { Sense::Minimize } else { Sense::Maximize };
     let mut p = ConeProgram::new(format!("random LP {seed}"), n, sense);
     p.q = (0..n).map(|_| g.range(-5.0, 5.0)).collect();
     p.c = g.range(-1.0, 1.0);
