@@ -1,1 +1,402 @@
-fn main() {}
+//! `cnr`: the command line of the cnr modeling language. It reads files, runs the pipeline
+//! (parse → check → lower → solve or write) and prints results; everything else lives in the crates.
+#![forbid(unsafe_code)]
+
+mod io;
+mod render;
+mod report;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use cnr_check::{Model, Overrides};
+use cnr_ir::{ConeProgram, Solution, SolverSettings};
+use cnr_syntax::Source;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (for solve: status optimal)
+  1  a user error: bad model, bad data, unsupported input, a file that cannot be read or written
+  2  a usage error on the command line
+  3  solve: the program is infeasible
+  4  solve: the program is unbounded
+  5  solve: the iteration or time limit was reached
+  6  solve: the solver ended inaccurate or with a numerical error";
+
+#[derive(Parser)]
+#[command(
+    name = "cnr",
+    version,
+    about = "A modeling language and compiler for convex relaxations of one-hidden-layer CNNs",
+    after_help = EXIT_CODES,
+    after_long_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check models, and print a summary of each.
+    #[command(
+        after_help = "Example:\n  cnr check examples/paper_relu.cnr\n  cnr check examples/*.cnr --samples 50"
+    )]
+    Check {
+        /// Model files (`.cnr`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
+    /// Rewrite models in canonical form (comments are kept).
+    #[command(after_help = "Example:\n  cnr fmt examples/paper_relu.cnr\n  cnr fmt --check examples/*.cnr")]
+    Fmt {
+        /// Model files (`.cnr`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Report files that are not in canonical form instead of rewriting them (exit 1 if any).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Lower a model to its cone program and write it.
+    #[command(
+        after_help = "Example:\n  cnr compile examples/paper_relu.cnr --emit ir --samples 4\n  cnr compile examples/softplus.cnr --emit cbf -o softplus.cbf"
+    )]
+    Compile {
+        /// The model file (`.cnr`).
+        file: PathBuf,
+        /// What to write: the printed IR, its JSON form, or a CBF file.
+        #[arg(long, value_enum, default_value_t = Emit::Ir)]
+        emit: Emit,
+        /// Where to write it (written atomically); standard output if absent.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
+    /// Solve a model (`.cnr`) or a cone program (`.cbf`) and report the result.
+    #[command(
+        after_help = "Example:\n  cnr solve examples/paper_relu.cnr\n  cnr solve examples/paper_relu.cnr --samples 64 --seed 3 --json\n  cnr solve program.cbf --backend good_lp"
+    )]
+    Solve {
+        /// A model (`.cnr`) or a CBF file (`.cbf`).
+        file: PathBuf,
+        /// The solver; overrides the model's `solver { backend … }`.
+        #[arg(long, value_enum)]
+        backend: Option<BackendArg>,
+        /// Print one JSON object instead of the human report.
+        #[arg(long)]
+        json: bool,
+        /// Show the solver's own log.
+        #[arg(long)]
+        verbose: bool,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
+}
+
+#[derive(Args, Clone, Default)]
+struct OverrideArgs {
+    /// Number of samples (replaces the model's).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    samples: Option<u64>,
+    /// Seed of the planted model (replaces the model's).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Noise level of the planted labels (replaces the model's).
+    #[arg(long, value_name = "X", value_parser = parse_noise)]
+    noise: Option<f64>,
+}
+
+fn parse_noise(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
+        Ok(_) => Err("the noise level must be a finite number ≥ 0".into()),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
+}
+
+impl OverrideArgs {
+    fn to_overrides(&self) -> Overrides {
+        Overrides { samples: self.samples.map(|n| n as usize), seed: self.seed, noise: self.noise }
+    }
+
+    fn any(&self) -> bool {
+        self.samples.is_some() || self.seed.is_some() || self.noise.is_some()
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Emit {
+    /// The printed IR.
+    Ir,
+    /// The IR as JSON.
+    Json,
+    /// A CBF file for external conic solvers.
+    Cbf,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum BackendArg {
+    /// Clarabel, for every cone.
+    Clarabel,
+    /// An LP solver through good_lp (linear programs only).
+    #[value(name = "good_lp", alias = "goodlp")]
+    GoodLp,
+}
+
+/// A failure already explained to the user on standard error; carries the exit code.
+struct Failed(u8);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { files, overrides } => check(&files, &overrides.to_overrides()),
+        Command::Fmt { files, check } => fmt(&files, check),
+        Command::Compile { file, emit, output, overrides } => {
+            compile(&file, emit, output.as_deref(), &overrides)
+        }
+        Command::Solve { file, backend, json, verbose, overrides } => {
+            solve(&file, backend, json, verbose, &overrides)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed(code)) => ExitCode::from(code),
+    }
+}
+
+/// Reads a text file, turning every failure into a rendered error.
+fn read_source(path: &Path) -> Result<Source, Failed> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprint!("{}", render::plain_error(&format!("cannot read `{name}`: {}", io::describe_io(&e)), None));
+        Failed(1)
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Source::new(name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let source = Source::new(name, text);
+            // The lossy text has the same prefix, so the offset of the first bad byte is valid in it.
+            let d = cnr_syntax::Diagnostic::error(
+                cnr_syntax::Span::new(at, at + 1),
+                "the file is not valid UTF-8 text",
+            )
+            .with_label("invalid byte")
+            .with_hint("save the model as UTF-8");
+            eprint!("{}", render::render(&source, &[d]));
+            Err(Failed(1))
+        }
+    }
+}
+
+/// Parses and checks a model file.
+fn load_model(path: &Path, overrides: &Overrides) -> Result<(Source, Model), Failed> {
+    let source = read_source(path)?;
+    let file = cnr_syntax::parse(&source.text).map_err(|d| {
+        eprint!("{}", render::render(&source, &[d]));
+        Failed(1)
+    })?;
+    let stem = path.file_stem().map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
+    let base = path.parent().map_or(PathBuf::from("."), Path::to_path_buf);
+    let files = io::DiskFiles { base };
+    match cnr_check::check(&file, &stem, &files, overrides) {
+        Ok(model) => Ok((source, model)),
+        Err(diags) => {
+            eprint!("{}", render::render(&source, &diags));
+            Err(Failed(1))
+        }
+    }
+}
+
+fn check(files: &[PathBuf], overrides: &Overrides) -> Result<(), Failed> {
+    let mut failed = false;
+    for (k, path) in files.iter().enumerate() {
+        match load_model(path, overrides) {
+            Ok((source, model)) => {
+                if k > 0 {
+                    println!();
+                }
+                let program = cnr_lower::lower(&model);
+                print!("{}", report::summary(&source.name, &model, &program));
+            }
+            Err(_) => failed = true,
+        }
+    }
+    if failed {
+        Err(Failed(1))
+    } else {
+        Ok(())
+    }
+}
+
+fn fmt(files: &[PathBuf], check_only: bool) -> Result<(), Failed> {
+    let mut failed = false;
+    for path in files {
+        let Ok(source) = read_source(path) else {
+            failed = true;
+            continue;
+        };
+        let parsed = match cnr_syntax::parse(&source.text) {
+            Ok(f) => f,
+            Err(d) => {
+                eprint!("{}", render::render(&source, &[d]));
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = cnr_syntax::format(&parsed);
+        if formatted == source.text {
+            continue;
+        }
+        if check_only {
+            eprintln!("{} is not in canonical form (run `cnr fmt {}`)", source.name, source.name);
+            failed = true;
+        } else if let Err(e) = io::write_atomic(path, |w| w.write_all(formatted.as_bytes())) {
+            eprint!(
+                "{}",
+                render::plain_error(
+                    &format!("cannot write `{}`: {}", source.name, io::describe_io(&e)),
+                    None
+                )
+            );
+            failed = true;
+        }
+    }
+    if failed {
+        Err(Failed(1))
+    } else {
+        Ok(())
+    }
+}
+
+fn is_cbf(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cbf"))
+}
+
+fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideArgs) -> Result<(), Failed> {
+    let (_, model) = load_model(path, &overrides.to_overrides())?;
+    let program = cnr_lower::lower(&model);
+    if let Err(e) = program.validate() {
+        eprint!(
+            "{}",
+            render::plain_error(&format!("internal error: the lowered program is invalid: {e}"), None)
+        );
+        return Err(Failed(1));
+    }
+    let write = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
+        match emit {
+            Emit::Ir => write!(w, "{program}"),
+            Emit::Json => writeln!(w, "{}", program.to_json()),
+            Emit::Cbf => cnr_cbf::write_cbf(&program, w, env!("CARGO_PKG_VERSION"))
+                .map_err(|e| std::io::Error::other(e.to_string())),
+        }
+    };
+    let result = match output {
+        Some(out) => io::write_atomic(out, write),
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            write(&mut lock).and_then(|()| std::io::Write::flush(&mut lock))
+        }
+    };
+    result.map_err(|e| {
+        let target = output.map_or("standard output".to_string(), |p| format!("`{}`", p.display()));
+        eprint!("{}", render::plain_error(&format!("cannot write {target}: {}", io::describe_io(&e)), None));
+        Failed(1)
+    })
+}
+
+/// Runs the chosen backend on a program.
+fn run_backend(
+    program: &ConeProgram,
+    backend: BackendArg,
+    settings: &SolverSettings,
+) -> Result<Solution, Failed> {
+    let result = match backend {
+        BackendArg::Clarabel => cnr_clarabel::solve(program, settings).map_err(|e| e.to_string()),
+        BackendArg::GoodLp => cnr_goodlp::solve(program, settings).map_err(|e| e.to_string()),
+    };
+    result.map_err(|message| {
+        eprint!("{}", render::plain_error(&message, None));
+        Failed(1)
+    })
+}
+
+fn exit_for(solution: &Solution) -> Result<(), Failed> {
+    use cnr_ir::Status::*;
+    match solution.status {
+        Optimal => Ok(()),
+        Infeasible => Err(Failed(3)),
+        Unbounded => Err(Failed(4)),
+        IterationLimit | TimeLimit => Err(Failed(5)),
+        Inaccurate | NumericalError => Err(Failed(6)),
+    }
+}
+
+fn solve(
+    path: &Path,
+    backend: Option<BackendArg>,
+    json: bool,
+    verbose: bool,
+    overrides: &OverrideArgs,
+) -> Result<(), Failed> {
+    if is_cbf(path) {
+        if overrides.any() {
+            eprint!(
+                "{}",
+                render::plain_error("--samples, --seed and --noise apply to models, not to CBF files", None)
+            );
+            return Err(Failed(2));
+        }
+        let source = read_source(path)?;
+        let name = path.file_stem().map_or("program".to_string(), |s| s.to_string_lossy().into_owned());
+        let start = Instant::now();
+        let program = cnr_cbf::read_cbf(&source.text, &name).map_err(|e| {
+            let hint = "see docs/backends.md for what cnr reads";
+            eprint!("{}", render::plain_error(&format!("{}: {e}", source.name), Some(hint)));
+            Failed(1)
+        })?;
+        let read_seconds = start.elapsed().as_secs_f64();
+        let settings = SolverSettings { verbose, ..SolverSettings::default() };
+        let solution = run_backend(&program, backend.unwrap_or(BackendArg::Clarabel), &settings)?;
+        let out = report::program_report(&program, &solution, read_seconds);
+        if json {
+            println!("{}", serde_json::to_string_pretty(&out.json).expect("JSON values serialise"));
+        } else {
+            print!("{}", out.human);
+        }
+        return exit_for(&solution);
+    }
+    let start = Instant::now();
+    let (_, model) = load_model(path, &overrides.to_overrides())?;
+    let program = cnr_lower::lower(&model);
+    let compile_seconds = start.elapsed().as_secs_f64();
+    let backend = backend.unwrap_or(match model.solver.backend {
+        cnr_check::Backend::Clarabel => BackendArg::Clarabel,
+        cnr_check::Backend::GoodLp => BackendArg::GoodLp,
+    });
+    let settings = SolverSettings {
+        tol_abs: model.solver.tolerance,
+        tol_rel: model.solver.tolerance,
+        max_iter: model.solver.max_iter,
+        time_limit: model.solver.time_limit,
+        verbose,
+    };
+    let solution = run_backend(&program, backend, &settings)?;
+    let backend_name = match backend {
+        BackendArg::Clarabel => "clarabel",
+        BackendArg::GoodLp => "good_lp",
+    };
+    let out = report::model_report(&model, &program, &solution, backend_name, compile_seconds);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out.json).expect("JSON values serialise"));
+    } else {
+        print!("{}", out.human);
+    }
+    exit_for(&solution)
+}
