@@ -128,3 +128,22 @@ fn written_text_uses_only_tokens_every_reader_accepts() {
         }
     }
 }
+
+#[test]
+fn the_reader_accepts_crlf_tabs_and_comments_anywhere() {
+    let p = random_program(21, 5, every_kind(), Sense::Minimize);
+    let text = write_string(&p);
+    let loose: String = text
+        .lines()
+        .flat_map(|l| {
+            let spaced =
+                if l.starts_with('#') { l.to_string() } else { format!(" {}\t", l.replace(' ', " \t ")) };
+            [spaced, "# a comment inside an item".to_string(), String::new()]
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let back = read_cbf(&loose, "loose").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.a, p.a);
+    assert_eq!(back.b, p.b);
+    assert_eq!(back.q, p.q);
+}

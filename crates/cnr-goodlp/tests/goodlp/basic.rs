@@ -148,3 +148,14 @@ fn solvers_are_found_by_name() {
     assert_eq!(LpSolver::from_name("nonsense"), None);
     assert_eq!(LpSolver::available()[0], LpSolver::default());
 }
+
+#[test]
+fn every_solver_in_this_build_solves_the_known_lp() {
+    let p = known_lp();
+    for solver in LpSolver::available() {
+        let sol = cnr_goodlp::solve_with(&p, &settings(), solver).unwrap();
+        assert_eq!(sol.status, Status::Optimal, "{}", solver.name());
+        let got = p.user_objective(sol.objective);
+        assert!((got - 11.5).abs() < 1e-6, "{}: {got}", solver.name());
+    }
+}
