@@ -248,24 +248,24 @@ impl<'a> Reader<'a> {
             let keyword = self.keyword(line, text)?;
             self.check_order(line, keyword)?;
             match keyword {
-                "VER" => self.read_ver(line)?,
-                "POWCONES" => self.pow = Some(self.read_pow_table(line, keyword)?),
-                "POW*CONES" => self.pow_dual = Some(self.read_pow_table(line, keyword)?),
-                "OBJSENSE" => self.read_objsense(line)?,
+                "VER" => self.read_ver()?,
+                "POWCONES" => self.pow = Some(self.read_pow_table(keyword)?),
+                "POW*CONES" => self.pow_dual = Some(self.read_pow_table(keyword)?),
+                "OBJSENSE" => self.read_objsense()?,
                 "VAR" => {
-                    let (n, blocks) = self.read_cones(line, "VAR")?;
+                    let (n, blocks) = self.read_cones("VAR")?;
                     self.n = n;
                     self.var_blocks = blocks;
                 }
                 "CON" => {
-                    let (m, blocks) = self.read_cones(line, "CON")?;
+                    let (m, blocks) = self.read_cones("CON")?;
                     self.m = m;
                     self.con_blocks = blocks;
                 }
-                "OBJACOORD" => self.read_objacoord(line)?,
-                "OBJBCOORD" => self.read_objbcoord(line)?,
-                "ACOORD" => self.read_acoord(line)?,
-                "BCOORD" => self.read_bcoord(line)?,
+                "OBJACOORD" => self.read_objacoord()?,
+                "OBJBCOORD" => self.read_objbcoord()?,
+                "ACOORD" => self.read_acoord()?,
+                "BCOORD" => self.read_bcoord()?,
                 other => return Err(unsupported_keyword(line, other)),
             }
         }
@@ -406,7 +406,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn read_ver(&mut self, _line: usize) -> Result<(), CbfError> {
+    fn read_ver(&mut self) -> Result<(), CbfError> {
         let (line, [v]) = self.fields::<1>("VER", "the version number")?;
         let version = int(line, v, "the version number")?;
         if !(1..=3).contains(&version) {
@@ -419,7 +419,7 @@ impl<'a> Reader<'a> {
     }
 
     /// `K L`, then K entries, each a length `c` on its own line and `c` positive reals.
-    fn read_pow_table(&mut self, _line: usize, item: &'static str) -> Result<Vec<Vec<f64>>, CbfError> {
+    fn read_pow_table(&mut self, item: &'static str) -> Result<Vec<Vec<f64>>, CbfError> {
         let (header, [k, l]) = self.fields::<2>(item, "`K L`: the number of entries and of reals")?;
         let k = int(header, k, "the number of entries")?;
         let l = int(header, l, "the number of reals")?;
@@ -455,7 +455,7 @@ impl<'a> Reader<'a> {
         Ok(table)
     }
 
-    fn read_objsense(&mut self, _line: usize) -> Result<(), CbfError> {
+    fn read_objsense(&mut self) -> Result<(), CbfError> {
         let (line, [s]) = self.fields::<1>("OBJSENSE", "MIN or MAX")?;
         self.sense = match s {
             "MIN" => Sense::Minimize,
@@ -471,16 +471,15 @@ impl<'a> Reader<'a> {
     }
 
     /// `VAR` or `CON`: `total k`, then k lines `CONE dim` whose dimensions add up to `total`.
-    fn read_cones(&mut self, _line: usize, item: &'static str) -> Result<(usize, Vec<ConeBlock>), CbfError> {
+    fn read_cones(&mut self, item: &'static str) -> Result<(usize, Vec<ConeBlock>), CbfError> {
         let (header, [total, k]) =
             self.fields::<2>(item, "`n k`: the number of scalars and of cone blocks")?;
-        let line = header;
         let scalars = if item == "VAR" { "scalar variables" } else { "scalar constraint rows" };
-        let total = int(line, total, "the number of scalars")?;
-        let k = int(line, k, "the number of cone blocks")?;
+        let total = int(header, total, "the number of scalars")?;
+        let k = int(header, k, "the number of cone blocks")?;
         if total > self.limit {
             return Err(malformed(
-                line,
+                header,
                 format!(
                     "{item} declares {total} {scalars}, more than this reader accepts for a file of this size \
                      ({})",
@@ -490,7 +489,7 @@ impl<'a> Reader<'a> {
         }
         if k > total {
             return Err(malformed(
-                line,
+                header,
                 format!("{k} cone blocks cannot cover {total} {scalars} (each block holds at least one)"),
             ));
         }
@@ -514,7 +513,7 @@ impl<'a> Reader<'a> {
         }
         if covered != total {
             return Err(malformed(
-                line,
+                header,
                 format!("the {item} blocks cover {covered} of the {total} {scalars} the header announces"),
             ));
         }
@@ -627,7 +626,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn read_objacoord(&mut self, _line: usize) -> Result<(), CbfError> {
+    fn read_objacoord(&mut self) -> Result<(), CbfError> {
         let (line, [nnz]) = self.fields::<1>("OBJACOORD", "the number of entries")?;
         let nnz = int(line, nnz, "the number of entries")?;
         let mut set_at = vec![0usize; self.n];
@@ -648,13 +647,13 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn read_objbcoord(&mut self, _line: usize) -> Result<(), CbfError> {
+    fn read_objbcoord(&mut self) -> Result<(), CbfError> {
         let (line, [v]) = self.fields::<1>("OBJBCOORD", "the objective constant")?;
         self.obj_const = real(line, v, "the objective constant")?;
         Ok(())
     }
 
-    fn read_acoord(&mut self, _line: usize) -> Result<(), CbfError> {
+    fn read_acoord(&mut self) -> Result<(), CbfError> {
         let (line, [nnz]) = self.fields::<1>("ACOORD", "the number of entries")?;
         let nnz = int(line, nnz, "the number of entries")?;
         self.entries.reserve(nnz.min(self.cur.max_lines_left()));
@@ -684,7 +683,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn read_bcoord(&mut self, _line: usize) -> Result<(), CbfError> {
+    fn read_bcoord(&mut self) -> Result<(), CbfError> {
         let (line, [nnz]) = self.fields::<1>("BCOORD", "the number of entries")?;
         let nnz = int(line, nnz, "the number of entries")?;
         let mut set_at = vec![0usize; self.m];
