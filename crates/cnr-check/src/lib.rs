@@ -99,7 +99,7 @@ pub enum Backend {
 pub struct SolverSpec {
     /// Default: Clarabel.
     pub backend: Backend,
-    /// Absolute and relative tolerance; default 1e-8.
+    /// Absolute and relative tolerance; default 1e-7.
     pub tolerance: f64,
     /// Iteration limit; default 200.
     pub max_iter: u32,
@@ -109,7 +109,7 @@ pub struct SolverSpec {
 
 impl Default for SolverSpec {
     fn default() -> Self {
-        SolverSpec { backend: Backend::Clarabel, tolerance: 1e-8, max_iter: 200, time_limit: None }
+        SolverSpec { backend: Backend::Clarabel, tolerance: 1e-7, max_iter: 200, time_limit: None }
     }
 }
 
