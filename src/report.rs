@@ -149,40 +149,6 @@ fn abbreviate(v: &[f64]) -> String {
     }
 }
 
-/// Model-level checks of a candidate `(w, b)`, computed from the model (DESIGN.md "What a solve
-/// reports").
-pub struct ModelChecks {
-    /// `max_i (f(x_i; w) − y_i)`.
-    pub max_violation: f64,
-    /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
-    pub training_loss: f64,
-    /// `‖w − w*‖ / ‖w*‖` (minimum over the sign for even activations), when `w*` is known.
-    pub recovery_error: Option<f64>,
-}
-
-/// Computes the model-level checks.
-pub fn model_checks(model: &Model, w: &[f64], b: &[f64]) -> ModelChecks {
-    let n = model.data.n;
-    let mut max_violation = f64::NEG_INFINITY;
-    let mut loss = 0.0;
-    for i in 0..n {
-        let r = model.predict(i, w, b) - model.data.y[i];
-        max_violation = max_violation.max(r);
-        loss += r * r;
-    }
-    let recovery_error = model.data.planted.as_ref().map(|star| {
-        let norm: f64 = star.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-        let dist =
-            |sign: f64| w.iter().zip(star).map(|(a, s)| (sign * a - s).powi(2)).sum::<f64>().sqrt() / norm;
-        if model.activation.is_even() {
-            dist(1.0).min(dist(-1.0))
-        } else {
-            dist(1.0)
-        }
-    });
-    ModelChecks { max_violation, training_loss: loss / n as f64, recovery_error }
-}
-
 fn sci(x: f64) -> String {
     format!("{x:.3e}")
 }
@@ -204,7 +170,7 @@ pub fn model_report(
     ) && solution.x.len() == program.n;
     let objective = program.user_objective(solution.objective);
     let (w, b) = if has_point { cnr_lower::filters(program, &solution.x) } else { (Vec::new(), Vec::new()) };
-    let checks = has_point.then(|| model_checks(model, &w, &b));
+    let checks = has_point.then(|| model.evaluate(&w, &b));
     let cone_check = has_point.then(|| program.check_point(&solution.x));
     let d = model.network.d();
 

@@ -1,1 +1,15 @@
-//! Integration tests.
+//! The integration tests of the `cnr` command line, in one test binary (one link, not one per file).
+//!
+//! Where tests belong:
+//! - `examples`: every model in `examples/` parses, checks, formats canonically and lowers; its IR
+//!   at a small sample count is a reviewed snapshot (the main regression net).
+//! - `diagnostics`: the corpus of invalid models in `tests/fixtures/invalid/`, each with its rendered
+//!   diagnostic as a snapshot; nothing may panic.
+//! - `cli`: exit codes and output of the real binary.
+//! - `recovery`: the planted-recovery experiments the relaxation is built for.
+
+mod cli;
+mod diagnostics;
+mod examples;
+mod recovery;
+mod util;

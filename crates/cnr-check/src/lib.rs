@@ -124,7 +124,44 @@ pub struct Overrides {
     pub noise: Option<f64>,
 }
 
+/// How well filters `(w, b)` fit the model's data, computed from the model itself, never from a
+/// solver (DESIGN.md "What a solve reports").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fit {
+    /// `max_i (f(x_i; w) − y_i)`: positive when a sample's label limit is exceeded.
+    pub max_violation: f64,
+    /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
+    pub training_loss: f64,
+    /// `‖w − w*‖ / ‖w*‖` when the planted filter is known; the minimum over the sign of `w` for an
+    /// even activation, which fits `w` and `−w` equally.
+    pub recovery_error: Option<f64>,
+}
+
 impl Model {
+    /// Evaluates filters `w` (`M·d`) and biases `b` (`M`, or empty) on the data.
+    pub fn evaluate(&self, w: &[f64], b: &[f64]) -> Fit {
+        let n = self.data.n;
+        let mut max_violation = f64::NEG_INFINITY;
+        let mut loss = 0.0;
+        for i in 0..n {
+            let r = self.predict(i, w, b) - self.data.y[i];
+            max_violation = max_violation.max(r);
+            loss += r * r;
+        }
+        let recovery_error = self.data.planted.as_ref().map(|star| {
+            let norm = star.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
+            let dist = |sign: f64| {
+                w.iter().zip(star).map(|(a, s)| (sign * a - s).powi(2)).sum::<f64>().sqrt() / norm
+            };
+            if self.activation.is_even() {
+                dist(1.0).min(dist(-1.0))
+            } else {
+                dist(1.0)
+            }
+        });
+        Fit { max_violation, training_loss: loss / n.max(1) as f64, recovery_error }
+    }
+
     /// Output weight of filter `m`, patch `k`.
     pub fn u(&self, m: usize, k: usize) -> f64 {
         self.output[m * self.network.patches() + k]

@@ -1,0 +1,42 @@
+//! Helpers shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project's root folder (where `examples/` and `tests/` live).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the built `cnr` binary with `args` in the project's root, with a clean environment.
+pub fn cnr(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cnr"))
+        .args(args)
+        .current_dir(root())
+        .env_clear()
+        .output()
+        .expect("the cnr binary runs")
+}
+
+/// The `.cnr` files of a folder, sorted by name, as paths relative to the project's root.
+pub fn models_in(dir: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(root().join(dir))
+        .expect("folder exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cnr"))
+        .map(|p| format!("{dir}/{}", p.file_name().expect("file name").to_string_lossy()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The stem of a path: `examples/paper_relu.cnr` → `paper_relu`.
+pub fn stem(path: &str) -> String {
+    Path::new(path).file_stem().expect("a file stem").to_string_lossy().into_owned()
+}
+
+/// Text of an output stream.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
