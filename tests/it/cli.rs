@@ -1,1 +1,104 @@
-//! See main.rs.
+//! The real binary: exit codes, the summary, the solve report and the files it writes.
+
+use crate::util::{cnr, root, text};
+
+fn code(args: &[&str]) -> i32 {
+    cnr(args).status.code().expect("the process exits normally")
+}
+
+#[test]
+fn check_prints_the_summary_of_the_paper_model() {
+    let out = cnr(&["check", "examples/paper_relu.cnr"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    insta::assert_snapshot!("check_paper_relu", text(&out.stdout));
+}
+
+#[test]
+fn check_and_fmt_accept_every_example() {
+    let examples = crate::util::models_in("examples");
+    let mut args = vec!["check"];
+    args.extend(examples.iter().map(String::as_str));
+    let out = cnr(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).matches("  program ").count(), examples.len());
+    args[0] = "fmt";
+    args.insert(1, "--check");
+    assert_eq!(code(&args), 0);
+}
+
+#[test]
+fn solve_json_reports_recovery_of_the_paper_model() {
+    let out = cnr(&["solve", "examples/paper_relu.cnr", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(j["status"], "optimal");
+    for key in ["objective", "w", "compile_seconds", "solve_seconds", "iterations", "max_violation", "training_loss"] {
+        assert!(!j[key].is_null(), "missing {key}");
+    }
+    assert_eq!(j["w"].as_array().map(Vec::len), Some(16));
+    let e = j["recovery_error"].as_f64().expect("recovery error");
+    assert!(e < 1e-6, "recovery error {e}");
+}
+
+#[test]
+fn solve_shows_every_figure_in_the_human_report() {
+    let out = cnr(&["solve", "examples/paper_relu.cnr"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    for label in ["optimal", "objective", "w ", "max violation", "training loss", "recovery error", "compile", "iterations"] {
+        assert!(s.contains(label), "no `{label}` in\n{s}");
+    }
+}
+
+#[test]
+fn solver_statuses_have_their_exit_codes() {
+    assert_eq!(code(&["solve", "tests/fixtures/solve/negative_labels.cnr"]), 3);
+    assert_eq!(code(&["solve", "tests/fixtures/solve/too_few_samples.cnr"]), 4);
+    let out = cnr(&["solve", "tests/fixtures/solve/negative_labels.cnr", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON even when infeasible");
+    assert_eq!(j["status"], "infeasible");
+    assert!(j["w"].is_null());
+}
+
+#[test]
+fn usage_errors_exit_with_2_and_user_errors_with_1() {
+    assert_eq!(code(&["solve"]), 2);
+    assert_eq!(code(&["solve", "examples/paper_relu.cnr", "--samples", "0"]), 2);
+    assert_eq!(code(&["solve", "examples/paper_relu.cnr", "--noise", "-1"]), 2);
+    assert_eq!(code(&["check", "no/such/model.cnr"]), 1);
+    assert_eq!(code(&["compile", "examples/paper_relu.cnr", "--emit", "cbf", "-o", "no/such/dir/x.cbf"]), 1);
+}
+
+#[test]
+fn good_lp_matches_clarabel_on_a_linear_example() {
+    let solve = |backend: &str| -> serde_json::Value {
+        let out = cnr(&["solve", "examples/leaky_relu.cnr", "--backend", backend, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{backend}: {}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let (a, b) = (solve("clarabel"), solve("good_lp"));
+    let (oa, ob) = (a["objective"].as_f64().expect("objective"), b["objective"].as_f64().expect("objective"));
+    assert!((oa - ob).abs() <= 1e-6 * oa.abs().max(1.0), "{oa} vs {ob}");
+    assert!(b["recovery_error"].as_f64().expect("error") < 1e-6);
+}
+
+#[test]
+fn compile_writes_files_atomically_and_fmt_rewrites_in_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ir = dir.path().join("p.ir");
+    let path = ir.to_str().expect("utf-8 path");
+    assert_eq!(code(&["compile", "examples/leaky_relu.cnr", "--emit", "ir", "--samples", "2", "-o", path]), 0);
+    let written = std::fs::read_to_string(&ir).expect("written");
+    let stdout = text(&cnr(&["compile", "examples/leaky_relu.cnr", "--emit", "ir", "--samples", "2"]).stdout);
+    assert_eq!(written, stdout);
+    // No temporary file is left beside the output.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
+
+    let messy = dir.path().join("m.cnr");
+    let canonical = std::fs::read_to_string(root().join("examples/paper_relu.cnr")).expect("example");
+    std::fs::write(&messy, canonical.replace("  input 128", "input    128")).expect("write");
+    let m = messy.to_str().expect("utf-8 path");
+    assert_eq!(code(&["fmt", "--check", m]), 1);
+    assert_eq!(code(&["fmt", m]), 0);
+    assert_eq!(std::fs::read_to_string(&messy).expect("read"), canonical);
+}

@@ -13,7 +13,10 @@ pub struct SourceFile {
 }
 
 /// A `#` comment: its text (without the `#`) and where it is.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// Two comments are equal when their texts are: where a comment sits is layout, which the formatter
+/// may change (a comment after `{` moves to a line of its own).
+#[derive(Clone, Debug)]
 pub struct Comment {
     /// The text after `#`, with trailing whitespace removed.
     pub text: String,
@@ -23,6 +26,12 @@ pub struct Comment {
     pub trailing: bool,
     /// The offset of the start of the comment's line.
     pub line_start: usize,
+}
+
+impl PartialEq for Comment {
+    fn eq(&self, other: &Comment) -> bool {
+        self.text == other.text
+    }
 }
 
 /// A top-level item.

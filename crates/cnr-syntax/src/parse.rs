@@ -59,8 +59,29 @@ fn vector(p: Pair<Rule>) -> VectorSource {
 
 fn block<S>(p: Pair<Rule>, stmt: fn(Pair<Rule>) -> S) -> Block<S> {
     let s = span(&p);
-    let stmts = p.into_inner().map(|c| Spanned::new_from(span(&c), stmt(c))).collect();
+    let stmts = p.into_inner().map(|c| Spanned::new_from(statement_span(&c), stmt(c))).collect();
     Block { stmts, span: s }
+}
+
+/// The span of a statement, ending at its last token. pest's span of a rule that ends in an optional
+/// part (`input 8 channels?`) also covers the whitespace and comments skipped before trying that
+/// part, which would swallow a comment at the end of the line.
+fn statement_span(p: &Pair<Rule>) -> Span {
+    let whole = span(p);
+    let last_token = p
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|t| matches!(t.as_rule(), Rule::number | Rule::ident | Rule::string | Rule::bias | Rule::neg))
+        .map(|t| t.as_span().end())
+        .max();
+    let Some(mut end) = last_token else { return whole };
+    // Closing brackets right after the last token belong to the statement.
+    let text = p.get_input();
+    while end < whole.end && matches!(text.as_bytes()[end], b')' | b']') {
+        end += 1;
+    }
+    Span::new(whole.start, end.max(whole.start))
 }
 
 trait NewFrom<T> {
