@@ -15,6 +15,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 const EXIT_CODES: &str = "\
+Examples:
+  cnr check examples/paper_relu.cnr
+  cnr solve examples/paper_relu.cnr --json
+  cnr compile examples/softplus.cnr --emit cbf -o softplus.cbf
+
 Exit codes:
   0  success (for solve: status optimal)
   1  a user error: bad model, bad data, unsupported input, a file that cannot be read or written

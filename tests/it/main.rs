@@ -7,7 +7,9 @@
 //!   diagnostic as a snapshot; nothing may panic.
 //! - `cli`: exit codes and output of the real binary.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
+//! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
+mod architecture;
 mod cli;
 mod diagnostics;
 mod examples;
