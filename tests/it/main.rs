@@ -6,10 +6,12 @@
 //! - `diagnostics`: the corpus of invalid models in `tests/fixtures/invalid/`, each with its rendered
 //!   diagnostic as a snapshot; nothing may panic.
 //! - `cli`: exit codes and output of the real binary.
+//! - `backends`: CBF round trips and agreement of Clarabel, CBF → Clarabel and good_lp.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
 mod architecture;
+mod backends;
 mod cli;
 mod diagnostics;
 mod examples;
