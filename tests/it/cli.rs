@@ -32,7 +32,9 @@ fn solve_json_reports_recovery_of_the_paper_model() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(j["status"], "optimal");
-    for key in ["objective", "w", "compile_seconds", "solve_seconds", "iterations", "max_violation", "training_loss"] {
+    for key in
+        ["objective", "w", "compile_seconds", "solve_seconds", "iterations", "max_violation", "training_loss"]
+    {
         assert!(!j[key].is_null(), "missing {key}");
     }
     assert_eq!(j["w"].as_array().map(Vec::len), Some(16));
@@ -45,7 +47,16 @@ fn solve_shows_every_figure_in_the_human_report() {
     let out = cnr(&["solve", "examples/paper_relu.cnr"]);
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    for label in ["optimal", "objective", "w ", "max violation", "training loss", "recovery error", "compile", "iterations"] {
+    for label in [
+        "optimal",
+        "objective",
+        "w ",
+        "max violation",
+        "training loss",
+        "recovery error",
+        "compile",
+        "iterations",
+    ] {
         assert!(s.contains(label), "no `{label}` in\n{s}");
     }
 }
@@ -87,7 +98,10 @@ fn compile_writes_files_atomically_and_fmt_rewrites_in_place() {
     let dir = tempfile::tempdir().expect("temp dir");
     let ir = dir.path().join("p.ir");
     let path = ir.to_str().expect("utf-8 path");
-    assert_eq!(code(&["compile", "examples/leaky_relu.cnr", "--emit", "ir", "--samples", "2", "-o", path]), 0);
+    assert_eq!(
+        code(&["compile", "examples/leaky_relu.cnr", "--emit", "ir", "--samples", "2", "-o", path]),
+        0
+    );
     let written = std::fs::read_to_string(&ir).expect("written");
     let stdout = text(&cnr(&["compile", "examples/leaky_relu.cnr", "--emit", "ir", "--samples", "2"]).stdout);
     assert_eq!(written, stdout);
@@ -101,4 +115,17 @@ fn compile_writes_files_atomically_and_fmt_rewrites_in_place() {
     assert_eq!(code(&["fmt", "--check", m]), 1);
     assert_eq!(code(&["fmt", m]), 0);
     assert_eq!(std::fs::read_to_string(&messy).expect("read"), canonical);
+}
+
+#[test]
+fn solve_reads_cbf_files_and_reports_their_errors_by_line() {
+    // The distance from (3, 4) to the half-plane x0 + x1 ≤ 0 is 7/√2.
+    let out = cnr(&["solve", "crates/cnr-cbf/tests/fixtures/socp_q.cbf", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let objective = j["objective"].as_f64().expect("objective");
+    assert!((objective - 7.0 / 2f64.sqrt()).abs() < 1e-6, "{objective}");
+    let bad = cnr(&["solve", "crates/cnr-cbf/tests/fixtures/bad_not_a_number.cbf"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("line"), "{}", text(&bad.stderr));
 }
