@@ -357,7 +357,11 @@ pub(crate) fn builtin(
     };
     let no_params = |diags: &mut Vec<Diagnostic>| {
         if !args_ref.is_empty() {
-            diags.push(Diagnostic::error(args_ref[0].span(), format!("`{n}` takes no parameters")));
+            diags.push(
+                Diagnostic::error(args_ref[0].span(), format!("`{n}` takes no parameters"))
+                    .with_label("not a parameter")
+                    .with_hint(format!("write `activation {n}`")),
+            );
         }
     };
     let range = |diags: &mut Vec<Diagnostic>, (v, s): (f64, Span), ok: bool, what: &str| -> Option<f64> {
@@ -479,6 +483,17 @@ pub(crate) fn defined(
     if diags.len() > before {
         return None;
     }
+    if !constants_are_finite(&expr) {
+        diags.push(
+            Diagnostic::error(
+                body.span,
+                format!("the constants of activation `{name}` overflow: arithmetic on them gives an infinite value"),
+            )
+            .with_label("not a finite function")
+            .with_hint("keep constants and their products and sums well below 1e308"),
+        );
+        return None;
+    }
     if curv == Curvature::Concave {
         diags.push(
             Diagnostic::error(body.span, format!("activation `{name}` is concave, not convex"))
@@ -490,6 +505,21 @@ pub(crate) fn defined(
     Some(Activation { name: name.to_string(), expr })
 }
 
+/// Whether every constant of a checked expression, and every sum of constants, is finite.
+fn constants_are_finite(e: &Expr) -> bool {
+    match e {
+        Expr::Z => true,
+        Expr::Const(c) => c.is_finite(),
+        Expr::Scale(c, e) => c.is_finite() && constants_are_finite(e),
+        Expr::Sum(es) => {
+            let constant: f64 = es.iter().filter_map(|e| e.as_affine()).map(|(a, b)| a.abs() + b.abs()).sum();
+            constant.is_finite() && es.iter().all(constants_are_finite)
+        }
+        Expr::Max(es) => es.iter().all(constants_are_finite),
+        Expr::Atom(_, e) => constants_are_finite(e),
+    }
+}
+
 fn text(e: &ast::Expr) -> String {
     cnr_syntax::format_expr(e)
 }
@@ -498,6 +528,8 @@ fn text(e: &ast::Expr) -> String {
 fn dcp(e: &ast::Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<(Expr, Curvature)> {
     use Curvature::*;
     match &e.kind {
+        // A literal that overflows is reported by the checker's scan of every number.
+        ExprKind::Number(n) if !n.value.is_finite() => None,
         ExprKind::Number(n) => Some((Expr::Const(n.value), Constant)),
         ExprKind::Name(n) if n == param => Some((Expr::Z, Affine)),
         ExprKind::Name(n) => {

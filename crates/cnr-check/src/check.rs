@@ -15,8 +15,13 @@ pub fn check(
     overrides: &Overrides,
 ) -> Result<Model, Vec<Diagnostic>> {
     let mut cx = Cx { diags: Vec::new(), files };
+    let overflows = overflowing_numbers(file);
     let model = cx.model(file, default_name, overrides);
     let mut diags = cx.diags;
+    // A number that overflows is reported once, as such, not again by every rule its infinite
+    // value breaks.
+    diags.retain(|d| !overflows.iter().any(|o| o.span.start == d.span.start && o.span.end == d.span.end));
+    diags.extend(overflows);
     diags.sort_by_key(|d| d.span.start);
     match model {
         Some(m) if diags.is_empty() => Ok(m),
@@ -27,6 +32,115 @@ pub fn check(
             Err(diags)
         }
     }
+}
+
+/// The most numbers one array of a model may hold: the inputs of all samples, the patch map, the
+/// output weights. 2^31 numbers of 8 bytes are 16 GiB, far beyond any model this tool is for, and
+/// the limit keeps every size and index computation well inside 64 bits (and patch indices inside
+/// 32 bits).
+pub(crate) const MAX_NUMBERS: usize = 1 << 31;
+
+/// An error for every number literal of the file that overflows to infinity, like `1e999`.
+fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
+    let mut nums: Vec<(Span, &Number)> = Vec::new();
+    fn vector<'a>(v: &'a VectorSource, out: &mut Vec<(Span, &'a Number)>) {
+        if let VectorSource::Inline(ns) = v {
+            out.extend(ns.iter().map(|n| (n.span, &n.node)));
+        }
+    }
+    fn expr<'a>(e: &'a Expr, out: &mut Vec<(Span, &'a Number)>) {
+        match &e.kind {
+            ExprKind::Number(n) => out.push((e.span, n)),
+            ExprKind::Name(_) => {}
+            ExprKind::Neg(a) | ExprKind::Paren(a) => expr(a, out),
+            ExprKind::Binary(_, a, b) => {
+                expr(a, out);
+                expr(b, out);
+            }
+            ExprKind::Call(_, args) => args.iter().for_each(|a| expr(a, out)),
+        }
+    }
+    for item in &file.items {
+        match item {
+            Item::Model(_) => {}
+            Item::Network(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        NetStmt::Input { dims, channels } => {
+                            nums.extend(dims.iter().chain(channels).map(|n| (n.span, &n.node)))
+                        }
+                        NetStmt::Conv(opts) => {
+                            for o in opts {
+                                match &o.node {
+                                    ConvOpt::Kernel(d) | ConvOpt::Stride(d) | ConvOpt::Padding(d) => {
+                                        nums.extend(d.iter().map(|n| (n.span, &n.node)))
+                                    }
+                                    ConvOpt::Filters(n) => nums.push((n.span, &n.node)),
+                                    ConvOpt::Bias => {}
+                                }
+                            }
+                        }
+                        NetStmt::Activation(ActivationSpec::Named { args, .. }) => {
+                            for a in args.iter().flatten() {
+                                match a {
+                                    ActArg::Number(n) => nums.push((n.span, &n.node)),
+                                    ActArg::Piece(a, b, _) => {
+                                        nums.push((a.span, &a.node));
+                                        nums.push((b.span, &b.node));
+                                    }
+                                }
+                            }
+                        }
+                        NetStmt::Activation(ActivationSpec::Defined { body, .. }) => expr(body, &mut nums),
+                        NetStmt::Output(OutputSpec::Vector(v)) => vector(v, &mut nums),
+                        NetStmt::Output(OutputSpec::Constant(n) | OutputSpec::Random(n)) => {
+                            nums.push((n.span, &n.node))
+                        }
+                        NetStmt::Output(OutputSpec::Named(_)) => {}
+                    }
+                }
+            }
+            Item::PlantedData(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        PlantedStmt::Samples(n) | PlantedStmt::Seed(n) | PlantedStmt::Noise(n) => {
+                            nums.push((n.span, &n.node))
+                        }
+                        PlantedStmt::Filter(v) => vector(v, &mut nums),
+                    }
+                }
+            }
+            Item::FileData(_) => {}
+            Item::Relax(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        RelaxStmt::AnchorNamed(_) => {}
+                        RelaxStmt::AnchorVector(v) => vector(v, &mut nums),
+                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) => nums.push((n.span, &n.node)),
+                    }
+                }
+            }
+            Item::Solver(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        SolverStmt::Backend(_) => {}
+                        SolverStmt::Tolerance(n) | SolverStmt::MaxIter(n) | SolverStmt::TimeLimit(n) => {
+                            nums.push((n.span, &n.node))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    nums.into_iter()
+        .filter(|(_, n)| !n.value.is_finite())
+        .map(|(span, n)| {
+            let sign = if n.value < 0.0 { "-" } else { "" };
+            Diagnostic::error(span, format!("the number `{}` overflows to {sign}infinity", n.text))
+                .with_label("too large for a 64-bit float")
+                .with_hint("numbers must be finite; the largest is about 1.8e308")
+        })
+        .collect()
 }
 
 struct Cx<'a> {
@@ -72,37 +186,65 @@ impl Cx<'_> {
         }
         let name =
             single(self, names, "the model name").map_or(default_name.to_string(), |(n, _)| n.node.clone());
-        let Some((net_block, _)) = single(self, networks, "a `network` block") else {
-            let d = self.error(Span::new(0, 0), "the model has no `network` block").with_hint(
+        // A missing block is reported at the keyword of the file's first item (there is nowhere
+        // better to point), or at the start of a file without items.
+        let first = file.items.first().map_or(Span::new(0, 0), |item| {
+            let start = item.span().start;
+            let keyword = match item {
+                Item::Model(_) => "model",
+                Item::Network(_) => "network",
+                Item::PlantedData(_) | Item::FileData(_) => "data",
+                Item::Relax(_) => "relax",
+                Item::Solver(_) => "solver",
+            };
+            Span::new(start, start + keyword.len())
+        });
+        let net_block = single(self, networks, "a `network` block").map(|(b, _)| b);
+        if net_block.is_none() {
+            let d = self
+                .error(first, "the model has no `network` block")
+                .with_label(if file.items.is_empty() { "the file has no items" } else { "no `network` in this model" })
+                .with_hint(
                 "add one, e.g. `network { input 128 conv kernel 16 stride 16 activation relu output ones }`",
             );
             self.push(d);
-            return None;
-        };
+        }
         let data_item = single(self, datas, "a `data` block");
         let relax_block = single(self, relaxes, "a `relax` block").map(|(b, _)| b);
         let solver_block = single(self, solvers, "a `solver` block").map(|(b, _)| b);
 
-        let parts = self.network(net_block);
+        // Each part is checked as far as it can be without the others, so that independent mistakes
+        // in different blocks are all reported; what depends on a part that failed is skipped.
+        let (network, activation, output_spec) = match net_block {
+            Some(b) => self.network(b),
+            None => (None, None, None),
+        };
         let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
-        let (network, activation, output_spec) = parts?;
-        let output = self.output(&network, output_spec.as_ref());
+        let output = self.output(network.as_ref(), output_spec.as_ref());
         let data = match data_item {
-            Some((item, _)) => self.data(item, &network, ov),
+            Some((item, _)) => self.data(item, network.as_ref(), ov),
             None => {
                 let d = self
-                    .error(Span::new(0, 0), "the model has no `data` block")
+                    .error(first, "the model has no `data` block")
+                    .with_label(if file.items.is_empty() { "the file has no items" } else { "no `data` in this model" })
                     .with_hint("add `data planted { samples 192 seed 7 }` or `data files { inputs \"x.npy\" labels \"y.npy\" }`");
                 self.push(d);
                 None
             }
         };
-        let data = data?;
-        let relax = self.relax(relax_block, &network, &activation, &data);
-        if let (Some(relax), Backend::GoodLp) = (&relax, solver.backend) {
-            self.check_linear(solver_block, &activation, relax);
+        let relax = self.relax(relax_block, network.as_ref(), activation.as_ref(), data.as_ref());
+        if let (Some(relax), Some(activation), Backend::GoodLp) = (&relax, &activation, solver.backend) {
+            self.check_linear(solver_block, activation, relax);
         }
-        let mut model = Model { name, network, activation, output: output?, data, relax: relax?, solver };
+        let mut model = Model {
+            name,
+            network: network?,
+            activation: activation?,
+            output: output?,
+            data: data?,
+            relax: relax?,
+            solver,
+        };
         add_planted_labels(&mut model);
         Some(model)
     }
@@ -157,6 +299,7 @@ impl Cx<'_> {
                             if rank == 1 { "" } else { "s" }
                         ),
                     )
+                    .with_label(format!("{} sizes", vals.len()))
                     .with_hint(if rank == 1 {
                         "a 1-D input takes one size, like `16`"
                     } else {
@@ -168,7 +311,11 @@ impl Cx<'_> {
         }
     }
 
-    fn network(&mut self, b: &Block<NetStmt>) -> Option<(Network, Activation, Option<Spanned<OutputSpec>>)> {
+    /// The network's shapes, its activation and its output-weight statement, each checked on its own.
+    fn network(
+        &mut self,
+        b: &Block<NetStmt>,
+    ) -> (Option<Network>, Option<Activation>, Option<Spanned<OutputSpec>>) {
         let mut inputs = Vec::new();
         let mut convs = Vec::new();
         let mut acts = Vec::new();
@@ -212,6 +359,7 @@ impl Cx<'_> {
                             name.span,
                             format!("`{known}` is a built-in activation and cannot be redefined"),
                         )
+                        .with_label("a built-in name")
                         .with_hint("give your activation another name");
                     self.push(d);
                     return None;
@@ -219,17 +367,26 @@ impl Cx<'_> {
                 activation::defined(&name.node, &param.node, body, &mut self.diags)
             }
         });
+        let shapes = match (input, conv) {
+            (Some(input), Some(conv)) => self.shapes(input, conv),
+            _ => None,
+        };
+        (shapes, activation, output)
+    }
 
-        let (NetStmt::Input { dims, channels }, in_span) = input? else { unreachable!("input statement") };
+    /// The convolution's shapes from the `input` and `conv` statements.
+    fn shapes(&mut self, input: (&NetStmt, Span), conv: (&NetStmt, Span)) -> Option<Network> {
+        let (NetStmt::Input { dims, channels }, in_span) = input else { unreachable!("input statement") };
         let in_dims: Vec<Option<usize>> = dims.iter().map(|n| self.whole(n, "an input size", 1)).collect();
         let channels = match channels {
             Some(c) => self.whole(c, "the number of channels", 1),
             None => Some(1),
         };
-        let (height, width) = match in_dims.as_slice() {
-            [Some(w)] => (1, *w),
-            [Some(h), Some(w)] => (*h, *w),
-            [_] | [_, _] => return None,
+        // A bad input size does not stop the check of the `conv` options below.
+        let height_width = match in_dims.as_slice() {
+            [Some(w)] => Some((1, *w)),
+            [Some(h), Some(w)] => Some((*h, *w)),
+            [_] | [_, _] => None,
             _ => {
                 let d = self
                     .error(
@@ -239,13 +396,14 @@ impl Cx<'_> {
                             dims.len()
                         ),
                     )
+                    .with_label(format!("{} sizes", dims.len()))
                     .with_hint("write channels separately: `input 32 x 32 channels 3`");
                 self.push(d);
-                return None;
+                None
             }
         };
         let rank = if dims.len() == 1 { 1 } else { 2 };
-        let (NetStmt::Conv(opts), conv_span) = conv? else { unreachable!("conv statement") };
+        let (NetStmt::Conv(opts), conv_span) = conv else { unreachable!("conv statement") };
         let mut kernel = None;
         let mut stride = Some((1, 1));
         let mut padding = Some((0, 0));
@@ -284,6 +442,7 @@ impl Cx<'_> {
             self.push(d);
         }
         let (kernel, stride, padding, filters, channels) = (kernel?, stride?, padding?, filters?, channels?);
+        let (height, width) = height_width?;
         let kernel_span =
             opts.iter().find(|o| matches!(o.node, ConvOpt::Kernel(_))).map_or(conv_span, |o| o.span);
         let (ph, pw) = padding;
@@ -301,7 +460,48 @@ impl Cx<'_> {
             return None;
         }
         let network = Network { channels, height, width, kernel, stride, padding, filters, bias };
-        Some((network, activation?, output))
+        self.size_limits(&network, in_span, conv_span)?;
+        Some(network)
+    }
+
+    /// Rejects networks whose arrays could not be held in memory: the input (`C·H·W`), the patch map
+    /// (`K·d`), the output weights (`M·K`) and the filters (`M·d`) must each have at most
+    /// [`MAX_NUMBERS`] entries. The products are taken in 128 bits, so no size overflows.
+    fn size_limits(&mut self, net: &Network, in_span: Span, conv_span: Span) -> Option<()> {
+        let wide = |v: usize| v as u128;
+        let (ph, pw) = (wide(net.padding.0), wide(net.padding.1));
+        let rows = (wide(net.height) + 2 * ph - wide(net.kernel.0)) / wide(net.stride.0) + 1;
+        let cols = (wide(net.width) + 2 * pw - wide(net.kernel.1)) / wide(net.stride.1) + 1;
+        let input = wide(net.channels) * wide(net.height) * wide(net.width);
+        let d = wide(net.channels) * wide(net.kernel.0) * wide(net.kernel.1);
+        let (k, m) = (rows * cols, wide(net.filters));
+        let limit = MAX_NUMBERS as u128;
+        let problem = if input > limit {
+            Some((in_span, format!("the input holds C·H·W = {input} numbers")))
+        } else if k * d > limit {
+            Some((
+                conv_span,
+                format!("the convolution has K = {k} patches of d = {d} numbers (K·d = {})", k * d),
+            ))
+        } else if m * k.max(d) > limit {
+            Some((
+                conv_span,
+                format!("the convolution has M = {m} filters of d = {d} numbers over K = {k} patches"),
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some((span, what)) => {
+                let d = self
+                    .error(span, format!("the network is too large: {what}, more than the limit of 2^31"))
+                    .with_label("too large")
+                    .with_hint("a model this size cannot be held in memory; use a smaller input, a larger stride or fewer filters");
+                self.push(d);
+                None
+            }
+            None => Some(()),
+        }
     }
 
     fn vector(&mut self, v: &VectorSource, what: &str) -> Option<(Vec<f64>, Span, Option<String>)> {
@@ -342,12 +542,14 @@ impl Cx<'_> {
         }
     }
 
-    fn output(&mut self, net: &Network, spec: Option<&Spanned<OutputSpec>>) -> Option<Vec<f64>> {
-        let (k, m) = (net.patches(), net.filters);
-        let Some(spec) = spec else { return Some(vec![1.0; m * k]) };
+    /// The output weights, `M·K` of them. Without a valid network only what does not depend on its
+    /// shape is checked (names, signs), and nothing is returned.
+    fn output(&mut self, net: Option<&Network>, spec: Option<&Spanned<OutputSpec>>) -> Option<Vec<f64>> {
+        let (k, m) = net.map_or((0, 0), |n| (n.patches(), n.filters));
+        let Some(spec) = spec else { return net.map(|_| vec![1.0; m * k]) };
         let (values, span) = match &spec.node {
-            OutputSpec::Named(n) if n.node == "ones" => return Some(vec![1.0; m * k]),
-            OutputSpec::Named(n) if n.node == "mean" => return Some(vec![1.0 / k as f64; m * k]),
+            OutputSpec::Named(n) if n.node == "ones" => return net.map(|_| vec![1.0; m * k]),
+            OutputSpec::Named(n) if n.node == "mean" => return net.map(|_| vec![1.0 / k as f64; m * k]),
             OutputSpec::Named(n) => {
                 let d = self
                     .error(n.span, format!("unknown output weights `{}`", n.node))
@@ -360,6 +562,7 @@ impl Cx<'_> {
             OutputSpec::Constant(c) => (vec![c.node.value], c.span),
             OutputSpec::Random(seed) => {
                 let seed = self.whole(seed, "the seed", 0)?;
+                net?;
                 return Some(data::uniforms(&mut data::generator(seed as u64), m * k));
             }
             OutputSpec::Vector(v) => {
@@ -368,6 +571,8 @@ impl Cx<'_> {
             }
         };
         let full = match values.len() {
+            // Without a network the weights are checked as written.
+            _ if net.is_none() => values,
             1 => vec![values[0]; m * k],
             n if n == k => values.iter().cycle().take(m * k).copied().collect(),
             n if n == m * k => values,
@@ -403,14 +608,18 @@ impl Cx<'_> {
             return None;
         }
         if full.iter().all(|&u| u == 0.0) {
-            let d = self.error(span, "the output weights are all zero, so the network's output is constant");
+            let d = self
+                .error(span, "the output weights are all zero, so the network's output is constant")
+                .with_label("all zero")
+                .with_hint("the output must depend on the filters; give at least one weight > 0");
             self.push(d);
             return None;
         }
-        Some(full)
+        net.map(|_| full)
     }
 
-    fn data(&mut self, item: &Item, net: &Network, ov: &Overrides) -> Option<Data> {
+    /// The samples. Without a valid network, the block's own statements and files are still checked.
+    fn data(&mut self, item: &Item, net: Option<&Network>, ov: &Overrides) -> Option<Data> {
         match item {
             Item::PlantedData(b) => self.planted(b, net, ov),
             Item::FileData(b) => self.file_data(b, net, ov),
@@ -418,7 +627,7 @@ impl Cx<'_> {
         }
     }
 
-    fn planted(&mut self, b: &Block<PlantedStmt>, net: &Network, ov: &Overrides) -> Option<Data> {
+    fn planted(&mut self, b: &Block<PlantedStmt>, net: Option<&Network>, ov: &Overrides) -> Option<Data> {
         let (mut samples, mut seeds, mut noises, mut filters) = (vec![], vec![], vec![], vec![]);
         for s in &b.stmts {
             match &s.node {
@@ -463,10 +672,10 @@ impl Cx<'_> {
             }
             (None, None) => Some(0.0),
         };
-        let dm = net.d() * net.filters;
         let given = match filter {
             Some((v, _)) => {
                 let (vals, span, _) = self.vector(v, "planted-filter")?;
+                let dm = net?.d() * net?.filters;
                 if vals.len() != dm {
                     let d = self
                         .error(
@@ -484,11 +693,35 @@ impl Cx<'_> {
             }
             None => None,
         };
-        let (n, seed, noise) = (n?, seed?, noise?);
+        let (n, seed, noise, net) = (n?, seed?, noise?, net?);
+        let numbers = (n as u128) * (net.input_len() as u128);
+        if numbers > MAX_NUMBERS as u128 {
+            let span = samples.map_or(Span::new(b.span.start, b.span.start + 4), |(num, _)| num.span);
+            let d = self
+                .error(
+                    span,
+                    format!(
+                        "{n} samples of C·H·W = {} numbers are {numbers} numbers, more than the limit of 2^31",
+                        net.input_len()
+                    ),
+                )
+                .with_label("too many samples")
+                .with_hint(format!(
+                    "at most {} samples of this input fit",
+                    MAX_NUMBERS / net.input_len().max(1)
+                ));
+            self.push(d);
+            return None;
+        }
+        // Drawing the samples is the checker's most expensive step; a model that already failed
+        // would be discarded anyway.
+        if self.diags.iter().any(Diagnostic::is_error) {
+            return None;
+        }
         Some(planted_data(net, n, seed, noise, given))
     }
 
-    fn file_data(&mut self, b: &Block<FileStmt>, net: &Network, ov: &Overrides) -> Option<Data> {
+    fn file_data(&mut self, b: &Block<FileStmt>, net: Option<&Network>, ov: &Overrides) -> Option<Data> {
         let (mut xs, mut ys, mut ws) = (vec![], vec![], vec![]);
         for s in &b.stmts {
             match &s.node {
@@ -533,7 +766,7 @@ impl Cx<'_> {
             }
         };
         let w = ws.map(|(p, _)| (self.array(p, "planted-filter"), p));
-        let ((x, xp), (y, yp)) = (x?, y?);
+        let ((x, xp), (y, yp), net) = (x?, y?, net?);
         let len = net.input_len();
         let n = y.values.len();
         if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) {
@@ -603,16 +836,19 @@ impl Cx<'_> {
         Some(data)
     }
 
+    /// The relaxation's options. The network, activation and data are `None` when they failed their
+    /// own checks; the statements are checked all the same, as far as they do not depend on them.
     fn relax(
         &mut self,
         b: Option<&Block<RelaxStmt>>,
-        net: &Network,
-        act: &Activation,
-        data: &Data,
+        net: Option<&Network>,
+        act: Option<&Activation>,
+        data: Option<&Data>,
     ) -> Option<Relax> {
         let mut relax = Relax { anchor: Anchor::Data, anchor_auto: true, penalty: None, bound: None };
+        let auto = act.map(|a| if a.is_even() { Anchor::Spectral } else { Anchor::Data });
         let Some(b) = b else {
-            relax.anchor = if act.is_even() { Anchor::Spectral } else { Anchor::Data };
+            relax.anchor = auto?;
             return Some(relax);
         };
         let (mut anchors, mut penalties, mut bounds) = (vec![], vec![], vec![]);
@@ -625,20 +861,28 @@ impl Cx<'_> {
         }
         let mut ok = true;
         match single(self, anchors, "`anchor`") {
-            None => relax.anchor = if act.is_even() { Anchor::Spectral } else { Anchor::Data },
+            None => match auto {
+                Some(a) => relax.anchor = a,
+                None => ok = false,
+            },
             Some((RelaxStmt::AnchorNamed(n), _)) => {
                 relax.anchor_auto = n.node == "auto";
                 match n.node.as_str() {
-                    "auto" => relax.anchor = if act.is_even() { Anchor::Spectral } else { Anchor::Data },
+                    "auto" => match auto {
+                        Some(a) => relax.anchor = a,
+                        None => ok = false,
+                    },
                     "data" => relax.anchor = Anchor::Data,
                     "spectral" => relax.anchor = Anchor::Spectral,
-                    "planted" if data.planted.is_some() => relax.anchor = Anchor::Planted,
+                    // Data that failed their own checks were reported already.
+                    "planted" if data.is_none_or(|d| d.planted.is_some()) => relax.anchor = Anchor::Planted,
                     "planted" => {
                         let d = self
                             .error(
                                 n.span,
                                 "the planted anchor needs a known planted filter, and these data have none",
                             )
+                            .with_label("no planted filter")
                             .with_hint("add `planted \"w.npy\"` to the data files, or use `anchor auto`");
                         self.push(d);
                         ok = false;
@@ -656,15 +900,17 @@ impl Cx<'_> {
             }
             Some((RelaxStmt::AnchorVector(v), _)) => {
                 relax.anchor_auto = false;
+                let dm = net.map(|n| n.d() * n.filters);
                 match self.vector(v, "anchor") {
-                    Some((vals, span, _)) if vals.len() != net.d() * net.filters => {
+                    Some(_) if dm.is_none() => ok = false,
+                    Some((vals, span, _)) if Some(vals.len()) != dm => {
                         let d = self
                             .error(
                                 span,
                                 format!(
                                     "the anchor has {} numbers; the network needs M·d = {}",
                                     vals.len(),
-                                    net.d() * net.filters
+                                    dm.unwrap_or_default()
                                 ),
                             )
                             .with_label("wrong length");

@@ -14,14 +14,43 @@ struct CnrParser;
 /// Parses a `.cnr` file. A syntax error comes back as one diagnostic pointing at the place where the
 /// text stopped making sense, with what was expected there.
 pub fn parse(source: &str) -> Result<SourceFile, Diagnostic> {
+    // Detailed error tracking records the literal tokens (`}`, `)`, keywords) that would have been
+    // accepted where parsing stopped, not only the named rules; the messages need them.
+    pest::set_error_detail(true);
     let mut pairs = CnrParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule always yields one pair");
     let items = file.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
     Ok(SourceFile { items, comments: comments(source) })
 }
 
+/// The span of a pair without the whitespace and comments pest lets a rule swallow at its end (a
+/// rule ending in an optional or repeated part, like `dims` or `activation_ref`, takes the
+/// whitespace it skipped before finding the part absent).
 fn span(p: &Pair<Rule>) -> Span {
-    Span::new(p.as_span().start(), p.as_span().end())
+    let start = p.as_span().start();
+    Span::new(start, start + significant_len(p.as_str()))
+}
+
+/// The length of `text` up to the end of its last byte that is neither whitespace nor in a comment.
+fn significant_len(text: &str) -> usize {
+    let (mut end, mut in_string, mut in_comment) = (0, false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' => {
+                in_comment = false;
+                in_string = false;
+            }
+            _ if in_comment => {}
+            '#' if !in_string => in_comment = true,
+            '"' => {
+                in_string = !in_string;
+                end = i + 1;
+            }
+            c if c.is_whitespace() && !in_string => {}
+            c => end = i + c.len_utf8(),
+        }
+    }
+    end
 }
 
 fn text(p: &Pair<Rule>) -> Spanned<String> {
@@ -362,40 +391,205 @@ fn describe(rule: &Rule) -> Option<&'static str> {
 }
 
 fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
-    let pos = match e.location {
+    let pest_pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    let positives: Vec<Rule> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    // The detailed attempts know the farthest position reached and the literal tokens expected
+    // there; without them, pest's own position and rules are the fallback.
+    let attempts = e.parse_attempts().filter(|a| !a.expected_tokens().is_empty());
+    let pos = attempts.as_ref().map_or(pest_pos, |a| a.max_position).min(source.len());
+    let pos = (0..=pos).rev().find(|&p| source.is_char_boundary(p)).unwrap_or(0);
+
     // Point at the whole word (or character) where parsing stopped, not just one byte.
     let rest = &source[pos..];
     let word_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
     let len = if word_len > 0 { word_len } else { rest.chars().next().map_or(0, char::len_utf8) };
     let found = &rest[..len];
-    let span = Span::new(pos, pos + len);
-    let expected: Vec<&str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            let mut v: Vec<&str> = positives.iter().filter_map(describe).collect();
-            v.dedup();
-            v
-        }
-        ErrorVariant::CustomError { .. } => Vec::new(),
-    };
     let found_text = if found.is_empty() { "the end of the file".to_string() } else { format!("`{found}`") };
+
+    if let Some(d) = malformed_number(source, pos) {
+        return d;
+    }
+    if let Some(d) = unterminated_string(source, pest_pos) {
+        return d;
+    }
+
+    let mid_token = source[..pos].chars().next_back().is_some_and(|c| !c.is_whitespace());
+    let mut expected: Vec<String> = Vec::new();
+    let mut keywords: Vec<String> = Vec::new();
+    match &attempts {
+        Some(a) => {
+            let tokens: Vec<String> = a.expected_tokens().iter().map(ToString::to_string).collect();
+            let has = |t: &str| tokens.iter().any(|x| x == t);
+            for t in &tokens {
+                if t.len() > 1 && t.chars().all(|c| c.is_ascii_alphabetic() || c == '_') {
+                    keywords.push(t.clone());
+                }
+            }
+            expected.extend(keywords.iter().map(|k| format!("`{k}`")));
+            // Character classes and single letters only continue the token before the error when
+            // it touches it (`8` could go on as `8.5` or `8e3`); at the start of a token they mean
+            // a number or a name.
+            if !mid_token {
+                if has("0..9") {
+                    expected.push("a number".into());
+                }
+                if has("a..z") || has("A..Z") {
+                    expected.push("a name".into());
+                }
+                if has("\"") {
+                    expected.push("a quoted file name".into());
+                }
+            }
+            for p in ["{", "}", "(", ")", "[", "]", ",", "=", "+", "-", "*", "/"] {
+                // A `-` is an operator where `+` is one too, otherwise the sign of a number.
+                if has(p) && (p != "-" || has("+")) {
+                    expected.push(format!("`{p}`"));
+                }
+            }
+        }
+        None => {
+            for r in positives.iter().filter(|&&r| r != Rule::EOI) {
+                if let Some(d) = describe(r) {
+                    if !expected.iter().any(|x| x == d) {
+                        expected.push(d.to_string());
+                    }
+                    if let Some(k) = d.strip_prefix('`').and_then(|k| k.strip_suffix('`')) {
+                        keywords.push(k.to_string());
+                    }
+                }
+            }
+        }
+    }
+    // Pest's own rules describe its own position, which the detailed attempts may have passed.
+    if positives.contains(&Rule::EOI) && pos == pest_pos {
+        expected.push("the end of the file".into());
+    }
+
     let message = if expected.is_empty() {
         format!("unexpected {found_text}")
     } else {
-        format!("expected {}, found {found_text}", join_or(&expected))
+        let refs: Vec<&str> = expected.iter().map(String::as_str).collect();
+        format!("expected {}, found {found_text}", join_or(&refs))
     };
+    let span = Span::new(pos, pos + len);
     let mut d = Diagnostic::error(span, message).with_label("not expected here");
     // A misspelt keyword: suggest the nearest expected one.
-    let keywords: Vec<&str> =
-        expected.iter().filter_map(|s| s.strip_prefix('`').and_then(|s| s.strip_suffix('`'))).collect();
     if word_len > 0 {
-        if let Some(k) = diag::nearest(found, keywords.iter().copied()) {
+        if let Some(k) = diag::nearest(found, keywords.iter().map(String::as_str)) {
             d = d.with_hint(format!("did you mean `{k}`?"));
         }
     }
+    // A bracket left open further up is the likely cause when its closer is expected here.
+    if let Some((open, at)) = unclosed(&source[..pos]) {
+        let close = match open {
+            '{' => "}",
+            '(' => ")",
+            _ => "]",
+        };
+        let closer_expected = expected.iter().any(|x| x.trim_matches('`') == close);
+        let (line, _) = line_col(source, at);
+        let (here, _) = line_col(source, pos);
+        let item_keyword = ["model", "network", "data", "relax", "solver"].contains(&found);
+        if closer_expected && (item_keyword || (open != '{' && here > line) || found.is_empty()) {
+            d = d
+                .with_hint(format!("the `{open}` on line {line} is never closed; add `{close}` before this"));
+        }
+    }
     d
+}
+
+/// A number written with a typo, like `1.2.3` or `12abc`: the parser read a number and then
+/// stopped in what looks like the rest of it.
+fn malformed_number(source: &str, pos: usize) -> Option<Diagnostic> {
+    let bytes = source.as_bytes();
+    let prev = *bytes.get(pos.checked_sub(1)?)?;
+    let next = *bytes.get(pos)?;
+    if !(prev.is_ascii_digit() || prev == b'.')
+        || !(next.is_ascii_alphanumeric() || next == b'.' || next == b'_')
+    {
+        return None;
+    }
+    let mut start = pos;
+    while start > 0 && (bytes[start - 1].is_ascii_digit() || matches!(bytes[start - 1], b'.' | b'e' | b'E')) {
+        start -= 1;
+    }
+    // A number starts with a digit or a point (after an optional sign), never inside a name.
+    if start > 0 && (bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_') {
+        return None;
+    }
+    if start > 0 && bytes[start - 1] == b'-' {
+        start -= 1;
+    }
+    let mut end = pos;
+    while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'.' | b'_')) {
+        end += 1;
+    }
+    let text = &source[start..end];
+    Some(
+        Diagnostic::error(Span::new(start, end), format!("`{text}` is not a number"))
+            .with_label("malformed number")
+            .with_hint("numbers are written like `3`, `0.25`, `-1.5` or `1e-6`; separate words with spaces"),
+    )
+}
+
+/// A `"` whose line has no closing `"`.
+fn unterminated_string(source: &str, pos: usize) -> Option<Diagnostic> {
+    let rest = source.get(pos..)?;
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    if !line.starts_with('"') || line[1..].contains('"') {
+        return None;
+    }
+    Some(
+        Diagnostic::error(Span::new(pos, pos + 1), "this quoted file name has no closing `\"`")
+            .with_label("string starts here")
+            .with_hint("close the quotes on the same line: a file name cannot span lines"),
+    )
+}
+
+/// The innermost bracket of `text` that is still open at its end, with its offset; comments and
+/// quoted strings are skipped.
+fn unclosed(text: &str) -> Option<(char, usize)> {
+    let mut stack: Vec<(char, usize)> = Vec::new();
+    let (mut in_string, mut in_comment) = (false, false);
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' => {
+                in_string = false;
+                in_comment = false;
+            }
+            _ if in_comment => {}
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '#' => in_comment = true,
+            '{' | '(' | '[' => stack.push((c, i)),
+            '}' | ')' | ']' => {
+                let open = match c {
+                    '}' => '{',
+                    ')' => '(',
+                    _ => '[',
+                };
+                if stack.last().is_some_and(|&(o, _)| o == open) {
+                    stack.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+    stack.pop()
+}
+
+/// The 1-based line and column of byte `offset`.
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 fn join_or(items: &[&str]) -> String {
