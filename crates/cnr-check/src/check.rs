@@ -696,7 +696,11 @@ impl Cx<'_> {
         let (n, seed, noise, net) = (n?, seed?, noise?, net?);
         let numbers = (n as u128) * (net.input_len() as u128);
         if numbers > MAX_NUMBERS as u128 {
-            let span = samples.map_or(Span::new(b.span.start, b.span.start + 4), |(num, _)| num.span);
+            // The count comes from `--samples` when it is given, else from the `samples` statement.
+            let span = match (ov.samples, samples) {
+                (None, Some((num, _))) => num.span,
+                _ => Span::new(b.span.start, b.span.start + 4),
+            };
             let d = self
                 .error(
                     span,
