@@ -171,6 +171,8 @@ impl Atom {
             Atom::Relu | Atom::LeakyRelu(_) | Atom::Abs => ConeClass::Lp,
             Atom::Square | Atom::SquaredRelu | Atom::Huber(_) => ConeClass::Soc,
             Atom::Exp | Atom::Softplus | Atom::Elu(_) => ConeClass::Exp,
+            // |z|^1 is abs, which lowering writes with linear rows.
+            Atom::Power(p) if p == 1.0 => ConeClass::Lp,
             Atom::Power(_) => ConeClass::Pow,
         }
     }
@@ -494,6 +496,17 @@ pub(crate) fn defined(
         );
         return None;
     }
+    if curv == Curvature::Constant {
+        diags.push(
+            Diagnostic::error(
+                body.span,
+                format!("activation `{name}` is a constant, so the network's output does not depend on w"),
+            )
+            .with_label("constant")
+            .with_hint(format!("write an expression in `{param}`, e.g. `max(0.1*{param}, {param})`")),
+        );
+        return None;
+    }
     if curv == Curvature::Concave {
         diags.push(
             Diagnostic::error(body.span, format!("activation `{name}` is concave, not convex"))
@@ -577,7 +590,12 @@ fn dcp(e: &ast::Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<(Expr,
                             t => terms.push(t),
                         }
                     }
-                    Some((Expr::Sum(terms), curv))
+                    let sum = Expr::Sum(terms);
+                    // Fold sums of numbers, so that `(1 + 1)*z` is a product with a number.
+                    if curv == Curvature::Constant {
+                        return Some((Expr::Const(sum.eval(0.0)), curv));
+                    }
+                    Some((sum, curv))
                 }
                 BinOp::Mul => match (&x, &y) {
                     (Expr::Const(c), _) => Some((scale(*c, y), times(*c, cy))),

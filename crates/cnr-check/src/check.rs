@@ -250,12 +250,24 @@ impl Cx<'_> {
     }
 
     fn whole(&mut self, n: &Num, what: &str, min: usize) -> Option<usize> {
+        self.whole_up_to(n, what, min as u64, u32::MAX as u64).map(|v| v as usize)
+    }
+
+    /// A seed: any whole number a double holds exactly, the same range `--seed` has in practice.
+    fn seed(&mut self, n: &Num) -> Option<u64> {
+        self.whole_up_to(n, "the seed", 0, (1u64 << 53) - 1)
+    }
+
+    fn whole_up_to(&mut self, n: &Num, what: &str, min: u64, max: u64) -> Option<u64> {
         let v = n.node.value;
-        if v.fract() == 0.0 && v >= min as f64 && v <= u32::MAX as f64 {
-            Some(v as usize)
+        if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 {
+            Some(v as u64)
         } else {
             let d = self
-                .error(n.span, format!("{what} must be a whole number ≥ {min}, found {}", n.node.text))
+                .error(
+                    n.span,
+                    format!("{what} must be a whole number from {min} to {max}, found {}", n.node.text),
+                )
                 .with_label("not allowed here");
             self.push(d);
             None
@@ -550,6 +562,23 @@ impl Cx<'_> {
         let (values, span) = match &spec.node {
             OutputSpec::Named(n) if n.node == "ones" => return net.map(|_| vec![1.0; m * k]),
             OutputSpec::Named(n) if n.node == "mean" => return net.map(|_| vec![1.0 / k as f64; m * k]),
+            OutputSpec::Named(n) if n.node == "random" || n.node == "file" => {
+                let example =
+                    if n.node == "random" { "output random seed 3" } else { "output file \"u.npy\"" };
+                let d = self
+                    .error(
+                        n.span,
+                        format!(
+                            "`{}` needs {}",
+                            n.node,
+                            if n.node == "random" { "a seed" } else { "a quoted file name" }
+                        ),
+                    )
+                    .with_label("incomplete")
+                    .with_hint(format!("write it like `{example}`"));
+                self.push(d);
+                return None;
+            }
             OutputSpec::Named(n) => {
                 let d = self
                     .error(n.span, format!("unknown output weights `{}`", n.node))
@@ -561,9 +590,9 @@ impl Cx<'_> {
             }
             OutputSpec::Constant(c) => (vec![c.node.value], c.span),
             OutputSpec::Random(seed) => {
-                let seed = self.whole(seed, "the seed", 0)?;
+                let seed = self.seed(seed)?;
                 net?;
-                return Some(data::uniforms(&mut data::generator(seed as u64), m * k));
+                return Some(data::uniforms(&mut data::generator(seed), m * k));
             }
             OutputSpec::Vector(v) => {
                 let (vals, span, _) = self.vector(v, "output-weight")?;
@@ -655,7 +684,7 @@ impl Cx<'_> {
         };
         let seed = match (ov.seed, seed) {
             (Some(s), _) => Some(s),
-            (None, Some((num, _))) => self.whole(num, "the seed", 0).map(|s| s as u64),
+            (None, Some((num, _))) => self.seed(num),
             (None, None) => Some(0),
         };
         let noise = match (ov.noise, noise) {
@@ -1032,23 +1061,26 @@ impl Cx<'_> {
 /// Draws planted data. The order of draws from one ChaCha8 stream seeded with `seed` is fixed:
 /// 1. the planted filters `w*` (`M·d` standard normals, filter-major), unless given;
 /// 2. the planted biases (`M` standard normals), only if the network has biases;
-/// 3. the inputs (`n · C·H·W` standard normals, sample-major, each input row-major);
-/// 4. the label noise (`n` standard normals, scaled by `noise`), only if `noise > 0`.
+/// 3. then, sample by sample: the input (`C·H·W` standard normals, row-major), followed by its
+///    label noise (one standard normal, scaled by `noise`) only if `noise > 0`.
 ///
-/// The labels hold the noise until [`add_planted_labels`] adds `f(x_i; w*)` once the output weights
-/// and the activation are known; drawing inputs first means a larger `samples` extends, never changes, the
-/// first samples.
+/// Drawing each sample's noise right after its input means that a larger `samples` extends, never
+/// changes, the first samples and their labels. The labels hold the noise until
+/// [`add_planted_labels`] adds `f(x_i; w*)` once the output weights and the activation are known.
 pub(crate) fn planted_data(net: &Network, n: usize, seed: u64, noise: f64, given: Option<Vec<f64>>) -> Data {
     let mut rng = data::generator(seed);
     let planted = given.unwrap_or_else(|| data::normals(&mut rng, net.d() * net.filters));
     let bias = net.bias.then(|| data::normals(&mut rng, net.filters));
-    let x = data::normals(&mut rng, n * net.input_len());
-    let eps = if noise > 0.0 {
-        data::normals(&mut rng, n).into_iter().map(|e| noise * e).collect()
-    } else {
-        vec![0.0; n]
-    };
-    let mut d = Data::new(x, eps, net.input_len(), Some(planted), DataSource::Planted { seed, noise });
+    let len = net.input_len();
+    let mut x = Vec::with_capacity(n * len);
+    let mut eps = vec![0.0; n];
+    for e in eps.iter_mut() {
+        x.extend(data::normals(&mut rng, len));
+        if noise > 0.0 {
+            *e = noise * data::normals(&mut rng, 1)[0];
+        }
+    }
+    let mut d = Data::new(x, eps, len, Some(planted), DataSource::Planted { seed, noise });
     d.planted_bias = bias;
     d
 }

@@ -169,8 +169,16 @@ fn load_csv(bytes: &[u8]) -> Result<Array, String> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let fields: Vec<&str> =
-            line.split(|c: char| c == ',' || c.is_whitespace()).filter(|f| !f.is_empty()).collect();
+        // Commas separate fields when there are any (an empty field is an error, not skipped);
+        // otherwise runs of whitespace do.
+        let fields: Vec<&str> = if line.contains(',') {
+            line.split(',').map(str::trim).collect()
+        } else {
+            line.split_whitespace().collect()
+        };
+        if fields.iter().any(|f| f.is_empty()) {
+            return Err(format!("line {}: an empty field between commas", lineno + 1));
+        }
         let parsed: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         match parsed {
             Ok(r) => rows.push(r),
@@ -206,6 +214,7 @@ mod tests {
         assert!(load_array("y.csv", b"1,2\n3\n").unwrap_err().contains("row 2"));
         assert!(load_array("y.csv", b"1\nNaN\n").unwrap_err().contains("NaN"));
         assert!(load_array("y.csv", b"").unwrap_err().contains("no numbers"));
+        assert!(load_array("y.csv", b"1,,2\n").unwrap_err().contains("empty field"));
     }
 
     #[test]

@@ -19,8 +19,73 @@ pub fn parse(source: &str) -> Result<SourceFile, Diagnostic> {
     pest::set_error_detail(true);
     let mut pairs = CnrParser::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule always yields one pair");
+    check_keyword_boundaries(&file)?;
     let items = file.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
     Ok(SourceFile { items, comments: comments(source) })
+}
+
+/// The keyword a rule starts with, if it starts with one.
+fn leading_keyword(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::model_decl => "model",
+        Rule::network => "network",
+        Rule::data => "data",
+        Rule::planted_data | Rule::planted_file => "planted",
+        Rule::file_data => "files",
+        Rule::relax => "relax",
+        Rule::solver => "solver",
+        Rule::input_stmt => "input",
+        Rule::channels => "channels",
+        Rule::conv_stmt => "conv",
+        Rule::kernel => "kernel",
+        Rule::stride => "stride",
+        Rule::padding => "padding",
+        Rule::filters => "filters",
+        Rule::bias => "bias",
+        Rule::activation_stmt => "activation",
+        Rule::output_stmt => "output",
+        Rule::random => "random",
+        Rule::file_ref => "file",
+        Rule::samples => "samples",
+        Rule::seed => "seed",
+        Rule::noise => "noise",
+        Rule::planted_filter => "filter",
+        Rule::inputs => "inputs",
+        Rule::labels => "labels",
+        Rule::anchor => "anchor",
+        Rule::penalty => "penalty",
+        Rule::bound => "bound",
+        Rule::backend => "backend",
+        Rule::tolerance => "tolerance",
+        Rule::max_iter => "max_iter",
+        Rule::time_limit => "time_limit",
+        _ => return None,
+    })
+}
+
+/// A keyword must end where a word ends: the grammar's literals match `modelfoo` as `model foo`,
+/// which would silently accept a typo, so every keyword is checked once parsing succeeded.
+fn check_keyword_boundaries(file: &Pair<Rule>) -> Result<(), Diagnostic> {
+    let text = file.get_input();
+    for p in file.clone().into_inner().flatten() {
+        let Some(kw) = leading_keyword(p.as_rule()) else { continue };
+        let start = p.as_span().start();
+        let after = start + kw.len();
+        let glued = text[after..].chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+        if glued {
+            let word_end = text[start..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(text.len(), |k| start + k);
+            let word = &text[start..word_end];
+            return Err(Diagnostic::error(Span::new(start, word_end), format!("`{word}` is not a keyword"))
+                .with_label("unknown word")
+                .with_hint(format!(
+                    "put a space after `{kw}` if you meant `{kw} {}`",
+                    &text[after..word_end]
+                )));
+        }
+    }
+    Ok(())
 }
 
 /// The span of a pair without the whitespace and comments pest lets a rule swallow at its end (a
