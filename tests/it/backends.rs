@@ -1,17 +1,10 @@
 //! The backends agree on every example: the CBF writer and reader round-trip the program, and for
 //! every linear example Clarabel, CBF → reader → Clarabel, and good_lp find the same optimum.
 
-use crate::util::{models_in, root, stem};
-use cnr_check::{check, Files, Overrides};
+use crate::util::{models_in, root, stem, ExampleFiles};
+use cnr_check::{check, Overrides};
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
 
-struct ExampleFiles;
-
-impl Files for ExampleFiles {
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        std::fs::read(root().join("examples").join(path)).map_err(|e| e.to_string())
-    }
-}
 
 fn lowered(path: &str) -> (cnr_check::Model, ConeProgram) {
     let text = std::fs::read_to_string(root().join(path)).expect("example");

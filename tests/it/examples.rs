@@ -1,17 +1,9 @@
 //! Every model in `examples/` parses, checks, is in canonical form, round-trips through the
 //! formatter, and lowers to a valid program whose printed form is a reviewed snapshot.
 
-use crate::util::{models_in, root, stem};
-use cnr_check::{check, Files, Overrides};
+use crate::util::{models_in, root, stem, ExampleFiles};
+use cnr_check::{check, Overrides};
 
-/// Data files relative to the `examples/` folder, as the command line reads them.
-struct ExampleFiles;
-
-impl Files for ExampleFiles {
-    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        std::fs::read(root().join("examples").join(path)).map_err(|e| e.to_string())
-    }
-}
 
 fn source(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).expect("example is readable")

@@ -40,3 +40,12 @@ pub fn stem(path: &str) -> String {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Data files relative to the `examples/` folder, as the command line reads them for an example.
+pub struct ExampleFiles;
+
+impl cnr_check::Files for ExampleFiles {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(root().join("examples").join(path)).map_err(|e| e.to_string())
+    }
+}
