@@ -211,25 +211,7 @@ pub fn model_report(
             }
         }
     }
-    if let Some(cc) = &cone_check {
-        let _ = writeln!(
-            h,
-            "  cone residual   {}   (distance of b − Ax to the cones, checked by cnr)",
-            sci(cc.distance)
-        );
-    }
-    let _ = writeln!(
-        h,
-        "  size            {} variables, {} rows, {} non-zeros",
-        thousands(program.n),
-        thousands(program.m()),
-        thousands(program.a.nnz())
-    );
-    let _ = writeln!(
-        h,
-        "  time            compile {:.3} s, solve {:.3} s, {} iterations",
-        compile_seconds, solution.solve_seconds, solution.iterations
-    );
+    footer(&mut h, program, solution, cone_check.as_ref(), ("compile", compile_seconds));
 
     let w_json = if model.network.filters == 1 {
         json!(w)
@@ -266,6 +248,36 @@ pub fn model_report(
     Report { human: h, json: j }
 }
 
+/// The last lines of a solve report: cnr's own cone check, the size, and the times (the first
+/// being lowering for a model or reading for a CBF file).
+fn footer(
+    h: &mut String,
+    program: &ConeProgram,
+    solution: &Solution,
+    check: Option<&cnr_ir::PointCheck>,
+    (stage, seconds): (&str, f64),
+) {
+    if let Some(c) = check {
+        let _ = writeln!(
+            h,
+            "  cone residual   {}   (distance of b − Ax to the cones, checked by cnr)",
+            sci(c.distance)
+        );
+    }
+    let _ = writeln!(
+        h,
+        "  size            {} variables, {} rows, {} non-zeros",
+        thousands(program.n),
+        thousands(program.m()),
+        thousands(program.a.nnz())
+    );
+    let _ = writeln!(
+        h,
+        "  time            {stage} {seconds:.3} s, solve {:.3} s, {} iterations",
+        solution.solve_seconds, solution.iterations
+    );
+}
+
 /// What a status means, for people.
 pub fn status_message(status: cnr_ir::Status) -> &'static str {
     use cnr_ir::Status::*;
@@ -295,25 +307,7 @@ pub fn program_report(program: &ConeProgram, solution: &Solution, read_seconds: 
         let _ = writeln!(h, "  objective       {objective:.9}");
         let _ = writeln!(h, "  x               {}", abbreviate(&solution.x));
     }
-    if let Some(c) = &check {
-        let _ = writeln!(
-            h,
-            "  cone residual   {}   (distance of b − Ax to the cones, checked by cnr)",
-            sci(c.distance)
-        );
-    }
-    let _ = writeln!(
-        h,
-        "  size            {} variables, {} rows, {} non-zeros",
-        thousands(program.n),
-        thousands(program.m()),
-        thousands(program.a.nnz())
-    );
-    let _ = writeln!(
-        h,
-        "  time            read {:.3} s, solve {:.3} s, {} iterations",
-        read_seconds, solution.solve_seconds, solution.iterations
-    );
+    footer(&mut h, program, solution, check.as_ref(), ("read", read_seconds));
     let finite = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
     let j = json!({
         "program": program.name,
