@@ -5,7 +5,6 @@ use crate::util::{models_in, root, stem, ExampleFiles};
 use cnr_check::{check, Overrides};
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
 
-
 fn lowered(path: &str) -> (cnr_check::Model, ConeProgram) {
     let text = std::fs::read_to_string(root().join(path)).expect("example");
     let file = cnr_syntax::parse(&text).expect("parses");
@@ -22,11 +21,20 @@ fn through_cbf(program: &ConeProgram) -> ConeProgram {
 }
 
 fn settings(model: &cnr_check::Model) -> SolverSettings {
-    SolverSettings { tol_abs: model.solver.tolerance, tol_rel: model.solver.tolerance, ..SolverSettings::default() }
+    SolverSettings {
+        tol_abs: model.solver.tolerance,
+        tol_rel: model.solver.tolerance,
+        ..SolverSettings::default()
+    }
 }
 
 fn optimum(program: &ConeProgram, solution: &Solution) -> f64 {
-    assert!(matches!(solution.status, Status::Optimal | Status::Inaccurate), "{}: {:?}", program.name, solution.status);
+    assert!(
+        matches!(solution.status, Status::Optimal | Status::Inaccurate),
+        "{}: {:?}",
+        program.name,
+        solution.status
+    );
     program.user_objective(solution.objective)
 }
 

@@ -4,7 +4,6 @@
 use crate::util::{models_in, root, stem, ExampleFiles};
 use cnr_check::{check, Overrides};
 
-
 fn source(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).expect("example is readable")
 }
