@@ -19,6 +19,7 @@ import sys
 import mosek
 import numpy as np
 
+sys.dont_write_bytecode = True  # no __pycache__ in bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cbf_independent as ci  # noqa: E402
 
