@@ -367,7 +367,10 @@ fn solve(
             Failed(1)
         })?;
         let read_seconds = start.elapsed().as_secs_f64();
-        let settings = SolverSettings { verbose, ..SolverSettings::default() };
+        // A CBF file carries no tolerance: use the models' default, so that a model and the CBF file
+        // written from it are solved alike.
+        let tolerance = cnr_check::SolverSpec::default().tolerance;
+        let settings = SolverSettings { tol_abs: tolerance, tol_rel: tolerance, verbose, ..SolverSettings::default() };
         let solution = run_backend(&program, backend.unwrap_or(BackendArg::Clarabel), &settings)?;
         let out = report::program_report(&program, &solution, read_seconds);
         if json {

@@ -129,3 +129,14 @@ fn solve_reads_cbf_files_and_reports_their_errors_by_line() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("line"), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn solve_reaches_the_known_optimum_of_a_cbf_file_written_by_mosek() {
+    // tests/fixtures/cbf/mosek_written.md derives the optimum −5/2 − 4 ln 2 − √5.
+    let out = cnr(&["solve", "tests/fixtures/cbf/mosek_written.cbf", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let known = -2.5 - 4.0 * 2f64.ln() - 5f64.sqrt();
+    let objective = j["objective"].as_f64().expect("objective");
+    assert!((objective - known).abs() <= 1e-6 * known.abs(), "{objective} vs {known}");
+}
