@@ -83,7 +83,7 @@ enum Command {
     },
     /// Solve a model (`.cnr`) or a cone program (`.cbf`) and report the result.
     #[command(
-        after_help = "Example:\n  cnr solve examples/paper_relu.cnr\n  cnr solve examples/paper_relu.cnr --samples 64 --seed 3 --json\n  cnr solve program.cbf --backend good_lp"
+        after_help = "Example:\n  cnr solve examples/paper_relu.cnr\n  cnr solve examples/paper_relu.cnr --samples 64 --seed 3 --json\n  cnr solve program.cbf --backend good_lp\n  cnr solve softplus.cbf --tolerance 1e-6"
     )]
     Solve {
         /// A model (`.cnr`) or a CBF file (`.cbf`).
@@ -97,6 +97,9 @@ enum Command {
         /// Show the solver's own log.
         #[arg(long)]
         verbose: bool,
+        /// Absolute and relative tolerance; overrides the model's `solver { tolerance … }` (default 1e-7).
+        #[arg(long, value_name = "X", value_parser = parse_tolerance)]
+        tolerance: Option<f64>,
         #[command(flatten)]
         overrides: OverrideArgs,
     },
@@ -113,6 +116,14 @@ struct OverrideArgs {
     /// Noise level of the planted labels (replaces the model's).
     #[arg(long, value_name = "X", value_parser = parse_noise)]
     noise: Option<f64>,
+}
+
+fn parse_tolerance(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        Ok(_) => Err("the tolerance must be a number between 0 and 1".into()),
+        Err(_) => Err(format!("`{s}` is not a number")),
+    }
 }
 
 fn parse_noise(s: &str) -> Result<f64, String> {
@@ -163,8 +174,8 @@ fn main() -> ExitCode {
         Command::Compile { file, emit, output, overrides } => {
             compile(&file, emit, output.as_deref(), &overrides)
         }
-        Command::Solve { file, backend, json, verbose, overrides } => {
-            solve(&file, backend, json, verbose, &overrides)
+        Command::Solve { file, backend, json, verbose, tolerance, overrides } => {
+            solve(&file, SolveOptions { backend, json, verbose, tolerance }, &overrides)
         }
     };
     match result {
@@ -343,13 +354,16 @@ fn exit_for(solution: &Solution) -> Result<(), Failed> {
     }
 }
 
-fn solve(
-    path: &Path,
+/// The options of `cnr solve` besides the file and the model overrides.
+struct SolveOptions {
     backend: Option<BackendArg>,
     json: bool,
     verbose: bool,
-    overrides: &OverrideArgs,
-) -> Result<(), Failed> {
+    tolerance: Option<f64>,
+}
+
+fn solve(path: &Path, options: SolveOptions, overrides: &OverrideArgs) -> Result<(), Failed> {
+    let SolveOptions { backend, json, verbose, tolerance } = options;
     if is_cbf(path) {
         if overrides.any() {
             eprint!(
@@ -369,8 +383,9 @@ fn solve(
         let read_seconds = start.elapsed().as_secs_f64();
         // A CBF file carries no tolerance: use the models' default, so that a model and the CBF file
         // written from it are solved alike.
-        let tolerance = cnr_check::SolverSpec::default().tolerance;
-        let settings = SolverSettings { tol_abs: tolerance, tol_rel: tolerance, verbose, ..SolverSettings::default() };
+        let tolerance = tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);
+        let settings =
+            SolverSettings { tol_abs: tolerance, tol_rel: tolerance, verbose, ..SolverSettings::default() };
         let solution = run_backend(&program, backend.unwrap_or(BackendArg::Clarabel), &settings)?;
         let out = report::program_report(&program, &solution, read_seconds);
         if json {
@@ -388,9 +403,10 @@ fn solve(
         cnr_check::Backend::Clarabel => BackendArg::Clarabel,
         cnr_check::Backend::GoodLp => BackendArg::GoodLp,
     });
+    let tolerance = tolerance.unwrap_or(model.solver.tolerance);
     let settings = SolverSettings {
-        tol_abs: model.solver.tolerance,
-        tol_rel: model.solver.tolerance,
+        tol_abs: tolerance,
+        tol_rel: tolerance,
         max_iter: model.solver.max_iter,
         time_limit: model.solver.time_limit,
         verbose,
