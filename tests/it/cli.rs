@@ -140,3 +140,13 @@ fn solve_reaches_the_known_optimum_of_a_cbf_file_written_by_mosek() {
     let objective = j["objective"].as_f64().expect("objective");
     assert!((objective - known).abs() <= 1e-6 * known.abs(), "{objective} vs {known}");
 }
+
+#[test]
+fn a_model_with_a_bias_stays_bounded() {
+    // Without the bias's anchor term the program would be unbounded (exit 4).
+    let out = cnr(&["solve", "tests/fixtures/solve/bias.cnr", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(j["status"], "optimal");
+    assert_eq!(j["b"].as_array().map(Vec::len), Some(1));
+}

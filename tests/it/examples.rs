@@ -24,6 +24,7 @@ fn there_are_examples_of_every_kind_the_issue_lists() {
         "noisy_l2",
         "two_filters_mean",
         "npy_data",
+        "padded",
     ] {
         assert!(names.iter().any(|n| n == wanted), "missing example {wanted}; have {names:?}");
     }

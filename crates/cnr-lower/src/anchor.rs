@@ -4,54 +4,83 @@
 use cnr_check::network::PADDING;
 use cnr_check::{Anchor, Model};
 
-/// The anchor for all filters, `M·d` numbers, filter-major, of unit length (or all zero if the data
-/// give no direction at all).
+/// The anchor for all filters, of unit length (or all zero if the data give no direction at all):
+/// `M·d` numbers for `w`, filter-major, then, when the network has biases, `M` numbers for `b`.
+///
+/// A bias is anchored as the weight of a constant input 1 appended to every patch: without an
+/// anchor term, `b → −∞` would switch every unit off and let `⟨g, w⟩` grow without bound. So the
+/// data anchor of `b_m` is `Σ_i y_i Σ_k u_mk`, the spectral anchor uses the patches `(x_ik, 1)`, and
+/// the planted anchor is `(w*, b*)`; a given vector anchors `w` only.
 pub fn anchor(model: &Model) -> Vec<f64> {
     let net = &model.network;
-    let d = net.d();
-    let mut g = match &model.relax.anchor {
-        Anchor::Vector(v) => v.clone(),
-        Anchor::Planted => model.data.planted.clone().expect("the checker ensured a planted filter"),
+    let (d, mm) = (net.d(), net.filters);
+    // Each filter's anchor over its augmented coordinates: `d`, plus one for the bias.
+    let e = d + usize::from(net.bias);
+    let per_filter: Vec<Vec<f64>> = match &model.relax.anchor {
+        Anchor::Vector(v) => v.chunks(d).map(|c| augment(c, 0.0, net.bias)).collect(),
+        Anchor::Planted => {
+            let star = model.data.planted.as_ref().expect("the checker ensured a planted filter");
+            let bias = model.data.planted_bias.clone().unwrap_or_else(|| vec![0.0; mm]);
+            star.chunks(d).zip(bias).map(|(c, b)| augment(c, b, net.bias)).collect()
+        }
         Anchor::Data => {
-            let mut g = vec![0.0; net.filters * d];
+            let mut g = vec![vec![0.0; e]; mm];
             for_each_patch(model, |i, m, k, patch| {
                 let weight = model.data.y[i] * model.u(m, k);
-                for (gj, xj) in g[m * d..(m + 1) * d].iter_mut().zip(patch) {
+                for (gj, xj) in g[m].iter_mut().zip(patch) {
                     *gj += weight * xj;
                 }
-                let _ = k;
+                if net.bias {
+                    g[m][d] += weight;
+                }
             });
             g
         }
         Anchor::Spectral => {
-            let mut s = vec![vec![0.0; d * d]; net.filters];
+            let mut s = vec![vec![0.0; e * e]; mm];
+            let mut aug = vec![1.0; e];
             for_each_patch(model, |i, m, k, patch| {
                 let weight = model.data.y[i] * model.u(m, k);
+                aug[..d].copy_from_slice(patch);
                 let sm = &mut s[m];
-                for (a, xa) in patch.iter().enumerate() {
+                for (a, xa) in aug.iter().enumerate() {
                     let wa = weight * xa;
-                    for (b, xb) in patch.iter().enumerate().skip(a) {
-                        sm[a * d + b] += wa * xb;
+                    for (b, xb) in aug.iter().enumerate().skip(a) {
+                        sm[a * e + b] += wa * xb;
                     }
                 }
             });
-            let mut g = Vec::with_capacity(net.filters * d);
-            for mut sm in s {
-                for a in 0..d {
-                    for b in 0..a {
-                        sm[a * d + b] = sm[b * d + a];
+            s.into_iter()
+                .map(|mut sm| {
+                    for a in 0..e {
+                        for b in 0..a {
+                            sm[a * e + b] = sm[b * e + a];
+                        }
                     }
-                }
-                g.extend(top_eigenvector(sm, d));
-            }
-            g
+                    top_eigenvector(sm, e)
+                })
+                .collect()
         }
     };
+    // Lay out as the columns are: all filters' `w`, then all biases.
+    let mut g: Vec<f64> = per_filter.iter().flat_map(|f| f[..d].iter().copied()).collect();
+    if net.bias {
+        g.extend(per_filter.iter().map(|f| f[d]));
+    }
     let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
     if norm > 0.0 {
         g.iter_mut().for_each(|v| *v /= norm);
     }
     g
+}
+
+/// A filter's coordinates with the bias coordinate appended when there is one.
+fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
+    let mut v = w.to_vec();
+    if bias {
+        v.push(b);
+    }
+    v
 }
 
 /// Calls `f(i, m, k, x_ik)` for every sample, filter and patch with `u_mk ≠ 0`; `x_ik` has zeros on
