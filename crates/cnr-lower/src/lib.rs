@@ -76,19 +76,43 @@ pub fn lower(model: &Model) -> ConeProgram {
     }
     let ncols = t0 + per_item * n * units.len();
 
-    // The activation's rows, item by item; the affine bound of each item feeds its sample row.
-    let mut act_rows = ActivationRows::new(&model.activation.name, item_axes.clone());
-    let mut cols = Columns::starting_at(t0);
-    let mut samples = RowGroup::new(Section::Nonneg, "sample: Σ u·t ≤ y + ξ", vec![("sample", n)]);
+    // The activation's rows, item by item, stamped from the activation lowered once on a symbolic
+    // `z`; the affine bound of each item feeds its sample row.
+    let template = activations::template(&model.activation.expr);
+    debug_assert_eq!(template.width, per_item);
     let map = net.patch_map();
-    let mut z = Lin::default();
+    // The number of terms of `z` in patch k: the coordinates off the padding, and the bias.
+    let z_len: Vec<usize> = (0..kk)
+        .map(|k| {
+            map[k * d..(k + 1) * d].iter().filter(|&&src| src != PADDING).count() + usize::from(net.bias)
+        })
+        .collect();
+    let unit_u: Vec<f64> = units.iter().map(|&(m, k)| model.u(m, k)).collect();
+    let items = n * units.len();
+    // Every item adds the same rows, so the buffers are sized once, exactly but for entries that the
+    // data make zero; growing them by doubling would take up to twice the memory and copy.
+    let mut act_rows = ActivationRows::new(&model.activation.name, item_axes.clone());
+    for (g, (rows, cones)) in act_rows.groups.iter_mut().zip(&template.groups) {
+        let nnz: usize =
+            units.iter().map(|&(_, k)| rows.iter().map(|r| r.max_entries(z_len[k])).sum::<usize>()).sum();
+        g.rows = RowBuilder::with_capacity(items * rows.len(), n * nnz);
+        g.cones.reserve(items * cones.len());
+    }
+    let mut samples = RowGroup::new(Section::Nonneg, "sample: Σ u·t ≤ y + ξ", vec![("sample", n)]);
+    let t_len = |k: usize| template.t.terms.len() + template.t.z.len() * z_len[k];
+    let sample_nnz =
+        usize::from(model.relax.penalty.is_some()) + units.iter().map(|&(_, k)| t_len(k)).sum::<usize>();
+    samples.rows = RowBuilder::with_capacity(n, n * sample_nnz);
+    let mut cols = Columns::starting_at(t0);
+    let (mut z, mut t, mut row) = (Lin::default(), Lin::default(), Lin::default());
     for i in 0..n {
         let x = model.data.sample(i);
-        let mut row = Lin::constant(model.data.y[i]);
+        row.terms.clear();
+        row.constant = model.data.y[i];
         if model.relax.penalty.is_some() {
             row.terms.push((xi0 + i, 1.0));
         }
-        for &(m, k) in &units {
+        for (&(m, k), &u) in units.iter().zip(&unit_u) {
             z.terms.clear();
             for (j, &src) in map[k * d..(k + 1) * d].iter().enumerate() {
                 if src != PADDING {
@@ -98,8 +122,15 @@ pub fn lower(model: &Model) -> ConeProgram {
             if net.bias {
                 z.terms.push((bias0 + m, 1.0));
             }
-            let t = lower_activation(&model.activation.expr, &z, &mut cols, &mut act_rows);
-            row = row.add_scaled(-model.u(m, k), &t);
+            let first = cols.take(template.width);
+            for (g, (rows, cones)) in act_rows.groups.iter_mut().zip(&template.groups) {
+                for r in rows {
+                    g.push_instance(r, &z.terms, first);
+                }
+                g.cones.extend_from_slice(cones);
+            }
+            template.t_into(&z.terms, first, &mut t);
+            row = row.add_scaled(-u, &t);
         }
         samples.push(&row);
     }

@@ -18,7 +18,7 @@ mod softplus;
 mod square;
 mod squared_relu;
 
-use crate::emit::{Columns, Lin, RowGroup, Section};
+use crate::emit::{Columns, Lin, RowGroup, Section, Template};
 use cnr_check::activation::{Atom, Expr, Monotonicity, Sign};
 
 /// The rows an activation's cone forms add, one group per section.
@@ -63,6 +63,18 @@ impl ActivationRows {
 /// Lowers `t ≥ σ(z)` for the activation `expr` and returns `t` as an affine expression.
 pub fn lower_activation(expr: &Expr, z: &Lin, cols: &mut Columns, rows: &mut ActivationRows) -> Lin {
     bound(expr, z, Direction::Upper, cols, rows)
+}
+
+/// Lowers `t ≥ σ(z)` once on the symbolic `z`, for stamping out item by item.
+pub(crate) fn template(expr: &Expr) -> Template {
+    let mut cols = Columns::starting_at(0);
+    let mut rows = ActivationRows::new("", vec![]);
+    for g in &mut rows.groups {
+        g.recorded = Some(Vec::new());
+    }
+    let t = lower_activation(expr, &Template::symbolic_z(), &mut cols, &mut rows);
+    let groups = rows.groups.into_iter().map(|g| (g.recorded.unwrap_or_default(), g.cones)).collect();
+    Template { groups, t, width: cols.next() }
 }
 
 /// Whether lowering needs an affine upper bound of a convex expression (its epigraph) or a lower
