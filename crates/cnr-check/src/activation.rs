@@ -172,7 +172,7 @@ impl Atom {
             Atom::Square | Atom::SquaredRelu | Atom::Huber(_) => ConeClass::Soc,
             Atom::Exp | Atom::Softplus | Atom::Elu(_) => ConeClass::Exp,
             // |z|^1 is abs, which lowering writes with linear rows.
-            Atom::Power(p) if p == 1.0 => ConeClass::Lp,
+            Atom::Power(1.0) => ConeClass::Lp,
             Atom::Power(_) => ConeClass::Pow,
         }
     }

@@ -105,7 +105,11 @@ fn compositions_agree_with_their_evaluation() {
     // square(−relu(z)): an even atom of a non-positive concave argument.
     agrees(Expr::Atom(Atom::Square, Box::new(Expr::Scale(-1.0, Box::new(atom(Atom::Relu))))));
     // relu(z) + 0.5·square(z) − 1
-    agrees(Expr::Sum(vec![atom(Atom::Relu), Expr::Scale(0.5, Box::new(atom(Atom::Square))), Expr::Const(-1.0)]));
+    agrees(Expr::Sum(vec![
+        atom(Atom::Relu),
+        Expr::Scale(0.5, Box::new(atom(Atom::Square))),
+        Expr::Const(-1.0),
+    ]));
     // huber(softplus(z), 1): an even atom of a non-negative convex argument.
     agrees(Expr::Atom(Atom::Huber(1.0), Box::new(atom(Atom::Softplus))));
 }
