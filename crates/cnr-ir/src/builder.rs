@@ -43,6 +43,18 @@ impl RowBuilder {
         self.vals.len()
     }
 
+    /// The entries of row `i` (column indices and values, in the order they were pushed, without
+    /// zeros), for stacking rows elsewhere than in [`RowBuilder::stack`].
+    pub fn row(&self, i: usize) -> (&[u32], &[f64]) {
+        let r = self.rowptr[i]..self.rowptr[i + 1];
+        (&self.colidx[r.clone()], &self.vals[r])
+    }
+
+    /// The right-hand sides of the rows pushed so far.
+    pub fn rhs(&self) -> &[f64] {
+        &self.rhs
+    }
+
     /// Appends the row `Σ entries + s = rhs`; zero coefficients are skipped.
     pub fn push_row(&mut self, entries: &[(usize, f64)], rhs: f64) {
         for &(j, v) in entries {

@@ -25,8 +25,8 @@ pub fn anchor(model: &Model) -> Vec<f64> {
         }
         Anchor::Data => {
             let mut g = vec![vec![0.0; e]; mm];
-            for_each_patch(model, |i, m, k, patch| {
-                let weight = model.data.y[i] * model.u(m, k);
+            for_each_patch(model, |i, m, u, patch| {
+                let weight = model.data.y[i] * u;
                 for (gj, xj) in g[m].iter_mut().zip(patch) {
                     *gj += weight * xj;
                 }
@@ -39,8 +39,8 @@ pub fn anchor(model: &Model) -> Vec<f64> {
         Anchor::Spectral => {
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
-            for_each_patch(model, |i, m, k, patch| {
-                let weight = model.data.y[i] * model.u(m, k);
+            for_each_patch(model, |i, m, u, patch| {
+                let weight = model.data.y[i] * u;
                 aug[..d].copy_from_slice(patch);
                 let sm = &mut s[m];
                 for (a, xa) in aug.iter().enumerate() {
@@ -83,12 +83,15 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
     v
 }
 
-/// Calls `f(i, m, k, x_ik)` for every sample, filter and patch with `u_mk ≠ 0`; `x_ik` has zeros on
-/// padding.
-fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, usize, &[f64])) {
+/// Calls `f(i, m, u_mk, x_ik)` for every sample `i`, filter `m` and patch `k` with `u_mk ≠ 0`; `x_ik`
+/// has zeros on padding.
+fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
     let net = &model.network;
     let (d, kk) = (net.d(), net.patches());
     let map = net.patch_map();
+    // Looked up once: `Model::u` works out the patch grid on every call, and this loop runs for every
+    // sample and patch.
+    let u: Vec<f64> = (0..net.filters * kk).map(|mk| model.u(mk / kk, mk % kk)).collect();
     let mut patch = vec![0.0; d];
     for i in 0..model.data.n {
         let x = model.data.sample(i);
@@ -97,8 +100,8 @@ fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, usize, &[f64]))
                 *pj = if src == PADDING { 0.0 } else { x[src as usize] };
             }
             for m in 0..net.filters {
-                if model.u(m, k) != 0.0 {
-                    f(i, m, k, &patch);
+                if u[m * kk + k] != 0.0 {
+                    f(i, m, u[m * kk + k], &patch);
                 }
             }
         }

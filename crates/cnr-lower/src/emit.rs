@@ -152,37 +152,16 @@ impl RowGroup {
         self.cones.push(cone);
     }
 
-    /// Adds one item's copy of a template row: `z` are the item's real `z` terms, sorted by column
-    /// and all before `first`, the item's first own column. The entries are the ones
-    /// [`RowGroup::push`] writes for the row lowered with the real `z`: the columns of `z` first,
-    /// each the sum (left to right) of its uses' replayed coefficients and dropped when zero, then
-    /// the item's own columns.
-    #[inline]
-    pub(crate) fn push_instance(&mut self, row: &TemplateRow, z: &[(usize, f64)], first: usize) {
-        match row.z.as_slice() {
-            [] => {}
-            [chain] => {
-                for &(j, x) in z {
-                    self.rows.push_entry(j, -replay(chain, x));
-                }
-            }
-            [head, rest @ ..] => {
-                for &(j, x) in z {
-                    let v = rest.iter().fold(replay(head, x), |v, chain| v + replay(chain, x));
-                    self.rows.push_entry(j, -v);
-                }
-            }
-        }
-        for &(j, v) in &row.terms {
-            self.rows.push_entry(first + j, -v);
-        }
-        self.rows.end_row(row.constant);
-    }
-
     /// The IR block describing this group, starting at row `start`.
     pub fn block(&self, start: usize) -> Block {
+        self.block_of(start, self.rows.rows())
+    }
+
+    /// The IR block describing this group with `rows` rows (written elsewhere than in
+    /// [`RowGroup::rows`]), starting at row `start`.
+    pub(crate) fn block_of(&self, start: usize, rows: usize) -> Block {
         let items: usize = self.axes.iter().map(|a| a.1).product();
-        let width = self.rows.rows().checked_div(items).map_or(1, |w| w.max(1));
+        let width = rows.checked_div(items).map_or(1, |w| w.max(1));
         Block::array(self.name.clone(), start, &self.axes, width)
     }
 }
@@ -205,9 +184,35 @@ impl TemplateRow {
         TemplateRow { terms: own.canonical().into_owned(), z: lin.z.clone(), constant: lin.constant }
     }
 
-    /// An upper bound on the row's entries when `z` has `z_len` terms.
-    pub(crate) fn max_entries(&self, z_len: usize) -> usize {
-        self.terms.len() + if self.z.is_empty() { 0 } else { z_len }
+    /// The right-hand side.
+    pub(crate) fn constant(&self) -> f64 {
+        self.constant
+    }
+
+    /// Passes one item's copy of the row to `emit(column, coefficient)`: `z` are (some of) the
+    /// item's real `z` terms, sorted by column and all before `first`, the item's first own column.
+    /// The entries are the ones [`RowGroup::push`] writes for the row lowered with the real `z`: the
+    /// columns of `z` first, each the sum (left to right) of its uses' replayed coefficients, then the
+    /// item's own columns. Zeros are passed too; the receiver drops them as `push` does.
+    #[inline]
+    pub(crate) fn stamp(&self, z: &[(usize, f64)], first: usize, mut emit: impl FnMut(usize, f64)) {
+        match self.z.as_slice() {
+            [] => {}
+            [chain] => {
+                for &(j, x) in z {
+                    emit(j, -replay(chain, x));
+                }
+            }
+            [head, rest @ ..] => {
+                for &(j, x) in z {
+                    let v = rest.iter().fold(replay(head, x), |v, chain| v + replay(chain, x));
+                    emit(j, -v);
+                }
+            }
+        }
+        for &(j, v) in &self.terms {
+            emit(first + j, -v);
+        }
     }
 }
 
@@ -267,12 +272,6 @@ impl Columns {
     pub fn fresh(&mut self) -> usize {
         self.next += 1;
         self.next - 1
-    }
-
-    /// `count` fresh consecutive columns; returns the first.
-    pub(crate) fn take(&mut self, count: usize) -> usize {
-        self.next += count;
-        self.next - count
     }
 
     /// The column the next call to [`Columns::fresh`] returns.

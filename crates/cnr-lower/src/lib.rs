@@ -30,17 +30,25 @@
 pub mod activations;
 mod anchor;
 pub mod emit;
+mod stack;
+mod stamp;
 
 pub use anchor::{anchor, top_eigenvector};
 
 use activations::{lower_activation, ActivationRows};
-use cnr_check::network::PADDING;
 use cnr_check::{Model, Norm};
 use cnr_ir::{Block, Cone, ConeProgram, RowBuilder, Sense};
 use emit::{Columns, Lin, RowGroup, Section};
+use stack::RowSource;
+use stamp::{Items, Stamped};
 
 /// Lowers a checked model to its relaxation.
 pub fn lower(model: &Model) -> ConeProgram {
+    lower_with_threads(model, None)
+}
+
+/// [`lower`], filling `A` with the given number of threads (`None`: as many as pay off).
+fn lower_with_threads(model: &Model, threads: Option<usize>) -> ConeProgram {
     let net = &model.network;
     let (d, kk, mm, n) = (net.d(), net.patches(), net.filters, model.data.n);
     let units: Vec<(usize, usize)> =
@@ -76,65 +84,39 @@ pub fn lower(model: &Model) -> ConeProgram {
     }
     let ncols = t0 + per_item * n * units.len();
 
-    // The activation's rows, item by item, stamped from the activation lowered once on a symbolic
-    // `z`; the affine bound of each item feeds its sample row.
+    // The activation, lowered once on a symbolic `z`: its rows are stamped out item by item straight
+    // into `A` when the rows are stacked (see `stamp`), and its bound `t` feeds the sample rows.
     let template = activations::template(&model.activation.expr);
     debug_assert_eq!(template.width, per_item);
-    let map = net.patch_map();
-    // The number of terms of `z` in patch k: the coordinates off the padding, and the bias.
-    let z_len: Vec<usize> = (0..kk)
-        .map(|k| {
-            map[k * d..(k + 1) * d].iter().filter(|&&src| src != PADDING).count() + usize::from(net.bias)
-        })
-        .collect();
-    let unit_u: Vec<f64> = units.iter().map(|&(m, k)| model.u(m, k)).collect();
-    let items = n * units.len();
-    // Every item adds the same rows, so the buffers are sized once, exactly but for entries that the
-    // data make zero; growing them by doubling would take up to twice the memory and copy.
-    let mut act_rows = ActivationRows::new(&model.activation.name, item_axes.clone());
-    for (g, (rows, cones)) in act_rows.groups.iter_mut().zip(&template.groups) {
-        let nnz: usize =
-            units.iter().map(|&(_, k)| rows.iter().map(|r| r.max_entries(z_len[k])).sum::<usize>()).sum();
-        g.rows = RowBuilder::with_capacity(items * rows.len(), n * nnz);
-        g.cones.reserve(items * cones.len());
-    }
+    let items = Items::new(model, units, net.bias.then_some(bias0), t0, template.width);
+    let unit_u: Vec<f64> = items.units.iter().map(|&(m, k)| model.u(m, k)).collect();
     let mut samples = RowGroup::new(Section::Nonneg, "sample: Σ u·t ≤ y + ξ", vec![("sample", n)]);
-    let t_len = |k: usize| template.t.terms.len() + template.t.z.len() * z_len[k];
-    let sample_nnz =
-        usize::from(model.relax.penalty.is_some()) + units.iter().map(|&(_, k)| t_len(k)).sum::<usize>();
-    samples.rows = RowBuilder::with_capacity(n, n * sample_nnz);
-    let mut cols = Columns::starting_at(t0);
-    let (mut z, mut t, mut row) = (Lin::default(), Lin::default(), Lin::default());
+    // A sample row has `ξ_i` and the terms of every unit's `t`, at most `t_len` each: the buffer is
+    // sized once for all rows instead of growing by doubling.
+    let z_max = d + usize::from(net.bias);
+    let t_len = template.t.terms.len() + template.t.z.len() * z_max;
+    samples.rows = RowBuilder::with_capacity(n, n * (1 + items.units.len() * t_len));
+    let all_columns = 0..ncols;
+    let (mut z, mut t, mut row) = (Vec::new(), Lin::default(), Lin::default());
     for i in 0..n {
-        let x = model.data.sample(i);
         row.terms.clear();
         row.constant = model.data.y[i];
         if model.relax.penalty.is_some() {
             row.terms.push((xi0 + i, 1.0));
         }
-        for (&(m, k), &u) in units.iter().zip(&unit_u) {
-            z.terms.clear();
-            for (j, &src) in map[k * d..(k + 1) * d].iter().enumerate() {
-                if src != PADDING {
-                    z.terms.push((m * d + j, x[src as usize]));
-                }
-            }
-            if net.bias {
-                z.terms.push((bias0 + m, 1.0));
-            }
-            let first = cols.take(template.width);
-            for (g, (rows, cones)) in act_rows.groups.iter_mut().zip(&template.groups) {
-                for r in rows {
-                    g.push_instance(r, &z.terms, first);
-                }
-                g.cones.extend_from_slice(cones);
-            }
-            template.t_into(&z.terms, first, &mut t);
-            row = row.add_scaled(-u, &t);
+        for (u, &weight) in unit_u.iter().enumerate() {
+            let item = i * unit_u.len() + u;
+            // `z` is only needed when `t` depends on it (not for relu, whose `t` is a column).
+            let first = if template.t.z.is_empty() {
+                t0 + item * template.width
+            } else {
+                items.z_into(item, &all_columns, &mut z)
+            };
+            template.t_into(&z, first, &mut t);
+            row = row.add_scaled(-weight, &t);
         }
         samples.push(&row);
     }
-    debug_assert_eq!(cols.next(), ncols);
 
     let mut groups = vec![samples];
     if let Some((norm, _)) = model.relax.penalty {
@@ -174,9 +156,17 @@ pub fn lower(model: &Model) -> ConeProgram {
             }
         }
     }
-    groups.extend(act_rows.groups.into_iter().filter(|g| g.rows.rows() > 0));
+    // The activation's groups: their rows are stamped (`Some`), the others' are in the group.
+    let mut parts: Vec<(RowGroup, Option<Stamped>)> = groups.into_iter().map(|g| (g, None)).collect();
+    let act_groups = ActivationRows::new(&model.activation.name, item_axes).groups;
+    for (mut g, (rows, cones)) in act_groups.into_iter().zip(&template.groups) {
+        if items.len() > 0 && !rows.is_empty() {
+            g.cones = cones.repeat(items.len());
+            parts.push((g, Some(Stamped { items: &items, rows })));
+        }
+    }
     // A stable sort keeps the model order inside each cone kind.
-    groups.sort_by_key(|g| g.section);
+    parts.sort_by_key(|(g, _)| g.section);
 
     let mut program = ConeProgram::new(model.name.clone(), ncols, Sense::Maximize);
     // The model maximises ⟨g, w⟩ − λ‖ξ‖; the IR stores the minimisation of −⟨g, w⟩ + λ‖ξ‖.
@@ -190,18 +180,23 @@ pub fn lower(model: &Model) -> ConeProgram {
     }
     program.var_blocks = var_blocks;
     let mut start = 0;
-    let mut builders = Vec::with_capacity(groups.len());
-    for g in groups {
-        program.row_blocks.push(g.block(start));
-        start += g.rows.rows();
+    let mut sources: Vec<&dyn RowSource> = Vec::with_capacity(parts.len());
+    for (g, stamped) in &parts {
+        let source: &dyn RowSource = match stamped {
+            Some(s) => s,
+            None => &g.rows,
+        };
+        let rows = source.rows();
+        program.row_blocks.push(g.block_of(start, rows));
+        start += rows;
         match g.section {
-            Section::Zero => push_linear(&mut program.cones, Cone::Zero(g.rows.rows())),
-            Section::Nonneg => push_linear(&mut program.cones, Cone::Nonneg(g.rows.rows())),
-            _ => program.cones.extend(g.cones),
+            Section::Zero => push_linear(&mut program.cones, Cone::Zero(rows)),
+            Section::Nonneg => push_linear(&mut program.cones, Cone::Nonneg(rows)),
+            _ => program.cones.extend_from_slice(&g.cones),
         }
-        builders.push(g.rows);
+        sources.push(source);
     }
-    let (a, b) = RowBuilder::stack(builders, ncols);
+    let (a, b) = stack::stack(&sources, ncols, threads);
     program.a = a;
     program.b = b;
     program
@@ -228,4 +223,36 @@ pub fn aux_per_item(model: &Model) -> usize {
 pub fn filters(program: &ConeProgram, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let take = |name: &str| program.var_block(name).map_or(Vec::new(), |b| x[b.start..b.end()].to_vec());
     (take("w"), take("b"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The stamped rows are counted and written in two passes split over threads in different ways
+    /// (rows to count, columns to write); the program must not depend on how. The model has what
+    /// changes the rows' pattern: two filters, a bias, padding (patches of different lengths),
+    /// second-order cones in the activation, a penalty and a bound.
+    #[test]
+    fn programs_do_not_depend_on_threads() {
+        let file = cnr_syntax::parse(
+            "network { input 6 x 6 conv kernel 3 x 3 stride 2 x 2 padding 1 filters 2 bias
+                       activation f(z) = 0.5*z + huber(z, 1.0) output ones }
+             data planted { samples 40 seed 5 }
+             relax { penalty l2 0.1 bound linf 2 }",
+        )
+        .expect("the test model parses");
+        let model = cnr_check::check(
+            &file,
+            "threads",
+            &cnr_check::MemoryFiles::default(),
+            &cnr_check::Overrides::default(),
+        )
+        .expect("the test model checks");
+        let one = lower_with_threads(&model, Some(1));
+        one.validate().expect("the program is valid");
+        for threads in [2, 3, 4, 7] {
+            assert_eq!(lower_with_threads(&model, Some(threads)), one, "{threads} threads");
+        }
+    }
 }
