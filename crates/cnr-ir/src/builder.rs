@@ -1,5 +1,4 @@
 use crate::CscMatrix;
-use std::ops::Range;
 
 /// Accumulates constraint rows `Σ a_j x_j + s = b` one at a time and turns them into `A` (compressed
 /// columns) and `b`.
@@ -84,12 +83,10 @@ impl RowBuilder {
         RowBuilder::stack(vec![self], n)
     }
 
-    /// Stacks the rows of several builders, in order, into one `(A, b)` with `n` columns. Lowering
-    /// builds each block of rows on its own and stacks them once, so no copy of the rows is made.
-    ///
-    /// Large matrices are filled by a few threads, each owning a contiguous range of columns (and so
-    /// a contiguous range of `A`'s entries); every entry is written by exactly one thread with the
-    /// same value, so the result does not depend on the number of threads.
+    /// Stacks the rows of several builders, in order, into one `(A, b)` with `n` columns: one counting
+    /// pass for the column pointers, one pass writing each entry into its final slot. (Lowering's
+    /// large activation blocks do not come through here: `cnr-lower` stamps them straight into `A`
+    /// with a parallel fill of its own.)
     pub fn stack(parts: Vec<RowBuilder>, n: usize) -> (CscMatrix, Vec<f64>) {
         let m: usize = parts.iter().map(RowBuilder::rows).sum();
         let nnz: usize = parts.iter().map(RowBuilder::nnz).sum();
@@ -102,70 +99,25 @@ impl RowBuilder {
         for j in 0..n {
             colptr[j + 1] += colptr[j];
         }
+        let mut next = colptr.clone();
         let mut rowval = vec![0usize; nnz];
         let mut nzval = vec![0.0f64; nnz];
         let mut rhs = Vec::with_capacity(m);
+        let mut row0 = 0;
+        // Rows are visited in increasing order, so each column's row indices come out sorted.
         for part in &parts {
-            rhs.extend_from_slice(&part.rhs);
-        }
-
-        // Below a million entries a thread costs more than it saves; above, filling is bound by
-        // scattered writes (and first touches of fresh pages), which do run in parallel.
-        let threads = if nnz < 1 << 20 {
-            1
-        } else {
-            std::thread::available_parallelism().map_or(1, |p| p.get()).min(MAX_THREADS)
-        };
-        if threads == 1 {
-            fill(&parts, 0..n, &colptr, &mut rowval, &mut nzval);
-        } else {
-            // Column ranges with about equal numbers of entries.
-            let mut bounds = vec![0];
-            for t in 1..threads {
-                let cut = colptr.partition_point(|&p| p < nnz * t / threads).min(n);
-                bounds.push(cut.max(*bounds.last().expect("bounds start with 0")));
-            }
-            bounds.push(n);
-            std::thread::scope(|scope| {
-                let (mut rows_left, mut vals_left) = (rowval.as_mut_slice(), nzval.as_mut_slice());
-                let mut done = 0;
-                for w in bounds.windows(2) {
-                    let take = colptr[w[1]] - done;
-                    let (rows_here, rows_rest) = rows_left.split_at_mut(take);
-                    let (vals_here, vals_rest) = vals_left.split_at_mut(take);
-                    (rows_left, vals_left, done) = (rows_rest, vals_rest, colptr[w[1]]);
-                    let (parts, colptr, cols) = (&parts, &colptr, w[0]..w[1]);
-                    scope.spawn(move || fill(parts, cols, colptr, rows_here, vals_here));
-                }
-            });
-        }
-        (CscMatrix { m, n, colptr, rowval, nzval }, rhs)
-    }
-}
-
-/// The most threads [`RowBuilder::stack`] uses: each reads all the rows, so more threads than
-/// memory channels only add reading.
-const MAX_THREADS: usize = 4;
-
-/// Writes the entries of the columns `cols` into `rowval` and `nzval`, which hold exactly those
-/// columns' entries (`colptr[cols.start]..colptr[cols.end]` of the whole matrix). Rows are visited in
-/// increasing order, so each column's row indices come out sorted.
-fn fill(parts: &[RowBuilder], cols: Range<usize>, colptr: &[usize], rowval: &mut [usize], nzval: &mut [f64]) {
-    let base = colptr[cols.start];
-    let mut next: Vec<usize> = colptr[cols.clone()].iter().map(|&p| p - base).collect();
-    let mut row0 = 0;
-    for part in parts {
-        for (i, r) in part.rowptr.windows(2).enumerate() {
-            let row = row0 + i;
-            for (&j, &v) in part.colidx[r[0]..r[1]].iter().zip(&part.vals[r[0]..r[1]]) {
-                if let Some(slot) = (j as usize).checked_sub(cols.start).and_then(|c| next.get_mut(c)) {
-                    rowval[*slot] = row;
+            for (i, r) in part.rowptr.windows(2).enumerate() {
+                for (&j, &v) in part.colidx[r[0]..r[1]].iter().zip(&part.vals[r[0]..r[1]]) {
+                    let slot = &mut next[j as usize];
+                    rowval[*slot] = row0 + i;
                     nzval[*slot] = v;
                     *slot += 1;
                 }
             }
+            row0 += part.rows();
+            rhs.extend_from_slice(&part.rhs);
         }
-        row0 += part.rows();
+        (CscMatrix { m, n, colptr, rowval, nzval }, rhs)
     }
 }
 
