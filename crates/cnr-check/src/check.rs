@@ -957,42 +957,34 @@ impl Cx<'_> {
             Some(_) => unreachable!("anchor statement"),
         }
         if let Some((RelaxStmt::Penalty(kind, weight), _)) = single(self, penalties, "`penalty`") {
-            let norm = match kind.node.as_str() {
-                "l1" => Some(Norm::L1),
-                "l2" => Some(Norm::L2),
-                other => {
-                    let d = self
-                        .error(kind.span, format!("unknown penalty `{other}`"))
-                        .with_label("unknown")
-                        .with_hint(suggest(other, &["l1", "l2"]));
-                    self.push(d);
-                    None
-                }
-            };
+            let norm = self.norm(kind, "penalty", &[("l1", Norm::L1), ("l2", Norm::L2)]);
             match (norm, self.positive(weight, "the penalty weight")) {
                 (Some(n), Some(w)) => relax.penalty = Some((n, w)),
                 _ => ok = false,
             }
         }
         if let Some((RelaxStmt::Bound(kind, radius), _)) = single(self, bounds, "`bound`") {
-            let norm = match kind.node.as_str() {
-                "l2" => Some(Norm::L2),
-                "linf" => Some(Norm::Linf),
-                other => {
-                    let d = self
-                        .error(kind.span, format!("unknown bound `{other}`"))
-                        .with_label("unknown")
-                        .with_hint(suggest(other, &["l2", "linf"]));
-                    self.push(d);
-                    None
-                }
-            };
+            let norm = self.norm(kind, "bound", &[("l2", Norm::L2), ("linf", Norm::Linf)]);
             match (norm, self.positive(radius, "the bound's radius")) {
                 (Some(n), Some(r)) => relax.bound = Some((n, r)),
                 _ => ok = false,
             }
         }
         ok.then_some(relax)
+    }
+
+    /// The norm a `penalty` or `bound` names, out of the ones it allows.
+    fn norm(&mut self, kind: &Spanned<String>, what: &str, allowed: &[(&str, Norm)]) -> Option<Norm> {
+        if let Some(&(_, n)) = allowed.iter().find(|(name, _)| *name == kind.node) {
+            return Some(n);
+        }
+        let names: Vec<&str> = allowed.iter().map(|(name, _)| *name).collect();
+        let d = self
+            .error(kind.span, format!("unknown {what} `{}`", kind.node))
+            .with_label("unknown")
+            .with_hint(suggest(&kind.node, &names));
+        self.push(d);
+        None
     }
 
     fn solver(&mut self, b: &Block<SolverStmt>) -> SolverSpec {
