@@ -1,9 +1,9 @@
 //! The backends agree on every example: the CBF writer and reader round-trip the program, and for
 //! every linear example Clarabel, CBF → reader → Clarabel, and good_lp find the same optimum.
 
-use crate::util::{models_in, root, stem, ExampleFiles};
+use crate::util::{models_in, root, settings, stem, ExampleFiles};
 use cnr_check::{check, Overrides};
-use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
+use cnr_ir::{ConeProgram, Solution, Status};
 
 fn lowered(path: &str) -> (cnr_check::Model, ConeProgram) {
     let text = std::fs::read_to_string(root().join(path)).expect("example");
@@ -18,14 +18,6 @@ fn through_cbf(program: &ConeProgram) -> ConeProgram {
     cnr_cbf::write_cbf(program, &mut bytes, "test").expect("writes");
     let text = String::from_utf8(bytes).expect("CBF is ASCII");
     cnr_cbf::read_cbf(&text, &program.name).expect("reads back")
-}
-
-fn settings(model: &cnr_check::Model) -> SolverSettings {
-    SolverSettings {
-        tol_abs: model.solver.tolerance,
-        tol_rel: model.solver.tolerance,
-        ..SolverSettings::default()
-    }
 }
 
 fn optimum(program: &ConeProgram, solution: &Solution) -> f64 {

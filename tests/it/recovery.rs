@@ -8,7 +8,7 @@
 //! d = 10, K = 4 for the others, the setting of the independent experiment in DESIGN.md.
 
 use cnr_check::{check, MemoryFiles, Overrides};
-use cnr_ir::{SolverSettings, Status};
+use cnr_ir::Status;
 
 struct Outcome {
     status: Status,
@@ -27,12 +27,7 @@ fn solve(model_text: &str, samples: usize, seed: u64, noise: f64) -> Outcome {
     let overrides = Overrides { samples: Some(samples), seed: Some(seed), noise: Some(noise) };
     let model = check(&file, "recovery", &MemoryFiles::default(), &overrides).expect("the test model checks");
     let program = cnr_lower::lower(&model);
-    let settings = SolverSettings {
-        tol_abs: model.solver.tolerance,
-        tol_rel: model.solver.tolerance,
-        ..SolverSettings::default()
-    };
-    let solution = cnr_clarabel::solve(&program, &settings).expect("Clarabel runs");
+    let solution = cnr_clarabel::solve(&program, &crate::util::settings(&model)).expect("Clarabel runs");
     let has_point = matches!(solution.status, Status::Optimal | Status::Inaccurate);
     let fit = has_point.then(|| {
         let (w, b) = cnr_lower::filters(&program, &solution.x);

@@ -49,3 +49,12 @@ impl cnr_check::Files for ExampleFiles {
         std::fs::read(root().join("examples").join(path)).map_err(|e| e.to_string())
     }
 }
+
+/// Solver settings from a model's `solver` block, as `cnr solve` makes them.
+pub fn settings(model: &cnr_check::Model) -> cnr_ir::SolverSettings {
+    cnr_ir::SolverSettings {
+        tol_abs: model.solver.tolerance,
+        tol_rel: model.solver.tolerance,
+        ..cnr_ir::SolverSettings::default()
+    }
+}
