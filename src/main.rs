@@ -7,8 +7,9 @@ mod render;
 mod report;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use cnr_check::{Model, Overrides};
-use cnr_ir::{ConeProgram, Solution, SolverSettings};
+use cnr_check::Overrides;
+use cnr_driver::{Backend, Compiled, MethodChoice, SolveOptions as DriverOptions};
+use cnr_ir::SolverSettings;
 use cnr_syntax::Source;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -100,9 +101,27 @@ enum Command {
         /// Absolute and relative tolerance; overrides the model's `solver { tolerance … }` (default 1e-7).
         #[arg(long, value_name = "X", value_parser = parse_tolerance)]
         tolerance: Option<f64>,
+        /// How to solve a model: the whole program, cutting planes over the samples (an exact method
+        /// that solves small programs), or `auto`: cutting planes when the whole program has more
+        /// than 20,000 rows.
+        #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+        method: MethodArg,
+        /// Threads for lowering and evaluating (default: all cores).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+        threads: Option<u16>,
         #[command(flatten)]
         overrides: OverrideArgs,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MethodArg {
+    /// Cutting planes for large programs, else the whole program.
+    Auto,
+    /// The whole program at once.
+    Full,
+    /// Cutting planes over the samples.
+    CuttingPlane,
 }
 
 #[derive(Args, Clone, Default)]
@@ -163,6 +182,15 @@ enum BackendArg {
     GoodLp,
 }
 
+impl BackendArg {
+    fn backend(self) -> Backend {
+        match self {
+            BackendArg::Clarabel => Backend::Clarabel,
+            BackendArg::GoodLp => Backend::GoodLp,
+        }
+    }
+}
+
 /// A failure already explained to the user on standard error; carries the exit code.
 struct Failed(u8);
 
@@ -174,8 +202,14 @@ fn main() -> ExitCode {
         Command::Compile { file, emit, output, overrides } => {
             compile(&file, emit, output.as_deref(), &overrides)
         }
-        Command::Solve { file, backend, json, verbose, tolerance, overrides } => {
-            solve(&file, SolveOptions { backend, json, verbose, tolerance }, &overrides)
+        Command::Solve { file, backend, json, verbose, tolerance, method, threads, overrides } => {
+            let method = match method {
+                MethodArg::Auto => MethodChoice::Auto,
+                MethodArg::Full => MethodChoice::Full,
+                MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
+            };
+            let options = DriverOptions { method, tolerance, verbose, threads: threads.map(usize::from) };
+            solve(&file, backend.map(BackendArg::backend), json, &options, &overrides)
         }
     };
     match result {
@@ -210,18 +244,18 @@ fn read_source(path: &Path) -> Result<Source, Failed> {
     }
 }
 
-/// Parses and checks a model file.
-fn load_model(path: &Path, overrides: &Overrides) -> Result<(Source, Model), Failed> {
+/// Parses and checks a model file, and resolves its backend (`backend` overrides the model's).
+fn load_model(
+    path: &Path,
+    overrides: &Overrides,
+    backend: Option<Backend>,
+) -> Result<(Source, Compiled), Failed> {
     let source = read_source(path)?;
-    let file = cnr_syntax::parse(&source.text).map_err(|d| {
-        eprint!("{}", render::render(&source, &[d]));
-        Failed(1)
-    })?;
     let stem = path.file_stem().map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
     let base = path.parent().map_or(PathBuf::from("."), Path::to_path_buf);
     let files = io::DiskFiles { base };
-    match cnr_check::check(&file, &stem, &files, overrides) {
-        Ok(model) => Ok((source, model)),
+    match cnr_driver::compile(&source.text, &stem, &files, overrides, backend) {
+        Ok(compiled) => Ok((source, compiled)),
         Err(diags) => {
             eprint!("{}", render::render(&source, &diags));
             Err(Failed(1))
@@ -232,13 +266,12 @@ fn load_model(path: &Path, overrides: &Overrides) -> Result<(Source, Model), Fai
 fn check(files: &[PathBuf], overrides: &Overrides) -> Result<(), Failed> {
     let mut failed = false;
     for (k, path) in files.iter().enumerate() {
-        match load_model(path, overrides) {
-            Ok((source, model)) => {
+        match load_model(path, overrides, None) {
+            Ok((source, compiled)) => {
                 if k > 0 {
                     println!();
                 }
-                let program = cnr_lower::lower(&model);
-                print!("{}", report::summary(&source.name, &model, &program));
+                print!("{}", report::summary(&source.name, &compiled.model, &compiled.plan));
             }
             Err(_) => failed = true,
         }
@@ -295,8 +328,8 @@ fn is_cbf(path: &Path) -> bool {
 }
 
 fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideArgs) -> Result<(), Failed> {
-    let (_, model) = load_model(path, &overrides.to_overrides())?;
-    let program = cnr_lower::lower(&model);
+    let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
+    let program = cnr_lower::lower(&compiled.model);
     if let Err(e) = program.validate() {
         eprint!(
             "{}",
@@ -327,25 +360,9 @@ fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideA
     })
 }
 
-/// Runs the chosen backend on a program.
-fn run_backend(
-    program: &ConeProgram,
-    backend: BackendArg,
-    settings: &SolverSettings,
-) -> Result<Solution, Failed> {
-    let result = match backend {
-        BackendArg::Clarabel => cnr_clarabel::solve(program, settings).map_err(|e| e.to_string()),
-        BackendArg::GoodLp => cnr_goodlp::solve(program, settings).map_err(|e| e.to_string()),
-    };
-    result.map_err(|message| {
-        eprint!("{}", render::plain_error(&message, None));
-        Failed(1)
-    })
-}
-
-fn exit_for(solution: &Solution) -> Result<(), Failed> {
+fn exit_for(status: cnr_ir::Status) -> Result<(), Failed> {
     use cnr_ir::Status::*;
-    match solution.status {
+    match status {
         Optimal => Ok(()),
         Infeasible => Err(Failed(3)),
         Unbounded => Err(Failed(4)),
@@ -354,16 +371,22 @@ fn exit_for(solution: &Solution) -> Result<(), Failed> {
     }
 }
 
-/// The options of `cnr solve` besides the file and the model overrides.
-struct SolveOptions {
-    backend: Option<BackendArg>,
-    json: bool,
-    verbose: bool,
-    tolerance: Option<f64>,
+/// Prints a record as JSON.
+fn print_json(record: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(record).expect("records serialise"));
 }
 
-fn solve(path: &Path, options: SolveOptions, overrides: &OverrideArgs) -> Result<(), Failed> {
-    let SolveOptions { backend, json, verbose, tolerance } = options;
+fn solve(
+    path: &Path,
+    backend: Option<Backend>,
+    json: bool,
+    options: &DriverOptions,
+    overrides: &OverrideArgs,
+) -> Result<(), Failed> {
+    let fail = |message: &str| {
+        eprint!("{}", render::plain_error(message, None));
+        Failed(1)
+    };
     if is_cbf(path) {
         if overrides.any() {
             eprint!(
@@ -383,44 +406,29 @@ fn solve(path: &Path, options: SolveOptions, overrides: &OverrideArgs) -> Result
         let read_seconds = start.elapsed().as_secs_f64();
         // A CBF file carries no tolerance: use the models' default, so that a model and the CBF file
         // written from it are solved alike.
-        let tolerance = tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);
-        let settings =
-            SolverSettings { tol_abs: tolerance, tol_rel: tolerance, verbose, ..SolverSettings::default() };
-        let solution = run_backend(&program, backend.unwrap_or(BackendArg::Clarabel), &settings)?;
-        let out = report::program_report(&program, &solution, read_seconds);
+        let tolerance = options.tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);
+        let settings = SolverSettings {
+            tol_abs: tolerance,
+            tol_rel: tolerance,
+            verbose: options.verbose,
+            ..SolverSettings::default()
+        };
+        let backend = backend.unwrap_or(Backend::ALL[0]);
+        let (record, _) = cnr_driver::solve_program(&program, backend, &settings, read_seconds)
+            .map_err(|e| fail(&e.to_string()))?;
         if json {
-            println!("{}", serde_json::to_string_pretty(&out.json).expect("JSON values serialise"));
+            print_json(&record);
         } else {
-            print!("{}", out.human);
+            print!("{}", report::program_report(&record));
         }
-        return exit_for(&solution);
+        return exit_for(record.status);
     }
-    let start = Instant::now();
-    let (_, model) = load_model(path, &overrides.to_overrides())?;
-    let program = cnr_lower::lower(&model);
-    let compile_seconds = start.elapsed().as_secs_f64();
-    let backend = backend.unwrap_or(match model.solver.backend {
-        cnr_check::Backend::Clarabel => BackendArg::Clarabel,
-        cnr_check::Backend::GoodLp => BackendArg::GoodLp,
-    });
-    let tolerance = tolerance.unwrap_or(model.solver.tolerance);
-    let settings = SolverSettings {
-        tol_abs: tolerance,
-        tol_rel: tolerance,
-        max_iter: model.solver.max_iter,
-        time_limit: model.solver.time_limit,
-        verbose,
-    };
-    let solution = run_backend(&program, backend, &settings)?;
-    let backend_name = match backend {
-        BackendArg::Clarabel => "clarabel",
-        BackendArg::GoodLp => "good_lp",
-    };
-    let out = report::model_report(&model, &program, &solution, backend_name, compile_seconds);
+    let (_, compiled) = load_model(path, &overrides.to_overrides(), backend)?;
+    let record = cnr_driver::solve(&compiled, options).map_err(|e| fail(&e.to_string()))?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&out.json).expect("JSON values serialise"));
+        print_json(&record);
     } else {
-        print!("{}", out.human);
+        print!("{}", report::model_report(&compiled.model, &record));
     }
-    exit_for(&solution)
+    exit_for(record.status)
 }

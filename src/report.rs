@@ -2,17 +2,10 @@
 //! computed from the model itself (never taken from the solver).
 
 use cnr_check::{Anchor, DataSource, Model, Norm};
-use cnr_ir::{ConeProgram, Solution};
-use serde_json::{json, Value};
+use cnr_driver::{Filters, Method, ProgramRecord, SolveRecord};
+use cnr_ir::{Cone, Status};
+use cnr_lower::Plan;
 use std::fmt::Write;
-
-/// A report in both forms.
-pub struct Report {
-    /// For people.
-    pub human: String,
-    /// For scripts (`--json`).
-    pub json: Value,
-}
 
 /// Groups digits in thousands: `1234567` → `1,234,567`.
 fn thousands(n: usize) -> String {
@@ -28,23 +21,24 @@ fn thousands(n: usize) -> String {
 }
 
 /// The cones of a program as compressed runs: `nonneg 3264, soc 3 × 12`.
-fn cone_runs(program: &ConeProgram) -> String {
-    let mut runs: Vec<(String, usize)> = Vec::new();
-    for c in &program.cones {
-        let label = match c {
-            cnr_ir::Cone::Zero(d) => format!("zero {d}"),
-            cnr_ir::Cone::Nonneg(d) => format!("nonneg {d}"),
-            cnr_ir::Cone::SecondOrder(d) => format!("soc {d}"),
-            cnr_ir::Cone::Exp => "exp".to_string(),
-            cnr_ir::Cone::Power(a) => format!("pow({a:.6})"),
-        };
-        match runs.last_mut() {
-            Some((l, count)) if *l == label => *count += 1,
-            _ => runs.push((label, 1)),
-        }
-    }
-    let parts: Vec<String> =
-        runs.into_iter().map(|(l, c)| if c == 1 { l } else { format!("{l} × {}", thousands(c)) }).collect();
+fn cone_runs(runs: &[(Cone, usize)]) -> String {
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(c, count)| {
+            let label = match c {
+                Cone::Zero(d) => format!("zero {d}"),
+                Cone::Nonneg(d) => format!("nonneg {d}"),
+                Cone::SecondOrder(d) => format!("soc {d}"),
+                Cone::Exp => "exp".to_string(),
+                Cone::Power(a) => format!("pow({a:.6})"),
+            };
+            if count == 1 {
+                label
+            } else {
+                format!("{label} × {}", thousands(count))
+            }
+        })
+        .collect();
     if parts.is_empty() {
         "none".into()
     } else {
@@ -75,7 +69,7 @@ fn norm_name(n: Norm) -> &'static str {
 }
 
 /// The summary `cnr check` prints for one model.
-pub fn summary(path: &str, model: &Model, program: &ConeProgram) -> String {
+pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
     let net = &model.network;
     let mut s = String::new();
     let _ = writeln!(s, "{} ({path})", model.name);
@@ -129,11 +123,11 @@ pub fn summary(path: &str, model: &Model, program: &ConeProgram) -> String {
     let _ = writeln!(
         s,
         "  program      {} variables, {} rows, {} non-zeros",
-        thousands(program.n),
-        thousands(program.m()),
-        thousands(program.a.nnz())
+        thousands(plan.variables),
+        thousands(plan.rows),
+        thousands(plan.nonzeros)
     );
-    let _ = writeln!(s, "  cones        {}", cone_runs(program));
+    let _ = writeln!(s, "  cones        {}", cone_runs(&plan.cones));
     s
 }
 
@@ -153,134 +147,112 @@ fn sci(x: f64) -> String {
     format!("{x:.3e}")
 }
 
-/// The report of a model's solve.
-pub fn model_report(
-    model: &Model,
-    program: &ConeProgram,
-    solution: &Solution,
-    backend: &str,
-    compile_seconds: f64,
-) -> Report {
-    let has_point = matches!(
-        solution.status,
-        cnr_ir::Status::Optimal
-            | cnr_ir::Status::Inaccurate
-            | cnr_ir::Status::IterationLimit
-            | cnr_ir::Status::TimeLimit
-    ) && solution.x.len() == program.n;
-    let objective = program.user_objective(solution.objective);
-    let (w, b) = if has_point { cnr_lower::filters(program, &solution.x) } else { (Vec::new(), Vec::new()) };
-    let checks = has_point.then(|| model.evaluate(&w, &b));
-    let cone_check = has_point.then(|| program.check_point(&solution.x));
-    let d = model.network.d();
-
+/// The report of a model's solve, for people.
+pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     let mut h = String::new();
-    let _ = writeln!(h, "{}: {} ({backend})", model.name, solution.status.as_str());
-    if !solution.status.is_optimal() {
-        let _ = writeln!(h, "  {}", status_message(solution.status));
+    let _ = writeln!(h, "{}: {} ({}, {})", r.model, r.status.as_str(), r.backend, r.method.as_str());
+    if !r.status.is_optimal() {
+        let _ = writeln!(h, "  {}", status_message(r.status));
     }
-    let _ = writeln!(
-        h,
-        "  objective       {}",
-        if has_point { format!("{objective:.9}") } else { "none".into() }
-    );
-    if has_point {
-        for m in 0..model.network.filters {
-            let label = if model.network.filters == 1 { "w".to_string() } else { format!("w[{m}]") };
-            let _ = writeln!(h, "  {label:<15} {}", abbreviate(&w[m * d..(m + 1) * d]));
+    let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), |o| format!("{o:.9}")));
+    match &r.w {
+        Some(Filters::One(w)) => {
+            let _ = writeln!(h, "  {:<15} {}", "w", abbreviate(w));
         }
-        if !b.is_empty() {
-            let _ = writeln!(h, "  b               {}", abbreviate(&b));
+        Some(Filters::Many(ws)) => {
+            for (m, w) in ws.iter().enumerate() {
+                let _ = writeln!(h, "  {:<15} {}", format!("w[{m}]"), abbreviate(w));
+            }
         }
+        None => {}
     }
-    if let Some(c) = &checks {
-        let _ = writeln!(
-            h,
-            "  max violation   {}   (max_i f(x_i; w) − y_i, from the model)",
-            sci(c.max_violation)
-        );
-        let _ =
-            writeln!(h, "  training loss   {}   (mean squared error on the samples)", sci(c.training_loss));
-        match c.recovery_error {
+    if let Some(b) = &r.b {
+        let _ = writeln!(h, "  b               {}", abbreviate(b));
+    }
+    if let (Some(v), Some(l)) = (r.max_violation, r.training_loss) {
+        let _ = writeln!(h, "  max violation   {}   (max_i f(x_i; w) − y_i, from the model)", sci(v));
+        let _ = writeln!(h, "  training loss   {}   (mean squared error on the samples)", sci(l));
+        match r.recovery_error {
             Some(e) => {
                 let sign = if model.activation.is_even() { ", up to sign" } else { "" };
                 let _ = writeln!(h, "  recovery error  {}   (‖w − w*‖ / ‖w*‖{sign})", sci(e));
+            }
+            None if model.data.planted.is_some() => {
+                let _ = writeln!(h, "  recovery error  not a number");
             }
             None => {
                 let _ = writeln!(h, "  recovery error  unknown (no planted filter)");
             }
         }
     }
-    footer(&mut h, program, solution, cone_check.as_ref(), ("compile", compile_seconds));
-
-    let w_json = if model.network.filters == 1 {
-        json!(w)
-    } else {
-        json!(w.chunks(d.max(1)).map(|c| c.to_vec()).collect::<Vec<_>>())
-    };
-    let finite = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-    let mut j = json!({
-        "model": model.name,
-        "backend": backend,
-        "status": solution.status.as_str(),
-        "objective": if has_point { finite(objective) } else { Value::Null },
-        "w": if has_point { w_json } else { Value::Null },
-        "compile_seconds": compile_seconds,
-        "solve_seconds": solution.solve_seconds,
-        "iterations": solution.iterations,
-        "max_violation": checks.as_ref().map_or(Value::Null, |c| finite(c.max_violation)),
-        "training_loss": checks.as_ref().map_or(Value::Null, |c| finite(c.training_loss)),
-        "cone_residual": cone_check.as_ref().map_or(Value::Null, |c| finite(c.distance)),
-        "samples": model.data.n,
-        "d": d,
-        "patches": model.network.patches(),
-        "filters": model.network.filters,
-        "variables": program.n,
-        "rows": program.m(),
-        "nonzeros": program.a.nnz(),
-    });
-    if let Some(e) = checks.as_ref().and_then(|c| c.recovery_error) {
-        j["recovery_error"] = finite(e);
+    if let Some(cp) = &r.cutting_plane {
+        let _ = writeln!(
+            h,
+            "  cutting planes  {} {}, {} of {} samples, box {} (radius {}), largest violation outside {}",
+            cp.rounds,
+            if cp.rounds == 1 { "round" } else { "rounds" },
+            thousands(cp.subset_size),
+            thousands(r.samples),
+            if cp.box_active { "active" } else { "inactive" },
+            sci(cp.box_radius),
+            if cp.max_violation_outside.is_finite() { sci(cp.max_violation_outside) } else { "none".into() },
+        );
+        let verdict = match (&cp.fallback, cp.certified) {
+            (Some(why), _) => format!("not certified: {why}"),
+            (None, true) => "certified optimal for all samples".to_string(),
+            (None, false) => "not certified".to_string(),
+        };
+        let _ = writeln!(h, "                  {verdict}");
     }
-    if !b.is_empty() {
-        j["b"] = json!(b);
+    footer(
+        &mut h,
+        r.cone_residual,
+        (r.variables, r.rows, r.nonzeros),
+        ("compile", r.compile_seconds),
+        r.solve_seconds,
+        r.iterations,
+    );
+    if r.method == Method::CuttingPlane {
+        let t = &r.timings;
+        let _ = writeln!(
+            h,
+            "  phases          data {:.3} s, anchor {:.3} s, lowering {:.3} s, solving {:.3} s, checking {:.3} s",
+            t.data_seconds, t.anchor_seconds, t.lowering_seconds, t.solving_seconds, t.checking_seconds
+        );
     }
-    Report { human: h, json: j }
+    h
 }
 
 /// The last lines of a solve report: cnr's own cone check, the size, and the times (the first
 /// being lowering for a model or reading for a CBF file).
 fn footer(
     h: &mut String,
-    program: &ConeProgram,
-    solution: &Solution,
-    check: Option<&cnr_ir::PointCheck>,
+    cone_residual: Option<f64>,
+    (variables, rows, nonzeros): (usize, usize, usize),
     (stage, seconds): (&str, f64),
+    solve_seconds: f64,
+    iterations: u32,
 ) {
-    if let Some(c) = check {
-        let _ = writeln!(
-            h,
-            "  cone residual   {}   (distance of b − Ax to the cones, checked by cnr)",
-            sci(c.distance)
-        );
+    if let Some(c) = cone_residual {
+        let _ =
+            writeln!(h, "  cone residual   {}   (distance of b − Ax to the cones, checked by cnr)", sci(c));
     }
     let _ = writeln!(
         h,
         "  size            {} variables, {} rows, {} non-zeros",
-        thousands(program.n),
-        thousands(program.m()),
-        thousands(program.a.nnz())
+        thousands(variables),
+        thousands(rows),
+        thousands(nonzeros)
     );
     let _ = writeln!(
         h,
-        "  time            {stage} {seconds:.3} s, solve {:.3} s, {} iterations",
-        solution.solve_seconds, solution.iterations
+        "  time            {stage} {seconds:.3} s, solve {solve_seconds:.3} s, {iterations} iterations"
     );
 }
 
 /// What a status means, for people.
-pub fn status_message(status: cnr_ir::Status) -> &'static str {
-    use cnr_ir::Status::*;
+pub fn status_message(status: Status) -> &'static str {
+    use Status::*;
     match status {
         Optimal => "solved to the requested tolerance",
         Infeasible => "the constraints admit no point: check the labels (e.g. negative labels with a non-negative activation) or add a penalty",
@@ -292,32 +264,24 @@ pub fn status_message(status: cnr_ir::Status) -> &'static str {
     }
 }
 
-/// The report of a CBF program's solve.
-pub fn program_report(program: &ConeProgram, solution: &Solution, read_seconds: f64) -> Report {
-    let has_point = matches!(solution.status, cnr_ir::Status::Optimal | cnr_ir::Status::Inaccurate)
-        && solution.x.len() == program.n;
-    let objective = program.user_objective(solution.objective);
-    let check = has_point.then(|| program.check_point(&solution.x));
+/// The report of a CBF program's solve, for people.
+pub fn program_report(r: &ProgramRecord) -> String {
     let mut h = String::new();
-    let _ = writeln!(h, "{}: {}", program.name, solution.status.as_str());
-    if !solution.status.is_optimal() {
-        let _ = writeln!(h, "  {}", status_message(solution.status));
+    let _ = writeln!(h, "{}: {}", r.program, r.status.as_str());
+    if !r.status.is_optimal() {
+        let _ = writeln!(h, "  {}", status_message(r.status));
     }
-    if has_point {
+    if let (Some(objective), Some(x)) = (r.objective, &r.x) {
         let _ = writeln!(h, "  objective       {objective:.9}");
-        let _ = writeln!(h, "  x               {}", abbreviate(&solution.x));
+        let _ = writeln!(h, "  x               {}", abbreviate(x));
     }
-    footer(&mut h, program, solution, check.as_ref(), ("read", read_seconds));
-    let finite = |x: f64| if x.is_finite() { json!(x) } else { Value::Null };
-    let j = json!({
-        "program": program.name,
-        "status": solution.status.as_str(),
-        "objective": if has_point { finite(objective) } else { Value::Null },
-        "x": if has_point { json!(solution.x) } else { Value::Null },
-        "cone_residual": check.as_ref().map_or(Value::Null, |c| finite(c.distance)),
-        "read_seconds": read_seconds,
-        "solve_seconds": solution.solve_seconds,
-        "iterations": solution.iterations,
-    });
-    Report { human: h, json: j }
+    footer(
+        &mut h,
+        r.cone_residual,
+        (r.variables, r.rows, r.nonzeros),
+        ("read", r.read_seconds),
+        r.solve_seconds,
+        r.iterations,
+    );
+    h
 }

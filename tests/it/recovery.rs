@@ -7,7 +7,8 @@
 //! comments: recovered seeds out of 10 at each n). Settings: the paper's (d = 16, K = 8) for relu, as the issue asks;
 //! d = 10, K = 4 for the others, the setting of the independent experiment in DESIGN.md.
 
-use cnr_check::{check, MemoryFiles, Overrides};
+use cnr_check::{MemoryFiles, Overrides};
+use cnr_driver::SolveOptions;
 use cnr_ir::Status;
 
 struct Outcome {
@@ -18,25 +19,21 @@ struct Outcome {
 
 impl Outcome {
     fn recovered(&self) -> bool {
-        self.recovery_error.is_some_and(|e| e < 1e-6) && self.training_loss.is_some_and(|l| l < 1e-9)
+        matches!(self.status, Status::Optimal | Status::Inaccurate)
+            && self.recovery_error.is_some_and(|e| e < 1e-6)
+            && self.training_loss.is_some_and(|l| l < 1e-9)
     }
 }
 
 fn solve(model_text: &str, samples: usize, seed: u64, noise: f64) -> Outcome {
-    let file = cnr_syntax::parse(model_text).expect("the test model parses");
     let overrides = Overrides { samples: Some(samples), seed: Some(seed), noise: Some(noise) };
-    let model = check(&file, "recovery", &MemoryFiles::default(), &overrides).expect("the test model checks");
-    let program = cnr_lower::lower(&model);
-    let solution = cnr_clarabel::solve(&program, &crate::util::settings(&model)).expect("Clarabel runs");
-    let has_point = matches!(solution.status, Status::Optimal | Status::Inaccurate);
-    let fit = has_point.then(|| {
-        let (w, b) = cnr_lower::filters(&program, &solution.x);
-        model.evaluate(&w, &b)
-    });
+    let compiled = cnr_driver::compile(model_text, "recovery", &MemoryFiles::default(), &overrides, None)
+        .expect("the test model compiles");
+    let record = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("the backend runs");
     Outcome {
-        status: solution.status,
-        recovery_error: fit.and_then(|f| f.recovery_error),
-        training_loss: fit.map(|f| f.training_loss),
+        status: record.status,
+        recovery_error: record.recovery_error,
+        training_loss: record.training_loss,
     }
 }
 

@@ -50,11 +50,15 @@ impl cnr_check::Files for ExampleFiles {
     }
 }
 
-/// Solver settings from a model's `solver` block, as `cnr solve` makes them.
-pub fn settings(model: &cnr_check::Model) -> cnr_ir::SolverSettings {
-    cnr_ir::SolverSettings {
-        tol_abs: model.solver.tolerance,
-        tol_rel: model.solver.tolerance,
-        ..cnr_ir::SolverSettings::default()
-    }
+/// Compiles an example (a path relative to the project's root) through the driver, as `cnr` does.
+pub fn compile_example(path: &str, overrides: &cnr_check::Overrides) -> cnr_driver::Compiled {
+    let text = std::fs::read_to_string(root().join(path)).expect("the example exists");
+    cnr_driver::compile(&text, &stem(path), &ExampleFiles, overrides, None)
+        .unwrap_or_else(|d| panic!("{path}: {:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
+}
+
+/// The whole program of a compiled model, with its layout.
+pub fn lower_all(compiled: &cnr_driver::Compiled) -> cnr_lower::Lowered {
+    let model = &compiled.model;
+    cnr_lower::lower_with(model, &cnr_lower::anchor(model), &cnr_lower::Request::default())
 }

@@ -2,7 +2,7 @@
 
 use crate::activation::{self, Activation};
 use crate::data::{self, Array, Data, DataSource, Files};
-use crate::{Anchor, Backend, Model, Network, Norm, Overrides, Relax, SolverSpec};
+use crate::{Anchor, Model, ModelSpans, Network, Norm, Overrides, Relax, SolverSpec};
 use cnr_syntax::ast::*;
 use cnr_syntax::{suggest, Diagnostic, Span, Spanned};
 
@@ -215,9 +215,9 @@ impl Cx<'_> {
 
         // Each part is checked as far as it can be without the others, so that independent mistakes
         // in different blocks are all reported; what depends on a part that failed is skipped.
-        let (network, activation, output_spec) = match net_block {
+        let (network, activation, output_spec, activation_span) = match net_block {
             Some(b) => self.network(b),
-            None => (None, None, None),
+            None => (None, None, None, Span::detached()),
         };
         let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
         let output = self.output(network.as_ref(), output_spec.as_ref());
@@ -233,9 +233,14 @@ impl Cx<'_> {
             }
         };
         let relax = self.relax(relax_block, network.as_ref(), activation.as_ref(), data.as_ref());
-        if let (Some(relax), Some(activation), Backend::GoodLp) = (&relax, &activation, solver.backend) {
-            self.check_linear(solver_block, activation, relax);
-        }
+        let statement = |pick: fn(&RelaxStmt) -> bool| {
+            relax_block.and_then(|b| b.stmts.iter().find(|s| pick(&s.node))).map(|s| s.span)
+        };
+        let spans = ModelSpans {
+            activation: activation_span,
+            penalty: statement(|s| matches!(s, RelaxStmt::Penalty(..))),
+            bound: statement(|s| matches!(s, RelaxStmt::Bound(..))),
+        };
         let mut model = Model {
             name,
             network: network?,
@@ -244,6 +249,7 @@ impl Cx<'_> {
             data: data?,
             relax: relax?,
             solver,
+            spans,
         };
         add_planted_labels(&mut model);
         Some(model)
@@ -327,7 +333,7 @@ impl Cx<'_> {
     fn network(
         &mut self,
         b: &Block<NetStmt>,
-    ) -> (Option<Network>, Option<Activation>, Option<Spanned<OutputSpec>>) {
+    ) -> (Option<Network>, Option<Activation>, Option<Spanned<OutputSpec>>, Span) {
         let mut inputs = Vec::new();
         let mut convs = Vec::new();
         let mut acts = Vec::new();
@@ -343,6 +349,7 @@ impl Cx<'_> {
         let input = single(self, inputs, "`input`");
         let conv = single(self, convs, "`conv`");
         let act = single(self, acts, "`activation`");
+        let act_span = act.map_or(Span::detached(), |(_, s)| s);
         let output = single(self, outputs, "`output`").map(|(o, s)| Spanned::new(o.clone(), s));
 
         let open = Span::new(b.span.start, b.span.start + "network".len());
@@ -383,7 +390,7 @@ impl Cx<'_> {
             (Some(input), Some(conv)) => self.shapes(input, conv),
             _ => None,
         };
-        (shapes, activation, output)
+        (shapes, activation, output, act_span)
     }
 
     /// The convolution's shapes from the `input` and `conv` statements.
@@ -998,18 +1005,10 @@ impl Cx<'_> {
                 SolverStmt::TimeLimit(_) => times.push((&s.node, s.span)),
             }
         }
+        // Which backends exist is the driver's knowledge, not the front end's: the name is kept with
+        // its place so that the driver can report an unknown one there.
         if let Some((SolverStmt::Backend(name), _)) = single(self, backends, "`backend`") {
-            match name.node.as_str() {
-                "clarabel" => spec.backend = Backend::Clarabel,
-                "good_lp" => spec.backend = Backend::GoodLp,
-                other => {
-                    let d = self
-                        .error(name.span, format!("unknown backend `{other}`"))
-                        .with_label("unknown")
-                        .with_hint(suggest(other, &["clarabel", "good_lp"]));
-                    self.push(d);
-                }
-            }
+            spec.backend = Some(name.clone());
         }
         if let Some((SolverStmt::Tolerance(t), _)) = single(self, tols, "`tolerance`") {
             if let Some(t) = self.positive(t, "the tolerance") {
@@ -1025,28 +1024,6 @@ impl Cx<'_> {
             spec.time_limit = self.positive(t, "the time limit");
         }
         spec
-    }
-
-    fn check_linear(&mut self, solver: Option<&Block<SolverStmt>>, act: &Activation, relax: &Relax) {
-        let span = solver
-            .and_then(|b| b.stmts.iter().find(|s| matches!(s.node, SolverStmt::Backend(_))))
-            .map_or(Span::detached(), |s| s.span);
-        let why = if act.cone_class() != activation::ConeClass::Lp {
-            Some(format!("activation `{}` needs {} cones", act.name, act.cone_class().as_str()))
-        } else if matches!(relax.penalty, Some((Norm::L2, _))) {
-            Some("the `l2` penalty needs a second-order cone".to_string())
-        } else if matches!(relax.bound, Some((Norm::L2, _))) {
-            Some("the `l2` bound needs a second-order cone".to_string())
-        } else {
-            None
-        };
-        if let Some(why) = why {
-            let d = self
-                .error(span, format!("the good_lp backend solves linear programs only, and {why}"))
-                .with_label("LP backend")
-                .with_hint("use `backend clarabel`, which handles every cone");
-            self.push(d);
-        }
     }
 }
 
@@ -1064,12 +1041,14 @@ pub(crate) fn planted_data(net: &Network, n: usize, seed: u64, noise: f64, given
     let planted = given.unwrap_or_else(|| data::normals(&mut rng, net.d() * net.filters));
     let bias = net.bias.then(|| data::normals(&mut rng, net.filters));
     let len = net.input_len();
-    let mut x = Vec::with_capacity(n * len);
+    // Drawn straight into their final places: at millions of samples the inputs are gigabytes, and
+    // the draws are the cost.
+    let mut x = vec![0.0; n * len];
     let mut eps = vec![0.0; n];
-    for e in eps.iter_mut() {
-        x.extend(data::normals(&mut rng, len));
+    for (xi, e) in x.chunks_mut(len.max(1)).zip(eps.iter_mut()) {
+        data::fill_normals(&mut rng, xi);
         if noise > 0.0 {
-            *e = noise * data::normals(&mut rng, 1)[0];
+            *e = noise * data::normal(&mut rng);
         }
     }
     let mut d = Data::new(x, eps, len, Some(planted), DataSource::Planted { seed, noise });
@@ -1084,7 +1063,7 @@ fn add_planted_labels(model: &mut Model) {
     }
     let w = model.data.planted.clone().expect("planted data know their filter");
     let b = model.data.planted_bias.clone().unwrap_or_default();
-    let f: Vec<f64> = (0..model.data.n).map(|i| model.predict(i, &w, &b)).collect();
+    let f = model.outputs(&w, &b, None);
     for (y, fi) in model.data.y.iter_mut().zip(f) {
         *y += fi;
     }

@@ -87,6 +87,16 @@ pub fn normals(rng: &mut ChaCha8Rng, count: usize) -> Vec<f64> {
     (0..count).map(|_| rng.sample::<f64, _>(StandardNormal)).collect()
 }
 
+/// Fills `out` with standard normal numbers, drawn in order (the same numbers as [`normals`]).
+pub fn fill_normals(rng: &mut ChaCha8Rng, out: &mut [f64]) {
+    out.iter_mut().for_each(|v| *v = rng.sample::<f64, _>(StandardNormal));
+}
+
+/// Draws one standard normal number.
+pub fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    rng.sample::<f64, _>(StandardNormal)
+}
+
 /// Draws `count` numbers uniform on `[0, 1)`.
 pub fn uniforms(rng: &mut ChaCha8Rng, count: usize) -> Vec<f64> {
     (0..count).map(|_| rng.random::<f64>()).collect()

@@ -46,6 +46,20 @@ pub struct Model {
     pub relax: Relax,
     /// Solver settings.
     pub solver: SolverSpec,
+    /// Where the parts that lowering turns into cones were written, so that a later phase can point
+    /// at the source of a row (e.g. a backend that cannot take the activation's cones).
+    pub spans: ModelSpans,
+}
+
+/// The places in the source of the model elements that become rows of the program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelSpans {
+    /// The `activation` statement.
+    pub activation: cnr_syntax::Span,
+    /// The `penalty` statement, when there is one.
+    pub penalty: Option<cnr_syntax::Span>,
+    /// The `bound` statement, when there is one.
+    pub bound: Option<cnr_syntax::Span>,
 }
 
 /// The objective's anchor `g` (DESIGN.md §2).
@@ -85,20 +99,12 @@ pub struct Relax {
     pub bound: Option<(Norm, f64)>,
 }
 
-/// The backend that solves the program.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    /// Clarabel, the interior-point conic solver (every cone).
-    Clarabel,
-    /// An LP solver through good_lp (linear programs only).
-    GoodLp,
-}
-
 /// Solver settings from the `solver` block, with documented defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SolverSpec {
-    /// Default: Clarabel.
-    pub backend: Backend,
+    /// The backend the model names (`backend NAME`), with its place; `None`: the driver's default.
+    /// Which names exist is not the front end's business: the driver checks the name.
+    pub backend: Option<cnr_syntax::Spanned<String>>,
     /// Absolute and relative tolerance; default 1e-7.
     pub tolerance: f64,
     /// Iteration limit; default 200.
@@ -109,7 +115,7 @@ pub struct SolverSpec {
 
 impl Default for SolverSpec {
     fn default() -> Self {
-        SolverSpec { backend: Backend::Clarabel, tolerance: 1e-7, max_iter: 200, time_limit: None }
+        SolverSpec { backend: None, tolerance: 1e-7, max_iter: 200, time_limit: None }
     }
 }
 
@@ -140,14 +146,13 @@ pub struct Fit {
 impl Model {
     /// Evaluates filters `w` (`M·d`) and biases `b` (`M`, or empty) on the data.
     pub fn evaluate(&self, w: &[f64], b: &[f64]) -> Fit {
-        let n = self.data.n;
-        let mut max_violation = f64::NEG_INFINITY;
-        let mut loss = 0.0;
-        for i in 0..n {
-            let r = self.predict(i, w, b) - self.data.y[i];
-            max_violation = max_violation.max(r);
-            loss += r * r;
-        }
+        self.fit_of(&self.residuals(w, b, None), w)
+    }
+
+    /// The fit from the residuals `f(x_i; w) − y_i` of every sample (see [`Model::residuals`]).
+    pub fn fit_of(&self, residuals: &[f64], w: &[f64]) -> Fit {
+        let max_violation = residuals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let loss = residuals.iter().map(|r| r * r).sum::<f64>();
         let recovery_error = self.data.planted.as_ref().map(|star| {
             let norm = star.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
             let dist = |sign: f64| {
@@ -159,7 +164,7 @@ impl Model {
                 dist(1.0)
             }
         });
-        Fit { max_violation, training_loss: loss / n.max(1) as f64, recovery_error }
+        Fit { max_violation, training_loss: loss / residuals.len().max(1) as f64, recovery_error }
     }
 
     /// Output weight of filter `m`, patch `k`.
@@ -168,27 +173,99 @@ impl Model {
     }
 
     /// The network's output `f(x_i; w)` for sample `i`, filters `w` (`M·d`) and biases `b` (`M`).
+    /// For many samples use [`Model::residuals`], which works out the patch map once.
     pub fn predict(&self, i: usize, w: &[f64], b: &[f64]) -> f64 {
-        let net = &self.network;
-        let (d, kk) = (net.d(), net.patches());
-        let x = self.data.sample(i);
-        let map = net.patch_map();
-        let mut f = 0.0;
-        for m in 0..net.filters {
-            let wm = &w[m * d..(m + 1) * d];
-            for k in 0..kk {
-                let u = self.u(m, k);
-                if u == 0.0 {
-                    continue;
-                }
-                let mut z = b.get(m).copied().unwrap_or(0.0);
-                for (j, &src) in map[k * d..(k + 1) * d].iter().enumerate() {
-                    if src != network::PADDING {
-                        z += wm[j] * x[src as usize];
-                    }
-                }
-                f += u * self.activation.eval(z);
+        Predictor::new(self, w, b).predict(self.data.sample(i))
+    }
+
+    /// Every sample's residual `f(x_i; w) − y_i`; see [`Model::outputs`] for the threads.
+    pub fn residuals(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
+        let mut out = self.outputs(w, b, threads);
+        out.iter_mut().zip(&self.data.y).for_each(|(f, y)| *f -= y);
+        out
+    }
+
+    /// Every sample's output `f(x_i; w)`, in one pass over the data split among `threads` threads
+    /// (`None`: as many as the machine has). The patch map and the output weights are worked out
+    /// once; the result does not depend on the number of threads.
+    pub fn outputs(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
+        let n = self.data.n;
+        let predictor = Predictor::new(self, w, b);
+        let threads = threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
+            .clamp(1, n.max(1));
+        // Below some 65,000 input numbers a thread costs more than it saves.
+        let threads = if n * self.data.input_len() < 1 << 16 { 1 } else { threads };
+        let mut out = vec![0.0; n];
+        let chunk = n.div_ceil(threads).max(1);
+        let fill = |c: usize, part: &mut [f64]| {
+            for (k, f) in part.iter_mut().enumerate() {
+                *f = predictor.predict(self.data.sample(c * chunk + k));
             }
+        };
+        if threads == 1 {
+            fill(0, &mut out);
+        } else {
+            std::thread::scope(|scope| {
+                for (c, part) in out.chunks_mut(chunk).enumerate() {
+                    let fill = &fill;
+                    scope.spawn(move || fill(c, part));
+                }
+            });
+        }
+        out
+    }
+}
+
+/// Evaluates the network for fixed filters on any number of inputs: the patch map and the units
+/// with a non-zero output weight are worked out once.
+struct Predictor<'a> {
+    model: &'a Model,
+    w: &'a [f64],
+    b: &'a [f64],
+    /// The units `(m, k)` with `u_mk ≠ 0`.
+    units: Vec<Unit>,
+}
+
+/// One unit of [`Predictor`]: filter `m`, weight `u_mk`, and the taps `(j, input index)` of its
+/// patch off the padding.
+type Unit = (usize, f64, Vec<(usize, usize)>);
+
+impl<'a> Predictor<'a> {
+    fn new(model: &'a Model, w: &'a [f64], b: &'a [f64]) -> Self {
+        let net = &model.network;
+        let (d, kk) = (net.d(), net.patches());
+        let map = net.patch_map();
+        let mut units = Vec::new();
+        for m in 0..net.filters {
+            for k in 0..kk {
+                let u = model.u(m, k);
+                if u != 0.0 {
+                    let taps = map[k * d..(k + 1) * d]
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &src)| src != network::PADDING)
+                        .map(|(j, &src)| (j, src as usize))
+                        .collect();
+                    units.push((m, u, taps));
+                }
+            }
+        }
+        Predictor { model, w, b, units }
+    }
+
+    /// `f(x; w, b)` for one input `x`, summing in the same order as the units are listed.
+    #[inline]
+    fn predict(&self, x: &[f64]) -> f64 {
+        let d = self.model.network.d();
+        let mut f = 0.0;
+        for (m, u, taps) in &self.units {
+            let wm = &self.w[m * d..(m + 1) * d];
+            let mut z = self.b.get(*m).copied().unwrap_or(0.0);
+            for &(j, src) in taps {
+                z += wm[j] * x[src];
+            }
+            f += u * self.model.activation.eval(z);
         }
         f
     }

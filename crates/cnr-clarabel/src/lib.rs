@@ -33,7 +33,7 @@
 
 use clarabel::algebra::CscMatrix as ClarabelCsc;
 use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
-use cnr_ir::{Cone, ConeProgram, CscMatrix, IrError, Solution, SolverSettings, Status};
+use cnr_ir::{Capabilities, Cone, ConeProgram, CscMatrix, IrError, Solution, SolverSettings, Status};
 use thiserror::Error;
 
 /// Why the Clarabel backend could not solve a program. A solve that runs and ends badly (infeasible,
@@ -47,6 +47,20 @@ pub enum ClarabelError {
     #[error("Clarabel refused the problem: {0}")]
     Rejected(String),
 }
+
+/// What Clarabel takes: every cone of the IR and a quadratic objective, with iteration and time
+/// limits.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    zero: true,
+    nonneg: true,
+    second_order: true,
+    exponential: true,
+    power: true,
+    quadratic_objective: true,
+    iteration_limit: true,
+    time_limit: true,
+    reports_iterations: true,
+};
 
 /// Solves `program` with Clarabel.
 ///

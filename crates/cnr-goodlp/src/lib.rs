@@ -28,7 +28,7 @@
 
 use std::time::Instant;
 
-use cnr_ir::{Cone, ConeProgram, IrError, Solution, SolverSettings, Status};
+use cnr_ir::{Capabilities, Cone, ConeProgram, IrError, Solution, SolverSettings, Status};
 use good_lp::{
     variable, Constraint, Expression, ProblemVariables, ResolutionError, SolutionStatus, SolverModel,
     Variable,
@@ -124,6 +124,19 @@ impl LpSolver {
         LpSolver::available().into_iter().find(|s| s.name() == name)
     }
 }
+
+/// What the default solver (microlp) takes: linear programs, with a time limit.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    zero: true,
+    nonneg: true,
+    second_order: false,
+    exponential: false,
+    power: false,
+    quadratic_objective: false,
+    iteration_limit: false,
+    time_limit: true,
+    reports_iterations: false,
+};
 
 /// Solves a linear program with the default LP solver (microlp).
 ///

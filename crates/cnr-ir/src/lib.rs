@@ -36,6 +36,7 @@
 
 mod block;
 mod builder;
+mod capabilities;
 mod check;
 mod cone;
 mod csc;
@@ -46,6 +47,7 @@ mod validate;
 
 pub use block::{Block, Index};
 pub use builder::RowBuilder;
+pub use capabilities::{Capabilities, Unsupported};
 pub use check::{PointCheck, Violation};
 pub use cone::Cone;
 pub use csc::CscMatrix;

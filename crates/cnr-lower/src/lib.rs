@@ -35,171 +35,262 @@ mod stamp;
 
 pub use anchor::{anchor, top_eigenvector};
 
-use activations::{lower_activation, ActivationRows};
+use activations::ActivationRows;
 use cnr_check::{Model, Norm};
 use cnr_ir::{Block, Cone, ConeProgram, RowBuilder, Sense};
-use emit::{Columns, Lin, RowGroup, Section};
+use emit::{Lin, Section, Template};
 use stack::RowSource;
 use stamp::{Items, Stamped};
+use std::ops::Range;
 
-/// Lowers a checked model to its relaxation.
-pub fn lower(model: &Model) -> ConeProgram {
-    lower_with_threads(model, None)
+/// What to lower besides the model: which samples, an artificial box, and how many threads.
+#[derive(Clone, Debug, Default)]
+pub struct Request<'a> {
+    /// The samples whose constraints the program holds, in this order (`None`: all of them). The
+    /// objective's anchor is passed separately, so a subset's program has the same objective as the
+    /// whole one and is a relaxation of it.
+    pub samples: Option<&'a [usize]>,
+    /// An artificial bound `|w_j| ≤ R`, `|b_m| ≤ R` on the shared variables, which keeps a program on
+    /// few samples bounded (its rows come last among the inequalities, marked [`Origin::Box`]).
+    pub box_radius: Option<f64>,
+    /// Threads for filling `A` (`None`: as many as pay off). A sweep that runs one solve per core
+    /// passes `Some(1)`.
+    pub threads: Option<usize>,
 }
 
-/// [`lower`], filling `A` with the given number of threads (`None`: as many as pay off).
-fn lower_with_threads(model: &Model, threads: Option<usize>) -> ConeProgram {
-    let net = &model.network;
-    let (d, kk, mm, n) = (net.d(), net.patches(), net.filters, model.data.n);
-    let units: Vec<(usize, usize)> =
-        (0..mm).flat_map(|m| (0..kk).map(move |k| (m, k))).filter(|&(m, k)| model.u(m, k) != 0.0).collect();
-    let item_axes: Vec<(&'static str, usize)> = if units.len() == mm * kk {
-        vec![("sample", n), ("filter", mm), ("patch", kk)]
-    } else {
-        vec![("sample", n), ("unit", units.len())]
-    };
+/// The model element a block of rows comes from: what lets a later phase point at the source of a
+/// row (the model's spans) without reading block names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The sample constraints `Σ u·t ≤ y + ξ`.
+    Samples,
+    /// `ξ ≥ 0`, from the penalty.
+    Slack,
+    /// `r ≥ ‖ξ‖₂`, from the `l2` penalty.
+    Penalty,
+    /// The model's `bound`.
+    Bound,
+    /// The artificial box of [`Request::box_radius`].
+    Box,
+    /// The activation's cone form.
+    Activation,
+}
+
+/// Where the model's variables and rows sit in a lowered program. Shared variables (`w`, `b`, `r`)
+/// come first and do not move with the number of samples, so that the program of a subset of the
+/// samples reads the same way as the whole one's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// The filters `w`, filter-major (`M·d` columns from 0).
+    pub w: Range<usize>,
+    /// The biases, when the network has them.
+    pub b: Option<Range<usize>>,
+    /// The epigraph variable of `‖ξ‖₂`, with the `l2` penalty.
+    pub r: Option<usize>,
+    /// The slacks `ξ`, one per sample of the program, with a penalty.
+    pub xi: Option<Range<usize>>,
+    /// The activation's epigraph variables, per sample, unit and item.
+    pub t: Range<usize>,
+    /// The model's samples the program holds, in row order.
+    pub samples: Vec<usize>,
+    /// Blocks of rows and the model element each comes from, in row order.
+    pub origins: Vec<(Range<usize>, Origin)>,
+}
+
+impl Layout {
+    /// The filters `w` (`M·d`) and biases `b` (`M`, empty without bias) of a solution `x`.
+    pub fn filters(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        (x[self.w.clone()].to_vec(), self.b.clone().map_or(Vec::new(), |b| x[b].to_vec()))
+    }
+
+    /// The model element row `row` comes from.
+    pub fn origin_of(&self, row: usize) -> Option<Origin> {
+        self.origins.iter().find(|(rows, _)| rows.contains(&row)).map(|&(_, o)| o)
+    }
+}
+
+/// A lowered program with its layout.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    /// The cone program.
+    pub program: ConeProgram,
+    /// Where the model's parts are in it.
+    pub layout: Layout,
+}
+
+/// Lowers a checked model to its relaxation, on all samples, with the anchor of all samples.
+pub fn lower(model: &Model) -> ConeProgram {
+    lower_with(model, &anchor(model), &Request::default()).program
+}
+
+/// The sizes of a model's program, counted without building it (what `cnr check` prints).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// Columns.
+    pub variables: usize,
+    /// Rows.
+    pub rows: usize,
+    /// Non-zeros of `A`, counted on the first sample's pattern: exact unless some input entries are
+    /// exactly zero (a zero coefficient is not stored).
+    pub nonzeros: usize,
+    /// The cones in row order as runs `(cone, how many in a row)`, zero and non-negative cones merged.
+    pub cones: Vec<(Cone, usize)>,
+    /// Blocks of rows and the model element each comes from, in row order.
+    pub origins: Vec<(Range<usize>, Origin)>,
+}
+
+/// The sizes of the program [`lower`] would build, in time and memory independent of the number of
+/// samples.
+pub fn plan(model: &Model) -> Plan {
+    let shape = Shape::new(model, &Request::default());
+    let n = shape.samples.len();
+    let groups = shape.groups();
+    let mut nonzeros = 0;
+    let mut cones: Vec<(Cone, usize)> = Vec::new();
+    let mut origins = Vec::new();
+    let mut start = 0;
+    let template_nnz = shape.template_nonzeros_per_sample();
+    for g in &groups {
+        origins.push((start..start + g.rows, g.origin));
+        start += g.rows;
+        nonzeros += match g.origin {
+            Origin::Samples if n > 0 => n * shape.sample_row_nonzeros(),
+            Origin::Activation => n * template_nnz[g.section as usize],
+            Origin::Samples | Origin::Slack | Origin::Box => g.rows,
+            Origin::Penalty => g.rows,
+            Origin::Bound if g.section == Section::Soc => g.rows - 1,
+            Origin::Bound => g.rows,
+        };
+        let mut push = |cone: Cone, count: usize| match cones.last_mut() {
+            Some((Cone::Zero(a), 1)) if matches!(cone, Cone::Zero(_)) => *a += cone.dim() * count,
+            Some((Cone::Nonneg(a), 1)) if matches!(cone, Cone::Nonneg(_)) => *a += cone.dim() * count,
+            Some((last, c)) if *last == cone => *c += count,
+            _ => cones.push((cone, count)),
+        };
+        match &g.cones {
+            GroupCones::Linear => match g.section {
+                Section::Zero => push(Cone::Zero(g.rows), 1),
+                _ => push(Cone::Nonneg(g.rows), 1),
+            },
+            GroupCones::Given(list) => list.iter().for_each(|&c| push(c, 1)),
+            GroupCones::PerItem(list) => {
+                // One item's cones, repeated for every item: runs of one cone merge across items.
+                if list.windows(2).all(|w| w[0] == w[1]) {
+                    if let Some(&c) = list.first() {
+                        push(c, list.len() * shape.items.len());
+                    }
+                } else {
+                    for _ in 0..shape.items.len() {
+                        list.iter().for_each(|&c| push(c, 1));
+                    }
+                }
+            }
+        }
+    }
+    Plan { variables: shape.ncols, rows: start, nonzeros, cones, origins }
+}
+
+/// Lowers the relaxation of `model` with the objective's anchor `anchor` (see [`anchor()`]) for the
+/// samples, box and threads of `request`.
+pub fn lower_with(model: &Model, anchor: &[f64], request: &Request) -> Lowered {
+    let shape = Shape::new(model, request);
+    let groups = shape.groups();
+    let n = shape.samples.len();
+    let cols = &shape.cols;
 
     // Columns.
+    let (mm, d) = (model.network.filters, model.network.d());
     let mut var_blocks = vec![Block::array("w", 0, &[("filter", mm), ("coordinate", d)], 1)];
-    let mut next = mm * d;
-    let bias0 = next;
-    if net.bias {
-        var_blocks.push(Block::vector("b", next, "filter", mm));
-        next += mm;
+    if let Some(b) = &cols.b {
+        var_blocks.push(Block::vector("b", b.start, "filter", mm));
     }
-    let xi0 = next;
-    if model.relax.penalty.is_some() {
-        var_blocks.push(Block::vector("ξ", next, "sample", n));
-        next += n;
+    if let Some(r) = cols.r {
+        var_blocks.push(Block::array("r", r, &[], 1));
     }
-    let r_col = next;
-    if matches!(model.relax.penalty, Some((Norm::L2, _))) {
-        var_blocks.push(Block::array("r", next, &[], 1));
-        next += 1;
+    if let Some(xi) = &cols.xi {
+        var_blocks.push(Block::vector("ξ", xi.start, "sample", n));
     }
-    let t0 = next;
-    let per_item = aux_per_item(model);
-    if per_item > 0 {
-        var_blocks.push(Block::array("t", t0, &item_axes, per_item));
-    }
-    let ncols = t0 + per_item * n * units.len();
-
-    // The activation, lowered once on a symbolic `z`: its rows are stamped out item by item straight
-    // into `A` when the rows are stacked (see `stamp`), and its bound `t` feeds the sample rows.
-    let template = activations::template(&model.activation.expr);
-    debug_assert_eq!(template.width, per_item);
-    let items = Items::new(model, units, net.bias.then_some(bias0), t0, template.width);
-    let unit_u: Vec<f64> = items.units.iter().map(|&(m, k)| model.u(m, k)).collect();
-    let mut samples = RowGroup::new(Section::Nonneg, "sample: Σ u·t ≤ y + ξ", vec![("sample", n)]);
-    // A sample row has `ξ_i` and the terms of every unit's `t`, at most `t_len` each: the buffer is
-    // sized once for all rows instead of growing by doubling.
-    let z_max = d + usize::from(net.bias);
-    let t_len = template.t.terms.len() + template.t.z.len() * z_max;
-    samples.rows = RowBuilder::with_capacity(n, n * (1 + items.units.len() * t_len));
-    let all_columns = 0..ncols;
-    let (mut z, mut t, mut row) = (Vec::new(), Lin::default(), Lin::default());
-    for i in 0..n {
-        row.terms.clear();
-        row.constant = model.data.y[i];
-        if model.relax.penalty.is_some() {
-            row.terms.push((xi0 + i, 1.0));
-        }
-        for (u, &weight) in unit_u.iter().enumerate() {
-            let item = i * unit_u.len() + u;
-            // `z` is only needed when `t` depends on it (not for relu, whose `t` is a column).
-            let first = if template.t.z.is_empty() {
-                t0 + item * template.width
-            } else {
-                items.z_into(item, &all_columns, &mut z)
-            };
-            template.t_into(&z, first, &mut t);
-            row = row.add_scaled(-weight, &t);
-        }
-        samples.push(&row);
+    if shape.template.width > 0 {
+        var_blocks.push(Block::array("t", cols.t.start, &shape.item_axes, shape.template.width));
     }
 
-    let mut groups = vec![samples];
-    if let Some((norm, _)) = model.relax.penalty {
-        let mut nonneg = RowGroup::new(Section::Nonneg, "ξ ≥ 0", vec![("sample", n)]);
-        for i in 0..n {
-            nonneg.push(&Lin::var(xi0 + i));
-        }
-        groups.push(nonneg);
-        if norm == Norm::L2 {
-            let mut soc = RowGroup::new(Section::Soc, "r ≥ ‖ξ‖₂", vec![]);
-            let lins: Vec<Lin> =
-                std::iter::once(Lin::var(r_col)).chain((0..n).map(|i| Lin::var(xi0 + i))).collect();
-            soc.push_cone(Cone::SecondOrder(n + 1), &lins);
-            groups.push(soc);
-        }
-    }
-    if let Some((norm, radius)) = model.relax.bound {
-        match norm {
-            Norm::L2 => {
-                let mut soc = RowGroup::new(Section::Soc, format!("‖w‖₂ ≤ {radius}"), vec![]);
-                let lins: Vec<Lin> =
-                    std::iter::once(Lin::constant(radius)).chain((0..mm * d).map(Lin::var)).collect();
-                soc.push_cone(Cone::SecondOrder(mm * d + 1), &lins);
-                groups.push(soc);
-            }
-            _ => {
-                let mut rows = RowGroup::new(
-                    Section::Nonneg,
-                    format!("|w| ≤ {radius}"),
-                    vec![("filter", mm), ("coordinate", d)],
-                );
-                for j in 0..mm * d {
-                    rows.push(&Lin::constant(radius).minus(&Lin::var(j)));
-                    rows.push(&Lin::constant(radius).add_scaled(1.0, &Lin::var(j)));
+    // The rows of each group: the activation's are stamped from the template straight into `A`
+    // (see `stamp`), the others are built here.
+    let mut built: Vec<(Option<RowBuilder>, Option<Stamped>)> = Vec::with_capacity(groups.len());
+    for g in &groups {
+        built.push(match g.origin {
+            Origin::Activation => (
+                None,
+                Some(Stamped { items: &shape.items, rows: &shape.template.groups[g.section as usize].0 }),
+            ),
+            Origin::Samples => {
+                // A sample row has `ξ_i` and the terms of every unit's `t`: the buffer is sized once.
+                let mut rows = RowBuilder::with_capacity(n, n * shape.sample_row_capacity());
+                let mut scratch = SampleScratch::default();
+                for p in 0..n {
+                    shape.sample_row(p, &mut scratch);
+                    push_row(&mut rows, &scratch.row);
                 }
-                groups.push(rows);
+                (Some(rows), None)
             }
-        }
+            _ => (Some(shape.small_rows(g)), None),
+        });
     }
-    // The activation's groups: their rows are stamped (`Some`), the others' are in the group.
-    let mut parts: Vec<(RowGroup, Option<Stamped>)> = groups.into_iter().map(|g| (g, None)).collect();
-    let act_groups = ActivationRows::new(&model.activation.name, item_axes).groups;
-    for (mut g, (rows, cones)) in act_groups.into_iter().zip(&template.groups) {
-        if items.len() > 0 && !rows.is_empty() {
-            g.cones = cones.repeat(items.len());
-            parts.push((g, Some(Stamped { items: &items, rows })));
-        }
-    }
-    // A stable sort keeps the model order inside each cone kind.
-    parts.sort_by_key(|(g, _)| g.section);
 
-    let mut program = ConeProgram::new(model.name.clone(), ncols, Sense::Maximize);
+    let mut program = ConeProgram::new(model.name.clone(), shape.ncols, Sense::Maximize);
     // The model maximises ⟨g, w⟩ − λ‖ξ‖; the IR stores the minimisation of −⟨g, w⟩ + λ‖ξ‖.
-    for (j, gj) in anchor(model).into_iter().enumerate() {
-        program.q[j] = -gj;
+    for (q, gj) in program.q.iter_mut().zip(anchor) {
+        *q = -gj;
     }
     match model.relax.penalty {
-        Some((Norm::L2, weight)) => program.q[r_col] = weight,
-        Some((_, weight)) => program.q[xi0..xi0 + n].iter_mut().for_each(|q| *q = weight),
+        Some((Norm::L2, weight)) => program.q[cols.r.expect("an l2 penalty has r")] = weight,
+        Some((_, weight)) => {
+            program.q[cols.xi.clone().expect("a penalty has ξ")].iter_mut().for_each(|q| *q = weight)
+        }
         None => {}
     }
     program.var_blocks = var_blocks;
     let mut start = 0;
-    let mut sources: Vec<&dyn RowSource> = Vec::with_capacity(parts.len());
-    for (g, stamped) in &parts {
-        let source: &dyn RowSource = match stamped {
-            Some(s) => s,
-            None => &g.rows,
+    let mut origins = Vec::with_capacity(groups.len());
+    let mut sources: Vec<&dyn RowSource> = Vec::with_capacity(groups.len());
+    for (g, (rows, stamped)) in groups.iter().zip(&built) {
+        let source: &dyn RowSource = match (rows, stamped) {
+            (Some(r), _) => r,
+            (None, Some(s)) => s,
+            (None, None) => unreachable!("every group has rows"),
         };
-        let rows = source.rows();
-        program.row_blocks.push(g.block_of(start, rows));
-        start += rows;
-        match g.section {
-            Section::Zero => push_linear(&mut program.cones, Cone::Zero(rows)),
-            Section::Nonneg => push_linear(&mut program.cones, Cone::Nonneg(rows)),
-            _ => program.cones.extend_from_slice(&g.cones),
+        let count = source.rows();
+        program.row_blocks.push(g.block(start, count));
+        origins.push((start..start + count, g.origin));
+        start += count;
+        match &g.cones {
+            GroupCones::Linear if g.section == Section::Zero => {
+                push_linear(&mut program.cones, Cone::Zero(count))
+            }
+            GroupCones::Linear => push_linear(&mut program.cones, Cone::Nonneg(count)),
+            GroupCones::Given(list) => program.cones.extend_from_slice(list),
+            GroupCones::PerItem(list) => {
+                program.cones.reserve(list.len() * shape.items.len());
+                for _ in 0..shape.items.len() {
+                    program.cones.extend_from_slice(list);
+                }
+            }
         }
         sources.push(source);
     }
-    let (a, b) = stack::stack(&sources, ncols, threads);
+    let (a, b) = stack::stack(&sources, shape.ncols, request.threads);
     program.a = a;
     program.b = b;
-    program
+    let layout = Layout {
+        w: cols.w.clone(),
+        b: cols.b.clone(),
+        r: cols.r,
+        xi: cols.xi.clone(),
+        t: cols.t.clone(),
+        samples: shape.samples.to_vec(),
+        origins,
+    };
+    Lowered { program, layout }
 }
 
 /// Appends a zero or non-negative cone, merging it with the previous one of the same kind.
@@ -210,19 +301,315 @@ fn push_linear(cones: &mut Vec<Cone>, cone: Cone) {
     }
 }
 
-/// How many columns the activation's cone form takes per sample, filter and patch: lowering it once
-/// on a stand-in `z` and counting.
-pub fn aux_per_item(model: &Model) -> usize {
-    let mut cols = Columns::starting_at(1);
-    let mut rows = ActivationRows::new("", vec![]);
-    lower_activation(&model.activation.expr, &Lin::var(0), &mut cols, &mut rows);
-    cols.next() - 1
+/// Writes `lin` as the row `s = lin` (`b = constant`, `A = −terms`).
+fn push_row(rows: &mut RowBuilder, lin: &Lin) {
+    for &(j, v) in lin.canonical().iter() {
+        rows.push_entry(j, -v);
+    }
+    rows.end_row(lin.constant);
 }
 
-/// The filters `w` (`M·d`) and biases `b` (`M`, empty without bias) of a solution `x`.
-pub fn filters(program: &ConeProgram, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let take = |name: &str| program.var_block(name).map_or(Vec::new(), |b| x[b.start..b.end()].to_vec());
-    (take("w"), take("b"))
+/// The columns of the model's variables.
+#[derive(Debug)]
+struct ColumnLayout {
+    w: Range<usize>,
+    b: Option<Range<usize>>,
+    r: Option<usize>,
+    xi: Option<Range<usize>>,
+    t: Range<usize>,
+}
+
+/// How the cones of a group are listed.
+#[derive(Debug)]
+enum GroupCones {
+    /// One zero or non-negative cone over all the rows (by the group's section).
+    Linear,
+    /// These cones, in order.
+    Given(Vec<Cone>),
+    /// These cones for each item in turn.
+    PerItem(Vec<Cone>),
+}
+
+/// One block of rows: its cone kind, name, index, size and origin.
+#[derive(Debug)]
+struct Group {
+    section: Section,
+    name: String,
+    axes: Vec<(&'static str, usize)>,
+    rows: usize,
+    origin: Origin,
+    cones: GroupCones,
+}
+
+impl Group {
+    fn block(&self, start: usize, rows: usize) -> Block {
+        let items: usize = self.axes.iter().map(|a| a.1).product();
+        let width = rows.checked_div(items).map_or(1, |w| w.max(1));
+        Block::array(self.name.clone(), start, &self.axes, width)
+    }
+}
+
+/// Everything lowering works out before it writes a row: the samples, the units, the activation's
+/// template, the columns and the items.
+struct Shape<'a> {
+    model: &'a Model,
+    samples: std::borrow::Cow<'a, [usize]>,
+    box_radius: Option<f64>,
+    template: Template,
+    items: Items<'a>,
+    item_axes: Vec<(&'static str, usize)>,
+    unit_u: Vec<f64>,
+    cols: ColumnLayout,
+    ncols: usize,
+}
+
+/// Reused buffers for building sample rows.
+#[derive(Default)]
+struct SampleScratch {
+    z: Vec<(usize, f64)>,
+    t: Lin,
+    row: Lin,
+}
+
+impl<'a> Shape<'a> {
+    fn new(model: &'a Model, request: &Request<'a>) -> Self {
+        let net = &model.network;
+        let (d, kk, mm) = (net.d(), net.patches(), net.filters);
+        let samples: std::borrow::Cow<'a, [usize]> = match request.samples {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned((0..model.data.n).collect()),
+        };
+        let n = samples.len();
+        let units: Vec<(usize, usize)> = (0..mm)
+            .flat_map(|m| (0..kk).map(move |k| (m, k)))
+            .filter(|&(m, k)| model.u(m, k) != 0.0)
+            .collect();
+        let item_axes: Vec<(&'static str, usize)> = if units.len() == mm * kk {
+            vec![("sample", n), ("filter", mm), ("patch", kk)]
+        } else {
+            vec![("sample", n), ("unit", units.len())]
+        };
+        // Shared variables first, then the per-sample ones.
+        let w = 0..mm * d;
+        let mut next = w.end;
+        let b = net.bias.then(|| {
+            next += mm;
+            next - mm..next
+        });
+        let r = matches!(model.relax.penalty, Some((Norm::L2, _))).then(|| {
+            next += 1;
+            next - 1
+        });
+        let xi = model.relax.penalty.is_some().then(|| {
+            next += n;
+            next - n..next
+        });
+        let template = activations::template(&model.activation.expr);
+        let t = next..next + template.width * n * units.len();
+        let ncols = t.end;
+        let unit_u: Vec<f64> = units.iter().map(|&(m, k)| model.u(m, k)).collect();
+        let items =
+            Items::new(model, units, b.as_ref().map(|b| b.start), t.start, template.width, request.samples);
+        Shape {
+            model,
+            samples,
+            box_radius: request.box_radius,
+            template,
+            items,
+            item_axes,
+            unit_u,
+            cols: ColumnLayout { w, b, r, xi, t },
+            ncols,
+        }
+    }
+
+    /// The blocks of rows in stacking order: by cone kind, and inside a kind by model element (the
+    /// sample constraints, `ξ ≥ 0`, the bound, the box, the activation).
+    fn groups(&self) -> Vec<Group> {
+        let model = self.model;
+        let n = self.samples.len();
+        let md = model.network.filters * model.network.d();
+        let mut groups = vec![Group {
+            section: Section::Nonneg,
+            name: "sample: Σ u·t ≤ y + ξ".into(),
+            axes: vec![("sample", n)],
+            rows: n,
+            origin: Origin::Samples,
+            cones: GroupCones::Linear,
+        }];
+        if let Some((norm, _)) = model.relax.penalty {
+            groups.push(Group {
+                section: Section::Nonneg,
+                name: "ξ ≥ 0".into(),
+                axes: vec![("sample", n)],
+                rows: n,
+                origin: Origin::Slack,
+                cones: GroupCones::Linear,
+            });
+            if norm == Norm::L2 {
+                groups.push(Group {
+                    section: Section::Soc,
+                    name: "r ≥ ‖ξ‖₂".into(),
+                    axes: vec![],
+                    rows: n + 1,
+                    origin: Origin::Penalty,
+                    cones: GroupCones::Given(vec![Cone::SecondOrder(n + 1)]),
+                });
+            }
+        }
+        if let Some((norm, radius)) = model.relax.bound {
+            groups.push(match norm {
+                Norm::L2 => Group {
+                    section: Section::Soc,
+                    name: format!("‖w‖₂ ≤ {radius}"),
+                    axes: vec![],
+                    rows: md + 1,
+                    origin: Origin::Bound,
+                    cones: GroupCones::Given(vec![Cone::SecondOrder(md + 1)]),
+                },
+                _ => Group {
+                    section: Section::Nonneg,
+                    name: format!("|w| ≤ {radius}"),
+                    axes: vec![("filter", model.network.filters), ("coordinate", model.network.d())],
+                    rows: 2 * md,
+                    origin: Origin::Bound,
+                    cones: GroupCones::Linear,
+                },
+            });
+        }
+        if let Some(radius) = self.box_radius {
+            let shared = self.cols.b.as_ref().map_or(self.cols.w.end, |b| b.end);
+            groups.push(Group {
+                section: Section::Nonneg,
+                name: format!("box |w|, |b| ≤ {radius}"),
+                axes: vec![("variable", shared)],
+                rows: 2 * shared,
+                origin: Origin::Box,
+                cones: GroupCones::Linear,
+            });
+        }
+        let names = ActivationRows::new(&model.activation.name, vec![]);
+        for (g, (rows, cones)) in names.groups.into_iter().zip(&self.template.groups) {
+            if self.items.len() > 0 && !rows.is_empty() {
+                groups.push(Group {
+                    section: g.section,
+                    name: g.name,
+                    axes: self.item_axes.clone(),
+                    rows: rows.len() * self.items.len(),
+                    origin: Origin::Activation,
+                    cones: if matches!(g.section, Section::Zero | Section::Nonneg) {
+                        GroupCones::Linear
+                    } else {
+                        GroupCones::PerItem(cones.clone())
+                    },
+                });
+            }
+        }
+        // A stable sort keeps the model order inside each cone kind.
+        groups.sort_by_key(|g| g.section);
+        groups
+    }
+
+    /// The rows of a small group (slacks, penalty, bound, box).
+    fn small_rows(&self, g: &Group) -> RowBuilder {
+        let mut rows = RowBuilder::new();
+        let md = self.cols.w.end;
+        match g.origin {
+            Origin::Slack => {
+                for j in self.cols.xi.clone().expect("a penalty has ξ") {
+                    push_row(&mut rows, &Lin::var(j));
+                }
+            }
+            Origin::Penalty => {
+                push_row(&mut rows, &Lin::var(self.cols.r.expect("an l2 penalty has r")));
+                for j in self.cols.xi.clone().expect("a penalty has ξ") {
+                    push_row(&mut rows, &Lin::var(j));
+                }
+            }
+            Origin::Bound => {
+                let (norm, radius) = self.model.relax.bound.expect("a bound group has a bound");
+                if norm == Norm::L2 {
+                    push_row(&mut rows, &Lin::constant(radius));
+                    for j in 0..md {
+                        push_row(&mut rows, &Lin::var(j));
+                    }
+                } else {
+                    for j in 0..md {
+                        push_row(&mut rows, &Lin::constant(radius).minus(&Lin::var(j)));
+                        push_row(&mut rows, &Lin::constant(radius).add_scaled(1.0, &Lin::var(j)));
+                    }
+                }
+            }
+            Origin::Box => {
+                let radius = self.box_radius.expect("a box group has a radius");
+                let shared = self.cols.b.as_ref().map_or(md, |b| b.end);
+                for j in 0..shared {
+                    push_row(&mut rows, &Lin::constant(radius).minus(&Lin::var(j)));
+                    push_row(&mut rows, &Lin::constant(radius).add_scaled(1.0, &Lin::var(j)));
+                }
+            }
+            Origin::Samples | Origin::Activation => unreachable!("built elsewhere"),
+        }
+        rows
+    }
+
+    /// Builds into `scratch.row` the sample row of position `p`: `y_i + ξ_p − Σ_u u·t_pu ≥ 0`.
+    fn sample_row(&self, p: usize, scratch: &mut SampleScratch) {
+        let SampleScratch { z, t, row } = scratch;
+        let all_columns = 0..self.ncols;
+        row.terms.clear();
+        row.constant = self.model.data.y[self.samples[p]];
+        if let Some(xi) = &self.cols.xi {
+            row.terms.push((xi.start + p, 1.0));
+        }
+        let template = &self.template;
+        for (u, &weight) in self.unit_u.iter().enumerate() {
+            let item = p * self.unit_u.len() + u;
+            // `z` is only needed when `t` depends on it (not for relu, whose `t` is a column).
+            let first = if template.t.z.is_empty() {
+                self.cols.t.start + item * template.width
+            } else {
+                self.items.z_into(item, &all_columns, z)
+            };
+            template.t_into(z, first, t);
+            for &(j, v) in &t.terms {
+                row.terms.push((j, -weight * v));
+            }
+            row.constant += -weight * t.constant;
+        }
+    }
+
+    /// An upper bound on the entries of one sample row, for sizing the buffer.
+    fn sample_row_capacity(&self) -> usize {
+        let z_max = self.model.network.d() + usize::from(self.model.network.bias);
+        1 + self.unit_u.len() * (self.template.t.terms.len() + self.template.t.z.len() * z_max)
+    }
+
+    /// The non-zeros of the first sample's row (every sample row has the same pattern).
+    fn sample_row_nonzeros(&self) -> usize {
+        let mut scratch = SampleScratch::default();
+        self.sample_row(0, &mut scratch);
+        scratch.row.canonical().len()
+    }
+
+    /// Per section, the non-zeros the activation's rows of one sample's items write.
+    fn template_nonzeros_per_sample(&self) -> Vec<usize> {
+        let mut out = vec![0; self.template.groups.len()];
+        if self.samples.is_empty() {
+            return out;
+        }
+        let mut z = Vec::new();
+        let all = 0..self.ncols;
+        for (section, (rows, _)) in self.template.groups.iter().enumerate() {
+            for item in 0..self.unit_u.len() {
+                let first = self.items.z_into(item, &all, &mut z);
+                for row in rows {
+                    row.stamp(&z, first, |_, v| out[section] += usize::from(v != 0.0));
+                }
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -249,10 +636,13 @@ mod tests {
             &cnr_check::Overrides::default(),
         )
         .expect("the test model checks");
-        let one = lower_with_threads(&model, Some(1));
+        let g = anchor(&model);
+        let with =
+            |threads| lower_with(&model, &g, &Request { threads: Some(threads), ..Request::default() });
+        let one = with(1).program;
         one.validate().expect("the program is valid");
         for threads in [2, 3, 4, 7] {
-            assert_eq!(lower_with_threads(&model, Some(threads)), one, "{threads} threads");
+            assert_eq!(with(threads).program, one, "{threads} threads");
         }
     }
 }

@@ -16,8 +16,9 @@ use cnr_check::network::PADDING;
 use cnr_check::Model;
 use std::ops::Range;
 
-/// What tells the items apart: item `i·U + u` (sample `i`, unit `u = (m, k)`) has the pre-activation
-/// `z = ⟨w_m, x_ik⟩ + b_m` and its own columns from `t0 + (i·U + u)·width` on.
+/// What tells the items apart: item `p·U + u` (the program's sample `p`, unit `u = (m, k)`) has the
+/// pre-activation `z = ⟨w_m, x_ik⟩ + b_m`, where `i` is the model's sample at position `p`, and its
+/// own columns from `t0 + (p·U + u)·width` on.
 #[derive(Debug)]
 pub(crate) struct Items<'a> {
     model: &'a Model,
@@ -32,6 +33,8 @@ pub(crate) struct Items<'a> {
     t0: usize,
     /// Own columns per item.
     width: usize,
+    /// The model's samples in the program's order (`None`: all of them, in order).
+    samples: Option<&'a [usize]>,
 }
 
 impl<'a> Items<'a> {
@@ -43,6 +46,7 @@ impl<'a> Items<'a> {
         bias0: Option<usize>,
         t0: usize,
         width: usize,
+        samples: Option<&'a [usize]>,
     ) -> Self {
         let (d, map) = (model.network.d(), model.network.patch_map());
         let taps = units
@@ -52,12 +56,12 @@ impl<'a> Items<'a> {
                 patch.filter(|&(_, &src)| src != PADDING).map(|(j, &src)| (m * d + j, src as usize)).collect()
             })
             .collect();
-        Items { model, units, taps, bias0, t0, width }
+        Items { model, units, taps, bias0, t0, width, samples }
     }
 
     /// The number of items.
     pub(crate) fn len(&self) -> usize {
-        self.model.data.n * self.units.len()
+        self.samples.map_or(self.model.data.n, <[usize]>::len) * self.units.len()
     }
 
     /// Writes into `out` the terms of the item's `z` whose columns lie in `cols`, sorted by column
@@ -66,7 +70,8 @@ impl<'a> Items<'a> {
     #[inline]
     pub(crate) fn z_into(&self, item: usize, cols: &Range<usize>, out: &mut Vec<(usize, f64)>) -> usize {
         let u = item % self.units.len();
-        let x = self.model.data.sample(item / self.units.len());
+        let p = item / self.units.len();
+        let x = self.model.data.sample(self.samples.map_or(p, |s| s[p]));
         // The taps are sorted by column, so those in `cols` are a contiguous run.
         let taps = &self.taps[u];
         let (lo, hi) = (taps.partition_point(|t| t.0 < cols.start), taps.partition_point(|t| t.0 < cols.end));

@@ -1,0 +1,143 @@
+//! Compiling a model: parse, check, pick the backend and make sure it takes the program.
+
+use crate::Backend;
+use cnr_check::{Files, Model, Overrides};
+use cnr_lower::{Origin, Plan};
+use cnr_syntax::ast::{Item, SolverStmt, SourceFile};
+use cnr_syntax::{suggest, Diagnostic, Span, Spanned};
+use std::time::Instant;
+
+/// A checked model, the backend that will solve it, and the size of its program.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The checked model (with its data).
+    pub model: Model,
+    /// The backend: the caller's choice, else the model's `backend`, else Clarabel.
+    pub backend: Backend,
+    /// The sizes of the whole program, counted without building it.
+    pub plan: Plan,
+    /// Seconds spent parsing and checking, which includes reading or drawing the data.
+    pub data_seconds: f64,
+}
+
+/// Parses and checks the model `text`, resolves the backend (`backend` overrides the model's) and
+/// checks that the backend takes the program. `default_name` names a model that declares none (the
+/// command line passes the file's stem); data files are read through `files`.
+///
+/// Every problem comes back as a [`Diagnostic`] about `text`: a backend that cannot take a cone is
+/// reported at the model element that needs it (the activation, the penalty or the bound).
+pub fn compile(
+    text: &str,
+    default_name: &str,
+    files: &dyn Files,
+    overrides: &Overrides,
+    backend: Option<Backend>,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let start = Instant::now();
+    let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
+    let model = cnr_check::check(&file, default_name, files, overrides).map_err(|mut diags| {
+        // An unknown backend is a mistake of its own, reported with the checker's.
+        if backend.is_none() {
+            diags.extend(written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()));
+            diags.sort_by_key(|d| d.span.start);
+        }
+        diags
+    })?;
+    let data_seconds = start.elapsed().as_secs_f64();
+    let backend = match backend {
+        Some(b) => b,
+        None => model_backend(&model).map_err(|d| vec![d])?,
+    };
+    let plan = cnr_lower::plan(&model);
+    let refusals = refusals(&model, &plan, backend);
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+    Ok(Compiled { model, backend, plan, data_seconds })
+}
+
+/// The backend a model names, or the default.
+fn model_backend(model: &Model) -> Result<Backend, Diagnostic> {
+    model.solver.backend.as_ref().map_or(Ok(Backend::ALL[0]), backend_named)
+}
+
+/// The `backend` statements of a file.
+fn written_backends(file: &SourceFile) -> Vec<Spanned<String>> {
+    let solvers = file.items.iter().filter_map(|item| match item {
+        Item::Solver(b) => Some(b),
+        _ => None,
+    });
+    solvers
+        .flat_map(|b| &b.stmts)
+        .filter_map(|s| match &s.node {
+            SolverStmt::Backend(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The backend of a name written in a model.
+fn backend_named(name: &Spanned<String>) -> Result<Backend, Diagnostic> {
+    Backend::from_name(&name.node).ok_or_else(|| {
+        let names: Vec<&str> = Backend::ALL.iter().map(|b| b.name()).collect();
+        Diagnostic::error(name.span, format!("unknown backend `{}`", name.node))
+            .with_label("unknown")
+            .with_hint(suggest(&name.node, &names))
+    })
+}
+
+/// One error for each model element whose rows `backend` cannot take, at that element's source.
+fn refusals(model: &Model, plan: &Plan, backend: Backend) -> Vec<Diagnostic> {
+    let caps = backend.capabilities();
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut seen: Vec<Origin> = Vec::new();
+    for gap in caps.unsupported_in(plan.cones.iter().copied()) {
+        for (rows, origin) in &plan.origins {
+            if rows.start >= gap.rows.end || gap.rows.start >= rows.end || seen.contains(origin) {
+                continue;
+            }
+            seen.push(*origin);
+            let cones = cone_words(gap.kind);
+            let (span, what) = match origin {
+                Origin::Activation => {
+                    (model.spans.activation, format!("activation `{}` needs {cones}", model.activation.name))
+                }
+                Origin::Penalty => {
+                    (model.spans.penalty.unwrap_or_default(), format!("the `l2` penalty needs {cones}"))
+                }
+                Origin::Bound => {
+                    (model.spans.bound.unwrap_or_default(), format!("the `l2` bound needs {cones}"))
+                }
+                _ => (Span::detached(), format!("the program needs {cones}")),
+            };
+            let others: Vec<&str> = Backend::ALL
+                .iter()
+                .filter(|b| b.capabilities().unsupported_in(plan.cones.iter().copied()).is_empty())
+                .map(|b| b.name())
+                .collect();
+            let mut d = Diagnostic::error(
+                span,
+                format!("the {} backend cannot take this model: {what}", backend.name()),
+            )
+            .with_label(format!("needs {cones}"));
+            if let Some(other) = others.first() {
+                d = d.with_hint(format!(
+                    "use the {other} backend (`--backend {other}`, or `backend {other}` in `solver`), which takes every cone of this model"
+                ));
+            }
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// How a cone kind is named in messages.
+pub(crate) fn cone_words(kind: &str) -> &'static str {
+    match kind {
+        "soc" => "second-order cones",
+        "exp" => "exponential cones",
+        "pow" => "power cones",
+        "zero" => "equality rows",
+        _ => "inequality rows",
+    }
+}

@@ -1,0 +1,141 @@
+//! The typed record of a solve: what `--json` prints, what tests and sweeps read.
+
+use cnr_ir::Status;
+use serde::Serialize;
+
+/// Everything a model's solve reports. Figures under "from the model" are computed by cnr from the
+/// network and the data at the returned point, never taken from the solver.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SolveRecord {
+    /// The model's name.
+    pub model: String,
+    /// The backend that solved it.
+    pub backend: &'static str,
+    /// How the relaxation was solved: `full` or `cutting_plane`.
+    pub method: Method,
+    /// How the (last) solve ended.
+    pub status: Status,
+    /// The relaxation's objective `⟨g, w⟩ − λ‖ξ‖` at the point (none without a point).
+    pub objective: Option<f64>,
+    /// The filters, one array (M = 1) or one array per filter.
+    pub w: Option<Filters>,
+    /// The biases, when the network has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b: Option<Vec<f64>>,
+    /// Seconds from the model's text to the last program: data, anchor and lowering.
+    pub compile_seconds: f64,
+    /// Seconds in the backend, over all solves.
+    pub solve_seconds: f64,
+    /// The backend's iterations, over all solves.
+    pub iterations: u32,
+    /// From the model: `max_i (f(x_i; w) − y_i)` over all samples.
+    pub max_violation: Option<f64>,
+    /// From the model: `(1/n) Σ_i (f(x_i; w) − y_i)²`.
+    pub training_loss: Option<f64>,
+    /// From the model: `‖w − w*‖ / ‖w*‖` when the planted filter is known (up to sign for an even σ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_error: Option<f64>,
+    /// cnr's check of the solver's point: the distance of `b − Ax` to the cones of the (last) program.
+    pub cone_residual: Option<f64>,
+    /// Samples of the model.
+    pub samples: usize,
+    /// Filter size.
+    pub d: usize,
+    /// Patches.
+    pub patches: usize,
+    /// Filters.
+    pub filters: usize,
+    /// Columns of the (last) program solved.
+    pub variables: usize,
+    /// Rows of the (last) program solved.
+    pub rows: usize,
+    /// Non-zeros of the (last) program solved.
+    pub nonzeros: usize,
+    /// What the cutting-plane method did, when it ran.
+    pub cutting_plane: Option<CuttingPlaneRecord>,
+    /// Where the time went.
+    pub timings: Timings,
+}
+
+/// The filters in the shape `--json` has always printed: an array for one filter, else an array of
+/// arrays.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Filters {
+    /// `w` of the only filter.
+    One(Vec<f64>),
+    /// `w_m` for each filter.
+    Many(Vec<Vec<f64>>),
+}
+
+/// How the relaxation was solved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// One program with every sample.
+    Full,
+    /// Programs on growing subsets of the samples until every sample holds.
+    CuttingPlane,
+}
+
+impl Method {
+    /// The name in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Full => "full",
+            Method::CuttingPlane => "cutting-plane",
+        }
+    }
+}
+
+/// What the cutting-plane method did, and its certificate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CuttingPlaneRecord {
+    /// Programs solved.
+    pub rounds: u32,
+    /// Samples in the first subset.
+    pub start_size: usize,
+    /// Samples in the last subset.
+    pub subset_size: usize,
+    /// The last radius of the artificial box `|w_j|, |b_m| ≤ R`.
+    pub box_radius: f64,
+    /// Whether the box was active at the last point (then the point is not certified).
+    pub box_active: bool,
+    /// The largest `f(x_i; w) − y_i` over the samples outside the last subset (−∞ when there are none).
+    pub max_violation_outside: f64,
+    /// The violation allowed for a sample outside the subset: `tolerance · (1 + |y_i|)`, at this
+    /// tolerance.
+    pub tolerance: f64,
+    /// Whether the point is certified optimal for the whole program: the last program solved to
+    /// optimality, every sample outside the subset holds within the tolerance, and the box is not
+    /// active.
+    pub certified: bool,
+    /// Why the whole program was solved instead, if it was.
+    pub fallback: Option<String>,
+}
+
+/// Seconds per phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Parsing, checking and reading or drawing the data.
+    pub data_seconds: f64,
+    /// The objective's anchor.
+    pub anchor_seconds: f64,
+    /// Lowering (over all programs built).
+    pub lowering_seconds: f64,
+    /// The backend (over all solves).
+    pub solving_seconds: f64,
+    /// Checking points on the model and the program.
+    pub checking_seconds: f64,
+}
+
+impl Timings {
+    /// All phases together.
+    pub fn total(&self) -> f64 {
+        self.data_seconds
+            + self.anchor_seconds
+            + self.lowering_seconds
+            + self.solving_seconds
+            + self.checking_seconds
+    }
+}
