@@ -186,19 +186,32 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         }
     }
     if let Some(cp) = &r.cutting_plane {
-        let _ = writeln!(
-            h,
-            "  cutting planes  {} {}, {} of {} samples, box {} (radius {}), largest violation outside {}",
+        let mut line = format!(
+            "{} {}, {} of {} samples",
             cp.rounds,
             if cp.rounds == 1 { "round" } else { "rounds" },
             thousands(cp.subset_size),
-            thousands(r.samples),
-            if cp.box_active { "active" } else { "inactive" },
-            sci(cp.box_radius),
-            if cp.max_violation_outside.is_finite() { sci(cp.max_violation_outside) } else { "none".into() },
+            thousands(r.samples)
         );
+        if r.status != Status::Infeasible {
+            let outside = if cp.max_violation_outside.is_finite() {
+                sci(cp.max_violation_outside)
+            } else {
+                "none".into()
+            };
+            let active = if cp.box_active { "active" } else { "inactive" };
+            let _ = write!(
+                line,
+                ", box {active} (radius {}), largest violation outside {outside}",
+                sci(cp.box_radius)
+            );
+        }
+        let _ = writeln!(h, "  cutting planes  {line}");
         let verdict = match (&cp.fallback, cp.certified) {
             (Some(why), _) => format!("not certified: {why}"),
+            (None, true) if r.status == Status::Infeasible => {
+                "the subset's samples alone admit no point, so all samples admit none".to_string()
+            }
             (None, true) => "certified optimal for all samples".to_string(),
             (None, false) => "not certified".to_string(),
         };

@@ -53,3 +53,42 @@ fn normal_dependencies(krate: &str) -> Vec<String> {
     }
     out
 }
+
+/// Every `.rs` file under a folder.
+fn sources(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a source folder").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_front_end_names_no_backend() {
+    // What backends exist, and what each takes, is the driver's and the backends' knowledge. (The
+    // front end's tests may use a solver, so only `src/` is read.)
+    for front in ["cnr-syntax", "cnr-check", "cnr-lower"] {
+        for file in sources(&root().join("crates").join(front).join("src")) {
+            let text = std::fs::read_to_string(&file).expect("a source file").to_lowercase();
+            for name in ["clarabel", "good_lp", "goodlp", "microlp", "highs"] {
+                assert!(!text.contains(name), "{} names the backend `{name}`", file.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_binary_runs_the_pipeline_through_the_driver() {
+    // The command line keeps arguments, files, the terminal and exit codes; solving is the driver's.
+    for file in sources(&root().join("src")) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        for call in ["cnr_clarabel::", "cnr_goodlp::", "cnr_check::check(", ".evaluate("] {
+            assert!(!text.contains(call), "{} calls `{call}` itself", file.display());
+        }
+    }
+}

@@ -7,12 +7,14 @@
 //!   diagnostic as a snapshot; nothing may panic.
 //! - `cli`: exit codes and output of the real binary.
 //! - `backends`: CBF round trips and agreement of Clarabel, CBF → Clarabel and good_lp.
+//! - `cutting_plane`: the cutting-plane method gives the whole program's answer.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
 mod architecture;
 mod backends;
 mod cli;
+mod cutting_plane;
 mod diagnostics;
 mod examples;
 mod recovery;

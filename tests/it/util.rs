@@ -50,10 +50,21 @@ impl cnr_check::Files for ExampleFiles {
     }
 }
 
+/// Data files relative to a folder, as the command line reads them for a model in that folder.
+pub struct FilesBeside(pub PathBuf);
+
+impl cnr_check::Files for FilesBeside {
+    fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        std::fs::read(self.0.join(path)).map_err(|e| e.to_string())
+    }
+}
+
 /// Compiles an example (a path relative to the project's root) through the driver, as `cnr` does.
 pub fn compile_example(path: &str, overrides: &cnr_check::Overrides) -> cnr_driver::Compiled {
-    let text = std::fs::read_to_string(root().join(path)).expect("the example exists");
-    cnr_driver::compile(&text, &stem(path), &ExampleFiles, overrides, None)
+    let full = root().join(path);
+    let text = std::fs::read_to_string(&full).expect("the example exists");
+    let files = FilesBeside(full.parent().expect("a folder").to_path_buf());
+    cnr_driver::compile(&text, &stem(path), &files, overrides, None)
         .unwrap_or_else(|d| panic!("{path}: {:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
 }
 

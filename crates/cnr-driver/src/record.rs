@@ -106,9 +106,9 @@ pub struct CuttingPlaneRecord {
     /// The violation allowed for a sample outside the subset: `tolerance · (1 + |y_i|)`, at this
     /// tolerance.
     pub tolerance: f64,
-    /// Whether the point is certified optimal for the whole program: the last program solved to
-    /// optimality, every sample outside the subset holds within the tolerance, and the box is not
-    /// active.
+    /// Whether the reported status holds for the whole program: for `optimal`, the last program
+    /// solved to optimality, every sample outside the subset holds within the tolerance and the box is
+    /// not active; for `infeasible`, the subset's rows alone, without the box, admit no point.
     pub certified: bool,
     /// Why the whole program was solved instead, if it was.
     pub fallback: Option<String>,

@@ -62,8 +62,8 @@ impl std::fmt::Display for SolveError {
 /// The most programs the cutting-plane method solves before it gives up and solves the whole one.
 const MAX_ROUNDS: u32 = 60;
 /// How many times the box may grow tenfold before the program is taken to be unbounded (and the
-/// whole program is solved for the evidence).
-const MAX_BOX_GROWTH: u32 = 10;
+/// whole program is solved for the evidence). Far larger boxes only make the solver's numbers worse.
+const MAX_BOX_GROWTH: u32 = 6;
 
 /// The solver settings of a model and the options.
 pub fn settings(model: &Model, options: &SolveOptions) -> SolverSettings {
@@ -201,6 +201,8 @@ impl Context<'_> {
                 iterations += solution.iterations;
                 record.rounds += 1;
                 if solution.status == Status::Infeasible {
+                    // The status holds for the whole program: that is the certificate.
+                    record.certified = true;
                     return Ok(Outcome {
                         method: Method::CuttingPlane,
                         lowered,
@@ -235,19 +237,7 @@ impl Context<'_> {
                 }
             }
             timings.checking_seconds += check.elapsed().as_secs_f64();
-            if record.box_active {
-                if growth == MAX_BOX_GROWTH {
-                    let why = format!(
-                        "the box stayed active up to radius {:e}: the relaxation may be unbounded; solved the whole program",
-                        record.box_radius
-                    );
-                    return fallback(self, timings, record, iterations, why);
-                }
-                growth += 1;
-                record.box_radius *= 10.0;
-                continue;
-            }
-            if violated.is_empty() {
+            if violated.is_empty() && !record.box_active {
                 record.certified = true;
                 return Ok(Outcome {
                     method: Method::CuttingPlane,
@@ -258,7 +248,25 @@ impl Context<'_> {
                     cutting_plane: Some(record),
                 });
             }
-            // The most violated first; at most as many as the subset holds, so it at most doubles.
+            if violated.is_empty() {
+                // Every sample holds but the box is active: the box may be what stops the objective.
+                if subset.len() == n {
+                    let why = "the box was active with every sample in the subset; solved the whole program without it";
+                    return fallback(self, timings, record, iterations, why.to_string());
+                }
+                if growth == MAX_BOX_GROWTH {
+                    let why = format!(
+                        "the box stayed active up to radius {:.3e}: the relaxation may be unbounded; solved the whole program",
+                        record.box_radius
+                    );
+                    return fallback(self, timings, record, iterations, why);
+                }
+                growth += 1;
+                record.box_radius *= 10.0;
+                continue;
+            }
+            // Violated samples are rows of the whole program whether or not the box is active: add the
+            // most violated first, at most as many as the subset holds, so that it at most doubles.
             let take = violated.len().min(subset.len().max(start));
             if take < violated.len() {
                 violated.select_nth_unstable_by(take - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));

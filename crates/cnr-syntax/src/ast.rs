@@ -272,7 +272,7 @@ pub enum RelaxStmt {
 /// A statement of `solver { … }`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SolverStmt {
-    /// `backend clarabel|good_lp`.
+    /// `backend NAME`: which backend solves the program (the driver knows the names).
     Backend(Spanned<String>),
     /// `tolerance ε`.
     Tolerance(Num),

@@ -1,4 +1,4 @@
-//! `exp(z) = e^z`: `(z, 1, t)` in the exponential cone (Clarabel's order: `y·e^(x/y) ≤ z` with
+//! `exp(z) = e^z`: `(z, 1, t)` in the exponential cone (the IR's order, `cnr_ir::Cone::Exp`: `y·e^(x/y) ≤ z` with
 //! `x = z`, `y = 1`, `z = t`). One cone.
 
 use super::ActivationRows;

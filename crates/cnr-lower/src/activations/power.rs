@@ -1,5 +1,5 @@
 //! `power(z, p) = |z|^p`, `p ≥ 1`: `(t, 1, z)` in the 3-d power cone with `α = 1/p`, i.e.
-//! `t^(1/p) · 1^(1−1/p) ≥ |z|`. For `p = 1` (where `α = 1` is outside Clarabel's range) it is `abs`.
+//! `t^(1/p) · 1^(1−1/p) ≥ |z|`. For `p = 1` (where `α = 1` is outside the IR's power cone, `0 < α < 1`) it is `abs`.
 
 use super::{abs, ActivationRows};
 use crate::emit::{Columns, Lin, Section};
