@@ -150,3 +150,33 @@ fn a_model_with_a_bias_stays_bounded() {
     assert_eq!(j["status"], "optimal");
     assert_eq!(j["b"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn a_backend_that_cannot_take_a_cone_is_refused_at_its_source() {
+    let out = cnr(&["solve", "examples/softplus.cnr", "--backend", "good_lp"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
+    assert!(stderr.contains("examples/softplus.cnr:7:3"), "not at the activation:\n{stderr}");
+    assert!(stderr.contains("exponential cones"), "{stderr}");
+    assert!(out.stdout.is_empty(), "nothing was solved");
+}
+
+#[test]
+fn solve_json_carries_the_method_and_the_certificate() {
+    let out = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(j["method"], "cutting_plane");
+    let cp = &j["cutting_plane"];
+    assert_eq!(cp["certified"], true);
+    assert_eq!(cp["box_active"], false);
+    assert!(cp["subset_size"].as_u64().expect("subset size") < 3000);
+    for phase in ["data_seconds", "anchor_seconds", "lowering_seconds", "solving_seconds", "checking_seconds"]
+    {
+        assert!(j["timings"][phase].as_f64().is_some(), "no {phase}");
+    }
+    let full = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "300", "--method", "full", "--json"]);
+    let f: serde_json::Value = serde_json::from_slice(&full.stdout).expect("one JSON object");
+    assert_eq!((f["method"].as_str(), f["cutting_plane"].is_null()), (Some("full"), true));
+}

@@ -79,3 +79,25 @@ fn lowered_programs_match_their_snapshots() {
         });
     }
 }
+
+#[test]
+fn the_plan_counts_what_lowering_builds() {
+    // `cnr check` prints the plan's counts without building the program: they must be the program's.
+    for path in models_in("examples") {
+        for samples in [None, Some(3)] {
+            let compiled =
+                crate::util::compile_example(&path, &Overrides { samples, ..Overrides::default() });
+            let program = cnr_lower::lower(&compiled.model);
+            let plan = &compiled.plan;
+            let what = format!("{path} at {samples:?} samples");
+            assert_eq!(
+                (plan.variables, plan.rows, plan.nonzeros),
+                (program.n, program.m(), program.a.nnz()),
+                "{what}"
+            );
+            let expanded: Vec<cnr_ir::Cone> =
+                plan.cones.iter().flat_map(|&(c, count)| std::iter::repeat_n(c, count)).collect();
+            assert_eq!(expanded, program.cones, "{what}: cones");
+        }
+    }
+}
