@@ -93,6 +93,7 @@ fn cutting_planes_agree_with_the_whole_program_on_random_models() {
         "squared_relu",
         "elu(0.5)",
         "huber(1)",
+        "power(1.5)",
         "f(z) = max(0.2*z, z, 2*z - 1)",
     ];
     let (mut optimal, mut recovered, mut not_recovered) = (0, 0, 0);
