@@ -153,7 +153,10 @@ fn unbounded_and_infeasible_are_reported_as_such_by_both_methods() {
 fn auto_picks_cutting_planes_for_large_programs_only() {
     let small = compile_example("examples/paper_relu.cnr", &Overrides::default());
     assert_eq!(solve(&small, MethodChoice::Auto).method, Method::Full);
-    let large = compile_example("examples/bench_relu.cnr", &Overrides::default());
+    let large = compile_example(
+        "examples/bench_relu.cnr",
+        &Overrides { samples: Some(2000), ..Overrides::default() },
+    );
     let record = solve(&large, MethodChoice::Auto);
     assert_eq!(record.method, Method::CuttingPlane);
     let cp = record.cutting_plane.expect("the cutting-plane record");
