@@ -170,7 +170,10 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let _ = writeln!(h, "  b               {}", abbreviate(b));
     }
     if let (Some(v), Some(l)) = (r.max_violation, r.training_loss) {
-        let _ = writeln!(h, "  max violation   {}   (max_i f(x_i; w) − y_i, from the model)", sci(v));
+        let relative =
+            r.relative_violation.map_or(String::new(), |x| format!(", {} of the largest label", sci(x)));
+        let _ =
+            writeln!(h, "  max violation   {}   (max_i f(x_i; w) − y_i{relative}, from the model)", sci(v));
         let _ = writeln!(h, "  training loss   {}   (mean squared error on the samples)", sci(l));
         match r.recovery_error {
             Some(e) => {

@@ -185,6 +185,22 @@ impl Model {
         out
     }
 
+    /// The residuals `f(x_i; w) − y_i` of the samples `samples` only, in their order.
+    pub fn residuals_at(&self, samples: &[usize], w: &[f64], b: &[f64]) -> Vec<f64> {
+        let predictor = Predictor::new(self, w, b);
+        samples.iter().map(|&i| predictor.predict(self.data.sample(i)) - self.data.y[i]).collect()
+    }
+
+    /// The scale violations are judged by: the largest `|y_i|` (1 when every label is 0).
+    pub fn label_scale(&self) -> f64 {
+        let m = self.data.y.iter().fold(0.0f64, |m, y| m.max(y.abs()));
+        if m > 0.0 && m.is_finite() {
+            m
+        } else {
+            1.0
+        }
+    }
+
     /// Every sample's output `f(x_i; w)`, in one pass over the data split among `threads` threads
     /// (`None`: as many as the machine has). The patch map and the output weights are worked out
     /// once; the result does not depend on the number of threads.

@@ -162,15 +162,33 @@ fn to_clarabel_cones(cones: &[Cone]) -> Vec<SupportedConeT<f64>> {
 
 /// Clarabel's settings from cnr's, as the documentation of [`solve`] describes.
 fn to_clarabel_settings(s: &SolverSettings) -> Result<clarabel::solver::DefaultSettings<f64>, ClarabelError> {
-    DefaultSettingsBuilder::default()
+    let mut builder = DefaultSettingsBuilder::default();
+    builder
         .tol_gap_abs(s.tol_abs)
         .tol_gap_rel(s.tol_rel)
         .tol_feas(s.tol_rel)
         .max_iter(s.max_iter)
         .time_limit(s.time_limit.unwrap_or(f64::INFINITY))
-        .verbose(s.verbose)
-        .build()
-        .map_err(|e| ClarabelError::Rejected(format!("settings: {e}")))
+        .verbose(s.verbose);
+    match s.recovery {
+        0 => {}
+        // A hundred times Clarabel's static regularisation (1e-8): the KKT systems of these
+        // degenerate programs, whose optimum has every sample constraint tight, lose accuracy in
+        // the last iterations, and a larger shift keeps them solvable.
+        1 => {
+            builder.static_regularization_constant(1e-6);
+        }
+        // Also shorter steps and more iterative refinement.
+        _ => {
+            builder
+                .static_regularization_constant(1e-6)
+                .max_step_fraction(0.9)
+                .iterative_refinement_max_iter(50)
+                .iterative_refinement_reltol(1e-15)
+                .iterative_refinement_abstol(1e-15);
+        }
+    }
+    builder.build().map_err(|e| ClarabelError::Rejected(format!("settings: {e}")))
 }
 
 #[cfg(test)]
@@ -234,6 +252,7 @@ mod tests {
             max_iter: 7,
             time_limit: Some(2.5),
             verbose: true,
+            recovery: 0,
         };
         let c = to_clarabel_settings(&s).unwrap();
         assert_eq!((c.tol_gap_abs, c.tol_gap_rel, c.tol_feas), (1e-5, 1e-6, 1e-6));

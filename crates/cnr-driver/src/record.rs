@@ -51,6 +51,12 @@ pub struct SolveRecord {
     pub rows: usize,
     /// Non-zeros of the (last) program solved.
     pub nonzeros: usize,
+    /// The largest `f(x_i; w) − y_i` relative to the label scale `max_i |y_i|` (from the model).
+    pub relative_violation: Option<f64>,
+    /// Every call of the backend, in order: how the objective was scaled, which recovery settings,
+    /// what the solver said and what cnr's check of the point made of it. More calls than
+    /// programs means some were retried.
+    pub attempts: Vec<crate::solve::Attempt>,
     /// What the cutting-plane method did, when it ran.
     pub cutting_plane: Option<CuttingPlaneRecord>,
     /// Where the time went.

@@ -18,6 +18,7 @@ use crate::Compiled;
 use cnr_check::Model;
 use cnr_ir::{Solution, SolverSettings, Status};
 use cnr_lower::{Lowered, Request};
+use std::cell::RefCell;
 use std::time::Instant;
 
 /// How to solve the relaxation.
@@ -74,6 +75,7 @@ pub fn settings(model: &Model, options: &SolveOptions) -> SolverSettings {
         max_iter: model.solver.max_iter,
         time_limit: model.solver.time_limit,
         verbose: options.verbose,
+        recovery: 0,
     }
 }
 
@@ -82,7 +84,6 @@ struct Outcome {
     method: Method,
     lowered: Lowered,
     solution: Solution,
-    iterations: u32,
     /// The residuals of every sample at the solution's point, when already computed.
     residuals: Option<Vec<f64>>,
     cutting_plane: Option<CuttingPlaneRecord>,
@@ -96,7 +97,13 @@ pub fn solve(compiled: &Compiled, options: &SolveOptions) -> Result<SolveRecord,
     let start = Instant::now();
     let anchor = cnr_lower::anchor(model);
     timings.anchor_seconds = start.elapsed().as_secs_f64();
-    let cx = Context { compiled, anchor: &anchor, settings: &settings, threads: options.threads };
+    let cx = Context {
+        compiled,
+        anchor: &anchor,
+        settings: &settings,
+        threads: options.threads,
+        attempts: RefCell::new(Vec::new()),
+    };
     let method = match options.method {
         MethodChoice::Full => Method::Full,
         MethodChoice::CuttingPlane => Method::CuttingPlane,
@@ -106,7 +113,7 @@ pub fn solve(compiled: &Compiled, options: &SolveOptions) -> Result<SolveRecord,
         MethodChoice::Auto => Method::Full,
     };
     let outcome = match method {
-        Method::Full => cx.full(&mut timings, 0)?,
+        Method::Full => cx.full(&mut timings)?,
         Method::CuttingPlane => cx.cutting_plane(&mut timings)?,
     };
     Ok(cx.record(outcome, timings))
@@ -118,6 +125,8 @@ struct Context<'a> {
     anchor: &'a [f64],
     settings: &'a SolverSettings,
     threads: Option<usize>,
+    /// Every solver call so far.
+    attempts: RefCell<Vec<Attempt>>,
 }
 
 impl Context<'_> {
@@ -131,23 +140,68 @@ impl Context<'_> {
         let lowered = cnr_lower::lower_with(&self.compiled.model, self.anchor, request);
         timings.lowering_seconds += start.elapsed().as_secs_f64();
         let start = Instant::now();
-        let solution = self.compiled.backend.solve(&lowered.program, self.settings).map_err(SolveError)?;
+        let solution = self.solve_with_recovery(&lowered)?;
         timings.solving_seconds += start.elapsed().as_secs_f64();
         Ok((lowered, solution))
     }
 
-    /// The whole program; `iterations` are those of earlier solves, to add to.
-    fn full(&self, timings: &mut Timings, iterations: u32) -> Result<Outcome, SolveError> {
+    /// Solves a lowered program with the attempts of [`RECOVERY_PLAN`] until one ends optimal and
+    /// its point passes the check on the model, or ends with a finding about the program
+    /// (infeasible, unbounded, a time limit). Each attempt is logged. The objective is scaled by a
+    /// power of two, which is exact, and the returned objective is that of the unscaled program.
+    ///
+    /// An attempt that Clarabel calls optimal but whose point violates a sample's constraint by more
+    /// than the tolerance relative to the label scale is not optimal: it is logged as `inaccurate`
+    /// with the figure, and the next attempt runs; if none is left, that is the status reported.
+    fn solve_with_recovery(&self, lowered: &Lowered) -> Result<Solution, SolveError> {
+        let (model, program) = (&self.compiled.model, &lowered.program);
+        let mut log = self.attempts.borrow_mut();
+        let index = log.last().map_or(1, |a| a.program + 1);
+        let mut last = None;
+        for (k, &(scale, recovery)) in RECOVERY_PLAN.iter().enumerate() {
+            let c = objective_scale(model, scale);
+            let mut scaled = program.clone();
+            scaled.q.iter_mut().for_each(|q| *q *= c);
+            let settings = SolverSettings { recovery, ..self.settings.clone() };
+            let mut solution = self.compiled.backend.solve(&scaled, &settings).map_err(SolveError)?;
+            if solution.objective.is_finite() {
+                solution.objective = program.objective(&solution.x);
+            }
+            let said = solution.status;
+            let mut violation = None;
+            if said == Status::Optimal {
+                let v = constraint_violation(model, lowered, &solution.x, self.threads) / model.label_scale();
+                if v > self.settings.tol_rel {
+                    solution.status = Status::Inaccurate;
+                }
+                violation = Some(v);
+            }
+            log.push(Attempt {
+                program: index,
+                objective_scale: c,
+                recovery,
+                solver_status: said,
+                status: solution.status,
+                relative_violation: violation,
+                iterations: solution.iterations,
+            });
+            let retry = matches!(
+                solution.status,
+                Status::Inaccurate | Status::NumericalError | Status::IterationLimit
+            );
+            if !retry || k + 1 == RECOVERY_PLAN.len() {
+                return Ok(solution);
+            }
+            last = Some(solution);
+        }
+        Ok(last.expect("at least one attempt"))
+    }
+
+    /// The whole program.
+    fn full(&self, timings: &mut Timings) -> Result<Outcome, SolveError> {
         let request = Request { threads: self.threads, ..Request::default() };
         let (lowered, solution) = self.lower_and_solve(&request, timings)?;
-        Ok(Outcome {
-            method: Method::Full,
-            iterations: iterations + solution.iterations,
-            lowered,
-            solution,
-            residuals: None,
-            cutting_plane: None,
-        })
+        Ok(Outcome { method: Method::Full, lowered, solution, residuals: None, cutting_plane: None })
     }
 
     fn cutting_plane(&self, timings: &mut Timings) -> Result<Outcome, SolveError> {
@@ -170,19 +224,17 @@ impl Context<'_> {
             certified: false,
             fallback: None,
         };
-        let mut iterations = 0;
         let mut growth = 0;
-        let fallback =
-            |this: &Self, timings: &mut Timings, mut record: CuttingPlaneRecord, iterations, why: String| {
-                record.fallback = Some(why);
-                let mut outcome = this.full(timings, iterations)?;
-                outcome.cutting_plane = Some(record);
-                Ok(outcome)
-            };
+        let fallback = |this: &Self, timings: &mut Timings, mut record: CuttingPlaneRecord, why: String| {
+            record.fallback = Some(why);
+            let mut outcome = this.full(timings)?;
+            outcome.cutting_plane = Some(record);
+            Ok(outcome)
+        };
         loop {
             if record.rounds == MAX_ROUNDS {
                 let why = format!("no certificate after {MAX_ROUNDS} programs; solved the whole program");
-                return fallback(self, timings, record, iterations, why);
+                return fallback(self, timings, record, why);
             }
             record.rounds += 1;
             record.subset_size = subset.len();
@@ -192,13 +244,11 @@ impl Context<'_> {
                 threads: self.threads,
             };
             let (lowered, solution) = self.lower_and_solve(&request, timings)?;
-            iterations += solution.iterations;
             if solution.status == Status::Infeasible {
                 // The box may be what makes it infeasible: without it, an infeasible subset proves the
                 // whole program infeasible (it has all of the subset's rows and more).
                 let request = Request { samples: Some(&subset), box_radius: None, threads: self.threads };
                 let (lowered, solution) = self.lower_and_solve(&request, timings)?;
-                iterations += solution.iterations;
                 record.rounds += 1;
                 if solution.status == Status::Infeasible {
                     // The status holds for the whole program: that is the certificate.
@@ -207,7 +257,6 @@ impl Context<'_> {
                         method: Method::CuttingPlane,
                         lowered,
                         solution,
-                        iterations,
                         residuals: None,
                         cutting_plane: Some(record),
                     });
@@ -219,7 +268,7 @@ impl Context<'_> {
                     subset.len(),
                     solution.status.as_str()
                 );
-                return fallback(self, timings, record, iterations, why);
+                return fallback(self, timings, record, why);
             }
             let check = Instant::now();
             let (w, b) = lowered.layout.filters(&solution.x);
@@ -243,7 +292,6 @@ impl Context<'_> {
                     method: Method::CuttingPlane,
                     lowered,
                     solution,
-                    iterations,
                     residuals: Some(residuals),
                     cutting_plane: Some(record),
                 });
@@ -252,14 +300,14 @@ impl Context<'_> {
                 // Every sample holds but the box is active: the box may be what stops the objective.
                 if subset.len() == n {
                     let why = "the box was active with every sample in the subset; solved the whole program without it";
-                    return fallback(self, timings, record, iterations, why.to_string());
+                    return fallback(self, timings, record, why.to_string());
                 }
                 if growth == MAX_BOX_GROWTH {
                     let why = format!(
                         "the box stayed active up to radius {:.3e}: the relaxation may be unbounded; solved the whole program",
                         record.box_radius
                     );
-                    return fallback(self, timings, record, iterations, why);
+                    return fallback(self, timings, record, why);
                 }
                 growth += 1;
                 record.box_radius *= 10.0;
@@ -282,7 +330,8 @@ impl Context<'_> {
     /// The record of an outcome: the point decoded by the layout and checked on the model.
     fn record(&self, outcome: Outcome, mut timings: Timings) -> SolveRecord {
         let model = &self.compiled.model;
-        let Outcome { method, lowered, solution, iterations, residuals, cutting_plane } = outcome;
+        let Outcome { method, lowered, solution, residuals, cutting_plane } = outcome;
+        let attempts = self.attempts.borrow().clone();
         let program = &lowered.program;
         let has_point = matches!(
             solution.status,
@@ -300,11 +349,13 @@ impl Context<'_> {
             b: None,
             compile_seconds: 0.0,
             solve_seconds: 0.0,
-            iterations,
+            iterations: attempts.iter().map(|a| a.iterations).sum(),
             max_violation: None,
             training_loss: None,
             recovery_error: None,
             cone_residual: None,
+            relative_violation: None,
+            attempts,
             samples: model.data.n,
             d,
             patches: net.patches(),
@@ -325,6 +376,7 @@ impl Context<'_> {
             record.max_violation = finite(fit.max_violation);
             record.training_loss = finite(fit.training_loss);
             record.recovery_error = fit.recovery_error.and_then(finite);
+            record.relative_violation = finite(fit.max_violation / model.label_scale());
             record.cone_residual = finite(program.check_point(&solution.x).distance);
             record.w = Some(if net.filters == 1 {
                 Filters::One(w)
@@ -360,4 +412,80 @@ fn initial_radius(model: &Model) -> f64 {
     let u_sum = model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max);
     let scale = mean_y / (u_sum * rms_x);
     100.0 * if scale.is_finite() && scale > 0.0 { scale.max(1e-6) } else { 1.0 }
+}
+
+/// How the objective is scaled for the solver. The relaxation's objective `⟨g, w⟩` has a unit
+/// anchor, while the sample rows carry labels that may be in the hundreds: Clarabel scales the
+/// rows and columns of a conic program but not the objective of one without `P`, and with the
+/// objective that small its last iterations stall short of the tolerance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scale {
+    /// Unscaled.
+    One,
+    /// `√n · max_m Σ_k u_mk · rms(x)`: the size of `Σ_i λ_i ∇f_i` when the sample rows' duals are
+    /// of order `1/√n`.
+    Patches,
+    /// `n · mean |y_i|`: the objective in the units of the labels summed over the samples.
+    Labels,
+}
+
+/// The attempts, in order: the objective scale and the backend's recovery level. The first is the
+/// program as lowered, with the backend's defaults, whose objective is the most accurate where it
+/// converges; the scaled ones rescue most of the rest. Measured over the planted grid of
+/// `bench/recovery_grid.sh` (see bench/README.md).
+const RECOVERY_PLAN: [(Scale, u32); 4] =
+    [(Scale::One, 0), (Scale::Patches, 0), (Scale::Labels, 1), (Scale::One, 2)];
+
+/// One solve of one program: how it was scaled, which recovery settings, how it ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Attempt {
+    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
+    pub program: u32,
+    /// The factor the objective was multiplied by (a power of two).
+    pub objective_scale: f64,
+    /// The backend's recovery level (0: its defaults).
+    pub recovery: u32,
+    /// What the solver said.
+    pub solver_status: Status,
+    /// What cnr takes it to be, after checking the point on the model.
+    pub status: Status,
+    /// The largest violation of a sample's constraint at the point, relative to the label scale
+    /// (for points the solver called optimal).
+    pub relative_violation: Option<f64>,
+    /// Its iterations.
+    pub iterations: u32,
+}
+
+/// The largest violation of the program's sample constraints at `x`, measured on the model:
+/// `max_i f(x_i; w) − y_i − ξ_i` over the program's samples (`ξ_i = 0` without a penalty).
+fn constraint_violation(model: &Model, lowered: &Lowered, x: &[f64], threads: Option<usize>) -> f64 {
+    let layout = &lowered.layout;
+    let (w, b) = layout.filters(x);
+    let residuals = if layout.samples.len() == model.data.n {
+        model.residuals(&w, &b, threads)
+    } else {
+        model.residuals_at(&layout.samples, &w, &b)
+    };
+    let slack = |p: usize| layout.xi.as_ref().map_or(0.0, |xi| x[xi.start + p].max(0.0));
+    residuals.iter().enumerate().map(|(p, r)| r - slack(p)).fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// The objective's scale: a power of two near the chosen size.
+fn objective_scale(model: &Model, scale: Scale) -> f64 {
+    let n = model.data.n as f64;
+    let x = &model.data.x[..model.data.x.len().min(1 << 20)];
+    let rms_x = (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt();
+    let kk = model.network.patches();
+    let u_sum = model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max);
+    let mean_y = model.data.y.iter().map(|v| v.abs()).sum::<f64>() / n;
+    let c = match scale {
+        Scale::One => 1.0,
+        Scale::Labels => n * mean_y,
+        Scale::Patches => n.sqrt() * u_sum * rms_x,
+    };
+    if c.is_finite() && c > 0.0 {
+        2f64.powi(c.log2().round().clamp(-60.0, 60.0) as i32)
+    } else {
+        1.0
+    }
 }

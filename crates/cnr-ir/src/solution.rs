@@ -70,10 +70,21 @@ pub struct SolverSettings {
     pub time_limit: Option<f64>,
     /// Whether the solver prints its own log.
     pub verbose: bool,
+    /// Which of the backend's recovery settings to use: 0 is the backend's defaults; each higher
+    /// level is a documented, more conservative set, for a second or third attempt after a solve
+    /// that ended inaccurate or with a numerical error. A backend without such settings ignores it.
+    pub recovery: u32,
 }
 
 impl Default for SolverSettings {
     fn default() -> Self {
-        SolverSettings { tol_abs: 1e-8, tol_rel: 1e-8, max_iter: 200, time_limit: None, verbose: false }
+        SolverSettings {
+            tol_abs: 1e-8,
+            tol_rel: 1e-8,
+            max_iter: 200,
+            time_limit: None,
+            verbose: false,
+            recovery: 0,
+        }
     }
 }
