@@ -175,15 +175,26 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let _ =
             writeln!(h, "  max violation   {}   (max_i f(x_i; w) − y_i{relative}, from the model)", sci(v));
         let _ = writeln!(h, "  training loss   {}   (mean squared error on the samples)", sci(l));
-        match r.recovery_error {
-            Some(e) => {
-                let sign = if model.activation.is_even() { ", up to sign" } else { "" };
-                let _ = writeln!(h, "  recovery error  {}   (‖w − w*‖ / ‖w*‖{sign})", sci(e));
+        let up_to = if r.symmetries.is_empty() {
+            String::new()
+        } else {
+            format!(", up to {}", r.symmetries.join(" and "))
+        };
+        match (r.recovery_error, r.recovery_distance) {
+            (Some(e), _) => {
+                let _ = writeln!(h, "  recovery error  {}   (‖w − w*‖ / ‖w*‖{up_to})", sci(e));
             }
-            None if model.data.planted.is_some() => {
+            (None, Some(d)) => {
+                let _ = writeln!(
+                    h,
+                    "  recovery error  undefined: the planted filter is zero; ‖w − w*‖ = {}{up_to}",
+                    sci(d)
+                );
+            }
+            (None, None) if model.data.planted.is_some() => {
                 let _ = writeln!(h, "  recovery error  not a number");
             }
-            None => {
+            (None, None) => {
                 let _ = writeln!(h, "  recovery error  unknown (no planted filter)");
             }
         }

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+mod assignment;
 mod check;
 pub mod data;
 pub mod network;
@@ -131,17 +132,29 @@ pub struct Overrides {
 }
 
 /// How well filters `(w, b)` fit the model's data, computed from the model itself, never from a
-/// solver (DESIGN.md "What a solve reports").
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// solver.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Fit {
     /// `max_i (f(x_i; w) − y_i)`: positive when a sample's label limit is exceeded.
     pub max_violation: f64,
     /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
     pub training_loss: f64,
-    /// `‖w − w*‖ / ‖w*‖` when the planted filter is known; the minimum over the sign of `w` for an
-    /// even activation, which fits `w` and `−w` equally.
+    /// `‖w − w*‖ / ‖w*‖` when the planted filter is known and not zero, minimised over the
+    /// symmetries of the network ([`Fit::symmetries`]).
     pub recovery_error: Option<f64>,
+    /// `‖w − w*‖` under the same symmetries, when the planted filter is known (also when it is zero,
+    /// where the relative error is undefined).
+    pub recovery_distance: Option<f64>,
+    /// The symmetries the recovery error was minimised over: `filter order` when some filters have
+    /// the same output weights (they can come back in any order among themselves), `sign of each
+    /// filter` for an even activation (`w_m` and `−w_m` fit alike).
+    pub symmetries: Vec<&'static str>,
 }
+
+/// The symmetry names of [`Fit::symmetries`].
+pub const FILTER_ORDER: &str = "filter order";
+/// See [`Fit::symmetries`].
+pub const FILTER_SIGN: &str = "sign of each filter";
 
 impl Model {
     /// Evaluates filters `w` (`M·d`) and biases `b` (`M`, or empty) on the data.
@@ -153,18 +166,62 @@ impl Model {
     pub fn fit_of(&self, residuals: &[f64], w: &[f64]) -> Fit {
         let max_violation = residuals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let loss = residuals.iter().map(|r| r * r).sum::<f64>();
-        let recovery_error = self.data.planted.as_ref().map(|star| {
-            let norm = star.iter().map(|v| v * v).sum::<f64>().sqrt().max(f64::MIN_POSITIVE);
-            let dist = |sign: f64| {
-                w.iter().zip(star).map(|(a, s)| (sign * a - s).powi(2)).sum::<f64>().sqrt() / norm
-            };
-            if self.activation.is_even() {
-                dist(1.0).min(dist(-1.0))
-            } else {
-                dist(1.0)
+        let (distance, symmetries) = match &self.data.planted {
+            Some(star) => {
+                let (d, s) = self.distance_to_planted(w, star);
+                (Some(d), s)
             }
-        });
-        Fit { max_violation, training_loss: loss / residuals.len().max(1) as f64, recovery_error }
+            None => (None, Vec::new()),
+        };
+        let norm = self.data.planted.as_ref().map_or(0.0, |s| s.iter().map(|v| v * v).sum::<f64>().sqrt());
+        Fit {
+            max_violation,
+            training_loss: loss / residuals.len().max(1) as f64,
+            recovery_error: distance.filter(|_| norm > 0.0).map(|d| d / norm),
+            recovery_distance: distance,
+            symmetries,
+        }
+    }
+
+    /// `min ‖w − w*‖` over the network's symmetries, and the symmetries used. Filters whose rows of
+    /// output weights are equal may be matched in any order (an optimal assignment, so `M = 8`
+    /// costs 8³ steps, not 8!); with an even activation each filter may be negated.
+    fn distance_to_planted(&self, w: &[f64], star: &[f64]) -> (f64, Vec<&'static str>) {
+        let (d, mm, kk) = (self.network.d(), self.network.filters, self.network.patches());
+        let even = self.activation.is_even();
+        let cost = |m: usize, j: usize| {
+            let (found, planted) = (&w[j * d..(j + 1) * d], &star[m * d..(m + 1) * d]);
+            let sq = |sign: f64| found.iter().zip(planted).map(|(a, s)| (sign * a - s).powi(2)).sum::<f64>();
+            if even {
+                sq(1.0).min(sq(-1.0))
+            } else {
+                sq(1.0)
+            }
+        };
+        // Filters with equal output weights form classes; only within a class may they swap.
+        let row = |m: usize| &self.output[m * kk..(m + 1) * kk];
+        let mut classes: Vec<Vec<usize>> = Vec::new();
+        for m in 0..mm {
+            match classes.iter_mut().find(|c| row(c[0]) == row(m)) {
+                Some(c) => c.push(m),
+                None => classes.push(vec![m]),
+            }
+        }
+        let mut total = 0.0;
+        for class in &classes {
+            let matrix: Vec<Vec<f64>> =
+                class.iter().map(|&m| class.iter().map(|&j| cost(m, j)).collect()).collect();
+            let matched = if class.len() == 1 { vec![0] } else { assignment::assign(&matrix) };
+            total += matched.iter().enumerate().map(|(r, &c)| matrix[r][c]).sum::<f64>();
+        }
+        let mut symmetries = Vec::new();
+        if classes.iter().any(|c| c.len() > 1) {
+            symmetries.push(FILTER_ORDER);
+        }
+        if even {
+            symmetries.push(FILTER_SIGN);
+        }
+        (total.sqrt(), symmetries)
     }
 
     /// Output weight of filter `m`, patch `k`.
@@ -284,5 +341,80 @@ impl<'a> Predictor<'a> {
             f += u * self.model.activation.eval(z);
         }
         f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model with `filters` filters of size 2 on an input of 4 (two patches), the planted filters
+    /// `star`, and the activation and output weights given.
+    fn model(filters: usize, activation: &str, output: &str, star: &[f64]) -> Model {
+        let list: Vec<String> = star.iter().map(f64::to_string).collect();
+        let text = format!(
+            "network {{ input 4 conv kernel 2 stride 2 filters {filters} activation {activation} output {output} }}
+             data planted {{ samples 3 seed 1 filter [{}] }}
+             relax {{ anchor planted }}",
+            list.join(", ")
+        );
+        let file = cnr_syntax::parse(&text).expect("the test model parses");
+        check(&file, "sym", &MemoryFiles::default(), &Overrides::default()).expect("the test model checks")
+    }
+
+    fn error(m: &Model, w: &[f64]) -> (Option<f64>, Vec<&'static str>) {
+        let fit = m.fit_of(&[0.0], w);
+        (fit.recovery_error, fit.symmetries)
+    }
+
+    #[test]
+    fn filters_with_equal_output_weights_may_come_back_in_any_order() {
+        let m = model(2, "relu", "ones", &[1.0, 2.0, 3.0, 4.0]);
+        let (e, s) = error(&m, &[3.0, 4.0, 1.0, 2.0]);
+        assert_eq!((e, s), (Some(0.0), vec![FILTER_ORDER]));
+        // A wrong filter still counts, after the best matching.
+        let (e, _) = error(&m, &[3.0, 4.0, 1.0, 3.0]);
+        assert!((e.expect("error") - 1.0 / 30f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn filters_with_different_output_weights_keep_their_order() {
+        let m = model(2, "relu", "[1, 1, 2, 2]", &[1.0, 2.0, 3.0, 4.0]);
+        let (e, s) = error(&m, &[3.0, 4.0, 1.0, 2.0]);
+        assert!(s.is_empty(), "{s:?}");
+        assert!((e.expect("error") - (16.0f64 / 30.0).sqrt()).abs() < 1e-12, "{e:?}");
+    }
+
+    #[test]
+    fn an_even_activation_frees_the_sign_of_each_filter() {
+        let m = model(2, "abs", "ones", &[1.0, 2.0, 3.0, 4.0]);
+        // One filter negated, and the two swapped.
+        let (e, s) = error(&m, &[3.0, 4.0, -1.0, -2.0]);
+        assert_eq!((e, s), (Some(0.0), vec![FILTER_ORDER, FILTER_SIGN]));
+        let relu = model(2, "relu", "ones", &[1.0, 2.0, 3.0, 4.0]);
+        assert!(error(&relu, &[3.0, 4.0, -1.0, -2.0]).0.expect("error") > 0.5);
+    }
+
+    #[test]
+    fn eight_filters_in_a_random_order_are_matched() {
+        let star: Vec<f64> = (0..16).map(|k| (k as f64 * 0.37).sin()).collect();
+        let m = model(8, "square", "ones", &star);
+        // The permutation 3 1 7 0 5 2 6 4, with every other filter negated.
+        let order = [3, 1, 7, 0, 5, 2, 6, 4];
+        let w: Vec<f64> = order
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &m)| star[2 * m..2 * m + 2].iter().map(move |v| if k % 2 == 0 { -v } else { *v }))
+            .collect();
+        let (e, _) = error(&m, &w);
+        assert!(e.expect("error") < 1e-15, "{e:?}");
+    }
+
+    #[test]
+    fn a_zero_planted_filter_has_no_relative_error() {
+        let m = model(1, "relu", "ones", &[0.0, 0.0]);
+        let fit = m.fit_of(&[0.0], &[0.3, -0.4]);
+        assert_eq!(fit.recovery_error, None);
+        assert!((fit.recovery_distance.expect("distance") - 0.5).abs() < 1e-15);
     }
 }

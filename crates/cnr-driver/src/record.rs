@@ -32,9 +32,16 @@ pub struct SolveRecord {
     pub max_violation: Option<f64>,
     /// From the model: `(1/n) Σ_i (f(x_i; w) − y_i)²`.
     pub training_loss: Option<f64>,
-    /// From the model: `‖w − w*‖ / ‖w*‖` when the planted filter is known (up to sign for an even σ).
+    /// From the model: `‖w − w*‖ / ‖w*‖` when the planted filter is known and not zero, minimised
+    /// over the network's symmetries (`symmetries`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_error: Option<f64>,
+    /// From the model: `‖w − w*‖` under the same symmetries, when the planted filter is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_distance: Option<f64>,
+    /// The symmetries the recovery error is minimised over: `filter order` (filters with equal
+    /// output weights may come back in any order), `sign of each filter` (even activations).
+    pub symmetries: Vec<&'static str>,
     /// cnr's check of the solver's point: the distance of `b − Ax` to the cones of the (last) program.
     pub cone_residual: Option<f64>,
     /// Samples of the model.

@@ -353,6 +353,8 @@ impl Context<'_> {
             max_violation: None,
             training_loss: None,
             recovery_error: None,
+            recovery_distance: None,
+            symmetries: Vec::new(),
             cone_residual: None,
             relative_violation: None,
             attempts,
@@ -376,6 +378,8 @@ impl Context<'_> {
             record.max_violation = finite(fit.max_violation);
             record.training_loss = finite(fit.training_loss);
             record.recovery_error = fit.recovery_error.and_then(finite);
+            record.recovery_distance = fit.recovery_distance.and_then(finite);
+            record.symmetries = fit.symmetries.clone();
             record.relative_violation = finite(fit.max_violation / model.label_scale());
             record.cone_residual = finite(program.check_point(&solution.x).distance);
             record.w = Some(if net.filters == 1 {
