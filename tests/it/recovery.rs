@@ -109,3 +109,18 @@ fn noisy_labels_with_an_l2_penalty_recover_in_proportion_to_the_noise() {
         last = e;
     }
 }
+
+#[test]
+fn softplus_and_squared_relu_solve_to_optimal_and_recover_in_the_paper_setting() {
+    // d = 16, K = 8, n = 12d: where a single solve used to end `inaccurate` or with a numerical error
+    // (softplus: 12 of 30 seeds; squared_relu: 29 of 30). With the retries of docs/solving.md every
+    // one of these seeds ends optimal and recovers.
+    for activation in ["softplus", "squared_relu"] {
+        let m = model(activation, 128, 16, "");
+        for seed in [1, 2, 3] {
+            let out = solve(&m, 192, seed, 0.0);
+            assert_eq!(out.status, Status::Optimal, "{activation}, seed {seed}");
+            assert!(out.recovered(), "{activation}, seed {seed}: error {:?}", out.recovery_error);
+        }
+    }
+}

@@ -1011,8 +1011,17 @@ impl Cx<'_> {
             spec.backend = Some(name.clone());
         }
         if let Some((SolverStmt::Tolerance(t), _)) = single(self, tols, "`tolerance`") {
-            if let Some(t) = self.positive(t, "the tolerance") {
-                spec.tolerance = t;
+            // The same range as `--tolerance`: a tolerance of 1 or more accepts any point.
+            match self.positive(t, "the tolerance") {
+                Some(v) if v < 1.0 => spec.tolerance = v,
+                Some(_) => {
+                    let d = self
+                        .error(t.span, format!("the tolerance must be below 1, found {}", t.node.text))
+                        .with_label("too large")
+                        .with_hint("a relative tolerance such as 1e-7 (the default) or 1e-6");
+                    self.push(d);
+                }
+                None => {}
             }
         }
         if let Some((SolverStmt::MaxIter(n), _)) = single(self, iters, "`max_iter`") {
