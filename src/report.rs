@@ -231,6 +231,29 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         };
         let _ = writeln!(h, "                  {verdict}");
     }
+    let programs = r.attempts.last().map_or(0, |a| a.program as usize);
+    if r.attempts.len() > programs {
+        let failed: Vec<String> = r
+            .attempts
+            .iter()
+            .filter(|a| a.status != Status::Optimal)
+            .map(|a| match (a.solver_status, a.relative_violation, a.dual_residual) {
+                (Status::Optimal, Some(v), r) => format!(
+                    "optimal by the solver, but a sample off by {} of the largest label and a dual residual of {} of the objective",
+                    sci(v),
+                    r.map_or("?".into(), sci)
+                ),
+                (s, _, _) => s.as_str().to_string(),
+            })
+            .collect();
+        let _ = writeln!(
+            h,
+            "  retried         {} solver calls for {programs} program{}; not accepted: {}",
+            r.attempts.len(),
+            if programs == 1 { "" } else { "s" },
+            failed.join("; ")
+        );
+    }
     footer(
         &mut h,
         r.cone_residual,

@@ -111,6 +111,7 @@ pub fn solve(program: &ConeProgram, settings: &SolverSettings) -> Result<Solutio
         status,
         x: sol.x.clone(),
         s: sol.s.clone(),
+        z: sol.z.clone(),
         objective,
         iterations: sol.iterations,
         solve_seconds: sol.solve_time,

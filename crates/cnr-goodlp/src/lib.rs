@@ -208,7 +208,7 @@ pub fn solve_with(
     for (si, axi) in s.iter_mut().zip(&ax) {
         *si -= axi;
     }
-    Ok(Solution { status, x, s, objective, iterations: 0, solve_seconds })
+    Ok(Solution { status, x, s, z: Vec::new(), objective, iterations: 0, solve_seconds })
 }
 
 /// Refuses a quadratic objective and any cone other than zero and non-negative, naming the first.

@@ -49,6 +49,9 @@ pub struct Solution {
     pub x: Vec<f64>,
     /// The slack `s = b − A x` as the solver reports it (length `m`; empty if the backend has none).
     pub s: Vec<f64>,
+    /// The dual point `z` (length `m`, in the dual cone), when the backend gives one (else empty):
+    /// at an optimum `Aᵀz + Px + q = 0`, which lets a caller check the optimality claim itself.
+    pub z: Vec<f64>,
     /// The objective of the stored minimisation at `x` (see [`crate::ConeProgram::user_objective`]).
     pub objective: f64,
     /// Iterations the solver took.
