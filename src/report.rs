@@ -243,6 +243,15 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
                     sci(v),
                     r.map_or("?".into(), sci)
                 ),
+                (s @ (Status::Infeasible | Status::Unbounded), _, _) => match a.certificate {
+                    Some(c) => format!(
+                        "{} by the solver, but its certificate does not check out (violation {}, gain {})",
+                        s.as_str(),
+                        sci(c.violation),
+                        sci(c.gain)
+                    ),
+                    None => s.as_str().to_string(),
+                },
                 (s, _, _) => s.as_str().to_string(),
             })
             .collect();

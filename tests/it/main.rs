@@ -8,6 +8,7 @@
 //! - `cli`: exit codes and output of the real binary.
 //! - `backends`: CBF round trips and agreement of Clarabel, CBF → Clarabel and good_lp.
 //! - `cutting_plane`: the cutting-plane method gives the whole program's answer.
+//! - `honest`: badly scaled models get the right answer or an honest status.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
@@ -17,5 +18,6 @@ mod cli;
 mod cutting_plane;
 mod diagnostics;
 mod examples;
+mod honest;
 mod recovery;
 mod util;

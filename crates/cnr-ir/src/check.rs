@@ -98,36 +98,7 @@ impl ConeProgram {
                 worst = Some(Violation { cone, kind, rows, amount, description });
             }
         };
-        let mut start = 0usize;
-        for (k, cone) in self.cones.iter().enumerate() {
-            let end = start.saturating_add(cone.dim());
-            if end > m {
-                break;
-            }
-            let v = &s[start..end];
-            match *cone {
-                Cone::Zero(_) => {
-                    for (i, si) in v.iter().enumerate() {
-                        record(k, cone.kind(), start + i..start + i + 1, si.abs());
-                    }
-                }
-                Cone::Nonneg(_) => {
-                    for (i, si) in v.iter().enumerate() {
-                        record(k, cone.kind(), start + i..start + i + 1, (-si).max(0.0));
-                    }
-                }
-                Cone::SecondOrder(_) => record(k, cone.kind(), start..end, dist(v, &project_soc(v))),
-                Cone::Exp => {
-                    let v3 = [v[0], v[1], v[2]];
-                    record(k, cone.kind(), start..end, dist(v, &project_exp(v3)));
-                }
-                Cone::Power(alpha) => {
-                    let v3 = [v[0], v[1], v[2]];
-                    record(k, cone.kind(), start..end, dist(v, &project_pow(v3, alpha)));
-                }
-            }
-            start = end;
-        }
+        self.for_each_unit(&s, |k, cone, rows, amount| record(k, cone.kind(), rows, amount));
         PointCheck {
             objective: self.objective(x),
             norm_b: self.b.iter().fold(0.0, |acc: f64, v| acc.max(v.abs())),
@@ -135,6 +106,73 @@ impl ConeProgram {
             distance: sum_sq.sqrt(),
             worst,
             s,
+        }
+    }
+}
+
+impl ConeProgram {
+    /// The distance of `s` (one entry per row) to the cone `K`: the 2-norm of the units' distances.
+    pub fn cone_distance(&self, s: &[f64]) -> f64 {
+        let mut sum_sq = 0.0;
+        self.for_each_unit(s, |_, _, _, amount| sum_sq += amount * amount);
+        sum_sq.sqrt()
+    }
+
+    /// The distance of `z` (one entry per row) to the dual cone `K*`. By Moreau's decomposition
+    /// `z = Π_{K*}(z) + Π_{−K}(z)`, so the distance is `‖Π_K(−z)‖`, which needs only the projections
+    /// onto `K` (the zero cone's dual is all of space).
+    pub fn dual_cone_distance(&self, z: &[f64]) -> f64 {
+        let minus: Vec<f64> = z.iter().map(|v| -v).collect();
+        let mut sum_sq = 0.0;
+        let mut start = 0usize;
+        for cone in &self.cones {
+            let end = start.saturating_add(cone.dim());
+            if end > minus.len() {
+                break;
+            }
+            let v = &minus[start..end];
+            let projected: Vec<f64> = match *cone {
+                Cone::Zero(_) => vec![0.0; v.len()],
+                Cone::Nonneg(_) => v.iter().map(|x| x.max(0.0)).collect(),
+                Cone::SecondOrder(_) => project_soc(v),
+                Cone::Exp => project_exp([v[0], v[1], v[2]]).to_vec(),
+                Cone::Power(alpha) => project_pow([v[0], v[1], v[2]], alpha).to_vec(),
+            };
+            let n = norm(&projected);
+            sum_sq += n * n;
+            start = end;
+        }
+        sum_sq.sqrt()
+    }
+
+    /// Calls `f(cone index, cone, rows, distance)` for every unit of `s` (see the module
+    /// documentation).
+    fn for_each_unit(&self, s: &[f64], mut f: impl FnMut(usize, &Cone, Range<usize>, f64)) {
+        let mut start = 0usize;
+        for (k, cone) in self.cones.iter().enumerate() {
+            let end = start.saturating_add(cone.dim());
+            if end > s.len() {
+                break;
+            }
+            let v = &s[start..end];
+            match *cone {
+                Cone::Zero(_) => {
+                    for (i, si) in v.iter().enumerate() {
+                        f(k, cone, start + i..start + i + 1, si.abs());
+                    }
+                }
+                Cone::Nonneg(_) => {
+                    for (i, si) in v.iter().enumerate() {
+                        f(k, cone, start + i..start + i + 1, (-si).max(0.0));
+                    }
+                }
+                Cone::SecondOrder(_) => f(k, cone, start..end, dist(v, &project_soc(v))),
+                Cone::Exp => f(k, cone, start..end, dist(v, &project_exp([v[0], v[1], v[2]]))),
+                Cone::Power(alpha) => {
+                    f(k, cone, start..end, dist(v, &project_pow([v[0], v[1], v[2]], alpha)))
+                }
+            }
+            start = end;
         }
     }
 }

@@ -37,6 +37,7 @@
 mod block;
 mod builder;
 mod capabilities;
+mod certificate;
 mod check;
 mod cone;
 mod csc;
@@ -48,6 +49,7 @@ mod validate;
 pub use block::{Block, Index};
 pub use builder::RowBuilder;
 pub use capabilities::{Capabilities, Unsupported};
+pub use certificate::Certificate;
 pub use check::{PointCheck, Violation};
 pub use cone::Cone;
 pub use csc::CscMatrix;

@@ -1,0 +1,69 @@
+//! Badly scaled models: the answer is right, or its status says it is not; a claim that fails its
+//! check is never reported as a success.
+
+use cnr_check::{MemoryFiles, Overrides};
+use cnr_driver::{SolveOptions, SolveRecord};
+use cnr_ir::Status;
+
+fn solve(text: &str) -> SolveRecord {
+    let compiled = cnr_driver::compile(text, "honest", &MemoryFiles::default(), &Overrides::default(), None)
+        .expect("the test model compiles");
+    cnr_driver::solve(&compiled, &SolveOptions::default()).expect("the backend runs")
+}
+
+fn paper(activation: &str, output: &str, relax: &str) -> String {
+    format!(
+        "network {{ input 128 conv kernel 16 stride 16 activation {activation} output {output} }}
+         data planted {{ samples 192 seed 7 }}
+         {relax}"
+    )
+}
+
+/// Either optimal with the objective `want` (relative 1e-6), or honestly not optimal and not a
+/// finding it cannot prove.
+fn right_or_honest(r: &SolveRecord, want: f64, what: &str) {
+    assert!(!matches!(r.status, Status::Unbounded | Status::Infeasible), "{what}: {:?}", r.status);
+    if r.status == Status::Optimal {
+        let got = r.objective.expect("an objective");
+        assert!((got - want).abs() <= 1e-6 * want.abs(), "{what}: optimal at {got}, the optimum is {want}");
+        assert!(r.relative_violation.expect("a violation") <= 1e-7, "{what}: {:?}", r.relative_violation);
+    }
+}
+
+#[test]
+fn output_weights_far_from_one_do_not_change_the_answer_or_make_it_unbounded() {
+    // The relaxation with output weights c is the one with weights 1 and labels y/c: for relu the
+    // optimum is the same. Unscaled, 1e12 used to be reported unbounded.
+    let reference = solve(&paper("relu", "ones", ""));
+    assert_eq!(reference.status, Status::Optimal);
+    let want = reference.objective.expect("an objective");
+    for output in ["1e12", "1e6", "1e-6"] {
+        right_or_honest(&solve(&paper("relu", output, "")), want, &format!("output {output}"));
+    }
+}
+
+#[test]
+fn a_steep_activation_is_solved_to_the_optimum_or_not_called_optimal() {
+    // max(37911 z, z, 3z − 2): the planted filter is feasible with an objective of 2.767; an
+    // unchecked solve called 0.525 optimal.
+    let r = solve(&paper("bent(z) = max(37911*z, z, 3*z - 2)", "ones", ""));
+    right_or_honest(&r, 2.767338995, "bent");
+    assert_eq!(r.status, Status::Optimal, "the retries find it: {:?}", r.attempts);
+}
+
+#[test]
+fn a_huge_huber_threshold_is_not_reported_optimal_with_a_violation() {
+    let r = solve(
+        "network { input 40 conv kernel 10 stride 10 activation huber(1e9) output ones }
+         data planted { samples 120 seed 1 }",
+    );
+    if r.status == Status::Optimal {
+        assert!(r.relative_violation.expect("violation") <= 1e-7, "{r:?}");
+    }
+}
+
+#[test]
+fn a_penalised_model_is_never_reported_infeasible() {
+    let r = solve(&paper("relu", "ones", "relax { penalty l1 1 }").replace("seed 7", "seed 7 noise 1e10"));
+    assert_ne!(r.status, Status::Infeasible, "{:?}", r.attempts);
+}
