@@ -41,6 +41,9 @@ Exit codes:
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Treat warnings about a model as errors (exit 1), for scripts and CI.
+    #[arg(long, global = true)]
+    deny_warnings: bool,
 }
 
 #[derive(Subcommand)]
@@ -194,8 +197,12 @@ impl BackendArg {
 /// A failure already explained to the user on standard error; carries the exit code.
 struct Failed(u8);
 
+/// Whether `--deny-warnings` was given: set once in `main`, read where models are loaded.
+static DENY_WARNINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    DENY_WARNINGS.store(cli.deny_warnings, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
         Command::Check { files, overrides } => check(&files, &overrides.to_overrides()),
         Command::Fmt { files, check } => fmt(&files, check),
@@ -255,7 +262,16 @@ fn load_model(
     let base = path.parent().map_or(PathBuf::from("."), Path::to_path_buf);
     let files = io::DiskFiles { base };
     match cnr_driver::compile(&source.text, &stem, &files, overrides, backend) {
-        Ok(compiled) => Ok((source, compiled)),
+        Ok(compiled) => {
+            if !compiled.warnings.is_empty() {
+                eprint!("{}", render::render(&source, &compiled.warnings));
+                if DENY_WARNINGS.load(std::sync::atomic::Ordering::Relaxed) {
+                    eprintln!("error: warnings are denied (--deny-warnings)");
+                    return Err(Failed(1));
+                }
+            }
+            Ok((source, compiled))
+        }
         Err(diags) => {
             eprint!("{}", render::render(&source, &diags));
             Err(Failed(1))

@@ -180,3 +180,17 @@ fn solve_json_carries_the_method_and_the_certificate() {
     let f: serde_json::Value = serde_json::from_slice(&full.stdout).expect("one JSON object");
     assert_eq!((f["method"].as_str(), f["cutting_plane"].is_null()), (Some("full"), true));
 }
+
+#[test]
+fn warnings_go_to_standard_error_and_into_the_json_record() {
+    let out = cnr(&["solve", "tests/fixtures/warnings/zero_filter.cnr", "--json"]);
+    assert!(
+        text(&out.stderr).contains("warning: filter 1 has all its output weights zero"),
+        "{}",
+        text(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let warnings = j["warnings"].as_array().expect("a list of warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(code(&["solve", "--deny-warnings", "tests/fixtures/warnings/zero_filter.cnr"]), 1);
+}

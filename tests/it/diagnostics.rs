@@ -338,3 +338,32 @@ fn an_overflowing_number_anywhere_is_rejected_as_such() {
     }
     assert!(tried > 40, "only {tried} numbers found in the examples");
 }
+
+#[test]
+fn every_warning_is_rendered_at_its_place_and_denied_on_request() {
+    let fixtures = models_in("tests/fixtures/warnings");
+    assert!(fixtures.len() >= 5, "{fixtures:?}");
+    for path in fixtures {
+        let out = cnr(&["check", &path]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{path}: a warning does not fail the check\n{stderr}");
+        assert!(stderr.starts_with("warning: "), "{path}: {stderr}");
+        assert!(location(&stderr, &path).is_some(), "{path}: no location in\n{stderr}");
+        insta::with_settings!({
+            snapshot_suffix => stem(&path),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            description => format!("{path}: {}", what_is_wrong(&path)),
+        }, {
+            insta::assert_snapshot!("warning", stderr);
+        });
+        let denied = cnr(&["check", "--deny-warnings", &path]);
+        assert_eq!(denied.status.code(), Some(1), "{path}: --deny-warnings");
+    }
+    // The examples are meant as they are written: none of them warns.
+    let mut args = vec!["check".to_string(), "--deny-warnings".to_string()];
+    args.extend(models_in("examples"));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = cnr(&refs);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}

@@ -215,10 +215,11 @@ impl Cx<'_> {
 
         // Each part is checked as far as it can be without the others, so that independent mistakes
         // in different blocks are all reported; what depends on a part that failed is skipped.
-        let (network, activation, output_spec, activation_span) = match net_block {
+        let (network, activation, output_spec, [activation_span, conv_span]) = match net_block {
             Some(b) => self.network(b),
-            None => (None, None, None, Span::detached()),
+            None => (None, None, None, [Span::detached(); 2]),
         };
+        let output_span = output_spec.as_ref().map_or(Span::detached(), |o| o.span);
         let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
         let output = self.output(network.as_ref(), output_spec.as_ref());
         let data = match data_item {
@@ -240,6 +241,10 @@ impl Cx<'_> {
             activation: activation_span,
             penalty: statement(|s| matches!(s, RelaxStmt::Penalty(..))),
             bound: statement(|s| matches!(s, RelaxStmt::Bound(..))),
+            anchor: statement(|s| matches!(s, RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_))),
+            conv: conv_span,
+            output: output_span,
+            data: data_item.map_or(Span::detached(), |(_, s)| Span::new(s.start, s.start + "data".len())),
         };
         let mut model = Model {
             name,
@@ -333,7 +338,7 @@ impl Cx<'_> {
     fn network(
         &mut self,
         b: &Block<NetStmt>,
-    ) -> (Option<Network>, Option<Activation>, Option<Spanned<OutputSpec>>, Span) {
+    ) -> (Option<Network>, Option<Activation>, Option<Spanned<OutputSpec>>, [Span; 2]) {
         let mut inputs = Vec::new();
         let mut convs = Vec::new();
         let mut acts = Vec::new();
@@ -350,6 +355,7 @@ impl Cx<'_> {
         let conv = single(self, convs, "`conv`");
         let act = single(self, acts, "`activation`");
         let act_span = act.map_or(Span::detached(), |(_, s)| s);
+        let conv_span = conv.map_or(Span::detached(), |(_, s)| s);
         let output = single(self, outputs, "`output`").map(|(o, s)| Spanned::new(o.clone(), s));
 
         let open = Span::new(b.span.start, b.span.start + "network".len());
@@ -390,7 +396,7 @@ impl Cx<'_> {
             (Some(input), Some(conv)) => self.shapes(input, conv),
             _ => None,
         };
-        (shapes, activation, output, act_span)
+        (shapes, activation, output, [act_span, conv_span])
     }
 
     /// The convolution's shapes from the `input` and `conv` statements.

@@ -22,12 +22,14 @@ pub mod activation;
 mod assignment;
 mod check;
 pub mod data;
+mod lint;
 pub mod network;
 
 pub use activation::{Activation, Atom, ConeClass, Curvature, Expr};
 pub use check::check;
 pub use cnr_syntax::Diagnostic;
 pub use data::{Data, DataSource, Files, MemoryFiles};
+pub use lint::lint;
 pub use network::Network;
 
 /// A checked model, ready to be lowered.
@@ -61,6 +63,14 @@ pub struct ModelSpans {
     pub penalty: Option<cnr_syntax::Span>,
     /// The `bound` statement, when there is one.
     pub bound: Option<cnr_syntax::Span>,
+    /// The `anchor` statement, when there is one.
+    pub anchor: Option<cnr_syntax::Span>,
+    /// The `conv` statement.
+    pub conv: cnr_syntax::Span,
+    /// The `output` statement (detached when the default is used).
+    pub output: cnr_syntax::Span,
+    /// The `data` keyword of the data block.
+    pub data: cnr_syntax::Span,
 }
 
 /// The objective's anchor `g` (DESIGN.md §2).

@@ -18,6 +18,8 @@ pub struct Compiled {
     pub plan: Plan,
     /// Seconds spent parsing and checking, which includes reading or drawing the data.
     pub data_seconds: f64,
+    /// Warnings about the model (`cnr_check::lint`): legal, but probably not what was meant.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Parses and checks the model `text`, resolves the backend (`backend` overrides the model's) and
@@ -53,7 +55,8 @@ pub fn compile(
     if !refusals.is_empty() {
         return Err(refusals);
     }
-    Ok(Compiled { model, backend, plan, data_seconds })
+    let warnings = cnr_check::lint(&model);
+    Ok(Compiled { model, backend, plan, data_seconds, warnings })
 }
 
 /// The backend a model names, or the default.

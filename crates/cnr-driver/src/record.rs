@@ -64,6 +64,8 @@ pub struct SolveRecord {
     /// what the solver said and what cnr's check of the point made of it. More calls than
     /// programs means some were retried.
     pub attempts: Vec<crate::solve::Attempt>,
+    /// The model's warnings (their messages; the command line renders them with their place).
+    pub warnings: Vec<String>,
     /// What the cutting-plane method did, when it ran.
     pub cutting_plane: Option<CuttingPlaneRecord>,
     /// Where the time went.

@@ -375,6 +375,7 @@ impl Context<'_> {
             cone_residual: None,
             relative_violation: None,
             attempts,
+            warnings: self.compiled.warnings.iter().map(|d| d.message.clone()).collect(),
             samples: model.data.n,
             d,
             patches: net.patches(),
