@@ -168,16 +168,18 @@ impl Context<'_> {
                 solution.objective = program.objective(&solution.x);
             }
             let said = solution.status;
-            let (mut violation, mut dual) = (None, None);
+            let (mut violation, mut dual, mut gap) = (None, None, None);
             if said == Status::Optimal {
                 let v = constraint_violation(model, lowered, &solution.x, self.threads) / model.label_scale();
                 let r = dual_residual(&scaled, &solution);
+                let g = duality_gap(&scaled, &solution, c);
                 // The dual residual is judged against the objective alone: a solver that measures it
                 // against `Aᵀz` too can call a point optimal whose dual bound says nothing.
-                if v > self.settings.tol_rel || r.is_some_and(|r| r > DUAL_SLACK * self.settings.tol_rel) {
+                let tol = DUAL_SLACK * self.settings.tol_rel;
+                if v > self.settings.tol_rel || r.is_some_and(|r| r > tol) || g.is_some_and(|g| g > tol) {
                     solution.status = Status::Inaccurate;
                 }
-                (violation, dual) = (Some(v), r);
+                (violation, dual, gap) = (Some(v), r, g);
             }
             // Infeasible and unbounded are findings only with a certificate that checks out; a
             // penalised model is always feasible (take w = 0 and ξ large enough).
@@ -201,6 +203,7 @@ impl Context<'_> {
                 status: solution.status,
                 relative_violation: violation,
                 dual_residual: dual,
+                gap,
                 certificate,
                 iterations: solution.iterations,
             });
@@ -477,6 +480,10 @@ pub struct Attempt {
     /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
     /// the backend gives a dual point).
     pub dual_residual: Option<f64>,
+    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
+    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
+    /// points the solver called optimal.
+    pub gap: Option<f64>,
     /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
     /// program; one that does not hold makes the call a numerical error.
     pub certificate: Option<cnr_ir::Certificate>,
@@ -504,6 +511,20 @@ fn dual_residual(program: &cnr_ir::ConeProgram, solution: &Solution) -> Option<f
         .map(|j| (program.q[j] + program.a.column(j).map(|(i, v)| v * solution.z[i]).sum::<f64>()).abs())
         .fold(0.0f64, f64::max);
     (q_norm > 0.0).then(|| r / q_norm)
+}
+
+/// The relative gap between the objective at `x` and the dual bound of `z`, plus `z`'s distance to
+/// the dual cone (relative to `‖z‖∞`); `scale` is the factor the objective was multiplied by, so
+/// that the gap is relative to `max(|objective|, 1)` in the model's units.
+fn duality_gap(program: &cnr_ir::ConeProgram, solution: &Solution, scale: f64) -> Option<f64> {
+    if solution.z.len() != program.m() || program.p.nnz() > 0 {
+        return None;
+    }
+    let primal = program.objective(&solution.x);
+    let dual = -program.b.iter().zip(&solution.z).map(|(b, z)| b * z).sum::<f64>() + program.c;
+    let z_norm = solution.z.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let outside = program.dual_cone_distance(&solution.z) / z_norm;
+    Some((primal - dual).abs() / primal.abs().max(scale) + outside)
 }
 
 /// The largest violation of the program's sample constraints at `x`, measured on the model:
