@@ -244,16 +244,18 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
                     r.map_or("?".into(), sci)
                 ),
                 (s @ (Status::Infeasible | Status::Unbounded), _, _) => match a.certificate {
-                    Some(c) => format!(
+                    Some(c) if c.violation.is_finite() => format!(
                         "{} by the solver, but its certificate does not check out (violation {}, gain {})",
                         s.as_str(),
                         sci(c.violation),
                         sci(c.gain)
                     ),
-                    None => s.as_str().to_string(),
+                    _ => format!("{} by the solver, without a certificate", s.as_str()),
                 },
                 (s, _, _) => s.as_str().to_string(),
             })
+            .zip(r.attempts.iter().filter(|a| a.status != Status::Optimal))
+            .map(|(text, a)| format!("{} {text}", a.backend))
             .collect();
         let _ = writeln!(
             h,

@@ -9,6 +9,7 @@
 //! - `backends`: CBF round trips and agreement of Clarabel, CBF → Clarabel and good_lp.
 //! - `cutting_plane`: the cutting-plane method gives the whole program's answer.
 //! - `honest`: badly scaled models get the right answer or an honest status.
+//! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
@@ -19,5 +20,6 @@ mod cutting_plane;
 mod diagnostics;
 mod examples;
 mod honest;
+mod lp_backends;
 mod recovery;
 mod util;

@@ -60,6 +60,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     iteration_limit: true,
     time_limit: true,
     reports_iterations: true,
+    recovery_levels: 2,
 };
 
 /// Solves `program` with Clarabel.

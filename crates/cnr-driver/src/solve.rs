@@ -14,7 +14,7 @@
 //! times and the round is repeated. An answer is certified only with the box inactive.
 
 use crate::record::{CuttingPlaneRecord, Filters, Method, SolveRecord, Timings};
-use crate::Compiled;
+use crate::{Backend, Compiled};
 use cnr_check::Model;
 use cnr_ir::{Solution, SolverSettings, Status};
 use cnr_lower::{Lowered, Request};
@@ -158,12 +158,13 @@ impl Context<'_> {
         let mut log = self.attempts.borrow_mut();
         let index = log.last().map_or(1, |a| a.program + 1);
         let mut last = None;
-        for (k, &(scale, recovery)) in RECOVERY_PLAN.iter().enumerate() {
+        let plan = recovery_plan(self.compiled.backend);
+        for (k, &(backend, scale, recovery)) in plan.iter().enumerate() {
             let c = objective_scale(model, scale);
             let mut scaled = program.clone();
             scaled.q.iter_mut().for_each(|q| *q *= c);
             let settings = SolverSettings { recovery, ..self.settings.clone() };
-            let mut solution = self.compiled.backend.solve(&scaled, &settings).map_err(SolveError)?;
+            let mut solution = backend.solve(&scaled, &settings).map_err(SolveError)?;
             if solution.objective.is_finite() {
                 solution.objective = program.objective(&solution.x);
             }
@@ -197,6 +198,7 @@ impl Context<'_> {
             }
             log.push(Attempt {
                 program: index,
+                backend: backend.name(),
                 objective_scale: c,
                 recovery,
                 solver_status: said,
@@ -209,7 +211,7 @@ impl Context<'_> {
             });
             // An iteration or time limit is the user's budget, not a failure to retry.
             let retry = matches!(solution.status, Status::Inaccurate | Status::NumericalError);
-            if !retry || k + 1 == RECOVERY_PLAN.len() {
+            if !retry || k + 1 == plan.len() {
                 return Ok(solution);
             }
             last = Some(solution);
@@ -361,7 +363,7 @@ impl Context<'_> {
         let d = net.d();
         let mut record = SolveRecord {
             model: model.name.clone(),
-            backend: self.compiled.backend.name(),
+            backend: attempts.last().map_or(self.compiled.backend.name(), |a| a.backend),
             method,
             status: solution.status,
             objective: None,
@@ -461,11 +463,26 @@ enum Scale {
 const RECOVERY_PLAN: [(Scale, u32); 4] =
     [(Scale::One, 0), (Scale::Patches, 0), (Scale::Labels, 1), (Scale::One, 2)];
 
+/// The calls for one program with `backend`: the [`RECOVERY_PLAN`] for a backend with recovery
+/// settings; one call for a backend without (good_lp), then, should that fail, Clarabel's plan,
+/// since an LP is a conic program too. Measured: microlp calls some bounded LPs of these models
+/// unbounded (without a certificate), which Clarabel and good_lp's own Clarabel solve.
+fn recovery_plan(backend: Backend) -> Vec<(Backend, Scale, u32)> {
+    let with_plan = |b: Backend| RECOVERY_PLAN.iter().map(move |&(s, r)| (b, s, r));
+    if backend.capabilities().recovery_levels > 0 {
+        with_plan(backend).collect()
+    } else {
+        std::iter::once((backend, Scale::One, 0)).chain(with_plan(Backend::Clarabel)).collect()
+    }
+}
+
 /// One solve of one program: how it was scaled, which recovery settings, how it ended.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Attempt {
     /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
     pub program: u32,
+    /// The backend called.
+    pub backend: &'static str,
     /// The factor the objective was multiplied by (a power of two).
     pub objective_scale: f64,
     /// The backend's recovery level (0: its defaults).

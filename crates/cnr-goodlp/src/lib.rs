@@ -136,6 +136,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     iteration_limit: false,
     time_limit: true,
     reports_iterations: false,
+    recovery_levels: 0,
 };
 
 /// Solves a linear program with the default LP solver (microlp).

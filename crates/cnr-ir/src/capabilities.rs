@@ -25,6 +25,8 @@ pub struct Capabilities {
     pub time_limit: bool,
     /// Whether the backend reports its iterations.
     pub reports_iterations: bool,
+    /// How many levels of [`crate::SolverSettings::recovery`] the backend has (0: none).
+    pub recovery_levels: u32,
 }
 
 /// A run of rows a backend cannot take: all the rows of cones of one kind in a row block.
@@ -93,6 +95,7 @@ mod tests {
             iteration_limit: false,
             time_limit: true,
             reports_iterations: false,
+            recovery_levels: 0,
         };
         let mut p = ConeProgram::new("p", 0, crate::Sense::Minimize);
         p.cones =
