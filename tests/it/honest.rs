@@ -37,7 +37,7 @@ fn output_weights_far_from_one_do_not_change_the_answer_or_make_it_unbounded() {
     let reference = solve(&paper("relu", "ones", ""));
     assert_eq!(reference.status, Status::Optimal);
     let want = reference.objective.expect("an objective");
-    for output in ["1e12", "1e6", "1e-6"] {
+    for output in ["1e12", "1e6", "1e-6", "1e-12"] {
         right_or_honest(&solve(&paper("relu", output, "")), want, &format!("output {output}"));
     }
 }
@@ -66,4 +66,35 @@ fn a_huge_huber_threshold_is_not_reported_optimal_with_a_violation() {
 fn a_penalised_model_is_never_reported_infeasible() {
     let r = solve(&paper("relu", "ones", "relax { penalty l1 1 }").replace("seed 7", "seed 7 noise 1e10"));
     assert_ne!(r.status, Status::Infeasible, "{:?}", r.attempts);
+}
+
+#[test]
+fn inputs_and_labels_scaled_together_give_the_same_optimum_or_an_honest_status() {
+    // relu is homogeneous: inputs and labels both multiplied by s keep w* and the optimum. Unchecked,
+    // s = 1e6 and 1e12 were solved to wrong points and s = 1e-12 was called unbounded.
+    let text = paper("relu", "ones", "");
+    let compiled = cnr_driver::compile(&text, "honest", &MemoryFiles::default(), &Overrides::default(), None)
+        .expect("the test model compiles");
+    let reference = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("solves");
+    let want = reference.objective.expect("an objective");
+    let data = &compiled.model.data;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let len = data.input_len();
+    for scale in [1e6, 1e12, 1e-12] {
+        let rows: Vec<String> = (0..data.n)
+            .map(|i| data.sample(i).iter().map(|v| (v * scale).to_string()).collect::<Vec<_>>().join(","))
+            .collect();
+        std::fs::write(dir.path().join("x.csv"), rows.join("\n")).expect("write");
+        let labels: Vec<String> = data.y.iter().map(|v| (v * scale).to_string()).collect();
+        std::fs::write(dir.path().join("y.csv"), labels.join("\n")).expect("write");
+        let model = format!(
+            "network {{ input {len} conv kernel 16 stride 16 activation relu output ones }}
+             data files {{ inputs \"x.csv\" labels \"y.csv\" }}"
+        );
+        let files = crate::util::FilesBeside(dir.path().to_path_buf());
+        let compiled =
+            cnr_driver::compile(&model, "scaled", &files, &Overrides::default(), None).expect("compiles");
+        let r = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("solves");
+        right_or_honest(&r, want, &format!("inputs and labels × {scale:e}"));
+    }
 }

@@ -23,6 +23,7 @@
 
 mod backend;
 mod compile;
+mod equilibrate;
 mod program;
 mod record;
 mod solve;

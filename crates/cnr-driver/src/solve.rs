@@ -159,12 +159,20 @@ impl Context<'_> {
         let index = log.last().map_or(1, |a| a.program + 1);
         let mut last = None;
         let plan = recovery_plan(self.compiled.backend);
-        for (k, &(backend, scale, recovery)) in plan.iter().enumerate() {
+        for (k, &Step { backend, scale, recovery, equilibrate }) in plan.iter().enumerate() {
             let c = objective_scale(model, scale);
             let mut scaled = program.clone();
             scaled.q.iter_mut().for_each(|q| *q *= c);
             let settings = SolverSettings { recovery, ..self.settings.clone() };
-            let mut solution = backend.solve(&scaled, &settings).map_err(SolveError)?;
+            let mut solution = if equilibrate && scaled.p.nnz() == 0 {
+                let mut balanced = scaled.clone();
+                let factors = crate::equilibrate::equilibrate(&mut balanced);
+                let mut solution = backend.solve(&balanced, &settings).map_err(SolveError)?;
+                factors.unscale(&mut solution);
+                solution
+            } else {
+                backend.solve(&scaled, &settings).map_err(SolveError)?
+            };
             if solution.objective.is_finite() {
                 solution.objective = program.objective(&solution.x);
             }
@@ -186,9 +194,13 @@ impl Context<'_> {
             // penalised model is always feasible (take w = 0 and ξ large enough).
             let mut certificate = None;
             if matches!(said, Status::Infeasible | Status::Unbounded) {
+                // Judged on an equilibrated copy, where "small" means the same in every row: on the
+                // program as lowered, rows with tiny coefficients hide their violations.
+                let mut balanced = scaled.clone();
+                let factors = crate::equilibrate::equilibrate(&mut balanced);
                 let c = match said {
-                    Status::Infeasible => scaled.check_infeasible(&solution.z),
-                    _ => scaled.check_unbounded(&solution.x),
+                    Status::Infeasible => balanced.check_infeasible(&factors.to_scaled_dual(&solution.z)),
+                    _ => balanced.check_unbounded(&factors.to_scaled_primal(&solution.x)),
                 };
                 let structural = said == Status::Infeasible && model.relax.penalty.is_some();
                 if structural || !c.holds(CERTIFICATE_TOLERANCE) {
@@ -201,6 +213,7 @@ impl Context<'_> {
                 backend: backend.name(),
                 objective_scale: c,
                 recovery,
+                equilibrated: equilibrate,
                 solver_status: said,
                 status: solution.status,
                 relative_violation: violation,
@@ -209,8 +222,12 @@ impl Context<'_> {
                 certificate,
                 iterations: solution.iterations,
             });
-            // An iteration or time limit is the user's budget, not a failure to retry.
-            let retry = matches!(solution.status, Status::Inaccurate | Status::NumericalError);
+            // `max_iter` bounds each call, so a call that hits it is retried like one that stalls; a
+            // time limit is the user's budget for the solve and ends it.
+            let retry = matches!(
+                solution.status,
+                Status::Inaccurate | Status::NumericalError | Status::IterationLimit
+            );
             if !retry || k + 1 == plan.len() {
                 return Ok(solution);
             }
@@ -456,23 +473,47 @@ enum Scale {
     Labels,
 }
 
-/// The attempts, in order: the objective scale and the backend's recovery level. The first is the
-/// program as lowered, with the backend's defaults, whose objective is the most accurate where it
-/// converges; the scaled ones rescue most of the rest. Measured over the planted grid of
-/// `bench/recovery_grid.sh` (see bench/README.md).
-const RECOVERY_PLAN: [(Scale, u32); 4] =
-    [(Scale::One, 0), (Scale::Patches, 0), (Scale::Labels, 1), (Scale::One, 2)];
+/// One call of a backend: which, the objective's scale, the backend's recovery level, and whether
+/// cnr equilibrates the program first.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    backend: Backend,
+    scale: Scale,
+    recovery: u32,
+    equilibrate: bool,
+}
+
+/// The calls, in order, for a backend with recovery settings. The first is the program as lowered,
+/// with the backend's defaults, whose objective is the most accurate where it converges; the others
+/// rescue most of the rest: a scaled objective, cnr's own equilibration (for data far from 1, which
+/// the solver's equilibration cannot reach), then more conservative settings. Measured over the
+/// planted grid of `bench/recovery_grid.sh` (see bench/README.md).
+const RECOVERY_PLAN: [(Scale, u32, bool); 5] = [
+    (Scale::One, 0, false),
+    (Scale::Patches, 0, false),
+    (Scale::One, 0, true),
+    (Scale::Labels, 1, false),
+    (Scale::One, 2, false),
+];
 
 /// The calls for one program with `backend`: the [`RECOVERY_PLAN`] for a backend with recovery
 /// settings; one call for a backend without (good_lp), then, should that fail, Clarabel's plan,
 /// since an LP is a conic program too. Measured: microlp calls some bounded LPs of these models
 /// unbounded (without a certificate), which Clarabel and good_lp's own Clarabel solve.
-fn recovery_plan(backend: Backend) -> Vec<(Backend, Scale, u32)> {
-    let with_plan = |b: Backend| RECOVERY_PLAN.iter().map(move |&(s, r)| (b, s, r));
+fn recovery_plan(backend: Backend) -> Vec<Step> {
+    let with_plan = |backend: Backend| {
+        RECOVERY_PLAN.iter().map(move |&(scale, recovery, equilibrate)| Step {
+            backend,
+            scale,
+            recovery,
+            equilibrate,
+        })
+    };
     if backend.capabilities().recovery_levels > 0 {
         with_plan(backend).collect()
     } else {
-        std::iter::once((backend, Scale::One, 0)).chain(with_plan(Backend::Clarabel)).collect()
+        let first = Step { backend, scale: Scale::One, recovery: 0, equilibrate: false };
+        std::iter::once(first).chain(with_plan(Backend::Clarabel)).collect()
     }
 }
 
@@ -487,6 +528,8 @@ pub struct Attempt {
     pub objective_scale: f64,
     /// The backend's recovery level (0: its defaults).
     pub recovery: u32,
+    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
+    pub equilibrated: bool,
     /// What the solver said.
     pub solver_status: Status,
     /// What cnr takes it to be, after checking the point on the model.
