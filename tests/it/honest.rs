@@ -98,3 +98,42 @@ fn inputs_and_labels_scaled_together_give_the_same_optimum_or_an_honest_status()
         right_or_honest(&r, want, &format!("inputs and labels × {scale:e}"));
     }
 }
+
+#[test]
+fn tiny_negative_labels_are_infeasible_not_unbounded() {
+    // relu with non-negative output weights cannot reach a label of −1e-12: the relaxation is
+    // infeasible. Unchecked, Clarabel called it unbounded.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let rows: Vec<String> = (0..24)
+        .map(|i| {
+            (0..8).map(|j| (((i * 8 + j) as f64 * 0.77).sin()).to_string()).collect::<Vec<_>>().join(",")
+        })
+        .collect();
+    std::fs::write(dir.path().join("x.csv"), rows.join("\n")).expect("write");
+    std::fs::write(dir.path().join("y.csv"), vec!["-1e-12"; 24].join("\n")).expect("write");
+    let model = "network { input 8 conv kernel 4 stride 4 activation relu output ones }
+                 data files { inputs \"x.csv\" labels \"y.csv\" }";
+    let files = crate::util::FilesBeside(dir.path().to_path_buf());
+    let compiled = cnr_driver::compile(model, "tiny", &files, &Overrides::default(), None).expect("compiles");
+    let r = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("solves");
+    assert_ne!(r.status, Status::Unbounded, "{:?}", r.attempts);
+    assert_ne!(r.status, Status::Optimal, "{:?}", r.attempts);
+}
+
+#[test]
+fn good_lp_does_not_call_a_bounded_program_unbounded() {
+    // microlp says unbounded on this LP, whose optimum is 2.86088 (good_lp's own Clarabel agrees).
+    let compiled = crate::util::compile_example(
+        "examples/abs_spectral.cnr",
+        &Overrides { samples: Some(3), ..Overrides::default() },
+    );
+    let compiled = cnr_driver::Compiled { backend: cnr_driver::Backend::GoodLp, ..compiled };
+    let r = cnr_driver::solve(
+        &compiled,
+        &SolveOptions { method: cnr_driver::MethodChoice::Full, ..SolveOptions::default() },
+    )
+    .expect("solves");
+    assert_eq!(r.status, Status::Optimal, "{:?}", r.attempts);
+    assert!((r.objective.expect("objective") - 2.86088).abs() < 1e-5, "{:?}", r.objective);
+    assert_eq!(r.attempts[0].backend, "good_lp");
+}

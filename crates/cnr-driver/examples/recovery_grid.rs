@@ -62,7 +62,7 @@ fn main() {
                 if r.status == Status::Optimal {
                     optimal += 1;
                     worst = worst.max(r.relative_violation.unwrap_or(0.0));
-                    recovered += usize::from(r.recovery_error.is_some_and(|e| e < 1e-4));
+                    recovered += usize::from(r.recovered(1e-4) == Some(true));
                 } else {
                     *others.entry(r.status.as_str()).or_default() += 1;
                 }

@@ -72,6 +72,15 @@ pub struct SolveRecord {
     pub timings: Timings,
 }
 
+impl SolveRecord {
+    /// Whether the solve recovered the planted filter, judged from the model: the status is optimal
+    /// (after cnr's checks) and the recovery error, up to the network's symmetries, is below
+    /// `threshold`. `None` when no planted filter is known (or it is zero).
+    pub fn recovered(&self, threshold: f64) -> Option<bool> {
+        self.recovery_error.map(|e| self.status == Status::Optimal && e < threshold)
+    }
+}
+
 /// The filters in the shape `--json` has always printed: an array for one filter, else an array of
 /// arrays.
 #[derive(Clone, Debug, PartialEq, Serialize)]
