@@ -15,6 +15,19 @@ fn what_is_wrong(path: &str) -> String {
     first.trim_start_matches('#').trim().to_string()
 }
 
+/// Compares what `cnr` printed about a fixture with its reviewed snapshot `{kind}@{stem}.snap`, whose
+/// description is the fixture's first comment line.
+fn assert_rendered(kind: &str, path: &str, stderr: &str) {
+    insta::with_settings!({
+        snapshot_suffix => stem(path),
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => format!("{path}: {}", what_is_wrong(path)),
+    }, {
+        insta::assert_snapshot!(kind, stderr);
+    });
+}
+
 /// The 1-based line and column in the first `┌─ path:line:col` of rendered diagnostics.
 fn location(stderr: &str, path: &str) -> Option<(usize, usize)> {
     let at = stderr.find(&format!("{path}:"))? + path.len() + 1;
@@ -57,14 +70,7 @@ fn every_invalid_model_fails_with_a_located_diagnostic() {
         assert!(stderr.contains(&format!("{line} │ ")), "{path}: the source line is not shown\n{stderr}");
         assert!(stderr.contains('^'), "{path}: no marker\n{stderr}");
 
-        insta::with_settings!({
-            snapshot_suffix => stem(&path),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            description => format!("{path}: {}", what_is_wrong(&path)),
-        }, {
-            insta::assert_snapshot!("diagnostic", stderr);
-        });
+        assert_rendered("diagnostic", &path, &stderr);
     }
 }
 
@@ -349,14 +355,7 @@ fn every_warning_is_rendered_at_its_place_and_denied_on_request() {
         assert_eq!(out.status.code(), Some(0), "{path}: a warning does not fail the check\n{stderr}");
         assert!(stderr.starts_with("warning: "), "{path}: {stderr}");
         assert!(location(&stderr, &path).is_some(), "{path}: no location in\n{stderr}");
-        insta::with_settings!({
-            snapshot_suffix => stem(&path),
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            description => format!("{path}: {}", what_is_wrong(&path)),
-        }, {
-            insta::assert_snapshot!("warning", stderr);
-        });
+        assert_rendered("warning", &path, &stderr);
         let denied = cnr(&["check", "--deny-warnings", &path]);
         assert_eq!(denied.status.code(), Some(1), "{path}: --deny-warnings");
     }
