@@ -92,3 +92,63 @@ fn the_binary_runs_the_pipeline_through_the_driver() {
         }
     }
 }
+
+/// The text files whose references are checked: the root's and `docs/`'s Markdown, the benchmarks'
+/// README and every Rust source.
+fn documents() -> Vec<std::path::PathBuf> {
+    let mut out: Vec<std::path::PathBuf> =
+        ["README.md", "ARCHITECTURE.md", "bench/README.md"].iter().map(|p| root().join(p)).collect();
+    for entry in std::fs::read_dir(root().join("docs")).expect("docs/").flatten() {
+        out.push(entry.path());
+    }
+    for dir in ["src", "tests/it", "crates"] {
+        out.extend(sources(&root().join(dir)));
+    }
+    out
+}
+
+#[test]
+fn every_reference_points_into_the_repository() {
+    let mut missing = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).expect("a text file");
+        let name = doc.strip_prefix(root()).unwrap_or(&doc).display().to_string();
+        if name == "tests/it/architecture.rs" {
+            continue; // this test spells out what it looks for
+        }
+        // Nothing outside the repository is cited as if it were in it.
+        for outside in ["DESIGN.md", "../shared", "the issue"] {
+            if text.contains(outside) {
+                missing.push(format!("{name} cites `{outside}`"));
+            }
+        }
+        // Markdown links to files, relative to the document.
+        for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+            let target = link.split('#').next().unwrap_or_default();
+            // Rust's intra-doc links (`[x](Type::name)`) name items, not files.
+            let path_like = target.contains('/') || target.contains('.');
+            if target.is_empty()
+                || !path_like
+                || target.contains("://")
+                || target.contains(' ')
+                || target.contains("::")
+            {
+                continue;
+            }
+            if !doc.parent().expect("a folder").join(target).exists() {
+                missing.push(format!("{name} links to `{target}`"));
+            }
+        }
+        // Paths of the project's own files named in the text, relative to the root.
+        for word in text.split(|c: char| c.is_whitespace() || "`()[],;:\"'".contains(c)) {
+            let word = word.trim_end_matches('.');
+            let named =
+                ["docs/", "bench/", "examples/", "tests/fixtures/"].iter().any(|p| word.starts_with(p));
+            let file = [".md", ".sh", ".py", ".cnr"].iter().any(|e| word.ends_with(e));
+            if named && file && !word.contains('*') && !word.contains("…") && !root().join(word).exists() {
+                missing.push(format!("{name} names `{word}`"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "references to nothing:\n{}", missing.join("\n"));
+}

@@ -73,7 +73,7 @@ pub struct ModelSpans {
     pub data: cnr_syntax::Span,
 }
 
-/// The objective's anchor `g` (DESIGN.md §2).
+/// The objective's anchor `g` (docs/relaxation.md, "The anchor").
 #[derive(Clone, Debug, PartialEq)]
 pub enum Anchor {
     /// `g = Σ_i y_i Σ_k u_mk x_ik` per filter.

@@ -1,6 +1,6 @@
 //! The convolution's shapes and the map from patches to input entries.
 
-/// The convolution's shapes (DESIGN.md §2): input `C × H × W`, kernel `kh × kw`, stride, zero
+/// The convolution's shapes (docs/relaxation.md, "The network"): input `C × H × W`, kernel `kh × kw`, stride, zero
 /// padding and `M` filters. A 1-D input has `H = 1`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Network {

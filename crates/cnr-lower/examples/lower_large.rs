@@ -1,5 +1,5 @@
 //! Compile time and peak memory of lowering the ReLU relaxation at n = 20,000, K = 16, d = 32
-//! (about 11 M non-zeros), the issue's acceptance case.
+//! (about 11 M non-zeros), the benchmark case of bench/README.md.
 //!
 //! ```text
 //! cargo run --release -p cnr-lower --example lower_large [-- SAMPLES [RUNS]]

@@ -1,4 +1,4 @@
-//! The objective's anchor `g` (DESIGN.md §2), normalised to unit length: the scale of `g` does not
+//! The objective's anchor `g` (docs/relaxation.md, "The anchor"), normalised to unit length: the scale of `g` does not
 //! change the maximiser of `⟨g, w⟩`, and a unit anchor keeps the solver's data well scaled.
 
 use cnr_check::network::PADDING;

@@ -1,4 +1,4 @@
-//! Lowering: from a checked [`Model`] to a [`ConeProgram`], the relaxation of DESIGN.md §2:
+//! Lowering: from a checked [`Model`] to a [`ConeProgram`], the relaxation of docs/relaxation.md:
 //!
 //! ```text
 //! maximise    ⟨g, w⟩ − λ‖ξ‖                      (λ‖ξ‖ only with a penalty)
