@@ -246,9 +246,11 @@ impl Cx<'_> {
             output: output_span,
             data: data_item.map_or(Span::detached(), |(_, s)| Span::new(s.start, s.start + "data".len())),
         };
+        let network = network?;
         let mut model = Model {
             name,
-            network: network?,
+            geometry: network.taps(),
+            network,
             activation: activation?,
             output: output?,
             data: data?,

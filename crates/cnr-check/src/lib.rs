@@ -49,6 +49,8 @@ pub struct Model {
     pub relax: Relax,
     /// Solver settings.
     pub solver: SolverSpec,
+    /// The patch geometry of the network, worked out once ([`Network::taps`]).
+    pub geometry: network::Patches,
     /// Where the parts that lowering turns into cones were written, so that a later phase can point
     /// at the source of a row (e.g. a backend that cannot take the activation's cones).
     pub spans: ModelSpans,
@@ -317,20 +319,13 @@ type Unit = (usize, f64, Vec<(usize, usize)>);
 impl<'a> Predictor<'a> {
     fn new(model: &'a Model, w: &'a [f64], b: &'a [f64]) -> Self {
         let net = &model.network;
-        let (d, kk) = (net.d(), net.patches());
-        let map = net.patch_map();
+        let patches = &model.geometry;
         let mut units = Vec::new();
         for m in 0..net.filters {
-            for k in 0..kk {
+            for k in 0..net.patches() {
                 let u = model.u(m, k);
                 if u != 0.0 {
-                    let taps = map[k * d..(k + 1) * d]
-                        .iter()
-                        .enumerate()
-                        .filter(|&(_, &src)| src != network::PADDING)
-                        .map(|(j, &src)| (j, src as usize))
-                        .collect();
-                    units.push((m, u, taps));
+                    units.push((m, u, patches.of(k).to_vec()));
                 }
             }
         }

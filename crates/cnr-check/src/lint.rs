@@ -2,7 +2,6 @@
 //! none stops the model from being used.
 
 use crate::activation::Sign;
-use crate::network::PADDING;
 use crate::{Anchor, Diagnostic, Model};
 
 /// The warnings about a checked model, in source order.
@@ -23,9 +22,8 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
             .with_hint("use `anchor spectral` (what `anchor auto` picks for even activations)"),
         );
     }
-    let (d, kk) = (net.d(), net.patches());
-    let map = net.patch_map();
-    let padding_only = (0..kk).filter(|k| map[k * d..(k + 1) * d].iter().all(|&src| src == PADDING)).count();
+    let kk = net.patches();
+    let padding_only = (0..kk).filter(|&k| model.geometry.of(k).is_empty()).count();
     if padding_only > 0 {
         out.push(
             Diagnostic::warning(spans.conv, format!("{padding_only} of the {kk} patches see only padding"))
@@ -34,7 +32,7 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
         );
     }
     let mut used = vec![false; net.input_len()];
-    map.iter().filter(|&&src| src != PADDING).for_each(|&src| used[src as usize] = true);
+    (0..kk).flat_map(|k| model.geometry.of(k)).for_each(|&(_, src)| used[src] = true);
     let unused = used.iter().filter(|u| !**u).count();
     if unused > 0 {
         out.push(

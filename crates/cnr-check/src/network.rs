@@ -80,6 +80,19 @@ impl Network {
         map
     }
 
+    /// The taps of every patch, worked out once (see [`Patches`]).
+    pub fn taps(&self) -> Patches {
+        let d = self.d();
+        let map = self.patch_map();
+        let taps = (0..self.patches())
+            .map(|k| {
+                let patch = map[k * d..(k + 1) * d].iter().enumerate();
+                patch.filter(|&(_, &src)| src != PADDING).map(|(j, &src)| (j, src as usize)).collect()
+            })
+            .collect();
+        Patches { d, taps }
+    }
+
     /// The shape as the user wrote it: `128`, `28 x 28`, `3 x 32 x 32`.
     pub fn input_shape(&self) -> String {
         let mut s = if self.height == 1 {
@@ -91,6 +104,40 @@ impl Network {
             s = format!("{} x {s}", self.channels);
         }
         s
+    }
+}
+
+/// The one patch geometry that evaluation, the anchor and lowering share: for every patch `k`, the
+/// filter coordinates `j` that fall inside the input and the input entries they multiply, in
+/// increasing `j` (coordinates on the padding multiply 0 and are left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Patches {
+    d: usize,
+    taps: Vec<Vec<(usize, usize)>>,
+}
+
+impl Patches {
+    /// The `(j, input index)` pairs of patch `k`.
+    pub fn of(&self, k: usize) -> &[(usize, usize)] {
+        &self.taps[k]
+    }
+
+    /// The number of patches.
+    pub fn len(&self) -> usize {
+        self.taps.len()
+    }
+
+    /// Whether there are no patches.
+    pub fn is_empty(&self) -> bool {
+        self.taps.is_empty()
+    }
+
+    /// Writes patch `k` of input `x` into `out` (`d` numbers, zeros on the padding).
+    pub fn gather(&self, k: usize, x: &[f64], out: &mut [f64]) {
+        out[..self.d].iter_mut().for_each(|v| *v = 0.0);
+        for &(j, src) in &self.taps[k] {
+            out[j] = x[src];
+        }
     }
 }
 

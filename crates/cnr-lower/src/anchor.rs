@@ -1,7 +1,6 @@
 //! The objective's anchor `g` (docs/relaxation.md, "The anchor"), normalised to unit length: the scale of `g` does not
 //! change the maximiser of `⟨g, w⟩`, and a unit anchor keeps the solver's data well scaled.
 
-use cnr_check::network::PADDING;
 use cnr_check::{Anchor, Model};
 
 /// The anchor for all filters, of unit length (or all zero if the data give no direction at all):
@@ -88,7 +87,6 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
 fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
     let net = &model.network;
     let (d, kk) = (net.d(), net.patches());
-    let map = net.patch_map();
     // Looked up once: `Model::u` works out the patch grid on every call, and this loop runs for every
     // sample and patch.
     let u: Vec<f64> = (0..net.filters * kk).map(|mk| model.u(mk / kk, mk % kk)).collect();
@@ -96,9 +94,7 @@ fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
     for i in 0..model.data.n {
         let x = model.data.sample(i);
         for k in 0..kk {
-            for (pj, &src) in patch.iter_mut().zip(&map[k * d..(k + 1) * d]) {
-                *pj = if src == PADDING { 0.0 } else { x[src as usize] };
-            }
+            model.geometry.gather(k, x, &mut patch);
             for m in 0..net.filters {
                 if u[m * kk + k] != 0.0 {
                     f(i, m, u[m * kk + k], &patch);

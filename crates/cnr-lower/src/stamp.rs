@@ -12,7 +12,6 @@
 
 use crate::emit::TemplateRow;
 use crate::stack::{ColumnSink, RowSource};
-use cnr_check::network::PADDING;
 use cnr_check::Model;
 use std::ops::Range;
 
@@ -48,13 +47,10 @@ impl<'a> Items<'a> {
         width: usize,
         samples: Option<&'a [usize]>,
     ) -> Self {
-        let (d, map) = (model.network.d(), model.network.patch_map());
+        let d = model.network.d();
         let taps = units
             .iter()
-            .map(|&(m, k)| {
-                let patch = map[k * d..(k + 1) * d].iter().enumerate();
-                patch.filter(|&(_, &src)| src != PADDING).map(|(j, &src)| (m * d + j, src as usize)).collect()
-            })
+            .map(|&(m, k)| model.geometry.of(k).iter().map(|&(j, src)| (m * d + j, src)).collect())
             .collect();
         Items { model, units, taps, bias0, t0, width, samples }
     }
