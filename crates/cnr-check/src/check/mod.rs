@@ -1,0 +1,390 @@
+//! The walk over the syntax tree that builds a [`Model`], collecting every diagnostic on the way:
+//! this module holds the entry point, the context and the number helpers; each block has a module
+//! of its own.
+
+mod network;
+mod output;
+mod planted;
+mod relax;
+mod samples;
+mod solver;
+
+use planted::add_planted_labels;
+
+use crate::data::{self, Array, Files};
+use crate::{Model, ModelSpans, Overrides, SolverSpec};
+use cnr_syntax::ast::*;
+use cnr_syntax::{Diagnostic, Span, Spanned};
+
+/// Checks a parsed file. `default_name` names the model when the file declares none (the CLI passes
+/// the file's stem). On failure, every diagnostic found is returned, in source order.
+pub fn check(
+    file: &SourceFile,
+    default_name: &str,
+    files: &dyn Files,
+    overrides: &Overrides,
+) -> Result<Model, Vec<Diagnostic>> {
+    let mut cx = Cx { diags: Vec::new(), files };
+    let overflows = overflowing_numbers(file);
+    let model = cx.model(file, default_name, overrides);
+    let mut diags = cx.diags;
+    // A number that overflows is reported once, as such, not again by every rule its infinite
+    // value breaks.
+    diags.retain(|d| !overflows.iter().any(|o| o.span.start == d.span.start && o.span.end == d.span.end));
+    diags.extend(overflows);
+    diags.sort_by_key(|d| d.span.start);
+    match model {
+        Some(m) if diags.is_empty() => Ok(m),
+        _ => {
+            if diags.is_empty() {
+                diags.push(Diagnostic::error(Span::detached(), "the model is incomplete"));
+            }
+            Err(diags)
+        }
+    }
+}
+
+/// The most numbers one array of a model may hold: the inputs of all samples, the patch map, the
+/// output weights. 2^31 numbers of 8 bytes are 16 GiB, far beyond any model this tool is for, and
+/// the limit keeps every size and index computation well inside 64 bits (and patch indices inside
+/// 32 bits).
+pub(crate) const MAX_NUMBERS: usize = 1 << 31;
+
+/// An error for every number literal of the file that overflows to infinity, like `1e999`.
+fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
+    let mut nums: Vec<(Span, &Number)> = Vec::new();
+    fn vector<'a>(v: &'a VectorSource, out: &mut Vec<(Span, &'a Number)>) {
+        if let VectorSource::Inline(ns) = v {
+            out.extend(ns.iter().map(|n| (n.span, &n.node)));
+        }
+    }
+    fn expr<'a>(e: &'a Expr, out: &mut Vec<(Span, &'a Number)>) {
+        match &e.kind {
+            ExprKind::Number(n) => out.push((e.span, n)),
+            ExprKind::Name(_) => {}
+            ExprKind::Neg(a) | ExprKind::Paren(a) => expr(a, out),
+            ExprKind::Binary(_, a, b) => {
+                expr(a, out);
+                expr(b, out);
+            }
+            ExprKind::Call(_, args) => args.iter().for_each(|a| expr(a, out)),
+        }
+    }
+    for item in &file.items {
+        match item {
+            Item::Model(_) => {}
+            Item::Network(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        NetStmt::Input { dims, channels } => {
+                            nums.extend(dims.iter().chain(channels).map(|n| (n.span, &n.node)))
+                        }
+                        NetStmt::Conv(opts) => {
+                            for o in opts {
+                                match &o.node {
+                                    ConvOpt::Kernel(d) | ConvOpt::Stride(d) | ConvOpt::Padding(d) => {
+                                        nums.extend(d.iter().map(|n| (n.span, &n.node)))
+                                    }
+                                    ConvOpt::Filters(n) => nums.push((n.span, &n.node)),
+                                    ConvOpt::Bias => {}
+                                }
+                            }
+                        }
+                        NetStmt::Activation(ActivationSpec::Named { args, .. }) => {
+                            for a in args.iter().flatten() {
+                                match a {
+                                    ActArg::Number(n) => nums.push((n.span, &n.node)),
+                                    ActArg::Piece(a, b, _) => {
+                                        nums.push((a.span, &a.node));
+                                        nums.push((b.span, &b.node));
+                                    }
+                                }
+                            }
+                        }
+                        NetStmt::Activation(ActivationSpec::Defined { body, .. }) => expr(body, &mut nums),
+                        NetStmt::Output(OutputSpec::Vector(v)) => vector(v, &mut nums),
+                        NetStmt::Output(OutputSpec::Constant(n) | OutputSpec::Random(n)) => {
+                            nums.push((n.span, &n.node))
+                        }
+                        NetStmt::Output(OutputSpec::Named(_)) => {}
+                    }
+                }
+            }
+            Item::PlantedData(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        PlantedStmt::Samples(n) | PlantedStmt::Seed(n) | PlantedStmt::Noise(n) => {
+                            nums.push((n.span, &n.node))
+                        }
+                        PlantedStmt::Filter(v) => vector(v, &mut nums),
+                    }
+                }
+            }
+            Item::FileData(_) => {}
+            Item::Relax(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        RelaxStmt::AnchorNamed(_) => {}
+                        RelaxStmt::AnchorVector(v) => vector(v, &mut nums),
+                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) => nums.push((n.span, &n.node)),
+                    }
+                }
+            }
+            Item::Solver(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        SolverStmt::Backend(_) => {}
+                        SolverStmt::Tolerance(n) | SolverStmt::MaxIter(n) | SolverStmt::TimeLimit(n) => {
+                            nums.push((n.span, &n.node))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    nums.into_iter()
+        .filter(|(_, n)| !n.value.is_finite())
+        .map(|(span, n)| {
+            let sign = if n.value < 0.0 { "-" } else { "" };
+            Diagnostic::error(span, format!("the number `{}` overflows to {sign}infinity", n.text))
+                .with_label("too large for a 64-bit float")
+                .with_hint("numbers must be finite; the largest is about 1.8e308")
+        })
+        .collect()
+}
+
+struct Cx<'a> {
+    diags: Vec<Diagnostic>,
+    files: &'a dyn Files,
+}
+
+/// Takes the single item or statement of a kind, reporting repeats.
+fn single<'t, T>(cx: &mut Cx, found: Vec<(&'t T, Span)>, what: &str) -> Option<(&'t T, Span)> {
+    for (_, span) in found.iter().skip(1) {
+        cx.diags.push(
+            Diagnostic::error(*span, format!("{what} is given more than once"))
+                .with_label("repeated")
+                .with_hint("keep one; the first one is at the earlier position"),
+        );
+    }
+    found.into_iter().next()
+}
+
+impl Cx<'_> {
+    pub(super) fn error(&mut self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::error(span, message)
+    }
+
+    pub(super) fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn model(&mut self, file: &SourceFile, default_name: &str, ov: &Overrides) -> Option<Model> {
+        let mut names = Vec::new();
+        let mut networks = Vec::new();
+        let mut datas = Vec::new();
+        let mut relaxes = Vec::new();
+        let mut solvers = Vec::new();
+        for item in &file.items {
+            match item {
+                Item::Model(n) => names.push((n, n.span)),
+                Item::Network(b) => networks.push((b, b.span)),
+                Item::PlantedData(_) | Item::FileData(_) => datas.push((item, item.span())),
+                Item::Relax(b) => relaxes.push((b, b.span)),
+                Item::Solver(b) => solvers.push((b, b.span)),
+            }
+        }
+        let name =
+            single(self, names, "the model name").map_or(default_name.to_string(), |(n, _)| n.node.clone());
+        // A missing block is reported at the keyword of the file's first item (there is nowhere
+        // better to point), or at the start of a file without items.
+        let first = file.items.first().map_or(Span::new(0, 0), |item| {
+            let start = item.span().start;
+            let keyword = match item {
+                Item::Model(_) => "model",
+                Item::Network(_) => "network",
+                Item::PlantedData(_) | Item::FileData(_) => "data",
+                Item::Relax(_) => "relax",
+                Item::Solver(_) => "solver",
+            };
+            Span::new(start, start + keyword.len())
+        });
+        let net_block = single(self, networks, "a `network` block").map(|(b, _)| b);
+        if net_block.is_none() {
+            let d = self
+                .error(first, "the model has no `network` block")
+                .with_label(if file.items.is_empty() { "the file has no items" } else { "no `network` in this model" })
+                .with_hint(
+                "add one, e.g. `network { input 128 conv kernel 16 stride 16 activation relu output ones }`",
+            );
+            self.push(d);
+        }
+        let data_item = single(self, datas, "a `data` block");
+        let relax_block = single(self, relaxes, "a `relax` block").map(|(b, _)| b);
+        let solver_block = single(self, solvers, "a `solver` block").map(|(b, _)| b);
+
+        // Each part is checked as far as it can be without the others, so that independent mistakes
+        // in different blocks are all reported; what depends on a part that failed is skipped.
+        let (network, activation, output_spec, [activation_span, conv_span]) = match net_block {
+            Some(b) => self.network(b),
+            None => (None, None, None, [Span::detached(); 2]),
+        };
+        let output_span = output_spec.as_ref().map_or(Span::detached(), |o| o.span);
+        let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
+        let output = self.output(network.as_ref(), output_spec.as_ref());
+        let data = match data_item {
+            Some((item, _)) => self.data(item, network.as_ref(), ov),
+            None => {
+                let d = self
+                    .error(first, "the model has no `data` block")
+                    .with_label(if file.items.is_empty() { "the file has no items" } else { "no `data` in this model" })
+                    .with_hint("add `data planted { samples 192 seed 7 }` or `data files { inputs \"x.npy\" labels \"y.npy\" }`");
+                self.push(d);
+                None
+            }
+        };
+        let relax = self.relax(relax_block, network.as_ref(), activation.as_ref(), data.as_ref());
+        let statement = |pick: fn(&RelaxStmt) -> bool| {
+            relax_block.and_then(|b| b.stmts.iter().find(|s| pick(&s.node))).map(|s| s.span)
+        };
+        let spans = ModelSpans {
+            activation: activation_span,
+            penalty: statement(|s| matches!(s, RelaxStmt::Penalty(..))),
+            bound: statement(|s| matches!(s, RelaxStmt::Bound(..))),
+            anchor: statement(|s| matches!(s, RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_))),
+            conv: conv_span,
+            output: output_span,
+            data: data_item.map_or(Span::detached(), |(_, s)| Span::new(s.start, s.start + "data".len())),
+        };
+        let network = network?;
+        let mut model = Model {
+            name,
+            geometry: network.taps(),
+            network,
+            activation: activation?,
+            output: output?,
+            data: data?,
+            relax: relax?,
+            solver,
+            spans,
+        };
+        add_planted_labels(&mut model);
+        Some(model)
+    }
+
+    pub(super) fn whole(&mut self, n: &Num, what: &str, min: usize) -> Option<usize> {
+        self.whole_up_to(n, what, min as u64, u32::MAX as u64).map(|v| v as usize)
+    }
+
+    /// A seed: any whole number a double holds exactly, the same range `--seed` has in practice.
+    pub(super) fn seed(&mut self, n: &Num) -> Option<u64> {
+        self.whole_up_to(n, "the seed", 0, (1u64 << 53) - 1)
+    }
+
+    pub(super) fn whole_up_to(&mut self, n: &Num, what: &str, min: u64, max: u64) -> Option<u64> {
+        let v = n.node.value;
+        if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 {
+            Some(v as u64)
+        } else {
+            let d = self
+                .error(
+                    n.span,
+                    format!("{what} must be a whole number from {min} to {max}, found {}", n.node.text),
+                )
+                .with_label("not allowed here");
+            self.push(d);
+            None
+        }
+    }
+
+    pub(super) fn positive(&mut self, n: &Num, what: &str) -> Option<f64> {
+        if n.node.value > 0.0 && n.node.value.is_finite() {
+            Some(n.node.value)
+        } else {
+            let d = self
+                .error(n.span, format!("{what} must be positive, found {}", n.node.text))
+                .with_label("not positive");
+            self.push(d);
+            None
+        }
+    }
+
+    /// A size written as `a` or `a x b`, as a pair (rows, columns) for an input of `rank` dimensions.
+    pub(super) fn pair(
+        &mut self,
+        dims: &[Num],
+        what: &str,
+        rank: usize,
+        min: usize,
+        span: Span,
+    ) -> Option<(usize, usize)> {
+        let vals: Vec<Option<usize>> = dims.iter().map(|n| self.whole(n, what, min)).collect();
+        let vals: Vec<usize> = vals.into_iter().collect::<Option<_>>()?;
+        match (vals.as_slice(), rank) {
+            ([a], 1) => Some((if min == 0 { 0 } else { 1 }, *a)),
+            ([a], _) => Some((*a, *a)),
+            ([a, b], 2) => Some((*a, *b)),
+            _ => {
+                let d = self
+                    .error(
+                        span,
+                        format!(
+                            "{what} has {} sizes but the input has {rank} dimension{}",
+                            vals.len(),
+                            if rank == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .with_label(format!("{} sizes", vals.len()))
+                    .with_hint(if rank == 1 {
+                        "a 1-D input takes one size, like `16`"
+                    } else {
+                        "a 2-D input takes `h x w` (or one size for both)"
+                    });
+                self.push(d);
+                None
+            }
+        }
+    }
+
+    pub(super) fn vector(
+        &mut self,
+        v: &VectorSource,
+        what: &str,
+    ) -> Option<(Vec<f64>, Span, Option<String>)> {
+        match v {
+            VectorSource::Inline(nums) => {
+                let span = nums
+                    .first()
+                    .map_or(Span::detached(), |a| a.span.join(nums.last().expect("non-empty").span));
+                Some((nums.iter().map(|n| n.node.value).collect(), span, None))
+            }
+            VectorSource::File(path) => {
+                self.array(path, what).map(|a| (a.values, path.span, Some(path.node.clone())))
+            }
+        }
+    }
+
+    pub(super) fn array(&mut self, path: &Spanned<String>, what: &str) -> Option<Array> {
+        let bytes = match self.files.read(&path.node) {
+            Ok(b) => b,
+            Err(why) => {
+                let d = self
+                    .error(path.span, format!("cannot read {what} file `{}`: {why}", path.node))
+                    .with_label("cannot read")
+                    .with_hint("paths are relative to the model file's folder");
+                self.push(d);
+                return None;
+            }
+        };
+        match data::load_array(&path.node, &bytes) {
+            Ok(a) => Some(a),
+            Err(why) => {
+                let d = self
+                    .error(path.span, format!("bad {what} file `{}`: {why}", path.node))
+                    .with_label("bad data");
+                self.push(d);
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! The `network` block: input, convolution, activation and output statements, the shapes they
+//! give, and the size limits.
+
+use super::{single, Cx, MAX_NUMBERS};
+use crate::activation::{self, Activation};
+use crate::Network;
+use cnr_syntax::ast::*;
+use cnr_syntax::{Span, Spanned};
+
+impl Cx<'_> {
+    /// The network's shapes, its activation and its output-weight statement, each checked on its own.
+    pub(super) fn network(
+        &mut self,
+        b: &Block<NetStmt>,
+    ) -> (Option<Network>, Option<Activation>, Option<Spanned<OutputSpec>>, [Span; 2]) {
+        let mut inputs = Vec::new();
+        let mut convs = Vec::new();
+        let mut acts = Vec::new();
+        let mut outputs = Vec::new();
+        for s in &b.stmts {
+            match &s.node {
+                NetStmt::Input { .. } => inputs.push((&s.node, s.span)),
+                NetStmt::Conv(_) => convs.push((&s.node, s.span)),
+                NetStmt::Activation(a) => acts.push((a, s.span)),
+                NetStmt::Output(o) => outputs.push((o, s.span)),
+            }
+        }
+        let input = single(self, inputs, "`input`");
+        let conv = single(self, convs, "`conv`");
+        let act = single(self, acts, "`activation`");
+        let act_span = act.map_or(Span::detached(), |(_, s)| s);
+        let conv_span = conv.map_or(Span::detached(), |(_, s)| s);
+        let output = single(self, outputs, "`output`").map(|(o, s)| Spanned::new(o.clone(), s));
+
+        let open = Span::new(b.span.start, b.span.start + "network".len());
+        let missing = |cx: &mut Self, what: &str, example: &str| {
+            let d = cx
+                .error(open, format!("the network has no `{what}`"))
+                .with_label(format!("missing `{what}`"))
+                .with_hint(format!("add `{example}` inside the block"));
+            cx.push(d);
+        };
+        if input.is_none() {
+            missing(self, "input", "input 128");
+        }
+        if conv.is_none() {
+            missing(self, "conv", "conv kernel 16 stride 16");
+        }
+        if act.is_none() {
+            missing(self, "activation", "activation relu");
+        }
+        let activation = act.and_then(|(a, _)| match a {
+            ActivationSpec::Named { name, args } => activation::builtin(name, args, &mut self.diags),
+            ActivationSpec::Defined { name, param, body } => {
+                if let Some(known) = activation::BUILTINS.iter().find(|b| **b == name.node) {
+                    let d = self
+                        .error(
+                            name.span,
+                            format!("`{known}` is a built-in activation and cannot be redefined"),
+                        )
+                        .with_label("a built-in name")
+                        .with_hint("give your activation another name");
+                    self.push(d);
+                    return None;
+                }
+                activation::defined(&name.node, &param.node, body, &mut self.diags)
+            }
+        });
+        let shapes = match (input, conv) {
+            (Some(input), Some(conv)) => self.shapes(input, conv),
+            _ => None,
+        };
+        (shapes, activation, output, [act_span, conv_span])
+    }
+
+    /// The convolution's shapes from the `input` and `conv` statements.
+    pub(super) fn shapes(&mut self, input: (&NetStmt, Span), conv: (&NetStmt, Span)) -> Option<Network> {
+        let (NetStmt::Input { dims, channels }, in_span) = input else { unreachable!("input statement") };
+        let in_dims: Vec<Option<usize>> = dims.iter().map(|n| self.whole(n, "an input size", 1)).collect();
+        let channels = match channels {
+            Some(c) => self.whole(c, "the number of channels", 1),
+            None => Some(1),
+        };
+        // A bad input size does not stop the check of the `conv` options below.
+        let height_width = match in_dims.as_slice() {
+            [Some(w)] => Some((1, *w)),
+            [Some(h), Some(w)] => Some((*h, *w)),
+            [_] | [_, _] => None,
+            _ => {
+                let d = self
+                    .error(
+                        in_span,
+                        format!(
+                            "an input has 1 or 2 sizes (length, or height x width), found {}",
+                            dims.len()
+                        ),
+                    )
+                    .with_label(format!("{} sizes", dims.len()))
+                    .with_hint("write channels separately: `input 32 x 32 channels 3`");
+                self.push(d);
+                None
+            }
+        };
+        let rank = if dims.len() == 1 { 1 } else { 2 };
+        let (NetStmt::Conv(opts), conv_span) = conv else { unreachable!("conv statement") };
+        let mut kernel = None;
+        let mut stride = Some((1, 1));
+        let mut padding = Some((0, 0));
+        let mut filters = Some(1);
+        let mut bias = false;
+        let mut seen: Vec<&str> = Vec::new();
+        for o in opts {
+            let key = match &o.node {
+                ConvOpt::Kernel(_) => "kernel",
+                ConvOpt::Stride(_) => "stride",
+                ConvOpt::Padding(_) => "padding",
+                ConvOpt::Filters(_) => "filters",
+                ConvOpt::Bias => "bias",
+            };
+            if seen.contains(&key) {
+                let d = self
+                    .error(o.span, format!("`{key}` is given more than once in `conv`"))
+                    .with_label("repeated");
+                self.push(d);
+                continue;
+            }
+            seen.push(key);
+            match &o.node {
+                ConvOpt::Kernel(d) => kernel = self.pair(d, "the kernel size", rank, 1, o.span),
+                ConvOpt::Stride(d) => stride = self.pair(d, "the stride", rank, 1, o.span),
+                ConvOpt::Padding(d) => padding = self.pair(d, "the padding", rank, 0, o.span),
+                ConvOpt::Filters(n) => filters = self.whole(n, "the number of filters", 1),
+                ConvOpt::Bias => bias = true,
+            }
+        }
+        if !seen.contains(&"kernel") {
+            let d = self
+                .error(conv_span, "`conv` has no kernel size")
+                .with_label("missing `kernel`")
+                .with_hint("add it, e.g. `conv kernel 16 stride 16`");
+            self.push(d);
+        }
+        let (kernel, stride, padding, filters, channels) = (kernel?, stride?, padding?, filters?, channels?);
+        let (height, width) = height_width?;
+        let kernel_span =
+            opts.iter().find(|o| matches!(o.node, ConvOpt::Kernel(_))).map_or(conv_span, |o| o.span);
+        let (ph, pw) = padding;
+        if kernel.0 > height + 2 * ph || kernel.1 > width + 2 * pw {
+            let (k, i) = if rank == 1 {
+                (format!("{}", kernel.1), format!("{}", width + 2 * pw))
+            } else {
+                (format!("{} x {}", kernel.0, kernel.1), format!("{} x {}", height + 2 * ph, width + 2 * pw))
+            };
+            let d = self
+                .error(kernel_span, format!("the kernel ({k}) is larger than the padded input ({i})"))
+                .with_label("kernel too large")
+                .with_hint("a kernel as large as the input makes one fully connected neuron (K = 1)");
+            self.push(d);
+            return None;
+        }
+        let network = Network { channels, height, width, kernel, stride, padding, filters, bias };
+        self.size_limits(&network, in_span, conv_span)?;
+        Some(network)
+    }
+
+    /// Rejects networks whose arrays could not be held in memory: the input (`C·H·W`), the patch map
+    /// (`K·d`), the output weights (`M·K`) and the filters (`M·d`) must each have at most
+    /// [`MAX_NUMBERS`] entries. The products are taken in 128 bits, so no size overflows.
+    pub(super) fn size_limits(&mut self, net: &Network, in_span: Span, conv_span: Span) -> Option<()> {
+        let wide = |v: usize| v as u128;
+        let (ph, pw) = (wide(net.padding.0), wide(net.padding.1));
+        let rows = (wide(net.height) + 2 * ph - wide(net.kernel.0)) / wide(net.stride.0) + 1;
+        let cols = (wide(net.width) + 2 * pw - wide(net.kernel.1)) / wide(net.stride.1) + 1;
+        let input = wide(net.channels) * wide(net.height) * wide(net.width);
+        let d = wide(net.channels) * wide(net.kernel.0) * wide(net.kernel.1);
+        let (k, m) = (rows * cols, wide(net.filters));
+        let limit = MAX_NUMBERS as u128;
+        let problem = if input > limit {
+            Some((in_span, format!("the input holds C·H·W = {input} numbers")))
+        } else if k * d > limit {
+            Some((
+                conv_span,
+                format!("the convolution has K = {k} patches of d = {d} numbers (K·d = {})", k * d),
+            ))
+        } else if m * k.max(d) > limit {
+            Some((
+                conv_span,
+                format!("the convolution has M = {m} filters of d = {d} numbers over K = {k} patches"),
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some((span, what)) => {
+                let d = self
+                    .error(span, format!("the network is too large: {what}, more than the limit of 2^31"))
+                    .with_label("too large")
+                    .with_hint("a model this size cannot be held in memory; use a smaller input, a larger stride or fewer filters");
+                self.push(d);
+                None
+            }
+            None => Some(()),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! The `data` block: planted data (drawn in `planted.rs`) or data read from files.
+
+use super::planted::planted_data;
+use super::{single, Cx, MAX_NUMBERS};
+use crate::data::{Data, DataSource};
+use crate::{Network, Overrides};
+use cnr_syntax::ast::*;
+use cnr_syntax::{Diagnostic, Span};
+
+impl Cx<'_> {
+    /// The samples. Without a valid network, the block's own statements and files are still checked.
+    pub(super) fn data(&mut self, item: &Item, net: Option<&Network>, ov: &Overrides) -> Option<Data> {
+        match item {
+            Item::PlantedData(b) => self.planted(b, net, ov),
+            Item::FileData(b) => self.file_data(b, net, ov),
+            _ => unreachable!("data item"),
+        }
+    }
+
+    pub(super) fn planted(
+        &mut self,
+        b: &Block<PlantedStmt>,
+        net: Option<&Network>,
+        ov: &Overrides,
+    ) -> Option<Data> {
+        let (mut samples, mut seeds, mut noises, mut filters) = (vec![], vec![], vec![], vec![]);
+        for s in &b.stmts {
+            match &s.node {
+                PlantedStmt::Samples(n) => samples.push((n, s.span)),
+                PlantedStmt::Seed(n) => seeds.push((n, s.span)),
+                PlantedStmt::Noise(n) => noises.push((n, s.span)),
+                PlantedStmt::Filter(v) => filters.push((v, s.span)),
+            }
+        }
+        let samples = single(self, samples, "`samples`");
+        let seed = single(self, seeds, "`seed`");
+        let noise = single(self, noises, "`noise`");
+        let filter = single(self, filters, "`filter`");
+        let n = match (ov.samples, samples) {
+            (Some(n), _) => Some(n),
+            (None, Some((num, _))) => self.whole(num, "the number of samples", 1),
+            (None, None) => {
+                let d = self
+                    .error(Span::new(b.span.start, b.span.start + 4), "planted data need a number of samples")
+                    .with_label("missing `samples`")
+                    .with_hint("add `samples 192` (or pass --samples)");
+                self.push(d);
+                None
+            }
+        };
+        let seed = match (ov.seed, seed) {
+            (Some(s), _) => Some(s),
+            (None, Some((num, _))) => self.seed(num),
+            (None, None) => Some(0),
+        };
+        let noise = match (ov.noise, noise) {
+            (Some(x), _) => Some(x),
+            (None, Some((num, _))) if num.node.value >= 0.0 && num.node.value.is_finite() => {
+                Some(num.node.value)
+            }
+            (None, Some((num, _))) => {
+                let d = self
+                    .error(num.span, format!("the noise level must be ≥ 0, found {}", num.node.text))
+                    .with_label("negative");
+                self.push(d);
+                None
+            }
+            (None, None) => Some(0.0),
+        };
+        let given = match filter {
+            Some((v, _)) => {
+                let (vals, span, _) = self.vector(v, "planted-filter")?;
+                let dm = net?.d() * net?.filters;
+                if vals.len() != dm {
+                    let d = self
+                        .error(
+                            span,
+                            format!(
+                                "the planted filter has {} numbers; the network needs M·d = {dm}",
+                                vals.len()
+                            ),
+                        )
+                        .with_label("wrong length");
+                    self.push(d);
+                    return None;
+                }
+                Some(vals)
+            }
+            None => None,
+        };
+        let (n, seed, noise, net) = (n?, seed?, noise?, net?);
+        let numbers = (n as u128) * (net.input_len() as u128);
+        if numbers > MAX_NUMBERS as u128 {
+            // The count comes from `--samples` when it is given, else from the `samples` statement.
+            let span = match (ov.samples, samples) {
+                (None, Some((num, _))) => num.span,
+                _ => Span::new(b.span.start, b.span.start + 4),
+            };
+            let d = self
+                .error(
+                    span,
+                    format!(
+                        "{n} samples of C·H·W = {} numbers are {numbers} numbers, more than the limit of 2^31",
+                        net.input_len()
+                    ),
+                )
+                .with_label("too many samples")
+                .with_hint(format!(
+                    "at most {} samples of this input fit",
+                    MAX_NUMBERS / net.input_len().max(1)
+                ));
+            self.push(d);
+            return None;
+        }
+        // Drawing the samples is the checker's most expensive step; a model that already failed
+        // would be discarded anyway.
+        if self.diags.iter().any(Diagnostic::is_error) {
+            return None;
+        }
+        Some(planted_data(net, n, seed, noise, given))
+    }
+
+    pub(super) fn file_data(
+        &mut self,
+        b: &Block<FileStmt>,
+        net: Option<&Network>,
+        ov: &Overrides,
+    ) -> Option<Data> {
+        let (mut xs, mut ys, mut ws) = (vec![], vec![], vec![]);
+        for s in &b.stmts {
+            match &s.node {
+                FileStmt::Inputs(p) => xs.push((p, s.span)),
+                FileStmt::Labels(p) => ys.push((p, s.span)),
+                FileStmt::Planted(p) => ws.push((p, s.span)),
+            }
+        }
+        let xs = single(self, xs, "`inputs`");
+        let ys = single(self, ys, "`labels`");
+        let ws = single(self, ws, "`planted`");
+        let head = Span::new(b.span.start, b.span.start + 4);
+        for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
+            if set {
+                let d = self.error(
+                    head,
+                    format!("{flag} applies only to planted data, and this model reads its data from files"),
+                );
+                self.push(d);
+            }
+        }
+        let x = match xs {
+            Some((p, _)) => self.array(p, "inputs").map(|a| (a, p)),
+            None => {
+                let d = self
+                    .error(head, "file data need an `inputs` file")
+                    .with_label("missing `inputs`")
+                    .with_hint("add `inputs \"x.npy\"`");
+                self.push(d);
+                None
+            }
+        };
+        let y = match ys {
+            Some((p, _)) => self.array(p, "labels").map(|a| (a, p)),
+            None => {
+                let d = self
+                    .error(head, "file data need a `labels` file")
+                    .with_label("missing `labels`")
+                    .with_hint("add `labels \"y.npy\"`");
+                self.push(d);
+                None
+            }
+        };
+        let w = ws.map(|(p, _)| (self.array(p, "planted-filter"), p));
+        let ((x, xp), (y, yp), net) = (x?, y?, net?);
+        let len = net.input_len();
+        let n = y.values.len();
+        if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) {
+            let d = self
+                .error(
+                    yp.span,
+                    format!(
+                        "the labels in `{}` have shape {:?}; expected one number per sample",
+                        yp.node, y.shape
+                    ),
+                )
+                .with_label("wrong shape");
+            self.push(d);
+            return None;
+        }
+        let rows = x.shape.first().copied().unwrap_or(0);
+        let per_row: usize = x.shape.iter().skip(1).product();
+        if x.shape.len() < 2 || per_row != len {
+            let d = self
+                .error(xp.span, format!("the inputs in `{}` have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.node, x.shape))
+                .with_label("wrong shape")
+                .with_hint(format!("store an array of shape (n, {len})"));
+            self.push(d);
+            return None;
+        }
+        if rows != n {
+            let d = self
+                .error(yp.span, format!("`{}` has {n} labels but `{}` has {rows} inputs", yp.node, xp.node))
+                .with_label("sample counts differ");
+            self.push(d);
+            return None;
+        }
+        let planted = match w {
+            Some((Some(a), _)) if a.values.len() == net.d() * net.filters => Some(a.values),
+            Some((Some(a), p)) => {
+                let d = self
+                    .error(
+                        p.span,
+                        format!(
+                            "the planted filter in `{}` has {} numbers; the network needs M·d = {}",
+                            p.node,
+                            a.values.len(),
+                            net.d() * net.filters
+                        ),
+                    )
+                    .with_label("wrong length");
+                self.push(d);
+                return None;
+            }
+            Some((None, _)) => return None,
+            None => None,
+        };
+        let mut data = Data::new(x.values, y.values, len, planted, DataSource::Files);
+        if let Some(k) = ov.samples {
+            if k > data.n {
+                let d = self.error(
+                    head,
+                    format!("--samples {k} asks for more samples than the files hold ({})", data.n),
+                );
+                self.push(d);
+                return None;
+            }
+            data.x.truncate(k * len);
+            data.y.truncate(k);
+            data.n = k;
+        }
+        Some(data)
+    }
+}
