@@ -171,10 +171,7 @@ fn single<'t, T>(cx: &mut Cx, found: Vec<(&'t T, Span)>, what: &str) -> Option<(
 }
 
 impl Cx<'_> {
-    pub(super) fn error(&mut self, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(span, message)
-    }
-
+    /// Reports a diagnostic: the one way every block of the checker reports a problem.
     pub(super) fn push(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
@@ -211,13 +208,11 @@ impl Cx<'_> {
         });
         let net_block = single(self, networks, "a `network` block").map(|(b, _)| b);
         if net_block.is_none() {
-            let d = self
-                .error(first, "the model has no `network` block")
+            self.push(Diagnostic::error(first, "the model has no `network` block")
                 .with_label(if file.items.is_empty() { "the file has no items" } else { "no `network` in this model" })
                 .with_hint(
                 "add one, e.g. `network { input 128 conv kernel 16 stride 16 activation relu output ones }`",
-            );
-            self.push(d);
+            ));
         }
         let data_item = single(self, datas, "a `data` block");
         let relax_block = single(self, relaxes, "a `relax` block").map(|(b, _)| b);
@@ -235,11 +230,9 @@ impl Cx<'_> {
         let data = match data_item {
             Some((item, _)) => self.data(item, network.as_ref(), ov),
             None => {
-                let d = self
-                    .error(first, "the model has no `data` block")
+                self.push(Diagnostic::error(first, "the model has no `data` block")
                     .with_label(if file.items.is_empty() { "the file has no items" } else { "no `data` in this model" })
-                    .with_hint("add `data planted { samples 192 seed 7 }` or `data files { inputs \"x.npy\" labels \"y.npy\" }`");
-                self.push(d);
+                    .with_hint("add `data planted { samples 192 seed 7 }` or `data files { inputs \"x.npy\" labels \"y.npy\" }`"));
                 None
             }
         };
@@ -286,13 +279,13 @@ impl Cx<'_> {
         if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 {
             Some(v as u64)
         } else {
-            let d = self
-                .error(
+            self.push(
+                Diagnostic::error(
                     n.span,
                     format!("{what} must be a whole number from {min} to {max}, found {}", n.node.text),
                 )
-                .with_label("not allowed here");
-            self.push(d);
+                .with_label("not allowed here"),
+            );
             None
         }
     }
@@ -301,10 +294,10 @@ impl Cx<'_> {
         if n.node.value > 0.0 && n.node.value.is_finite() {
             Some(n.node.value)
         } else {
-            let d = self
-                .error(n.span, format!("{what} must be positive, found {}", n.node.text))
-                .with_label("not positive");
-            self.push(d);
+            self.push(
+                Diagnostic::error(n.span, format!("{what} must be positive, found {}", n.node.text))
+                    .with_label("not positive"),
+            );
             None
         }
     }
@@ -325,8 +318,8 @@ impl Cx<'_> {
             ([a], _) => Some((*a, *a)),
             ([a, b], 2) => Some((*a, *b)),
             _ => {
-                let d = self
-                    .error(
+                self.push(
+                    Diagnostic::error(
                         span,
                         format!(
                             "{what} has {} sizes but the input has {rank} dimension{}",
@@ -339,8 +332,8 @@ impl Cx<'_> {
                         "a 1-D input takes one size, like `16`"
                     } else {
                         "a 2-D input takes `h x w` (or one size for both)"
-                    });
-                self.push(d);
+                    }),
+                );
                 None
             }
         }
@@ -368,21 +361,21 @@ impl Cx<'_> {
         let bytes = match self.files.read(&path.node) {
             Ok(b) => b,
             Err(why) => {
-                let d = self
-                    .error(path.span, format!("cannot read {what} file `{}`: {why}", path.node))
-                    .with_label("cannot read")
-                    .with_hint("paths are relative to the model file's folder");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(path.span, format!("cannot read {what} file `{}`: {why}", path.node))
+                        .with_label("cannot read")
+                        .with_hint("paths are relative to the model file's folder"),
+                );
                 return None;
             }
         };
         match data::load_array(&path.node, &bytes) {
             Ok(a) => Some(a),
             Err(why) => {
-                let d = self
-                    .error(path.span, format!("bad {what} file `{}`: {why}", path.node))
-                    .with_label("bad data");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(path.span, format!("bad {what} file `{}`: {why}", path.node))
+                        .with_label("bad data"),
+                );
                 None
             }
         }

@@ -5,6 +5,7 @@ use super::{single, Cx, MAX_NUMBERS};
 use crate::activation::{self, Activation};
 use crate::Network;
 use cnr_syntax::ast::*;
+use cnr_syntax::Diagnostic;
 use cnr_syntax::{Span, Spanned};
 
 impl Cx<'_> {
@@ -34,11 +35,11 @@ impl Cx<'_> {
 
         let open = Span::new(b.span.start, b.span.start + "network".len());
         let missing = |cx: &mut Self, what: &str, example: &str| {
-            let d = cx
-                .error(open, format!("the network has no `{what}`"))
-                .with_label(format!("missing `{what}`"))
-                .with_hint(format!("add `{example}` inside the block"));
-            cx.push(d);
+            cx.push(
+                Diagnostic::error(open, format!("the network has no `{what}`"))
+                    .with_label(format!("missing `{what}`"))
+                    .with_hint(format!("add `{example}` inside the block")),
+            );
         };
         if input.is_none() {
             missing(self, "input", "input 128");
@@ -53,14 +54,14 @@ impl Cx<'_> {
             ActivationSpec::Named { name, args } => activation::builtin(name, args, &mut self.diags),
             ActivationSpec::Defined { name, param, body } => {
                 if let Some(known) = activation::BUILTINS.iter().find(|b| **b == name.node) {
-                    let d = self
-                        .error(
+                    self.push(
+                        Diagnostic::error(
                             name.span,
                             format!("`{known}` is a built-in activation and cannot be redefined"),
                         )
                         .with_label("a built-in name")
-                        .with_hint("give your activation another name");
-                    self.push(d);
+                        .with_hint("give your activation another name"),
+                    );
                     return None;
                 }
                 activation::defined(&name.node, &param.node, body, &mut self.diags)
@@ -87,8 +88,8 @@ impl Cx<'_> {
             [Some(h), Some(w)] => Some((*h, *w)),
             [_] | [_, _] => None,
             _ => {
-                let d = self
-                    .error(
+                self.push(
+                    Diagnostic::error(
                         in_span,
                         format!(
                             "an input has 1 or 2 sizes (length, or height x width), found {}",
@@ -96,8 +97,8 @@ impl Cx<'_> {
                         ),
                     )
                     .with_label(format!("{} sizes", dims.len()))
-                    .with_hint("write channels separately: `input 32 x 32 channels 3`");
-                self.push(d);
+                    .with_hint("write channels separately: `input 32 x 32 channels 3`"),
+                );
                 None
             }
         };
@@ -118,10 +119,10 @@ impl Cx<'_> {
                 ConvOpt::Bias => "bias",
             };
             if seen.contains(&key) {
-                let d = self
-                    .error(o.span, format!("`{key}` is given more than once in `conv`"))
-                    .with_label("repeated");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(o.span, format!("`{key}` is given more than once in `conv`"))
+                        .with_label("repeated"),
+                );
                 continue;
             }
             seen.push(key);
@@ -134,11 +135,11 @@ impl Cx<'_> {
             }
         }
         if !seen.contains(&"kernel") {
-            let d = self
-                .error(conv_span, "`conv` has no kernel size")
-                .with_label("missing `kernel`")
-                .with_hint("add it, e.g. `conv kernel 16 stride 16`");
-            self.push(d);
+            self.push(
+                Diagnostic::error(conv_span, "`conv` has no kernel size")
+                    .with_label("missing `kernel`")
+                    .with_hint("add it, e.g. `conv kernel 16 stride 16`"),
+            );
         }
         let (kernel, stride, padding, filters, channels) = (kernel?, stride?, padding?, filters?, channels?);
         let (height, width) = height_width?;
@@ -151,11 +152,14 @@ impl Cx<'_> {
             } else {
                 (format!("{} x {}", kernel.0, kernel.1), format!("{} x {}", height + 2 * ph, width + 2 * pw))
             };
-            let d = self
-                .error(kernel_span, format!("the kernel ({k}) is larger than the padded input ({i})"))
+            self.push(
+                Diagnostic::error(
+                    kernel_span,
+                    format!("the kernel ({k}) is larger than the padded input ({i})"),
+                )
                 .with_label("kernel too large")
-                .with_hint("a kernel as large as the input makes one fully connected neuron (K = 1)");
-            self.push(d);
+                .with_hint("a kernel as large as the input makes one fully connected neuron (K = 1)"),
+            );
             return None;
         }
         let network = Network { channels, height, width, kernel, stride, padding, filters, bias };
@@ -192,11 +196,9 @@ impl Cx<'_> {
         };
         match problem {
             Some((span, what)) => {
-                let d = self
-                    .error(span, format!("the network is too large: {what}, more than the limit of 2^31"))
+                self.push(Diagnostic::error(span, format!("the network is too large: {what}, more than the limit of 2^31"))
                     .with_label("too large")
-                    .with_hint("a model this size cannot be held in memory; use a smaller input, a larger stride or fewer filters");
-                self.push(d);
+                    .with_hint("a model this size cannot be held in memory; use a smaller input, a larger stride or fewer filters"));
                 None
             }
             None => Some(()),

@@ -4,6 +4,7 @@ use super::Cx;
 use crate::data::{self};
 use crate::Network;
 use cnr_syntax::ast::*;
+use cnr_syntax::Diagnostic;
 use cnr_syntax::{suggest, Spanned};
 
 impl Cx<'_> {
@@ -22,8 +23,8 @@ impl Cx<'_> {
             OutputSpec::Named(n) if n.node == "random" || n.node == "file" => {
                 let example =
                     if n.node == "random" { "output random seed 3" } else { "output file \"u.npy\"" };
-                let d = self
-                    .error(
+                self.push(
+                    Diagnostic::error(
                         n.span,
                         format!(
                             "`{}` needs {}",
@@ -32,17 +33,17 @@ impl Cx<'_> {
                         ),
                     )
                     .with_label("incomplete")
-                    .with_hint(format!("write it like `{example}`"));
-                self.push(d);
+                    .with_hint(format!("write it like `{example}`")),
+                );
                 return None;
             }
             OutputSpec::Named(n) => {
-                let d = self
-                    .error(n.span, format!("unknown output weights `{}`", n.node))
-                    .with_label("unknown")
-                    .with_hint(suggest(&n.node, &["ones", "mean", "random", "file"]))
-                    .with_hint("or a number, or a list like `[1, 0.5, 1]`");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(n.span, format!("unknown output weights `{}`", n.node))
+                        .with_label("unknown")
+                        .with_hint(suggest(&n.node, &["ones", "mean", "random", "file"]))
+                        .with_hint("or a number, or a list like `[1, 0.5, 1]`"),
+                );
                 return None;
             }
             OutputSpec::Constant(c) => (vec![c.node.value], c.span),
@@ -63,8 +64,8 @@ impl Cx<'_> {
             n if n == k => values.iter().cycle().take(m * k).copied().collect(),
             n if n == m * k => values,
             n => {
-                let d = self
-                    .error(
+                self.push(
+                    Diagnostic::error(
                         span,
                         format!(
                             "{n} output weights given; the network has K = {k} patches and M = {m} filter{}",
@@ -75,30 +76,30 @@ impl Cx<'_> {
                     .with_hint(format!(
                         "give one number, K = {k} numbers (shared by the filters) or M·K = {} numbers",
                         m * k
-                    ));
-                self.push(d);
+                    )),
+                );
                 return None;
             }
         };
         if full.iter().any(|u| !u.is_finite()) {
-            let d = self.error(span, "the output weights must be finite numbers");
-            self.push(d);
+            self.push(Diagnostic::error(span, "the output weights must be finite numbers"));
             return None;
         }
         if full.iter().any(|&u| u < 0.0) {
-            let d = self
-                .error(span, "the output weights have a negative entry")
+            self.push(Diagnostic::error(span, "the output weights have a negative entry")
                 .with_label("negative weight")
-                .with_hint("with a negative weight f(x; w) is no longer convex in w, and the relaxation does not apply; all weights must be ≥ 0");
-            self.push(d);
+                .with_hint("with a negative weight f(x; w) is no longer convex in w, and the relaxation does not apply; all weights must be ≥ 0"));
             return None;
         }
         if full.iter().all(|&u| u == 0.0) {
-            let d = self
-                .error(span, "the output weights are all zero, so the network's output is constant")
+            self.push(
+                Diagnostic::error(
+                    span,
+                    "the output weights are all zero, so the network's output is constant",
+                )
                 .with_label("all zero")
-                .with_hint("the output must depend on the filters; give at least one weight > 0");
-            self.push(d);
+                .with_hint("the output must depend on the filters; give at least one weight > 0"),
+            );
             return None;
         }
         net.map(|_| full)

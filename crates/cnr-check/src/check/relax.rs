@@ -5,6 +5,7 @@ use crate::activation::Activation;
 use crate::data::Data;
 use crate::{Anchor, Network, Norm, Relax};
 use cnr_syntax::ast::*;
+use cnr_syntax::Diagnostic;
 use cnr_syntax::{suggest, Spanned};
 
 impl Cx<'_> {
@@ -49,23 +50,23 @@ impl Cx<'_> {
                     // Data that failed their own checks were reported already.
                     "planted" if data.is_none_or(|d| d.planted.is_some()) => relax.anchor = Anchor::Planted,
                     "planted" => {
-                        let d = self
-                            .error(
+                        self.push(
+                            Diagnostic::error(
                                 n.span,
                                 "the planted anchor needs a known planted filter, and these data have none",
                             )
                             .with_label("no planted filter")
-                            .with_hint("add `planted \"w.npy\"` to the data files, or use `anchor auto`");
-                        self.push(d);
+                            .with_hint("add `planted \"w.npy\"` to the data files, or use `anchor auto`"),
+                        );
                         ok = false;
                     }
                     other => {
-                        let d = self
-                            .error(n.span, format!("unknown anchor `{other}`"))
-                            .with_label("unknown")
-                            .with_hint(suggest(other, &["auto", "data", "spectral", "planted"]))
-                            .with_hint("or a list of numbers, or `file \"g.npy\"`");
-                        self.push(d);
+                        self.push(
+                            Diagnostic::error(n.span, format!("unknown anchor `{other}`"))
+                                .with_label("unknown")
+                                .with_hint(suggest(other, &["auto", "data", "spectral", "planted"]))
+                                .with_hint("or a list of numbers, or `file \"g.npy\"`"),
+                        );
                         ok = false;
                     }
                 }
@@ -76,8 +77,8 @@ impl Cx<'_> {
                 match self.vector(v, "anchor") {
                     Some(_) if dm.is_none() => ok = false,
                     Some((vals, span, _)) if Some(vals.len()) != dm => {
-                        let d = self
-                            .error(
+                        self.push(
+                            Diagnostic::error(
                                 span,
                                 format!(
                                     "the anchor has {} numbers; the network needs M·d = {}",
@@ -85,8 +86,8 @@ impl Cx<'_> {
                                     dm.unwrap_or_default()
                                 ),
                             )
-                            .with_label("wrong length");
-                        self.push(d);
+                            .with_label("wrong length"),
+                        );
                         ok = false;
                     }
                     Some((vals, _, _)) => relax.anchor = Anchor::Vector(vals),
@@ -123,11 +124,11 @@ impl Cx<'_> {
             return Some(n);
         }
         let names: Vec<&str> = allowed.iter().map(|(name, _)| *name).collect();
-        let d = self
-            .error(kind.span, format!("unknown {what} `{}`", kind.node))
-            .with_label("unknown")
-            .with_hint(suggest(&kind.node, &names));
-        self.push(d);
+        self.push(
+            Diagnostic::error(kind.span, format!("unknown {what} `{}`", kind.node))
+                .with_label("unknown")
+                .with_hint(suggest(&kind.node, &names)),
+        );
         None
     }
 }

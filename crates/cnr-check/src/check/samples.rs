@@ -40,11 +40,14 @@ impl Cx<'_> {
             (Some(n), _) => Some(n),
             (None, Some((num, _))) => self.whole(num, "the number of samples", 1),
             (None, None) => {
-                let d = self
-                    .error(Span::new(b.span.start, b.span.start + 4), "planted data need a number of samples")
+                self.push(
+                    Diagnostic::error(
+                        Span::new(b.span.start, b.span.start + 4),
+                        "planted data need a number of samples",
+                    )
                     .with_label("missing `samples`")
-                    .with_hint("add `samples 192` (or pass --samples)");
-                self.push(d);
+                    .with_hint("add `samples 192` (or pass --samples)"),
+                );
                 None
             }
         };
@@ -59,10 +62,13 @@ impl Cx<'_> {
                 Some(num.node.value)
             }
             (None, Some((num, _))) => {
-                let d = self
-                    .error(num.span, format!("the noise level must be ≥ 0, found {}", num.node.text))
-                    .with_label("negative");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(
+                        num.span,
+                        format!("the noise level must be ≥ 0, found {}", num.node.text),
+                    )
+                    .with_label("negative"),
+                );
                 None
             }
             (None, None) => Some(0.0),
@@ -72,16 +78,16 @@ impl Cx<'_> {
                 let (vals, span, _) = self.vector(v, "planted-filter")?;
                 let dm = net?.d() * net?.filters;
                 if vals.len() != dm {
-                    let d = self
-                        .error(
+                    self.push(
+                        Diagnostic::error(
                             span,
                             format!(
                                 "the planted filter has {} numbers; the network needs M·d = {dm}",
                                 vals.len()
                             ),
                         )
-                        .with_label("wrong length");
-                    self.push(d);
+                        .with_label("wrong length"),
+                    );
                     return None;
                 }
                 Some(vals)
@@ -96,8 +102,7 @@ impl Cx<'_> {
                 (None, Some((num, _))) => num.span,
                 _ => Span::new(b.span.start, b.span.start + 4),
             };
-            let d = self
-                .error(
+            self.push(Diagnostic::error(
                     span,
                     format!(
                         "{n} samples of C·H·W = {} numbers are {numbers} numbers, more than the limit of 2^31",
@@ -108,8 +113,7 @@ impl Cx<'_> {
                 .with_hint(format!(
                     "at most {} samples of this input fit",
                     MAX_NUMBERS / net.input_len().max(1)
-                ));
-            self.push(d);
+                )));
             return None;
         }
         // Drawing the samples is the checker's most expensive step; a model that already failed
@@ -140,32 +144,31 @@ impl Cx<'_> {
         let head = Span::new(b.span.start, b.span.start + 4);
         for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
             if set {
-                let d = self.error(
+                self.push(Diagnostic::error(
                     head,
                     format!("{flag} applies only to planted data, and this model reads its data from files"),
-                );
-                self.push(d);
+                ));
             }
         }
         let x = match xs {
             Some((p, _)) => self.array(p, "inputs").map(|a| (a, p)),
             None => {
-                let d = self
-                    .error(head, "file data need an `inputs` file")
-                    .with_label("missing `inputs`")
-                    .with_hint("add `inputs \"x.npy\"`");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(head, "file data need an `inputs` file")
+                        .with_label("missing `inputs`")
+                        .with_hint("add `inputs \"x.npy\"`"),
+                );
                 None
             }
         };
         let y = match ys {
             Some((p, _)) => self.array(p, "labels").map(|a| (a, p)),
             None => {
-                let d = self
-                    .error(head, "file data need a `labels` file")
-                    .with_label("missing `labels`")
-                    .with_hint("add `labels \"y.npy\"`");
-                self.push(d);
+                self.push(
+                    Diagnostic::error(head, "file data need a `labels` file")
+                        .with_label("missing `labels`")
+                        .with_hint("add `labels \"y.npy\"`"),
+                );
                 None
             }
         };
@@ -174,40 +177,41 @@ impl Cx<'_> {
         let len = net.input_len();
         let n = y.values.len();
         if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) {
-            let d = self
-                .error(
+            self.push(
+                Diagnostic::error(
                     yp.span,
                     format!(
                         "the labels in `{}` have shape {:?}; expected one number per sample",
                         yp.node, y.shape
                     ),
                 )
-                .with_label("wrong shape");
-            self.push(d);
+                .with_label("wrong shape"),
+            );
             return None;
         }
         let rows = x.shape.first().copied().unwrap_or(0);
         let per_row: usize = x.shape.iter().skip(1).product();
         if x.shape.len() < 2 || per_row != len {
-            let d = self
-                .error(xp.span, format!("the inputs in `{}` have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.node, x.shape))
+            self.push(Diagnostic::error(xp.span, format!("the inputs in `{}` have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.node, x.shape))
                 .with_label("wrong shape")
-                .with_hint(format!("store an array of shape (n, {len})"));
-            self.push(d);
+                .with_hint(format!("store an array of shape (n, {len})")));
             return None;
         }
         if rows != n {
-            let d = self
-                .error(yp.span, format!("`{}` has {n} labels but `{}` has {rows} inputs", yp.node, xp.node))
-                .with_label("sample counts differ");
-            self.push(d);
+            self.push(
+                Diagnostic::error(
+                    yp.span,
+                    format!("`{}` has {n} labels but `{}` has {rows} inputs", yp.node, xp.node),
+                )
+                .with_label("sample counts differ"),
+            );
             return None;
         }
         let planted = match w {
             Some((Some(a), _)) if a.values.len() == net.d() * net.filters => Some(a.values),
             Some((Some(a), p)) => {
-                let d = self
-                    .error(
+                self.push(
+                    Diagnostic::error(
                         p.span,
                         format!(
                             "the planted filter in `{}` has {} numbers; the network needs M·d = {}",
@@ -216,8 +220,8 @@ impl Cx<'_> {
                             net.d() * net.filters
                         ),
                     )
-                    .with_label("wrong length");
-                self.push(d);
+                    .with_label("wrong length"),
+                );
                 return None;
             }
             Some((None, _)) => return None,
@@ -226,11 +230,10 @@ impl Cx<'_> {
         let mut data = Data::new(x.values, y.values, len, planted, DataSource::Files);
         if let Some(k) = ov.samples {
             if k > data.n {
-                let d = self.error(
+                self.push(Diagnostic::error(
                     head,
                     format!("--samples {k} asks for more samples than the files hold ({})", data.n),
-                );
-                self.push(d);
+                ));
                 return None;
             }
             data.x.truncate(k * len);

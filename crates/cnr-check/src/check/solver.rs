@@ -3,6 +3,7 @@
 use super::{single, Cx};
 use crate::SolverSpec;
 use cnr_syntax::ast::*;
+use cnr_syntax::Diagnostic;
 
 impl Cx<'_> {
     pub(super) fn solver(&mut self, b: &Block<SolverStmt>) -> SolverSpec {
@@ -26,11 +27,14 @@ impl Cx<'_> {
             match self.positive(t, "the tolerance") {
                 Some(v) if v < 1.0 => spec.tolerance = v,
                 Some(_) => {
-                    let d = self
-                        .error(t.span, format!("the tolerance must be below 1, found {}", t.node.text))
+                    self.push(
+                        Diagnostic::error(
+                            t.span,
+                            format!("the tolerance must be below 1, found {}", t.node.text),
+                        )
                         .with_label("too large")
-                        .with_hint("a relative tolerance such as 1e-7 (the default) or 1e-6");
-                    self.push(d);
+                        .with_hint("a relative tolerance such as 1e-7 (the default) or 1e-6"),
+                    );
                 }
                 None => {}
             }
