@@ -1,0 +1,397 @@
+//! The checked model and what is computed from it: its parts, the fit of filters to the data
+//! (residuals in one pass, the recovery error up to the network's symmetries).
+
+use crate::{assignment, network, Activation, Data, Network};
+
+/// A checked model, ready to be lowered.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The model's name (declared with `model`, else the file's stem).
+    pub name: String,
+    /// Shapes of the convolution.
+    pub network: Network,
+    /// The activation.
+    pub activation: Activation,
+    /// Fixed output weights `u[m·K + k]` for filter `m` and patch `k`, all ≥ 0.
+    pub output: Vec<f64>,
+    /// The samples.
+    pub data: Data,
+    /// Which relaxation to build.
+    pub relax: Relax,
+    /// Solver settings.
+    pub solver: SolverSpec,
+    /// The patch geometry of the network, worked out once ([`Network::taps`]).
+    pub geometry: network::Patches,
+    /// Where the parts that lowering turns into cones were written, so that a later phase can point
+    /// at the source of a row (e.g. a backend that cannot take the activation's cones).
+    pub spans: ModelSpans,
+}
+
+/// The places in the source of the model elements that become rows of the program.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelSpans {
+    /// The `activation` statement.
+    pub activation: cnr_syntax::Span,
+    /// The `penalty` statement, when there is one.
+    pub penalty: Option<cnr_syntax::Span>,
+    /// The `bound` statement, when there is one.
+    pub bound: Option<cnr_syntax::Span>,
+    /// The `anchor` statement, when there is one.
+    pub anchor: Option<cnr_syntax::Span>,
+    /// The `conv` statement.
+    pub conv: cnr_syntax::Span,
+    /// The `output` statement (detached when the default is used).
+    pub output: cnr_syntax::Span,
+    /// The `data` keyword of the data block.
+    pub data: cnr_syntax::Span,
+}
+
+/// The objective's anchor `g` (docs/relaxation.md, "The anchor").
+#[derive(Clone, Debug, PartialEq)]
+pub enum Anchor {
+    /// `g = Σ_i y_i Σ_k u_mk x_ik` per filter.
+    Data,
+    /// The top eigenvector of `Σ_i y_i Σ_k u_mk x_ik x_ikᵀ` (for even activations).
+    Spectral,
+    /// The planted filter itself (an oracle, for experiments).
+    Planted,
+    /// A given vector of length `M·d`.
+    Vector(Vec<f64>),
+}
+
+/// A norm used by penalties and bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Norm {
+    /// The 1-norm (penalties only).
+    L1,
+    /// The 2-norm.
+    L2,
+    /// The ∞-norm (bounds only).
+    Linf,
+}
+
+/// The relaxation's options.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Relax {
+    /// The anchor, after `auto` was resolved.
+    pub anchor: Anchor,
+    /// Whether the user wrote `auto` (or nothing).
+    pub anchor_auto: bool,
+    /// `penalty l1|l2 λ`: soft labels with slack `ξ` weighted by λ.
+    pub penalty: Option<(Norm, f64)>,
+    /// `bound l2|linf R` on `w`.
+    pub bound: Option<(Norm, f64)>,
+}
+
+/// Solver settings from the `solver` block, with documented defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SolverSpec {
+    /// The backend the model names (`backend NAME`), with its place; `None`: the driver's default.
+    /// Which names exist is not the front end's business: the driver checks the name.
+    pub backend: Option<cnr_syntax::Spanned<String>>,
+    /// Absolute and relative tolerance; default 1e-7.
+    pub tolerance: f64,
+    /// Iteration limit; default 200.
+    pub max_iter: u32,
+    /// Time limit in seconds; default none.
+    pub time_limit: Option<f64>,
+}
+
+impl Default for SolverSpec {
+    fn default() -> Self {
+        SolverSpec { backend: None, tolerance: 1e-7, max_iter: 200, time_limit: None }
+    }
+}
+
+/// Values from the command line that replace the model's (`--samples`, `--seed`, `--noise`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// Number of samples.
+    pub samples: Option<usize>,
+    /// Seed of the planted model.
+    pub seed: Option<u64>,
+    /// Noise level of the planted model.
+    pub noise: Option<f64>,
+}
+
+/// How well filters `(w, b)` fit the model's data, computed from the model itself, never from a
+/// solver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    /// `max_i (f(x_i; w) − y_i)`: positive when a sample's label limit is exceeded.
+    pub max_violation: f64,
+    /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
+    pub training_loss: f64,
+    /// `‖w − w*‖ / ‖w*‖` when the planted filter is known and not zero, minimised over the
+    /// symmetries of the network ([`Fit::symmetries`]).
+    pub recovery_error: Option<f64>,
+    /// `‖w − w*‖` under the same symmetries, when the planted filter is known (also when it is zero,
+    /// where the relative error is undefined).
+    pub recovery_distance: Option<f64>,
+    /// The symmetries the recovery error was minimised over: `filter order` when some filters have
+    /// the same output weights (they can come back in any order among themselves), `sign of each
+    /// filter` for an even activation (`w_m` and `−w_m` fit alike).
+    pub symmetries: Vec<&'static str>,
+}
+
+/// The symmetry names of [`Fit::symmetries`].
+pub const FILTER_ORDER: &str = "filter order";
+/// See [`Fit::symmetries`].
+pub const FILTER_SIGN: &str = "sign of each filter";
+
+impl Model {
+    /// Evaluates filters `w` (`M·d`) and biases `b` (`M`, or empty) on the data.
+    pub fn evaluate(&self, w: &[f64], b: &[f64]) -> Fit {
+        self.fit_of(&self.residuals(w, b, None), w)
+    }
+
+    /// The fit from the residuals `f(x_i; w) − y_i` of every sample (see [`Model::residuals`]).
+    pub fn fit_of(&self, residuals: &[f64], w: &[f64]) -> Fit {
+        let max_violation = residuals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let loss = residuals.iter().map(|r| r * r).sum::<f64>();
+        let (distance, symmetries) = match &self.data.planted {
+            Some(star) => {
+                let (d, s) = self.distance_to_planted(w, star);
+                (Some(d), s)
+            }
+            None => (None, Vec::new()),
+        };
+        let norm = self.data.planted.as_ref().map_or(0.0, |s| s.iter().map(|v| v * v).sum::<f64>().sqrt());
+        Fit {
+            max_violation,
+            training_loss: loss / residuals.len().max(1) as f64,
+            recovery_error: distance.filter(|_| norm > 0.0).map(|d| d / norm),
+            recovery_distance: distance,
+            symmetries,
+        }
+    }
+
+    /// `min ‖w − w*‖` over the network's symmetries, and the symmetries used. Filters whose rows of
+    /// output weights are equal may be matched in any order (an optimal assignment, so `M = 8`
+    /// costs 8³ steps, not 8!); with an even activation each filter may be negated.
+    fn distance_to_planted(&self, w: &[f64], star: &[f64]) -> (f64, Vec<&'static str>) {
+        let (d, mm, kk) = (self.network.d(), self.network.filters, self.network.patches());
+        let even = self.activation.is_even();
+        let cost = |m: usize, j: usize| {
+            let (found, planted) = (&w[j * d..(j + 1) * d], &star[m * d..(m + 1) * d]);
+            let sq = |sign: f64| found.iter().zip(planted).map(|(a, s)| (sign * a - s).powi(2)).sum::<f64>();
+            if even {
+                sq(1.0).min(sq(-1.0))
+            } else {
+                sq(1.0)
+            }
+        };
+        // Filters with equal output weights form classes; only within a class may they swap.
+        let row = |m: usize| &self.output[m * kk..(m + 1) * kk];
+        let mut classes: Vec<Vec<usize>> = Vec::new();
+        for m in 0..mm {
+            match classes.iter_mut().find(|c| row(c[0]) == row(m)) {
+                Some(c) => c.push(m),
+                None => classes.push(vec![m]),
+            }
+        }
+        let mut total = 0.0;
+        for class in &classes {
+            let matrix: Vec<Vec<f64>> =
+                class.iter().map(|&m| class.iter().map(|&j| cost(m, j)).collect()).collect();
+            let matched = if class.len() == 1 { vec![0] } else { assignment::assign(&matrix) };
+            total += matched.iter().enumerate().map(|(r, &c)| matrix[r][c]).sum::<f64>();
+        }
+        let mut symmetries = Vec::new();
+        if classes.iter().any(|c| c.len() > 1) {
+            symmetries.push(FILTER_ORDER);
+        }
+        if even {
+            symmetries.push(FILTER_SIGN);
+        }
+        (total.sqrt(), symmetries)
+    }
+
+    /// Output weight of filter `m`, patch `k`.
+    pub fn u(&self, m: usize, k: usize) -> f64 {
+        self.output[m * self.network.patches() + k]
+    }
+
+    /// The network's output `f(x_i; w)` for sample `i`, filters `w` (`M·d`) and biases `b` (`M`).
+    /// For many samples use [`Model::residuals`], which works out the patch map once.
+    pub fn predict(&self, i: usize, w: &[f64], b: &[f64]) -> f64 {
+        Predictor::new(self, w, b).predict(self.data.sample(i))
+    }
+
+    /// Every sample's residual `f(x_i; w) − y_i`; see [`Model::outputs`] for the threads.
+    pub fn residuals(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
+        let mut out = self.outputs(w, b, threads);
+        out.iter_mut().zip(&self.data.y).for_each(|(f, y)| *f -= y);
+        out
+    }
+
+    /// The residuals `f(x_i; w) − y_i` of the samples `samples` only, in their order.
+    pub fn residuals_at(&self, samples: &[usize], w: &[f64], b: &[f64]) -> Vec<f64> {
+        let predictor = Predictor::new(self, w, b);
+        samples.iter().map(|&i| predictor.predict(self.data.sample(i)) - self.data.y[i]).collect()
+    }
+
+    /// The scale violations are judged by: the largest `|y_i|` (1 when every label is 0).
+    pub fn label_scale(&self) -> f64 {
+        let m = self.data.y.iter().fold(0.0f64, |m, y| m.max(y.abs()));
+        if m > 0.0 && m.is_finite() {
+            m
+        } else {
+            1.0
+        }
+    }
+
+    /// Every sample's output `f(x_i; w)`, in one pass over the data split among `threads` threads
+    /// (`None`: as many as the machine has). The patch map and the output weights are worked out
+    /// once; the result does not depend on the number of threads.
+    pub fn outputs(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
+        let n = self.data.n;
+        let predictor = Predictor::new(self, w, b);
+        let threads = threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
+            .clamp(1, n.max(1));
+        // Below some 65,000 input numbers a thread costs more than it saves.
+        let threads = if n * self.data.input_len() < 1 << 16 { 1 } else { threads };
+        let mut out = vec![0.0; n];
+        let chunk = n.div_ceil(threads).max(1);
+        let fill = |c: usize, part: &mut [f64]| {
+            for (k, f) in part.iter_mut().enumerate() {
+                *f = predictor.predict(self.data.sample(c * chunk + k));
+            }
+        };
+        if threads == 1 {
+            fill(0, &mut out);
+        } else {
+            std::thread::scope(|scope| {
+                for (c, part) in out.chunks_mut(chunk).enumerate() {
+                    let fill = &fill;
+                    scope.spawn(move || fill(c, part));
+                }
+            });
+        }
+        out
+    }
+}
+
+/// Evaluates the network for fixed filters on any number of inputs: the patch map and the units
+/// with a non-zero output weight are worked out once.
+struct Predictor<'a> {
+    model: &'a Model,
+    w: &'a [f64],
+    b: &'a [f64],
+    /// The units `(m, k)` with `u_mk ≠ 0`.
+    units: Vec<Unit>,
+}
+
+/// One unit of [`Predictor`]: filter `m`, weight `u_mk`, and the taps `(j, input index)` of its
+/// patch off the padding.
+type Unit = (usize, f64, Vec<(usize, usize)>);
+
+impl<'a> Predictor<'a> {
+    fn new(model: &'a Model, w: &'a [f64], b: &'a [f64]) -> Self {
+        let net = &model.network;
+        let patches = &model.geometry;
+        let mut units = Vec::new();
+        for m in 0..net.filters {
+            for k in 0..net.patches() {
+                let u = model.u(m, k);
+                if u != 0.0 {
+                    units.push((m, u, patches.of(k).to_vec()));
+                }
+            }
+        }
+        Predictor { model, w, b, units }
+    }
+
+    /// `f(x; w, b)` for one input `x`, summing in the same order as the units are listed.
+    #[inline]
+    fn predict(&self, x: &[f64]) -> f64 {
+        let d = self.model.network.d();
+        let mut f = 0.0;
+        for (m, u, taps) in &self.units {
+            let wm = &self.w[m * d..(m + 1) * d];
+            let mut z = self.b.get(*m).copied().unwrap_or(0.0);
+            for &(j, src) in taps {
+                z += wm[j] * x[src];
+            }
+            f += u * self.model.activation.eval(z);
+        }
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{check, MemoryFiles};
+
+    /// A model with `filters` filters of size 2 on an input of 4 (two patches), the planted filters
+    /// `star`, and the activation and output weights given.
+    fn model(filters: usize, activation: &str, output: &str, star: &[f64]) -> Model {
+        let list: Vec<String> = star.iter().map(f64::to_string).collect();
+        let text = format!(
+            "network {{ input 4 conv kernel 2 stride 2 filters {filters} activation {activation} output {output} }}
+             data planted {{ samples 3 seed 1 filter [{}] }}
+             relax {{ anchor planted }}",
+            list.join(", ")
+        );
+        let file = cnr_syntax::parse(&text).expect("the test model parses");
+        check(&file, "sym", &MemoryFiles::default(), &Overrides::default()).expect("the test model checks")
+    }
+
+    fn error(m: &Model, w: &[f64]) -> (Option<f64>, Vec<&'static str>) {
+        let fit = m.fit_of(&[0.0], w);
+        (fit.recovery_error, fit.symmetries)
+    }
+
+    #[test]
+    fn filters_with_equal_output_weights_may_come_back_in_any_order() {
+        let m = model(2, "relu", "ones", &[1.0, 2.0, 3.0, 4.0]);
+        let (e, s) = error(&m, &[3.0, 4.0, 1.0, 2.0]);
+        assert_eq!((e, s), (Some(0.0), vec![FILTER_ORDER]));
+        // A wrong filter still counts, after the best matching.
+        let (e, _) = error(&m, &[3.0, 4.0, 1.0, 3.0]);
+        assert!((e.expect("error") - 1.0 / 30f64.sqrt()).abs() < 1e-15);
+    }
+
+    #[test]
+    fn filters_with_different_output_weights_keep_their_order() {
+        let m = model(2, "relu", "[1, 1, 2, 2]", &[1.0, 2.0, 3.0, 4.0]);
+        let (e, s) = error(&m, &[3.0, 4.0, 1.0, 2.0]);
+        assert!(s.is_empty(), "{s:?}");
+        assert!((e.expect("error") - (16.0f64 / 30.0).sqrt()).abs() < 1e-12, "{e:?}");
+    }
+
+    #[test]
+    fn an_even_activation_frees_the_sign_of_each_filter() {
+        let m = model(2, "abs", "ones", &[1.0, 2.0, 3.0, 4.0]);
+        // One filter negated, and the two swapped.
+        let (e, s) = error(&m, &[3.0, 4.0, -1.0, -2.0]);
+        assert_eq!((e, s), (Some(0.0), vec![FILTER_ORDER, FILTER_SIGN]));
+        let relu = model(2, "relu", "ones", &[1.0, 2.0, 3.0, 4.0]);
+        assert!(error(&relu, &[3.0, 4.0, -1.0, -2.0]).0.expect("error") > 0.5);
+    }
+
+    #[test]
+    fn eight_filters_in_a_random_order_are_matched() {
+        let star: Vec<f64> = (0..16).map(|k| (k as f64 * 0.37).sin()).collect();
+        let m = model(8, "square", "ones", &star);
+        // The permutation 3 1 7 0 5 2 6 4, with every other filter negated.
+        let order = [3, 1, 7, 0, 5, 2, 6, 4];
+        let w: Vec<f64> = order
+            .iter()
+            .enumerate()
+            .flat_map(|(k, &m)| star[2 * m..2 * m + 2].iter().map(move |v| if k % 2 == 0 { -v } else { *v }))
+            .collect();
+        let (e, _) = error(&m, &w);
+        assert!(e.expect("error") < 1e-15, "{e:?}");
+    }
+
+    #[test]
+    fn a_zero_planted_filter_has_no_relative_error() {
+        let m = model(1, "relu", "ones", &[0.0, 0.0]);
+        let fit = m.fit_of(&[0.0], &[0.3, -0.4]);
+        assert_eq!(fit.recovery_error, None);
+        assert!((fit.recovery_distance.expect("distance") - 0.5).abs() < 1e-15);
+    }
+}
