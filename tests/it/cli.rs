@@ -194,3 +194,13 @@ fn warnings_go_to_standard_error_and_into_the_json_record() {
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert_eq!(code(&["solve", "--deny-warnings", "tests/fixtures/warnings/zero_filter.cnr"]), 1);
 }
+
+#[test]
+fn the_solver_log_goes_to_standard_error_so_json_stays_parseable() {
+    let out = cnr(&["solve", "examples/paper_relu.cnr", "--json", "--verbose"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("standard output is one JSON object");
+    assert_eq!(j["status"], "optimal");
+    assert!(text(&out.stderr).contains("Clarabel"), "the log is on standard error");
+}

@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 use clarabel::algebra::CscMatrix as ClarabelCsc;
+use clarabel::io::ConfigurablePrintTarget;
 use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT};
 use cnr_ir::{Capabilities, Cone, ConeProgram, CscMatrix, IrError, Solution, SolverSettings, Status};
 use thiserror::Error;
@@ -100,6 +101,9 @@ pub fn solve(program: &ConeProgram, settings: &SolverSettings) -> Result<Solutio
     let mut solver =
         DefaultSolver::new(&p, &program.q, &a, &program.b, &cones, to_clarabel_settings(settings)?)
             .map_err(|e| ClarabelError::Rejected(e.to_string()))?;
+    // The log (with `verbose`) goes to standard error, so that standard output carries only what
+    // the caller prints there (a report, or JSON).
+    solver.print_to_stream(Box::new(std::io::stderr()));
     solver.solve();
     let sol = &solver.solution;
     let status = map_status(sol.status);
