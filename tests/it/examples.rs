@@ -101,3 +101,23 @@ fn the_plan_counts_what_lowering_builds() {
         }
     }
 }
+
+#[test]
+fn the_docs_table_has_a_row_for_every_atom_that_agrees_with_the_atom_table() {
+    let docs =
+        std::fs::read_to_string(crate::util::root().join("docs/language.md")).expect("docs/language.md");
+    for spec in cnr_check::activation::ATOMS {
+        let (written, range, p) = match &spec.param {
+            Some(param) => (format!("{}({})", spec.name, param.symbol), param.range, spec.test_params[0]),
+            None => (spec.name.to_string(), "—", 0.0),
+        };
+        let class = (spec.cone_class)(p).as_str();
+        let even = if spec.monotonicity == cnr_check::activation::Monotonicity::SignDependent {
+            "yes"
+        } else {
+            "no"
+        };
+        let row = format!("| `{written}` | {} | {range} | {class} | {even} |", spec.formula);
+        assert!(docs.contains(&row), "docs/language.md has no row starting `{row}`");
+    }
+}

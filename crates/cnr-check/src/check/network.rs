@@ -53,7 +53,7 @@ impl Cx<'_> {
         let activation = act.and_then(|(a, _)| match a {
             ActivationSpec::Named { name, args } => activation::builtin(name, args, &mut self.diags),
             ActivationSpec::Defined { name, param, body } => {
-                if let Some(known) = activation::BUILTINS.iter().find(|b| **b == name.node) {
+                if let Some(known) = activation::builtin_names().into_iter().find(|b| *b == name.node) {
                     self.push(
                         Diagnostic::error(
                             name.span,
