@@ -454,6 +454,23 @@ impl Expr {
         }
     }
 
+    /// The curvature of a checked expression, by the same rules the checker applied to it.
+    pub fn curvature(&self) -> Curvature {
+        match self {
+            Expr::Z => Curvature::Affine,
+            Expr::Const(_) => Curvature::Constant,
+            Expr::Scale(c, e) => times(*c, e.curvature()),
+            // A checked sum never mixes convex and concave terms.
+            Expr::Sum(es) => es
+                .iter()
+                .map(Expr::curvature)
+                .try_fold(Curvature::Constant, add_curvature)
+                .unwrap_or(Curvature::Convex),
+            Expr::Max(es) if es.iter().all(|e| e.curvature() == Curvature::Constant) => Curvature::Constant,
+            Expr::Max(_) | Expr::Atom(..) => Curvature::Convex,
+        }
+    }
+
     /// The largest cone class any atom in the expression needs.
     pub fn cone_class(&self) -> ConeClass {
         match self {
@@ -710,12 +727,9 @@ fn dcp(e: &ast::Expr, param: &str, diags: &mut Vec<Diagnostic>) -> Option<(Expr,
             match op {
                 BinOp::Add | BinOp::Sub => {
                     let (y, cy) = if *op == BinOp::Sub { (scale(-1.0, y), flip(cy)) } else { (y, cy) };
-                    let curv = match (cx, cy) {
-                        (Constant, c) | (c, Constant) => c,
-                        (Affine, c) | (c, Affine) => c,
-                        (Convex, Convex) => Convex,
-                        (Concave, Concave) => Concave,
-                        _ => {
+                    let curv = match add_curvature(cx, cy) {
+                        Some(c) => c,
+                        None => {
                             diags.push(
                                 Diagnostic::error(
                                     e.span,
@@ -782,6 +796,44 @@ fn scale(c: f64, e: Expr) -> Expr {
         Expr::Const(k) => Expr::Const(c * k),
         e if c == 1.0 => e,
         e => Expr::Scale(c, Box::new(e)),
+    }
+}
+
+/// Which bound of its argument an atom's epigraph takes (see [`argument_bound`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgBound {
+    /// An upper bound of a convex (or affine) argument, where the atom is non-decreasing.
+    Upper,
+    /// A lower bound of a concave argument, where the atom is non-increasing.
+    Lower,
+}
+
+/// The one composition rule of disciplined convex programming, for `atom(arg)`: convex ∘ affine is
+/// convex; convex non-decreasing ∘ convex is convex; convex non-increasing ∘ concave is convex. Even
+/// atoms are non-decreasing for a non-negative argument and non-increasing for a non-positive one.
+/// Returns the bound of the argument that the atom's epigraph takes, or `None` when the composition
+/// is not convex. The checker accepts by it, and lowering bounds the argument by it.
+pub fn argument_bound(atom: Atom, arg_curvature: Curvature, arg_sign: Sign) -> Option<ArgBound> {
+    let increasing = atom.monotonicity() == Monotonicity::Increasing || arg_sign == Sign::Nonneg;
+    let decreasing = atom.monotonicity() == Monotonicity::SignDependent && arg_sign == Sign::Nonpos;
+    match arg_curvature {
+        Curvature::Constant | Curvature::Affine => {
+            Some(if decreasing { ArgBound::Lower } else { ArgBound::Upper })
+        }
+        Curvature::Convex => increasing.then_some(ArgBound::Upper),
+        Curvature::Concave => decreasing.then_some(ArgBound::Lower),
+    }
+}
+
+/// The curvature of a sum of two terms, or `None` when one is convex and the other concave.
+fn add_curvature(a: Curvature, b: Curvature) -> Option<Curvature> {
+    use Curvature::*;
+    match (a, b) {
+        (Constant, c) | (c, Constant) => Some(c),
+        (Affine, c) | (c, Affine) => Some(c),
+        (Convex, Convex) => Some(Convex),
+        (Concave, Concave) => Some(Concave),
+        _ => None,
     }
 }
 
@@ -903,18 +955,8 @@ fn call(
         }
         _ => (spec.make)(0.0),
     };
-    // The composition rule: f convex; convex ∘ affine is convex; convex non-decreasing ∘ convex is
-    // convex; convex non-increasing ∘ concave is convex. Even atoms are non-decreasing for a
-    // non-negative argument and non-increasing for a non-positive one.
-    let sign = inner.sign();
-    let increasing = atom.monotonicity() == Monotonicity::Increasing || sign == Sign::Nonneg;
-    let decreasing = atom.monotonicity() == Monotonicity::SignDependent && sign == Sign::Nonpos;
-    let ok = match ci {
-        Constant | Affine => true,
-        Convex => increasing,
-        Concave => decreasing,
-    };
-    if !ok {
+    // The composition rule is `argument_bound`'s.
+    if argument_bound(atom, ci, inner.sign()).is_none() {
         let (kind, need) = match ci {
             Convex => (
                 "convex",

@@ -19,7 +19,7 @@ mod square;
 mod squared_relu;
 
 use crate::emit::{Columns, Lin, RowGroup, Section, Template};
-use cnr_check::activation::{Atom, Expr, Monotonicity, Sign};
+use cnr_check::activation::{argument_bound, ArgBound, Atom, Expr};
 
 /// The rows an activation's cone forms add, one group per section.
 #[derive(Debug)]
@@ -105,13 +105,13 @@ fn bound(expr: &Expr, z: &Lin, dir: Direction, cols: &mut Columns, rows: &mut Ac
         }
         Expr::Atom(atom, arg) => {
             debug_assert_eq!(dir, Direction::Upper, "atoms are convex");
-            // A convex atom of a non-affine argument: non-decreasing (or even with a non-negative
-            // argument) takes an upper bound of the argument; even with a non-positive argument takes
-            // a lower bound. Either way the bound can be tightened to the argument's value, so
-            // minimising the atom's epigraph variable still gives σ.
-            let inner_dir = match (atom.monotonicity(), arg.sign()) {
-                (Monotonicity::SignDependent, Sign::Nonpos) => Direction::Lower,
-                _ => Direction::Upper,
+            // The checker's composition rule says which bound of the argument the atom takes; the
+            // bound can be tightened to the argument's value, so minimising the atom's epigraph
+            // variable still gives σ.
+            let inner_dir = match argument_bound(*atom, arg.curvature(), arg.sign()) {
+                Some(ArgBound::Lower) => Direction::Lower,
+                // `None` cannot come from a checked model, whose compositions are all convex.
+                Some(ArgBound::Upper) | None => Direction::Upper,
             };
             let inner = bound(arg, z, inner_dir, cols, rows);
             atom_epigraph(*atom, &inner, cols, rows)
