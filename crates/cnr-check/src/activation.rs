@@ -108,6 +108,8 @@ pub struct AtomSpec {
     pub eval: fn(f64, f64) -> f64,
     /// Parameter values the tests try (one value, ignored, without a parameter).
     pub test_params: &'static [f64],
+    /// The module of `cnr-lower/src/activations/` that writes its cone form.
+    pub cone_form: &'static str,
 }
 
 /// Every atom, in the order of the docs' table.
@@ -122,6 +124,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Lp,
         eval: |_, z| z.max(0.0),
         test_params: &[0.0],
+        cone_form: "relu",
     },
     AtomSpec {
         name: "leaky_relu",
@@ -140,6 +143,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Lp,
         eval: |a, z| z.max(a * z),
         test_params: &[0.2, 0.0],
+        cone_form: "leaky_relu",
     },
     AtomSpec {
         name: "abs",
@@ -151,6 +155,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Lp,
         eval: |_, z| z.abs(),
         test_params: &[0.0],
+        cone_form: "abs",
     },
     AtomSpec {
         name: "square",
@@ -162,6 +167,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Soc,
         eval: |_, z| z * z,
         test_params: &[0.0],
+        cone_form: "square",
     },
     AtomSpec {
         name: "squared_relu",
@@ -173,6 +179,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Soc,
         eval: |_, z| z.max(0.0).powi(2),
         test_params: &[0.0],
+        cone_form: "squared_relu",
     },
     AtomSpec {
         name: "power",
@@ -192,6 +199,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |p| if p == 1.0 { ConeClass::Lp } else { ConeClass::Pow },
         eval: |p, z| z.abs().powf(p),
         test_params: &[3.0, 1.5, 1.0],
+        cone_form: "power",
     },
     AtomSpec {
         name: "exp",
@@ -203,6 +211,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Exp,
         eval: |_, z| z.exp(),
         test_params: &[0.0],
+        cone_form: "exp",
     },
     AtomSpec {
         name: "softplus",
@@ -215,6 +224,7 @@ pub const ATOMS: &[AtomSpec] = &[
         // log(1 + e^z) computed without overflow for large z.
         eval: |_, z| z.max(0.0) + (-z.abs()).exp().ln_1p(),
         test_params: &[0.0],
+        cone_form: "softplus",
     },
     AtomSpec {
         name: "elu",
@@ -233,6 +243,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Exp,
         eval: |a, z| if z > 0.0 { z } else { a * z.exp_m1() },
         test_params: &[0.5, 1.0],
+        cone_form: "elu",
     },
     AtomSpec {
         name: "huber",
@@ -251,6 +262,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Soc,
         eval: |d, z| if z.abs() <= d { 0.5 * z * z } else { d * (z.abs() - 0.5 * d) },
         test_params: &[1.0, 0.3],
+        cone_form: "huber",
     },
 ];
 
@@ -344,11 +356,6 @@ impl Atom {
     /// The cones its epigraph needs.
     pub fn cone_class(self) -> ConeClass {
         (self.spec().cone_class)(self.param().unwrap_or(0.0))
-    }
-
-    /// Whether the atom is symmetric, `σ(−z) = σ(z)`.
-    pub fn is_even(self) -> bool {
-        self.monotonicity() == Monotonicity::SignDependent
     }
 }
 
@@ -1038,6 +1045,18 @@ mod tests {
         assert_eq!(Atom::Huber(1.0).eval(3.0), 2.5);
         assert_eq!(Atom::Elu(0.5).eval(-1e9), -0.5);
         assert_eq!(Atom::Power(3.0).eval(-2.0), 8.0);
+    }
+
+    #[test]
+    fn every_atom_is_even_exactly_when_it_is_not_monotone() {
+        // Evenness is decided once, by `Activation::is_even`; the table's monotonicity must agree.
+        for spec in ATOMS {
+            for &p in spec.test_params {
+                let atom = (spec.make)(p);
+                let a = Activation { name: spec.name.into(), expr: Expr::Atom(atom, Box::new(Expr::Z)) };
+                assert_eq!(a.is_even(), spec.monotonicity == Monotonicity::SignDependent, "{}", spec.name);
+            }
+        }
     }
 
     #[test]

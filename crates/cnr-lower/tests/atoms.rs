@@ -82,6 +82,15 @@ fn every_atom_of_the_table_agrees_with_its_evaluation() {
 }
 
 #[test]
+fn every_atom_of_the_table_names_its_cone_form_module() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/activations");
+    for spec in cnr_check::activation::ATOMS {
+        let module = dir.join(format!("{}.rs", spec.cone_form));
+        assert!(module.exists(), "{}: no {}", spec.name, module.display());
+    }
+}
+
+#[test]
 fn compositions_agree_with_their_evaluation() {
     let z = || Box::new(Expr::Z);
     // max(0.1 z, z, 3 z − 2)
