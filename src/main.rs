@@ -194,8 +194,33 @@ impl BackendArg {
     }
 }
 
-/// A failure already explained to the user on standard error; carries the exit code.
+/// A failure already explained to the user on standard error; carries the exit code (0 for a
+/// standard output that was closed by its reader, which ends the command quietly).
 struct Failed(u8);
+
+/// Writes to standard output. A closed pipe (`cnr check … | head -1`) ends the command quietly with
+/// status 0, as grep and ripgrep do; any other failure, such as a full disk, is an error.
+fn out(text: &str) -> Result<(), Failed> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(Failed(0)),
+        Err(e) => {
+            err(&render::plain_error(
+                &format!("cannot write to standard output: {}", io::describe_io(&e)),
+                None,
+            ));
+            Err(Failed(1))
+        }
+    }
+}
+
+/// Writes to standard error; a failure there has nowhere left to be reported, and is ignored.
+fn err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
 
 /// Whether `--deny-warnings` was given: set once in `main`, read where models are loaded.
 static DENY_WARNINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -229,7 +254,7 @@ fn main() -> ExitCode {
 fn read_source(path: &Path) -> Result<Source, Failed> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
-        eprint!("{}", render::plain_error(&format!("cannot read `{name}`: {}", io::describe_io(&e)), None));
+        err(&render::plain_error(&format!("cannot read `{name}`: {}", io::describe_io(&e)), None));
         Failed(1)
     })?;
     match String::from_utf8(bytes) {
@@ -245,7 +270,7 @@ fn read_source(path: &Path) -> Result<Source, Failed> {
             )
             .with_label("invalid byte")
             .with_hint("save the model as UTF-8");
-            eprint!("{}", render::render(&source, &[d]));
+            err(&render::render(&source, &[d]));
             Err(Failed(1))
         }
     }
@@ -264,16 +289,16 @@ fn load_model(
     match cnr_driver::compile(&source.text, &stem, &files, overrides, backend) {
         Ok(compiled) => {
             if !compiled.warnings.is_empty() {
-                eprint!("{}", render::render(&source, &compiled.warnings));
+                err(&render::render(&source, &compiled.warnings));
                 if DENY_WARNINGS.load(std::sync::atomic::Ordering::Relaxed) {
-                    eprintln!("error: warnings are denied (--deny-warnings)");
+                    err("error: warnings are denied (--deny-warnings)\n");
                     return Err(Failed(1));
                 }
             }
             Ok((source, compiled))
         }
         Err(diags) => {
-            eprint!("{}", render::render(&source, &diags));
+            err(&render::render(&source, &diags));
             Err(Failed(1))
         }
     }
@@ -285,9 +310,9 @@ fn check(files: &[PathBuf], overrides: &Overrides) -> Result<(), Failed> {
         match load_model(path, overrides, None) {
             Ok((source, compiled)) => {
                 if k > 0 {
-                    println!();
+                    out("\n")?;
                 }
-                print!("{}", report::summary(&source.name, &compiled.model, &compiled.plan));
+                out(&report::summary(&source.name, &compiled.model, &compiled.plan))?;
             }
             Err(_) => failed = true,
         }
@@ -309,7 +334,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<(), Failed> {
         let parsed = match cnr_syntax::parse(&source.text) {
             Ok(f) => f,
             Err(d) => {
-                eprint!("{}", render::render(&source, &[d]));
+                err(&render::render(&source, &[d]));
                 failed = true;
                 continue;
             }
@@ -319,16 +344,13 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<(), Failed> {
             continue;
         }
         if check_only {
-            eprintln!("{} is not in canonical form (run `cnr fmt {}`)", source.name, source.name);
+            err(&format!("{} is not in canonical form (run `cnr fmt {}`)\n", source.name, source.name));
             failed = true;
         } else if let Err(e) = io::write_atomic(path, |w| w.write_all(formatted.as_bytes())) {
-            eprint!(
-                "{}",
-                render::plain_error(
-                    &format!("cannot write `{}`: {}", source.name, io::describe_io(&e)),
-                    None
-                )
-            );
+            err(&render::plain_error(
+                &format!("cannot write `{}`: {}", source.name, io::describe_io(&e)),
+                None,
+            ));
             failed = true;
         }
     }
@@ -347,10 +369,7 @@ fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideA
     let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
     let program = cnr_lower::lower(&compiled.model);
     if let Err(e) = program.validate() {
-        eprint!(
-            "{}",
-            render::plain_error(&format!("internal error: the lowered program is invalid: {e}"), None)
-        );
+        err(&render::plain_error(&format!("internal error: the lowered program is invalid: {e}"), None));
         return Err(Failed(1));
     }
     let write = |w: &mut dyn std::io::Write| -> std::io::Result<()> {
@@ -370,8 +389,12 @@ fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideA
         }
     };
     result.map_err(|e| {
+        // A reader that closed standard output (`| head`) wants no more: stop quietly.
+        if output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Failed(0);
+        }
         let target = output.map_or("standard output".to_string(), |p| format!("`{}`", p.display()));
-        eprint!("{}", render::plain_error(&format!("cannot write {target}: {}", io::describe_io(&e)), None));
+        err(&render::plain_error(&format!("cannot write {target}: {}", io::describe_io(&e)), None));
         Failed(1)
     })
 }
@@ -388,8 +411,8 @@ fn exit_for(status: cnr_ir::Status) -> Result<(), Failed> {
 }
 
 /// Prints a record as JSON.
-fn print_json(record: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(record).expect("records serialise"));
+fn print_json(record: &impl serde::Serialize) -> Result<(), Failed> {
+    out(&format!("{}\n", serde_json::to_string_pretty(record).expect("records serialise")))
 }
 
 fn solve(
@@ -400,15 +423,15 @@ fn solve(
     overrides: &OverrideArgs,
 ) -> Result<(), Failed> {
     let fail = |message: &str| {
-        eprint!("{}", render::plain_error(message, None));
+        err(&render::plain_error(message, None));
         Failed(1)
     };
     if is_cbf(path) {
         if overrides.any() {
-            eprint!(
-                "{}",
-                render::plain_error("--samples, --seed and --noise apply to models, not to CBF files", None)
-            );
+            err(&render::plain_error(
+                "--samples, --seed and --noise apply to models, not to CBF files",
+                None,
+            ));
             return Err(Failed(2));
         }
         let source = read_source(path)?;
@@ -416,7 +439,7 @@ fn solve(
         let start = Instant::now();
         let program = cnr_cbf::read_cbf(&source.text, &name).map_err(|e| {
             let hint = "see docs/backends.md for what cnr reads";
-            eprint!("{}", render::plain_error(&format!("{}: {e}", source.name), Some(hint)));
+            err(&render::plain_error(&format!("{}: {e}", source.name), Some(hint)));
             Failed(1)
         })?;
         let read_seconds = start.elapsed().as_secs_f64();
@@ -433,18 +456,18 @@ fn solve(
         let (record, _) = cnr_driver::solve_program(&program, backend, &settings, read_seconds)
             .map_err(|e| fail(&e.to_string()))?;
         if json {
-            print_json(&record);
+            print_json(&record)?;
         } else {
-            print!("{}", report::program_report(&record));
+            out(&report::program_report(&record))?;
         }
         return exit_for(record.status);
     }
     let (_, compiled) = load_model(path, &overrides.to_overrides(), backend)?;
     let record = cnr_driver::solve(&compiled, options).map_err(|e| fail(&e.to_string()))?;
     if json {
-        print_json(&record);
+        print_json(&record)?;
     } else {
-        print!("{}", report::model_report(&compiled.model, &record));
+        out(&report::model_report(&compiled.model, &record))?;
     }
     exit_for(record.status)
 }

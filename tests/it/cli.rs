@@ -204,3 +204,66 @@ fn the_solver_log_goes_to_standard_error_so_json_stays_parseable() {
     assert_eq!(j["status"], "optimal");
     assert!(text(&out.stderr).contains("Clarabel"), "the log is on standard error");
 }
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly_and_a_full_disk_is_an_error() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    // `cnr check examples/*.cnr | head -1`: the reader goes away after one line.
+    let mut args = vec!["check".to_string()];
+    args.extend(crate::util::models_in("examples"));
+    for args in [args, vec!["compile".into(), "examples/paper_relu.cnr".into(), "--emit".into(), "ir".into()]]
+    {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cnr"))
+            .args(&args)
+            .current_dir(root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cnr runs");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("one line");
+        // The reader is dropped here, closing the pipe.
+        let out = child.wait_with_output().expect("cnr ends");
+        assert!(!first.is_empty());
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains("panicked"), "{}", text(&out.stderr));
+    }
+    if std::path::Path::new("/dev/full").exists() {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        let out = Command::new(env!("CARGO_BIN_EXE_cnr"))
+            .args(["check", "examples/paper_relu.cnr"])
+            .current_dir(root())
+            .stdout(full)
+            .output()
+            .expect("cnr runs");
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("cannot write to standard output"), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn programs_without_rows_or_columns_are_solved_by_cnr_not_handed_to_a_backend() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let cases = [
+        ("empty.cbf", "VER\n3\n", "optimal", 0.0),
+        ("constant.cbf", "VER\n3\n\nOBJSENSE\nMIN\n\nOBJBCOORD\n2.5\n", "optimal", 2.5),
+        (
+            "free.cbf",
+            "VER\n3\n\nOBJSENSE\nMIN\n\nVAR\n2 1\nF 2\n\nOBJACOORD\n1\n0 1.0\n",
+            "unbounded",
+            f64::NAN,
+        ),
+    ];
+    for (name, body, status, objective) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, body).expect("write");
+        let out = cnr(&["solve", path.to_str().expect("utf-8"), "--json"]);
+        assert!(!text(&out.stderr).contains("panicked"), "{name}: {}", text(&out.stderr));
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(j["status"], status, "{name}");
+        if !objective.is_nan() {
+            assert_eq!(j["objective"].as_f64(), Some(objective), "{name}");
+        }
+    }
+}

@@ -52,7 +52,10 @@ pub fn solve_program(
             program.describe_row(gap.rows.start)
         )));
     }
-    let solution = backend.solve(program, settings).map_err(SolveError)?;
+    let solution = match trivial(program, settings.tol_rel)? {
+        Some(solution) => solution,
+        None => backend.solve(program, settings).map_err(SolveError)?,
+    };
     let has_point =
         matches!(solution.status, Status::Optimal | Status::Inaccurate) && solution.x.len() == program.n;
     let finite = |x: f64| x.is_finite().then_some(x);
@@ -71,4 +74,45 @@ pub fn solve_program(
         nonzeros: program.a.nnz(),
     };
     Ok((record, solution))
+}
+
+/// Solves a program without rows or without columns, which backends do not take (Clarabel's
+/// factorisation fails on an empty system): `None` for any other program.
+///
+/// - No columns: the only point is the empty one, feasible when `b` itself is in the cones.
+/// - No rows and no quadratic part: optimal at `x = 0` when `q = 0`, else unbounded along `−q`.
+/// - No rows with a quadratic part is refused: cnr solves only conic programs with constraints.
+fn trivial(program: &ConeProgram, tol: f64) -> Result<Option<Solution>, SolveError> {
+    let solution = |status, x: Vec<f64>, objective| Solution {
+        status,
+        s: program.b.clone(),
+        z: Vec::new(),
+        x,
+        objective,
+        iterations: 0,
+        solve_seconds: 0.0,
+    };
+    if program.n == 0 {
+        let scale = program.b.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+        return Ok(Some(if program.cone_distance(&program.b) <= tol * scale {
+            solution(Status::Optimal, Vec::new(), program.c)
+        } else {
+            solution(Status::Infeasible, Vec::new(), f64::INFINITY)
+        }));
+    }
+    if program.m() > 0 {
+        return Ok(None);
+    }
+    if program.p.nzval.iter().any(|&v| v != 0.0) {
+        return Err(SolveError(
+            "the program has a quadratic objective and no constraints; cnr solves it only with at least one constraint row"
+                .into(),
+        ));
+    }
+    Ok(Some(if program.q.iter().all(|&q| q == 0.0) {
+        solution(Status::Optimal, vec![0.0; program.n], program.c)
+    } else {
+        // Along −q the objective falls without end, and there is no row to stop it.
+        solution(Status::Unbounded, program.q.iter().map(|q| -q).collect(), f64::NEG_INFINITY)
+    }))
 }
