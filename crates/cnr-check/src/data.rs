@@ -136,7 +136,64 @@ fn unravel(mut k: usize, shape: &[usize]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
+/// Checks a `.npy` header against the file before anything is read: the header must fit in the
+/// file, and the data its shape and dtype declare must be exactly the bytes that follow. A file
+/// that claims a billion rows in 128 bytes is refused here, instead of allocating what it claims.
+fn check_npy_header(bytes: &[u8]) -> Result<(), String> {
+    let bad = |what: &str| Err(format!("not a readable .npy file: {what}; save it with numpy.save"));
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return bad("it does not start with the .npy magic string");
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10usize),
+        2 | 3 if bytes.len() >= 12 => {
+            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+        }
+        _ => return bad("an unknown format version"),
+    };
+    let Some(header) = bytes.get(start..start.saturating_add(header_len)) else {
+        return bad(&format!("the header declares {header_len} bytes, more than the file holds"));
+    };
+    let header = String::from_utf8_lossy(header);
+    let field = |key: &str| header.split(&format!("'{key}':")).nth(1).map(str::trim_start);
+    let Some(descr) = field("descr").and_then(|d| d.strip_prefix('\'')).and_then(|d| d.split('\'').next())
+    else {
+        return bad("the header has no dtype");
+    };
+    let item = match descr.trim_start_matches(['<', '>', '|', '=']) {
+        "f8" | "i8" | "u8" => 8,
+        "f4" | "i4" | "u4" => 4,
+        "i2" | "u2" | "f2" => 2,
+        "i1" | "u1" | "b1" => 1,
+        other => {
+            return Err(format!(
+                "the .npy dtype `{other}` is not a number type cnr reads; save the array as float64"
+            ))
+        }
+    };
+    let Some(shape) = field("shape").and_then(|s| s.strip_prefix('(')).and_then(|s| s.split(')').next())
+    else {
+        return bad("the header has no shape");
+    };
+    let mut count: u128 = 1;
+    for dim in shape.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let Ok(n) = dim.parse::<u128>() else {
+            return bad(&format!("the shape entry `{dim}` is not a size"));
+        };
+        count = count.saturating_mul(n);
+    }
+    let data = (bytes.len() - start - header_len) as u128;
+    if count.saturating_mul(item) != data {
+        return Err(format!(
+            "the .npy header declares shape ({shape}) of {descr}, {} bytes of data, but the file holds {data}",
+            count.saturating_mul(item)
+        ));
+    }
+    Ok(())
+}
+
 fn load_npy(bytes: &[u8]) -> Result<Array, String> {
+    check_npy_header(bytes)?;
     use ndarray::ArrayD;
     use ndarray_npy::ReadNpyExt;
     fn read<T: ndarray_npy::ReadableElement + Copy>(
@@ -225,6 +282,36 @@ mod tests {
         assert!(load_array("y.csv", b"1\nNaN\n").unwrap_err().contains("NaN"));
         assert!(load_array("y.csv", b"").unwrap_err().contains("no numbers"));
         assert!(load_array("y.csv", b"1,,2\n").unwrap_err().contains("empty field"));
+    }
+
+    /// A version-1 `.npy` file with the given header text and data bytes.
+    fn npy(header: &str, data: &[u8]) -> Vec<u8> {
+        let header = format!("{header}\n");
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header.as_bytes());
+        out.extend(data);
+        out
+    }
+
+    #[test]
+    fn npy_headers_are_checked_against_the_file_before_reading() {
+        let ok = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", &[0; 16]);
+        assert_eq!(load_array("x.npy", &ok).expect("reads").shape, vec![2]);
+        // A shape far beyond the file: refused without allocating it.
+        let huge = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000, 24), }", &[0; 16]);
+        assert!(
+            load_array("x.npy", &huge).unwrap_err().contains("declares shape"),
+            "{:?}",
+            load_array("x.npy", &huge)
+        );
+        // A version-2 header length far beyond the file.
+        let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
+        v2.extend(0xFFFF_FFF0u32.to_le_bytes());
+        v2.extend([0u8; 100]);
+        assert!(load_array("x.npy", &v2).unwrap_err().contains("more than the file holds"));
+        let text = npy("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", &[0; 24]);
+        assert!(load_array("x.npy", &text).unwrap_err().contains("not a number type"));
     }
 
     #[test]
