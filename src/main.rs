@@ -253,7 +253,7 @@ fn main() -> ExitCode {
 /// Reads a text file, turning every failure into a rendered error.
 fn read_source(path: &Path) -> Result<Source, Failed> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = io::read_regular(path).map_err(|e| {
         err(&render::plain_error(&format!("cannot read `{name}`: {}", io::describe_io(&e)), None));
         Failed(1)
     })?;
@@ -380,6 +380,19 @@ fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideA
                 .map_err(|e| std::io::Error::other(e.to_string())),
         }
     };
+    if let Some(out) = output {
+        let same = |a: &Path, b: &Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
+        if same(out, path) {
+            err(&render::plain_error(
+                &format!(
+                    "`{}` is the model itself; writing the program there would destroy it",
+                    out.display()
+                ),
+                Some("give -o another file"),
+            ));
+            return Err(Failed(1));
+        }
+    }
     let result = match output {
         Some(out) => io::write_atomic(out, write),
         None => {

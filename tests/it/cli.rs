@@ -267,3 +267,36 @@ fn programs_without_rows_or_columns_are_solved_by_cnr_not_handed_to_a_backend() 
         }
     }
 }
+
+#[test]
+fn writes_keep_what_they_replace_and_leave_devices_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let model = dir.path().join("m.cnr");
+    let canonical = std::fs::read_to_string(root().join("examples/paper_relu.cnr")).expect("example");
+    std::fs::write(&model, canonical.replace("  input 128", "input    128")).expect("write");
+    std::fs::set_permissions(&model, std::fs::Permissions::from_mode(0o664)).expect("chmod");
+    let link = dir.path().join("link.cnr");
+    std::os::unix::fs::symlink(&model, &link).expect("symlink");
+    // fmt through a symbolic link formats its target and keeps the link and the mode.
+    assert_eq!(code(&["fmt", link.to_str().expect("utf-8")]), 0);
+    assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
+    assert_eq!(std::fs::read_to_string(&model).expect("read"), canonical);
+    assert_eq!(std::fs::metadata(&model).expect("meta").permissions().mode() & 0o777, 0o664);
+    // -o naming the model itself is refused, and the model is left as it was.
+    let m = model.to_str().expect("utf-8");
+    assert_eq!(code(&["compile", m, "--emit", "ir", "-o", m]), 1);
+    assert_eq!(std::fs::read_to_string(&model).expect("read"), canonical);
+    // -o /dev/null writes to the device instead of replacing it.
+    assert_eq!(code(&["compile", m, "--emit", "ir", "-o", "/dev/null"]), 0);
+    assert!(!std::fs::metadata("/dev/null").expect("/dev/null").is_file());
+    // No partial file is left behind, and temporaries would say what they are.
+    assert!(std::fs::read_dir(dir.path())
+        .expect("list")
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().starts_with(".cnr-partial-")));
+    // A device is not read as a model.
+    let out = cnr(&["check", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
+}
