@@ -9,7 +9,7 @@ mod report;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cnr_check::Overrides;
 use cnr_driver::{Backend, Compiled, MethodChoice, SolveOptions as DriverOptions};
-use cnr_ir::SolverSettings;
+use cnr_ir::{ConeProgram, SolverSettings};
 use cnr_syntax::Source;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -69,12 +69,12 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
-    /// Lower a model to its cone program and write it.
+    /// Lower a model to its cone program and write it (or convert a `.cbf` or `.json` program).
     #[command(
         after_help = "Example:\n  cnr compile examples/paper_relu.cnr --emit ir --samples 4\n  cnr compile examples/softplus.cnr --emit cbf -o softplus.cbf"
     )]
     Compile {
-        /// The model file (`.cnr`).
+        /// The model file (`.cnr`), or a program to convert (`.cbf`, `.json`).
         file: PathBuf,
         /// What to write: the printed IR, its JSON form, or a CBF file.
         #[arg(long, value_enum, default_value_t = Emit::Ir)]
@@ -85,12 +85,12 @@ enum Command {
         #[command(flatten)]
         overrides: OverrideArgs,
     },
-    /// Solve a model (`.cnr`) or a cone program (`.cbf`) and report the result.
+    /// Solve a model (`.cnr`) or a cone program (`.cbf`, or `.json` as `compile --emit json` writes).
     #[command(
         after_help = "Example:\n  cnr solve examples/paper_relu.cnr\n  cnr solve examples/paper_relu.cnr --samples 64 --seed 3 --json\n  cnr solve program.cbf --backend good_lp\n  cnr solve softplus.cbf --tolerance 1e-6"
     )]
     Solve {
-        /// A model (`.cnr`) or a CBF file (`.cbf`).
+        /// A model (`.cnr`), a CBF file (`.cbf`) or a JSON program (`.json`).
         file: PathBuf,
         /// The solver; overrides the model's `solver { backend … }`.
         #[arg(long, value_enum)]
@@ -361,13 +361,60 @@ fn fmt(files: &[PathBuf], check_only: bool) -> Result<(), Failed> {
     }
 }
 
-fn is_cbf(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("cbf"))
+/// The kind of a program file, by its extension: CBF or cnr's JSON form of the IR; `None` for a
+/// model.
+#[derive(Clone, Copy)]
+enum ProgramFile {
+    Cbf,
+    Json,
+}
+
+fn program_file(path: &Path) -> Option<ProgramFile> {
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+    match ext.as_str() {
+        "cbf" => Some(ProgramFile::Cbf),
+        "json" => Some(ProgramFile::Json),
+        _ => None,
+    }
+}
+
+/// Reads a cone program from a CBF or JSON file, with the seconds it took.
+fn read_program(path: &Path, kind: ProgramFile) -> Result<(ConeProgram, f64), Failed> {
+    let source = read_source(path)?;
+    let name = path.file_stem().map_or("program".to_string(), |s| s.to_string_lossy().into_owned());
+    let start = Instant::now();
+    let program = match kind {
+        ProgramFile::Cbf => cnr_cbf::read_cbf(&source.text, &name).map_err(|e| e.to_string()),
+        ProgramFile::Json => ConeProgram::from_json(&source.text).map_err(|e| e.to_string()),
+    };
+    let program = program.map_err(|e| {
+        let hint = match kind {
+            ProgramFile::Cbf => "see docs/backends.md for what cnr reads",
+            ProgramFile::Json => "cnr reads the JSON that `cnr compile --emit json` writes (docs/ir.md)",
+        };
+        err(&render::plain_error(&format!("{}: {e}", source.name), Some(hint)));
+        Failed(1)
+    })?;
+    if let Err(e) = program.validate() {
+        err(&render::plain_error(&format!("{}: the program is not valid: {e}", source.name), None));
+        return Err(Failed(1));
+    }
+    Ok((program, start.elapsed().as_secs_f64()))
 }
 
 fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideArgs) -> Result<(), Failed> {
-    let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
-    let program = cnr_lower::lower(&compiled.model);
+    // A program file (CBF or JSON) is converted; a model is lowered.
+    let program = match program_file(path) {
+        Some(kind) if !overrides.any() => read_program(path, kind)?.0,
+        Some(_) => {
+            err(&render::plain_error(
+                "--samples, --seed and --noise apply to models, not to program files",
+                None,
+            ));
+            return Err(Failed(2));
+        }
+        None => cnr_lower::lower(&load_model(path, &overrides.to_overrides(), None)?.1.model),
+    };
     if let Err(e) = program.validate() {
         err(&render::plain_error(&format!("internal error: the lowered program is invalid: {e}"), None));
         return Err(Failed(1));
@@ -439,25 +486,17 @@ fn solve(
         err(&render::plain_error(message, None));
         Failed(1)
     };
-    if is_cbf(path) {
+    if let Some(kind) = program_file(path) {
         if overrides.any() {
             err(&render::plain_error(
-                "--samples, --seed and --noise apply to models, not to CBF files",
+                "--samples, --seed and --noise apply to models, not to program files (.cbf, .json)",
                 None,
             ));
             return Err(Failed(2));
         }
-        let source = read_source(path)?;
-        let name = path.file_stem().map_or("program".to_string(), |s| s.to_string_lossy().into_owned());
-        let start = Instant::now();
-        let program = cnr_cbf::read_cbf(&source.text, &name).map_err(|e| {
-            let hint = "see docs/backends.md for what cnr reads";
-            err(&render::plain_error(&format!("{}: {e}", source.name), Some(hint)));
-            Failed(1)
-        })?;
-        let read_seconds = start.elapsed().as_secs_f64();
-        // A CBF file carries no tolerance: use the models' default, so that a model and the CBF file
-        // written from it are solved alike.
+        let (program, read_seconds) = read_program(path, kind)?;
+        // A program file carries no tolerance: use the models' default, so that a model and the
+        // program written from it are solved alike.
         let tolerance = options.tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);
         let settings = SolverSettings {
             tol_abs: tolerance,

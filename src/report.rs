@@ -143,6 +143,16 @@ fn abbreviate(v: &[f64]) -> String {
     }
 }
 
+/// A number with nine decimals, without the sign of a value that rounds to zero (`-0.000000000`).
+fn fixed9(x: f64) -> String {
+    let s = format!("{x:.9}");
+    if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
+        s[1..].to_string()
+    } else {
+        s
+    }
+}
+
 fn sci(x: f64) -> String {
     format!("{x:.3e}")
 }
@@ -154,7 +164,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     if !r.status.is_optimal() {
         let _ = writeln!(h, "  {}", status_message(r.status));
     }
-    let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), |o| format!("{o:.9}")));
+    let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), fixed9));
     match &r.w {
         Some(Filters::One(w)) => {
             let _ = writeln!(h, "  {:<15} {}", "w", abbreviate(w));
@@ -231,10 +241,32 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         };
         let _ = writeln!(h, "                  {verdict}");
     }
-    let programs = r.attempts.last().map_or(0, |a| a.program as usize);
-    if r.attempts.len() > programs {
-        let failed: Vec<String> = r
-            .attempts
+    retried(&mut h, &r.attempts);
+    footer(
+        &mut h,
+        r.cone_residual,
+        (r.variables, r.rows, r.nonzeros),
+        ("compile", r.compile_seconds),
+        r.solve_seconds,
+        (r.iterations, r.backend),
+    );
+    if r.method == Method::CuttingPlane {
+        let t = &r.timings;
+        let _ = writeln!(
+            h,
+            "  phases          data {:.3} s, anchor {:.3} s, lowering {:.3} s, solving {:.3} s, checking {:.3} s",
+            t.data_seconds, t.anchor_seconds, t.lowering_seconds, t.solving_seconds, t.checking_seconds
+        );
+    }
+    h
+}
+
+/// The line that says which solver calls cnr did not accept, when there were more calls than
+/// programs.
+fn retried(h: &mut String, attempts: &[cnr_driver::Attempt]) {
+    let programs = attempts.last().map_or(0, |a| a.program as usize);
+    if attempts.len() > programs {
+        let failed: Vec<String> = attempts
             .iter()
             .filter(|a| a.status != Status::Optimal)
             .map(|a| match (a.solver_status, a.relative_violation, a.dual_residual) {
@@ -254,34 +286,17 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
                 },
                 (s, _, _) => s.as_str().to_string(),
             })
-            .zip(r.attempts.iter().filter(|a| a.status != Status::Optimal))
+            .zip(attempts.iter().filter(|a| a.status != Status::Optimal))
             .map(|(text, a)| format!("{} {text}", a.backend))
             .collect();
         let _ = writeln!(
             h,
             "  retried         {} solver calls for {programs} program{}; not accepted: {}",
-            r.attempts.len(),
+            attempts.len(),
             if programs == 1 { "" } else { "s" },
             failed.join("; ")
         );
     }
-    footer(
-        &mut h,
-        r.cone_residual,
-        (r.variables, r.rows, r.nonzeros),
-        ("compile", r.compile_seconds),
-        r.solve_seconds,
-        r.iterations,
-    );
-    if r.method == Method::CuttingPlane {
-        let t = &r.timings;
-        let _ = writeln!(
-            h,
-            "  phases          data {:.3} s, anchor {:.3} s, lowering {:.3} s, solving {:.3} s, checking {:.3} s",
-            t.data_seconds, t.anchor_seconds, t.lowering_seconds, t.solving_seconds, t.checking_seconds
-        );
-    }
-    h
 }
 
 /// The last lines of a solve report: cnr's own cone check, the size, and the times (the first
@@ -292,7 +307,7 @@ fn footer(
     (variables, rows, nonzeros): (usize, usize, usize),
     (stage, seconds): (&str, f64),
     solve_seconds: f64,
-    iterations: u32,
+    (iterations, backend): (u32, &str),
 ) {
     if let Some(c) = cone_residual {
         let _ =
@@ -305,10 +320,14 @@ fn footer(
         thousands(rows),
         thousands(nonzeros)
     );
-    let _ = writeln!(
-        h,
-        "  time            {stage} {seconds:.3} s, solve {solve_seconds:.3} s, {iterations} iterations"
-    );
+    // A backend that does not count its iterations (good_lp) reports 0, which is not a count.
+    let counted = cnr_driver::Backend::from_name(backend).is_none_or(|b| b.capabilities().reports_iterations);
+    let iterations = if counted {
+        format!("{iterations} iterations")
+    } else {
+        format!("iterations not reported by {backend}")
+    };
+    let _ = writeln!(h, "  time            {stage} {seconds:.3} s, solve {solve_seconds:.3} s, {iterations}");
 }
 
 /// What a status means, for people.
@@ -333,16 +352,17 @@ pub fn program_report(r: &ProgramRecord) -> String {
         let _ = writeln!(h, "  {}", status_message(r.status));
     }
     if let (Some(objective), Some(x)) = (r.objective, &r.x) {
-        let _ = writeln!(h, "  objective       {objective:.9}");
+        let _ = writeln!(h, "  objective       {}", fixed9(objective));
         let _ = writeln!(h, "  x               {}", abbreviate(x));
     }
+    retried(&mut h, &r.attempts);
     footer(
         &mut h,
         r.cone_residual,
         (r.variables, r.rows, r.nonzeros),
         ("read", r.read_seconds),
         r.solve_seconds,
-        r.iterations,
+        (r.iterations, r.backend),
     );
     h
 }

@@ -300,3 +300,28 @@ fn writes_keep_what_they_replace_and_leave_devices_alone() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not a regular file"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn json_programs_are_read_back_solved_and_converted() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let json = dir.path().join("p.json");
+    let j = json.to_str().expect("utf-8");
+    assert_eq!(code(&["compile", "examples/softplus.cnr", "--emit", "json", "-o", j]), 0);
+    // Solving the written program gives the model's optimum.
+    let solve = |args: &[&str]| -> f64 {
+        let out = cnr(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        v["objective"].as_f64().expect("objective")
+    };
+    let (from_model, from_json) =
+        (solve(&["solve", "examples/softplus.cnr", "--json"]), solve(&["solve", j, "--json"]));
+    assert!((from_model - from_json).abs() <= 1e-6 * from_model.abs(), "{from_model} vs {from_json}");
+    // Converting the JSON program to CBF gives the CBF the model compiles to, byte for byte.
+    let from_program = cnr(&["compile", j, "--emit", "cbf"]).stdout;
+    let direct = cnr(&["compile", "examples/softplus.cnr", "--emit", "cbf"]).stdout;
+    assert_eq!(
+        text(&from_program).replace("program `p`", ""),
+        text(&direct).replace("program `softplus`", "")
+    );
+}

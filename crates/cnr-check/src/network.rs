@@ -93,17 +93,13 @@ impl Network {
         Patches { d, taps }
     }
 
-    /// The shape as the user wrote it: `128`, `28 x 28`, `3 x 32 x 32`.
+    /// The input's size as the language writes it, without the channels: `128`, `28 x 28`.
     pub fn input_shape(&self) -> String {
-        let mut s = if self.height == 1 {
+        if self.height == 1 {
             format!("{}", self.width)
         } else {
             format!("{} x {}", self.height, self.width)
-        };
-        if self.channels > 1 {
-            s = format!("{} x {s}", self.channels);
         }
-        s
     }
 }
 

@@ -27,6 +27,8 @@ pub struct ProgramRecord {
     pub solve_seconds: f64,
     /// The backend's iterations.
     pub iterations: u32,
+    /// Every call of a backend, as for a model (docs/solving.md).
+    pub attempts: Vec<crate::Attempt>,
     /// Columns.
     pub variables: usize,
     /// Rows.
@@ -52,16 +54,27 @@ pub fn solve_program(
             program.describe_row(gap.rows.start)
         )));
     }
+    let mut attempts = Vec::new();
     let solution = match trivial(program, settings.tol_rel)? {
         Some(solution) => solution,
-        None => backend.solve(program, settings).map_err(SolveError)?,
+        None => {
+            let calls = crate::solve::Calls {
+                plan: &crate::solve::recovery_plan(backend, &crate::solve::PROGRAM_PLAN),
+                settings,
+                objective_scale: &|_| 1.0,
+                violation: &|x: &[f64]| program.check_point(x).relative_violation(),
+                always_feasible: false,
+            };
+            calls.run(program, &mut attempts)?
+        }
     };
+    let backend_name = attempts.last().map_or(backend.name(), |a: &crate::Attempt| a.backend);
     let has_point =
         matches!(solution.status, Status::Optimal | Status::Inaccurate) && solution.x.len() == program.n;
     let finite = |x: f64| x.is_finite().then_some(x);
     let record = ProgramRecord {
         program: program.name.clone(),
-        backend: backend.name(),
+        backend: backend_name,
         status: solution.status,
         objective: if has_point { finite(program.user_objective(solution.objective)) } else { None },
         x: has_point.then(|| solution.x.clone()),
@@ -69,6 +82,7 @@ pub fn solve_program(
         read_seconds,
         solve_seconds: solution.solve_seconds,
         iterations: solution.iterations,
+        attempts,
         variables: program.n,
         rows: program.m(),
         nonzeros: program.a.nnz(),

@@ -16,7 +16,7 @@
 use crate::record::{CuttingPlaneRecord, Filters, Method, SolveRecord, Timings};
 use crate::{Backend, Compiled};
 use cnr_check::Model;
-use cnr_ir::{Solution, SolverSettings, Status};
+use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
 use cnr_lower::{Lowered, Request};
 use std::cell::RefCell;
 use std::time::Instant;
@@ -154,86 +154,18 @@ impl Context<'_> {
     /// than the tolerance relative to the label scale is not optimal: it is logged as `inaccurate`
     /// with the figure, and the next attempt runs; if none is left, that is the status reported.
     fn solve_with_recovery(&self, lowered: &Lowered) -> Result<Solution, SolveError> {
-        let (model, program) = (&self.compiled.model, &lowered.program);
+        let model = &self.compiled.model;
         let mut log = self.attempts.borrow_mut();
-        let index = log.last().map_or(1, |a| a.program + 1);
-        let mut last = None;
-        let plan = recovery_plan(self.compiled.backend);
-        for (k, &Step { backend, scale, recovery, equilibrate }) in plan.iter().enumerate() {
-            let c = objective_scale(model, scale);
-            let mut scaled = program.clone();
-            scaled.q.iter_mut().for_each(|q| *q *= c);
-            let settings = SolverSettings { recovery, ..self.settings.clone() };
-            let mut solution = if equilibrate && scaled.p.nnz() == 0 {
-                let mut balanced = scaled.clone();
-                let factors = crate::equilibrate::equilibrate(&mut balanced);
-                let mut solution = backend.solve(&balanced, &settings).map_err(SolveError)?;
-                factors.unscale(&mut solution);
-                solution
-            } else {
-                backend.solve(&scaled, &settings).map_err(SolveError)?
-            };
-            if solution.objective.is_finite() {
-                solution.objective = program.objective(&solution.x);
-            }
-            let said = solution.status;
-            let (mut violation, mut dual, mut gap) = (None, None, None);
-            if said == Status::Optimal {
-                let v = constraint_violation(model, lowered, &solution.x, self.threads) / model.label_scale();
-                let r = dual_residual(&scaled, &solution);
-                let g = duality_gap(&scaled, &solution, c);
-                // The dual residual is judged against the objective alone: a solver that measures it
-                // against `Aᵀz` too can call a point optimal whose dual bound says nothing.
-                let tol = DUAL_SLACK * self.settings.tol_rel;
-                if v > self.settings.tol_rel || r.is_some_and(|r| r > tol) || g.is_some_and(|g| g > tol) {
-                    solution.status = Status::Inaccurate;
-                }
-                (violation, dual, gap) = (Some(v), r, g);
-            }
-            // Infeasible and unbounded are findings only with a certificate that checks out; a
-            // penalised model is always feasible (take w = 0 and ξ large enough).
-            let mut certificate = None;
-            if matches!(said, Status::Infeasible | Status::Unbounded) {
-                // Judged on an equilibrated copy, where "small" means the same in every row: on the
-                // program as lowered, rows with tiny coefficients hide their violations.
-                let mut balanced = scaled.clone();
-                let factors = crate::equilibrate::equilibrate(&mut balanced);
-                let c = match said {
-                    Status::Infeasible => balanced.check_infeasible(&factors.to_scaled_dual(&solution.z)),
-                    _ => balanced.check_unbounded(&factors.to_scaled_primal(&solution.x)),
-                };
-                let structural = said == Status::Infeasible && model.relax.penalty.is_some();
-                if structural || !c.holds(CERTIFICATE_TOLERANCE) {
-                    solution.status = Status::NumericalError;
-                }
-                certificate = Some(c);
-            }
-            log.push(Attempt {
-                program: index,
-                backend: backend.name(),
-                objective_scale: c,
-                recovery,
-                equilibrated: equilibrate,
-                solver_status: said,
-                status: solution.status,
-                relative_violation: violation,
-                dual_residual: dual,
-                gap,
-                certificate,
-                iterations: solution.iterations,
-            });
-            // `max_iter` bounds each call, so a call that hits it is retried like one that stalls; a
-            // time limit is the user's budget for the solve and ends it.
-            let retry = matches!(
-                solution.status,
-                Status::Inaccurate | Status::NumericalError | Status::IterationLimit
-            );
-            if !retry || k + 1 == plan.len() {
-                return Ok(solution);
-            }
-            last = Some(solution);
-        }
-        Ok(last.expect("at least one attempt"))
+        let calls = Calls {
+            plan: &recovery_plan(self.compiled.backend, &RECOVERY_PLAN),
+            settings: self.settings,
+            objective_scale: &|scale| objective_scale(model, scale),
+            violation: &|x: &[f64]| {
+                constraint_violation(model, lowered, x, self.threads) / model.label_scale()
+            },
+            always_feasible: model.relax.penalty.is_some(),
+        };
+        calls.run(&lowered.program, &mut log)
     }
 
     /// The whole program.
@@ -458,12 +390,116 @@ fn initial_radius(model: &Model) -> f64 {
     100.0 * if scale.is_finite() && scale > 0.0 { scale.max(1e-6) } else { 1.0 }
 }
 
+/// The calls of a backend for one program, and how their answers are checked.
+pub(crate) struct Calls<'a> {
+    /// The calls, in order.
+    pub(crate) plan: &'a [Step],
+    /// The solve's settings.
+    pub(crate) settings: &'a SolverSettings,
+    /// The objective's factor for a scale.
+    pub(crate) objective_scale: &'a dyn Fn(Scale) -> f64,
+    /// The relative violation of the program's constraints at a point, as judged by the caller
+    /// (from the model, or from the program alone).
+    pub(crate) violation: &'a dyn Fn(&[f64]) -> f64,
+    /// Whether the program is known to be feasible (a penalised model), so that `infeasible` is
+    /// never accepted.
+    pub(crate) always_feasible: bool,
+}
+
+impl Calls<'_> {
+    /// Calls the backend as planned until an answer passes the checks or is a finding about the
+    /// program (infeasible, unbounded, a time limit), logging each call. The objective is scaled by a
+    /// power of two, which is exact, and the returned objective is that of the unscaled program.
+    ///
+    /// An answer the backend calls optimal whose point violates the constraints by more than the
+    /// tolerance, whose dual point does not bound the objective, or whose gap is too large is
+    /// `inaccurate`; an infeasible or unbounded answer whose certificate does not check out is a
+    /// numerical error. Both are retried; when no call is left, that is the status returned.
+    pub(crate) fn run(&self, program: &ConeProgram, log: &mut Vec<Attempt>) -> Result<Solution, SolveError> {
+        let index = log.last().map_or(1, |a| a.program + 1);
+        let mut last = None;
+        for (k, &Step { backend, scale, recovery, equilibrate }) in self.plan.iter().enumerate() {
+            let c = (self.objective_scale)(scale);
+            let mut scaled = program.clone();
+            scaled.q.iter_mut().for_each(|q| *q *= c);
+            let settings = SolverSettings { recovery, ..self.settings.clone() };
+            let mut solution = if equilibrate && scaled.p.nnz() == 0 {
+                let mut balanced = scaled.clone();
+                let factors = crate::equilibrate::equilibrate(&mut balanced);
+                let mut solution = backend.solve(&balanced, &settings).map_err(SolveError)?;
+                factors.unscale(&mut solution);
+                solution
+            } else {
+                backend.solve(&scaled, &settings).map_err(SolveError)?
+            };
+            if solution.objective.is_finite() {
+                solution.objective = program.objective(&solution.x);
+            }
+            let said = solution.status;
+            let (mut violation, mut dual, mut gap) = (None, None, None);
+            if said == Status::Optimal {
+                let v = (self.violation)(&solution.x);
+                let r = dual_residual(&scaled, &solution);
+                let g = duality_gap(&scaled, &solution, c);
+                // The dual residual is judged against the objective alone: a solver that measures it
+                // against `Aᵀz` too can call a point optimal whose dual bound says nothing.
+                let tol = DUAL_SLACK * self.settings.tol_rel;
+                if v > self.settings.tol_rel || r.is_some_and(|r| r > tol) || g.is_some_and(|g| g > tol) {
+                    solution.status = Status::Inaccurate;
+                }
+                (violation, dual, gap) = (Some(v), r, g);
+            }
+            let mut certificate = None;
+            if matches!(said, Status::Infeasible | Status::Unbounded) {
+                // Judged on an equilibrated copy, where "small" means the same in every row: on the
+                // program as lowered, rows with tiny coefficients hide their violations.
+                let mut balanced = scaled.clone();
+                let factors = crate::equilibrate::equilibrate(&mut balanced);
+                let cert = match said {
+                    Status::Infeasible => balanced.check_infeasible(&factors.to_scaled_dual(&solution.z)),
+                    _ => balanced.check_unbounded(&factors.to_scaled_primal(&solution.x)),
+                };
+                let structural = said == Status::Infeasible && self.always_feasible;
+                if structural || !cert.holds(CERTIFICATE_TOLERANCE) {
+                    solution.status = Status::NumericalError;
+                }
+                certificate = Some(cert);
+            }
+            log.push(Attempt {
+                program: index,
+                backend: backend.name(),
+                objective_scale: c,
+                recovery,
+                equilibrated: equilibrate,
+                solver_status: said,
+                status: solution.status,
+                relative_violation: violation,
+                dual_residual: dual,
+                gap,
+                certificate,
+                iterations: solution.iterations,
+            });
+            // `max_iter` bounds each call, so a call that hits it is retried like one that stalls; a
+            // time limit is the user's budget for the solve and ends it.
+            let retry = matches!(
+                solution.status,
+                Status::Inaccurate | Status::NumericalError | Status::IterationLimit
+            );
+            if !retry || k + 1 == self.plan.len() {
+                return Ok(solution);
+            }
+            last = Some(solution);
+        }
+        Ok(last.expect("at least one call"))
+    }
+}
+
 /// How the objective is scaled for the solver. The relaxation's objective `⟨g, w⟩` has a unit
 /// anchor, while the sample rows carry labels that may be in the hundreds: Clarabel scales the
 /// rows and columns of a conic program but not the objective of one without `P`, and with the
 /// objective that small its last iterations stall short of the tolerance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scale {
+pub(crate) enum Scale {
     /// Unscaled.
     One,
     /// `√n · max_m Σ_k u_mk · rms(x)`: the size of `Σ_i λ_i ∇f_i` when the sample rows' duals are
@@ -476,7 +512,7 @@ enum Scale {
 /// One call of a backend: which, the objective's scale, the backend's recovery level, and whether
 /// cnr equilibrates the program first.
 #[derive(Clone, Copy, Debug)]
-struct Step {
+pub(crate) struct Step {
     backend: Backend,
     scale: Scale,
     recovery: u32,
@@ -488,7 +524,7 @@ struct Step {
 /// rescue most of the rest: a scaled objective, cnr's own equilibration (for data far from 1, which
 /// the solver's equilibration cannot reach), then more conservative settings. Measured over the
 /// planted grid of `bench/recovery_grid.sh` (see bench/README.md).
-const RECOVERY_PLAN: [(Scale, u32, bool); 5] = [
+pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool); 5] = [
     (Scale::One, 0, false),
     (Scale::Patches, 0, false),
     (Scale::One, 0, true),
@@ -496,13 +532,17 @@ const RECOVERY_PLAN: [(Scale, u32, bool); 5] = [
     (Scale::One, 2, false),
 ];
 
-/// The calls for one program with `backend`: the [`RECOVERY_PLAN`] for a backend with recovery
+/// For a program without a model (a CBF or JSON file): no scale that needs the model's data.
+pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool); 4] =
+    [(Scale::One, 0, false), (Scale::One, 0, true), (Scale::One, 1, false), (Scale::One, 2, false)];
+
+/// The calls for one program with `backend`: the plan `calls` for a backend with recovery
 /// settings; one call for a backend without (good_lp), then, should that fail, Clarabel's plan,
 /// since an LP is a conic program too. Measured: microlp calls some bounded LPs of these models
 /// unbounded (without a certificate), which Clarabel and good_lp's own Clarabel solve.
-fn recovery_plan(backend: Backend) -> Vec<Step> {
+pub(crate) fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool)]) -> Vec<Step> {
     let with_plan = |backend: Backend| {
-        RECOVERY_PLAN.iter().map(move |&(scale, recovery, equilibrate)| Step {
+        calls.iter().map(move |&(scale, recovery, equilibrate)| Step {
             backend,
             scale,
             recovery,
