@@ -109,6 +109,10 @@ enum Command {
         /// than 20,000 rows.
         #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
         method: MethodArg,
+        /// Also write the result to a file (atomically): the record as JSON (`.json`), or the
+        /// filters as a NumPy array (`.npy`: `d` numbers, or `M × d`; for a program, `x`).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
         /// Threads for lowering and evaluating (default: all cores).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
@@ -234,14 +238,14 @@ fn main() -> ExitCode {
         Command::Compile { file, emit, output, overrides } => {
             compile(&file, emit, output.as_deref(), &overrides)
         }
-        Command::Solve { file, backend, json, verbose, tolerance, method, threads, overrides } => {
+        Command::Solve { file, backend, json, verbose, tolerance, method, output, threads, overrides } => {
             let method = match method {
                 MethodArg::Auto => MethodChoice::Auto,
                 MethodArg::Full => MethodChoice::Full,
                 MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
             };
             let options = DriverOptions { method, tolerance, verbose, threads: threads.map(usize::from) };
-            solve(&file, backend.map(BackendArg::backend), json, &options, &overrides)
+            solve(&file, backend.map(BackendArg::backend), json, output.as_deref(), &options, &overrides)
         }
     };
     match result {
@@ -475,10 +479,58 @@ fn print_json(record: &impl serde::Serialize) -> Result<(), Failed> {
     out(&format!("{}\n", serde_json::to_string_pretty(record).expect("records serialise")))
 }
 
+/// Writes a solve's result to `path`: the record as JSON, or the numbers `values` (rows × columns)
+/// as a `.npy` array.
+fn write_result(
+    path: &Path,
+    record: &impl serde::Serialize,
+    values: Option<(Vec<f64>, usize)>,
+) -> Result<(), Failed> {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let result = match ext.as_deref() {
+        Some("json") => io::write_atomic(path, |w| {
+            writeln!(w, "{}", serde_json::to_string_pretty(record).expect("records serialise"))
+        }),
+        Some("npy") => {
+            let Some((values, columns)) = values else {
+                err(&render::plain_error("there is no point to write: the solve ended without one", None));
+                return Err(Failed(1));
+            };
+            let rows = values.len() / columns.max(1);
+            io::write_atomic(path, |w| {
+                use ndarray_npy::WriteNpyExt;
+                let written = if rows == 1 {
+                    ndarray::Array1::from(values).write_npy(w)
+                } else {
+                    ndarray::Array2::from_shape_vec((rows, columns), values)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?
+                        .write_npy(w)
+                };
+                written.map_err(|e| std::io::Error::other(e.to_string()))
+            })
+        }
+        _ => {
+            err(&render::plain_error(
+                &format!("`{}`: -o writes `.json` (the record) or `.npy` (the filters)", path.display()),
+                None,
+            ));
+            return Err(Failed(2));
+        }
+    };
+    result.map_err(|e| {
+        err(&render::plain_error(
+            &format!("cannot write `{}`: {}", path.display(), io::describe_io(&e)),
+            None,
+        ));
+        Failed(1)
+    })
+}
+
 fn solve(
     path: &Path,
     backend: Option<Backend>,
     json: bool,
+    output: Option<&Path>,
     options: &DriverOptions,
     overrides: &OverrideArgs,
 ) -> Result<(), Failed> {
@@ -507,6 +559,10 @@ fn solve(
         let backend = backend.unwrap_or(Backend::ALL[0]);
         let (record, _) = cnr_driver::solve_program(&program, backend, &settings, read_seconds)
             .map_err(|e| fail(&e.to_string()))?;
+        if let Some(path) = output {
+            let columns = record.x.as_ref().map_or(1, Vec::len);
+            write_result(path, &record, record.x.clone().map(|x| (x, columns)))?;
+        }
         if json {
             print_json(&record)?;
         } else {
@@ -516,6 +572,14 @@ fn solve(
     }
     let (_, compiled) = load_model(path, &overrides.to_overrides(), backend)?;
     let record = cnr_driver::solve(&compiled, options).map_err(|e| fail(&e.to_string()))?;
+    if let Some(path) = output {
+        let w = match &record.w {
+            Some(cnr_driver::Filters::One(w)) => Some((w.clone(), w.len())),
+            Some(cnr_driver::Filters::Many(ws)) => Some((ws.concat(), ws.first().map_or(1, Vec::len))),
+            None => None,
+        };
+        write_result(path, &record, w)?;
+    }
     if json {
         print_json(&record)?;
     } else {

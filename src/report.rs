@@ -1,7 +1,7 @@
 //! What `cnr check` and `cnr solve` print: the model summary, and the solve report with the checks
 //! computed from the model itself (never taken from the solver).
 
-use cnr_check::{Anchor, DataSource, Model, Norm};
+use cnr_check::{DataSource, Model};
 use cnr_driver::{Filters, Method, ProgramRecord, SolveRecord};
 use cnr_ir::{Cone, Status};
 use cnr_lower::Plan;
@@ -43,28 +43,6 @@ fn cone_runs(runs: &[(Cone, usize)]) -> String {
         "none".into()
     } else {
         parts.join(", ")
-    }
-}
-
-fn anchor_name(model: &Model) -> String {
-    let name = match model.relax.anchor {
-        Anchor::Data => "data",
-        Anchor::Spectral => "spectral",
-        Anchor::Planted => "planted",
-        Anchor::Vector(_) => "given vector",
-    };
-    if model.relax.anchor_auto {
-        format!("{name} (auto)")
-    } else {
-        name.to_string()
-    }
-}
-
-fn norm_name(n: Norm) -> &'static str {
-    match n {
-        Norm::L1 => "l1",
-        Norm::L2 => "l2",
-        Norm::Linf => "linf",
     }
 }
 
@@ -112,12 +90,12 @@ pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
         model.output.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &u| (a.min(u), b.max(u)));
     let range = if lo == hi { format!("all {lo}") } else { format!("in [{lo:.4}, {hi:.4}]") };
     let _ = writeln!(s, "  output       {} weights, {range}", model.output.len());
-    let mut relax = format!("anchor {}", anchor_name(model));
+    let mut relax = format!("anchor {}", model.relax.anchor_name());
     if let Some((n, w)) = model.relax.penalty {
-        let _ = write!(relax, ", penalty {} {w}", norm_name(n));
+        let _ = write!(relax, ", penalty {} {w}", n.name());
     }
     if let Some((n, r)) = model.relax.bound {
-        let _ = write!(relax, ", bound {} {r}", norm_name(n));
+        let _ = write!(relax, ", bound {} {r}", n.name());
     }
     let _ = writeln!(s, "  relaxation   {relax}");
     let _ = writeln!(

@@ -325,3 +325,46 @@ fn json_programs_are_read_back_solved_and_converted() {
         text(&direct).replace("program `softplus`", "")
     );
 }
+
+#[test]
+fn solve_writes_the_record_and_the_filters_and_the_record_says_what_was_solved() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (json, npy) = (dir.path().join("sol.json"), dir.path().join("w.npy"));
+    let args = ["solve", "examples/two_filters_mean.cnr", "--seed", "5", "--json"];
+    let printed = cnr(&args);
+    assert_eq!(printed.status.code(), Some(0), "{}", text(&printed.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
+    // The record names the run.
+    let run = &j["run"];
+    assert_eq!(
+        (run["data"].as_str(), run["seed"].as_u64(), run["noise"].as_f64()),
+        (Some("planted"), Some(5), Some(0.0))
+    );
+    assert_eq!(run["activation"], "relu");
+    assert_eq!(run["anchor"], "planted");
+    assert_eq!(run["model_hash"].as_str().map(str::len), Some(16));
+    assert_eq!(run["planted"].as_array().map(Vec::len), Some(2), "two planted filters");
+    assert_eq!(run["cnr_version"], env!("CARGO_PKG_VERSION"));
+    // -o writes the same record, and the filters as an M × d array.
+    let mut with_o: Vec<&str> = args.to_vec();
+    with_o.extend(["-o", json.to_str().expect("utf-8")]);
+    assert_eq!(code(&with_o), 0);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    assert_eq!(written["w"], j["w"]);
+    assert_eq!(
+        code(&["solve", "examples/two_filters_mean.cnr", "--seed", "5", "-o", npy.to_str().expect("utf-8")]),
+        0
+    );
+    let array =
+        cnr_check::data::load_array("w.npy", &std::fs::read(&npy).expect("written")).expect("a .npy array");
+    assert_eq!(array.shape, vec![2, 8]);
+    let w: Vec<f64> = j["w"]
+        .as_array()
+        .expect("filters")
+        .iter()
+        .flat_map(|f| f.as_array().expect("a filter").iter().map(|v| v.as_f64().expect("a number")))
+        .collect();
+    assert_eq!(array.values, w);
+    assert_eq!(code(&["solve", "examples/paper_relu.cnr", "-o", "x.txt"]), 2);
+}

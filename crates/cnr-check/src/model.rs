@@ -59,6 +59,35 @@ pub enum Anchor {
     Vector(Vec<f64>),
 }
 
+impl Relax {
+    /// The anchor as reports name it: `data`, `spectral`, `planted`, `given vector`, with ` (auto)`
+    /// when `auto` chose it.
+    pub fn anchor_name(&self) -> String {
+        let name = match self.anchor {
+            Anchor::Data => "data",
+            Anchor::Spectral => "spectral",
+            Anchor::Planted => "planted",
+            Anchor::Vector(_) => "given vector",
+        };
+        if self.anchor_auto {
+            format!("{name} (auto)")
+        } else {
+            name.to_string()
+        }
+    }
+}
+
+impl Norm {
+    /// The norm as the language writes it: `l1`, `l2`, `linf`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Norm::L1 => "l1",
+            Norm::L2 => "l2",
+            Norm::Linf => "linf",
+        }
+    }
+}
+
 /// A norm used by penalties and bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Norm {

@@ -20,6 +20,15 @@ pub struct Compiled {
     pub data_seconds: f64,
     /// Warnings about the model (`cnr_check::lint`): legal, but probably not what was meant.
     pub warnings: Vec<Diagnostic>,
+    /// FNV-1a (64-bit) of the model's text, in hexadecimal.
+    pub model_hash: String,
+}
+
+/// FNV-1a, 64 bits: a small, fixed hash that names a text in records (not a security measure).
+fn fnv1a(text: &str) -> String {
+    let hash =
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// Parses and checks the model `text`, resolves the backend (`backend` overrides the model's) and
@@ -56,7 +65,7 @@ pub fn compile(
         return Err(refusals);
     }
     let warnings = cnr_check::lint(&model);
-    Ok(Compiled { model, backend, plan, data_seconds, warnings })
+    Ok(Compiled { model, backend, plan, data_seconds, warnings, model_hash: fnv1a(text) })
 }
 
 /// The backend a model names, or the default.

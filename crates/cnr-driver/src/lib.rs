@@ -31,5 +31,5 @@ mod solve;
 pub use backend::Backend;
 pub use compile::{compile, Compiled};
 pub use program::{solve_program, ProgramRecord};
-pub use record::{CuttingPlaneRecord, Filters, Method, SolveRecord, Timings};
+pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
 pub use solve::{settings, solve, Attempt, MethodChoice, SolveError, SolveOptions, AUTO_ROWS};

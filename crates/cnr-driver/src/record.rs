@@ -9,6 +9,8 @@ use serde::Serialize;
 pub struct SolveRecord {
     /// The model's name.
     pub model: String,
+    /// What defines the run, so that a file of records says what was solved.
+    pub run: Run,
     /// The backend that solved it.
     pub backend: &'static str,
     /// How the relaxation was solved: `full` or `cutting_plane`.
@@ -79,6 +81,39 @@ impl SolveRecord {
     pub fn recovered(&self, threshold: f64) -> Option<bool> {
         self.recovery_error.map(|e| self.status == Status::Optimal && e < threshold)
     }
+}
+
+/// Everything that defines a solve: with the model's text (identified by its hash) and these, the
+/// same record comes out again.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Run {
+    /// The version of cnr.
+    pub cnr_version: &'static str,
+    /// FNV-1a (64-bit) of the model's text, in hexadecimal: two records with the same hash and
+    /// settings solved the same model.
+    pub model_hash: String,
+    /// `planted` or `files`.
+    pub data: &'static str,
+    /// The planted data's seed (planted data only).
+    pub seed: Option<u64>,
+    /// The planted labels' noise (planted data only).
+    pub noise: Option<f64>,
+    /// The activation, as written (`leaky_relu(0.2)`, or a user's name).
+    pub activation: String,
+    /// The anchor (`data (auto)`, `spectral`, …).
+    pub anchor: String,
+    /// The penalty, `l1 λ` or `l2 λ`.
+    pub penalty: Option<String>,
+    /// The bound, `l2 R` or `linf R`.
+    pub bound: Option<String>,
+    /// The solver tolerance (absolute and relative).
+    pub tolerance: f64,
+    /// The iteration limit of each solver call.
+    pub max_iter: u32,
+    /// The time limit, in seconds.
+    pub time_limit: Option<f64>,
+    /// The planted filters `w*`, when known.
+    pub planted: Option<Filters>,
 }
 
 /// The filters in the shape `--json` has always printed: an array for one filter, else an array of

@@ -13,7 +13,7 @@
 //! `|w_j|, |b_m| ≤ R`. A box that is active at the optimum may cut the answer off: then `R` grows ten
 //! times and the round is repeated. An answer is certified only with the box inactive.
 
-use crate::record::{CuttingPlaneRecord, Filters, Method, SolveRecord, Timings};
+use crate::record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
 use crate::{Backend, Compiled};
 use cnr_check::Model;
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
@@ -310,8 +310,35 @@ impl Context<'_> {
         ) && solution.x.len() == program.n;
         let net = &model.network;
         let d = net.d();
+        let filters_of = |w: &[f64]| {
+            if net.filters == 1 {
+                Filters::One(w.to_vec())
+            } else {
+                Filters::Many(w.chunks(net.d().max(1)).map(<[f64]>::to_vec).collect())
+            }
+        };
+        let (data, seed, noise) = match model.data.source {
+            cnr_check::DataSource::Planted { seed, noise } => ("planted", Some(seed), Some(noise)),
+            cnr_check::DataSource::Files => ("files", None, None),
+        };
+        let run = Run {
+            cnr_version: env!("CARGO_PKG_VERSION"),
+            model_hash: self.compiled.model_hash.clone(),
+            data,
+            seed,
+            noise,
+            activation: model.activation.name.clone(),
+            anchor: model.relax.anchor_name(),
+            penalty: model.relax.penalty.map(|(n, l)| format!("{} {l}", n.name())),
+            bound: model.relax.bound.map(|(n, r)| format!("{} {r}", n.name())),
+            tolerance: self.settings.tol_rel,
+            max_iter: self.settings.max_iter,
+            time_limit: self.settings.time_limit,
+            planted: model.data.planted.as_deref().map(filters_of),
+        };
         let mut record = SolveRecord {
             model: model.name.clone(),
+            run,
             backend: attempts.last().map_or(self.compiled.backend.name(), |a| a.backend),
             method,
             status: solution.status,
@@ -354,11 +381,7 @@ impl Context<'_> {
             record.symmetries = fit.symmetries.clone();
             record.relative_violation = finite(fit.max_violation / model.label_scale());
             record.cone_residual = finite(program.check_point(&solution.x).distance);
-            record.w = Some(if net.filters == 1 {
-                Filters::One(w)
-            } else {
-                Filters::Many(w.chunks(d.max(1)).map(<[f64]>::to_vec).collect())
-            });
+            record.w = Some(filters_of(&w));
             record.b = (!b.is_empty()).then_some(b);
             timings.checking_seconds += check.elapsed().as_secs_f64();
         }
