@@ -85,6 +85,20 @@ enum Command {
         #[command(flatten)]
         overrides: OverrideArgs,
     },
+    /// Write a model's samples as NumPy files, for other tools (and for `data files`).
+    #[command(
+        after_help = "Example:\n  cnr data examples/paper_relu.cnr --out paper_data\n  cnr data examples/bench_relu.cnr --samples 20000 --seed 3 --out big"
+    )]
+    Data {
+        /// The model file (`.cnr`).
+        file: PathBuf,
+        /// The folder to write `x.npy`, `y.npy` and (when known) `w.npy` and `b.npy` into (created
+        /// if missing; files in it are replaced atomically).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
     /// Solve a model (`.cnr`) or a cone program (`.cbf`, or `.json` as `compile --emit json` writes).
     #[command(
         after_help = "Example:\n  cnr solve examples/paper_relu.cnr\n  cnr solve examples/paper_relu.cnr --samples 64 --seed 3 --json\n  cnr solve program.cbf --backend good_lp\n  cnr solve softplus.cbf --tolerance 1e-6"
@@ -235,6 +249,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { files, overrides } => check(&files, &overrides.to_overrides()),
         Command::Fmt { files, check } => fmt(&files, check),
+        Command::Data { file, out, overrides } => export_data(&file, &out, &overrides),
         Command::Compile { file, emit, output, overrides } => {
             compile(&file, emit, output.as_deref(), &overrides)
         }
@@ -477,6 +492,54 @@ fn exit_for(status: cnr_ir::Status) -> Result<(), Failed> {
 /// Prints a record as JSON.
 fn print_json(record: &impl serde::Serialize) -> Result<(), Failed> {
     out(&format!("{}\n", serde_json::to_string_pretty(record).expect("records serialise")))
+}
+
+/// `cnr data`: the model's inputs (`n × C·H·W`, each row a sample flattened channel, row, column),
+/// labels (`n`), planted filters (`M × d`, or `d` for one filter) and biases (`M`), as `.npy`; then
+/// prints the `data files` block that reads them back.
+fn export_data(path: &Path, dir: &Path, overrides: &OverrideArgs) -> Result<(), Failed> {
+    let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
+    let model = &compiled.model;
+    let data = &model.data;
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        err(&render::plain_error(
+            &format!("cannot create `{}`: {}", dir.display(), io::describe_io(&e)),
+            None,
+        ));
+        return Err(Failed(1));
+    }
+    let (mm, d) = (model.network.filters, model.network.d());
+    let write = |name: &str, values: &[f64], shape: &[usize]| -> Result<(), Failed> {
+        let target = dir.join(name);
+        io::write_atomic(&target, |w| {
+            use ndarray_npy::WriteNpyExt;
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), values.to_vec())
+                .map_err(|e| std::io::Error::other(e.to_string()))?
+                .write_npy(w)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .map_err(|e| {
+            err(&render::plain_error(
+                &format!("cannot write `{}`: {}", target.display(), io::describe_io(&e)),
+                None,
+            ));
+            Failed(1)
+        })
+    };
+    write("x.npy", &data.x, &[data.n, data.input_len()])?;
+    write("y.npy", &data.y, &[data.n])?;
+    let mut block = "data files {\n  inputs \"x.npy\"\n  labels \"y.npy\"\n".to_string();
+    if let Some(w) = &data.planted {
+        let shape: &[usize] = if mm == 1 { &[d] } else { &[mm, d] };
+        write("w.npy", w, shape)?;
+        block.push_str("  planted \"w.npy\"\n");
+    }
+    if let Some(b) = &data.planted_bias {
+        // No `data files` statement reads biases; they are written for other tools.
+        write("b.npy", b, &[b.len()])?;
+    }
+    block.push_str("}\n");
+    out(&block)
 }
 
 /// Writes a solve's result to `path`: the record as JSON, or the numbers `values` (rows × columns)

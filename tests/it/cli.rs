@@ -368,3 +368,28 @@ fn solve_writes_the_record_and_the_filters_and_the_record_says_what_was_solved()
     assert_eq!(array.values, w);
     assert_eq!(code(&["solve", "examples/paper_relu.cnr", "-o", "x.txt"]), 2);
 }
+
+#[test]
+fn exported_data_read_back_with_data_files_give_the_same_program() {
+    let mut tried = 0;
+    for path in crate::util::models_in("examples") {
+        let source = std::fs::read_to_string(root().join(&path)).expect("example");
+        let Some(start) = source.find("data planted {") else { continue };
+        if source.contains(" bias") {
+            continue; // no `data files` statement reads planted biases
+        }
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let out = cnr(&["data", &path, "--out", dir.path().to_str().expect("utf-8")]);
+        assert_eq!(out.status.code(), Some(0), "{path}: {}", text(&out.stderr));
+        let end = start + source[start..].find('}').expect("the block ends") + 1;
+        let model = format!("{}{}{}", &source[..start], text(&out.stdout).trim_end(), &source[end..]);
+        let copy = dir.path().join("model.cnr");
+        std::fs::write(&copy, model).expect("write");
+        let from_files = cnr(&["compile", copy.to_str().expect("utf-8"), "--emit", "cbf"]);
+        assert_eq!(from_files.status.code(), Some(0), "{path}: {}", text(&from_files.stderr));
+        let planted = cnr(&["compile", &path, "--emit", "cbf"]);
+        assert!(from_files.stdout == planted.stdout, "{path}: the programs differ");
+        tried += 1;
+    }
+    assert!(tried >= 10, "only {tried} examples");
+}
