@@ -99,6 +99,25 @@ enum Command {
         #[command(flatten)]
         overrides: OverrideArgs,
     },
+    /// Evaluate given filters on a model's data: violation, training loss and recovery error.
+    #[command(
+        after_help = "Example:\n  cnr eval examples/paper_relu.cnr --filter w.npy\n  cnr eval examples/paper_relu.cnr --filter w.csv --json"
+    )]
+    Eval {
+        /// The model file (`.cnr`).
+        file: PathBuf,
+        /// The filters: `M·d` numbers in a `.npy` or CSV file (filter after filter).
+        #[arg(long, value_name = "FILE")]
+        filter: PathBuf,
+        /// The biases (`M` numbers), for a network with biases.
+        #[arg(long, value_name = "FILE")]
+        bias: Option<PathBuf>,
+        /// Print one JSON object instead of the human report.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
     /// Solve a model (`.cnr`) or a cone program (`.cbf`, or `.json` as `compile --emit json` writes).
     #[command(
         after_help = "Example:\n  cnr solve examples/paper_relu.cnr\n  cnr solve examples/paper_relu.cnr --samples 64 --seed 3 --json\n  cnr solve program.cbf --backend good_lp\n  cnr solve softplus.cbf --tolerance 1e-6"
@@ -250,6 +269,9 @@ fn main() -> ExitCode {
         Command::Check { files, overrides } => check(&files, &overrides.to_overrides()),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Data { file, out, overrides } => export_data(&file, &out, &overrides),
+        Command::Eval { file, filter, bias, json, overrides } => {
+            evaluate(&file, &filter, bias.as_deref(), json, &overrides)
+        }
         Command::Compile { file, emit, output, overrides } => {
             compile(&file, emit, output.as_deref(), &overrides)
         }
@@ -540,6 +562,83 @@ fn export_data(path: &Path, dir: &Path, overrides: &OverrideArgs) -> Result<(), 
     }
     block.push_str("}\n");
     out(&block)
+}
+
+/// `cnr eval`: the model-level figures of given filters, computed exactly as for a solve's point.
+fn evaluate(
+    path: &Path,
+    filter: &Path,
+    bias: Option<&Path>,
+    json: bool,
+    overrides: &OverrideArgs,
+) -> Result<(), Failed> {
+    let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
+    let model = &compiled.model;
+    let net = &model.network;
+    let numbers = |file: &Path, what: &str, want: usize| -> Result<Vec<f64>, Failed> {
+        let name = file.display().to_string();
+        let bytes = io::read_regular(file).map_err(|e| {
+            err(&render::plain_error(&format!("cannot read `{name}`: {}", io::describe_io(&e)), None));
+            Failed(1)
+        })?;
+        let array = cnr_check::data::load_array(&name, &bytes).map_err(|e| {
+            err(&render::plain_error(&format!("bad {what} file `{name}`: {e}"), None));
+            Failed(1)
+        })?;
+        if array.values.len() != want {
+            err(&render::plain_error(
+                &format!("`{name}` holds {} numbers; the model's {what} need {want}", array.values.len()),
+                None,
+            ));
+            return Err(Failed(1));
+        }
+        Ok(array.values)
+    };
+    let w = numbers(filter, "filters", net.filters * net.d())?;
+    let b = match (bias, net.bias) {
+        (Some(file), true) => numbers(file, "biases", net.filters)?,
+        (None, true) => {
+            err(&render::plain_error("the network has biases: give them with --bias", None));
+            return Err(Failed(2));
+        }
+        (Some(_), false) => {
+            err(&render::plain_error("the network has no biases; drop --bias", None));
+            return Err(Failed(2));
+        }
+        (None, false) => Vec::new(),
+    };
+    let fit = model.fit_of(&model.residuals(&w, &b, None), &w);
+    let relative = fit.max_violation / model.label_scale();
+    if json {
+        let record = serde_json::json!({
+            "model": model.name,
+            "samples": model.data.n,
+            "max_violation": fit.max_violation,
+            "relative_violation": relative,
+            "training_loss": fit.training_loss,
+            "recovery_error": fit.recovery_error,
+            "recovery_distance": fit.recovery_distance,
+            "symmetries": fit.symmetries,
+        });
+        return out(&format!("{}\n", serde_json::to_string_pretty(&record).expect("JSON values serialise")));
+    }
+    let mut text = format!("{}: the given filters on {} samples\n", model.name, model.data.n);
+    text.push_str(&format!(
+        "  max violation   {:.3e}   (max_i f(x_i; w) − y_i, {:.3e} of the largest label)\n",
+        fit.max_violation, relative
+    ));
+    text.push_str(&format!(
+        "  training loss   {:.3e}   (mean squared error on the samples)\n",
+        fit.training_loss
+    ));
+    match (fit.recovery_error, fit.recovery_distance) {
+        (Some(e), _) => text.push_str(&format!("  recovery error  {e:.3e}   (‖w − w*‖ / ‖w*‖)\n")),
+        (None, Some(d)) => text.push_str(&format!(
+            "  recovery error  undefined: the planted filter is zero; ‖w − w*‖ = {d:.3e}\n"
+        )),
+        (None, None) => text.push_str("  recovery error  unknown (no planted filter)\n"),
+    }
+    out(&text)
 }
 
 /// Writes a solve's result to `path`: the record as JSON, or the numbers `values` (rows × columns)

@@ -393,3 +393,29 @@ fn exported_data_read_back_with_data_files_give_the_same_program() {
     }
     assert!(tried >= 10, "only {tried} examples");
 }
+
+#[test]
+fn eval_reports_the_figures_of_given_filters_as_a_solve_does() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let w = dir.path().join("w.npy");
+    let w = w.to_str().expect("utf-8");
+    let solved = cnr(&["solve", "examples/paper_relu.cnr", "--json", "-o", w]);
+    let s: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+    let evaluated = cnr(&["eval", "examples/paper_relu.cnr", "--filter", w, "--json"]);
+    assert_eq!(evaluated.status.code(), Some(0), "{}", text(&evaluated.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&evaluated.stdout).expect("JSON");
+    for key in ["max_violation", "training_loss", "recovery_error"] {
+        assert_eq!(e[key], s[key], "{key}");
+    }
+    // The planted filter itself fits exactly.
+    let data = dir.path().join("data");
+    assert_eq!(code(&["data", "examples/paper_relu.cnr", "--out", data.to_str().expect("utf-8")]), 0);
+    let planted = data.join("w.npy");
+    let p = cnr(&["eval", "examples/paper_relu.cnr", "--filter", planted.to_str().expect("utf-8"), "--json"]);
+    let p: serde_json::Value = serde_json::from_slice(&p.stdout).expect("JSON");
+    assert_eq!((p["training_loss"].as_f64(), p["recovery_error"].as_f64()), (Some(0.0), Some(0.0)));
+    // A file of the wrong length is an error that says so.
+    let bad = cnr(&["eval", "examples/image_2d.cnr", "--filter", w]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(text(&bad.stderr).contains("need"), "{}", text(&bad.stderr));
+}
