@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod io;
+mod progress;
 mod render;
 mod report;
 
@@ -146,6 +147,10 @@ enum Command {
         /// filters as a NumPy array (`.npy`: `d` numbers, or `M × d`; for a program, `x`).
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Show the phase of a long solve on standard error even when it is not a terminal (on a
+        /// terminal it is shown anyway, after a second).
+        #[arg(long)]
+        progress: bool,
         /// Threads for lowering and evaluating (default: all cores).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
@@ -275,14 +280,36 @@ fn main() -> ExitCode {
         Command::Compile { file, emit, output, overrides } => {
             compile(&file, emit, output.as_deref(), &overrides)
         }
-        Command::Solve { file, backend, json, verbose, tolerance, method, output, threads, overrides } => {
+        Command::Solve {
+            file,
+            backend,
+            json,
+            verbose,
+            tolerance,
+            method,
+            output,
+            progress,
+            threads,
+            overrides,
+        } => {
             let method = match method {
                 MethodArg::Auto => MethodChoice::Auto,
                 MethodArg::Full => MethodChoice::Full,
                 MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
             };
-            let options = DriverOptions { method, tolerance, verbose, threads: threads.map(usize::from) };
-            solve(&file, backend.map(BackendArg::backend), json, output.as_deref(), &options, &overrides)
+            // The solver's own log (`--verbose`) and a progress line would garble each other.
+            let ticker = if verbose { None } else { progress::Ticker::start(progress) };
+            let options = DriverOptions {
+                method,
+                tolerance,
+                verbose,
+                threads: threads.map(usize::from),
+                progress: ticker.as_ref().map(progress::Ticker::callback),
+            };
+            let result =
+                solve(&file, backend.map(BackendArg::backend), json, output.as_deref(), &options, &overrides);
+            drop(ticker);
+            result
         }
     };
     match result {

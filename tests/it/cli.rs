@@ -419,3 +419,19 @@ fn eval_reports_the_figures_of_given_filters_as_a_solve_does() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("need"), "{}", text(&bad.stderr));
 }
+
+#[test]
+fn a_long_solve_shows_its_phase_when_asked_and_only_then() {
+    let args = ["solve", "examples/bench_relu.cnr", "--samples", "60000", "--json"];
+    let quiet = cnr(&args);
+    assert_eq!(quiet.status.code(), Some(0), "{}", text(&quiet.stderr));
+    assert!(!text(&quiet.stderr).contains(" s\n"), "no progress without a terminal: {}", text(&quiet.stderr));
+    let mut asked = args.to_vec();
+    asked.push("--progress");
+    let shown = cnr(&asked);
+    assert_eq!(shown.status.code(), Some(0));
+    serde_json::from_slice::<serde_json::Value>(&shown.stdout)
+        .expect("standard output is still one JSON object");
+    let stderr = text(&shown.stderr);
+    assert!(stderr.lines().any(|l| l.contains(" … ") && l.ends_with(" s")), "{stderr}");
+}

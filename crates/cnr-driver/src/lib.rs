@@ -32,4 +32,4 @@ pub use backend::Backend;
 pub use compile::{compile, Compiled};
 pub use program::{solve_program, ProgramRecord};
 pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
-pub use solve::{settings, solve, Attempt, MethodChoice, SolveError, SolveOptions, AUTO_ROWS};
+pub use solve::{settings, solve, Attempt, MethodChoice, Progress, SolveError, SolveOptions, AUTO_ROWS};

@@ -48,6 +48,19 @@ pub struct SolveOptions {
     pub verbose: bool,
     /// Threads for lowering and evaluating (`None`: as many as pay off); a sweep passes `Some(1)`.
     pub threads: Option<usize>,
+    /// Told each phase as it starts (`anchor`, `lowering 2,000 samples`, `solving: call 2`, …),
+    /// for a progress display.
+    pub progress: Option<Progress>,
+}
+
+/// A callback told the phase a solve is in.
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
 }
 
 /// A backend that refused or failed to run on a program.
@@ -94,6 +107,12 @@ pub fn solve(compiled: &Compiled, options: &SolveOptions) -> Result<SolveRecord,
     let model = &compiled.model;
     let settings = settings(model, options);
     let mut timings = Timings { data_seconds: compiled.data_seconds, ..Timings::default() };
+    let tell = |phase: &str| {
+        if let Some(p) = &options.progress {
+            (p.0)(phase)
+        }
+    };
+    tell("anchor");
     let start = Instant::now();
     let anchor = cnr_lower::anchor(model);
     timings.anchor_seconds = start.elapsed().as_secs_f64();
@@ -103,6 +122,7 @@ pub fn solve(compiled: &Compiled, options: &SolveOptions) -> Result<SolveRecord,
         settings: &settings,
         threads: options.threads,
         attempts: RefCell::new(Vec::new()),
+        progress: options.progress.clone(),
     };
     let method = match options.method {
         MethodChoice::Full => Method::Full,
@@ -127,17 +147,29 @@ struct Context<'a> {
     threads: Option<usize>,
     /// Every solver call so far.
     attempts: RefCell<Vec<Attempt>>,
+    /// Told each phase.
+    progress: Option<Progress>,
 }
 
 impl Context<'_> {
+    /// Tells the progress display the phase.
+    fn tell(&self, phase: &str) {
+        if let Some(p) = &self.progress {
+            (p.0)(phase)
+        }
+    }
+
     /// Lowers with `request` and solves, adding to the timings.
     fn lower_and_solve(
         &self,
         request: &Request,
         timings: &mut Timings,
     ) -> Result<(Lowered, Solution), SolveError> {
+        let samples = request.samples.map_or(self.compiled.model.data.n, <[usize]>::len);
+        self.tell(&format!("lowering {samples} samples"));
         let start = Instant::now();
         let lowered = cnr_lower::lower_with(&self.compiled.model, self.anchor, request);
+        self.tell(&format!("solving {} rows with {}", lowered.program.m(), self.compiled.backend.name()));
         timings.lowering_seconds += start.elapsed().as_secs_f64();
         let start = Instant::now();
         let solution = self.solve_with_recovery(&lowered)?;
@@ -241,6 +273,7 @@ impl Context<'_> {
                 );
                 return fallback(self, timings, record, why);
             }
+            self.tell(&format!("round {}: checking all {n} samples", record.rounds));
             let check = Instant::now();
             let (w, b) = lowered.layout.filters(&solution.x);
             let largest = w.iter().chain(&b).fold(0.0f64, |m, v| m.max(v.abs()));

@@ -1,0 +1,74 @@
+//! The progress line of a long solve: after a second, on a terminal, the phase and the time so far
+//! on standard error, rewritten in place and erased when the solve ends. With `--progress` and no
+//! terminal (a log file), a plain line every two seconds from the start instead.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running progress line; dropping it stops and erases it.
+pub struct Ticker {
+    phase: Arc<Mutex<String>>,
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Ticker {
+    /// Starts a progress line when standard error is a terminal or `forced`; `None` otherwise.
+    pub fn start(forced: bool) -> Option<Ticker> {
+        if !forced && !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let phase = Arc::new(Mutex::new("reading the model and its data".to_string()));
+        let done = Arc::new(AtomicBool::new(false));
+        let (p, d) = (phase.clone(), done.clone());
+        let terminal = std::io::stderr().is_terminal();
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let (mut shown, mut last) = (false, -10.0);
+            while !d.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let elapsed = start.elapsed().as_secs_f64();
+                // On a terminal only a solve longer than a second shows it; asked for in a log, from
+                // the start.
+                let early = terminal && elapsed < 1.0;
+                if early || d.load(Ordering::Relaxed) || (!terminal && elapsed - last < 2.0) {
+                    continue;
+                }
+                last = elapsed;
+                let text = p.lock().map(|t| t.clone()).unwrap_or_default();
+                let mut err = std::io::stderr().lock();
+                let _ = if terminal {
+                    write!(err, "\r\x1b[K{text} … {elapsed:.0} s")
+                } else {
+                    writeln!(err, "{text} … {elapsed:.0} s")
+                };
+                shown = true;
+            }
+            if shown && terminal {
+                let _ = write!(std::io::stderr().lock(), "\r\x1b[K");
+            }
+        });
+        Some(Ticker { phase, done, thread: Some(thread) })
+    }
+
+    /// The callback the driver tells each phase.
+    pub fn callback(&self) -> cnr_driver::Progress {
+        let phase = self.phase.clone();
+        cnr_driver::Progress(Arc::new(move |text: &str| {
+            if let Ok(mut p) = phase.lock() {
+                *p = text.to_string();
+            }
+        }))
+    }
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
