@@ -435,3 +435,15 @@ fn a_long_solve_shows_its_phase_when_asked_and_only_then() {
     let stderr = text(&shown.stderr);
     assert!(stderr.lines().any(|l| l.contains(" … ") && l.ends_with(" s")), "{stderr}");
 }
+
+#[test]
+fn a_penalised_solve_reports_each_samples_slack() {
+    let out = cnr(&["solve", "examples/noisy_l2.cnr", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let xi = j["xi"].as_array().expect("ξ per sample");
+    assert_eq!(xi.len() as u64, j["samples"].as_u64().expect("samples"));
+    assert!(xi.iter().all(|v| v.as_f64().is_some_and(|x| x >= 0.0)));
+    let plain = cnr(&["solve", "examples/paper_relu.cnr", "--json"]);
+    let p: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("JSON");
+    assert!(p.get("xi").is_none(), "no ξ without a penalty");
+}

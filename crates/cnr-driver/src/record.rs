@@ -24,6 +24,10 @@ pub struct SolveRecord {
     /// The biases, when the network has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub b: Option<Vec<f64>>,
+    /// With a penalty, each sample's slack `ξ_i` (0 for samples a cutting-plane solve left out,
+    /// which hold); which samples the penalty gave up on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xi: Option<Vec<f64>>,
     /// Seconds from the model's text to the last program: data, anchor and lowering.
     pub compile_seconds: f64,
     /// Seconds in the backend, over all solves.

@@ -378,6 +378,7 @@ impl Context<'_> {
             objective: None,
             w: None,
             b: None,
+            xi: None,
             compile_seconds: 0.0,
             solve_seconds: 0.0,
             iterations: attempts.iter().map(|a| a.iterations).sum(),
@@ -416,6 +417,13 @@ impl Context<'_> {
             record.cone_residual = finite(program.check_point(&solution.x).distance);
             record.w = Some(filters_of(&w));
             record.b = (!b.is_empty()).then_some(b);
+            if let Some(xi) = &lowered.layout.xi {
+                let mut all = vec![0.0; model.data.n];
+                for (p, &i) in lowered.layout.samples.iter().enumerate() {
+                    all[i] = solution.x[xi.start + p].max(0.0);
+                }
+                record.xi = Some(all);
+            }
             timings.checking_seconds += check.elapsed().as_secs_f64();
         }
         record.compile_seconds = timings.data_seconds + timings.anchor_seconds + timings.lowering_seconds;
