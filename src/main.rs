@@ -180,6 +180,20 @@ struct OverrideArgs {
     /// Noise level of the planted labels (replaces the model's).
     #[arg(long, value_name = "X", value_parser = parse_noise)]
     noise: Option<f64>,
+    /// Sets a statement of `relax`, `solver` or `data planted`, checked as if it were written in
+    /// the model: `--set relax.anchor=spectral`, `--set "relax.penalty=l2 2"`,
+    /// `--set solver.max_iter=500`, `--set data.seed=3`. Repeatable.
+    #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = parse_setting)]
+    set: Vec<(String, String)>,
+}
+
+fn parse_setting(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err("write BLOCK.STATEMENT=VALUE, e.g. relax.anchor=spectral".into()),
+    }
 }
 
 fn parse_tolerance(s: &str) -> Result<f64, String> {
@@ -204,7 +218,7 @@ impl OverrideArgs {
     }
 
     fn any(&self) -> bool {
-        self.samples.is_some() || self.seed.is_some() || self.noise.is_some()
+        self.samples.is_some() || self.seed.is_some() || self.noise.is_some() || !self.set.is_empty()
     }
 }
 
@@ -271,7 +285,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     DENY_WARNINGS.store(cli.deny_warnings, std::sync::atomic::Ordering::Relaxed);
     let result = match cli.command {
-        Command::Check { files, overrides } => check(&files, &overrides.to_overrides()),
+        Command::Check { files, overrides } => check(&files, &overrides),
         Command::Fmt { files, check } => fmt(&files, check),
         Command::Data { file, out, overrides } => export_data(&file, &out, &overrides),
         Command::Eval { file, filter, bias, json, overrides } => {
@@ -347,14 +361,29 @@ fn read_source(path: &Path) -> Result<Source, Failed> {
 /// Parses and checks a model file, and resolves its backend (`backend` overrides the model's).
 fn load_model(
     path: &Path,
-    overrides: &Overrides,
+    overrides: &OverrideArgs,
     backend: Option<Backend>,
 ) -> Result<(Source, Compiled), Failed> {
-    let source = read_source(path)?;
+    let file = read_source(path)?;
     let stem = path.file_stem().map_or("model".to_string(), |s| s.to_string_lossy().into_owned());
     let base = path.parent().map_or(PathBuf::from("."), Path::to_path_buf);
     let files = io::DiskFiles { base };
-    match cnr_driver::compile(&source.text, &stem, &files, overrides, backend) {
+    // `--set` settings are appended to the text, so that their diagnostics show them.
+    let text = cnr_driver::with_settings(&file.text, &overrides.set).map_err(|message| {
+        err(&render::plain_error(&message, None));
+        Failed(2)
+    })?;
+    let file_len = file.text.len();
+    let source = Source::new(file.name, text);
+    let compiled = cnr_driver::compile_with_settings(
+        &source.text,
+        file_len,
+        &stem,
+        &files,
+        &overrides.to_overrides(),
+        backend,
+    );
+    match compiled {
         Ok(compiled) => {
             if !compiled.warnings.is_empty() {
                 err(&render::render(&source, &compiled.warnings));
@@ -372,7 +401,7 @@ fn load_model(
     }
 }
 
-fn check(files: &[PathBuf], overrides: &Overrides) -> Result<(), Failed> {
+fn check(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
     let mut failed = false;
     for (k, path) in files.iter().enumerate() {
         match load_model(path, overrides, None) {
@@ -481,7 +510,7 @@ fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideA
             ));
             return Err(Failed(2));
         }
-        None => cnr_lower::lower(&load_model(path, &overrides.to_overrides(), None)?.1.model),
+        None => cnr_lower::lower(&load_model(path, overrides, None)?.1.model),
     };
     if let Err(e) = program.validate() {
         err(&render::plain_error(&format!("internal error: the lowered program is invalid: {e}"), None));
@@ -547,7 +576,7 @@ fn print_json(record: &impl serde::Serialize) -> Result<(), Failed> {
 /// labels (`n`), planted filters (`M × d`, or `d` for one filter) and biases (`M`), as `.npy`; then
 /// prints the `data files` block that reads them back.
 fn export_data(path: &Path, dir: &Path, overrides: &OverrideArgs) -> Result<(), Failed> {
-    let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
+    let (_, compiled) = load_model(path, overrides, None)?;
     let model = &compiled.model;
     let data = &model.data;
     if let Err(e) = std::fs::create_dir_all(dir) {
@@ -599,7 +628,7 @@ fn evaluate(
     json: bool,
     overrides: &OverrideArgs,
 ) -> Result<(), Failed> {
-    let (_, compiled) = load_model(path, &overrides.to_overrides(), None)?;
+    let (_, compiled) = load_model(path, overrides, None)?;
     let model = &compiled.model;
     let net = &model.network;
     let numbers = |file: &Path, what: &str, want: usize| -> Result<Vec<f64>, Failed> {
@@ -759,7 +788,7 @@ fn solve(
         }
         return exit_for(record.status);
     }
-    let (_, compiled) = load_model(path, &overrides.to_overrides(), backend)?;
+    let (_, compiled) = load_model(path, overrides, backend)?;
     let record = cnr_driver::solve(&compiled, options).map_err(|e| fail(&e.to_string()))?;
     if let Some(path) = output {
         let w = match &record.w {

@@ -447,3 +447,34 @@ fn a_penalised_solve_reports_each_samples_slack() {
     let p: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("JSON");
     assert!(p.get("xi").is_none(), "no ξ without a penalty");
 }
+
+#[test]
+fn set_changes_any_statement_and_its_errors_name_the_flag() {
+    let out = cnr(&[
+        "solve",
+        "examples/paper_relu.cnr",
+        "--set",
+        "relax.penalty=l2 2",
+        "--set",
+        "solver.max_iter=500",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!((j["run"]["penalty"].as_str(), j["run"]["max_iter"].as_u64()), (Some("l2 2"), Some(500)));
+    // A setting replaces the statement the file has: the file's `anchor auto` becomes `planted`.
+    let planted = cnr(&["solve", "examples/paper_relu.cnr", "--set", "relax.anchor=planted", "--json"]);
+    let p: serde_json::Value = serde_json::from_slice(&planted.stdout).expect("JSON");
+    assert_eq!(p["run"]["anchor"], "planted");
+    // Checked as the same text in the file: the error shows the setting and says where it came from.
+    let bad = cnr(&["check", "examples/paper_relu.cnr", "--set", "relax.anchor=spectrl"]);
+    let stderr = text(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr.contains("unknown anchor `spectrl`") && stderr.contains("relax { anchor spectrl }"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--set"), "{stderr}");
+    assert_eq!(code(&["check", "examples/paper_relu.cnr", "--set", "network.input=3"]), 1);
+    assert_eq!(code(&["check", "examples/paper_relu.cnr", "--set", "relax.anchor"]), 2);
+}

@@ -44,8 +44,42 @@ pub fn compile(
     overrides: &Overrides,
     backend: Option<Backend>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
+    compile_with_settings(text, text.len(), default_name, files, overrides, backend)
+}
+
+/// [`compile`] of a model's text with `--set` settings appended by [`crate::with_settings`]: the
+/// model's own text is `text[..file_len]`. Diagnostics point into `text`; one in the appended part
+/// gets a hint that it comes from the command line.
+pub fn compile_with_settings(
+    text: &str,
+    file_len: usize,
+    default_name: &str,
+    files: &dyn Files,
+    overrides: &Overrides,
+    backend: Option<Backend>,
+) -> Result<Compiled, Vec<Diagnostic>> {
+    let from_flag = |mut diags: Vec<Diagnostic>| {
+        for d in &mut diags {
+            if text.len() > file_len && crate::settings::in_settings(d, file_len) {
+                d.hints.push("this comes from a --set on the command line".to_string());
+            }
+        }
+        diags
+    };
+    compile_file(text, file_len, default_name, files, overrides, backend).map_err(from_flag)
+}
+
+fn compile_file(
+    text: &str,
+    file_len: usize,
+    default_name: &str,
+    files: &dyn Files,
+    overrides: &Overrides,
+    backend: Option<Backend>,
+) -> Result<Compiled, Vec<Diagnostic>> {
     let start = Instant::now();
     let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
+    let file = crate::settings::merge(file, file_len)?;
     let model = cnr_check::check(&file, default_name, files, overrides).map_err(|mut diags| {
         // An unknown backend is a mistake of its own, reported with the checker's.
         if backend.is_none() {

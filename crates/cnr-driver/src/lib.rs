@@ -26,10 +26,12 @@ mod compile;
 mod equilibrate;
 mod program;
 mod record;
+mod settings;
 mod solve;
 
 pub use backend::Backend;
-pub use compile::{compile, Compiled};
+pub use compile::{compile, compile_with_settings, Compiled};
 pub use program::{solve_program, ProgramRecord};
 pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
+pub use settings::with_settings;
 pub use solve::{settings, solve, Attempt, MethodChoice, Progress, SolveError, SolveOptions, AUTO_ROWS};
