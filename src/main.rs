@@ -126,9 +126,11 @@ enum Command {
     Solve {
         /// A model (`.cnr`), a CBF file (`.cbf`) or a JSON program (`.json`).
         file: PathBuf,
-        /// The solver; overrides the model's `solver { backend … }`.
-        #[arg(long, value_enum)]
-        backend: Option<BackendArg>,
+        /// The solver: `clarabel` (every cone), `good_lp` (linear programs, with microlp) or
+        /// `good_lp:SOLVER` (`highs`, `coin_cbc`, `clarabel`, when built with their features);
+        /// overrides the model's `solver { backend … }`.
+        #[arg(long, value_name = "NAME", value_parser = Backend::parse)]
+        backend: Option<Backend>,
         /// Print one JSON object instead of the human report.
         #[arg(long)]
         json: bool,
@@ -232,24 +234,6 @@ enum Emit {
     Cbf,
 }
 
-#[derive(Clone, Copy, PartialEq, ValueEnum)]
-enum BackendArg {
-    /// Clarabel, for every cone.
-    Clarabel,
-    /// An LP solver through good_lp (linear programs only).
-    #[value(name = "good_lp", alias = "goodlp")]
-    GoodLp,
-}
-
-impl BackendArg {
-    fn backend(self) -> Backend {
-        match self {
-            BackendArg::Clarabel => Backend::Clarabel,
-            BackendArg::GoodLp => Backend::GoodLp,
-        }
-    }
-}
-
 /// A failure already explained to the user on standard error; carries the exit code (0 for a
 /// standard output that was closed by its reader, which ends the command quietly).
 struct Failed(u8);
@@ -320,8 +304,7 @@ fn main() -> ExitCode {
                 threads: threads.map(usize::from),
                 progress: ticker.as_ref().map(progress::Ticker::callback),
             };
-            let result =
-                solve(&file, backend.map(BackendArg::backend), json, output.as_deref(), &options, &overrides);
+            let result = solve(&file, backend, json, output.as_deref(), &options, &overrides);
             drop(ticker);
             result
         }

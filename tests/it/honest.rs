@@ -132,7 +132,7 @@ fn good_lp_does_not_call_a_bounded_program_unbounded() {
         "examples/abs_spectral.cnr",
         &Overrides { samples: Some(3), ..Overrides::default() },
     );
-    let compiled = cnr_driver::Compiled { backend: cnr_driver::Backend::GoodLp, ..compiled };
+    let compiled = cnr_driver::Compiled { backend: cnr_driver::Backend::ALL[1], ..compiled };
     let r = cnr_driver::solve(
         &compiled,
         &SolveOptions { method: cnr_driver::MethodChoice::Full, ..SolveOptions::default() },

@@ -43,7 +43,7 @@ fn good_lp_and_clarabel_agree_on_random_linear_models() {
             let options = SolveOptions { method: cnr_driver::MethodChoice::Full, ..SolveOptions::default() };
             cnr_driver::solve(&compiled, &options).expect("the backend runs")
         };
-        let (lp, conic) = (solve(Backend::GoodLp), solve(Backend::Clarabel));
+        let (lp, conic) = (solve(Backend::GoodLp(cnr_goodlp::LpSolver::Microlp)), solve(Backend::Clarabel));
         cases += 1;
         fell_back += usize::from(lp.backend != "good_lp");
         assert_eq!(lp.status, conic.status, "case {case}: {text}\n{:?}", lp.attempts);
