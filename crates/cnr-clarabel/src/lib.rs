@@ -94,6 +94,19 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 /// Clarabel's feasibility tolerance is relative to the size of the data, so it takes `tol_rel`. No
 /// time limit is Clarabel's infinite one; everything else keeps Clarabel's default.
 pub fn solve(program: &ConeProgram, settings: &SolverSettings) -> Result<Solution, ClarabelError> {
+    solve_with_progress(program, settings, None)
+}
+
+/// Something told each iteration of a solve: its number and the relative duality gap.
+pub type IterationHook = std::sync::Arc<dyn Fn(u32, f64) + Send + Sync>;
+
+/// [`solve`], telling `progress` (when given) each iteration and its relative gap, for a progress
+/// display.
+pub fn solve_with_progress(
+    program: &ConeProgram,
+    settings: &SolverSettings,
+    progress: Option<IterationHook>,
+) -> Result<Solution, ClarabelError> {
     program.validate()?;
     let p = to_clarabel_csc(&program.p);
     let a = to_clarabel_csc(&program.a);
@@ -104,6 +117,13 @@ pub fn solve(program: &ConeProgram, settings: &SolverSettings) -> Result<Solutio
     // The log (with `verbose`) goes to standard error, so that standard output carries only what
     // the caller prints there (a report, or JSON).
     solver.print_to_stream(Box::new(std::io::stderr()));
+    if let Some(hook) = progress {
+        // Told, never stopping the solve (returning false).
+        solver.set_termination_callback(move |info: &clarabel::solver::DefaultInfo<f64>| {
+            hook(info.iterations, info.gap_rel);
+            false
+        });
+    }
     solver.solve();
     let sol = &solver.solution;
     let status = map_status(sol.status);

@@ -82,8 +82,21 @@ impl Backend {
     /// Solves `program`. An error means the backend refused the program or could not run; a solve
     /// that ends badly is a [`Solution`] with that status.
     pub fn solve(self, program: &ConeProgram, settings: &SolverSettings) -> Result<Solution, String> {
+        self.solve_telling(program, settings, None)
+    }
+
+    /// [`Backend::solve`], telling `iterations` each iteration and its relative gap where the
+    /// backend reports them (Clarabel).
+    pub fn solve_telling(
+        self,
+        program: &ConeProgram,
+        settings: &SolverSettings,
+        iterations: Option<cnr_clarabel::IterationHook>,
+    ) -> Result<Solution, String> {
         match self {
-            Backend::Clarabel => cnr_clarabel::solve(program, settings).map_err(|e| e.to_string()),
+            Backend::Clarabel => {
+                cnr_clarabel::solve_with_progress(program, settings, iterations).map_err(|e| e.to_string())
+            }
             Backend::GoodLp(s) => cnr_goodlp::solve_with(program, settings, s).map_err(|e| e.to_string()),
         }
     }

@@ -64,6 +64,7 @@ pub fn solve_program(
                 objective_scale: &|_| 1.0,
                 violation: &|x: &[f64]| program.check_point(x).relative_violation(),
                 always_feasible: false,
+                progress: None,
             };
             calls.run(program, &mut attempts)?
         }

@@ -196,6 +196,7 @@ impl Context<'_> {
                 constraint_violation(model, lowered, x, self.threads) / model.label_scale()
             },
             always_feasible: model.relax.penalty.is_some(),
+            progress: self.progress.clone(),
         };
         calls.run(&lowered.program, &mut log)
     }
@@ -468,6 +469,8 @@ pub(crate) struct Calls<'a> {
     /// Whether the program is known to be feasible (a penalised model), so that `infeasible` is
     /// never accepted.
     pub(crate) always_feasible: bool,
+    /// Told the phase and, while the backend iterates, the iteration and its gap.
+    pub(crate) progress: Option<Progress>,
 }
 
 impl Calls<'_> {
@@ -487,14 +490,22 @@ impl Calls<'_> {
             let mut scaled = program.clone();
             scaled.q.iter_mut().for_each(|q| *q *= c);
             let settings = SolverSettings { recovery, ..self.settings.clone() };
+            let hook = self.progress.clone().map(|p| {
+                let (rows, name, call) = (program.m(), backend.name(), k + 1);
+                std::sync::Arc::new(move |iteration: u32, gap: f64| {
+                    (p.0)(&format!(
+                        "solving {rows} rows with {name} (call {call}): iteration {iteration}, gap {gap:.1e}"
+                    ))
+                }) as cnr_clarabel::IterationHook
+            });
             let mut solution = if equilibrate && scaled.p.nnz() == 0 {
                 let mut balanced = scaled.clone();
                 let factors = crate::equilibrate::equilibrate(&mut balanced);
-                let mut solution = backend.solve(&balanced, &settings).map_err(SolveError)?;
+                let mut solution = backend.solve_telling(&balanced, &settings, hook).map_err(SolveError)?;
                 factors.unscale(&mut solution);
                 solution
             } else {
-                backend.solve(&scaled, &settings).map_err(SolveError)?
+                backend.solve_telling(&scaled, &settings, hook).map_err(SolveError)?
             };
             if solution.objective.is_finite() {
                 solution.objective = program.objective(&solution.x);
