@@ -478,3 +478,21 @@ fn set_changes_any_statement_and_its_errors_name_the_flag() {
     assert_eq!(code(&["check", "examples/paper_relu.cnr", "--set", "network.input=3"]), 1);
     assert_eq!(code(&["check", "examples/paper_relu.cnr", "--set", "relax.anchor"]), 2);
 }
+
+#[test]
+fn the_new_commands_human_output_matches_the_reviewed_snapshots() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let d = dir.path().to_str().expect("utf-8");
+    let data = cnr(&["data", "examples/paper_relu.cnr", "--out", d]);
+    insta::assert_snapshot!("cli_data_block", text(&data.stdout));
+    let w = dir.path().join("w.npy");
+    let eval = cnr(&["eval", "examples/paper_relu.cnr", "--filter", w.to_str().expect("utf-8")]);
+    insta::assert_snapshot!("cli_eval_planted", text(&eval.stdout));
+    let set = cnr(&["check", "examples/paper_relu.cnr", "--set", "relax.anchor=spectrl"]);
+    insta::assert_snapshot!("cli_set_error", text(&set.stderr));
+    // The solve report, with its times (which vary) masked.
+    let solve = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000"]);
+    insta::with_settings!({filters => vec![(r"\d+\.\d{3} s", "[t] s")]}, {
+        insta::assert_snapshot!("cli_solve_cutting_plane", text(&solve.stdout));
+    });
+}
