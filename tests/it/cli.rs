@@ -496,3 +496,16 @@ fn the_new_commands_human_output_matches_the_reviewed_snapshots() {
         insta::assert_snapshot!("cli_solve_cutting_plane", text(&solve.stdout));
     });
 }
+
+#[test]
+fn good_lp_solvers_are_chosen_by_name_and_a_missing_one_names_its_feature() {
+    assert_eq!(code(&["solve", "examples/leaky_relu.cnr", "--backend", "good_lp:microlp"]), 0);
+    let out = cnr(&["solve", "examples/leaky_relu.cnr", "--backend", "good_lp:nosuch"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("microlp, highs, coin_cbc, clarabel"), "{}", text(&out.stderr));
+    if !cfg!(feature = "highs") {
+        let out = cnr(&["solve", "examples/leaky_relu.cnr", "--backend", "good_lp:highs"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(text(&out.stderr).contains("--features highs"), "{}", text(&out.stderr));
+    }
+}
