@@ -138,7 +138,7 @@ enum Command {
         #[arg(long)]
         verbose: bool,
         /// Absolute and relative tolerance; overrides the model's `solver { tolerance … }` (default 1e-7).
-        #[arg(long, value_name = "X", value_parser = parse_tolerance)]
+        #[arg(long, value_name = "X", allow_hyphen_values = true, value_parser = parse_tolerance)]
         tolerance: Option<f64>,
         /// How to solve a model: the whole program, cutting planes over the samples (an exact method
         /// that solves small programs), or `auto`: cutting planes when the whole program has more
@@ -176,11 +176,11 @@ struct OverrideArgs {
     /// Number of samples (replaces the model's).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     samples: Option<u64>,
-    /// Seed of the planted model (replaces the model's).
-    #[arg(long, value_name = "S")]
+    /// Seed of the planted model (replaces the model's): 0 … 2^53 − 1, as in a model.
+    #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = parse_seed)]
     seed: Option<u64>,
     /// Noise level of the planted labels (replaces the model's).
-    #[arg(long, value_name = "X", value_parser = parse_noise)]
+    #[arg(long, value_name = "X", allow_hyphen_values = true, value_parser = parse_noise)]
     noise: Option<f64>,
     /// Sets a statement of `relax`, `solver` or `data planted`, checked as if it were written in
     /// the model: `--set relax.anchor=spectral`, `--set "relax.penalty=l2 2"`,
@@ -195,6 +195,15 @@ fn parse_setting(s: &str) -> Result<(String, String), String> {
             Ok((key.trim().to_string(), value.trim().to_string()))
         }
         _ => Err("write BLOCK.STATEMENT=VALUE, e.g. relax.anchor=spectral".into()),
+    }
+}
+
+fn parse_seed(s: &str) -> Result<u64, String> {
+    const MAX: u64 = (1 << 53) - 1;
+    match s.parse::<i128>() {
+        Ok(x) if (0..=MAX as i128).contains(&x) => Ok(x as u64),
+        Ok(_) => Err(format!("the seed must be a whole number from 0 to 2^53 − 1 = {MAX}, as in a model")),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
     }
 }
 

@@ -7,11 +7,23 @@ use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as Re
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
 
-/// Renders diagnostics about `source` into one string.
+/// The most diagnostics shown for one file; the rest are counted in one line. A file with thousands
+/// of repeated mistakes would otherwise print megabytes.
+const MAX_SHOWN: usize = 50;
+
+/// Renders diagnostics about `source` into one string (at most [`MAX_SHOWN`] of them).
 pub fn render(source: &Source, diags: &[Diagnostic]) -> String {
     let file = SimpleFile::new(source.name.as_str(), source.text.as_str());
     let config = Config::default();
     let mut out = String::new();
+    if diags.len() > MAX_SHOWN {
+        let rest = diags.len() - MAX_SHOWN;
+        let tail = format!(
+            "error: {rest} more problems in {} are not shown; fix the ones above first\n",
+            source.name
+        );
+        return render(source, &diags[..MAX_SHOWN]) + &tail;
+    }
     for d in diags {
         let severity = match d.severity {
             Severity::Error => ReportSeverity::Error,

@@ -509,3 +509,34 @@ fn good_lp_solvers_are_chosen_by_name_and_a_missing_one_names_its_feature() {
         assert!(text(&out.stderr).contains("--features highs"), "{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn negative_and_out_of_range_values_are_reported_with_their_range() {
+    for (flag, value, says) in [
+        ("--seed", "-1", "2^53"),
+        ("--seed", "9007199254740992", "2^53"),
+        ("--noise", "-1", "≥ 0"),
+        ("--tolerance", "-1", "between 0 and 1"),
+    ] {
+        let out = cnr(&["solve", "examples/paper_relu.cnr", flag, value]);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(says) && !stderr.contains("unexpected argument"), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
+fn a_flood_of_errors_is_cut_after_fifty_with_a_count() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let model = dir.path().join("many.cnr");
+    let source = format!(
+        "network {{{} conv kernel 4 stride 4 activation relu }}\ndata planted {{ samples 3 }}\n",
+        " input 16".repeat(80)
+    );
+    std::fs::write(&model, source).expect("write");
+    let out = cnr(&["check", model.to_str().expect("utf-8")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.matches("is given more than once").count(), 50, "{stderr}");
+    assert!(stderr.contains("29 more problems"), "{stderr}");
+}

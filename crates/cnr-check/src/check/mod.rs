@@ -339,16 +339,17 @@ impl Cx<'_> {
         }
     }
 
+    /// The numbers of a vector, the span they were written at (the statement's, `stmt`, for an
+    /// empty list) and the file they came from.
     pub(super) fn vector(
         &mut self,
         v: &VectorSource,
         what: &str,
+        stmt: Span,
     ) -> Option<(Vec<f64>, Span, Option<String>)> {
         match v {
             VectorSource::Inline(nums) => {
-                let span = nums
-                    .first()
-                    .map_or(Span::detached(), |a| a.span.join(nums.last().expect("non-empty").span));
+                let span = nums.first().map_or(stmt, |a| a.span.join(nums.last().expect("non-empty").span));
                 Some((nums.iter().map(|n| n.node.value).collect(), span, None))
             }
             VectorSource::File(path) => {

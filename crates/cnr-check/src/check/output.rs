@@ -53,7 +53,7 @@ impl Cx<'_> {
                 return Some(data::uniforms(&mut data::generator(seed), m * k));
             }
             OutputSpec::Vector(v) => {
-                let (vals, span, _) = self.vector(v, "output-weight")?;
+                let (vals, span, _) = self.vector(v, "output-weight", spec.span)?;
                 (vals, span)
             }
         };

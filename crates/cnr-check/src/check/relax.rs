@@ -71,10 +71,10 @@ impl Cx<'_> {
                     }
                 }
             }
-            Some((RelaxStmt::AnchorVector(v), _)) => {
+            Some((RelaxStmt::AnchorVector(v), stmt)) => {
                 relax.anchor_auto = false;
                 let dm = net.map(|n| n.d() * n.filters);
-                match self.vector(v, "anchor") {
+                match self.vector(v, "anchor", stmt) {
                     Some(_) if dm.is_none() => ok = false,
                     Some((vals, span, _)) if Some(vals.len()) != dm => {
                         self.push(

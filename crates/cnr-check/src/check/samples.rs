@@ -74,8 +74,8 @@ impl Cx<'_> {
             (None, None) => Some(0.0),
         };
         let given = match filter {
-            Some((v, _)) => {
-                let (vals, span, _) = self.vector(v, "planted-filter")?;
+            Some((v, stmt)) => {
+                let (vals, span, _) = self.vector(v, "planted-filter", stmt)?;
                 let dm = net?.d() * net?.filters;
                 if vals.len() != dm {
                     self.push(
