@@ -229,6 +229,8 @@ fn load_npy(bytes: &[u8]) -> Result<Array, String> {
 
 fn load_csv(bytes: &[u8]) -> Result<Array, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text ({e}); is it a .npy file?"))?;
+    // Excel's "CSV UTF-8" starts with a byte-order mark, which is no part of the first field.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows: Vec<Vec<f64>> = Vec::new();
     let mut header_seen = false;
     for (lineno, line) in text.lines().enumerate() {
@@ -249,7 +251,10 @@ fn load_csv(bytes: &[u8]) -> Result<Array, String> {
         let parsed: Result<Vec<f64>, _> = fields.iter().map(|f| f.parse::<f64>()).collect();
         match parsed {
             Ok(r) => rows.push(r),
-            Err(_) if rows.is_empty() && !header_seen => header_seen = true,
+            // A header is a first line of names only: one with some numbers is a row with a typo.
+            Err(_) if rows.is_empty() && !header_seen && fields.iter().all(|f| f.parse::<f64>().is_err()) => {
+                header_seen = true
+            }
             Err(_) => {
                 let bad = fields.iter().find(|f| f.parse::<f64>().is_err()).copied().unwrap_or("");
                 return Err(format!("line {}: `{bad}` is not a number", lineno + 1));
@@ -273,6 +278,16 @@ mod tests {
         let a = load_array("y.csv", b"# labels\na,b\n1, 2\n3 4\n").unwrap();
         assert_eq!(a.shape, vec![2, 2]);
         assert_eq!(a.values, vec![1.0, 2.0, 3.0, 4.0]);
+    }
+
+    #[test]
+    fn csv_byte_order_marks_and_headers() {
+        // A byte-order mark before a header or a number is skipped.
+        assert_eq!(load_array("y.csv", "\u{feff}a,b\n1,2\n".as_bytes()).expect("reads").values, vec![1.0, 2.0]);
+        assert_eq!(load_array("y.csv", "\u{feff}1\n2\n".as_bytes()).expect("reads").values, vec![1.0, 2.0]);
+        // A first row with a typo is not taken for a header.
+        let typo = load_array("y.csv", b"1,2,x\n3,4,5\n").unwrap_err();
+        assert!(typo.contains("line 1") && typo.contains("`x`"), "{typo}");
     }
 
     #[test]
