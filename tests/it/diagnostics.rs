@@ -366,3 +366,51 @@ fn every_warning_is_rendered_at_its_place_and_denied_on_request() {
     let out = cnr(&refs);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn deep_nesting_and_long_chains_are_refused_with_a_place_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let wrap = |expr: String| {
+        format!("network {{ input 8 conv kernel 4 stride 4 activation f(z) = {expr} }}\ndata planted {{ samples 3 }}\n")
+    };
+    let cases = [
+        (format!("{}z{}", "(".repeat(3500), ")".repeat(3500)), "nest deeper than 256"),
+        (format!("{}z{}", "max(".repeat(2500), ")".repeat(2500)), "nest deeper than 256"),
+        (format!("{}z", "-".repeat(12000)), "signs in a row"),
+        (vec!["z"; 12000].join(" + "), "chains more than 2000"),
+        (format!("z{}", "*1".repeat(12000)), "chains more than 2000"),
+    ];
+    for (k, (expr, says)) in cases.into_iter().enumerate() {
+        let path = dir.path().join(format!("deep{k}.cnr"));
+        std::fs::write(&path, wrap(expr)).expect("write");
+        for command in ["check", "fmt"] {
+            let out = cnr(&[command, path.to_str().expect("utf-8")]);
+            let stderr = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "case {k} {command}: {stderr}");
+            assert!(stderr.contains(says) && stderr.contains(":1:"), "case {k} {command}: {stderr}");
+        }
+    }
+    // Just inside the limits, every phase works: 256 levels, and a sum of 1,999 terms.
+    for expr in
+        [format!("{}z{}", "(".repeat(256), ")".repeat(256)), format!("relu({})", vec!["z"; 1999].join(" + "))]
+    {
+        let path = dir.path().join("inside.cnr");
+        std::fs::write(&path, wrap(expr)).expect("write");
+        let out = cnr(&["solve", path.to_str().expect("utf-8")]);
+        assert!(matches!(out.status.code(), Some(0 | 4)), "{}", text(&out.stderr));
+    }
+}
+
+#[test]
+fn nested_sums_are_checked_in_time_linear_in_their_depth() {
+    // `2*(2*(…(z + z)…) + z)` 60 levels deep: asking each level's sign twice was 2^60 steps.
+    let mut e = "z".to_string();
+    for _ in 0..60 {
+        e = format!("2*({e} + z)");
+    }
+    let model = format!("network {{ input 8 conv kernel 4 stride 4 activation f(z) = relu({e}) }}\ndata planted {{ samples 3 }}\n");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("nested.cnr");
+    std::fs::write(&path, model).expect("write");
+    assert_eq!(cnr(&["check", path.to_str().expect("utf-8")]).status.code(), Some(0));
+}

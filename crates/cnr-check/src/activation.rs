@@ -438,19 +438,23 @@ impl Expr {
                 (Sign::Nonneg, false) => Sign::Nonpos,
                 (Sign::Nonpos, false) => Sign::Nonneg,
             },
+            // Each argument's sign is worked out once: asking twice per level made nested sums
+            // exponential in their depth.
             Expr::Sum(es) => {
-                if es.iter().all(|e| e.sign() == Sign::Nonneg) {
+                let signs: Vec<Sign> = es.iter().map(Expr::sign).collect();
+                if signs.iter().all(|s| *s == Sign::Nonneg) {
                     Sign::Nonneg
-                } else if es.iter().all(|e| e.sign() == Sign::Nonpos) {
+                } else if signs.iter().all(|s| *s == Sign::Nonpos) {
                     Sign::Nonpos
                 } else {
                     Sign::Unknown
                 }
             }
             Expr::Max(es) => {
-                if es.iter().any(|e| e.sign() == Sign::Nonneg) {
+                let signs: Vec<Sign> = es.iter().map(Expr::sign).collect();
+                if signs.contains(&Sign::Nonneg) {
                     Sign::Nonneg
-                } else if es.iter().all(|e| e.sign() == Sign::Nonpos) {
+                } else if signs.iter().all(|s| *s == Sign::Nonpos) {
                     Sign::Nonpos
                 } else {
                     Sign::Unknown

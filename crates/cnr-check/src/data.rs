@@ -283,7 +283,10 @@ mod tests {
     #[test]
     fn csv_byte_order_marks_and_headers() {
         // A byte-order mark before a header or a number is skipped.
-        assert_eq!(load_array("y.csv", "\u{feff}a,b\n1,2\n".as_bytes()).expect("reads").values, vec![1.0, 2.0]);
+        assert_eq!(
+            load_array("y.csv", "\u{feff}a,b\n1,2\n".as_bytes()).expect("reads").values,
+            vec![1.0, 2.0]
+        );
         assert_eq!(load_array("y.csv", "\u{feff}1\n2\n".as_bytes()).expect("reads").values, vec![1.0, 2.0]);
         // A first row with a typo is not taken for a header.
         let typo = load_array("y.csv", b"1,2,x\n3,4,5\n").unwrap_err();

@@ -14,6 +14,7 @@ struct CnrParser;
 /// Parses a `.cnr` file. A syntax error comes back as one diagnostic pointing at the place where the
 /// text stopped making sense, with what was expected there.
 pub fn parse(source: &str) -> Result<SourceFile, Diagnostic> {
+    check_nesting(source)?;
     // Detailed error tracking records the literal tokens (`}`, `)`, keywords) that would have been
     // accepted where parsing stopped, not only the named rules; the messages need them.
     pest::set_error_detail(true);
@@ -22,6 +23,76 @@ pub fn parse(source: &str) -> Result<SourceFile, Diagnostic> {
     check_keyword_boundaries(&file)?;
     let items = file.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(item).collect();
     Ok(SourceFile { items, comments: comments(source) })
+}
+
+/// The deepest nesting of parentheses, and the longest run of signs before one operand, that a
+/// model may have. Every walk over an expression (the parser's, the checker's, the formatter's,
+/// lowering's) recurses once per level, and a real activation needs a handful; without a limit a
+/// 7 KB file of parentheses overflows the stack.
+pub const MAX_NESTING: usize = 256;
+
+/// The most operators one expression may chain (`z + z + …`, `z*1*1*…`): each one is a level of the
+/// expression's tree.
+pub const MAX_CHAIN: usize = 2_000;
+
+/// Refuses text nested deeper than [`MAX_NESTING`] or with an operator chain longer than
+/// [`MAX_CHAIN`], with a diagnostic at the place it is exceeded, before anything recursive reads it.
+/// Comments and quoted file names are skipped.
+fn check_nesting(source: &str) -> Result<(), Diagnostic> {
+    let (mut depth, mut signs, mut chain) = (0usize, 0usize, 0usize);
+    let (mut in_comment, mut in_string) = (false, false);
+    for (at, c) in source.char_indices() {
+        match c {
+            '\n' => {
+                // Statements end at the end of a line (a chain may not span lines, which keeps
+                // long lists of numbers such as `filter [-1, -2, …]` out of it).
+                in_comment = false;
+                chain = 0;
+            }
+            _ if in_comment => {}
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '#' => in_comment = true,
+            '(' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::error(
+                        Span::new(at, at + 1),
+                        format!("parentheses nest deeper than {MAX_NESTING} levels"),
+                    )
+                    .with_label("too deep")
+                    .with_hint("an activation needs only a few levels; write the expression flatter"));
+                }
+            }
+            ')' => depth = depth.saturating_sub(1),
+            '-' | '+' => {
+                signs += 1;
+                chain += 1;
+                if signs > MAX_NESTING {
+                    return Err(Diagnostic::error(
+                        Span::new(at, at + 1),
+                        format!("more than {MAX_NESTING} signs in a row"),
+                    )
+                    .with_label("too many signs")
+                    .with_hint("two minus signs cancel: write at most one"));
+                }
+            }
+            '*' | '/' => chain += 1,
+            // Blocks and list entries end chains.
+            '{' | '}' | ',' | '[' | ']' => chain = 0,
+            c if c.is_whitespace() => {}
+            _ => signs = 0,
+        }
+        if chain > MAX_CHAIN {
+            return Err(Diagnostic::error(
+                Span::new(at, at + 1),
+                format!("an expression chains more than {MAX_CHAIN} operators"),
+            )
+            .with_label("too long")
+            .with_hint("an activation needs only a few terms; write it shorter (a `max` of pieces, say)"));
+        }
+    }
+    Ok(())
 }
 
 /// The keyword a rule starts with, if it starts with one.
