@@ -338,6 +338,8 @@ impl Atom {
     /// The atom as written, with its parameter: `leaky_relu(0.2)`.
     pub fn display(self) -> String {
         match self.param() {
+            // Very large or small parameters in scientific notation, not hundreds of digits.
+            Some(p) if p != 0.0 && !(1e-4..1e6).contains(&p.abs()) => format!("{}({p:e})", self.name()),
             Some(p) => format!("{}({p})", self.name()),
             None => self.name().to_string(),
         }

@@ -22,6 +22,11 @@ pub struct Compiled {
     pub warnings: Vec<Diagnostic>,
     /// FNV-1a (64-bit) of the model's text, in hexadecimal.
     pub model_hash: String,
+    /// The objective's anchor, from all samples (computed once, here, so that an overflow is
+    /// reported by `cnr check` too).
+    pub anchor: Vec<f64>,
+    /// Seconds spent on the anchor.
+    pub anchor_seconds: f64,
 }
 
 /// FNV-1a, 64 bits: a small, fixed hash that names a text in records (not a security measure).
@@ -98,8 +103,50 @@ fn compile_file(
     if !refusals.is_empty() {
         return Err(refusals);
     }
+    let start = Instant::now();
+    let anchor = cnr_lower::anchor(&model);
+    let anchor_seconds = start.elapsed().as_secs_f64();
+    let overflow = overflows(&model, &anchor);
+    if !overflow.is_empty() {
+        return Err(overflow);
+    }
     let warnings = cnr_check::lint(&model);
-    Ok(Compiled { model, backend, plan, data_seconds, warnings, model_hash: fnv1a(text) })
+    Ok(Compiled { model, backend, plan, data_seconds, warnings, model_hash: fnv1a(text), anchor, anchor_seconds })
+}
+
+/// Errors for numbers that overflow to infinity or NaN once the model's parts are combined — the
+/// labels `f(x_i; w*)` of planted data, the anchor `Σ y_i u x_i` — at the statements that make them
+/// so large. Lowering would otherwise refuse the program with no place to point at.
+fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
+    let spans = &model.spans;
+    let largest = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if let Some(i) = model.data.y.iter().position(|y| !y.is_finite()) {
+        return vec![Diagnostic::error(
+            spans.data,
+            format!("label {i} is {}: the network's output overflows a 64-bit float on these data", model.data.y[i]),
+        )
+        .with_label("labels overflow")
+        .with_hint(format!(
+            "the output weights reach {:e} and the activation is `{}`; use smaller weights, noise or data",
+            largest(&model.output),
+            model.activation.name
+        ))];
+    }
+    if anchor.iter().all(|g| g.is_finite()) {
+        return Vec::new();
+    }
+    // At the output weights when they were written, else at the data (the labels, or the noise).
+    let at = if spans.output.is_detached() { spans.data } else { spans.output };
+    vec![Diagnostic::error(
+        at,
+        format!(
+            "the objective's anchor overflows: Σ y_i u_mk x_ik is not a finite number (labels reach {:e}, output weights {:e})",
+            largest(&model.data.y),
+            largest(&model.output)
+        ),
+    )
+    .with_label("too large together")
+    .with_hint("scale the output weights, the labels or the inputs down (the relaxation is the same up to scale for homogeneous activations)")]
 }
 
 /// The backend a model names, or the default.

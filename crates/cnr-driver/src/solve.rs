@@ -107,18 +107,11 @@ pub fn solve(compiled: &Compiled, options: &SolveOptions) -> Result<SolveRecord,
     let model = &compiled.model;
     let settings = settings(model, options);
     let mut timings = Timings { data_seconds: compiled.data_seconds, ..Timings::default() };
-    let tell = |phase: &str| {
-        if let Some(p) = &options.progress {
-            (p.0)(phase)
-        }
-    };
-    tell("anchor");
-    let start = Instant::now();
-    let anchor = cnr_lower::anchor(model);
-    timings.anchor_seconds = start.elapsed().as_secs_f64();
+    let anchor = &compiled.anchor;
+    timings.anchor_seconds = compiled.anchor_seconds;
     let cx = Context {
         compiled,
-        anchor: &anchor,
+        anchor,
         settings: &settings,
         threads: options.threads,
         attempts: RefCell::new(Vec::new()),
