@@ -111,7 +111,16 @@ fn compile_file(
         return Err(overflow);
     }
     let warnings = cnr_check::lint(&model);
-    Ok(Compiled { model, backend, plan, data_seconds, warnings, model_hash: fnv1a(text), anchor, anchor_seconds })
+    Ok(Compiled {
+        model,
+        backend,
+        plan,
+        data_seconds,
+        warnings,
+        model_hash: fnv1a(text),
+        anchor,
+        anchor_seconds,
+    })
 }
 
 /// Errors for numbers that overflow to infinity or NaN once the model's parts are combined — the
@@ -123,7 +132,10 @@ fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
     if let Some(i) = model.data.y.iter().position(|y| !y.is_finite()) {
         return vec![Diagnostic::error(
             spans.data,
-            format!("label {i} is {}: the network's output overflows a 64-bit float on these data", model.data.y[i]),
+            format!(
+                "label {i} is {}: the network's output overflows a 64-bit float on these data",
+                model.data.y[i]
+            ),
         )
         .with_label("labels overflow")
         .with_hint(format!(
