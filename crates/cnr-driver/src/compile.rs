@@ -71,13 +71,14 @@ pub fn compile_with_settings(
         }
         diags
     };
-    compile_file(text, file_len, default_name, files, overrides, backend).map_err(from_flag)
+    checked(text, file_len, default_name, files, overrides, backend).map_err(from_flag)
 }
 
-fn compile_file(
+/// The work of [`compile_with_settings`], whose every error the caller then marks.
+fn checked(
     text: &str,
     file_len: usize,
-    default_name: &str,
+    name: &str,
     files: &dyn Files,
     overrides: &Overrides,
     backend: Option<Backend>,
@@ -85,7 +86,7 @@ fn compile_file(
     let start = Instant::now();
     let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
     let file = crate::settings::merge(file, file_len)?;
-    let model = cnr_check::check(&file, default_name, files, overrides).map_err(|mut diags| {
+    let model = cnr_check::check(&file, name, files, overrides).map_err(|mut diags| {
         // An unknown backend is a mistake of its own, reported with the checker's.
         if backend.is_none() {
             diags.extend(written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()));
