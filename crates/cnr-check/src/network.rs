@@ -118,16 +118,6 @@ impl Patches {
         &self.taps[k]
     }
 
-    /// The number of patches.
-    pub fn len(&self) -> usize {
-        self.taps.len()
-    }
-
-    /// Whether there are no patches.
-    pub fn is_empty(&self) -> bool {
-        self.taps.is_empty()
-    }
-
     /// Writes patch `k` of input `x` into `out` (`d` numbers, zeros on the padding).
     pub fn gather(&self, k: usize, x: &[f64], out: &mut [f64]) {
         out[..self.d].iter_mut().for_each(|v| *v = 0.0);

@@ -437,15 +437,35 @@ fn start_size(model: &Model) -> usize {
 /// and the output weights (a label is about `Σ_k u_k` times `|⟨w, x_k⟩|`). Only the number of rounds
 /// depends on it: a box that turns out active grows.
 fn initial_radius(model: &Model) -> f64 {
-    let y = &model.data.y;
-    let mean_y = y.iter().map(|v| v.abs()).sum::<f64>() / y.len().max(1) as f64;
-    // The inputs' scale from at most a million entries: a scale, not a statistic.
-    let x = &model.data.x[..model.data.x.len().min(1 << 20)];
-    let rms_x = (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt();
-    let kk = model.network.patches();
-    let u_sum = model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max);
-    let scale = mean_y / (u_sum * rms_x);
+    let sizes = DataSizes::of(model);
+    let scale = sizes.mean_abs_y / (sizes.u_sum * sizes.rms_x);
     100.0 * if scale.is_finite() && scale > 0.0 { scale.max(1e-6) } else { 1.0 }
+}
+
+/// The rough sizes of a model's data that the box and the objective's scale are set from.
+struct DataSizes {
+    /// Samples.
+    n: f64,
+    /// The mean `|y_i|`.
+    mean_abs_y: f64,
+    /// The inputs' root mean square, from at most a million entries: a scale, not a statistic.
+    rms_x: f64,
+    /// The largest `Σ_k u_mk` over the filters.
+    u_sum: f64,
+}
+
+impl DataSizes {
+    fn of(model: &Model) -> Self {
+        let y = &model.data.y;
+        let x = &model.data.x[..model.data.x.len().min(1 << 20)];
+        let kk = model.network.patches();
+        DataSizes {
+            n: model.data.n as f64,
+            mean_abs_y: y.iter().map(|v| v.abs()).sum::<f64>() / y.len().max(1) as f64,
+            rms_x: (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt(),
+            u_sum: model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max),
+        }
+    }
 }
 
 /// The calls of a backend for one program, and how their answers are checked.
@@ -711,16 +731,11 @@ fn constraint_violation(model: &Model, lowered: &Lowered, x: &[f64], threads: Op
 
 /// The objective's scale: a power of two near the chosen size.
 fn objective_scale(model: &Model, scale: Scale) -> f64 {
-    let n = model.data.n as f64;
-    let x = &model.data.x[..model.data.x.len().min(1 << 20)];
-    let rms_x = (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt();
-    let kk = model.network.patches();
-    let u_sum = model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max);
-    let mean_y = model.data.y.iter().map(|v| v.abs()).sum::<f64>() / n;
+    let sizes = DataSizes::of(model);
     let c = match scale {
         Scale::One => 1.0,
-        Scale::Labels => n * mean_y,
-        Scale::Patches => n.sqrt() * u_sum * rms_x,
+        Scale::Labels => sizes.n * sizes.mean_abs_y,
+        Scale::Patches => sizes.n.sqrt() * sizes.u_sum * sizes.rms_x,
     };
     if c.is_finite() && c > 0.0 {
         2f64.powi(c.log2().round().clamp(-60.0, 60.0) as i32)

@@ -102,11 +102,6 @@ impl Layout {
     pub fn filters(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
         (x[self.w.clone()].to_vec(), self.b.clone().map_or(Vec::new(), |b| x[b].to_vec()))
     }
-
-    /// The model element row `row` comes from.
-    pub fn origin_of(&self, row: usize) -> Option<Origin> {
-        self.origins.iter().find(|(rows, _)| rows.contains(&row)).map(|&(_, o)| o)
-    }
 }
 
 /// A lowered program with its layout.

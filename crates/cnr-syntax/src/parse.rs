@@ -39,6 +39,9 @@ pub const MAX_CHAIN: usize = 2_000;
 /// [`MAX_CHAIN`], with a diagnostic at the place it is exceeded, before anything recursive reads it.
 /// Comments and quoted file names are skipped.
 fn check_nesting(source: &str) -> Result<(), Diagnostic> {
+    let too_far = |at: usize, message: String, label: &str, hint: &str| -> Result<(), Diagnostic> {
+        Err(Diagnostic::error(Span::new(at, at + 1), message).with_label(label).with_hint(hint))
+    };
     let (mut depth, mut signs, mut chain) = (0usize, 0usize, 0usize);
     let (mut in_comment, mut in_string) = (false, false);
     for (at, c) in source.char_indices() {
@@ -56,12 +59,12 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
             '(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(Diagnostic::error(
-                        Span::new(at, at + 1),
+                    return too_far(
+                        at,
                         format!("parentheses nest deeper than {MAX_NESTING} levels"),
-                    )
-                    .with_label("too deep")
-                    .with_hint("an activation needs only a few levels; write the expression flatter"));
+                        "too deep",
+                        "an activation needs only a few levels; write the expression flatter",
+                    );
                 }
             }
             ')' => depth = depth.saturating_sub(1),
@@ -69,12 +72,12 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
                 signs += 1;
                 chain += 1;
                 if signs > MAX_NESTING {
-                    return Err(Diagnostic::error(
-                        Span::new(at, at + 1),
+                    return too_far(
+                        at,
                         format!("more than {MAX_NESTING} signs in a row"),
-                    )
-                    .with_label("too many signs")
-                    .with_hint("two minus signs cancel: write at most one"));
+                        "too many signs",
+                        "two minus signs cancel: write at most one",
+                    );
                 }
             }
             '*' | '/' => chain += 1,
@@ -84,12 +87,12 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
             _ => signs = 0,
         }
         if chain > MAX_CHAIN {
-            return Err(Diagnostic::error(
-                Span::new(at, at + 1),
+            return too_far(
+                at,
                 format!("an expression chains more than {MAX_CHAIN} operators"),
-            )
-            .with_label("too long")
-            .with_hint("an activation needs only a few terms; write it shorter (a `max` of pieces, say)"));
+                "too long",
+                "an activation needs only a few terms; write it shorter (a `max` of pieces, say)",
+            );
         }
     }
     Ok(())
