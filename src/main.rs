@@ -9,7 +9,7 @@ mod report;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cnr_check::Overrides;
-use cnr_driver::{Backend, Compiled, MethodChoice, SolveOptions as DriverOptions};
+use cnr_driver::{Backend, Compiled, MethodChoice, Setting, SolveOptions as DriverOptions};
 use cnr_ir::{ConeProgram, SolverSettings};
 use cnr_syntax::Source;
 use std::path::{Path, PathBuf};
@@ -187,6 +187,19 @@ struct OverrideArgs {
     /// `--set solver.max_iter=500`, `--set data.seed=3`. Repeatable.
     #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = parse_setting)]
     set: Vec<(String, String)>,
+    /// Gives a parameter of the model (`param d = 16`) another value: `--param d=24`,
+    /// `--param "lam=2*a"`. Repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true, value_parser = parse_param)]
+    param: Vec<(String, String)>,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err("write NAME=VALUE, e.g. d=24".into()),
+    }
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {
@@ -229,7 +242,22 @@ impl OverrideArgs {
     }
 
     fn any(&self) -> bool {
-        self.samples.is_some() || self.seed.is_some() || self.noise.is_some() || !self.set.is_empty()
+        self.samples.is_some()
+            || self.seed.is_some()
+            || self.noise.is_some()
+            || !self.set.is_empty()
+            || !self.param.is_empty()
+    }
+
+    /// The `--param` and `--set` flags, in that order (parameters first: a setting may use them).
+    fn settings(&self) -> Vec<Setting> {
+        let params = self
+            .param
+            .iter()
+            .map(|(name, value)| Setting::Param { name: name.clone(), value: value.clone() });
+        let sets =
+            self.set.iter().map(|(key, value)| Setting::Statement { key: key.clone(), value: value.clone() });
+        params.chain(sets).collect()
     }
 }
 
@@ -361,7 +389,7 @@ fn load_model(
     let base = path.parent().map_or(PathBuf::from("."), Path::to_path_buf);
     let files = io::DiskFiles { base };
     // `--set` settings are appended to the text, so that their diagnostics show them.
-    let text = cnr_driver::with_settings(&file.text, &overrides.set).map_err(|message| {
+    let text = cnr_driver::with_settings(&file.text, &overrides.settings()).map_err(|message| {
         err(&render::plain_error(&message, None));
         Failed(2)
     })?;

@@ -10,6 +10,7 @@
 //! - `cutting_plane`: the cutting-plane method gives the whole program's answer.
 //! - `honest`: badly scaled models get the right answer or an honest status.
 //! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
+//! - `params`: parameters, arithmetic in values, `--param`.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
@@ -21,5 +22,6 @@ mod diagnostics;
 mod examples;
 mod honest;
 mod lp_backends;
+mod params;
 mod recovery;
 mod util;

@@ -612,11 +612,19 @@ pub(crate) fn builtin(
                 );
                 return None;
             }
+            // Literals as written, values computed from parameters as numbers.
+            let shown = |n: &ast::Num| {
+                if n.node.expr.is_some() {
+                    n.node.value.to_string()
+                } else {
+                    n.node.text.clone()
+                }
+            };
             let text: Vec<String> = args_ref
                 .iter()
                 .map(|a| match a {
-                    ast::ActArg::Piece(s, b, _) => format!("({}, {})", s.node.text, b.node.text),
-                    ast::ActArg::Number(x) => x.node.text.clone(),
+                    ast::ActArg::Piece(s, b, _) => format!("({}, {})", shown(s), shown(b)),
+                    ast::ActArg::Number(x) => shown(x),
                 })
                 .collect();
             return Some(Activation {

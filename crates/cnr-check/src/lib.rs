@@ -32,6 +32,6 @@ pub use cnr_syntax::Diagnostic;
 pub use data::{Data, DataSource, Files, MemoryFiles};
 pub use lint::lint;
 pub use model::{
-    Anchor, Fit, Model, ModelSpans, Norm, Overrides, Relax, SolverSpec, FILTER_ORDER, FILTER_SIGN,
+    Anchor, Fit, Model, ModelSpans, Norm, Overrides, ParamValue, Relax, SolverSpec, FILTER_ORDER, FILTER_SIGN,
 };
 pub use network::Network;

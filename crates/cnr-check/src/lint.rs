@@ -7,6 +7,13 @@ use crate::{Anchor, Diagnostic, Model};
 /// The warnings about a checked model, in source order.
 pub fn lint(model: &Model) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    for p in model.params.iter().filter(|p| p.uses == 0) {
+        out.push(
+            Diagnostic::warning(p.span, format!("the parameter `{}` is never used", p.name))
+                .with_label("unused")
+                .with_hint("use it in a value (`input 8*d`), or remove it"),
+        );
+    }
     let spans = &model.spans;
     let net = &model.network;
     if model.activation.is_even() && model.relax.anchor == Anchor::Data && !model.relax.anchor_auto {

@@ -25,6 +25,21 @@ pub struct Model {
     /// Where the parts that lowering turns into cones were written, so that a later phase can point
     /// at the source of a row (e.g. a backend that cannot take the activation's cones).
     pub spans: ModelSpans,
+    /// The parameters (`param d = 16`) with the values they had.
+    pub params: Vec<ParamValue>,
+}
+
+/// A parameter of the model and the value it had (after `--param`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamValue {
+    /// The name.
+    pub name: String,
+    /// The value.
+    pub value: f64,
+    /// Where the name is declared.
+    pub span: cnr_syntax::Span,
+    /// How many values use it.
+    pub uses: usize,
 }
 
 /// The places in the source of the model elements that become rows of the program.

@@ -66,12 +66,23 @@ pub fn compile_with_settings(
     let from_flag = |mut diags: Vec<Diagnostic>| {
         for d in &mut diags {
             if text.len() > file_len && crate::settings::in_settings(d, file_len) {
-                d.hints.push("this comes from a --set on the command line".to_string());
+                d.hints
+                    .push(format!("this comes from `{}` on the command line", flag_of(text, d.span.start)));
             }
         }
         diags
     };
     checked(text, file_len, default_name, files, overrides, backend).map_err(from_flag)
+}
+
+/// The flag whose appended text holds `offset`: the comment line [`crate::with_settings`] wrote
+/// before it.
+fn flag_of(text: &str, offset: usize) -> &str {
+    let before = &text[..offset.min(text.len())];
+    before
+        .rmatch_indices("# --")
+        .find(|(k, _)| *k == 0 || before.as_bytes()[k - 1] == b'\n')
+        .map_or("--set", |(k, _)| before[k + 2..].lines().next().unwrap_or("--set"))
 }
 
 /// The work of [`compile_with_settings`], whose every error the caller then marks.
@@ -87,6 +98,7 @@ fn checked(
     let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
     let file = crate::settings::merge(file, file_len)?;
     let model = cnr_check::check(&file, name, files, overrides).map_err(|mut diags| {
+        crate::settings::name_overridden_params(&file, file_len, &mut diags);
         // An unknown backend is a mistake of its own, reported with the checker's.
         if backend.is_none() {
             diags.extend(written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()));

@@ -1,27 +1,71 @@
-//! `--set BLOCK.STATEMENT=VALUE`: any statement of `relax`, `solver` or `data planted` from the
-//! command line, checked exactly as the same text in the file would be.
+//! `--set BLOCK.STATEMENT=VALUE` and `--param NAME=VALUE`: a statement of `network`, `relax`,
+//! `solver` or `data planted`, or a parameter's value, from the command line, checked exactly as
+//! the same text in the file would be.
 //!
-//! Each setting becomes a block of its own, `BLOCK { STATEMENT VALUE }`, appended to the model's
-//! text after a comment naming the flag. The text is parsed as one file; then each appended block's
-//! statement replaces the statements of the same kind in the file's block (or the appended block
-//! stays, when the file has none). Every diagnostic therefore points into a real text: the file's,
+//! Each setting becomes text of its own, `BLOCK { STATEMENT VALUE }` or `param NAME = VALUE`,
+//! appended to the model's text after a comment naming the flag. The text is parsed as one file;
+//! then each appended block's statement replaces the statements of the same kind in the file's
+//! block (or the appended block stays, when the file has none), and an appended parameter replaces
+//! the file's declaration in place. Every diagnostic therefore points into a real text: the file's,
 //! or the appended line that shows the flag.
 
 use cnr_syntax::ast::{Item, RelaxStmt, SourceFile};
-use cnr_syntax::Diagnostic;
+use cnr_syntax::{nearest, Diagnostic};
 use std::mem::discriminant;
 
 /// The blocks `--set` reaches, by the key's first part, and how they are written.
-const BLOCKS: &[(&str, &str)] = &[("relax", "relax"), ("solver", "solver"), ("data", "data planted")];
+const BLOCKS: &[(&str, &str)] =
+    &[("network", "network"), ("relax", "relax"), ("solver", "solver"), ("data", "data planted")];
+
+/// A change to a model from the command line.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Setting {
+    /// `--set BLOCK.STATEMENT=VALUE`.
+    Statement {
+        /// `BLOCK.STATEMENT`.
+        key: String,
+        /// The statement's value, as it would be written in the block.
+        value: String,
+    },
+    /// `--param NAME=VALUE`.
+    Param {
+        /// The parameter's name.
+        name: String,
+        /// Its value, as it would be written after `=`.
+        value: String,
+    },
+}
+
+impl Setting {
+    /// The flag that makes this setting, as a user types it.
+    pub fn flag(&self) -> String {
+        match self {
+            Setting::Statement { key, value } => format!("--set {key}={value}"),
+            Setting::Param { name, value } => format!("--param {name}={value}"),
+        }
+    }
+}
 
 /// The model's text with the settings appended, each after a comment that names its flag. A key
 /// that names no block is reported with the flag.
-pub fn with_settings(text: &str, settings: &[(String, String)]) -> Result<String, String> {
+pub fn with_settings(text: &str, settings: &[Setting]) -> Result<String, String> {
     let mut out = text.to_string();
     if !settings.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    for (key, value) in settings {
+    for setting in settings {
+        let (key, value) = match setting {
+            Setting::Statement { key, value } => (key, value),
+            Setting::Param { name, value } => {
+                let word = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !word {
+                    return Err(format!("--param {name}={value}: `{name}` is not a parameter name"));
+                }
+                out.push_str(&format!("# --param {name}={value}\nparam {name} = {value}\n"));
+                continue;
+            }
+        };
         let Some((block, statement)) = key.split_once('.') else {
             return Err(format!(
                 "--set {key}={value}: the key is BLOCK.STATEMENT, e.g. relax.anchor or solver.max_iter"
@@ -53,6 +97,41 @@ pub fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Di
         let at = file.items.iter().position(|i| discriminant(i) == discriminant(&item));
         let target = at.map(|k| &mut file.items[k]);
         match (target, item) {
+            (_, Item::Param(set)) => {
+                match file
+                    .items
+                    .iter()
+                    .position(|i| matches!(i, Item::Param(p) if p.name.node == set.name.node))
+                {
+                    Some(k) => file.items[k] = Item::Param(set),
+                    None => {
+                        let names: Vec<&str> = file
+                            .items
+                            .iter()
+                            .filter_map(|i| match i {
+                                Item::Param(p) => Some(p.name.node.as_str()),
+                                _ => None,
+                            })
+                            .collect();
+                        let hint = match nearest(&set.name.node, names.iter().copied()) {
+                            Some(k) => format!("did you mean `{k}`?"),
+                            None if names.is_empty() => "the model declares no parameters".to_string(),
+                            None => format!("its parameters are {}", names.join(", ")),
+                        };
+                        errors.push(
+                            Diagnostic::error(
+                                set.name.span,
+                                format!("the model has no parameter `{}`", set.name.node),
+                            )
+                            .with_label("from --param")
+                            .with_hint(hint),
+                        );
+                    }
+                }
+            }
+            (Some(Item::Network(own)), Item::Network(set)) => {
+                replace(&mut own.stmts, set.stmts, |a, b| discriminant(a) == discriminant(b))
+            }
             (Some(Item::Relax(own)), Item::Relax(set)) => replace(&mut own.stmts, set.stmts, |a, b| {
                 // Both forms of `anchor` are one statement.
                 let anchor =
@@ -95,6 +174,25 @@ fn replace<S>(
     for s in set {
         own.retain(|o| !same(&o.node, &s.node));
         own.push(s);
+    }
+}
+
+/// Adds to each diagnostic that shows a parameter's value which `--param` gave it: the value is the
+/// flag's, though the diagnostic points into the model's own text.
+pub fn name_overridden_params(file: &SourceFile, file_len: usize, diags: &mut [Diagnostic]) {
+    let overridden = file.items.iter().filter_map(|i| match i {
+        Item::Param(p) if p.span.start >= file_len => Some(p),
+        _ => None,
+    });
+    for p in overridden {
+        let shows = format!("{} = ", p.name.node);
+        let flag = format!("--param {}={}", p.name.node, p.value.node.text);
+        for d in diags.iter_mut().filter(|d| d.span.end <= file_len) {
+            let mentions = d.message.contains(&shows) || d.hints.iter().any(|h| h.contains(&shows));
+            if mentions {
+                d.hints.push(format!("`{}` is set by `{flag}` on the command line", p.name.node));
+            }
+        }
     }
 }
 

@@ -39,6 +39,8 @@ impl PartialEq for Comment {
 pub enum Item {
     /// `model NAME`.
     Model(Spanned<String>),
+    /// `param NAME = VALUE`.
+    Param(Param),
     /// `network { … }`.
     Network(Block<NetStmt>),
     /// `data planted { … }`.
@@ -56,6 +58,7 @@ impl Item {
     pub fn span(&self) -> Span {
         match self {
             Item::Model(n) => n.span,
+            Item::Param(p) => p.span,
             Item::Network(b) => b.span,
             Item::PlantedData(b) => b.span,
             Item::FileData(b) => b.span,
@@ -74,13 +77,62 @@ pub struct Block<S> {
     pub span: Span,
 }
 
-/// A number as written, with its value.
+/// `param NAME = VALUE`: a named number that values elsewhere in the file may use.
 #[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    /// The parameter's name.
+    pub name: Spanned<String>,
+    /// Its value as written (a number, or arithmetic over earlier parameters).
+    pub value: Num,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// A number as written, with its value: a literal, or arithmetic over numbers and parameters
+/// (`8*d`) whose value the checker computes when it resolves the parameters.
+///
+/// Two numbers are equal when they are written alike: an unresolved expression's NaN equals
+/// itself, and how a value came about is not compared.
+#[derive(Clone, Debug)]
 pub struct Number {
-    /// The value.
+    /// The value (NaN for an expression until its parameters are resolved).
     pub value: f64,
-    /// The text as written (kept so the formatter does not change `1e-3` into `0.001`).
+    /// The text as written (kept so the formatter does not change `1e-3` into `0.001`); an
+    /// expression's canonical form.
     pub text: String,
+    /// The expression, when the value is not a plain literal.
+    pub expr: Option<Box<Expr>>,
+    /// After resolution, how the value came about (`8*d = 128, with d = 16`), for diagnostics.
+    pub derivation: Option<String>,
+}
+
+impl PartialEq for Number {
+    fn eq(&self, other: &Number) -> bool {
+        let same_value = self.value == other.value || (self.value.is_nan() && other.value.is_nan());
+        same_value && self.text == other.text && self.expr == other.expr
+    }
+}
+
+impl Number {
+    /// A literal number.
+    pub fn literal(value: f64, text: String) -> Number {
+        Number { value, text, expr: None, derivation: None }
+    }
+
+    /// A value written as an expression, not yet resolved.
+    pub fn expression(e: Expr) -> Number {
+        Number { value: f64::NAN, text: crate::format_expr(&e), expr: Some(Box::new(e)), derivation: None }
+    }
+
+    /// The number as a diagnostic shows it: the text, and for an expression its value and the
+    /// parameters it used.
+    pub fn shown(&self) -> String {
+        match &self.derivation {
+            Some(d) if d.contains(", with") => format!("{} ({d})", self.text),
+            Some(d) => format!("{} {d}", self.text),
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// A number with its span.

@@ -13,13 +13,16 @@ use crate::Span;
 pub fn format(file: &SourceFile) -> String {
     let mut w = Writer { out: String::new(), comments: &file.comments, next: 0 };
     for (k, item) in file.items.iter().enumerate() {
-        if k > 0 {
+        // Parameters declared together stay together; every other item gets a blank line.
+        let grouped = k > 0 && matches!((&file.items[k - 1], item), (Item::Param(_), Item::Param(_)));
+        if k > 0 && !grouped {
             w.out.push('\n');
         }
         w.leading(item.span().start, 0);
         let span = item.span();
         match item {
             Item::Model(name) => w.line(0, &format!("model {}", name.node), span),
+            Item::Param(p) => w.line(0, &format!("param {} = {}", p.name.node, p.value.node.text), span),
             Item::Network(b) => w.block("network", b, net_stmt),
             Item::PlantedData(b) => w.block("data planted", b, planted_stmt),
             Item::FileData(b) => w.block("data files", b, file_stmt),

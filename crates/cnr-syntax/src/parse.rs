@@ -102,6 +102,7 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
 fn leading_keyword(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::model_decl => "model",
+        Rule::param_decl => "param",
         Rule::network => "network",
         Rule::data => "data",
         Rule::planted_data | Rule::planted_file => "planted",
@@ -200,7 +201,23 @@ fn num(p: Pair<Rule>) -> Num {
     debug_assert_eq!(p.as_rule(), Rule::number);
     // The grammar only admits decimal literals, which always parse; the fallback keeps this total.
     let value = p.as_str().parse::<f64>().unwrap_or(f64::NAN);
-    Spanned::new(Number { value, text: p.as_str().to_string() }, span(&p))
+    Spanned::new(Number::literal(value, p.as_str().to_string()), span(&p))
+}
+
+/// A `value`: a plain number keeps its text and value; arithmetic or a parameter's name keeps its
+/// expression (printed canonically) and gets its value when the checker resolves parameters.
+fn value(p: Pair<Rule>) -> Num {
+    debug_assert_eq!(p.as_rule(), Rule::value);
+    let s = span(&p);
+    let e = expr(first(p));
+    match &e.kind {
+        ExprKind::Number(n) => Spanned::new(n.clone(), s),
+        ExprKind::Neg(inner) if matches!(inner.kind, ExprKind::Number(_)) => {
+            let ExprKind::Number(n) = &inner.kind else { unreachable!() };
+            Spanned::new(Number::literal(-n.value, format!("-{}", n.text)), s)
+        }
+        _ => Spanned::new(Number::expression(e), s),
+    }
 }
 
 fn string(p: Pair<Rule>) -> Spanned<String> {
@@ -214,7 +231,7 @@ fn first(p: Pair<Rule>) -> Pair<Rule> {
 }
 
 fn dims(p: Pair<Rule>) -> Vec<Num> {
-    p.into_inner().map(num).collect()
+    p.into_inner().map(value).collect()
 }
 
 fn vector(p: Pair<Rule>) -> VectorSource {
@@ -268,6 +285,13 @@ fn item(p: Pair<Rule>) -> Item {
             let s = span(&p);
             Item::Model(Spanned::new(first(p).as_str().to_string(), s))
         }
+        Rule::param_decl => {
+            let s = span(&p);
+            let mut inner = p.into_inner();
+            let name = text(&inner.next().expect("name"));
+            let v = value(inner.next().expect("value"));
+            Item::Param(Param { name, value: v, span: s })
+        }
         Rule::network => Item::Network(block(p, net_stmt)),
         Rule::data => {
             let s = span(&p);
@@ -288,7 +312,7 @@ fn net_stmt(p: Pair<Rule>) -> NetStmt {
         Rule::input_stmt => {
             let mut inner = p.into_inner();
             let d = dims(inner.next().expect("dims"));
-            let channels = inner.next().map(|c| num(first(c)));
+            let channels = inner.next().map(|c| value(first(c)));
             NetStmt::Input { dims: d, channels }
         }
         Rule::conv_stmt => NetStmt::Conv(
@@ -299,7 +323,7 @@ fn net_stmt(p: Pair<Rule>) -> NetStmt {
                         Rule::kernel => ConvOpt::Kernel(dims(first(o))),
                         Rule::stride => ConvOpt::Stride(dims(first(o))),
                         Rule::padding => ConvOpt::Padding(dims(first(o))),
-                        Rule::filters => ConvOpt::Filters(num(first(o))),
+                        Rule::filters => ConvOpt::Filters(value(first(o))),
                         _ => ConvOpt::Bias,
                     };
                     Spanned::new(opt, s)
@@ -311,9 +335,17 @@ fn net_stmt(p: Pair<Rule>) -> NetStmt {
             let o = first(p);
             NetStmt::Output(match o.as_rule() {
                 Rule::vector | Rule::file_ref => OutputSpec::Vector(vector(o)),
-                Rule::random => OutputSpec::Random(num(first(o))),
-                Rule::number => OutputSpec::Constant(num(o)),
-                _ => OutputSpec::Named(text(&o)),
+                Rule::random => OutputSpec::Random(value(first(o))),
+                _ => {
+                    // A bare word is `ones`, `mean` or a parameter; the checker tells which.
+                    let v = value(o);
+                    match v.node.expr.as_deref() {
+                        Some(Expr { kind: ExprKind::Name(n), .. }) => {
+                            OutputSpec::Named(Spanned::new(n.clone(), v.span))
+                        }
+                        _ => OutputSpec::Constant(v),
+                    }
+                }
             })
         }
         r => unreachable!("not a network statement: {r:?}"),
@@ -338,11 +370,11 @@ fn activation(p: Pair<Rule>) -> ActivationSpec {
                     Rule::piece => {
                         let s = span(&a);
                         let mut two = a.into_inner();
-                        let slope = num(two.next().expect("slope"));
-                        let intercept = num(two.next().expect("intercept"));
+                        let slope = value(two.next().expect("slope"));
+                        let intercept = value(two.next().expect("intercept"));
                         ActArg::Piece(slope, intercept, s)
                     }
-                    _ => ActArg::Number(num(a)),
+                    _ => ActArg::Number(value(a)),
                 })
                 .collect();
             ActivationSpec::Named { name, args: has_parens.then_some(args) }
@@ -391,6 +423,7 @@ fn expr(p: Pair<Rule>) -> Expr {
             let n = num(p);
             Expr { kind: ExprKind::Number(n.node), span: s }
         }
+        Rule::value => expr(first(p)),
         Rule::ident => Expr { kind: ExprKind::Name(p.as_str().to_string()), span: s },
         Rule::call => {
             let mut inner = p.into_inner();
@@ -403,9 +436,9 @@ fn expr(p: Pair<Rule>) -> Expr {
 
 fn planted_stmt(p: Pair<Rule>) -> PlantedStmt {
     match p.as_rule() {
-        Rule::samples => PlantedStmt::Samples(num(first(p))),
-        Rule::seed => PlantedStmt::Seed(num(first(p))),
-        Rule::noise => PlantedStmt::Noise(num(first(p))),
+        Rule::samples => PlantedStmt::Samples(value(first(p))),
+        Rule::seed => PlantedStmt::Seed(value(first(p))),
+        Rule::noise => PlantedStmt::Noise(value(first(p))),
         _ => PlantedStmt::Filter(vector(first(p))),
     }
 }
@@ -431,11 +464,11 @@ fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
             let is_penalty = p.as_rule() == Rule::penalty;
             let mut inner = p.into_inner();
             let kind = text(&inner.next().expect("kind"));
-            let value = num(inner.next().expect("value"));
+            let amount = value(inner.next().expect("value"));
             if is_penalty {
-                RelaxStmt::Penalty(kind, value)
+                RelaxStmt::Penalty(kind, amount)
             } else {
-                RelaxStmt::Bound(kind, value)
+                RelaxStmt::Bound(kind, amount)
             }
         }
         r => unreachable!("not a relax statement: {r:?}"),
@@ -445,9 +478,9 @@ fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
 fn solver_stmt(p: Pair<Rule>) -> SolverStmt {
     match p.as_rule() {
         Rule::backend => SolverStmt::Backend(text(&first(p))),
-        Rule::tolerance => SolverStmt::Tolerance(num(first(p))),
-        Rule::max_iter => SolverStmt::MaxIter(num(first(p))),
-        _ => SolverStmt::TimeLimit(num(first(p))),
+        Rule::tolerance => SolverStmt::Tolerance(value(first(p))),
+        Rule::max_iter => SolverStmt::MaxIter(value(first(p))),
+        _ => SolverStmt::TimeLimit(value(first(p))),
     }
 }
 
@@ -482,6 +515,8 @@ fn describe(rule: &Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of file",
         Rule::model_decl => "`model`",
+        Rule::param_decl => "`param`",
+        Rule::value => "a number",
         Rule::network => "`network`",
         Rule::data => "`data`",
         Rule::relax => "`relax`",
@@ -554,6 +589,9 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     if let Some(d) = malformed_number(source, pos) {
         return d;
     }
+    if let Some(d) = keyword_for_value(source, pos) {
+        return d;
+    }
     if let Some(d) = unterminated_string(source, pest_pos) {
         return d;
     }
@@ -587,7 +625,9 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
             }
             for p in ["{", "}", "(", ")", "[", "]", ",", "=", "+", "-", "*", "/"] {
                 // A `-` is an operator where `+` is one too, otherwise the sign of a number.
-                if has(p) && (p != "-" || has("+")) {
+                // Where a statement could end, arithmetic that could go on is rarely the fix.
+                let arithmetic = matches!(p, "+" | "-" | "*" | "/" | "(");
+                if has(p) && (p != "-" || has("+")) && (!arithmetic || keywords.is_empty()) {
                     expected.push(format!("`{p}`"));
                 }
             }
@@ -677,6 +717,89 @@ fn malformed_number(source: &str, pos: usize) -> Option<Diagnostic> {
     )
 }
 
+/// The words that start statements and blocks, which a value may not name (the grammar's
+/// `keyword` rule; a test keeps the two lists together).
+pub(crate) const KEYWORDS: &[&str] = &[
+    "activation",
+    "anchor",
+    "backend",
+    "bias",
+    "bound",
+    "channels",
+    "conv",
+    "data",
+    "filters",
+    "filter",
+    "files",
+    "inputs",
+    "input",
+    "kernel",
+    "labels",
+    "max_iter",
+    "model",
+    "network",
+    "noise",
+    "output",
+    "padding",
+    "param",
+    "penalty",
+    "planted",
+    "random",
+    "relax",
+    "samples",
+    "seed",
+    "solver",
+    "stride",
+    "time_limit",
+    "tolerance",
+];
+
+/// The statements whose keyword a number follows.
+const TAKES_A_NUMBER: &[&str] = &[
+    "input",
+    "channels",
+    "kernel",
+    "stride",
+    "padding",
+    "filters",
+    "samples",
+    "seed",
+    "noise",
+    "tolerance",
+    "max_iter",
+    "time_limit",
+    "=",
+];
+
+/// A statement's number left out, so that the next statement's keyword stands where it should be
+/// (`samples` then `seed 1`): the grammar's refusal of a keyword as a value stops inside the
+/// keyword's look-ahead, past the place to point at.
+fn keyword_for_value(source: &str, pos: usize) -> Option<Diagnostic> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = source[..pos].trim_end();
+    let start = before.rfind(|c: char| !is_word(c)).map_or(0, |k| k + 1);
+    let word = &before[start..];
+    if !KEYWORDS.contains(&word) {
+        return None;
+    }
+    let prev = source[..start].trim_end();
+    let prev_word = match prev.chars().next_back() {
+        Some('=') => "=",
+        _ => &prev[prev.rfind(|c: char| !is_word(c)).map_or(0, |k| k + 1)..],
+    };
+    if !TAKES_A_NUMBER.contains(&prev_word) {
+        return None;
+    }
+    let what = if prev_word == "=" { "`=`".to_string() } else { format!("`{prev_word}`") };
+    Some(
+        Diagnostic::error(Span::new(start, start + word.len()), format!("expected a number, found `{word}`"))
+            .with_label("not expected here")
+            .with_hint(format!(
+                "{what} needs a number (or a parameter's name) after it; `{word}` starts a statement"
+            )),
+    )
+}
+
 /// A `"` whose line has no closing `"`.
 fn unterminated_string(source: &str, pos: usize) -> Option<Diagnostic> {
     let rest = source.get(pos..)?;
@@ -736,5 +859,29 @@ fn join_or(items: &[&str]) -> String {
         [] => String::new(),
         [one] => one.to_string(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grammar's `keyword` rule and [`KEYWORDS`] name the same words: each keyword is refused
+    /// as a value with the message made for it, and a word that is not one is a parameter's name.
+    #[test]
+    fn every_keyword_is_refused_as_a_value_and_nothing_else_is() {
+        for kw in KEYWORDS {
+            let text = format!("network {{ input 8 conv kernel 4 stride 4 activation relu }}\ndata planted {{ samples {kw} 1 }}");
+            let d = parse(&text).expect_err(kw);
+            assert_eq!(d.message, format!("expected a number, found `{kw}`"), "{kw}");
+            assert_eq!(&text[d.span.start..d.span.end], *kw);
+        }
+        let grammar = include_str!("../../../grammar/cnr.pest");
+        let rule = &grammar[grammar.find("keyword = @{").expect("the keyword rule")..];
+        let rule = &rule[..rule.find('}').expect("its end")];
+        let quoted = rule.split('"').skip(1).step_by(2).count();
+        assert_eq!(quoted, KEYWORDS.len(), "the grammar's keyword rule lists other words:\n{rule}");
+        parse("param seedling = 1\nnetwork { input seedling }")
+            .expect("a word that starts with a keyword is a name");
     }
 }

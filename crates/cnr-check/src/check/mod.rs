@@ -4,6 +4,7 @@
 
 mod network;
 mod output;
+mod params;
 mod planted;
 mod relax;
 mod samples;
@@ -24,15 +25,31 @@ pub fn check(
     files: &dyn Files,
     overrides: &Overrides,
 ) -> Result<Model, Vec<Diagnostic>> {
+    let resolved = params::resolve(file);
+    let file = &resolved.file;
     let mut cx = Cx { diags: Vec::new(), files };
     let overflows = overflowing_numbers(file);
     let model = cx.model(file, default_name, overrides);
     let mut diags = cx.diags;
     // A number that overflows is reported once, as such, not again by every rule its infinite
-    // value breaks.
+    // value breaks; so is a value that has no number.
     diags.retain(|d| !overflows.iter().any(|o| o.span.start == d.span.start && o.span.end == d.span.end));
+    diags.retain(|d| !resolved.failed.iter().any(|f| f.start <= d.span.start && d.span.end <= f.end));
+    // An error about a value written with parameters says what the value came to.
+    for d in &mut diags {
+        for (span, text, how) in &resolved.derived {
+            if d.span.start <= span.start && span.end <= d.span.end && !d.message.contains(how.as_str()) {
+                d.hints.push(format!("here {text} {how}"));
+            }
+        }
+    }
     diags.extend(overflows);
+    diags.extend(resolved.diags);
     diags.sort_by_key(|d| d.span.start);
+    let model = model.map(|mut m| {
+        m.params = resolved.params;
+        m
+    });
     match model {
         Some(m) if diags.is_empty() => Ok(m),
         _ => {
@@ -73,6 +90,7 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
     for item in &file.items {
         match item {
             Item::Model(_) => {}
+            Item::Param(p) => nums.push((p.value.span, &p.value.node)),
             Item::Network(b) => {
                 for s in &b.stmts {
                     match &s.node {
@@ -143,7 +161,8 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
         }
     }
     nums.into_iter()
-        .filter(|(_, n)| !n.value.is_finite())
+        // A value written as arithmetic is the parameters' business (`params.rs`).
+        .filter(|(_, n)| !n.value.is_finite() && n.expr.is_none())
         .map(|(span, n)| {
             let sign = if n.value < 0.0 { "-" } else { "" };
             Diagnostic::error(span, format!("the number `{}` overflows to {sign}infinity", n.text))
@@ -185,6 +204,7 @@ impl Cx<'_> {
         for item in &file.items {
             match item {
                 Item::Model(n) => names.push((n, n.span)),
+                Item::Param(_) => {}
                 Item::Network(b) => networks.push((b, b.span)),
                 Item::PlantedData(_) | Item::FileData(_) => datas.push((item, item.span())),
                 Item::Relax(b) => relaxes.push((b, b.span)),
@@ -199,6 +219,7 @@ impl Cx<'_> {
             let start = item.span().start;
             let keyword = match item {
                 Item::Model(_) => "model",
+                Item::Param(_) => "param",
                 Item::Network(_) => "network",
                 Item::PlantedData(_) | Item::FileData(_) => "data",
                 Item::Relax(_) => "relax",
@@ -260,6 +281,7 @@ impl Cx<'_> {
             relax: relax?,
             solver,
             spans,
+            params: Vec::new(),
         };
         add_planted_labels(&mut model);
         Some(model)
@@ -282,7 +304,7 @@ impl Cx<'_> {
             self.push(
                 Diagnostic::error(
                     n.span,
-                    format!("{what} must be a whole number from {min} to {max}, found {}", n.node.text),
+                    format!("{what} must be a whole number from {min} to {max}, found {}", n.node.shown()),
                 )
                 .with_label("not allowed here"),
             );
@@ -295,7 +317,7 @@ impl Cx<'_> {
             Some(n.node.value)
         } else {
             self.push(
-                Diagnostic::error(n.span, format!("{what} must be positive, found {}", n.node.text))
+                Diagnostic::error(n.span, format!("{what} must be positive, found {}", n.node.shown()))
                     .with_label("not positive"),
             );
             None

@@ -65,7 +65,7 @@ impl Cx<'_> {
                 self.push(
                     Diagnostic::error(
                         num.span,
-                        format!("the noise level must be ≥ 0, found {}", num.node.text),
+                        format!("the noise level must be ≥ 0, found {}", num.node.shown()),
                     )
                     .with_label("negative"),
                 );

@@ -30,7 +30,7 @@ impl Cx<'_> {
                     self.push(
                         Diagnostic::error(
                             t.span,
-                            format!("the tolerance must be below 1, found {}", t.node.text),
+                            format!("the tolerance must be below 1, found {}", t.node.shown()),
                         )
                         .with_label("too large")
                         .with_hint("a relative tolerance such as 1e-7 (the default) or 1e-6"),
