@@ -6,6 +6,7 @@ mod io;
 mod progress;
 mod render;
 mod report;
+mod sweep;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cnr_check::Overrides;
@@ -159,10 +160,16 @@ enum Command {
         #[command(flatten)]
         overrides: OverrideArgs,
     },
+    /// Run a phase-transition experiment: trials of a model over a grid of sample counts,
+    /// parameters, activations and noise levels, with resumable results, a summary and plots.
+    #[command(
+        after_help = "Examples:\n  cnr sweep examples/params_relu.cnr --ratio 0.5:8:0.5 --param d=8,16 --trials 20 --out runs/relu\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --activation relu,softplus --baseline gd --out runs/act\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --shard 0/4 --out runs/part0\n  cnr sweep merge runs/part0 runs/part1 runs/part2 runs/part3 --out runs/all"
+    )]
+    Sweep(sweep::SweepArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum MethodArg {
+pub(crate) enum MethodArg {
     /// Cutting planes for large programs, else the whole program.
     Auto,
     /// The whole program at once.
@@ -345,6 +352,7 @@ fn main() -> ExitCode {
             drop(ticker);
             result
         }
+        Command::Sweep(args) => sweep::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -29,8 +29,9 @@ pub struct Compiled {
     pub anchor_seconds: f64,
 }
 
-/// FNV-1a, 64 bits: a small, fixed hash that names a text in records (not a security measure).
-fn fnv1a(text: &str) -> String {
+/// FNV-1a (64 bits) of a model's text, in hexadecimal: a small, fixed hash that names a text in
+/// records and sweep folders (not a security measure).
+pub fn model_hash(text: &str) -> String {
     let hash =
         text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     format!("{hash:016x}")
@@ -130,7 +131,7 @@ fn checked(
         plan,
         data_seconds,
         warnings,
-        model_hash: fnv1a(text),
+        model_hash: model_hash(text),
         anchor,
         anchor_seconds,
     })

@@ -30,7 +30,7 @@ mod settings;
 mod solve;
 
 pub use backend::Backend;
-pub use compile::{compile, compile_with_settings, Compiled};
+pub use compile::{compile, compile_with_settings, model_hash, Compiled};
 pub use program::{solve_program, ProgramRecord};
 pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
 pub use settings::{with_settings, Setting};

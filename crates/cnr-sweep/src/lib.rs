@@ -1,0 +1,335 @@
+//! Phase-transition experiments: a model solved over a grid of sample counts, parameters,
+//! activations and noise levels, many seeded trials per cell, with the non-convex baseline beside
+//! the relaxation.
+//!
+//! - [`grid`]: the axes, their product, the shards.
+//! - [`Experiment::prepare`]: every cell compiled once before any trial runs (an error in one cell
+//!   is an error of the sweep, shown with the settings that make it), its filter size and samples.
+//! - [`Experiment::run`]: the trials, in parallel, each through the driver (one solve per thread,
+//!   lowering single-threaded), every finished trial handed to the caller at once.
+//! - [`store`]: the results folder — `sweep.json`, `results.csv` appended trial by trial, resuming,
+//!   `summary.csv`, the plots ([`plot`]), and the merge of shards.
+//!
+//! Success is judged from the model: the status is optimal and the recovery error (up to the
+//! network's symmetries) is below the threshold.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod baseline;
+pub mod grid;
+pub mod plot;
+pub mod results;
+pub mod store;
+
+use baseline::GdBudget;
+use cnr_check::{DataSource, Files, Overrides};
+use cnr_driver::{Backend, Compiled, MethodChoice, Setting, SolveOptions};
+use grid::{Axis, Grid, Shard, Value};
+use results::Row;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// A cell's model that does not compile: the text that was compiled (the model's, with the cell's
+/// settings appended) and what was wrong with it, for the caller to render.
+#[derive(Debug)]
+pub struct CellDiagnostics {
+    /// The model's text with the cell's settings appended.
+    pub text: String,
+    /// The errors, pointing into `text`.
+    pub diagnostics: Vec<cnr_check::Diagnostic>,
+    /// The cell's settings, as flags.
+    pub flags: String,
+}
+
+/// Why a sweep cannot run or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// A cell's model does not compile.
+    #[error("the model does not compile with {}", .0.flags)]
+    Model(Box<CellDiagnostics>),
+    /// Something else, said in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Everything a sweep holds fixed.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// The model's text as read.
+    pub text: String,
+    /// The model's name when it declares none (the file's stem).
+    pub name: String,
+    /// The grid.
+    pub grid: Grid,
+    /// Trials per cell.
+    pub trials: usize,
+    /// The seed of trial 0; trial `t` uses `seed + t` (`None`: the model's seed).
+    pub seed: Option<u64>,
+    /// Success: recovery error below this.
+    pub threshold: f64,
+    /// The non-convex baseline's budget, when it runs.
+    pub baseline: Option<GdBudget>,
+    /// Settings of every cell (`--param`, `--set` not swept).
+    pub settings: Vec<Setting>,
+    /// How the relaxation is solved.
+    pub method: MethodChoice,
+    /// The backend (`None`: the model's).
+    pub backend: Option<Backend>,
+}
+
+/// A cell, compiled once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellPlan {
+    /// The axis values.
+    pub values: Vec<Value>,
+    /// The filter size.
+    pub d: usize,
+    /// The number of samples of its trials.
+    pub samples: u64,
+    /// Its settings (the experiment's, then the axes').
+    pub settings: Vec<Setting>,
+    /// Its noise, when an axis sets it.
+    pub noise: Option<f64>,
+}
+
+/// A prepared sweep: the cells, and the seed of trial 0.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    /// The cells, in grid order.
+    pub cells: Vec<CellPlan>,
+    /// The seed of trial 0.
+    pub seed: u64,
+}
+
+/// One trial of one cell: `unit = cell · trials + trial`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Unit {
+    /// The cell.
+    pub cell: usize,
+    /// The trial.
+    pub trial: usize,
+}
+
+impl Experiment {
+    /// The methods a trial has rows for: the relaxation, and `gd` with the baseline.
+    pub fn methods(&self) -> usize {
+        1 + usize::from(self.baseline.is_some())
+    }
+
+    /// The units of `shard`, in order.
+    pub fn units(&self, shard: Shard) -> Vec<Unit> {
+        let cells = self.grid.cells();
+        (0..cells * self.trials)
+            .filter(|&u| shard.owns(u))
+            .map(|u| Unit { cell: u / self.trials, trial: u % self.trials })
+            .collect()
+    }
+
+    /// Compiles every cell once (with the first trial's seed), so that a cell the model cannot
+    /// take is an error before any trial runs, and works out each cell's filter size and samples.
+    pub fn prepare(&self, files: &(dyn Files + Sync)) -> Result<Prepared, SweepError> {
+        let mut cells = Vec::with_capacity(self.grid.cells());
+        let mut seed = self.seed;
+        for c in 0..self.grid.cells() {
+            let values = self.grid.values(c);
+            let mut settings = self.settings.clone();
+            let (mut samples, mut ratio, mut noise) = (None, None, None);
+            for (axis, value) in self.grid.axes.iter().zip(&values) {
+                match (axis, value) {
+                    (Axis::Samples { .. }, Value::Count(n)) => samples = Some(*n),
+                    (Axis::Ratio { .. }, Value::Number(r)) => ratio = Some(*r),
+                    (Axis::Noise { .. }, Value::Number(x)) => noise = Some(*x),
+                    (Axis::Param { name, .. }, v) => {
+                        settings.push(Setting::Param { name: name.clone(), value: v.to_string() })
+                    }
+                    (Axis::Activation { .. }, v) => settings
+                        .push(Setting::Statement { key: "network.activation".into(), value: v.to_string() }),
+                    _ => unreachable!("an axis's values are of its kind"),
+                }
+            }
+            let mut plan = CellPlan { values, d: 0, samples: samples.unwrap_or(1), settings, noise };
+            let compiled = self.compile(files, &plan, samples, seed)?;
+            if !matches!(compiled.model.data.source, DataSource::Planted { .. }) {
+                return Err(SweepError::Other(
+                    "a sweep draws planted data for each trial, and this model reads its data from files: use `data planted { … }`".into(),
+                ));
+            }
+            if compiled.model.data.planted.is_none() {
+                return Err(SweepError::Other("the model has no planted filter to recover".into()));
+            }
+            if let (None, DataSource::Planted { seed: own, .. }) = (seed, &compiled.model.data.source) {
+                seed = Some(*own);
+            }
+            plan.d = compiled.model.network.d();
+            plan.samples = match (samples, ratio) {
+                (Some(n), _) => n,
+                (None, Some(r)) => grid::samples_for_ratio(r, plan.d),
+                (None, None) => compiled.model.data.n as u64,
+            };
+            cells.push(plan);
+        }
+        let seed = seed.unwrap_or(0);
+        if seed.checked_add(self.trials as u64).is_none_or(|s| s > (1 << 53) - 1) {
+            return Err(SweepError::Other(format!(
+                "the seeds {seed} … {seed} + {} pass 2^53 − 1, the largest a model takes: choose a smaller --seed",
+                self.trials
+            )));
+        }
+        Ok(Prepared { cells, seed })
+    }
+
+    fn compile(
+        &self,
+        files: &(dyn Files + Sync),
+        cell: &CellPlan,
+        samples: Option<u64>,
+        seed: Option<u64>,
+    ) -> Result<Compiled, SweepError> {
+        let text = cnr_driver::with_settings(&self.text, &cell.settings).map_err(SweepError::Other)?;
+        let overrides = Overrides { samples: samples.map(|n| n as usize), seed, noise: cell.noise };
+        cnr_driver::compile_with_settings(&text, self.text.len(), &self.name, files, &overrides, self.backend)
+            .map_err(|diagnostics| {
+                let flags: Vec<String> = cell.settings.iter().map(Setting::flag).collect();
+                let mut flags = flags.join(" ");
+                if let Some(n) = samples {
+                    flags = format!("{flags} --samples {n}").trim().to_string();
+                }
+                if flags.is_empty() {
+                    flags = "no settings".into();
+                }
+                SweepError::Model(Box::new(CellDiagnostics { text, diagnostics, flags }))
+            })
+    }
+
+    /// Runs one trial: the relaxation and, with the baseline, gradient descent on the same data.
+    /// `skip` names methods whose rows exist already.
+    pub fn run_unit(
+        &self,
+        files: &(dyn Files + Sync),
+        prepared: &Prepared,
+        unit: Unit,
+        skip: &[String],
+    ) -> Result<Vec<Row>, SweepError> {
+        let cell = &prepared.cells[unit.cell];
+        let seed = prepared.seed + unit.trial as u64;
+        let compiled = self.compile(files, cell, Some(cell.samples), Some(seed))?;
+        let axes: Vec<String> = self
+            .grid
+            .axes
+            .iter()
+            .zip(&cell.values)
+            .filter(|(a, _)| !matches!(a, Axis::Samples { .. }))
+            .map(|(_, v)| match v {
+                Value::Number(x) => results::number(*x),
+                other => other.to_string(),
+            })
+            .collect();
+        let base = Row {
+            cell: unit.cell,
+            trial: unit.trial,
+            method: String::new(),
+            axes,
+            samples: cell.samples,
+            seed,
+            success: false,
+            status: String::new(),
+            recovery_error: None,
+            training_loss: None,
+            max_violation: None,
+            relative_violation: None,
+            objective: None,
+            iterations: 0,
+            solve_seconds: 0.0,
+            backend: String::new(),
+            d: cell.d,
+        };
+        let mut rows = Vec::new();
+        let relaxation_done = skip.iter().any(|m| m != "gd");
+        if !relaxation_done {
+            let options = SolveOptions { method: self.method, threads: Some(1), ..SolveOptions::default() };
+            let record =
+                cnr_driver::solve(&compiled, &options).map_err(|e| SweepError::Other(e.to_string()))?;
+            let optimal = record.status == cnr_ir::Status::Optimal;
+            rows.push(Row {
+                method: record.method.as_str().to_string(),
+                success: optimal && record.recovery_error.is_some_and(|e| e < self.threshold),
+                status: record.status.as_str().to_string(),
+                recovery_error: record.recovery_error,
+                training_loss: record.training_loss,
+                max_violation: record.max_violation,
+                relative_violation: record.relative_violation,
+                objective: record.objective,
+                iterations: u64::from(record.iterations),
+                solve_seconds: record.solve_seconds,
+                backend: record.backend.to_string(),
+                ..base.clone()
+            });
+        }
+        if let (Some(budget), false) = (self.baseline, skip.iter().any(|m| m == "gd")) {
+            let start = Instant::now();
+            let found = baseline::gradient_descent(&compiled.model, seed, budget);
+            let seconds = start.elapsed().as_secs_f64();
+            let fit = compiled.model.evaluate(&found.w, &found.b);
+            let scale = compiled.model.label_scale();
+            rows.push(Row {
+                method: "gd".into(),
+                success: fit.recovery_error.is_some_and(|e| e < self.threshold),
+                status: if found.converged { "converged" } else { "budget" }.into(),
+                recovery_error: fit.recovery_error,
+                training_loss: Some(fit.training_loss),
+                max_violation: Some(fit.max_violation),
+                relative_violation: (scale > 0.0).then(|| fit.max_violation / scale),
+                objective: None,
+                iterations: found.iterations as u64,
+                solve_seconds: seconds,
+                backend: "gd".into(),
+                ..base
+            });
+        }
+        Ok(rows)
+    }
+
+    /// Runs `units` on `jobs` threads and hands each finished trial's rows to `done`, on the
+    /// calling thread, as soon as it finishes. `skip(unit)` names the methods a unit has rows for
+    /// already. The first error stops the sweep (trials in flight finish; their rows are kept).
+    pub fn run(
+        &self,
+        files: &(dyn Files + Sync),
+        prepared: &Prepared,
+        units: &[Unit],
+        skip: &(dyn Fn(Unit) -> Vec<String> + Sync),
+        jobs: usize,
+        done: &mut dyn FnMut(Unit, Vec<Row>) -> Result<(), SweepError>,
+    ) -> Result<(), SweepError> {
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let (tx, rx) = std::sync::mpsc::channel::<(Unit, Result<Vec<Row>, SweepError>)>();
+        std::thread::scope(|scope| {
+            for _ in 0..jobs.max(1).min(units.len().max(1)) {
+                let tx = tx.clone();
+                let (next, stop) = (&next, &stop);
+                scope.spawn(move || loop {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&unit) = units.get(k) else { break };
+                    let result = self.run_unit(files, prepared, unit, &skip(unit));
+                    if tx.send((unit, result)).is_err() {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            let mut first_error = None;
+            for (unit, result) in rx {
+                let handled = result.and_then(|rows| done(unit, rows));
+                if let Err(e) = handled {
+                    stop.store(true, Ordering::Relaxed);
+                    first_error.get_or_insert(e);
+                }
+            }
+            first_error.map_or(Ok(()), Err)
+        })
+    }
+}

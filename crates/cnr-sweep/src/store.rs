@@ -1,0 +1,328 @@
+//! The results folder of a sweep:
+//!
+//! - `sweep.json`: what the sweep is (model hash, grid, trials, seed, threshold, baseline,
+//!   settings, method, backend, shard). A folder holds one sweep: resuming into it with anything
+//!   else is refused, and says what differs.
+//! - `results.csv`: one row per trial and method, appended and flushed as each trial finishes, in
+//!   one write per trial, so a kill loses at most the trials in flight. Reopening drops a partial
+//!   last line and skips the trials already there.
+//! - `summary.csv` and the plots: written (atomically) when the sweep ends, or by `merge`.
+//!
+//! This module, and the binary, are the only places of cnr that write files.
+
+use crate::grid::{Grid, Shard};
+use crate::results::{self, Row};
+use crate::{baseline::GdBudget, plot};
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// What a sweep is: two runs with equal manifests (shards aside) produce rows of one experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// The version of cnr that made the folder.
+    pub cnr_version: String,
+    /// The model, as named on the command line.
+    pub model: String,
+    /// FNV-1a of the model's text.
+    pub model_hash: String,
+    /// The grid.
+    pub grid: Grid,
+    /// Trials per cell.
+    pub trials: usize,
+    /// The seed of trial 0.
+    pub seed: u64,
+    /// The success threshold on the recovery error.
+    pub threshold: f64,
+    /// The baseline's budget, when it runs.
+    pub baseline: Option<GdBudget>,
+    /// The settings of every cell, as flags.
+    pub settings: Vec<String>,
+    /// `auto`, `full` or `cutting_plane`.
+    pub method: String,
+    /// The backend asked for (`None`: the model's).
+    pub backend: Option<String>,
+    /// Which part of the grid this folder holds.
+    pub shard: Shard,
+}
+
+impl Manifest {
+    /// What differs between two sweeps, shards aside; empty when they are the same.
+    pub fn differences(&self, other: &Manifest) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut differ = |what: &str, same: bool| {
+            if !same {
+                out.push(what.to_string());
+            }
+        };
+        differ("the model's text", self.model_hash == other.model_hash);
+        differ("the grid", self.grid == other.grid);
+        differ("the number of trials", self.trials == other.trials);
+        differ("the seed", self.seed == other.seed);
+        differ("the threshold", self.threshold == other.threshold);
+        differ("the baseline", self.baseline == other.baseline);
+        differ("the settings (--param, --set)", self.settings == other.settings);
+        differ("the method", self.method == other.method);
+        differ("the backend", self.backend == other.backend);
+        out
+    }
+}
+
+/// The files a sweep writes in its folder, besides the plots.
+pub const MANIFEST: &str = "sweep.json";
+/// The trials.
+pub const RESULTS: &str = "results.csv";
+/// The cells.
+pub const SUMMARY: &str = "summary.csv";
+
+/// An error about the folder, said in words that name the file.
+pub type StoreError = String;
+
+fn io_error(path: &Path, e: std::io::Error) -> StoreError {
+    format!("{}: {e}", path.display())
+}
+
+/// An open results folder, ready to append trials.
+pub struct Store {
+    path: PathBuf,
+    file: File,
+}
+
+/// Opens (or creates) the folder `dir` for `manifest`: with `force`, what a sweep wrote there is
+/// removed first. Returns the store and the rows already there.
+pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<Row>), StoreError> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let manifest_path = dir.join(MANIFEST);
+    let results_path = dir.join(RESULTS);
+    if force {
+        for name in [MANIFEST, RESULTS, SUMMARY].iter().map(|s| s.to_string()).chain(plot::file_names()) {
+            let path = dir.join(name);
+            if path.exists() {
+                std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
+            }
+        }
+    }
+    match read_manifest(dir)? {
+        Some(old) => {
+            let mut differences = old.differences(manifest);
+            if old.shard != manifest.shard {
+                differences.push("the shard".into());
+            }
+            if !differences.is_empty() {
+                return Err(format!(
+                    "{} holds another sweep ({} differ{}); run it with what made it, choose another --out, or add --force to start over",
+                    dir.display(),
+                    differences.join(", "),
+                    if differences.len() == 1 { "s" } else { "" }
+                ));
+            }
+        }
+        None if results_path.exists() => {
+            return Err(format!(
+                "{} has a {RESULTS} but no {MANIFEST}: it was not made by `cnr sweep`; choose another --out, or add --force",
+                dir.display()
+            ))
+        }
+        None => write_atomic(&manifest_path, &serde_json::to_vec_pretty(manifest).expect("a manifest serialises"))?,
+    }
+    let header = results::header(&manifest.grid);
+    let rows = read_rows(&results_path, &header)?;
+    let mut file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&results_path)
+        .map_err(|e| io_error(&results_path, e))?;
+    if rows.is_empty() && file.metadata().map_err(|e| io_error(&results_path, e))?.len() == 0 {
+        file.write_all(&csv_line(&header))
+            .and_then(|()| file.flush())
+            .map_err(|e| io_error(&results_path, e))?;
+    }
+    Ok((Store { path: results_path, file }, rows))
+}
+
+impl Store {
+    /// Appends one trial's rows in one write, and flushes them.
+    pub fn append(&mut self, rows: &[Row]) -> Result<(), StoreError> {
+        let bytes: Vec<u8> = rows.iter().flat_map(|r| csv_line(&r.record())).collect();
+        self.file.write_all(&bytes).and_then(|()| self.file.flush()).map_err(|e| io_error(&self.path, e))
+    }
+}
+
+fn csv_line(fields: &[String]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    w.write_record(fields).expect("writing to memory");
+    w.into_inner().expect("writing to memory")
+}
+
+/// The manifest of a folder, if it has one.
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, StoreError> {
+    let path = dir.join(MANIFEST);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            format!("{}: not a sweep manifest ({e}); remove the folder or add --force", path.display())
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(&path, e)),
+    }
+}
+
+/// The rows of a `results.csv`. A last line without its newline (a write cut short by a kill) is
+/// dropped from the file; any other row that does not read is an error naming its line.
+pub fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, StoreError> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_error(path, e)),
+    };
+    if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
+        bytes.truncate(keep);
+        let file = OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e))?;
+        file.set_len(keep as u64).map_err(|e| io_error(path, e))?;
+    }
+    if bytes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
+    let found: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if found != header {
+        return Err(format!(
+            "{}: the columns are `{}`, not this sweep's `{}`",
+            path.display(),
+            found.join(","),
+            header.join(",")
+        ));
+    }
+    let mut rows = Vec::new();
+    for (k, record) in reader.records().enumerate() {
+        let line = k + 2;
+        let record = record.map_err(|e| format!("{}:{line}: {e}", path.display()))?;
+        rows.push(Row::parse(header, &record).map_err(|e| format!("{}:{line}: {e}", path.display()))?);
+    }
+    Ok(rows)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, renamed over it.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp =
+        tempfile::Builder::new().prefix(".cnr-partial-").tempfile_in(dir).map_err(|e| io_error(path, e))?;
+    tmp.write_all(bytes).and_then(|()| tmp.flush()).map_err(|e| io_error(path, e))?;
+    tmp.persist(path).map_err(|e| io_error(path, e.error))?;
+    Ok(())
+}
+
+/// Writes `summary.csv` and the plots of `rows`; returns the files written.
+pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathBuf>, StoreError> {
+    let summaries = results::summarise(rows);
+    let mut text: Vec<u8> = csv_line(&results::summary_header(&manifest.grid));
+    for s in &summaries {
+        text.extend(csv_line(&results::summary_record(s)));
+    }
+    let summary_path = dir.join(SUMMARY);
+    write_atomic(&summary_path, &text)?;
+    let mut written = vec![summary_path];
+    for (name, bytes) in plot::render(&manifest.grid, &summaries, manifest.threshold)? {
+        let path = dir.join(name);
+        write_atomic(&path, &bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// What a merge found besides the rows.
+#[derive(Debug, Default)]
+pub struct MergeReport {
+    /// Shards that none of the parts holds.
+    pub missing_shards: Vec<usize>,
+    /// Trials of the grid that no part has finished.
+    pub missing_trials: usize,
+}
+
+/// Merges the parts `dirs` (shards of one sweep, or whole runs of it) into `out`: one
+/// `results.csv` in grid order, its summary and plots. Parts of different sweeps, or two parts
+/// with the same trial, are refused.
+pub fn merge(
+    dirs: &[PathBuf],
+    out: &Path,
+    force: bool,
+) -> Result<(Manifest, Vec<Row>, MergeReport), StoreError> {
+    let mut parts: Vec<(PathBuf, Manifest)> = Vec::new();
+    for dir in dirs {
+        let manifest = read_manifest(dir)?
+            .ok_or_else(|| format!("{} has no {MANIFEST}: it is not a sweep folder", dir.display()))?;
+        if let Some((first, m)) = parts.first() {
+            let differences = m.differences(&manifest);
+            if !differences.is_empty() {
+                return Err(format!(
+                    "{} and {} are parts of different sweeps ({} differ)",
+                    first.display(),
+                    dir.display(),
+                    differences.join(", ")
+                ));
+            }
+            if m.shard.count != manifest.shard.count {
+                return Err(format!(
+                    "{} is shard {}/{} and {} is shard {}/{}: parts of one sweep split it alike",
+                    first.display(),
+                    m.shard.index,
+                    m.shard.count,
+                    dir.display(),
+                    manifest.shard.index,
+                    manifest.shard.count
+                ));
+            }
+        }
+        if let Some((other, _)) = parts.iter().find(|(_, m)| m.shard == manifest.shard) {
+            return Err(format!(
+                "{} and {} are the same shard {}/{}",
+                other.display(),
+                dir.display(),
+                manifest.shard.index,
+                manifest.shard.count
+            ));
+        }
+        parts.push((dir.clone(), manifest));
+    }
+    let (_, first) = parts.first().ok_or("name at least one folder to merge")?.clone();
+    let header = results::header(&first.grid);
+    let mut rows: Vec<Row> = Vec::new();
+    for (dir, _) in &parts {
+        rows.extend(read_rows(&dir.join(RESULTS), &header)?);
+    }
+    rows.sort_by_key(|r| (r.cell, r.trial, r.method == "gd"));
+    if let Some(w) = rows
+        .windows(2)
+        .find(|w| (w[0].cell, w[0].trial, &w[0].method) == (w[1].cell, w[1].trial, &w[1].method))
+    {
+        return Err(format!("cell {} trial {} ({}) is in two parts", w[0].cell, w[0].trial, w[0].method));
+    }
+    let mut report = MergeReport {
+        missing_shards: (0..first.shard.count)
+            .filter(|i| !parts.iter().any(|(_, m)| m.shard.index == *i))
+            .collect(),
+        ..MergeReport::default()
+    };
+    let methods = 1 + usize::from(first.baseline.is_some());
+    report.missing_trials =
+        (first.grid.cells() * first.trials * methods).saturating_sub(rows.len()) / methods;
+    let merged = Manifest { shard: Shard::WHOLE, ..first };
+    let (mut store, existing) = open(out, &merged, force)?;
+    if !existing.is_empty() {
+        return Err(format!(
+            "{} holds results already: merge into a new folder, or add --force",
+            out.display()
+        ));
+    }
+    for r in &rows {
+        store.append(std::slice::from_ref(r))?;
+    }
+    finish(out, &merged, &rows)?;
+    Ok((merged, rows, report))
+}

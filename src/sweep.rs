@@ -1,0 +1,333 @@
+//! `cnr sweep`: the arguments, the progress display and the final report of a phase-transition
+//! experiment; the experiment itself is `cnr-sweep`'s.
+
+use crate::{err, io, out, read_source, render, Failed, MethodArg};
+use clap::{Args, Subcommand};
+use cnr_driver::{Backend, MethodChoice, Setting};
+use cnr_sweep::baseline::GdBudget;
+use cnr_sweep::grid::{self, Axis, Grid, Shard};
+use cnr_sweep::store::{self, Manifest};
+use cnr_sweep::{Experiment, SweepError, Unit};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    merge: Option<SweepCommand>,
+    /// The model (`.cnr`, with planted data).
+    model: Option<PathBuf>,
+    /// Sample counts: `8,16,32`, a range `START:STOP:STEP` (`8:64:8`), or both.
+    #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_counts(t).map(List))]
+    samples: Option<List<u64>>,
+    /// Sample counts as multiples of the model's filter size d (after parameters): `0.5,1,2`,
+    /// `0.5:8:0.5`; n = round(ratio·d).
+    #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_numbers(t).map(List))]
+    ratio: Option<List<f64>>,
+    /// A parameter of the model and its values: `--param d=8,16,24,32`. Repeatable.
+    #[arg(long = "param", value_name = "NAME=LIST", value_parser = parse_param_axis)]
+    params: Vec<(String, Vec<f64>)>,
+    /// Activations, as in a model: `relu,softplus,leaky_relu(0.2)`.
+    #[arg(long, value_name = "LIST")]
+    activation: Option<String>,
+    /// Noise levels of the planted labels: `0,0.01,0.1`.
+    #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_numbers(t).map(List))]
+    noise: Option<List<f64>>,
+    /// Trials per cell (each with its own seed).
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    trials: u64,
+    /// The results folder: `sweep.json`, `results.csv`, `summary.csv` and the plots.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The seed of trial 0 (trial t uses SEED + t); default: the model's.
+    #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..(1u64 << 53)))]
+    seed: Option<u64>,
+    /// A trial succeeds when the status is optimal and the recovery error is below this.
+    #[arg(long, value_name = "X", default_value_t = 1e-4, value_parser = parse_threshold)]
+    threshold: f64,
+    /// Also run the non-convex baseline on every trial: `gd`, gradient descent on the training loss.
+    #[arg(long, value_name = "NAME", value_parser = ["gd"])]
+    baseline: Option<String>,
+    /// Trials run at once, one solve each (default: the number of cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    jobs: Option<u16>,
+    /// Run only part I of N of the trials (0 ≤ I < N), for a job array; `cnr sweep merge` joins the parts.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+    /// Start over: remove what an earlier sweep wrote in DIR.
+    #[arg(long)]
+    force: bool,
+    /// How each trial's relaxation is solved.
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    method: MethodArg,
+    /// The backend, as for `cnr solve`.
+    #[arg(long, value_name = "NAME", value_parser = Backend::parse)]
+    backend: Option<Backend>,
+    /// Sets a statement of every cell's model, as for `cnr solve`.
+    #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = crate::parse_setting)]
+    set: Vec<(String, String)>,
+    /// A line of progress every few seconds on standard error even when it is not a terminal.
+    #[arg(long)]
+    progress: bool,
+}
+
+/// A list of an axis's values, as one flag's value.
+#[derive(Clone)]
+struct List<T>(Vec<T>);
+
+#[derive(Subcommand)]
+enum SweepCommand {
+    /// Join the folders of a sweep's shards (or reruns) into one.
+    Merge {
+        /// The parts' folders.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// The merged folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Replace what DIR holds.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
+    let (name, list) = text.split_once('=').ok_or("write NAME=LIST, e.g. d=8,16,24")?;
+    let name = name.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("`{name}` is not a parameter name"));
+    }
+    Ok((name.to_string(), grid::parse_numbers(list)?))
+}
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err("the threshold is a number > 0, e.g. 1e-4".into()),
+    }
+}
+
+fn usage(message: &str) -> Failed {
+    err(&render::plain_error(message, None));
+    Failed(2)
+}
+
+fn failure(message: &str) -> Failed {
+    err(&render::plain_error(message, None));
+    Failed(1)
+}
+
+/// `cnr sweep …`.
+pub fn run(args: SweepArgs) -> Result<(), Failed> {
+    if let Some(SweepCommand::Merge { parts, out, force }) = &args.merge {
+        return merge(parts, out, *force);
+    }
+    let model_path =
+        args.model.as_deref().ok_or_else(|| usage("name the model: `cnr sweep MODEL --out DIR …`"))?;
+    let grid = grid_of(&args)?;
+    let source = read_source(model_path)?;
+    let stem = model_path.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
+    let files = io::DiskFiles { base: model_path.parent().map_or(PathBuf::from("."), Path::to_path_buf) };
+    let settings: Vec<Setting> = args
+        .set
+        .iter()
+        .map(|(key, value)| Setting::Statement { key: key.clone(), value: value.clone() })
+        .collect();
+    let experiment = Experiment {
+        text: source.text.clone(),
+        name: stem,
+        grid: grid.clone(),
+        trials: args.trials as usize,
+        seed: args.seed,
+        threshold: args.threshold,
+        baseline: args.baseline.as_ref().map(|_| GdBudget::default()),
+        settings: settings.clone(),
+        method: match args.method {
+            MethodArg::Auto => MethodChoice::Auto,
+            MethodArg::Full => MethodChoice::Full,
+            MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
+        },
+        backend: args.backend,
+    };
+    let prepared = experiment.prepare(&files).map_err(report_error)?;
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let manifest = Manifest {
+        cnr_version: env!("CARGO_PKG_VERSION").into(),
+        model: model_path.display().to_string(),
+        model_hash: cnr_driver::model_hash(&source.text),
+        grid,
+        trials: experiment.trials,
+        seed: prepared.seed,
+        threshold: experiment.threshold,
+        baseline: experiment.baseline,
+        settings: settings.iter().map(Setting::flag).collect(),
+        method: format!("{:?}", experiment.method).to_lowercase(),
+        backend: args.backend.map(|b| b.name().to_string()),
+        shard,
+    };
+    let (mut store, existing) = store::open(&args.out, &manifest, args.force).map_err(|e| failure(&e))?;
+    let units = experiment.units(shard);
+    let methods_of = |u: Unit| -> Vec<String> {
+        existing.iter().filter(|r| r.cell == u.cell && r.trial == u.trial).map(|r| r.method.clone()).collect()
+    };
+    let todo: Vec<Unit> =
+        units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
+    let resumed = units.len() - todo.len();
+    let jobs =
+        args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let mut rows = existing.clone();
+    let mut progress = Progress::new(todo.len(), resumed, args.progress);
+    let start = Instant::now();
+    let skip = |u: Unit| methods_of(u);
+    let outcome = experiment.run(&files, &prepared, &todo, &skip, jobs, &mut |_, new| {
+        store.append(&new).map_err(SweepError::Other)?;
+        progress.trial(new.iter().any(|r| r.success && r.method != "gd"));
+        rows.extend(new);
+        Ok(())
+    });
+    progress.finish();
+    outcome.map_err(report_error)?;
+    let written = store::finish(&args.out, &manifest, &rows).map_err(|e| failure(&e))?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    out(&format!(
+        "sweep: {} trials of {} cells ({} run now, {} resumed) in {:.1} s\n  {}\n  {}\n",
+        units.len(),
+        experiment.grid.cells(),
+        todo.len(),
+        resumed,
+        start.elapsed().as_secs_f64(),
+        args.out.join(store::RESULTS).display(),
+        names.join("\n  ")
+    ))
+}
+
+/// The grid the flags describe.
+fn grid_of(args: &SweepArgs) -> Result<Grid, Failed> {
+    let mut axes = Vec::new();
+    match (&args.samples, &args.ratio) {
+        (Some(_), Some(_)) => {
+            return Err(usage("give --samples or --ratio, not both: they are the same axis"))
+        }
+        (Some(List(values)), None) => axes.push(Axis::Samples { values: values.clone() }),
+        (None, Some(List(values))) => axes.push(Axis::Ratio { values: values.clone() }),
+        (None, None) => {}
+    }
+    let reserved = cnr_sweep::results::reserved_columns();
+    for (name, values) in &args.params {
+        if axes.iter().any(|a| matches!(a, Axis::Param { name: n, .. } if n == name)) {
+            return Err(usage(&format!("--param {name}=… is given twice")));
+        }
+        if reserved.contains(&name.as_str()) {
+            return Err(usage(&format!("a parameter named `{name}` would share its column with the results' own `{name}`: rename it in the model")));
+        }
+        axes.push(Axis::Param { name: name.clone(), values: values.clone() });
+    }
+    if let Some(list) = &args.activation {
+        let values = grid::split_list(list);
+        if values.iter().any(String::is_empty) {
+            return Err(usage(&format!("`{list}` has an empty activation")));
+        }
+        axes.push(Axis::Activation { values });
+    }
+    if let Some(List(values)) = &args.noise {
+        if values.iter().any(|&x| x < 0.0) {
+            return Err(usage("noise levels are ≥ 0"));
+        }
+        axes.push(Axis::Noise { values: values.clone() });
+    }
+    Ok(Grid { axes })
+}
+
+fn report_error(e: SweepError) -> Failed {
+    match e {
+        SweepError::Model(cell) => {
+            let source = cnr_syntax::Source::new("the model", cell.text.clone());
+            err(&render::render(&source, &cell.diagnostics));
+            failure(&format!("the model does not compile with {}", cell.flags))
+        }
+        SweepError::Other(message) => failure(&message),
+    }
+}
+
+fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
+    if parts.iter().any(|p| p == out_dir) {
+        return Err(usage("merge into a folder that is not one of the parts"));
+    }
+    let (manifest, rows, report) = store::merge(parts, out_dir, force).map_err(|e| failure(&e))?;
+    if !report.missing_shards.is_empty() {
+        let list: Vec<String> =
+            report.missing_shards.iter().map(|i| format!("{i}/{}", parts.len().max(1))).collect();
+        err(&format!(
+            "warning: no part holds shard(s) {}; the merged results are partial\n",
+            list.join(", ")
+        ));
+    }
+    if report.missing_trials > 0 {
+        err(&format!(
+            "warning: {} trials of the grid are in no part (not run yet?)\n",
+            report.missing_trials
+        ));
+    }
+    out(&format!(
+        "merged {} parts: {} rows of {} cells → {}\n",
+        parts.len(),
+        rows.len(),
+        manifest.grid.cells(),
+        out_dir.join(store::RESULTS).display()
+    ))
+}
+
+/// The progress of a sweep on standard error: a bar with the time left on a terminal, a line every
+/// five seconds otherwise (with `--progress`, or when standard error is a log file).
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    total: usize,
+    done: usize,
+    successes: usize,
+    start: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(total: usize, resumed: usize, forced: bool) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} trials · {msg} · {elapsed} elapsed, about {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_message(format!("{resumed} resumed"));
+            bar
+        });
+        let now = Instant::now();
+        Progress { bar, lines: !terminal && forced, total, done: 0, successes: 0, start: now, last: now }
+    }
+
+    fn trial(&mut self, success: bool) {
+        self.done += 1;
+        self.successes += usize::from(success);
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(format!("{} recovered", self.successes));
+        } else if self.lines && self.last.elapsed() >= Duration::from_secs(5) {
+            self.last = Instant::now();
+            let elapsed = self.start.elapsed().as_secs_f64();
+            let left = elapsed / self.done as f64 * (self.total - self.done) as f64;
+            err(&format!(
+                "sweep: {}/{} trials, {} recovered, {elapsed:.0} s elapsed, about {left:.0} s left\n",
+                self.done, self.total, self.successes
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
