@@ -40,7 +40,7 @@ pub struct SweepArgs {
     trials: u64,
     /// The results folder: `sweep.json`, `results.csv`, `summary.csv` and the plots.
     #[arg(long, value_name = "DIR")]
-    out: PathBuf,
+    out: Option<PathBuf>,
     /// The seed of trial 0 (trial t uses SEED + t); default: the model's.
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..(1u64 << 53)))]
     seed: Option<u64>,
@@ -126,6 +126,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     }
     let model_path =
         args.model.as_deref().ok_or_else(|| usage("name the model: `cnr sweep MODEL --out DIR …`"))?;
+    let out_dir = args.out.clone().ok_or_else(|| usage("name the results folder: `--out DIR`"))?;
     let grid = grid_of(&args)?;
     let source = read_source(model_path)?;
     let stem = model_path.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
@@ -167,7 +168,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         backend: args.backend.map(|b| b.name().to_string()),
         shard,
     };
-    let (mut store, existing) = store::open(&args.out, &manifest, args.force).map_err(|e| failure(&e))?;
+    let (mut store, existing) = store::open(&out_dir, &manifest, args.force).map_err(|e| failure(&e))?;
     let units = experiment.units(shard);
     let methods_of = |u: Unit| -> Vec<String> {
         existing.iter().filter(|r| r.cell == u.cell && r.trial == u.trial).map(|r| r.method.clone()).collect()
@@ -189,7 +190,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     });
     progress.finish();
     outcome.map_err(report_error)?;
-    let written = store::finish(&args.out, &manifest, &rows).map_err(|e| failure(&e))?;
+    let written = store::finish(&out_dir, &manifest, &rows).map_err(|e| failure(&e))?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     out(&format!(
         "sweep: {} trials of {} cells ({} run now, {} resumed) in {:.1} s\n  {}\n  {}\n",
@@ -198,7 +199,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         todo.len(),
         resumed,
         start.elapsed().as_secs_f64(),
-        args.out.join(store::RESULTS).display(),
+        out_dir.join(store::RESULTS).display(),
         names.join("\n  ")
     ))
 }

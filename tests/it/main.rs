@@ -12,6 +12,7 @@
 //! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
 //! - `params`: parameters, arithmetic in values, `--param`.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
+//! - `sweep`: `cnr sweep`, its results folder, resuming, shards and plots.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
 mod architecture;
@@ -24,4 +25,5 @@ mod honest;
 mod lp_backends;
 mod params;
 mod recovery;
+mod sweep;
 mod util;

@@ -1,0 +1,281 @@
+//! `cnr sweep`: the phase transition it is for, resuming after a kill, shards and their merge,
+//! refusals, the images and the CSV schema.
+
+use crate::util::{root, text};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const MODEL: &str = "examples/params_relu.cnr";
+
+/// `cnr sweep MODEL --out DIR ARGS…` in the project's root.
+fn sweep(dir: &Path, args: &[&str]) -> Output {
+    let out = dir.to_str().expect("a UTF-8 path");
+    let mut all = vec!["sweep", MODEL, "--out", out];
+    all.extend(args);
+    crate::util::cnr(&all)
+}
+
+/// The rows of a `results.csv` without the timing column, sorted: two runs of one sweep give the
+/// same rows whatever the order they finished in.
+fn rows(dir: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let timing = header.iter().position(|c| *c == "solve_seconds").expect("a solve_seconds column");
+    let mut out: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').enumerate().filter(|(k, _)| *k != timing).map(|(_, f)| f.to_string()).collect())
+        .collect();
+    out.sort();
+    out
+}
+
+/// `(cell, trial, method)` of every row.
+fn keys(rows: &[Vec<String>]) -> Vec<(String, String, String)> {
+    rows.iter().map(|r| (r[0].clone(), r[1].clone(), r[2].clone())).collect()
+}
+
+/// The success rates of `summary.csv` by its `ratio` column, for one method.
+fn rates(dir: &Path, method: &str) -> Vec<(f64, f64)> {
+    let text = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let col =
+        |name: &str| header.iter().position(|c| *c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (m, ratio, rate) = (col("method"), col("ratio"), col("rate"));
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[m] == method)
+        .map(|f| (f[ratio].parse().expect("a ratio"), f[rate].parse().expect("a rate")))
+        .collect()
+}
+
+const SMALL: &[&str] = &["--param", "d=6", "--param", "K=4", "--trials", "10"];
+
+#[test]
+fn a_small_relu_sweep_shows_the_phase_transition() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(dir.path(), &[&["--ratio", "0.5,8"], SMALL].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rates = rates(dir.path(), "full");
+    assert_eq!(rates.len(), 2, "{rates:?}");
+    assert!(rates[0].1 <= 0.1, "n/d = 0.5 recovers too often: {rates:?}");
+    assert!(rates[1].1 >= 0.9, "n/d = 8 recovers too rarely: {rates:?}");
+}
+
+#[test]
+fn a_trial_reruns_exactly_with_solve_and_the_seed_of_its_row() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        dir.path(),
+        &["--ratio", "3", "--param", "d=6", "--param", "K=4", "--trials", "3", "--seed", "40"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let text_csv = std::fs::read_to_string(dir.path().join("results.csv")).expect("results");
+    let mut lines = text_csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|c| *c == name).expect("a column");
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        let (samples, seed) = (f[col("samples")], f[col("seed")]);
+        assert!(["40", "41", "42"].contains(&seed), "seeds are --seed + trial: {seed}");
+        let solved = crate::util::cnr(&[
+            "solve",
+            MODEL,
+            "--samples",
+            samples,
+            "--seed",
+            seed,
+            "--param",
+            "d=6",
+            "--param",
+            "K=4",
+            "--json",
+        ]);
+        assert!(solved.status.success(), "{}", text(&solved.stderr));
+        let record: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+        let error: f64 = f[col("recovery_error")].parse().expect("a number");
+        assert_eq!(record["recovery_error"].as_f64(), Some(error), "trial with seed {seed}");
+        assert_eq!(record["status"].as_str(), Some(f[col("status")]));
+    }
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_rows_of_an_uninterrupted_one() {
+    let args: Vec<&str> =
+        [&["--ratio", "1:8:1", "--param", "d=6", "--param", "K=4", "--trials", "25", "--jobs", "1"][..]]
+            .concat();
+    let whole = tempfile::tempdir().expect("a folder");
+    assert!(sweep(whole.path(), &args).status.success());
+    let expected = rows(whole.path());
+    assert_eq!(expected.len(), 8 * 25);
+
+    let part = tempfile::tempdir().expect("a folder");
+    let out = part.path().to_str().expect("UTF-8").to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cnr"))
+        .args([&["sweep", MODEL, "--out", &out][..], &args].concat())
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cnr starts");
+    // Kill it once some trials are written, before all are.
+    let results = part.path().join("results.csv");
+    let start = std::time::Instant::now();
+    loop {
+        let lines = std::fs::read_to_string(&results).map_or(0, |t| t.lines().count());
+        if lines > 20 || start.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("the sweep is killed");
+    child.wait().expect("it ends");
+    let written = rows(part.path()).len();
+    assert!(written > 0 && written < expected.len(), "killed after {written} of {} rows", expected.len());
+    // A write cut short leaves a partial last line; resuming drops it.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&results)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"5,3,fu"))
+        .expect("append a partial line");
+
+    let resumed = sweep(part.path(), &args);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    let said = text(&resumed.stdout);
+    assert!(said.contains(&format!("{} resumed", written)), "{said}");
+    let got = rows(part.path());
+    let mut unique = keys(&got);
+    unique.dedup();
+    assert_eq!(unique.len(), got.len(), "a trial was run twice");
+    assert_eq!(got, expected, "the resumed sweep differs from the uninterrupted one");
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_sweep_and_merge_refuses_mixed_parts() {
+    let args = [&["--ratio", "1,4,8", "--baseline", "gd"], SMALL].concat();
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let whole = root_dir.path().join("whole");
+    assert!(sweep(&whole, &args).status.success());
+    let mut parts = Vec::new();
+    for i in 0..3 {
+        let dir = root_dir.path().join(format!("part{i}"));
+        let shard = format!("{i}/3");
+        let out = sweep(&dir, &[&args[..], &["--shard", &shard]].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        parts.push(dir.to_str().expect("UTF-8").to_string());
+    }
+    let merged = root_dir.path().join("merged");
+    let merged_s = merged.to_str().expect("UTF-8");
+    let out = crate::util::cnr(
+        &[
+            &["sweep", "merge"][..],
+            &parts.iter().map(String::as_str).collect::<Vec<_>>(),
+            &["--out", merged_s],
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rows(&merged), rows(&whole));
+    assert_eq!(
+        std::fs::read_to_string(merged.join("summary.csv")).expect("summary"),
+        std::fs::read_to_string(whole.join("summary.csv")).expect("summary")
+    );
+
+    // A part of another sweep, and the same part twice, are refused.
+    let other = root_dir.path().join("other");
+    assert!(sweep(&other, &[&["--ratio", "1,4", "--shard", "1/3"][..], SMALL].concat()).status.success());
+    let out = crate::util::cnr(&[
+        "sweep",
+        "merge",
+        &parts[0],
+        other.to_str().expect("UTF-8"),
+        "--out",
+        merged_s,
+        "--force",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("parts of different sweeps (the grid, the baseline differ)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = crate::util::cnr(&["sweep", "merge", &parts[0], &parts[0], "--out", merged_s, "--force"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the same shard 0/3"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn resuming_into_a_folder_of_another_sweep_is_refused_until_forced() {
+    let dir = tempfile::tempdir().expect("a folder");
+    assert!(sweep(dir.path(), &[&["--ratio", "1,2"], SMALL].concat()).status.success());
+    let out = sweep(dir.path(), &[&["--ratio", "1,3"], SMALL].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(said.contains("holds another sweep (the grid differs)") && said.contains("--force"), "{said}");
+    let out = sweep(dir.path(), &[&["--ratio", "1,3", "--force"], SMALL].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(rows(dir.path()).iter().all(|r| r[3] == "1" || r[3] == "3"), "the old rows are gone");
+}
+
+#[test]
+fn the_plots_decode_with_their_size() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        dir.path(),
+        &["--ratio", "1,4", "--param", "d=4,6", "--param", "K=4", "--trials", "2", "--baseline", "gd"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in ["success", "heatmap", "heatmap_gd"] {
+        let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("a PNG");
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("a PNG header");
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        let info = reader.next_frame(&mut pixels).expect("the image decodes");
+        assert_eq!((info.width, info.height), (960, 640), "{name}.png");
+        // Not blank: a figure has more than a handful of colours.
+        let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+        assert!(colours.len() > 20, "{name}.png has {} colours", colours.len());
+        let svg = std::fs::read_to_string(dir.path().join(format!("{name}.svg"))).expect("an SVG");
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}.svg: {e}"));
+        let root = doc.root_element();
+        assert_eq!(
+            (root.tag_name().name(), root.attribute("width"), root.attribute("height")),
+            ("svg", Some("960"), Some("640"))
+        );
+        assert!(svg.contains("success rate"), "{name}.svg has its axis label");
+    }
+}
+
+#[test]
+fn the_csv_schema_is_the_reviewed_one() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        dir.path(),
+        &[
+            "--ratio",
+            "1,6",
+            "--param",
+            "d=4",
+            "--param",
+            "K=3",
+            "--activation",
+            "relu,leaky_relu(0.5)",
+            "--noise",
+            "0",
+            "--trials",
+            "3",
+            "--baseline",
+            "gd",
+            "--seed",
+            "11",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let results = std::fs::read_to_string(dir.path().join("results.csv")).expect("results");
+    let header = results.lines().next().expect("a header");
+    let summary = std::fs::read_to_string(dir.path().join("summary.csv")).expect("summary");
+    insta::assert_snapshot!(
+        "sweep_csv_schema",
+        format!("results.csv header:\n{header}\n\nsummary.csv:\n{summary}")
+    );
+}
