@@ -35,20 +35,20 @@ pub struct SweepArgs {
     /// Noise levels of the planted labels: `0,0.01,0.1`.
     #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_numbers(t).map(List))]
     noise: Option<List<f64>>,
-    /// Trials per cell (each with its own seed).
-    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=100_000))]
-    trials: u64,
+    /// Trials per cell, each with its own seed (default 20).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    trials: Option<u64>,
     /// The results folder: `sweep.json`, `results.csv`, `summary.csv` and the plots.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// The seed of trial 0 (trial t uses SEED + t); default: the model's.
     #[arg(long, value_name = "S", value_parser = clap::value_parser!(u64).range(0..(1u64 << 53)))]
     seed: Option<u64>,
-    /// A trial succeeds when the status is optimal and the recovery error is below this.
-    #[arg(long, value_name = "X", default_value_t = 1e-4, value_parser = parse_threshold)]
-    threshold: f64,
+    /// A trial succeeds when the status is optimal and the recovery error is below this (default 1e-4).
+    #[arg(long, value_name = "X", value_parser = parse_threshold)]
+    threshold: Option<f64>,
     /// Also run the non-convex baseline on every trial: `gd`, gradient descent on the training loss.
-    #[arg(long, value_name = "NAME", value_parser = ["gd"])]
+    #[arg(long, value_name = "NAME", value_parser = ["gd", "none"])]
     baseline: Option<String>,
     /// Trials run at once, one solve each (default: the number of cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -127,8 +127,9 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let model_path =
         args.model.as_deref().ok_or_else(|| usage("name the model: `cnr sweep MODEL --out DIR …`"))?;
     let out_dir = args.out.clone().ok_or_else(|| usage("name the results folder: `--out DIR`"))?;
-    let grid = grid_of(&args)?;
     let source = read_source(model_path)?;
+    let spec = Spec::of_args(&args)?.over(Spec::of_file(&source)?);
+    let grid = spec.grid().map_err(|e| usage(&e))?;
     let stem = model_path.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
     let files = io::DiskFiles { base: model_path.parent().map_or(PathBuf::from("."), Path::to_path_buf) };
     let settings: Vec<Setting> = args
@@ -140,10 +141,10 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         text: source.text.clone(),
         name: stem,
         grid: grid.clone(),
-        trials: args.trials as usize,
-        seed: args.seed,
-        threshold: args.threshold,
-        baseline: args.baseline.as_ref().map(|_| GdBudget::default()),
+        trials: spec.trials.unwrap_or(20) as usize,
+        seed: spec.seed,
+        threshold: spec.threshold.unwrap_or(1e-4),
+        baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
         settings: settings.clone(),
         method: match args.method {
             MethodArg::Auto => MethodChoice::Auto,
@@ -204,41 +205,162 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     ))
 }
 
-/// The grid the flags describe.
-fn grid_of(args: &SweepArgs) -> Result<Grid, Failed> {
-    let mut axes = Vec::new();
-    match (&args.samples, &args.ratio) {
-        (Some(_), Some(_)) => {
-            return Err(usage("give --samples or --ratio, not both: they are the same axis"))
+/// A sweep's grid and settings, from the flags or from the model's `sweep { … }` block.
+#[derive(Clone, Default)]
+struct Spec {
+    /// `samples` or `ratio`: the one axis of sample counts.
+    counts: Option<Axis>,
+    params: Vec<(String, Vec<f64>)>,
+    activation: Option<Vec<String>>,
+    noise: Option<Vec<f64>>,
+    trials: Option<u64>,
+    seed: Option<u64>,
+    threshold: Option<f64>,
+    baseline: Option<bool>,
+}
+
+impl Spec {
+    fn of_args(args: &SweepArgs) -> Result<Spec, Failed> {
+        let counts = match (&args.samples, &args.ratio) {
+            (Some(_), Some(_)) => {
+                return Err(usage("give --samples or --ratio, not both: they are the same axis"))
+            }
+            (Some(List(values)), None) => Some(Axis::Samples { values: values.clone() }),
+            (None, Some(List(values))) => Some(Axis::Ratio { values: values.clone() }),
+            (None, None) => None,
+        };
+        let mut params: Vec<(String, Vec<f64>)> = Vec::new();
+        for (name, values) in &args.params {
+            if params.iter().any(|(n, _)| n == name) {
+                return Err(usage(&format!("--param {name}=… is given twice")));
+            }
+            params.push((name.clone(), values.clone()));
         }
-        (Some(List(values)), None) => axes.push(Axis::Samples { values: values.clone() }),
-        (None, Some(List(values))) => axes.push(Axis::Ratio { values: values.clone() }),
-        (None, None) => {}
+        let activation = match &args.activation {
+            Some(list) => Some(activations(list).map_err(|e| usage(&e))?),
+            None => None,
+        };
+        Ok(Spec {
+            counts,
+            params,
+            activation,
+            noise: args.noise.as_ref().map(|List(v)| v.clone()),
+            trials: args.trials,
+            seed: args.seed,
+            threshold: args.threshold,
+            baseline: args.baseline.as_deref().map(|b| b == "gd"),
+        })
     }
-    let reserved = cnr_sweep::results::reserved_columns();
-    for (name, values) in &args.params {
-        if axes.iter().any(|a| matches!(a, Axis::Param { name: n, .. } if n == name)) {
-            return Err(usage(&format!("--param {name}=… is given twice")));
+
+    /// The model's `sweep { … }` block; an entry that does not read is an error at its value.
+    fn of_file(source: &cnr_syntax::Source) -> Result<Spec, Failed> {
+        let Ok(file) = cnr_syntax::parse(&source.text) else {
+            // The model's own errors are reported when its cells compile.
+            return Ok(Spec::default());
+        };
+        let mut spec = Spec::default();
+        let mut errors = Vec::new();
+        for item in &file.items {
+            let cnr_syntax::ast::Item::Sweep(block) = item else { continue };
+            for stmt in &block.stmts {
+                let s = &stmt.node;
+                let text = s.value.node.as_str();
+                let read = match (s.key.node.as_str(), &s.name) {
+                    ("param", Some(name)) => {
+                        grid::parse_numbers(text).map(|v| spec.params.push((name.node.clone(), v)))
+                    }
+                    ("samples", _) => {
+                        grid::parse_counts(text).map(|v| spec.counts = Some(Axis::Samples { values: v }))
+                    }
+                    ("ratio", _) => {
+                        grid::parse_numbers(text).map(|v| spec.counts = Some(Axis::Ratio { values: v }))
+                    }
+                    ("activation", _) => activations(text).map(|v| spec.activation = Some(v)),
+                    ("noise", _) => grid::parse_numbers(text).map(|v| spec.noise = Some(v)),
+                    ("trials", _) => whole(text, 1, 100_000).map(|n| spec.trials = Some(n)),
+                    ("seed", _) => whole(text, 0, (1 << 53) - 1).map(|n| spec.seed = Some(n)),
+                    ("threshold", _) => parse_threshold(text).map(|x| spec.threshold = Some(x)),
+                    ("baseline", _) => match text {
+                        "gd" | "none" => Ok(spec.baseline = Some(text == "gd")),
+                        _ => Err("the baseline is `gd` (gradient descent) or `none`".into()),
+                    },
+                    (key, _) => Err(format!("`{key}` is not a sweep entry")),
+                };
+                if let Err(message) = read {
+                    errors.push(
+                        cnr_syntax::Diagnostic::error(s.value.span, format!("sweep {}: {message}", s.key.node))
+                            .with_label("cannot read this")
+                            .with_hint("lists are written like `0.5,1,2`, ranges like `0.5:8:0.5`, as the flags of `cnr sweep`"),
+                    );
+                }
+            }
         }
-        if reserved.contains(&name.as_str()) {
-            return Err(usage(&format!("a parameter named `{name}` would share its column with the results' own `{name}`: rename it in the model")));
+        if errors.is_empty() {
+            Ok(spec)
+        } else {
+            err(&render::render(source, &errors));
+            Err(Failed(1))
         }
-        axes.push(Axis::Param { name: name.clone(), values: values.clone() });
     }
-    if let Some(list) = &args.activation {
-        let values = grid::split_list(list);
-        if values.iter().any(String::is_empty) {
-            return Err(usage(&format!("`{list}` has an empty activation")));
+
+    /// This spec, with what it does not say taken from `file`: the flags win axis by axis.
+    fn over(self, file: Spec) -> Spec {
+        let mut params = self.params.clone();
+        for (name, values) in file.params {
+            if !params.iter().any(|(n, _)| *n == name) {
+                params.push((name, values));
+            }
         }
-        axes.push(Axis::Activation { values });
-    }
-    if let Some(List(values)) = &args.noise {
-        if values.iter().any(|&x| x < 0.0) {
-            return Err(usage("noise levels are ≥ 0"));
+        Spec {
+            counts: self.counts.or(file.counts),
+            params,
+            activation: self.activation.or(file.activation),
+            noise: self.noise.or(file.noise),
+            trials: self.trials.or(file.trials),
+            seed: self.seed.or(file.seed),
+            threshold: self.threshold.or(file.threshold),
+            baseline: self.baseline.or(file.baseline),
         }
-        axes.push(Axis::Noise { values: values.clone() });
     }
-    Ok(Grid { axes })
+
+    /// The grid: sample counts, parameters, activation, noise, in that order.
+    fn grid(&self) -> Result<Grid, String> {
+        let mut axes: Vec<Axis> = self.counts.iter().cloned().collect();
+        let reserved = cnr_sweep::results::reserved_columns();
+        for (name, values) in &self.params {
+            if reserved.contains(&name.as_str()) {
+                return Err(format!(
+                    "a parameter named `{name}` would share its column with the results' own `{name}`: rename it in the model"
+                ));
+            }
+            axes.push(Axis::Param { name: name.clone(), values: values.clone() });
+        }
+        if let Some(values) = &self.activation {
+            axes.push(Axis::Activation { values: values.clone() });
+        }
+        if let Some(values) = &self.noise {
+            if values.iter().any(|&x| x < 0.0) {
+                return Err("noise levels are ≥ 0".into());
+            }
+            axes.push(Axis::Noise { values: values.clone() });
+        }
+        Ok(Grid { axes })
+    }
+}
+
+fn activations(list: &str) -> Result<Vec<String>, String> {
+    let values = grid::split_list(list);
+    if values.iter().any(String::is_empty) {
+        return Err(format!("`{list}` has an empty activation"));
+    }
+    Ok(values)
+}
+
+fn whole(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("`{text}` is not a whole number from {min} to {max}")),
+    }
 }
 
 fn report_error(e: SweepError) -> Failed {

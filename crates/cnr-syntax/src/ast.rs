@@ -51,6 +51,8 @@ pub enum Item {
     Relax(Block<RelaxStmt>),
     /// `solver { … }`.
     Solver(Block<SolverStmt>),
+    /// `sweep { … }`: the grid of `cnr sweep`.
+    Sweep(Block<SweepStmt>),
 }
 
 impl Item {
@@ -64,6 +66,7 @@ impl Item {
             Item::FileData(b) => b.span,
             Item::Relax(b) => b.span,
             Item::Solver(b) => b.span,
+            Item::Sweep(b) => b.span,
         }
     }
 }
@@ -332,4 +335,18 @@ pub enum SolverStmt {
     MaxIter(Num),
     /// `time_limit seconds`.
     TimeLimit(Num),
+}
+
+/// An entry of `sweep { … }`: `ratio 0.5:8:0.5`, `param d = 8,16`, `trials 20`, … Its value is kept
+/// as written; `cnr sweep` reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepStmt {
+    /// The entry's word (`ratio`, `param`, `trials`, …).
+    pub key: Spanned<String>,
+    /// The parameter's name, for `param NAME = LIST`.
+    pub name: Option<Spanned<String>>,
+    /// The value as written (without quotes).
+    pub value: Spanned<String>,
+    /// Whether the value was quoted.
+    pub quoted: bool,
 }

@@ -28,6 +28,7 @@ pub fn format(file: &SourceFile) -> String {
             Item::FileData(b) => w.block("data files", b, file_stmt),
             Item::Relax(b) => w.block("relax", b, relax_stmt),
             Item::Solver(b) => w.block("solver", b, solver_stmt),
+            Item::Sweep(b) => w.block("sweep", b, sweep_stmt),
         }
     }
     if w.next < file.comments.len() && !file.items.is_empty() {
@@ -217,5 +218,13 @@ fn solver_stmt(s: &SolverStmt) -> String {
         SolverStmt::Tolerance(n) => format!("tolerance {}", n.node.text),
         SolverStmt::MaxIter(n) => format!("max_iter {}", n.node.text),
         SolverStmt::TimeLimit(n) => format!("time_limit {}", n.node.text),
+    }
+}
+
+fn sweep_stmt(s: &SweepStmt) -> String {
+    let value = if s.quoted { format!("\"{}\"", s.value.node) } else { s.value.node.clone() };
+    match &s.name {
+        Some(name) => format!("param {} = {value}", name.node),
+        None => format!("{} {value}", s.key.node),
     }
 }

@@ -109,6 +109,8 @@ fn leading_keyword(rule: Rule) -> Option<&'static str> {
         Rule::file_data => "files",
         Rule::relax => "relax",
         Rule::solver => "solver",
+        Rule::sweep => "sweep",
+        Rule::sweep_param => "param",
         Rule::input_stmt => "input",
         Rule::channels => "channels",
         Rule::conv_stmt => "conv",
@@ -143,7 +145,14 @@ fn leading_keyword(rule: Rule) -> Option<&'static str> {
 fn check_keyword_boundaries(file: &Pair<Rule>) -> Result<(), Diagnostic> {
     let text = file.get_input();
     for p in file.clone().into_inner().flatten() {
-        let Some(kw) = leading_keyword(p.as_rule()) else { continue };
+        let kw = match p.as_rule() {
+            // A sweep entry's word is its own keyword.
+            Rule::sweep_key => p.as_str(),
+            rule => match leading_keyword(rule) {
+                Some(kw) => kw,
+                None => continue,
+            },
+        };
         let start = p.as_span().start();
         let after = start + kw.len();
         let glued = text[after..].chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -257,7 +266,12 @@ fn statement_span(p: &Pair<Rule>) -> Span {
         .clone()
         .into_inner()
         .flatten()
-        .filter(|t| matches!(t.as_rule(), Rule::number | Rule::ident | Rule::string | Rule::bias | Rule::neg))
+        .filter(|t| {
+            matches!(
+                t.as_rule(),
+                Rule::number | Rule::ident | Rule::string | Rule::bias | Rule::neg | Rule::sweep_word
+            )
+        })
         .map(|t| t.as_span().end())
         .max();
     let Some(mut end) = last_token else { return whole };
@@ -303,6 +317,7 @@ fn item(p: Pair<Rule>) -> Item {
         }
         Rule::relax => Item::Relax(block(p, relax_stmt)),
         Rule::solver => Item::Solver(block(p, solver_stmt)),
+        Rule::sweep => Item::Sweep(block(p, sweep_stmt)),
         r => unreachable!("not an item: {r:?}"),
     }
 }
@@ -484,6 +499,27 @@ fn solver_stmt(p: Pair<Rule>) -> SolverStmt {
     }
 }
 
+fn sweep_stmt(p: Pair<Rule>) -> SweepStmt {
+    let is_param = p.as_rule() == Rule::sweep_param;
+    let mut inner = p.into_inner();
+    let first = inner.next().expect("a key or a name");
+    let (key, name) = if is_param {
+        let name = text(&first);
+        let key = Spanned::new("param".to_string(), Span::new(name.span.start, name.span.start));
+        (key, Some(name))
+    } else {
+        (text(&first), None)
+    };
+    let list = first_child(inner.next().expect("a value"));
+    let quoted = list.as_rule() == Rule::string;
+    let value = if quoted { string(list) } else { text(&list) };
+    SweepStmt { key, name, value, quoted }
+}
+
+fn first_child(p: Pair<Rule>) -> Pair<Rule> {
+    p.into_inner().next().expect("the grammar guarantees a child")
+}
+
 /// Every `#` comment of the source, found by a scan that skips string literals.
 fn comments(source: &str) -> Vec<Comment> {
     let mut out = Vec::new();
@@ -521,6 +557,8 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         Rule::data => "`data`",
         Rule::relax => "`relax`",
         Rule::solver => "`solver`",
+        Rule::sweep => "`sweep`",
+        Rule::sweep_key => "a sweep entry",
         Rule::ident => "a name",
         Rule::number => "a number",
         Rule::string => "a quoted file name",

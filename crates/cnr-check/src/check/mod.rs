@@ -148,6 +148,7 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
                     }
                 }
             }
+            Item::Sweep(_) => {}
             Item::Solver(b) => {
                 for s in &b.stmts {
                     match &s.node {
@@ -209,6 +210,8 @@ impl Cx<'_> {
                 Item::PlantedData(_) | Item::FileData(_) => datas.push((item, item.span())),
                 Item::Relax(b) => relaxes.push((b, b.span)),
                 Item::Solver(b) => solvers.push((b, b.span)),
+                // Read by `cnr sweep`, not by the model.
+                Item::Sweep(_) => {}
             }
         }
         let name =
@@ -224,6 +227,7 @@ impl Cx<'_> {
                 Item::PlantedData(_) | Item::FileData(_) => "data",
                 Item::Relax(_) => "relax",
                 Item::Solver(_) => "solver",
+                Item::Sweep(_) => "sweep",
             };
             Span::new(start, start + keyword.len())
         });

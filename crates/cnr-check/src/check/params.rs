@@ -162,7 +162,7 @@ impl Resolver {
 
     fn item(&mut self, item: &mut Item) {
         match item {
-            Item::Model(_) | Item::Param(_) | Item::FileData(_) => {}
+            Item::Model(_) | Item::Param(_) | Item::FileData(_) | Item::Sweep(_) => {}
             Item::Network(b) => b.stmts.iter_mut().for_each(|s| self.net_stmt(&mut s.node)),
             Item::PlantedData(b) => {
                 for s in &mut b.stmts {
