@@ -32,7 +32,7 @@ fn there_are_examples_of_every_kind_the_issue_lists() {
 
 #[test]
 fn examples_are_canonical_and_round_trip_through_fmt() {
-    for path in models_in("examples") {
+    for path in models_in("examples").into_iter().chain(models_in("examples/sweeps")) {
         let text = source(&path);
         let parsed = cnr_syntax::parse(&text).unwrap_or_else(|d| panic!("{path}: {}", d.message));
         let formatted = cnr_syntax::format(&parsed);
@@ -119,5 +119,28 @@ fn the_docs_table_has_a_row_for_every_atom_that_agrees_with_the_atom_table() {
         };
         let row = format!("| `{written}` | {} | {range} | {class} | {even} |", spec.formula);
         assert!(docs.contains(&row), "docs/language.md has no row starting `{row}`");
+    }
+}
+
+#[test]
+fn the_sweep_examples_check_in_every_cell_of_their_grid() {
+    // Their grids are the figures of docs/figures/; each cell must compile, which `cnr sweep`
+    // checks before running a trial. A one-trial sweep of one ratio compiles them all.
+    for path in models_in("examples/sweeps") {
+        let dir = tempfile::tempdir().expect("a folder");
+        let out = dir.path().to_str().expect("UTF-8");
+        let run = crate::util::cnr(&[
+            "sweep",
+            &path,
+            "--out",
+            out,
+            "--ratio",
+            "0.5",
+            "--trials",
+            "1",
+            "--baseline",
+            "none",
+        ]);
+        assert!(run.status.success(), "{path}: {}", crate::util::text(&run.stderr));
     }
 }

@@ -279,3 +279,45 @@ fn the_csv_schema_is_the_reviewed_one() {
         format!("results.csv header:\n{header}\n\nsummary.csv:\n{summary}")
     );
 }
+
+#[test]
+fn the_sweep_block_of_the_model_is_the_grid_and_the_flags_override_it_axis_by_axis() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let model = dir.path().join("m.cnr");
+    let base = std::fs::read_to_string(root().join(MODEL)).expect("the example");
+    std::fs::write(
+        &model,
+        format!("{base}\nsweep {{\n  ratio 0.5,8\n  param K = 3,4\n  trials 3\n  seed 5\n}}\n"),
+    )
+    .expect("write");
+    let model_s = model.to_str().expect("UTF-8");
+    let run = |out: &str, extra: &[&str]| {
+        let out = dir.path().join(out);
+        let args = [&["sweep", model_s, "--out", out.to_str().expect("UTF-8"), "--param", "d=6"][..], extra]
+            .concat();
+        (crate::util::cnr(&args), out)
+    };
+    let (out, folder) = run("file", &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got = rows(&folder);
+    assert_eq!(got.len(), 2 * 2 * 3, "ratios × K × trials from the block");
+    // Columns: cell, trial, method, ratio, d, K, samples, seed, …
+    assert!(got.iter().all(|r| ["5", "6", "7"].contains(&r[7].as_str())), "seeds 5 + trial: {got:?}");
+    // `--ratio` replaces the block's ratios; its `param K` and `trials` stay.
+    let (out, folder) = run("flags", &["--ratio", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got = rows(&folder);
+    assert_eq!(got.len(), 2 * 3);
+    assert!(got.iter().all(|r| r[3] == "2"), "{got:?}");
+    // An entry that does not read is an error at its line.
+    std::fs::write(&model, format!("{base}\nsweep {{\n  ratio 0.5,,8\n}}\n")).expect("write");
+    let (out, _) = run("bad", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    let line = base.lines().count() + 3;
+    assert!(
+        said.contains("sweep ratio: `0.5,,8` has an empty entry")
+            && said.contains(&format!("m.cnr:{line}:9")),
+        "{said}"
+    );
+}

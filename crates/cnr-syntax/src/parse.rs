@@ -825,12 +825,20 @@ fn keyword_for_value(source: &str, pos: usize) -> Option<Diagnostic> {
         Some('=') => "=",
         _ => &prev[prev.rfind(|c: char| !is_word(c)).map_or(0, |k| k + 1)..],
     };
+    let span = Span::new(start, start + word.len());
+    if prev_word == "param" {
+        return Some(
+            Diagnostic::error(span, format!("`{word}` starts a statement and cannot name a parameter"))
+                .with_label("a keyword")
+                .with_hint(format!("choose another name, like `{word}_size` or a letter")),
+        );
+    }
     if !TAKES_A_NUMBER.contains(&prev_word) {
         return None;
     }
     let what = if prev_word == "=" { "`=`".to_string() } else { format!("`{prev_word}`") };
     Some(
-        Diagnostic::error(Span::new(start, start + word.len()), format!("expected a number, found `{word}`"))
+        Diagnostic::error(span, format!("expected a number, found `{word}`"))
             .with_label("not expected here")
             .with_hint(format!(
                 "{what} needs a number (or a parameter's name) after it; `{word}` starts a statement"
