@@ -68,9 +68,6 @@ pub struct SweepArgs {
     /// Sets a statement of every cell's model, as for `cnr solve`.
     #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = crate::parse_setting)]
     set: Vec<(String, String)>,
-    /// A line of progress every few seconds on standard error even when it is not a terminal.
-    #[arg(long)]
-    progress: bool,
 }
 
 /// A list of an axis's values, as one flag's value.
@@ -171,16 +168,19 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     };
     let (mut store, existing) = store::open(&out_dir, &manifest, args.force).map_err(|e| failure(&e))?;
     let units = experiment.units(shard);
-    let methods_of = |u: Unit| -> Vec<String> {
-        existing.iter().filter(|r| r.cell == u.cell && r.trial == u.trial).map(|r| r.method.clone()).collect()
-    };
+    // The methods each trial has rows for already.
+    let mut finished: std::collections::HashMap<Unit, Vec<String>> = std::collections::HashMap::new();
+    for r in &existing {
+        finished.entry(Unit { cell: r.cell, trial: r.trial }).or_default().push(r.method.clone());
+    }
+    let methods_of = |u: Unit| -> Vec<String> { finished.get(&u).cloned().unwrap_or_default() };
     let todo: Vec<Unit> =
         units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
     let resumed = units.len() - todo.len();
     let jobs =
         args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let mut rows = existing.clone();
-    let mut progress = Progress::new(todo.len(), resumed, args.progress);
+    let mut progress = Progress::new(todo.len(), resumed);
     let start = Instant::now();
     let skip = |u: Unit| methods_of(u);
     let outcome = experiment.run(&files, &prepared, &todo, &skip, jobs, &mut |_, new| {
@@ -403,7 +403,7 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
 }
 
 /// The progress of a sweep on standard error: a bar with the time left on a terminal, a line every
-/// five seconds otherwise (with `--progress`, or when standard error is a log file).
+/// five seconds otherwise (a log file, a batch job's output).
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     lines: bool,
@@ -415,7 +415,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: usize, resumed: usize, forced: bool) -> Progress {
+    fn new(total: usize, resumed: usize) -> Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = terminal.then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
@@ -428,7 +428,7 @@ impl Progress {
             bar
         });
         let now = Instant::now();
-        Progress { bar, lines: !terminal && forced, total, done: 0, successes: 0, start: now, last: now }
+        Progress { bar, lines: !terminal, total, done: 0, successes: 0, start: now, last: now }
     }
 
     fn trial(&mut self, success: bool) {
