@@ -239,11 +239,7 @@ impl Resolver {
             }
             NetStmt::Output(OutputSpec::Named(name)) => {
                 // `output d` with a parameter `d` is a constant weight.
-                if let Some(k) = self.params.iter().position(|p| p.name == name.node) {
-                    self.params[k].uses += 1;
-                    let p = &self.params[k];
-                    let mut n = Number::literal(p.value, p.name.clone());
-                    n.derivation = Some(format!("= {}", shown(p.value)));
+                if let Some(n) = self.used_as_number(&name.node) {
                     *s = NetStmt::Output(OutputSpec::Constant(cnr_syntax::Spanned::new(n, name.span)));
                 }
             }
@@ -252,16 +248,21 @@ impl Resolver {
         }
     }
 
+    /// The parameter `name` as a number written by its name, counted as a use.
+    fn used_as_number(&mut self, name: &str) -> Option<Number> {
+        let p = self.params.iter_mut().find(|p| p.name == name)?;
+        p.uses += 1;
+        let mut n = Number::literal(p.value, p.name.clone());
+        n.derivation = Some(format!("= {}", shown(p.value)));
+        Some(n)
+    }
+
     /// Replaces the parameters named in a user activation's body by their values; other names are
     /// the variable or mistakes that the activation's checker reports.
     fn body(&mut self, e: &mut Expr, variable: &str) {
         match &mut e.kind {
             ExprKind::Name(name) if name != variable => {
-                if let Some(k) = self.params.iter().position(|p| p.name == *name) {
-                    self.params[k].uses += 1;
-                    let p = &self.params[k];
-                    let mut n = Number::literal(p.value, p.name.clone());
-                    n.derivation = Some(format!("= {}", shown(p.value)));
+                if let Some(n) = self.used_as_number(name) {
                     e.kind = ExprKind::Number(n);
                 }
             }
