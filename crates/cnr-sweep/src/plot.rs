@@ -163,6 +163,7 @@ struct Curve<'a> {
 fn curves<'a>(grid: &Grid, layout: &Layout, summaries: &'a [CellSummary]) -> Vec<Curve<'a>> {
     let mut out: Vec<Curve> = Vec::new();
     let mut groups: Vec<String> = Vec::new();
+    let with_baseline = summaries.iter().any(|s| s.method == "gd");
     for s in summaries {
         let values = grid.values(s.cell);
         let parts: Vec<String> = grid
@@ -182,7 +183,11 @@ fn curves<'a>(grid: &Grid, layout: &Layout, summaries: &'a [CellSummary]) -> Vec
         });
         let gd = s.method == "gd";
         let method = if gd { "gradient descent" } else { "relaxation" };
-        let label = if key.is_empty() { method.to_string() } else { format!("{key}, {method}") };
+        let label = match (key.is_empty(), with_baseline) {
+            (true, _) => method.to_string(),
+            (false, true) => format!("{key}, {method}"),
+            (false, false) => key.clone(),
+        };
         match out.iter_mut().find(|c| c.label == label) {
             Some(c) => c.cells.push(s),
             None => out.push(Curve { label, group, gd, cells: vec![s] }),
@@ -194,6 +199,10 @@ fn curves<'a>(grid: &Grid, layout: &Layout, summaries: &'a [CellSummary]) -> Vec
     out
 }
 
+/// Curves beyond which the intervals are left out (they are in `summary.csv`): many overlapping
+/// bands hide the curves they belong to.
+const MAX_BANDS: usize = 4;
+
 fn line_plot<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     grid: &Grid,
@@ -203,11 +212,14 @@ fn line_plot<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&WHITE).map_err(e)?;
+    let curves = curves(grid, layout, summaries);
+    // The legend has a column of its own at the right, so that it hides no curve.
+    let (plot_area, legend_area) = area.split_horizontally(WIDTH - 250);
     let xs: Vec<f64> = summaries.iter().map(|s| x_of(grid, layout, s)).collect();
     let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
     let pad = if hi > lo { (hi - lo) * 0.03 } else { 0.5 };
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 22))
+    let mut chart = ChartBuilder::on(&plot_area)
+        .caption(title, ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(48)
         .y_label_area_size(64)
@@ -221,36 +233,49 @@ fn line_plot<DB: DrawingBackend>(
         .axis_desc_style(("sans-serif", 18))
         .draw()
         .map_err(e)?;
-    for Curve { label, group, gd, cells: list } in curves(grid, layout, summaries) {
-        let colour = Palette99::pick(group).to_rgba();
-        let points: Vec<(f64, f64)> = list.iter().map(|s| (x_of(grid, layout, s), s.rate())).collect();
-        // The 95% Wilson interval as a band: the upper ends along x, then the lower ends back.
-        let mut band: Vec<(f64, f64)> = list.iter().map(|s| (x_of(grid, layout, s), s.wilson().1)).collect();
-        band.extend(list.iter().rev().map(|s| (x_of(grid, layout, s), s.wilson().0)));
-        chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.08)))).map_err(e)?;
+    let bands = curves.len() <= MAX_BANDS;
+    for curve in &curves {
+        let colour = Palette99::pick(curve.group).to_rgba();
+        let x = |s: &CellSummary| x_of(grid, layout, s);
+        let points: Vec<(f64, f64)> = curve.cells.iter().map(|s| (x(s), s.rate())).collect();
+        if bands {
+            // The 95% Wilson interval as a band: the upper ends along x, then the lower ends back.
+            let mut band: Vec<(f64, f64)> = curve.cells.iter().map(|s| (x(s), s.wilson().1)).collect();
+            band.extend(curve.cells.iter().rev().map(|s| (x(s), s.wilson().0)));
+            chart.draw_series(std::iter::once(Polygon::new(band, colour.mix(0.1)))).map_err(e)?;
+        }
         let style = ShapeStyle { color: colour, filled: false, stroke_width: 2 };
-        let series = if gd {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style)).map_err(e)?
+        if curve.gd {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, style)).map_err(e)?;
         } else {
-            chart.draw_series(LineSeries::new(points.clone(), style)).map_err(e)?
-        };
-        // The legend's sample: a line, or two dashes for the baseline.
-        series.label(label).legend(move |(x, y)| {
-            let gap = if gd { 4 } else { 0 };
-            EmptyElement::at((x, y))
-                + PathElement::new(vec![(0, 0), (8, 0)], style)
-                + PathElement::new(vec![(8 + gap, 0), (20, 0)], style)
-        });
+            chart.draw_series(LineSeries::new(points.clone(), style)).map_err(e)?;
+        }
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(e)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .label_font(("sans-serif", 15))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(e)?;
+    // The legend: a line (two dashes for the baseline) and the label of each curve.
+    let mut y = 70;
+    for curve in &curves {
+        let colour = Palette99::pick(curve.group).to_rgba();
+        let style = ShapeStyle { color: colour, filled: false, stroke_width: 3 };
+        let gap = if curve.gd { 6 } else { 0 };
+        legend_area.draw(&PathElement::new(vec![(4, y), (14, y)], style)).map_err(e)?;
+        legend_area.draw(&PathElement::new(vec![(14 + gap, y), (28, y)], style)).map_err(e)?;
+        legend_area
+            .draw(&Text::new(curve.label.clone(), (36, y - 8), ("sans-serif", 15).into_font().color(&BLACK)))
+            .map_err(e)?;
+        y += 24;
+    }
+    if !bands {
+        let note = "95% intervals: summary.csv";
+        legend_area
+            .draw(&Text::new(note, (4, y + 12), ("sans-serif", 13).into_font().color(&BLACK)))
+            .map_err(e)?;
+    } else {
+        let note = "bands: 95% Wilson intervals";
+        legend_area
+            .draw(&Text::new(note, (4, y + 12), ("sans-serif", 13).into_font().color(&BLACK)))
+            .map_err(e)?;
+    }
     Ok(())
 }
 
