@@ -281,7 +281,10 @@ impl Spec {
                     ("seed", _) => whole(text, 0, (1 << 53) - 1).map(|n| spec.seed = Some(n)),
                     ("threshold", _) => parse_threshold(text).map(|x| spec.threshold = Some(x)),
                     ("baseline", _) => match text {
-                        "gd" | "none" => Ok(spec.baseline = Some(text == "gd")),
+                        "gd" | "none" => {
+                            spec.baseline = Some(text == "gd");
+                            Ok(())
+                        }
                         _ => Err("the baseline is `gd` (gradient descent) or `none`".into()),
                     },
                     (key, _) => Err(format!("`{key}` is not a sweep entry")),
