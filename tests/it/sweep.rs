@@ -56,7 +56,7 @@ fn a_small_relu_sweep_shows_the_phase_transition() {
     let dir = tempfile::tempdir().expect("a folder");
     let out = sweep(dir.path(), &[&["--ratio", "0.5,8"], SMALL].concat());
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let rates = rates(dir.path(), "full");
+    let rates = rates(dir.path(), "relaxation");
     assert_eq!(rates.len(), 2, "{rates:?}");
     assert!(rates[0].1 <= 0.1, "n/d = 0.5 recovers too often: {rates:?}");
     assert!(rates[1].1 >= 0.9, "n/d = 8 recovers too rarely: {rates:?}");

@@ -46,7 +46,7 @@ pub struct Row {
     pub cell: usize,
     /// The trial's index in its cell.
     pub trial: usize,
-    /// `full` or `cutting_plane` (the relaxation, as solved), or `gd` (the baseline).
+    /// `full` or `cutting-plane` (the relaxation, as solved), or `gd` (the baseline).
     pub method: String,
     /// The values of the grid's axes, as written (without `samples`, which has its own column).
     pub axes: Vec<String>,
@@ -169,7 +169,7 @@ impl Row {
 pub struct CellSummary {
     /// The cell.
     pub cell: usize,
-    /// The method.
+    /// `relaxation` or `gd`.
     pub method: String,
     /// The axes' values, as in `results.csv`.
     pub axes: Vec<String>,
@@ -232,20 +232,31 @@ pub fn summary_header(grid: &Grid) -> Vec<String> {
         .collect()
 }
 
-/// The cells and methods of `rows`, in cell order and then method order of first appearance.
+/// What a summary calls a row's method: `relaxation`, however it was solved (`auto` may solve
+/// a cell's small trials whole and its large ones by cutting planes), or `gd`.
+pub fn summary_method(row_method: &str) -> &'static str {
+    if row_method == "gd" {
+        "gd"
+    } else {
+        "relaxation"
+    }
+}
+
+/// The cells and methods of `rows`, in cell order, the relaxation before the baseline.
 pub fn summarise(rows: &[Row]) -> Vec<CellSummary> {
     let mut out: Vec<CellSummary> = Vec::new();
     let mut sorted: Vec<&Row> = rows.iter().collect();
-    sorted.sort_by_key(|r| (r.cell, r.method != "gd", r.method.clone()));
+    sorted.sort_by_key(|r| (r.cell, r.method == "gd"));
     for r in sorted {
-        match out.iter_mut().find(|s| s.cell == r.cell && s.method == r.method) {
+        let method = summary_method(&r.method);
+        match out.iter_mut().find(|s| s.cell == r.cell && s.method == method) {
             Some(s) => {
                 s.trials += 1;
                 s.successes += usize::from(r.success);
             }
             None => out.push(CellSummary {
                 cell: r.cell,
-                method: r.method.clone(),
+                method: method.to_string(),
                 axes: r.axes.clone(),
                 samples: r.samples,
                 d: r.d,
