@@ -99,7 +99,9 @@ fn documents() -> Vec<std::path::PathBuf> {
     let mut out: Vec<std::path::PathBuf> =
         ["README.md", "ARCHITECTURE.md", "bench/README.md"].iter().map(|p| root().join(p)).collect();
     for entry in std::fs::read_dir(root().join("docs")).expect("docs/").flatten() {
-        out.push(entry.path());
+        if entry.path().extension().is_some_and(|e| e == "md") {
+            out.push(entry.path());
+        }
     }
     for dir in ["src", "tests/it", "crates"] {
         out.extend(sources(&root().join(dir)));
