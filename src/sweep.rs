@@ -150,7 +150,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         },
         backend: args.backend,
     };
-    let prepared = experiment.prepare(&files).map_err(report_error)?;
+    let prepared = experiment.prepare(&files).map_err(|e| report_error(&source.name, e))?;
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let manifest = Manifest {
         cnr_version: env!("CARGO_PKG_VERSION").into(),
@@ -190,7 +190,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         Ok(())
     });
     progress.finish();
-    outcome.map_err(report_error)?;
+    outcome.map_err(|e| report_error(&source.name, e))?;
     let written = store::finish(&out_dir, &manifest, &rows).map_err(|e| failure(&e))?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     out(&format!(
@@ -366,10 +366,10 @@ fn whole(text: &str, min: u64, max: u64) -> Result<u64, String> {
     }
 }
 
-fn report_error(e: SweepError) -> Failed {
+fn report_error(model: &str, e: SweepError) -> Failed {
     match e {
         SweepError::Model(cell) => {
-            let source = cnr_syntax::Source::new("the model", cell.text.clone());
+            let source = cnr_syntax::Source::new(model, cell.text.clone());
             err(&render::render(&source, &cell.diagnostics));
             failure(&format!("the model does not compile with {}", cell.flags))
         }

@@ -18,12 +18,15 @@ fn sweep(dir: &Path, args: &[&str]) -> Output {
 /// The rows of a `results.csv` without the timing column, sorted: two runs of one sweep give the
 /// same rows whatever the order they finished in.
 fn rows(dir: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(dir.join("results.csv")).expect("results.csv");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
-    let timing = header.iter().position(|c| *c == "solve_seconds").expect("a solve_seconds column");
-    let mut out: Vec<Vec<String>> = lines
-        .map(|l| l.split(',').enumerate().filter(|(k, _)| *k != timing).map(|(_, f)| f.to_string()).collect())
+    let mut reader = csv::Reader::from_path(dir.join("results.csv")).expect("results.csv");
+    let header = reader.headers().expect("a header").clone();
+    let timing = header.iter().position(|c| c == "solve_seconds").expect("a solve_seconds column");
+    let mut out: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a row");
+            r.iter().enumerate().filter(|(k, _)| *k != timing).map(|(_, f)| f.to_string()).collect()
+        })
         .collect();
     out.sort();
     out
@@ -320,4 +323,49 @@ fn the_sweep_block_of_the_model_is_the_grid_and_the_flags_override_it_axis_by_ax
             && said.contains(&format!("m.cnr:{line}:9")),
         "{said}"
     );
+}
+
+#[test]
+fn a_cell_the_model_cannot_take_is_an_error_before_any_trial_with_its_settings() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        dir.path(),
+        &[
+            "--ratio",
+            "2",
+            "--param",
+            "d=6,7",
+            "--param",
+            "K=4",
+            "--set",
+            "network.conv=kernel d stride d/2",
+            "--trials",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("the stride must be a whole number") && said.contains("d/2 (= 3.5, with d = 7)"),
+        "{said}"
+    );
+    assert!(said.contains("the model does not compile with") && said.contains("--param d=7"), "{said}");
+    assert!(said.contains("params_relu.cnr:"), "the model's file is named: {said}");
+    let results = dir.path().join("results.csv");
+    assert!(!results.exists(), "no trial ran");
+}
+
+#[test]
+fn an_activation_axis_takes_user_defined_activations() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        dir.path(),
+        &[&["--ratio", "8", "--activation", "leaky_relu(0.5),bent(z) = max(0.5*z, z)"], SMALL].concat(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = rows(dir.path());
+    let rate = |activation: &str| rows.iter().filter(|r| r[6] == activation && r[9] == "true").count();
+    // The same function written two ways recovers on the same trials.
+    assert_eq!(rate("leaky_relu(0.5)"), rate("bent(z) = max(0.5*z, z)"));
+    assert!(rate("leaky_relu(0.5)") >= 9, "{rows:?}");
 }
