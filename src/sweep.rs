@@ -151,6 +151,12 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         backend: args.backend,
     };
     let prepared = experiment.prepare(&files).map_err(|e| report_error(&source.name, e))?;
+    if let Some(w) = &prepared.warnings {
+        err(&render::render(&cnr_syntax::Source::new(source.name.clone(), w.text.clone()), &w.diagnostics));
+        if crate::DENY_WARNINGS.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(failure("warnings are denied (--deny-warnings)"));
+        }
+    }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let manifest = Manifest {
         cnr_version: env!("CARGO_PKG_VERSION").into(),

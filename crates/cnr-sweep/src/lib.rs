@@ -93,12 +93,15 @@ pub struct CellPlan {
 }
 
 /// A prepared sweep: the cells, and the seed of trial 0.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Prepared {
     /// The cells, in grid order.
     pub cells: Vec<CellPlan>,
     /// The seed of trial 0.
     pub seed: u64,
+    /// The warnings about the first cell's model, with the text they point into (every cell is
+    /// the same model with other values, so one cell's warnings stand for all).
+    pub warnings: Option<CellDiagnostics>,
 }
 
 /// One trial of one cell: `unit = cell · trials + trial`.
@@ -130,6 +133,7 @@ impl Experiment {
     pub fn prepare(&self, files: &(dyn Files + Sync)) -> Result<Prepared, SweepError> {
         let mut cells = Vec::with_capacity(self.grid.cells());
         let mut seed = self.seed;
+        let mut warnings = None;
         for c in 0..self.grid.cells() {
             let values = self.grid.values(c);
             let mut settings = self.settings.clone();
@@ -160,6 +164,12 @@ impl Experiment {
             if let (None, DataSource::Planted { seed: own, .. }) = (seed, &compiled.model.data.source) {
                 seed = Some(*own);
             }
+            if c == 0 && !compiled.warnings.is_empty() {
+                let text =
+                    cnr_driver::with_settings(&self.text, &plan.settings).map_err(SweepError::Other)?;
+                let flags = plan.settings.iter().map(Setting::flag).collect::<Vec<_>>().join(" ");
+                warnings = Some(CellDiagnostics { text, diagnostics: compiled.warnings.clone(), flags });
+            }
             plan.d = compiled.model.network.d();
             plan.samples = match (samples, ratio) {
                 (Some(n), _) => n,
@@ -175,7 +185,7 @@ impl Experiment {
                 self.trials
             )));
         }
-        Ok(Prepared { cells, seed })
+        Ok(Prepared { cells, seed, warnings })
     }
 
     fn compile(
