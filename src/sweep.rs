@@ -384,13 +384,16 @@ fn report_error(model: &str, e: SweepError) -> Failed {
 }
 
 fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
-    if parts.iter().any(|p| p == out_dir) {
+    let same = |a: &Path, b: &Path| {
+        a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+    };
+    if parts.iter().any(|p| same(p, out_dir)) {
         return Err(usage("merge into a folder that is not one of the parts"));
     }
     let (manifest, rows, report) = store::merge(parts, out_dir, force).map_err(|e| failure(&e))?;
     if !report.missing_shards.is_empty() {
         let list: Vec<String> =
-            report.missing_shards.iter().map(|i| format!("{i}/{}", parts.len().max(1))).collect();
+            report.missing_shards.iter().map(|i| format!("{i}/{}", report.shards)).collect();
         err(&format!(
             "warning: no part holds shard(s) {}; the merged results are partial\n",
             list.join(", ")

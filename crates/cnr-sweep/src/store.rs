@@ -239,6 +239,8 @@ pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathB
 /// What a merge found besides the rows.
 #[derive(Debug, Default)]
 pub struct MergeReport {
+    /// How many shards the sweep was split into.
+    pub shards: usize,
     /// Shards that none of the parts holds.
     pub missing_shards: Vec<usize>,
     /// Trials of the grid that no part has finished.
@@ -304,6 +306,7 @@ pub fn merge(
         return Err(format!("cell {} trial {} ({}) is in two parts", w[0].cell, w[0].trial, w[0].method));
     }
     let mut report = MergeReport {
+        shards: first.shard.count,
         missing_shards: (0..first.shard.count)
             .filter(|i| !parts.iter().any(|(_, m)| m.shard.index == *i))
             .collect(),
