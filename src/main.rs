@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod io;
+mod memory;
 mod progress;
 mod render;
 mod report;
@@ -187,6 +188,11 @@ struct OverrideArgs {
     /// `--set solver.max_iter=500`, `--set data.seed=3`. Repeatable.
     #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = parse_setting)]
     set: Vec<(String, String)>,
+    /// The most memory the model's data and program (or a CBF program) may take: `8G`, `500M`
+    /// (powers of 1024). A model over it is refused before anything is allocated. Default: half of
+    /// the machine's memory.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true, value_parser = memory::parse_size)]
+    max_memory: Option<u64>,
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {
@@ -225,7 +231,12 @@ fn parse_noise(s: &str) -> Result<f64, String> {
 
 impl OverrideArgs {
     fn to_overrides(&self) -> Overrides {
-        Overrides { samples: self.samples.map(|n| n as usize), seed: self.seed, noise: self.noise }
+        Overrides {
+            samples: self.samples.map(|n| n as usize),
+            seed: self.seed,
+            noise: self.noise,
+            max_memory: Some(self.max_memory.unwrap_or_else(memory::machine_budget)),
+        }
     }
 
     fn any(&self) -> bool {

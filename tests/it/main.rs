@@ -11,6 +11,7 @@
 //! - `honest`: badly scaled models get the right answer or an honest status.
 //! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
+//! - `limits`: models too large for the memory budget are refused at once, without allocating.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
 mod architecture;
@@ -20,6 +21,7 @@ mod cutting_plane;
 mod diagnostics;
 mod examples;
 mod honest;
+mod limits;
 mod lp_backends;
 mod recovery;
 mod util;

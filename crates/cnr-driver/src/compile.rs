@@ -86,14 +86,17 @@ fn checked(
     let start = Instant::now();
     let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
     let file = crate::settings::merge(file, file_len)?;
-    let model = cnr_check::check(&file, name, files, overrides).map_err(|mut diags| {
-        // An unknown backend is a mistake of its own, reported with the checker's.
-        if backend.is_none() {
-            diags.extend(written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()));
-            diags.sort_by_key(|d| d.span.start);
-        }
-        diags
-    })?;
+    let model = cnr_check::check_within(&file, name, files, overrides, Some(&cnr_lower::ProgramSizes))
+        .map_err(|mut diags| {
+            // An unknown backend is a mistake of its own, reported with the checker's.
+            if backend.is_none() {
+                diags.extend(
+                    written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()),
+                );
+                diags.sort_by_key(|d| d.span.start);
+            }
+            diags
+        })?;
     let data_seconds = start.elapsed().as_secs_f64();
     let backend = match backend {
         Some(b) => b,

@@ -30,10 +30,12 @@
 pub mod activations;
 mod anchor;
 pub mod emit;
+mod size;
 mod stack;
 mod stamp;
 
 pub use anchor::{anchor, top_eigenvector};
+pub use size::ProgramSizes;
 
 use activations::ActivationRows;
 use cnr_check::{Model, Norm};
