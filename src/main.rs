@@ -235,8 +235,13 @@ impl OverrideArgs {
             samples: self.samples.map(|n| n as usize),
             seed: self.seed,
             noise: self.noise,
-            max_memory: Some(self.max_memory.unwrap_or_else(memory::machine_budget)),
+            max_memory: Some(self.budget()),
         }
+    }
+
+    /// The memory budget: `--max-memory`, else half of the machine's memory.
+    fn budget(&self) -> u64 {
+        self.max_memory.unwrap_or_else(memory::machine_budget)
     }
 
     fn any(&self) -> bool {
@@ -479,12 +484,14 @@ fn program_file(path: &Path) -> Option<ProgramFile> {
 }
 
 /// Reads a cone program from a CBF or JSON file, with the seconds it took.
-fn read_program(path: &Path, kind: ProgramFile) -> Result<(ConeProgram, f64), Failed> {
+fn read_program(path: &Path, kind: ProgramFile, max_memory: u64) -> Result<(ConeProgram, f64), Failed> {
     let source = read_source(path)?;
     let name = path.file_stem().map_or("program".to_string(), |s| s.to_string_lossy().into_owned());
     let start = Instant::now();
     let program = match kind {
-        ProgramFile::Cbf => cnr_cbf::read_cbf(&source.text, &name).map_err(|e| e.to_string()),
+        ProgramFile::Cbf => {
+            cnr_cbf::read_cbf_within(&source.text, &name, max_memory).map_err(|e| e.to_string())
+        }
         ProgramFile::Json => ConeProgram::from_json(&source.text).map_err(|e| e.to_string()),
     };
     let program = program.map_err(|e| {
@@ -505,7 +512,7 @@ fn read_program(path: &Path, kind: ProgramFile) -> Result<(ConeProgram, f64), Fa
 fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideArgs) -> Result<(), Failed> {
     // A program file (CBF or JSON) is converted; a model is lowered.
     let program = match program_file(path) {
-        Some(kind) if !overrides.any() => read_program(path, kind)?.0,
+        Some(kind) if !overrides.any() => read_program(path, kind, overrides.budget())?.0,
         Some(_) => {
             err(&render::plain_error(
                 "--samples, --seed and --noise apply to models, not to program files",
@@ -767,7 +774,7 @@ fn solve(
             ));
             return Err(Failed(2));
         }
-        let (program, read_seconds) = read_program(path, kind)?;
+        let (program, read_seconds) = read_program(path, kind, overrides.budget())?;
         // A program file carries no tolerance: use the models' default, so that a model and the
         // program written from it are solved alike.
         let tolerance = options.tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);
