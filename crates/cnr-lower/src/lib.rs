@@ -30,6 +30,7 @@
 pub mod activations;
 mod anchor;
 pub mod emit;
+mod lanczos;
 mod size;
 mod stack;
 mod stamp;
