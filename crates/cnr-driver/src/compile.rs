@@ -149,7 +149,7 @@ fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
         ))];
     }
     if anchor.iter().all(|g| g.is_finite()) {
-        return Vec::new();
+        return coefficient_overflows(model);
     }
     // At the output weights when they were written, else at the data (the labels, or the noise).
     let at = if spans.output.is_detached() { spans.data } else { spans.output };
@@ -163,6 +163,38 @@ fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
     )
     .with_label("too large together")
     .with_hint("scale the output weights, the labels or the inputs down (the relaxation is the same up to scale for homogeneous activations)")]
+}
+
+/// An error when a coefficient lowering would compute overflows: the activation's factors times
+/// the largest input (at the activation), or the output weights times the activation's bound (at
+/// the output weights).
+fn coefficient_overflows(model: &Model) -> Vec<Diagnostic> {
+    let spans = &model.spans;
+    let d = match cnr_lower::check_coefficients(model) {
+        Ok(()) => return Vec::new(),
+        Err(cnr_lower::CoefficientOverflow::Activation { largest_input }) => Diagnostic::error(
+            spans.activation,
+            format!(
+                "the activation `{}` times the inputs overflows a 64-bit float: its factors, applied to the largest input ({largest_input:e}), give a coefficient that is not finite",
+                model.activation.name
+            ),
+        )
+        .with_label("overflows with these data")
+        .with_hint("use smaller factors in the activation, or scale the inputs down"),
+        Err(cnr_lower::CoefficientOverflow::Output { largest_input, largest_weight }) => {
+            let at = if spans.output.is_detached() { spans.activation } else { spans.output };
+            Diagnostic::error(
+                at,
+                format!(
+                    "the output weights (up to {largest_weight:e}) times the activation `{}` overflow a 64-bit float on inputs up to {largest_input:e}",
+                    model.activation.name
+                ),
+            )
+            .with_label("too large together")
+            .with_hint("scale the output weights or the activation down")
+        }
+    };
+    vec![d]
 }
 
 /// The backend a model names, or the default.

@@ -29,6 +29,7 @@
 
 pub mod activations;
 mod anchor;
+mod coefficients;
 pub mod emit;
 mod lanczos;
 mod size;
@@ -36,6 +37,7 @@ mod stack;
 mod stamp;
 
 pub use anchor::{anchor, top_eigenvector};
+pub use coefficients::{check_coefficients, CoefficientOverflow};
 pub use size::ProgramSizes;
 
 use activations::ActivationRows;
