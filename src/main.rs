@@ -9,6 +9,7 @@ mod render;
 mod report;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use cnr_check::budget::ProgramScope;
 use cnr_check::Overrides;
 use cnr_driver::{Backend, Compiled, MethodChoice, SolveOptions as DriverOptions};
 use cnr_ir::{ConeProgram, SolverSettings};
@@ -193,6 +194,9 @@ struct OverrideArgs {
     /// the machine's memory.
     #[arg(long, value_name = "SIZE", allow_hyphen_values = true, value_parser = memory::parse_size)]
     max_memory: Option<u64>,
+    /// How much of the program the command builds at once (set by the command, not a flag).
+    #[arg(skip)]
+    program: ProgramScope,
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {
@@ -236,6 +240,7 @@ impl OverrideArgs {
             seed: self.seed,
             noise: self.noise,
             max_memory: Some(self.budget()),
+            program: self.program,
         }
     }
 
@@ -296,8 +301,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { files, overrides } => check(&files, &overrides),
         Command::Fmt { files, check } => fmt(&files, check),
-        Command::Data { file, out, overrides } => export_data(&file, &out, &overrides),
-        Command::Eval { file, filter, bias, json, overrides } => {
+        Command::Data { file, out, mut overrides } => {
+            overrides.program = ProgramScope::None;
+            export_data(&file, &out, &overrides)
+        }
+        Command::Eval { file, filter, bias, json, mut overrides } => {
+            overrides.program = ProgramScope::None;
             evaluate(&file, &filter, bias.as_deref(), json, &overrides)
         }
         Command::Compile { file, emit, output, overrides } => {
@@ -313,8 +322,12 @@ fn main() -> ExitCode {
             output,
             progress,
             threads,
-            overrides,
+            mut overrides,
         } => {
+            // Only a full solve builds the whole program; the others check each program they build.
+            if !matches!(method, MethodArg::Full) {
+                overrides.program = ProgramScope::FirstSubset;
+            }
             let method = match method {
                 MethodArg::Auto => MethodChoice::Auto,
                 MethodArg::Full => MethodChoice::Full,

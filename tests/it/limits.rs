@@ -79,3 +79,23 @@ fn the_default_budget_refuses_what_no_machine_holds() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("more than the budget of"), "{stderr}");
 }
+
+/// A solve by cutting planes never builds the whole program, so it is held to the budget by its
+/// data and the programs it builds, not by the whole program that `check`, `compile` and a full
+/// solve would build.
+#[test]
+fn cutting_planes_solve_what_the_whole_program_would_not_fit() {
+    let path = "examples/bench_relu.cnr";
+    let args = |command: &'static str| [command, path, "--samples", "20000", "--max-memory", "200M"];
+    let (code, stderr, _) = cnr_limited(4 << 20, &args("check"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the budget of 200.0 MiB"), "{stderr}");
+    assert!(stderr.contains("`cnr solve` by cutting planes"), "{stderr}");
+    let (code, stderr, _) = cnr_limited(4 << 20, &args("solve"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut full = args("solve").to_vec();
+    full.extend(["--method", "full"]);
+    let (code, stderr, _) = cnr_limited(4 << 20, &full);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the budget of 200.0 MiB"), "{stderr}");
+}

@@ -26,6 +26,24 @@ pub trait ProgramSize {
     fn bytes(&self, network: &Network, activation: &Activation, units: usize) -> ProgramBytes;
 }
 
+/// How much of the program a command builds at once, which is what its budget counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProgramScope {
+    /// Every sample's rows (`check`, `compile`, a full solve).
+    #[default]
+    Whole,
+    /// The rows of a cutting-plane solve's first subset ([`first_subset`] samples); each later
+    /// program is checked by the solve before it is built.
+    FirstSubset,
+    /// None (`eval`, `data`).
+    None,
+}
+
+/// The samples a cutting-plane solve starts from: four per shared variable (`w` and `b`).
+pub fn first_subset(net: &Network) -> usize {
+    (4 * net.filters * (net.d() + usize::from(net.bias))).max(1)
+}
+
 /// The bytes a check may plan for, and who counts the program's.
 #[derive(Clone, Copy)]
 pub struct Budget<'a> {
@@ -33,11 +51,13 @@ pub struct Budget<'a> {
     pub bytes: u64,
     /// The program's size; `None` counts the model's arrays and data only.
     pub program: Option<&'a dyn ProgramSize>,
+    /// How much of the program is built at once.
+    pub scope: ProgramScope,
 }
 
 impl Default for Budget<'_> {
     fn default() -> Self {
-        Budget { bytes: DEFAULT_BYTES, program: None }
+        Budget { bytes: DEFAULT_BYTES, program: None, scope: ProgramScope::Whole }
     }
 }
 
@@ -46,6 +66,7 @@ impl std::fmt::Debug for Budget<'_> {
         f.debug_struct("Budget")
             .field("bytes", &self.bytes)
             .field("program", &self.program.is_some())
+            .field("scope", &self.scope)
             .finish()
     }
 }

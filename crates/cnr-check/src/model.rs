@@ -145,6 +145,8 @@ pub struct Overrides {
     /// The most bytes the model's arrays, data and program may take (`None`:
     /// [`crate::budget::DEFAULT_BYTES`]).
     pub max_memory: Option<u64>,
+    /// How much of the program the command builds at once, which the budget counts.
+    pub program: crate::budget::ProgramScope,
 }
 
 /// How well filters `(w, b)` fit the model's data, computed from the model itself, never from a

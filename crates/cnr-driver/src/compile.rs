@@ -27,6 +27,9 @@ pub struct Compiled {
     pub anchor: Vec<f64>,
     /// Seconds spent on the anchor.
     pub anchor_seconds: f64,
+    /// The memory budget the model was checked against, in bytes; a solve holds every program it
+    /// builds to it too.
+    pub max_memory: u64,
 }
 
 /// FNV-1a, 64 bits: a small, fixed hash that names a text in records (not a security measure).
@@ -124,6 +127,7 @@ fn checked(
         model_hash: fnv1a(text),
         anchor,
         anchor_seconds,
+        max_memory: overrides.max_memory.unwrap_or(cnr_check::budget::DEFAULT_BYTES),
     })
 }
 

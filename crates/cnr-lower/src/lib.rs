@@ -38,7 +38,7 @@ mod stamp;
 
 pub use anchor::{anchor, top_eigenvector};
 pub use coefficients::{check_coefficients, CoefficientOverflow};
-pub use size::ProgramSizes;
+pub use size::{plan_bytes, ProgramSizes};
 
 use activations::ActivationRows;
 use cnr_check::{Model, Norm};

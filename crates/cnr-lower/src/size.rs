@@ -15,6 +15,17 @@ use cnr_check::{Activation, Network, ProgramBytes, ProgramSize};
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ProgramSizes;
 
+/// Bytes of a non-zero, a column and a row, counted twice (the program and a backend's copy).
+const NONZERO: u128 = 2 * 16;
+const COLUMN: u128 = 2 * 16;
+const ROW: u128 = 2 * 8;
+
+/// The bytes of the program a [`Plan`](crate::Plan) counts, by the measure of [`ProgramSizes`].
+pub fn plan_bytes(plan: &crate::Plan) -> u128 {
+    let wide = |v: usize| v as u128;
+    NONZERO * wide(plan.nonzeros) + COLUMN * wide(plan.variables) + ROW * wide(plan.rows)
+}
+
 impl ProgramSize for ProgramSizes {
     fn bytes(&self, network: &Network, activation: &Activation, units: usize) -> ProgramBytes {
         let template = activations::template(&activation.expr);
@@ -33,9 +44,9 @@ impl ProgramSize for ProgramSizes {
         let nonzeros = 1 + units * t_entries + units * entries;
         let columns = 1 + units * wide(template.width);
         let rows = 2 + units * rows;
-        let per_sample = 2 * (16 * nonzeros + 16 * columns + 8 * rows);
+        let per_sample = NONZERO * nonzeros + COLUMN * columns + ROW * rows;
         let filters = wide(network.filters) * (d + 1);
-        ProgramBytes { shared: 2 * 16 * filters + 24 * units, per_sample, nonzeros_per_sample: nonzeros }
+        ProgramBytes { shared: COLUMN * filters + 24 * units, per_sample, nonzeros_per_sample: nonzeros }
     }
 }
 

@@ -2,7 +2,10 @@
 //! are, then its data and program once the number of samples is, before any of them is allocated.
 
 use super::Cx;
-use crate::budget::{bytes_text, input_numbers, network_bytes, sample_bytes, wide_patches};
+use crate::budget::{
+    bytes_text, first_subset, input_numbers, network_bytes, sample_bytes, wide_patches, ProgramBytes,
+    ProgramScope,
+};
 use crate::{Activation, Network};
 use cnr_syntax::{Diagnostic, Span};
 
@@ -74,9 +77,16 @@ impl Cx<'_> {
             (Some(p), Some(a)) => p.bytes(net, a, sizing.units),
             _ => Default::default(),
         };
+        // The samples whose program is built at once: all of them, or a cutting-plane solve's first subset.
+        let built = match self.budget.scope {
+            ProgramScope::Whole => n,
+            ProgramScope::FirstSubset => n.min(first_subset(net)),
+            ProgramScope::None => 0,
+        } as u128;
+        let program = if built == 0 { ProgramBytes::default() } else { program };
         let fixed = network_bytes(net) + program.shared;
         let per_sample = sample_bytes(net) + program.per_sample;
-        let need = fixed + per_sample * n as u128;
+        let need = fixed + sample_bytes(net) * n as u128 + program.per_sample * built;
         let budget = u128::from(self.budget.bytes);
         if need <= budget {
             return Some(());
@@ -90,17 +100,27 @@ impl Cx<'_> {
             sizing.units,
             program.nonzeros_per_sample
         );
-        let fit = budget.saturating_sub(fixed) / per_sample.max(1);
+        let left = budget.saturating_sub(fixed);
+        let fit = match left / per_sample.max(1) {
+            // Past the samples whose program is built, a sample adds only its data.
+            fit if fit > built => left.saturating_sub(program.per_sample * built) / sample_bytes(net).max(1),
+            fit => fit,
+        };
         let (span, hint) = if fit == 0 {
             (sizing.conv, "not even one sample fits: use a larger stride, a smaller kernel or fewer filters, or raise the budget with --max-memory".to_string())
         } else {
-            (samples_span, format!("at most {fit} samples fit in the budget (pass --samples {fit}), or raise it with --max-memory"))
+            (samples_span, format!("at most {fit} samples fit in the budget (pass --samples {fit}), or raise it with --max-memory; `cnr solve` by cutting planes builds programs of subsets of the samples only"))
         };
         let d = Diagnostic::error(
             span,
             format!(
-                "{n} samples need about {} of memory, more than the budget of {}",
+                "{n} samples need about {} of memory{}, more than the budget of {}",
                 bytes_text(need),
+                match built {
+                    0 => " for their data".to_string(),
+                    b if b < n as u128 => format!(" for their data and the program of the first {b}"),
+                    _ => String::new(),
+                },
                 bytes_text(budget)
             ),
         )

@@ -42,7 +42,11 @@ pub fn check_within(
     overrides: &Overrides,
     program: Option<&dyn ProgramSize>,
 ) -> Result<Model, Vec<Diagnostic>> {
-    let budget = Budget { bytes: overrides.max_memory.unwrap_or(budget::DEFAULT_BYTES), program };
+    let budget = Budget {
+        bytes: overrides.max_memory.unwrap_or(budget::DEFAULT_BYTES),
+        program,
+        scope: overrides.program,
+    };
     let mut cx = Cx { diags: Vec::new(), files, budget };
     let overflows = overflowing_numbers(file);
     let model = cx.model(file, default_name, overrides);
