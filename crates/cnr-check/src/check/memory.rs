@@ -91,15 +91,22 @@ impl Cx<'_> {
         if need <= budget {
             return Some(());
         }
-        let why = format!(
-            "a sample takes {} ({} of data: C·H·W = {} inputs and a label; {} of program: {} units of the activation, about {} non-zeros)",
-            bytes_text(per_sample),
+        let data = format!(
+            "{} of data: C·H·W = {} inputs and a label",
             bytes_text(sample_bytes(net)),
-            input_numbers(net),
-            bytes_text(program.per_sample),
-            sizing.units,
-            program.nonzeros_per_sample
+            input_numbers(net)
         );
+        let why = if built == 0 {
+            format!("a sample takes {data}")
+        } else {
+            format!(
+                "a sample takes {} ({data}; {} of program: {} units of the activation, about {} non-zeros)",
+                bytes_text(per_sample),
+                bytes_text(program.per_sample),
+                sizing.units,
+                program.nonzeros_per_sample
+            )
+        };
         let left = budget.saturating_sub(fixed);
         let fit = match left / per_sample.max(1) {
             // Past the samples whose program is built, a sample adds only its data.
@@ -109,7 +116,12 @@ impl Cx<'_> {
         let (span, hint) = if fit == 0 {
             (sizing.conv, "not even one sample fits: use a larger stride, a smaller kernel or fewer filters, or raise the budget with --max-memory".to_string())
         } else {
-            (samples_span, format!("at most {fit} samples fit in the budget (pass --samples {fit}), or raise it with --max-memory; `cnr solve` by cutting planes builds programs of subsets of the samples only"))
+            let parts = if self.budget.scope == ProgramScope::Whole {
+                "; `cnr solve` by cutting planes builds programs of subsets of the samples only"
+            } else {
+                ""
+            };
+            (samples_span, format!("at most {fit} samples fit in the budget (pass --samples {fit}), or raise it with --max-memory{parts}"))
         };
         let d = Diagnostic::error(
             span,
