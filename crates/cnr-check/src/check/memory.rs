@@ -116,8 +116,11 @@ impl Cx<'_> {
         let (span, hint) = if fit == 0 {
             (sizing.conv, "not even one sample fits: use a larger stride, a smaller kernel or fewer filters, or raise the budget with --max-memory".to_string())
         } else {
-            let parts = if self.budget.scope == ProgramScope::Whole {
-                "; `cnr solve` by cutting planes builds programs of subsets of the samples only"
+            // Whether a solve by cutting planes, which builds the first subset's program, would fit.
+            let subset = n.min(first_subset(net)) as u128;
+            let subset_fits = fixed + sample_bytes(net) * n as u128 + program.per_sample * subset <= budget;
+            let parts = if self.budget.scope == ProgramScope::Whole && subset_fits {
+                "; `cnr solve` by cutting planes, which builds programs of subsets of the samples, fits"
             } else {
                 ""
             };
