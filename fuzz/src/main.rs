@@ -45,7 +45,9 @@ fn parse_args() -> Result<Options, String> {
         record: false,
         child: false,
     };
-    let target = args.next().ok_or("usage: cnr-fuzz model|cbf [--execs N] [--seconds S] [--seed S] [--budget BYTES]")?;
+    let target = args
+        .next()
+        .ok_or("usage: cnr-fuzz model|cbf [--execs N] [--seconds S] [--seed S] [--budget BYTES]")?;
     o.kind = match target.as_str() {
         "model" => Kind::Model,
         "cbf" => Kind::Cbf,
@@ -78,7 +80,10 @@ fn name(kind: Kind) -> &'static str {
 
 /// The repository's root: the parent of this crate's folder.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the fuzz crate sits in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the fuzz crate sits in the repository")
+        .to_path_buf()
 }
 
 fn findings() -> PathBuf {
@@ -146,10 +151,13 @@ fn child(o: &Options) {
         };
         if slow_twice {
             slow += 1;
-            let _ = std::fs::write(findings().join(format!("slow-{}-{i}-{}ms", name(o.kind), took.as_millis())), &input);
+            let _ = std::fs::write(
+                findings().join(format!("slow-{}-{i}-{}ms", name(o.kind), took.as_millis())),
+                &input,
+            );
         }
         i += 1;
-        if i % REPORT_EVERY == 0 {
+        if i.is_multiple_of(REPORT_EVERY) {
             let _ = writeln!(out, "at {i} {slow} {panics} {}", peak_kib());
             let _ = out.flush();
             if o.record {
@@ -190,7 +198,10 @@ fn parent(o: &Options) {
             if last_print.elapsed() > Duration::from_secs(30) {
                 last_print = Instant::now();
                 let rate = at as f64 / start.elapsed().as_secs_f64();
-                eprintln!("{} execs, {rate:.0}/s, {slow} slow, {panics} panics, {deaths} deaths, peak {peak} KiB", at);
+                eprintln!(
+                    "{} execs, {rate:.0}/s, {slow} slow, {panics} panics, {deaths} deaths, peak {peak} KiB",
+                    at
+                );
             }
         }
         let status = child.wait().expect("the child ends");
