@@ -176,7 +176,7 @@ enum MethodArg {
 #[derive(Args, Clone, Default)]
 struct OverrideArgs {
     /// Number of samples (replaces the model's).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
     samples: Option<u64>,
     /// Seed of the planted model (replaces the model's): 0 … 2^53 − 1, as in a model.
     #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = parse_seed)]
