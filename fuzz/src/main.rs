@@ -2,7 +2,7 @@
 //! `cnr_driver::compile` with in-memory files) and the CBF reader, in plain stable Rust.
 //!
 //! `cnr-fuzz TARGET [--execs N] [--seconds S] [--seed S] [--budget BYTES]`, `TARGET` = `model` or
-//! `cbf`. The parent runs the executions in a child process, which reports its progress every
+//! `cbf`; `cnr-fuzz TARGET --replay FILE` runs one saved input and times it. The parent runs the executions in a child process, which reports its progress every
 //! 1,000 executions; a panic is caught in the child and saved; a child that dies (an abort, a stack
 //! overflow, an allocation failure) is re-run from its last report with every input saved before it
 //! runs, so the input that killed it is kept, and the run goes on after it. Inputs over one second
@@ -31,6 +31,8 @@ struct Options {
     from: u64,
     record: bool,
     child: bool,
+    /// A saved input to run once, timed (`--replay FILE`).
+    replay: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -44,10 +46,11 @@ fn parse_args() -> Result<Options, String> {
         from: 0,
         record: false,
         child: false,
+        replay: None,
     };
-    let target = args
-        .next()
-        .ok_or("usage: cnr-fuzz model|cbf [--execs N] [--seconds S] [--seed S] [--budget BYTES]")?;
+    let target = args.next().ok_or(
+        "usage: cnr-fuzz model|cbf [--execs N] [--seconds S] [--seed S] [--budget BYTES] [--replay FILE]",
+    )?;
     o.kind = match target.as_str() {
         "model" => Kind::Model,
         "cbf" => Kind::Cbf,
@@ -64,6 +67,7 @@ fn parse_args() -> Result<Options, String> {
             "--from" => o.from = number(value()?)? as u64,
             "--record" => o.record = true,
             "--child" => o.child = true,
+            "--replay" => o.replay = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown flag `{other}`")),
         }
     }
@@ -237,8 +241,29 @@ fn parent(o: &Options) {
     );
 }
 
+/// Runs one saved input, and prints its time and the process's peak memory.
+fn replay(o: &Options, path: &Path) {
+    let input = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", path.display());
+            std::process::exit(2);
+        }
+    };
+    let start = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| run_one(o.kind, &input, o.budget)));
+    println!(
+        "{}: {} in {:.3} s, peak memory {} MiB",
+        path.display(),
+        if outcome.is_ok() { "returned" } else { "panicked" },
+        start.elapsed().as_secs_f64(),
+        peak_kib() / 1024
+    );
+}
+
 fn main() {
     match parse_args() {
+        Ok(o) if o.replay.is_some() => replay(&o, o.replay.as_deref().expect("checked")),
         Ok(o) if o.child => child(&o),
         Ok(o) => parent(&o),
         Err(e) => {
