@@ -3,12 +3,14 @@
 #![forbid(unsafe_code)]
 
 mod io;
+mod memory;
 mod progress;
 mod render;
 mod report;
 mod sweep;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use cnr_check::budget::ProgramScope;
 use cnr_check::Overrides;
 use cnr_driver::{Backend, Compiled, MethodChoice, Setting, SolveOptions as DriverOptions};
 use cnr_ir::{ConeProgram, SolverSettings};
@@ -181,7 +183,7 @@ pub(crate) enum MethodArg {
 #[derive(Args, Clone, Default)]
 struct OverrideArgs {
     /// Number of samples (replaces the model's).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
     samples: Option<u64>,
     /// Seed of the planted model (replaces the model's): 0 … 2^53 − 1, as in a model.
     #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = parse_seed)]
@@ -198,6 +200,14 @@ struct OverrideArgs {
     /// `--param "lam=2*a"`. Repeatable.
     #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true, value_parser = parse_param)]
     param: Vec<(String, String)>,
+    /// The most memory the model's data and program (or a CBF program) may take: `8G`, `500M`
+    /// (powers of 1024). A model over it is refused before anything is allocated. Default: half of
+    /// the machine's memory.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true, value_parser = memory::parse_size)]
+    max_memory: Option<u64>,
+    /// How much of the program the command builds at once (set by the command, not a flag).
+    #[arg(skip)]
+    program: ProgramScope,
 }
 
 fn parse_param(s: &str) -> Result<(String, String), String> {
@@ -245,7 +255,18 @@ fn parse_noise(s: &str) -> Result<f64, String> {
 
 impl OverrideArgs {
     fn to_overrides(&self) -> Overrides {
-        Overrides { samples: self.samples.map(|n| n as usize), seed: self.seed, noise: self.noise }
+        Overrides {
+            samples: self.samples.map(|n| n as usize),
+            seed: self.seed,
+            noise: self.noise,
+            max_memory: Some(self.budget()),
+            program: self.program,
+        }
+    }
+
+    /// The memory budget: `--max-memory`, else half of the machine's memory.
+    fn budget(&self) -> u64 {
+        self.max_memory.unwrap_or_else(memory::machine_budget)
     }
 
     fn any(&self) -> bool {
@@ -315,8 +336,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { files, overrides } => check(&files, &overrides),
         Command::Fmt { files, check } => fmt(&files, check),
-        Command::Data { file, out, overrides } => export_data(&file, &out, &overrides),
-        Command::Eval { file, filter, bias, json, overrides } => {
+        Command::Data { file, out, mut overrides } => {
+            overrides.program = ProgramScope::None;
+            export_data(&file, &out, &overrides)
+        }
+        Command::Eval { file, filter, bias, json, mut overrides } => {
+            overrides.program = ProgramScope::None;
             evaluate(&file, &filter, bias.as_deref(), json, &overrides)
         }
         Command::Compile { file, emit, output, overrides } => {
@@ -332,8 +357,12 @@ fn main() -> ExitCode {
             output,
             progress,
             threads,
-            overrides,
+            mut overrides,
         } => {
+            // Only a full solve builds the whole program; the others check each program they build.
+            if !matches!(method, MethodArg::Full) {
+                overrides.program = ProgramScope::FirstSubset;
+            }
             let method = match method {
                 MethodArg::Auto => MethodChoice::Auto,
                 MethodArg::Full => MethodChoice::Full,
@@ -504,12 +533,14 @@ fn program_file(path: &Path) -> Option<ProgramFile> {
 }
 
 /// Reads a cone program from a CBF or JSON file, with the seconds it took.
-fn read_program(path: &Path, kind: ProgramFile) -> Result<(ConeProgram, f64), Failed> {
+fn read_program(path: &Path, kind: ProgramFile, max_memory: u64) -> Result<(ConeProgram, f64), Failed> {
     let source = read_source(path)?;
     let name = path.file_stem().map_or("program".to_string(), |s| s.to_string_lossy().into_owned());
     let start = Instant::now();
     let program = match kind {
-        ProgramFile::Cbf => cnr_cbf::read_cbf(&source.text, &name).map_err(|e| e.to_string()),
+        ProgramFile::Cbf => {
+            cnr_cbf::read_cbf_within(&source.text, &name, max_memory).map_err(|e| e.to_string())
+        }
         ProgramFile::Json => ConeProgram::from_json(&source.text).map_err(|e| e.to_string()),
     };
     let program = program.map_err(|e| {
@@ -530,7 +561,7 @@ fn read_program(path: &Path, kind: ProgramFile) -> Result<(ConeProgram, f64), Fa
 fn compile(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideArgs) -> Result<(), Failed> {
     // A program file (CBF or JSON) is converted; a model is lowered.
     let program = match program_file(path) {
-        Some(kind) if !overrides.any() => read_program(path, kind)?.0,
+        Some(kind) if !overrides.any() => read_program(path, kind, overrides.budget())?.0,
         Some(_) => {
             err(&render::plain_error(
                 "--samples, --seed and --noise apply to models, not to program files",
@@ -792,7 +823,7 @@ fn solve(
             ));
             return Err(Failed(2));
         }
-        let (program, read_seconds) = read_program(path, kind)?;
+        let (program, read_seconds) = read_program(path, kind, overrides.budget())?;
         // A program file carries no tolerance: use the models' default, so that a model and the
         // program written from it are solved alike.
         let tolerance = options.tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);

@@ -65,6 +65,10 @@ pub struct SweepArgs {
     /// The backend, as for `cnr solve`.
     #[arg(long, value_name = "NAME", value_parser = Backend::parse)]
     backend: Option<Backend>,
+    /// The memory budget of the sweep (`8G`, `500M`), shared by the trials that run at once;
+    /// default: half of the machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
+    max_memory: Option<u64>,
     /// Sets a statement of every cell's model, as for `cnr solve`.
     #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = crate::parse_setting)]
     set: Vec<(String, String)>,
@@ -134,6 +138,8 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         .iter()
         .map(|(key, value)| Setting::Statement { key: key.clone(), value: value.clone() })
         .collect();
+    let jobs =
+        args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let experiment = Experiment {
         text: source.text.clone(),
         name: stem,
@@ -149,6 +155,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
             MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
         },
         backend: args.backend,
+        max_memory: Some(args.max_memory.unwrap_or_else(crate::memory::machine_budget) / jobs as u64),
     };
     let prepared = experiment.prepare(&files).map_err(|e| report_error(&source.name, e))?;
     if let Some(w) = &prepared.warnings {
@@ -183,8 +190,6 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let todo: Vec<Unit> =
         units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
     let resumed = units.len() - todo.len();
-    let jobs =
-        args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let mut rows = existing.clone();
     let mut progress = Progress::new(todo.len(), resumed);
     let start = Instant::now();

@@ -540,3 +540,25 @@ fn a_flood_of_errors_is_cut_after_fifty_with_a_count() {
     assert_eq!(stderr.matches("is given more than once").count(), 50, "{stderr}");
     assert!(stderr.contains("29 more problems"), "{stderr}");
 }
+
+/// One 72 KB line of 8,000 repeated `input 16` statements: every diagnostic shows only an excerpt
+/// of the line around its span, with the real column in its header, so the output stays small.
+#[test]
+fn long_source_lines_are_cut_around_the_span() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let line = format!("network {{ {}conv kernel 4 activation relu }}", "input 16 ".repeat(8000));
+    assert!(line.len() > 72_000);
+    let path = dir.path().join("long.cnr");
+    std::fs::write(&path, format!("{line}\ndata planted {{ samples 4 }}\n")).expect("written");
+    let out = cnr(&["check", path.to_str().expect("a UTF-8 path")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.len() < 40_000, "{} bytes of diagnostics", stderr.len());
+    let longest = stderr.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(longest < 200, "a rendered line of {longest} characters");
+    // The sixth repeat starts at byte 10 + 6·9 of the line: its header names that column.
+    let column = 10 + 6 * 9 + 1;
+    assert!(stderr.contains(&format!("long.cnr:1:{column}\n")), "{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains('…'), "no ellipsis:\n{}", &stderr[..2000.min(stderr.len())]);
+    assert!(stderr.contains("more problems in"), "{stderr}");
+}

@@ -12,6 +12,7 @@
 //! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
 //! - `params`: parameters, arithmetic in values, `--param`.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
+//! - `limits`: models too large for the memory budget are refused at once, without allocating.
 //! - `sweep`: `cnr sweep`, its results folder, resuming, shards and plots.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
@@ -22,6 +23,7 @@ mod cutting_plane;
 mod diagnostics;
 mod examples;
 mod honest;
+mod limits;
 mod lp_backends;
 mod params;
 mod recovery;

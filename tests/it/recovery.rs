@@ -27,7 +27,8 @@ impl Outcome {
 }
 
 fn solve(model_text: &str, samples: usize, seed: u64, noise: f64) -> Outcome {
-    let overrides = Overrides { samples: Some(samples), seed: Some(seed), noise: Some(noise) };
+    let overrides =
+        Overrides { samples: Some(samples), seed: Some(seed), noise: Some(noise), ..Overrides::default() };
     let compiled = cnr_driver::compile(model_text, "recovery", &MemoryFiles::default(), &overrides, None)
         .expect("the test model compiles");
     let record = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("the backend runs");

@@ -34,5 +34,5 @@
 pub mod read;
 pub mod write;
 
-pub use read::{read_cbf, CbfError};
+pub use read::{read_cbf, read_cbf_within, CbfError, DEFAULT_MAX_BYTES};
 pub use write::{write_cbf, CbfWriteError};

@@ -43,8 +43,13 @@
 //! # Robustness
 //!
 //! The reader never panics and never allocates from a count it has not checked: counts only bound loops
-//! that stop at the end of the file, and the number of scalar variables and rows is capped by the size
-//! of the file. Every error carries the 1-based line number and, where there is one, the offending text.
+//! that stop at the end of the file; the number of scalar variables and rows is capped by the size of
+//! the file (16 a byte, at least 65,536: a variable or row that no line of the file mentions does
+//! nothing), and the bytes the program will take (the reader's arrays, the program, and a backend's
+//! copy of it) are held to a memory budget as soon as each size is declared. Every error carries the
+//! 1-based line number and, where there is one, the offending text; that includes values that
+//! overflow when a cone's map is applied to them (a `QR` row of two `1.7e308`) and numbers that
+//! underflow to zero as they are read (`1e-400`).
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -87,15 +92,31 @@ impl CbfError {
     }
 }
 
-/// Reads a CBF text (versions 1 to 3) into a cone program named `name`.
+/// The memory budget of [`read_cbf`]: 8 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
+
+/// Bytes a declared scalar variable, scalar row and non-zero take, counted twice (the reader's
+/// arrays and the program, then a backend's copy of the program).
+const BYTES_PER_VARIABLE: u128 = 2 * 48;
+const BYTES_PER_ROW: u128 = 2 * 64;
+const BYTES_PER_NONZERO: u128 = 2 * 80;
+
+/// Reads a CBF text (versions 1 to 3) into a cone program named `name`, within the memory budget
+/// [`DEFAULT_MAX_BYTES`].
 ///
 /// The program has one variable block `x` and one row block per CBF cone block that produces rows, so
 /// that errors about a row can name the CBF block it came from. A `MAX` objective is stored negated
 /// with [`Sense::Maximize`]; `OBJBCOORD` becomes the objective constant. The result validates.
 pub fn read_cbf(text: &str, name: &str) -> Result<ConeProgram, CbfError> {
-    let mut reader = Reader::new(text);
+    read_cbf_within(text, name, DEFAULT_MAX_BYTES)
+}
+
+/// [`read_cbf`] with a memory budget of `max_bytes`: a file whose declared sizes need more is
+/// refused at the line that declares them, before anything of that size is allocated.
+pub fn read_cbf_within(text: &str, name: &str, max_bytes: u64) -> Result<ConeProgram, CbfError> {
+    let mut reader = Reader::new(text, max_bytes);
     reader.read_items()?;
-    let program = reader.build(name);
+    let program = reader.build(name)?;
     program.validate().map_err(CbfError::Invalid)?;
     Ok(program)
 }
@@ -190,6 +211,8 @@ enum CbfCone {
 struct ConeBlock {
     cone: CbfCone,
     dim: usize,
+    /// The line the block is declared at.
+    line: usize,
 }
 
 /// One `ACOORD` entry and the line it came from.
@@ -205,6 +228,8 @@ struct Reader<'a> {
     cur: Cursor<'a>,
     /// The most scalar variables (and CBF rows) accepted, from the size of the file.
     limit: usize,
+    /// The memory budget, in bytes.
+    budget: u64,
     stage: Stage,
     /// Keywords seen so far, with their lines.
     seen: Vec<(&'static str, usize)>,
@@ -218,14 +243,16 @@ struct Reader<'a> {
     obj: Vec<(usize, f64)>,
     obj_const: f64,
     entries: Vec<Entry>,
-    b: Vec<(usize, f64)>,
+    /// `BCOORD` entries: row, value, line.
+    b: Vec<(usize, f64, usize)>,
 }
 
 impl<'a> Reader<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, budget: u64) -> Self {
         Reader {
             cur: Cursor { rest: text, line: 0 },
-            limit: (1usize << 20).max(text.len().saturating_mul(64)).min(u32::MAX as usize),
+            limit: (1usize << 16).max(text.len().saturating_mul(16)).min(u32::MAX as usize),
+            budget,
             stage: Stage::Version,
             seen: Vec::new(),
             pow: None,
@@ -482,7 +509,7 @@ impl<'a> Reader<'a> {
                 header,
                 format!(
                     "{item} declares {total} {scalars}, more than this reader accepts for a file of this size \
-                     ({})",
+                     ({}: 16 a byte, as a variable or row that no line of the file mentions does nothing)",
                     self.limit
                 ),
             ));
@@ -493,6 +520,9 @@ impl<'a> Reader<'a> {
                 format!("{k} cone blocks cannot cover {total} {scalars} (each block holds at least one)"),
             ));
         }
+        let (n, m) = if item == "VAR" { (total, 0) } else { (self.n, total) };
+        // A VAR block of a cone adds a row per variable, so the variables are counted as rows too.
+        self.fits(header, &format!("{item} declares {total} {scalars}"), n, n + m, 0)?;
         let mut blocks = Vec::with_capacity(k.min(self.cur.max_lines_left()));
         let mut covered = 0usize;
         for b in 0..k {
@@ -509,7 +539,7 @@ impl<'a> Reader<'a> {
                     ),
                 ));
             }
-            blocks.push(ConeBlock { cone, dim });
+            blocks.push(ConeBlock { cone, dim, line });
         }
         if covered != total {
             return Err(malformed(
@@ -611,6 +641,18 @@ impl<'a> Reader<'a> {
             }
             if c == 2 {
                 let beta = alphas[0] / (alphas[0] + alphas[1]);
+                let dual_scale_overflows = matches!(cone, CbfCone::PowDual(_))
+                    && !((1.0 / beta).is_finite() && (1.0 / (1.0 - beta)).is_finite());
+                if dual_scale_overflows {
+                    return Err(CbfError::Unsupported {
+                        line,
+                        what: format!(
+                            "the dual power cone `{name}` with exponents {:e} and {:e}",
+                            alphas[0], alphas[1]
+                        ),
+                        why: format!("they normalise to {beta:e}, and the dual cone's scaling by its inverse overflows; use exponents whose ratio is within 1e300"),
+                    });
+                }
                 if !(beta > 0.0 && beta < 1.0) {
                     return Err(CbfError::Unsupported {
                         line,
@@ -656,7 +698,9 @@ impl<'a> Reader<'a> {
     fn read_acoord(&mut self) -> Result<(), CbfError> {
         let (line, [nnz]) = self.fields::<1>("ACOORD", "the number of entries")?;
         let nnz = int(line, nnz, "the number of entries")?;
-        self.entries.reserve(nnz.min(self.cur.max_lines_left()));
+        let nnz_held = nnz.min(self.cur.max_lines_left());
+        self.fits(line, &format!("ACOORD declares {nnz} entries"), self.n, self.n + self.m, nnz_held)?;
+        self.entries.reserve(nnz_held);
         for e in 0..nnz {
             let (line, [i, j, v]) = self.entry::<3>("ACOORD", "`i j value`", nnz, e)?;
             let row = index(line, i, "constraint row", self.m)?;
@@ -699,14 +743,14 @@ impl<'a> Reader<'a> {
                 ));
             }
             set_at[i] = line;
-            self.b.push((i, v));
+            self.b.push((i, v, line));
         }
         Ok(())
     }
 
     /// Builds the IR from the collected items: `VAR` cone rows first, then the `CON` rows, each block
     /// through its map `T` (see the module documentation).
-    fn build(self, name: &str) -> ConeProgram {
+    fn build(self, name: &str) -> Result<ConeProgram, CbfError> {
         let n = self.n;
         let mut program = ConeProgram::new(name, n, self.sense);
         // The IR stores a maximisation negated.
@@ -733,7 +777,7 @@ impl<'a> Reader<'a> {
         let cols: Vec<usize> = self.entries.iter().map(|e| e.col).collect();
         let vals: Vec<f64> = self.entries.iter().map(|e| e.value).collect();
         let mut b_cbf = vec![0.0; self.m];
-        for &(i, v) in &self.b {
+        for &(i, v, _) in &self.b {
             b_cbf[i] = v;
         }
 
@@ -752,7 +796,9 @@ impl<'a> Reader<'a> {
                 let zeros = vec![0.0; block.dim];
                 let src = Source { ptr: &ptr, cols: &unit_cols, vals: &ones, b: &zeros, start: 0 };
                 let start = rows.rows();
-                let cone = self.emit(&mut rows, &mut scratch, &src, block);
+                let cone = self
+                    .emit(&mut rows, &mut scratch, &src, block)
+                    .map_err(|_| self.overflow(block, None))?;
                 push_cone(&mut cones, cone);
                 let label =
                     format!("VAR block {k}: {} on columns {col}..{}", self.cone_name(block), col + block.dim);
@@ -765,7 +811,9 @@ impl<'a> Reader<'a> {
             if block.cone != CbfCone::Free {
                 let src = Source { ptr: &rowptr, cols: &cols, vals: &vals, b: &b_cbf, start: row };
                 let start = rows.rows();
-                let cone = self.emit(&mut rows, &mut scratch, &src, block);
+                let cone = self
+                    .emit(&mut rows, &mut scratch, &src, block)
+                    .map_err(|k| self.overflow(block, Some(row + k)))?;
                 push_cone(&mut cones, cone);
                 let label = format!(
                     "CON block {k}: {} on CBF rows {row}..{}",
@@ -780,7 +828,45 @@ impl<'a> Reader<'a> {
         program.a = a;
         program.b = b;
         program.cones = cones;
-        program
+        Ok(program)
+    }
+
+    /// Checks that `n` variables, `rows` rows and `nonzeros` entries fit the memory budget.
+    fn fits(&self, line: usize, what: &str, n: usize, rows: usize, nonzeros: usize) -> Result<(), CbfError> {
+        let wide = |v: usize| v as u128;
+        let need =
+            BYTES_PER_VARIABLE * wide(n) + BYTES_PER_ROW * wide(rows) + BYTES_PER_NONZERO * wide(nonzeros);
+        if need <= u128::from(self.budget) {
+            return Ok(());
+        }
+        Err(malformed(
+            line,
+            format!(
+                "{what}: the program would need about {} MiB, more than the memory budget of {} MiB (raise it with --max-memory if the machine has the memory)",
+                need >> 20,
+                self.budget >> 20
+            ),
+        ))
+    }
+
+    /// The error for a block whose rows overflow to a non-finite number under the block's map: at
+    /// the line of the largest value on CBF row `row` (a `VAR` block has none: at the block).
+    fn overflow(&self, block: &ConeBlock, row: Option<usize>) -> CbfError {
+        let on_row = |r: usize| {
+            let a = self.entries.iter().filter(|e| e.row == r).map(|e| (e.value.abs(), e.line));
+            let b = self.b.iter().filter(|e| e.0 == r).map(|e| (e.1.abs(), e.2));
+            a.chain(b).max_by(|x, y| x.0.total_cmp(&y.0))
+        };
+        let found = row.and_then(on_row);
+        let line = found.map_or(block.line, |(_, line)| line);
+        malformed(
+            line,
+            format!(
+                "a value here overflows to infinity in the cone `{}` (declared at line {}): its map to the IR's cone (see docs/backends.md) adds or scales the values of the row beyond the largest double; scale the row down",
+                self.cone_name(block),
+                block.line
+            ),
+        )
     }
 
     /// The block's cone as written in the file, e.g. `@0:POW 3`.
@@ -819,7 +905,7 @@ impl<'a> Reader<'a> {
         scratch: &mut Vec<(usize, f64)>,
         src: &Source,
         block: &ConeBlock,
-    ) -> Cone {
+    ) -> Result<Cone, usize> {
         let d = block.dim;
         let r = FRAC_1_SQRT_2;
         let (map, cone) = match block.cone {
@@ -856,12 +942,16 @@ impl<'a> Reader<'a> {
             }
         };
         for k in 0..d {
-            match map.head.get(k) {
+            let finite = match map.head.get(k) {
                 Some(terms) => emit_row(rows, scratch, src, terms),
                 None => emit_row(rows, scratch, src, &[(k, map.rest)]),
+            };
+            if !finite {
+                // The first input row the failing row reads.
+                return Err(map.head.get(k).and_then(|t| t.first()).map_or(k, |t| t.0));
             }
         }
-        cone
+        Ok(cone)
     }
 }
 
@@ -921,12 +1011,21 @@ fn sort_by_position(entries: Vec<Entry>, m: usize) -> Vec<Entry> {
 }
 
 /// Emits one IR row `s = Σ coeff · u_idx`: `A = −Σ coeff · A_in[idx]`, `b = Σ coeff · b_in[idx]`.
-fn emit_row(rows: &mut RowBuilder, scratch: &mut Vec<(usize, f64)>, src: &Source, terms: &[(usize, f64)]) {
+/// Returns whether every number of the row is finite.
+fn emit_row(
+    rows: &mut RowBuilder,
+    scratch: &mut Vec<(usize, f64)>,
+    src: &Source,
+    terms: &[(usize, f64)],
+) -> bool {
     let mut b = 0.0;
+    let mut finite = true;
     if let [(idx, coeff)] = *terms {
         // One input row: its columns are already distinct, so no merging is needed.
         for (j, v) in src.row(idx) {
-            rows.push_entry(j, -coeff * v);
+            let v = -coeff * v;
+            finite &= v.is_finite();
+            rows.push_entry(j, v);
         }
         b = coeff * src.b[src.start + idx];
     } else {
@@ -944,11 +1043,13 @@ fn emit_row(rows: &mut RowBuilder, scratch: &mut Vec<(usize, f64)>, src: &Source
                 v += scratch[k].1;
                 k += 1;
             }
+            finite &= v.is_finite();
             rows.push_entry(j, v);
         }
     }
     // Avoid storing −0.0 (from negating an absent constant).
     rows.end_row(if b == 0.0 { 0.0 } else { b });
+    finite && b.is_finite()
 }
 
 /// Appends a cone, merging it into the previous one when both are zero or both non-negative cones.
@@ -1016,6 +1117,13 @@ fn real(line: usize, token: &str, what: &str) -> Result<f64, CbfError> {
         .map_err(|_| malformed(line, format!("expected a real number for {what}, found `{token}`")))?;
     if !v.is_finite() {
         return Err(malformed(line, format!("{what} `{token}` is not a finite number")));
+    }
+    let mantissa = token.split(['e', 'E']).next().unwrap_or_default();
+    if v == 0.0 && mantissa.bytes().any(|c| matches!(c, b'1'..=b'9')) {
+        return Err(malformed(
+            line,
+            format!("{what} `{token}` is too small for a double: it would be read as 0 (the smallest is about 4.9e-324); write 0 if that is meant"),
+        ));
     }
     Ok(v)
 }

@@ -20,6 +20,7 @@
 
 pub mod activation;
 mod assignment;
+pub mod budget;
 mod check;
 pub mod data;
 mod lint;
@@ -27,7 +28,8 @@ mod model;
 pub mod network;
 
 pub use activation::{Activation, Atom, ConeClass, Curvature, Expr};
-pub use check::check;
+pub use budget::{Budget, ProgramBytes, ProgramSize};
+pub use check::{check, check_within};
 pub use cnr_syntax::Diagnostic;
 pub use data::{Data, DataSource, Files, MemoryFiles};
 pub use lint::lint;

@@ -147,7 +147,8 @@ impl Default for SolverSpec {
     }
 }
 
-/// Values from the command line that replace the model's (`--samples`, `--seed`, `--noise`).
+/// Values from the command line that replace the model's (`--samples`, `--seed`, `--noise`), and
+/// the memory budget (`--max-memory`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Overrides {
     /// Number of samples.
@@ -156,6 +157,11 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// Noise level of the planted model.
     pub noise: Option<f64>,
+    /// The most bytes the model's arrays, data and program may take (`None`:
+    /// [`crate::budget::DEFAULT_BYTES`]).
+    pub max_memory: Option<u64>,
+    /// How much of the program the command builds at once, which the budget counts.
+    pub program: crate::budget::ProgramScope,
 }
 
 /// How well filters `(w, b)` fit the model's data, computed from the model itself, never from a

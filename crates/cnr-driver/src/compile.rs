@@ -27,6 +27,9 @@ pub struct Compiled {
     pub anchor: Vec<f64>,
     /// Seconds spent on the anchor.
     pub anchor_seconds: f64,
+    /// The memory budget the model was checked against, in bytes; a solve holds every program it
+    /// builds to it too.
+    pub max_memory: u64,
 }
 
 /// FNV-1a (64 bits) of a model's text, in hexadecimal: a small, fixed hash that names a text in
@@ -98,15 +101,18 @@ fn checked(
     let start = Instant::now();
     let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
     let file = crate::settings::merge(file, file_len)?;
-    let model = cnr_check::check(&file, name, files, overrides).map_err(|mut diags| {
-        crate::settings::name_overridden_params(&file, file_len, &mut diags);
-        // An unknown backend is a mistake of its own, reported with the checker's.
-        if backend.is_none() {
-            diags.extend(written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()));
-            diags.sort_by_key(|d| d.span.start);
-        }
-        diags
-    })?;
+    let model = cnr_check::check_within(&file, name, files, overrides, Some(&cnr_lower::ProgramSizes))
+        .map_err(|mut diags| {
+            crate::settings::name_overridden_params(&file, file_len, &mut diags);
+            // An unknown backend is a mistake of its own, reported with the checker's.
+            if backend.is_none() {
+                diags.extend(
+                    written_backends(&file).into_iter().filter_map(|name| backend_named(&name).err()),
+                );
+                diags.sort_by_key(|d| d.span.start);
+            }
+            diags
+        })?;
     let data_seconds = start.elapsed().as_secs_f64();
     let backend = match backend {
         Some(b) => b,
@@ -134,6 +140,7 @@ fn checked(
         model_hash: model_hash(text),
         anchor,
         anchor_seconds,
+        max_memory: overrides.max_memory.unwrap_or(cnr_check::budget::DEFAULT_BYTES),
     })
 }
 
@@ -159,7 +166,7 @@ fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
         ))];
     }
     if anchor.iter().all(|g| g.is_finite()) {
-        return Vec::new();
+        return coefficient_overflows(model);
     }
     // At the output weights when they were written, else at the data (the labels, or the noise).
     let at = if spans.output.is_detached() { spans.data } else { spans.output };
@@ -173,6 +180,38 @@ fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
     )
     .with_label("too large together")
     .with_hint("scale the output weights, the labels or the inputs down (the relaxation is the same up to scale for homogeneous activations)")]
+}
+
+/// An error when a coefficient lowering would compute overflows: the activation's factors times
+/// the largest input (at the activation), or the output weights times the activation's bound (at
+/// the output weights).
+fn coefficient_overflows(model: &Model) -> Vec<Diagnostic> {
+    let spans = &model.spans;
+    let d = match cnr_lower::check_coefficients(model) {
+        Ok(()) => return Vec::new(),
+        Err(cnr_lower::CoefficientOverflow::Activation { largest_input }) => Diagnostic::error(
+            spans.activation,
+            format!(
+                "the activation `{}` times the inputs overflows a 64-bit float: its factors, applied to the largest input ({largest_input:e}), give a coefficient that is not finite",
+                model.activation.name
+            ),
+        )
+        .with_label("overflows with these data")
+        .with_hint("use smaller factors in the activation, or scale the inputs down"),
+        Err(cnr_lower::CoefficientOverflow::Output { largest_input, largest_weight }) => {
+            let at = if spans.output.is_detached() { spans.activation } else { spans.output };
+            Diagnostic::error(
+                at,
+                format!(
+                    "the output weights (up to {largest_weight:e}) times the activation `{}` overflow a 64-bit float on inputs up to {largest_input:e}",
+                    model.activation.name
+                ),
+            )
+            .with_label("too large together")
+            .with_hint("scale the output weights or the activation down")
+        }
+    };
+    vec![d]
 }
 
 /// The backend a model names, or the default.

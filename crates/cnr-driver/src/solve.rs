@@ -120,7 +120,10 @@ pub fn solve(compiled: &Compiled, options: &SolveOptions) -> Result<SolveRecord,
     let method = match options.method {
         MethodChoice::Full => Method::Full,
         MethodChoice::CuttingPlane => Method::CuttingPlane,
-        MethodChoice::Auto if compiled.plan.rows > AUTO_ROWS && model.data.n > 2 * start_size(model) => {
+        MethodChoice::Auto
+            if (compiled.plan.rows > AUTO_ROWS || cx.over_budget(model.data.n).is_some())
+                && model.data.n > 2 * start_size(model) =>
+        {
             Method::CuttingPlane
         }
         MethodChoice::Auto => Method::Full,
@@ -159,6 +162,14 @@ impl Context<'_> {
         timings: &mut Timings,
     ) -> Result<(Lowered, Solution), SolveError> {
         let samples = request.samples.map_or(self.compiled.model.data.n, <[usize]>::len);
+        if let Some(need) = self.over_budget(samples) {
+            return Err(SolveError(format!(
+                "the program of {samples} samples needs about {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",
+                need >> 20,
+                self.compiled.max_memory >> 20,
+                if request.samples.is_none() { ", or solve by cutting planes (--method cutting-plane), which builds programs of subsets" } else { "" }
+            )));
+        }
         self.tell(&format!("lowering {samples} samples"));
         let start = Instant::now();
         let lowered = cnr_lower::lower_with(&self.compiled.model, self.anchor, request);
@@ -168,6 +179,16 @@ impl Context<'_> {
         let solution = self.solve_with_recovery(&lowered)?;
         timings.solving_seconds += start.elapsed().as_secs_f64();
         Ok((lowered, solution))
+    }
+
+    /// The bytes the data and the program of `samples` samples need, when they exceed the budget
+    /// (the program's are the whole plan's, in proportion to the samples).
+    fn over_budget(&self, samples: usize) -> Option<u128> {
+        let model = &self.compiled.model;
+        let whole = cnr_lower::plan_bytes(&self.compiled.plan);
+        let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
+        let need = data + whole * samples as u128 / model.data.n.max(1) as u128;
+        (need > u128::from(self.compiled.max_memory)).then_some(need)
     }
 
     /// Solves a lowered program with the attempts of [`RECOVERY_PLAN`] until one ends optimal and
@@ -429,8 +450,7 @@ impl Context<'_> {
 
 /// The first subset's size: four samples per shared variable (`w` and `b`).
 fn start_size(model: &Model) -> usize {
-    let net = &model.network;
-    (4 * net.filters * (net.d() + usize::from(net.bias))).max(1)
+    cnr_check::budget::first_subset(&model.network)
 }
 
 /// The first radius of the box: a hundred times a rough scale of `w`, from the labels, the inputs

@@ -35,7 +35,7 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             });
             g
         }
-        Anchor::Spectral => {
+        Anchor::Spectral if e <= DENSE_MAX => {
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
             for_each_patch(model, |i, m, u, patch| {
@@ -60,6 +60,19 @@ pub fn anchor(model: &Model) -> Vec<f64> {
                 })
                 .collect()
         }
+        Anchor::Spectral => {
+            let kk = net.patches();
+            let u: Vec<f64> = (0..mm * kk).map(|mk| model.u(mk / kk, mk % kk)).collect();
+            (0..mm)
+                .map(|m| {
+                    let mut v = crate::lanczos::top_eigenvector_of(e, |v, out| {
+                        spectral_product(model, &u[m * kk..(m + 1) * kk], v, out)
+                    });
+                    fix_sign(&mut v);
+                    v
+                })
+                .collect()
+        }
     };
     // Lay out as the columns are: all filters' `w`, then all biases.
     let mut g: Vec<f64> = per_filter.iter().flat_map(|f| f[..d].iter().copied()).collect();
@@ -71,6 +84,48 @@ pub fn anchor(model: &Model) -> Vec<f64> {
         g.iter_mut().for_each(|v| *v /= norm);
     }
     g
+}
+
+/// Up to this many coordinates (`d`, and the bias), the spectral anchor's matrix is built and
+/// solved densely by Jacobi rotations; above, Lanczos works with products alone
+/// (`crate::lanczos`), in `O(d)` memory.
+const DENSE_MAX: usize = 64;
+
+/// Adds `S_m v` to `out`, for the spectral matrix `S_m = Σ_i y_i Σ_k u_mk (x_ik, 1)(x_ik, 1)ᵀ` of
+/// one filter (`u` its output weights over the patches), without forming it: one pass over the
+/// taps of every sample's patches.
+fn spectral_product(model: &Model, u: &[f64], v: &[f64], out: &mut [f64]) {
+    let net = &model.network;
+    let d = net.d();
+    for i in 0..model.data.n {
+        let (x, y) = (model.data.sample(i), model.data.y[i]);
+        for (k, &umk) in u.iter().enumerate() {
+            if umk == 0.0 || y == 0.0 {
+                continue;
+            }
+            let taps = model.geometry.of(k);
+            let mut dot: f64 = taps.iter().map(|&(j, src)| v[j] * x[src]).sum();
+            if net.bias {
+                dot += v[d];
+            }
+            let c = y * umk * dot;
+            for &(j, src) in taps {
+                out[j] += c * x[src];
+            }
+            if net.bias {
+                out[d] += c;
+            }
+        }
+    }
+}
+
+/// Flips `e` so that its entry of largest magnitude is positive, which makes an eigenvector's
+/// sign deterministic.
+fn fix_sign(e: &mut [f64]) {
+    let big = e.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(0.0);
+    if big < 0.0 {
+        e.iter_mut().for_each(|x| *x = -*x);
+    }
 }
 
 /// A filter's coordinates with the bias coordinate appended when there is one.
@@ -105,7 +160,7 @@ fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
 }
 
 /// The eigenvector of the largest eigenvalue of the symmetric `d × d` matrix `s` (row-major), by
-/// cyclic Jacobi rotations; its sign is fixed so that its largest entry is positive, which keeps the
+/// cyclic Jacobi rotations (for small `d`: `O(d³)` a sweep); its sign is fixed so that its largest entry is positive, which keeps the
 /// result deterministic.
 pub fn top_eigenvector(mut s: Vec<f64>, d: usize) -> Vec<f64> {
     let mut v = vec![0.0; d * d];
@@ -152,16 +207,50 @@ pub fn top_eigenvector(mut s: Vec<f64>, d: usize) -> Vec<f64> {
     }
     let top = (0..d).max_by(|&a, &b| s[a * d + a].total_cmp(&s[b * d + b])).unwrap_or(0);
     let mut e: Vec<f64> = (0..d).map(|k| v[k * d + top]).collect();
-    let big = e.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(0.0);
-    if big < 0.0 {
-        e.iter_mut().for_each(|x| *x = -*x);
-    }
+    fix_sign(&mut e);
     e
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two ways of computing the spectral anchor agree: the dense matrix and Jacobi, and
+    /// Lanczos on products, on a model with padding, a bias and two filters.
+    #[test]
+    fn lanczos_and_the_dense_matrix_give_the_same_anchor() {
+        let file = cnr_syntax::parse(
+            "network { input 14 x 14 conv kernel 9 x 9 stride 2 padding 1 filters 2 bias activation abs output random seed 4 }
+             data planted { samples 40 seed 2 }
+             relax { anchor spectral }",
+        )
+        .unwrap();
+        let model =
+            cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default()).unwrap();
+        let (d, e) = (model.network.d(), model.network.d() + 1);
+        assert!(e > DENSE_MAX);
+        let kk = model.network.patches();
+        for m in 0..2 {
+            let mut s = vec![0.0; e * e];
+            for_each_patch(&model, |i, mm, u, patch| {
+                if mm == m {
+                    let aug: Vec<f64> = patch.iter().copied().chain([1.0]).collect();
+                    for a in 0..e {
+                        for b in 0..e {
+                            s[a * e + b] += model.data.y[i] * u * aug[a] * aug[b];
+                        }
+                    }
+                }
+            });
+            let dense = top_eigenvector(s, e);
+            let u: Vec<f64> = (0..kk).map(|k| model.u(m, k)).collect();
+            let mut fast =
+                crate::lanczos::top_eigenvector_of(e, |v, out| spectral_product(&model, &u, v, out));
+            fix_sign(&mut fast);
+            let gap: f64 = dense.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+            assert!(gap < 1e-9, "filter {m}: the vectors differ by {gap} (d = {d})");
+        }
+    }
 
     #[test]
     fn jacobi_finds_the_top_eigenvector() {

@@ -184,6 +184,11 @@ impl TemplateRow {
         TemplateRow { terms: own.canonical().into_owned(), z: lin.z.clone(), constant: lin.constant }
     }
 
+    /// The most entries an item's copy of the row has when `z` has `z_len` terms.
+    pub(crate) fn entries_at_most(&self, z_len: usize) -> usize {
+        self.terms.len() + if self.z.is_empty() { 0 } else { z_len }
+    }
+
     /// The right-hand side.
     pub(crate) fn constant(&self) -> f64 {
         self.constant

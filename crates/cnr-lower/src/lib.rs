@@ -29,11 +29,16 @@
 
 pub mod activations;
 mod anchor;
+mod coefficients;
 pub mod emit;
+mod lanczos;
+mod size;
 mod stack;
 mod stamp;
 
 pub use anchor::{anchor, top_eigenvector};
+pub use coefficients::{check_coefficients, CoefficientOverflow};
+pub use size::{plan_bytes, ProgramSizes};
 
 use activations::ActivationRows;
 use cnr_check::{Model, Norm};

@@ -22,6 +22,7 @@ pub mod results;
 pub mod store;
 
 use baseline::GdBudget;
+use cnr_check::budget::ProgramScope;
 use cnr_check::{DataSource, Files, Overrides};
 use cnr_driver::{Backend, Compiled, MethodChoice, Setting, SolveOptions};
 use grid::{Axis, Grid, Shard, Value};
@@ -75,6 +76,8 @@ pub struct Experiment {
     pub method: MethodChoice,
     /// The backend (`None`: the model's).
     pub backend: Option<Backend>,
+    /// The memory budget of one trial, in bytes (`None`: the checker's default).
+    pub max_memory: Option<u64>,
 }
 
 /// A cell, compiled once.
@@ -196,7 +199,19 @@ impl Experiment {
         seed: Option<u64>,
     ) -> Result<Compiled, SweepError> {
         let text = cnr_driver::with_settings(&self.text, &cell.settings).map_err(SweepError::Other)?;
-        let overrides = Overrides { samples: samples.map(|n| n as usize), seed, noise: cell.noise };
+        // Only a full solve builds the whole program; the others check each program they build.
+        let program = if matches!(self.method, MethodChoice::Full) {
+            ProgramScope::Whole
+        } else {
+            ProgramScope::FirstSubset
+        };
+        let overrides = Overrides {
+            samples: samples.map(|n| n as usize),
+            seed,
+            noise: cell.noise,
+            max_memory: self.max_memory,
+            program,
+        };
         cnr_driver::compile_with_settings(&text, self.text.len(), &self.name, files, &overrides, self.backend)
             .map_err(|diagnostics| {
                 let flags: Vec<String> = cell.settings.iter().map(Setting::flag).collect();

@@ -39,3 +39,29 @@ fn unsupported_constructs_are_told_apart_from_malformed_ones() {
         assert!(err.to_string().contains("not supported"), "{err}");
     }
 }
+
+/// A file whose declared sizes are backed by its lines but exceed the memory budget is refused at
+/// the line that declares them, before the reader allocates for them.
+#[test]
+fn declared_sizes_are_held_to_the_memory_budget() {
+    let n = 200_000;
+    let mut text = format!("VER\n3\nVAR\n{n} 1\nF {n}\nOBJACOORD\n{n}\n");
+    for j in 0..n {
+        text.push_str(&format!("{j} 1\n"));
+    }
+    assert!(cnr_cbf::read_cbf_within(&text, "wide", 1 << 30).is_ok());
+    let err = cnr_cbf::read_cbf_within(&text, "wide", 10 << 20).unwrap_err();
+    assert_eq!(err.line(), Some(4), "{err}");
+    assert!(err.to_string().contains("more than the memory budget of 10 MiB"), "{err}");
+}
+
+/// A 256 KB file that declares 16 million variables is refused by its size, at once.
+#[test]
+fn sixteen_million_variables_in_a_small_file_are_refused() {
+    let mut text = "VER\n3\nVAR\n16000000 1\nF 16000000\n#".to_string();
+    text.push_str(&"x".repeat(256 << 10));
+    let start = std::time::Instant::now();
+    let err = read_cbf(&text, "big").unwrap_err();
+    assert_eq!(err.line(), Some(4), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_millis(500));
+}

@@ -2,6 +2,7 @@
 //! this module holds the entry point, the context and the number helpers; each block has a module
 //! of its own.
 
+mod memory;
 mod network;
 mod output;
 mod params;
@@ -10,8 +11,10 @@ mod relax;
 mod samples;
 mod solver;
 
+use memory::Sizing;
 use planted::add_planted_labels;
 
+use crate::budget::{self, Budget, ProgramSize};
 use crate::data::{self, Array, Files};
 use crate::{Model, ModelSpans, Overrides, SolverSpec};
 use cnr_syntax::ast::*;
@@ -19,15 +22,35 @@ use cnr_syntax::{Diagnostic, Span, Spanned};
 
 /// Checks a parsed file. `default_name` names the model when the file declares none (the CLI passes
 /// the file's stem). On failure, every diagnostic found is returned, in source order.
+///
+/// The model's arrays and data are held to the budget of `overrides.max_memory`; the program's
+/// size is counted too by [`check_within`], which lowering's estimate is passed to.
 pub fn check(
     file: &SourceFile,
     default_name: &str,
     files: &dyn Files,
     overrides: &Overrides,
 ) -> Result<Model, Vec<Diagnostic>> {
+    check_within(file, default_name, files, overrides, None)
+}
+
+/// [`check`], with the program's size counted by `program` against the budget too, before any
+/// data are drawn or read.
+pub fn check_within(
+    file: &SourceFile,
+    default_name: &str,
+    files: &dyn Files,
+    overrides: &Overrides,
+    program: Option<&dyn ProgramSize>,
+) -> Result<Model, Vec<Diagnostic>> {
     let resolved = params::resolve(file);
     let file = &resolved.file;
-    let mut cx = Cx { diags: Vec::new(), files };
+    let budget = Budget {
+        bytes: overrides.max_memory.unwrap_or(budget::DEFAULT_BYTES),
+        program,
+        scope: overrides.program,
+    };
+    let mut cx = Cx { diags: Vec::new(), files, budget };
     let overflows = overflowing_numbers(file);
     let model = cx.model(file, default_name, overrides);
     let mut diags = cx.diags;
@@ -60,12 +83,6 @@ pub fn check(
         }
     }
 }
-
-/// The most numbers one array of a model may hold: the inputs of all samples, the patch map, the
-/// output weights. 2^31 numbers of 8 bytes are 16 GiB, far beyond any model this tool is for, and
-/// the limit keeps every size and index computation well inside 64 bits (and patch indices inside
-/// 32 bits).
-pub(crate) const MAX_NUMBERS: usize = 1 << 31;
 
 /// An error for every number literal of the file that overflows to infinity, like `1e999`.
 fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
@@ -176,6 +193,7 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
 struct Cx<'a> {
     diags: Vec<Diagnostic>,
     files: &'a dyn Files,
+    budget: Budget<'a>,
 }
 
 /// Takes the single item or statement of a kind, reporting repeats.
@@ -253,7 +271,12 @@ impl Cx<'_> {
         let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
         let output = self.output(network.as_ref(), output_spec.as_ref());
         let data = match data_item {
-            Some((item, _)) => self.data(item, network.as_ref(), ov),
+            Some((item, _)) => {
+                let units = output.as_ref().map(|u| u.iter().filter(|&&v| v != 0.0).count());
+                let units = units.or(network.as_ref().map(|n| n.filters * n.patches())).unwrap_or(0);
+                let sizing = Sizing { activation: activation.as_ref(), units, conv: conv_span };
+                self.data(item, network.as_ref(), sizing, ov)
+            }
             None => {
                 self.push(Diagnostic::error(first, "the model has no `data` block")
                     .with_label(if file.items.is_empty() { "the file has no items" } else { "no `data` in this model" })
@@ -274,15 +297,16 @@ impl Cx<'_> {
             output: output_span,
             data: data_item.map_or(Span::detached(), |(_, s)| Span::new(s.start, s.start + "data".len())),
         };
-        let network = network?;
+        let (network, activation, output, data, relax) = (network?, activation?, output?, data?, relax?);
+        // The patch geometry is the last array built, once every part is known to be good.
         let mut model = Model {
             name,
             geometry: network.taps(),
             network,
-            activation: activation?,
-            output: output?,
-            data: data?,
-            relax: relax?,
+            activation,
+            output,
+            data,
+            relax,
             solver,
             spans,
             params: Vec::new(),

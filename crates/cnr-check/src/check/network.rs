@@ -1,7 +1,7 @@
 //! The `network` block: input, convolution, activation and output statements, the shapes they
-//! give, and the size limits.
+//! give.
 
-use super::{single, Cx, MAX_NUMBERS};
+use super::{single, Cx};
 use crate::activation::{self, Activation};
 use crate::Network;
 use cnr_syntax::ast::*;
@@ -163,45 +163,7 @@ impl Cx<'_> {
             return None;
         }
         let network = Network { channels, height, width, kernel, stride, padding, filters, bias };
-        self.size_limits(&network, in_span, conv_span)?;
+        self.network_fits(&network, in_span, conv_span)?;
         Some(network)
-    }
-
-    /// Rejects networks whose arrays could not be held in memory: the input (`C·H·W`), the patch map
-    /// (`K·d`), the output weights (`M·K`) and the filters (`M·d`) must each have at most
-    /// [`MAX_NUMBERS`] entries. The products are taken in 128 bits, so no size overflows.
-    pub(super) fn size_limits(&mut self, net: &Network, in_span: Span, conv_span: Span) -> Option<()> {
-        let wide = |v: usize| v as u128;
-        let (ph, pw) = (wide(net.padding.0), wide(net.padding.1));
-        let rows = (wide(net.height) + 2 * ph - wide(net.kernel.0)) / wide(net.stride.0) + 1;
-        let cols = (wide(net.width) + 2 * pw - wide(net.kernel.1)) / wide(net.stride.1) + 1;
-        let input = wide(net.channels) * wide(net.height) * wide(net.width);
-        let d = wide(net.channels) * wide(net.kernel.0) * wide(net.kernel.1);
-        let (k, m) = (rows * cols, wide(net.filters));
-        let limit = MAX_NUMBERS as u128;
-        let problem = if input > limit {
-            Some((in_span, format!("the input holds C·H·W = {input} numbers")))
-        } else if k * d > limit {
-            Some((
-                conv_span,
-                format!("the convolution has K = {k} patches of d = {d} numbers (K·d = {})", k * d),
-            ))
-        } else if m * k.max(d) > limit {
-            Some((
-                conv_span,
-                format!("the convolution has M = {m} filters of d = {d} numbers over K = {k} patches"),
-            ))
-        } else {
-            None
-        };
-        match problem {
-            Some((span, what)) => {
-                self.push(Diagnostic::error(span, format!("the network is too large: {what}, more than the limit of 2^31"))
-                    .with_label("too large")
-                    .with_hint("a model this size cannot be held in memory; use a smaller input, a larger stride or fewer filters"));
-                None
-            }
-            None => Some(()),
-        }
     }
 }

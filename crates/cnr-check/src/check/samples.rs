@@ -1,7 +1,8 @@
 //! The `data` block: planted data (drawn in `planted.rs`) or data read from files.
 
+use super::memory::Sizing;
 use super::planted::planted_data;
-use super::{single, Cx, MAX_NUMBERS};
+use super::{single, Cx};
 use crate::data::{Data, DataSource};
 use crate::{Network, Overrides};
 use cnr_syntax::ast::*;
@@ -9,10 +10,16 @@ use cnr_syntax::{Diagnostic, Span};
 
 impl Cx<'_> {
     /// The samples. Without a valid network, the block's own statements and files are still checked.
-    pub(super) fn data(&mut self, item: &Item, net: Option<&Network>, ov: &Overrides) -> Option<Data> {
+    pub(super) fn data(
+        &mut self,
+        item: &Item,
+        net: Option<&Network>,
+        sizing: Sizing,
+        ov: &Overrides,
+    ) -> Option<Data> {
         match item {
-            Item::PlantedData(b) => self.planted(b, net, ov),
-            Item::FileData(b) => self.file_data(b, net, ov),
+            Item::PlantedData(b) => self.planted(b, net, sizing, ov),
+            Item::FileData(b) => self.file_data(b, net, sizing, ov),
             _ => unreachable!("data item"),
         }
     }
@@ -21,6 +28,7 @@ impl Cx<'_> {
         &mut self,
         b: &Block<PlantedStmt>,
         net: Option<&Network>,
+        sizing: Sizing,
         ov: &Overrides,
     ) -> Option<Data> {
         let (mut samples, mut seeds, mut noises, mut filters) = (vec![], vec![], vec![], vec![]);
@@ -95,27 +103,12 @@ impl Cx<'_> {
             None => None,
         };
         let (n, seed, noise, net) = (n?, seed?, noise?, net?);
-        let numbers = (n as u128) * (net.input_len() as u128);
-        if numbers > MAX_NUMBERS as u128 {
-            // The count comes from `--samples` when it is given, else from the `samples` statement.
-            let span = match (ov.samples, samples) {
-                (None, Some((num, _))) => num.span,
-                _ => Span::new(b.span.start, b.span.start + 4),
-            };
-            self.push(Diagnostic::error(
-                    span,
-                    format!(
-                        "{n} samples of C·H·W = {} numbers are {numbers} numbers, more than the limit of 2^31",
-                        net.input_len()
-                    ),
-                )
-                .with_label("too many samples")
-                .with_hint(format!(
-                    "at most {} samples of this input fit",
-                    MAX_NUMBERS / net.input_len().max(1)
-                )));
-            return None;
-        }
+        // The count comes from `--samples` when it is given, else from the `samples` statement.
+        let span = match (ov.samples, samples) {
+            (None, Some((num, _))) => num.span,
+            _ => Span::new(b.span.start, b.span.start + 4),
+        };
+        self.samples_fit(net, sizing, n, span)?;
         // Drawing the samples is the checker's most expensive step; a model that already failed
         // would be discarded anyway.
         if self.diags.iter().any(Diagnostic::is_error) {
@@ -128,6 +121,7 @@ impl Cx<'_> {
         &mut self,
         b: &Block<FileStmt>,
         net: Option<&Network>,
+        sizing: Sizing,
         ov: &Overrides,
     ) -> Option<Data> {
         let (mut xs, mut ys, mut ws) = (vec![], vec![], vec![]);
@@ -227,6 +221,8 @@ impl Cx<'_> {
             Some((None, _)) => return None,
             None => None,
         };
+        let n = ov.samples.unwrap_or(n).min(n);
+        self.samples_fit(net, sizing, n, xp.span)?;
         let mut data = Data::new(x.values, y.values, len, planted, DataSource::Files);
         if let Some(k) = ov.samples {
             if k > data.n {

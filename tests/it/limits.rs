@@ -1,0 +1,105 @@
+//! Models too large for the memory budget: each is refused by one diagnostic that says how much
+//! it needs and what the budget is, at once and without allocating what it asks for (the command
+//! runs under an address-space limit of 1 GiB, far below what any of them would take).
+
+use crate::util::{root, text};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Where the fixtures are.
+const FIXTURES: &str = "tests/fixtures/invalid";
+
+/// The fixtures that reproduce models asking for far more memory than the budget.
+const TOO_LARGE: [&str; 8] = [
+    "memory_input_2g",
+    "memory_kernel_46340",
+    "memory_samples_134m",
+    "memory_filters_500m",
+    "memory_program_1000",
+    "memory_input_1e9_files",
+    "memory_padding_2323",
+    "memory_kernel_32768",
+];
+
+/// Runs `cnr ARGS` under `ulimit -v` of `kib` KiB, returning its status, standard error and time.
+fn cnr_limited(kib: u64, args: &[&str]) -> (Option<i32>, String, Duration) {
+    let start = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_cnr"))
+        .args(args)
+        .current_dir(root())
+        .env_clear()
+        .output()
+        .expect("sh runs");
+    (out.status.code(), text(&out.stderr), start.elapsed())
+}
+
+#[test]
+fn models_over_the_budget_are_refused_at_once_without_allocating() {
+    for name in TOO_LARGE {
+        let path = format!("{}/{name}.cnr", FIXTURES);
+        for command in ["check", "compile", "solve"] {
+            let (code, stderr, took) = cnr_limited(1 << 20, &[command, "--max-memory", "8G", &path]);
+            assert_eq!(code, Some(1), "{command} {path}:\n{stderr}");
+            assert!(stderr.contains("more than the budget of 8.0 GiB"), "{command} {path}:\n{stderr}");
+            let budget_errors = stderr.matches("more than the budget").count();
+            assert_eq!(budget_errors, 1, "{command} {path}: {budget_errors} budget errors\n{stderr}");
+            assert!(took < Duration::from_secs(2), "{command} {path} took {took:?}");
+        }
+    }
+}
+
+#[test]
+fn a_model_that_fits_a_budget_is_refused_by_a_smaller_one() {
+    let path = "examples/paper_relu.cnr";
+    let (code, stderr, _) = cnr_limited(4 << 20, &["check", "--max-memory", "1G", path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stderr, _) = cnr_limited(4 << 20, &["check", "--max-memory", "100K", path]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the budget of 100.0 KiB"), "{stderr}");
+    assert!(stderr.contains("samples fit in the budget"), "{stderr}");
+}
+
+#[test]
+fn a_bad_budget_is_a_usage_error() {
+    for bad in ["8X", "-1G", "lots", "0"] {
+        let (code, stderr, _) =
+            cnr_limited(4 << 20, &["check", "--max-memory", bad, "examples/paper_relu.cnr"]);
+        assert_eq!(code, Some(2), "{bad}: {stderr}");
+        assert!(stderr.contains("is not a size"), "{bad}: {stderr}");
+    }
+}
+
+/// Without `--max-memory` the budget is half of the machine's memory, which is far below these.
+#[test]
+fn the_default_budget_refuses_what_no_machine_holds() {
+    let (code, stderr, _) = cnr_limited(1 << 20, &["check", "tests/fixtures/invalid/memory_input_2g.cnr"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the budget of"), "{stderr}");
+}
+
+/// A solve by cutting planes never builds the whole program, so it is held to the budget by its
+/// data and the programs it builds, not by the whole program that `check`, `compile` and a full
+/// solve would build.
+#[test]
+fn cutting_planes_solve_what_the_whole_program_would_not_fit() {
+    let path = "examples/bench_relu.cnr";
+    let args = |command: &'static str| [command, path, "--samples", "20000", "--max-memory", "200M"];
+    let (code, stderr, _) = cnr_limited(4 << 20, &args("check"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the budget of 200.0 MiB"), "{stderr}");
+    assert!(
+        stderr
+            .contains("`cnr solve` by cutting planes, which builds programs of subsets of the samples, fits"),
+        "{stderr}"
+    );
+    let (code, stderr, _) = cnr_limited(4 << 20, &args("solve"));
+    assert_eq!(code, Some(0), "{stderr}");
+    let mut full = args("solve").to_vec();
+    full.extend(["--method", "full"]);
+    let (code, stderr, _) = cnr_limited(4 << 20, &full);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("more than the budget of 200.0 MiB"), "{stderr}");
+}
