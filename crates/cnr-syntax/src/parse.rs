@@ -813,9 +813,14 @@ const TAKES_A_NUMBER: &[&str] = &[
 /// (`samples` then `seed 1`): the grammar's refusal of a keyword as a value stops inside the
 /// keyword's look-ahead, past the place to point at.
 fn keyword_for_value(source: &str, pos: usize) -> Option<Diagnostic> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    // Where the word that ends `text` starts (after the last character that is not of a word,
+    // whatever its width in bytes).
+    let word_start = |text: &str| {
+        let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        text.char_indices().rev().find(|&(_, c)| !is_word(c)).map_or(0, |(k, c)| k + c.len_utf8())
+    };
     let before = source[..pos].trim_end();
-    let start = before.rfind(|c: char| !is_word(c)).map_or(0, |k| k + 1);
+    let start = word_start(before);
     let word = &before[start..];
     if !KEYWORDS.contains(&word) {
         return None;
@@ -823,7 +828,7 @@ fn keyword_for_value(source: &str, pos: usize) -> Option<Diagnostic> {
     let prev = source[..start].trim_end();
     let prev_word = match prev.chars().next_back() {
         Some('=') => "=",
-        _ => &prev[prev.rfind(|c: char| !is_word(c)).map_or(0, |k| k + 1)..],
+        _ => &prev[word_start(prev)..],
     };
     let span = Span::new(start, start + word.len());
     if prev_word == "param" {
@@ -929,5 +934,24 @@ mod tests {
         assert_eq!(quoted, KEYWORDS.len(), "the grammar's keyword rule lists other words:\n{rule}");
         parse("param seedling = 1\nnetwork { input seedling }")
             .expect("a word that starts with a keyword is a name");
+    }
+
+    /// Found by the fuzzer: a syntax error after a word that follows a character of several
+    /// bytes looked for the word's start in the middle of that character.
+    #[test]
+    fn a_syntax_error_after_a_multibyte_character_is_reported() {
+        for text in [
+            "network { input 16 }\ndata planted { samples éseed 1 }",
+            "network { input 8 conv kernel 4 strideéstride 4 }",
+            "network { input é16 }",
+            "# é16\n  seed 1\n",
+            "# aéb\n}",
+        ] {
+            let d = parse(text).expect_err(text);
+            assert!(
+                text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end),
+                "{text}: {d:?}"
+            );
+        }
     }
 }
