@@ -256,7 +256,9 @@ pub fn parse_counts(text: &str) -> Result<Vec<u64>, String> {
             if x >= 1.0 && x.fract() == 0.0 && x <= u32::MAX as f64 {
                 Ok(x as u64)
             } else {
-                Err(format!("{x} is not a sample count (a whole number from 1 to 4294967295, as `samples` takes)"))
+                Err(format!(
+                    "{x} is not a sample count (a whole number from 1 to 4294967295, as `samples` takes)"
+                ))
             }
         })
         .collect()
