@@ -392,6 +392,31 @@ fn deep_nesting_and_long_chains_are_refused_with_a_place_not_a_stack_overflow() 
             assert!(stderr.contains(says) && stderr.contains(":1:"), "case {k} {command}: {stderr}");
         }
     }
+    // A chain written over many lines, with its operators at the starts or the ends of the lines,
+    // is one chain too.
+    for (k, lines) in
+        [vec!["z"; 50000].join("\n  + "), vec!["z"; 50000].join(" *\n  ")].into_iter().enumerate()
+    {
+        let path = dir.path().join(format!("lines{k}.cnr"));
+        std::fs::write(&path, wrap(lines)).expect("write");
+        let out = cnr(&["check", path.to_str().expect("utf-8")]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "lines {k}: {stderr}");
+        let line = [":2002:", ":2001:"][k]; // the 2,001st operator starts line 2002, or ends line 2001
+        assert!(stderr.contains("chains more than 2000") && stderr.contains(line), "lines {k}: {stderr}");
+    }
+    // Many statements with arithmetic are no chain, and neither is a long list of negative numbers.
+    let params: String = (0..3000).map(|i| format!("param p{i} = 2*3 - 1\n")).collect();
+    let list: Vec<String> = (1..=3000).map(|i| format!("-{i}")).collect();
+    let file = format!(
+        "{params}network {{ input 8 conv kernel 4 stride 4 activation relu }}\nrelax {{ anchor [{}] }}\ndata planted {{ samples 3 }}\n",
+        list.join(" ")
+    );
+    let path = dir.path().join("statements.cnr");
+    std::fs::write(&path, file).expect("write");
+    let stderr = text(&cnr(&["check", path.to_str().expect("utf-8")]).stderr);
+    assert!(stderr.contains("the anchor has 3000 numbers; the network needs M·d = 4"), "{stderr}");
+    assert!(!stderr.contains("chains more than"), "{stderr}");
     // Just inside the limits, every phase works: 256 levels, and a sum of 1,999 terms.
     for expr in
         [format!("{}z{}", "(".repeat(256), ")".repeat(256)), format!("relu({})", vec!["z"; 1999].join(" + "))]

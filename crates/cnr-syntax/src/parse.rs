@@ -43,14 +43,22 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
         Err(Diagnostic::error(Span::new(at, at + 1), message).with_label(label).with_hint(hint))
     };
     let (mut depth, mut signs, mut chain) = (0usize, 0usize, 0usize);
-    let (mut in_comment, mut in_string) = (false, false);
+    let (mut in_comment, mut in_string, mut in_list) = (false, false, false);
+    // A chain goes on over a line break only where an operator ends the line or starts the next
+    // one (`f(z) = z` then `+ z` on the next line); anywhere else a new line is a new statement.
+    let (mut line_break, mut after_operator) = (false, false);
     for (at, c) in source.char_indices() {
+        let operator = matches!(c, '+' | '-' | '*' | '/');
+        if line_break && !in_comment && !in_string && !c.is_whitespace() && c != '#' {
+            line_break = false;
+            if !after_operator && !operator {
+                chain = 0;
+            }
+        }
         match c {
             '\n' => {
-                // Statements end at the end of a line (a chain may not span lines, which keeps
-                // long lists of numbers such as `filter [-1, -2, …]` out of it).
                 in_comment = false;
-                chain = 0;
+                line_break = true;
             }
             _ if in_comment => {}
             '"' => in_string = !in_string,
@@ -70,7 +78,8 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
             ')' => depth = depth.saturating_sub(1),
             '-' | '+' => {
                 signs += 1;
-                chain += 1;
+                // In a list a sign belongs to its number: lists hold numbers, not arithmetic.
+                chain += usize::from(!in_list);
                 if signs > MAX_NESTING {
                     return too_far(
                         at,
@@ -80,11 +89,22 @@ fn check_nesting(source: &str) -> Result<(), Diagnostic> {
                     );
                 }
             }
-            '*' | '/' => chain += 1,
+            '*' | '/' => chain += usize::from(!in_list),
             // Blocks and list entries end chains.
-            '{' | '}' | ',' | '[' | ']' => chain = 0,
+            '[' => {
+                in_list = true;
+                chain = 0;
+            }
+            ']' => {
+                in_list = false;
+                chain = 0;
+            }
+            '{' | '}' | ',' => chain = 0,
             c if c.is_whitespace() => {}
             _ => signs = 0,
+        }
+        if !c.is_whitespace() && !in_comment && c != '#' {
+            after_operator = operator;
         }
         if chain > MAX_CHAIN {
             return too_far(
