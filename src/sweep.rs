@@ -175,7 +175,12 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         threshold: experiment.threshold,
         baseline: experiment.baseline,
         settings: settings.iter().map(Setting::flag).collect(),
-        method: format!("{:?}", experiment.method).to_lowercase(),
+        method: match experiment.method {
+            MethodChoice::Auto => "auto",
+            MethodChoice::Full => "full",
+            MethodChoice::CuttingPlane => "cutting-plane",
+        }
+        .into(),
         backend: args.backend.map(|b| b.name().to_string()),
         shard,
     };
