@@ -46,10 +46,11 @@ munged --foreground --force --key-file="$KEY" --socket="$WORK/munge/munge.socket
     --log-file="$WORK/munge/munged.log" >"$WORK/munged.out" 2>&1 &
 PIDS+=($!)
 
-# Ports of our own, so that a Slurm already on this machine is not disturbed.
+# Ports of our own, so that a Slurm already on this machine is not disturbed; loopback addresses,
+# so that nothing depends on how the host name resolves.
 cat >"$WORK/slurm.conf" <<CONF
 ClusterName=cnrtest
-SlurmctldHost=$NODE
+SlurmctldHost=$NODE(127.0.0.1)
 SlurmctldPort=26817
 SlurmdPort=26818
 SlurmUser=root
@@ -72,7 +73,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$NODE CPUs=$(nproc) State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$WORK/slurm.conf"
