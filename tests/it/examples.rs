@@ -144,3 +144,26 @@ fn the_sweep_examples_check_in_every_cell_of_their_grid() {
         assert!(run.status.success(), "{path}: {}", crate::util::text(&run.stderr));
     }
 }
+
+#[test]
+fn every_cnr_block_of_the_docs_parses() {
+    let mut docs: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.push(root().join("README.md"));
+    let mut blocks = 0;
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).expect("a document");
+        for block in text.split("```cnr\n").skip(1) {
+            let code = block.split("```").next().expect("a closed block");
+            blocks += 1;
+            if let Err(d) = cnr_syntax::parse(code) {
+                panic!("{}: a `cnr` block does not parse: {}\n{code}", doc.display(), d.message);
+            }
+        }
+    }
+    assert!(blocks > 10, "only {blocks} blocks found");
+}
