@@ -180,6 +180,16 @@ pub(crate) enum MethodArg {
     CuttingPlane,
 }
 
+impl From<MethodArg> for MethodChoice {
+    fn from(method: MethodArg) -> MethodChoice {
+        match method {
+            MethodArg::Auto => MethodChoice::Auto,
+            MethodArg::Full => MethodChoice::Full,
+            MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
+        }
+    }
+}
+
 #[derive(Args, Clone, Default)]
 struct OverrideArgs {
     /// Number of samples (replaces the model's).
@@ -210,22 +220,22 @@ struct OverrideArgs {
     program: ProgramScope,
 }
 
-fn parse_param(s: &str) -> Result<(String, String), String> {
-    match s.split_once('=') {
-        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
-            Ok((name.trim().to_string(), value.trim().to_string()))
-        }
-        _ => Err("write NAME=VALUE, e.g. d=24".into()),
-    }
-}
-
-fn parse_setting(s: &str) -> Result<(String, String), String> {
+/// `KEY=VALUE`, both parts non-empty, trimmed; `example` shows the form in the error.
+fn key_value(s: &str, example: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((key, value)) if !key.trim().is_empty() && !value.trim().is_empty() => {
             Ok((key.trim().to_string(), value.trim().to_string()))
         }
-        _ => Err("write BLOCK.STATEMENT=VALUE, e.g. relax.anchor=spectral".into()),
+        _ => Err(format!("write {example}")),
     }
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    key_value(s, "NAME=VALUE, e.g. d=24")
+}
+
+pub(crate) fn parse_setting(s: &str) -> Result<(String, String), String> {
+    key_value(s, "BLOCK.STATEMENT=VALUE, e.g. relax.anchor=spectral")
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
@@ -363,11 +373,7 @@ fn main() -> ExitCode {
             if !matches!(method, MethodArg::Full) {
                 overrides.program = ProgramScope::FirstSubset;
             }
-            let method = match method {
-                MethodArg::Auto => MethodChoice::Auto,
-                MethodArg::Full => MethodChoice::Full,
-                MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
-            };
+            let method = MethodChoice::from(method);
             // The solver's own log (`--verbose`) and a progress line would garble each other.
             let ticker = if verbose { None } else { progress::Ticker::start(progress) };
             let options = DriverOptions {

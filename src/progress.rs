@@ -1,6 +1,7 @@
-//! The progress line of a long solve: after a second, on a terminal, the phase and the time so far
-//! on standard error, rewritten in place and erased when the solve ends. With `--progress` and no
-//! terminal (a log file), a plain line every two seconds from the start instead.
+//! Progress on standard error. [`Ticker`], the line of a long solve: after a second, on a
+//! terminal, the phase and the time so far, rewritten in place and erased when the solve ends;
+//! with `--progress` and no terminal (a log file), a plain line every two seconds from the start
+//! instead. [`SweepProgress`], a sweep's bar of trials with the time left.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -69,6 +70,62 @@ impl Drop for Ticker {
         self.done.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+    }
+}
+
+/// The progress of a sweep on standard error: a bar with the time left on a terminal, a line every
+/// five seconds otherwise (a log file, a batch job's output).
+pub struct SweepProgress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    total: usize,
+    done: usize,
+    successes: usize,
+    start: Instant,
+    last: Instant,
+}
+
+impl SweepProgress {
+    /// Starts it for `total` trials to run, `resumed` already done.
+    pub fn new(total: usize, resumed: usize) -> SweepProgress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = terminal.then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            let style = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} trials · {msg} · {elapsed} elapsed, about {eta} left",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.set_message(format!("{resumed} resumed"));
+            bar
+        });
+        let now = Instant::now();
+        SweepProgress { bar, lines: !terminal, total, done: 0, successes: 0, start: now, last: now }
+    }
+
+    /// One more trial finished; `success`: its relaxation recovered the filter.
+    pub fn trial(&mut self, success: bool) {
+        self.done += 1;
+        self.successes += usize::from(success);
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(format!("{} recovered", self.successes));
+        } else if self.lines && self.last.elapsed() >= Duration::from_secs(5) {
+            self.last = Instant::now();
+            let elapsed = self.start.elapsed().as_secs_f64();
+            let left = elapsed / self.done as f64 * (self.total - self.done) as f64;
+            crate::err(&format!(
+                "sweep: {}/{} trials, {} recovered, {elapsed:.0} s elapsed, about {left:.0} s left\n",
+                self.done, self.total, self.successes
+            ));
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `cnr sweep`: the arguments, the progress display and the final report of a phase-transition
 //! experiment; the experiment itself is `cnr-sweep`'s.
 
+use crate::progress::SweepProgress;
 use crate::{err, io, out, read_source, render, Failed, MethodArg};
 use clap::{Args, Subcommand};
 use cnr_driver::{Backend, MethodChoice, Setting};
@@ -8,9 +9,8 @@ use cnr_sweep::baseline::GdBudget;
 use cnr_sweep::grid::{self, Axis, Grid, Shard};
 use cnr_sweep::store::{self, Manifest};
 use cnr_sweep::{Experiment, SweepError, Unit};
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -97,7 +97,7 @@ enum SweepCommand {
 fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
     let (name, list) = text.split_once('=').ok_or("write NAME=LIST, e.g. d=8,16,24")?;
     let name = name.trim();
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !cnr_driver::is_parameter_name(name) {
         return Err(format!("`{name}` is not a parameter name"));
     }
     Ok((name.to_string(), grid::parse_numbers(list)?))
@@ -149,11 +149,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         threshold: spec.threshold.unwrap_or(1e-4),
         baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
         settings: settings.clone(),
-        method: match args.method {
-            MethodArg::Auto => MethodChoice::Auto,
-            MethodArg::Full => MethodChoice::Full,
-            MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
-        },
+        method: MethodChoice::from(args.method),
         backend: args.backend,
         max_memory: Some(args.max_memory.unwrap_or_else(crate::memory::machine_budget) / jobs as u64),
     };
@@ -175,12 +171,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         threshold: experiment.threshold,
         baseline: experiment.baseline,
         settings: settings.iter().map(Setting::flag).collect(),
-        method: match experiment.method {
-            MethodChoice::Auto => "auto",
-            MethodChoice::Full => "full",
-            MethodChoice::CuttingPlane => "cutting-plane",
-        }
-        .into(),
+        method: experiment.method.as_str().into(),
         backend: args.backend.map(|b| b.name().to_string()),
         shard,
     };
@@ -196,7 +187,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
     let resumed = units.len() - todo.len();
     let mut rows = existing.clone();
-    let mut progress = Progress::new(todo.len(), resumed);
+    let mut progress = SweepProgress::new(todo.len(), resumed);
     let start = Instant::now();
     let skip = |u: Unit| methods_of(u);
     let outcome = experiment.run(&files, &prepared, &todo, &skip, jobs, &mut |_, new| {
@@ -422,57 +413,4 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
         manifest.grid.cells(),
         out_dir.join(store::RESULTS).display()
     ))
-}
-
-/// The progress of a sweep on standard error: a bar with the time left on a terminal, a line every
-/// five seconds otherwise (a log file, a batch job's output).
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    lines: bool,
-    total: usize,
-    done: usize,
-    successes: usize,
-    start: Instant,
-    last: Instant,
-}
-
-impl Progress {
-    fn new(total: usize, resumed: usize) -> Progress {
-        let terminal = std::io::stderr().is_terminal();
-        let bar = terminal.then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            let style = indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} trials · {msg} · {elapsed} elapsed, about {eta} left",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar.set_message(format!("{resumed} resumed"));
-            bar
-        });
-        let now = Instant::now();
-        Progress { bar, lines: !terminal, total, done: 0, successes: 0, start: now, last: now }
-    }
-
-    fn trial(&mut self, success: bool) {
-        self.done += 1;
-        self.successes += usize::from(success);
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-            bar.set_message(format!("{} recovered", self.successes));
-        } else if self.lines && self.last.elapsed() >= Duration::from_secs(5) {
-            self.last = Instant::now();
-            let elapsed = self.start.elapsed().as_secs_f64();
-            let left = elapsed / self.done as f64 * (self.total - self.done) as f64;
-            err(&format!(
-                "sweep: {}/{} trials, {} recovered, {elapsed:.0} s elapsed, about {left:.0} s left\n",
-                self.done, self.total, self.successes
-            ));
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

@@ -33,5 +33,5 @@ pub use backend::Backend;
 pub use compile::{compile, compile_with_settings, model_hash, Compiled};
 pub use program::{solve_program, ProgramRecord};
 pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
-pub use settings::{with_settings, Setting};
+pub use settings::{is_parameter_name, with_settings, Setting};
 pub use solve::{settings, solve, Attempt, MethodChoice, Progress, SolveError, SolveOptions, AUTO_ROWS};

@@ -46,6 +46,13 @@ impl Setting {
     }
 }
 
+/// Whether `name` can name a parameter as far as its letters go (a letter or `_`, then letters,
+/// digits or `_`); the grammar refuses keywords besides.
+pub fn is_parameter_name(name: &str) -> bool {
+    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// The model's text with the settings appended, each after a comment that names its flag. A key
 /// that names no block is reported with the flag.
 pub fn with_settings(text: &str, settings: &[Setting]) -> Result<String, String> {
@@ -57,9 +64,7 @@ pub fn with_settings(text: &str, settings: &[Setting]) -> Result<String, String>
         let (key, value) = match setting {
             Setting::Statement { key, value } => (key, value),
             Setting::Param { name, value } => {
-                let word = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !word {
+                if !is_parameter_name(name) {
                     return Err(format!("--param {name}={value}: `{name}` is not a parameter name"));
                 }
                 out.push_str(&format!("# --param {name}={value}\nparam {name} = {value}\n"));

@@ -34,6 +34,17 @@ pub enum MethodChoice {
     CuttingPlane,
 }
 
+impl MethodChoice {
+    /// The name on the command line and in records: `auto`, `full`, `cutting-plane`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodChoice::Auto => "auto",
+            MethodChoice::Full => "full",
+            MethodChoice::CuttingPlane => "cutting-plane",
+        }
+    }
+}
+
 /// Above this many rows of the whole program, `auto` uses cutting planes.
 pub const AUTO_ROWS: usize = 20_000;
 

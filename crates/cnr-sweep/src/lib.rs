@@ -95,6 +95,19 @@ pub struct CellPlan {
     pub noise: Option<f64>,
 }
 
+impl CellPlan {
+    /// The cell's settings as the flags of `cnr solve` (with `--samples` when given).
+    fn flags(&self, samples: Option<u64>) -> String {
+        let mut flags: Vec<String> = self.settings.iter().map(Setting::flag).collect();
+        flags.extend(samples.map(|n| format!("--samples {n}")));
+        if flags.is_empty() {
+            "no settings".into()
+        } else {
+            flags.join(" ")
+        }
+    }
+}
+
 /// A prepared sweep: the cells, and the seed of trial 0.
 #[derive(Debug)]
 pub struct Prepared {
@@ -155,7 +168,7 @@ impl Experiment {
                 }
             }
             let mut plan = CellPlan { values, d: 0, samples: samples.unwrap_or(1), settings, noise };
-            let compiled = self.compile(files, &plan, samples, seed)?;
+            let (compiled, text) = self.compile(files, &plan, samples, seed)?;
             if !matches!(compiled.model.data.source, DataSource::Planted { .. }) {
                 return Err(SweepError::Other(
                     "a sweep draws planted data for each trial, and this model reads its data from files: use `data planted { … }`".into(),
@@ -168,9 +181,7 @@ impl Experiment {
                 seed = Some(*own);
             }
             if c == 0 && !compiled.warnings.is_empty() {
-                let text =
-                    cnr_driver::with_settings(&self.text, &plan.settings).map_err(SweepError::Other)?;
-                let flags = plan.settings.iter().map(Setting::flag).collect::<Vec<_>>().join(" ");
+                let flags = plan.flags(None);
                 warnings = Some(CellDiagnostics { text, diagnostics: compiled.warnings.clone(), flags });
             }
             plan.d = compiled.model.network.d();
@@ -197,7 +208,7 @@ impl Experiment {
         cell: &CellPlan,
         samples: Option<u64>,
         seed: Option<u64>,
-    ) -> Result<Compiled, SweepError> {
+    ) -> Result<(Compiled, String), SweepError> {
         let text = cnr_driver::with_settings(&self.text, &cell.settings).map_err(SweepError::Other)?;
         // Only a full solve builds the whole program; the others check each program they build.
         let program = if matches!(self.method, MethodChoice::Full) {
@@ -212,18 +223,20 @@ impl Experiment {
             max_memory: self.max_memory,
             program,
         };
-        cnr_driver::compile_with_settings(&text, self.text.len(), &self.name, files, &overrides, self.backend)
-            .map_err(|diagnostics| {
-                let flags: Vec<String> = cell.settings.iter().map(Setting::flag).collect();
-                let mut flags = flags.join(" ");
-                if let Some(n) = samples {
-                    flags = format!("{flags} --samples {n}").trim().to_string();
-                }
-                if flags.is_empty() {
-                    flags = "no settings".into();
-                }
-                SweepError::Model(Box::new(CellDiagnostics { text, diagnostics, flags }))
-            })
+        match cnr_driver::compile_with_settings(
+            &text,
+            self.text.len(),
+            &self.name,
+            files,
+            &overrides,
+            self.backend,
+        ) {
+            Ok(compiled) => Ok((compiled, text)),
+            Err(diagnostics) => {
+                let flags = cell.flags(samples);
+                Err(SweepError::Model(Box::new(CellDiagnostics { text, diagnostics, flags })))
+            }
+        }
     }
 
     /// Runs one trial: the relaxation and, with the baseline, gradient descent on the same data.
@@ -237,7 +250,7 @@ impl Experiment {
     ) -> Result<Vec<Row>, SweepError> {
         let cell = &prepared.cells[unit.cell];
         let seed = prepared.seed + unit.trial as u64;
-        let compiled = self.compile(files, cell, Some(cell.samples), Some(seed))?;
+        let (compiled, _) = self.compile(files, cell, Some(cell.samples), Some(seed))?;
         let axes: Vec<String> = self
             .grid
             .axes

@@ -265,17 +265,10 @@ fn line_plot<DB: DrawingBackend>(
             .map_err(e)?;
         y += 24;
     }
-    if !bands {
-        let note = "95% intervals: summary.csv";
-        legend_area
-            .draw(&Text::new(note, (4, y + 12), ("sans-serif", 13).into_font().color(&BLACK)))
-            .map_err(e)?;
-    } else {
-        let note = "bands: 95% Wilson intervals";
-        legend_area
-            .draw(&Text::new(note, (4, y + 12), ("sans-serif", 13).into_font().color(&BLACK)))
-            .map_err(e)?;
-    }
+    let note = if bands { "bands: 95% Wilson intervals" } else { "95% intervals: summary.csv" };
+    legend_area
+        .draw(&Text::new(note, (4, y + 12), ("sans-serif", 13).into_font().color(&BLACK)))
+        .map_err(e)?;
     Ok(())
 }
 

@@ -28,10 +28,15 @@ const TRAILING: &[&str] = &[
 /// runs leave out.
 pub const TIMING_COLUMNS: &[&str] = &["solve_seconds"];
 
+/// The grid's columns in both files: one per axis, but `samples`, which has its own.
+fn axis_columns(grid: &Grid) -> impl Iterator<Item = String> + '_ {
+    grid.axes.iter().map(|a| a.column()).filter(|c| c != "samples")
+}
+
 /// The header of `results.csv` for a grid.
 pub fn header(grid: &Grid) -> Vec<String> {
-    let axes = grid.axes.iter().map(|a| a.column()).filter(|c| c != "samples");
-    LEADING.iter().map(|s| s.to_string()).chain(axes).chain(TRAILING.iter().map(|s| s.to_string())).collect()
+    let trailing = TRAILING.iter().map(|s| s.to_string());
+    LEADING.iter().map(|s| s.to_string()).chain(axis_columns(grid)).chain(trailing).collect()
 }
 
 /// The names a parameter axis may not take, because a fixed column has them.
@@ -219,11 +224,10 @@ pub fn wilson(successes: usize, trials: usize) -> (f64, f64) {
 
 /// The header of `summary.csv`.
 pub fn summary_header(grid: &Grid) -> Vec<String> {
-    let axes = grid.axes.iter().map(|a| a.column()).filter(|c| c != "samples");
     ["cell", "method"]
         .iter()
         .map(|s| s.to_string())
-        .chain(axes)
+        .chain(axis_columns(grid))
         .chain(
             ["samples", "filter_size", "trials", "successes", "rate", "wilson_low", "wilson_high"]
                 .iter()
