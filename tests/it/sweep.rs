@@ -369,3 +369,48 @@ fn an_activation_axis_takes_user_defined_activations() {
     assert_eq!(rate("leaky_relu(0.5)"), rate("bent(z) = max(0.5*z, z)"));
     assert!(rate("leaky_relu(0.5)") >= 9, "{rows:?}");
 }
+
+#[test]
+fn a_damaged_results_folder_is_an_error_that_names_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args = [&["--ratio", "1,2"], SMALL].concat();
+    assert!(sweep(dir.path(), &args).status.success());
+    // A row cut in the middle of the file (not a last line cut short by a kill).
+    let results = dir.path().join("results.csv");
+    let written = std::fs::read_to_string(&results).expect("results");
+    let mut lines: Vec<&str> = written.lines().collect();
+    lines[3] = "2,x,full";
+    std::fs::write(&results, lines.join("\n") + "\n").expect("write");
+    let out = sweep(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(said.contains("results.csv:4:"), "{said}");
+    // A manifest that is not one.
+    std::fs::write(dir.path().join("sweep.json"), "{ not json").expect("write");
+    let out = sweep(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(said.contains("sweep.json: not a sweep manifest") && said.contains("--force"), "{said}");
+}
+
+#[test]
+fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().expect("a folder");
+    for (args, says) in [
+        (&["--ratio", "1,,2"][..], "has an empty entry"),
+        (&["--ratio", "2:1:1"][..], "START ≤ STOP"),
+        (&["--samples", "8.5"][..], "is not a sample count"),
+        (&["--param", "1d=2,3"][..], "is not a parameter name"),
+        (&["--shard", "4/4"][..], "is not a shard"),
+        (&["--threshold", "0"][..], "the threshold is a number > 0"),
+        (&["--ratio", "1", "--samples", "8"][..], "give --samples or --ratio, not both"),
+    ] {
+        let out = sweep(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = dir.path().to_str().expect("UTF-8");
+    let run = crate::util::cnr(&["sweep", "examples/npy_data.cnr", "--out", out, "--trials", "1"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains("use `data planted { … }`"), "{}", text(&run.stderr));
+}
