@@ -273,7 +273,7 @@ fn line_plot<DB: DrawingBackend>(
 }
 
 /// A colour for a rate in [0, 1]: the viridis map, interpolated between five of its stops.
-pub fn colour(rate: f64) -> RGBColor {
+fn colour(rate: f64) -> RGBColor {
     const STOPS: [(u8, u8, u8); 5] =
         [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)];
     let t = rate.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;

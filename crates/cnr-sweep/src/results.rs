@@ -24,10 +24,6 @@ const TRAILING: &[&str] = &[
     "filter_size",
 ];
 
-/// The columns that differ between two runs of the same trial (timings), which comparisons of
-/// runs leave out.
-pub const TIMING_COLUMNS: &[&str] = &["solve_seconds"];
-
 /// The grid's columns in both files: one per axis, but `samples`, which has its own.
 fn axis_columns(grid: &Grid) -> impl Iterator<Item = String> + '_ {
     grid.axes.iter().map(|a| a.column()).filter(|c| c != "samples")
