@@ -34,6 +34,22 @@ pub enum DataSource {
     },
     /// Read from files.
     Files,
+    /// Given as arrays by the program that called cnr (in place of the model's `data` block).
+    Arrays,
+}
+
+/// Data handed to the checker in memory, in place of the model's `data` block: inputs `n × C·H·W`
+/// (or `n × C × H × W`), `n` labels and, when known, the planted filters (`M·d`) and biases (`M`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GivenData {
+    /// The inputs.
+    pub inputs: Array,
+    /// The labels.
+    pub labels: Array,
+    /// The planted filters, filter after filter.
+    pub planted: Option<Array>,
+    /// The planted biases.
+    pub planted_bias: Option<Vec<f64>>,
 }
 
 /// The samples: `n` inputs of `C·H·W` numbers, `n` labels and, when known, the planted filters.
@@ -103,7 +119,7 @@ pub fn uniforms(rng: &mut ChaCha8Rng, count: usize) -> Vec<f64> {
 }
 
 /// A numeric array read from a file: its shape and its numbers in row-major order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Array {
     /// The shape (`[n]` for a vector, `[n, L]` for a matrix, …).
     pub shape: Vec<usize>,

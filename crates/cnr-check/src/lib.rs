@@ -31,7 +31,7 @@ pub use activation::{Activation, Atom, ConeClass, Curvature, Expr};
 pub use budget::{Budget, ProgramBytes, ProgramSize};
 pub use check::{check, check_within};
 pub use cnr_syntax::Diagnostic;
-pub use data::{Data, DataSource, Files, MemoryFiles};
+pub use data::{Array, Data, DataSource, Files, GivenData, MemoryFiles};
 pub use lint::lint;
 pub use model::{
     Anchor, Fit, Model, ModelSpans, Norm, Overrides, ParamValue, Relax, SolverSpec, FILTER_ORDER, FILTER_SIGN,

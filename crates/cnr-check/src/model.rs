@@ -162,6 +162,8 @@ pub struct Overrides {
     pub max_memory: Option<u64>,
     /// How much of the program the command builds at once, which the budget counts.
     pub program: crate::budget::ProgramScope,
+    /// Data given in memory, which replace the model's `data` block (a model may then have none).
+    pub arrays: Option<std::sync::Arc<crate::data::GivenData>>,
 }
 
 /// How well filters `(w, b)` fit the model's data, computed from the model itself, never from a

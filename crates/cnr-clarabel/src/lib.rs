@@ -47,6 +47,9 @@ pub enum ClarabelError {
     /// Clarabel refused the data or the settings before solving.
     #[error("Clarabel refused the problem: {0}")]
     Rejected(String),
+    /// The iteration hook asked Clarabel to stop; there is no answer.
+    #[error("the solve was stopped by its caller")]
+    Stopped,
 }
 
 /// What Clarabel takes: every cone of the IR and a quadratic objective, with iteration and time
@@ -86,9 +89,10 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 /// | `NumericalError`, `InsufficientProgress` | `NumericalError` |
 /// | `Unsolved`, `CallbackTerminated` | `NumericalError` |
 ///
-/// The last row cannot happen in cnr: `solve` always runs the solver and never installs a callback.
-/// Should it happen all the same, the point is not an answer, and `NumericalError` is the status that
-/// says "the solver failed" without claiming anything about the program.
+/// `Unsolved` cannot happen (the solver always runs); `CallbackTerminated` happens only when an
+/// [`IterationHook`] asks to stop, and is then [`ClarabelError::Stopped`], not a status. Should
+/// either come back all the same, the point is not an answer, and `NumericalError` is the status
+/// that says "the solver failed" without claiming anything about the program.
 ///
 /// Settings: `tol_abs` and `tol_rel` become Clarabel's absolute and relative duality-gap tolerances;
 /// Clarabel's feasibility tolerance is relative to the size of the data, so it takes `tol_rel`. No
@@ -97,11 +101,12 @@ pub fn solve(program: &ConeProgram, settings: &SolverSettings) -> Result<Solutio
     solve_with_progress(program, settings, None)
 }
 
-/// Something told each iteration of a solve: its number and the relative duality gap.
-pub type IterationHook = std::sync::Arc<dyn Fn(u32, f64) + Send + Sync>;
+/// Something told each iteration of a solve — its number and the relative duality gap — that
+/// returns `true` to stop the solve (a cancelled request).
+pub type IterationHook = std::sync::Arc<dyn Fn(u32, f64) -> bool + Send + Sync>;
 
 /// [`solve`], telling `progress` (when given) each iteration and its relative gap, for a progress
-/// display.
+/// display, and stopping with [`ClarabelError::Stopped`] when it returns `true`.
 pub fn solve_with_progress(
     program: &ConeProgram,
     settings: &SolverSettings,
@@ -118,14 +123,15 @@ pub fn solve_with_progress(
     // the caller prints there (a report, or JSON).
     solver.print_to_stream(Box::new(std::io::stderr()));
     if let Some(hook) = progress {
-        // Told, never stopping the solve (returning false).
         solver.set_termination_callback(move |info: &clarabel::solver::DefaultInfo<f64>| {
-            hook(info.iterations, info.gap_rel);
-            false
+            hook(info.iterations, info.gap_rel)
         });
     }
     solver.solve();
     let sol = &solver.solution;
+    if sol.status == SolverStatus::CallbackTerminated {
+        return Err(ClarabelError::Stopped);
+    }
     let status = map_status(sol.status);
     let objective = match status {
         Status::Infeasible => f64::INFINITY,

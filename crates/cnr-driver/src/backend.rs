@@ -1,11 +1,17 @@
 //! The backends the driver can run, each with what it declares it takes.
 
+use crate::SolveError;
 use cnr_goodlp::LpSolver;
 use cnr_ir::{Capabilities, ConeProgram, Solution, SolverSettings};
+use std::sync::Arc;
 
-/// A solver backend.
+/// A solver backend, known by its name ([`Backend::parse`]); which solver crate runs it is the
+/// driver's business.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
+pub struct Backend(Kind);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
     /// Clarabel, the interior-point conic solver: every cone.
     Clarabel,
     /// An LP solver through good_lp: linear programs only. `microlp` (pure Rust) is always there;
@@ -23,16 +29,20 @@ const LP_SOLVERS: &[(&str, &str)] = &[
 ];
 
 impl Backend {
+    /// Clarabel, the interior-point conic solver: every cone. The default.
+    pub const CLARABEL: Backend = Backend(Kind::Clarabel);
+    /// good_lp with microlp (pure Rust): linear programs only.
+    pub const GOOD_LP: Backend = Backend(Kind::GoodLp(LpSolver::Microlp));
     /// Every backend, default first (good_lp with its default solver).
-    pub const ALL: [Backend; 2] = [Backend::Clarabel, Backend::GoodLp(LpSolver::Microlp)];
+    pub const ALL: [Backend; 2] = [Backend::CLARABEL, Backend::GOOD_LP];
 
     /// The name used in models (`backend NAME`), on the command line and in records: `clarabel`,
     /// `good_lp` (microlp), `good_lp:highs`, …
     pub fn name(self) -> &'static str {
-        match self {
-            Backend::Clarabel => "clarabel",
-            Backend::GoodLp(LpSolver::Microlp) => "good_lp",
-            Backend::GoodLp(s) => match s.name() {
+        match self.0 {
+            Kind::Clarabel => "clarabel",
+            Kind::GoodLp(LpSolver::Microlp) => "good_lp",
+            Kind::GoodLp(s) => match s.name() {
                 "highs" => "good_lp:highs",
                 "coin_cbc" => "good_lp:coin_cbc",
                 "clarabel" => "good_lp:clarabel",
@@ -50,15 +60,15 @@ impl Backend {
     /// (with the feature that brings it).
     pub fn parse(name: &str) -> Result<Backend, String> {
         match name {
-            "clarabel" => return Ok(Backend::Clarabel),
-            "good_lp" | "goodlp" => return Ok(Backend::GoodLp(LpSolver::Microlp)),
+            "clarabel" => return Ok(Backend::CLARABEL),
+            "good_lp" | "goodlp" => return Ok(Backend::GOOD_LP),
             _ => {}
         }
         let Some(solver) = name.strip_prefix("good_lp:").or_else(|| name.strip_prefix("goodlp:")) else {
             return Err(format!("unknown backend `{name}`; known: clarabel, good_lp, good_lp:SOLVER"));
         };
         if let Some(s) = LpSolver::from_name(solver) {
-            return Ok(Backend::GoodLp(s));
+            return Ok(Backend(Kind::GoodLp(s)));
         }
         match LP_SOLVERS.iter().find(|(n, _)| *n == solver) {
             Some((_, feature)) => Err(format!(
@@ -73,31 +83,32 @@ impl Backend {
 
     /// What the backend declares it takes.
     pub fn capabilities(self) -> Capabilities {
-        match self {
-            Backend::Clarabel => cnr_clarabel::CAPABILITIES,
-            Backend::GoodLp(_) => cnr_goodlp::CAPABILITIES,
+        match self.0 {
+            Kind::Clarabel => cnr_clarabel::CAPABILITIES,
+            Kind::GoodLp(_) => cnr_goodlp::CAPABILITIES,
         }
     }
 
-    /// Solves `program`. An error means the backend refused the program or could not run; a solve
-    /// that ends badly is a [`Solution`] with that status.
-    pub fn solve(self, program: &ConeProgram, settings: &SolverSettings) -> Result<Solution, String> {
-        self.solve_telling(program, settings, None)
-    }
-
-    /// [`Backend::solve`], telling `iterations` each iteration and its relative gap where the
-    /// backend reports them (Clarabel).
-    pub fn solve_telling(
+    /// Solves `program`, telling `watch` each iteration and its relative gap where the backend
+    /// reports them (Clarabel), and stopping when it returns `true`. An error means the backend
+    /// refused the program, could not run, or was stopped; a solve that ends badly is a [`Solution`]
+    /// with that status.
+    pub(crate) fn run(
         self,
         program: &ConeProgram,
         settings: &SolverSettings,
-        iterations: Option<cnr_clarabel::IterationHook>,
-    ) -> Result<Solution, String> {
-        match self {
-            Backend::Clarabel => {
-                cnr_clarabel::solve_with_progress(program, settings, iterations).map_err(|e| e.to_string())
+        watch: Option<Arc<dyn Fn(u32, f64) -> bool + Send + Sync>>,
+    ) -> Result<Solution, crate::Error> {
+        let failed = |message: String| SolveError::Backend { backend: self.name(), message };
+        match self.0 {
+            Kind::Clarabel => match cnr_clarabel::solve_with_progress(program, settings, watch) {
+                Ok(solution) => Ok(solution),
+                Err(cnr_clarabel::ClarabelError::Stopped) => Err(crate::Error::Cancelled),
+                Err(e) => Err(failed(e.to_string()).into()),
+            },
+            Kind::GoodLp(s) => {
+                cnr_goodlp::solve_with(program, settings, s).map_err(|e| failed(e.to_string()).into())
             }
-            Backend::GoodLp(s) => cnr_goodlp::solve_with(program, settings, s).map_err(|e| e.to_string()),
         }
     }
 }

@@ -1,10 +1,14 @@
-//! Compiling a model: parse, check, pick the backend and make sure it takes the program.
+//! Compiling a model: its settings, parse, check, pick the backend and make sure it takes the
+//! program.
 
-use crate::Backend;
-use cnr_check::{Files, Model, Overrides};
+use crate::request::{default_memory_budget, DataInput};
+use crate::{settings, Backend, Error, MethodChoice, ModelErrors, Request, Sources};
+use cnr_check::budget::ProgramScope;
+use cnr_check::{Files, GivenData, MemoryFiles, Model, Overrides};
 use cnr_lower::{Origin, Plan};
 use cnr_syntax::ast::{Item, SolverStmt, SourceFile};
 use cnr_syntax::{suggest, Diagnostic, Span, Spanned};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A checked model, the backend that will solve it, and the size of its program.
@@ -20,6 +24,8 @@ pub struct Compiled {
     pub data_seconds: f64,
     /// Warnings about the model (`cnr_check::lint`): legal, but probably not what was meant.
     pub warnings: Vec<Diagnostic>,
+    /// The model's text and its settings' texts, which the warnings point into.
+    pub sources: Sources,
     /// FNV-1a (64-bit) of the model's text, in hexadecimal.
     pub model_hash: String,
     /// The objective's anchor, from all samples (computed once, here, so that an overflow is
@@ -32,6 +38,13 @@ pub struct Compiled {
     pub max_memory: u64,
 }
 
+impl Compiled {
+    /// The warnings rendered with their source lines (empty when there are none).
+    pub fn render_warnings(&self) -> String {
+        self.sources.render(&self.warnings)
+    }
+}
+
 /// FNV-1a (64 bits) of a model's text, in hexadecimal: a small, fixed hash that names a text in
 /// records and sweep folders (not a security measure).
 pub fn model_hash(text: &str) -> String {
@@ -40,70 +53,81 @@ pub fn model_hash(text: &str) -> String {
     format!("{hash:016x}")
 }
 
-/// Parses and checks the model `text`, resolves the backend (`backend` overrides the model's) and
-/// checks that the backend takes the program. `default_name` names a model that declares none (the
-/// command line passes the file's stem); data files are read through `files`.
+/// What a compiled model is for, which decides how much of its program the memory budget counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// `check`, or the whole program to write.
+    Whole,
+    /// A solve by the request's method.
+    Solve,
+    /// Evaluating filters or exporting the data: no program.
+    Data,
+}
+
+/// Parses and checks the request's model with its settings and data, resolves the backend (the
+/// request's, else the model's, else Clarabel) and checks that the backend takes the program.
 ///
-/// Every problem comes back as a [`Diagnostic`] about `text`: a backend that cannot take a cone is
-/// reported at the model element that needs it (the activation, the penalty or the bound).
-pub fn compile(
-    text: &str,
-    default_name: &str,
-    files: &dyn Files,
-    overrides: &Overrides,
-    backend: Option<Backend>,
-) -> Result<Compiled, Vec<Diagnostic>> {
-    compile_with_settings(text, text.len(), default_name, files, overrides, backend)
+/// Every problem with the model comes back as [`Error::Model`]: a backend that cannot take a cone
+/// is reported at the model element that needs it (the activation, the penalty or the bound), a
+/// problem in a setting's text in that text, with its flag.
+pub fn compile(request: &Request) -> Result<Compiled, Error> {
+    compile_for(request, Purpose::Whole)
 }
 
-/// [`compile`] of a model's text with `--set` settings appended by [`crate::with_settings`]: the
-/// model's own text is `text[..file_len]`. Diagnostics point into `text`; one in the appended part
-/// gets a hint that it comes from the command line.
-pub fn compile_with_settings(
-    text: &str,
-    file_len: usize,
-    default_name: &str,
-    files: &dyn Files,
-    overrides: &Overrides,
-    backend: Option<Backend>,
-) -> Result<Compiled, Vec<Diagnostic>> {
-    let from_flag = |mut diags: Vec<Diagnostic>| {
-        for d in &mut diags {
-            if text.len() > file_len && crate::settings::in_settings(d, file_len) {
-                d.hints
-                    .push(format!("this comes from `{}` on the command line", flag_of(text, d.span.start)));
-            }
-        }
-        diags
+/// [`compile`], with the budget counting the program that `purpose` builds.
+pub(crate) fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Error> {
+    let mut sources = Sources::model(request.source_name, request.text);
+    let program = match (purpose, request.method) {
+        (Purpose::Whole, _) | (Purpose::Solve, MethodChoice::Full) => ProgramScope::Whole,
+        (Purpose::Solve, _) => ProgramScope::FirstSubset,
+        (Purpose::Data, _) => ProgramScope::None,
     };
-    checked(text, file_len, default_name, files, overrides, backend).map_err(from_flag)
+    let mut overrides = Overrides {
+        max_memory: Some(request.limits.max_memory.unwrap_or_else(default_memory_budget)),
+        program,
+        ..Overrides::default()
+    };
+    settings::apply(&mut sources, &mut overrides, &request.settings)?;
+    let none = MemoryFiles::default();
+    let files: &dyn Files = match &request.data {
+        DataInput::Files(files) => *files,
+        DataInput::None | DataInput::Arrays(_) => &none,
+    };
+    if let DataInput::Arrays(arrays) = &request.data {
+        overrides.arrays = Some(Arc::new(given(arrays)));
+    }
+    checked(&sources, request.default_name, files, &overrides, request.backend)
+        .map_err(|diagnostics| Error::Model(Box::new(ModelErrors { sources, diagnostics })))
 }
 
-/// The flag whose appended text holds `offset`: the comment line [`crate::with_settings`] wrote
-/// before it.
-fn flag_of(text: &str, offset: usize) -> &str {
-    let before = &text[..offset.min(text.len())];
-    before
-        .rmatch_indices("# --")
-        .find(|(k, _)| *k == 0 || before.as_bytes()[k - 1] == b'\n')
-        .map_or("--set", |(k, _)| before[k + 2..].lines().next().unwrap_or("--set"))
+/// The checker's copy of arrays handed over in memory.
+fn given(arrays: &crate::Arrays) -> GivenData {
+    let array = |shape: &[usize], values: Vec<f64>| cnr_check::Array { shape: shape.to_vec(), values };
+    GivenData {
+        inputs: array(arrays.inputs.shape(), arrays.inputs.iter().copied().collect()),
+        labels: array(arrays.labels.shape(), arrays.labels.to_vec()),
+        planted: arrays.planted.map(|w| array(w.shape(), w.iter().copied().collect())),
+        planted_bias: arrays.planted_bias.map(|b| b.to_vec()),
+    }
 }
 
-/// The work of [`compile_with_settings`], whose every error the caller then marks.
+/// The work of [`compile_for`]: every error comes back with the flag it comes from named.
 fn checked(
-    text: &str,
-    file_len: usize,
+    sources: &Sources,
     name: &str,
     files: &dyn Files,
     overrides: &Overrides,
     backend: Option<Backend>,
 ) -> Result<Compiled, Vec<Diagnostic>> {
     let start = Instant::now();
-    let file = cnr_syntax::parse(text).map_err(|d| vec![d])?;
-    let file = crate::settings::merge(file, file_len)?;
+    let named = |file: Option<&SourceFile>, mut diags: Vec<Diagnostic>| {
+        settings::name_flags(file, sources, &mut diags);
+        diags
+    };
+    let file = cnr_syntax::parse(sources.text()).map_err(|d| named(None, vec![d]))?;
+    let file = settings::merge(file, sources.model_end()).map_err(|d| named(None, d))?;
     let model = cnr_check::check_within(&file, name, files, overrides, Some(&cnr_lower::ProgramSizes))
         .map_err(|mut diags| {
-            crate::settings::name_overridden_params(&file, file_len, &mut diags);
             // An unknown backend is a mistake of its own, reported with the checker's.
             if backend.is_none() {
                 diags.extend(
@@ -111,24 +135,24 @@ fn checked(
                 );
                 diags.sort_by_key(|d| d.span.start);
             }
-            diags
+            named(Some(&file), diags)
         })?;
     let data_seconds = start.elapsed().as_secs_f64();
     let backend = match backend {
         Some(b) => b,
-        None => model_backend(&model).map_err(|d| vec![d])?,
+        None => model_backend(&model).map_err(|d| named(None, vec![d]))?,
     };
     let plan = cnr_lower::plan(&model);
     let refusals = refusals(&model, &plan, backend);
     if !refusals.is_empty() {
-        return Err(refusals);
+        return Err(named(None, refusals));
     }
     let start = Instant::now();
     let anchor = cnr_lower::anchor(&model);
     let anchor_seconds = start.elapsed().as_secs_f64();
     let overflow = overflows(&model, &anchor);
     if !overflow.is_empty() {
-        return Err(overflow);
+        return Err(named(None, overflow));
     }
     let warnings = cnr_check::lint(&model);
     Ok(Compiled {
@@ -137,7 +161,9 @@ fn checked(
         plan,
         data_seconds,
         warnings,
-        model_hash: model_hash(text),
+        sources: sources.clone(),
+        // The settings' texts are part of what was solved.
+        model_hash: model_hash(sources.text()),
         anchor,
         anchor_seconds,
         max_memory: overrides.max_memory.unwrap_or(cnr_check::budget::DEFAULT_BYTES),

@@ -1,37 +1,75 @@
-//! The cnr pipeline as a library: the one place that runs it, for the command line, the tests and
-//! every command built on them.
+//! The cnr pipeline as a library: the one front door for the command line, the sweep, the tests
+//! and any binding.
 //!
-//! - [`compile`]: a model's text (with its data files and overrides) → a [`Compiled`] model: checked,
-//!   its backend resolved, and the backend's support for its cones verified — a backend that cannot
-//!   take a cone is reported at the model element that needs it.
-//! - [`solve`]: a compiled model → a [`SolveRecord`]: the whole program or cutting planes over the
-//!   samples ([`MethodChoice`]), the point decoded by the program's layout, every claim about it
-//!   computed from the model.
-//! - [`solve_program`]: a cone program from elsewhere (a CBF file) → a [`ProgramRecord`].
+//! A [`Request`] carries everything about one model: its text and name, its data (files through
+//! [`Files`], or arrays), the [`Setting`]s that change it (each checked as if written in the model,
+//! and named by its flag in diagnostics), the method, the backend, the [`Limits`] and the [`Hooks`]
+//! (progress [`Event`]s as numbers, and cancellation). The operations on it:
+//!
+//! - [`compile`]: the checked model, its backend and the size of its program ([`Compiled`]);
+//! - [`solve`]: compile, then solve the relaxation ([`solve_compiled`] is the solve layer alone)
+//!   and check the point on the model ([`SolveRecord`]);
+//! - [`evaluate`]: given filters on the model's data ([`EvalRecord`]);
+//! - [`lower`]: the whole cone program, to write with [`write_program`];
+//! - [`export_data`]: the data as NumPy files;
+//! - [`read_program`] and [`solve_program`]: a cone program from a CBF or JSON file;
+//! - [`SweepSpec`] and [`sweep::grid`]: what a sweep's `sweep { … }` block and flags mean; the
+//!   [`baseline`] that sweeps run beside the relaxation.
+//!
+//! Errors are typed ([`Error`]); a model's diagnostics come with their texts ([`ModelErrors`],
+//! [`Sources`]), which render them like a compiler.
 //!
 //! ```
-//! use cnr_driver::{compile, solve, SolveOptions};
+//! use cnr_driver::{Request, Status};
 //! let text = "network { input 8 conv kernel 4 stride 4 activation relu output ones }
 //!             data planted { samples 24 seed 1 }";
-//! let compiled = compile(text, "tiny", &cnr_check::MemoryFiles::default(), &Default::default(), None).unwrap();
-//! let record = solve(&compiled, &SolveOptions::default()).unwrap();
-//! assert_eq!(record.status, cnr_ir::Status::Optimal);
-//! assert!(record.recovery_error.unwrap() < 1e-6);
+//! let solved = cnr_driver::solve(&Request::new(text, "tiny")).unwrap();
+//! assert_eq!(solved.record.status, Status::Optimal);
+//! assert!(solved.record.recovery_error.unwrap() < 1e-6);
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod backend;
+mod baseline;
 mod compile;
 mod equilibrate;
+mod error;
+mod eval;
+mod export;
 mod program;
 mod record;
+mod request;
 mod settings;
 mod solve;
+mod sources;
+pub mod sweep;
 
 pub use backend::Backend;
-pub use compile::{compile, compile_with_settings, model_hash, Compiled};
-pub use program::{solve_program, ProgramRecord};
+pub use baseline::{baseline, BaselineRecord, GdBudget, GdResult};
+pub use compile::{compile, model_hash, Compiled};
+pub use error::{Error, ModelErrors, SolveError};
+pub use eval::{evaluate, read_numbers, EvalRecord};
+pub use export::{export_data, npy, DataExport};
+pub use program::{read_program, solve_program, write_program, ProgramFormat, ProgramRecord, ProgramRequest};
 pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
-pub use settings::{is_parameter_name, with_settings, Setting};
-pub use solve::{settings, solve, Attempt, MethodChoice, Progress, SolveError, SolveOptions, AUTO_ROWS};
+pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, Request, Setting};
+pub use settings::is_parameter_name;
+pub use solve::{solve, solve_compiled, solver_settings, Attempt, MethodChoice, Solved, AUTO_ROWS};
+pub use sources::{plain_error, Location, Sources};
+pub use sweep::SweepSpec;
+
+/// The types a caller reads in what the driver returns, from the crates that define them, so
+/// that a caller needs this crate alone.
+pub use cnr_check::{DataSource, Files, MemoryFiles, Model};
+pub use cnr_ir::{Cone, ConeProgram, Status};
+pub use cnr_lower::Plan;
+pub use cnr_syntax::{Diagnostic, Severity};
+
+/// The whole cone program of the request's model (every sample), with the compiled model.
+pub fn lower(request: &Request) -> Result<(Compiled, ConeProgram), Error> {
+    let compiled = compile(request)?;
+    let program =
+        cnr_lower::lower_with(&compiled.model, &compiled.anchor, &cnr_lower::Request::default()).program;
+    Ok((compiled, program))
+}

@@ -1,10 +1,95 @@
-//! Solving a cone program that came from elsewhere (a CBF file): no model to check against, so the
-//! checks are the program's own.
+//! Cone programs as files: reading CBF and cnr's JSON form, writing the printed IR, JSON and CBF,
+//! and solving a program that came from elsewhere — no model to check against, so the checks are
+//! the program's own.
 
 use crate::compile::cone_words;
-use crate::{Backend, SolveError};
+use crate::{Backend, Error, Hooks, SolveError};
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
 use serde::Serialize;
+use std::time::Instant;
+
+/// The file formats of a cone program.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProgramFormat {
+    /// The printed IR (written only).
+    Ir,
+    /// cnr's JSON form of the IR (`docs/ir.md`).
+    Json,
+    /// The Conic Benchmark Format.
+    Cbf,
+}
+
+impl ProgramFormat {
+    /// The format a file name's extension says a program is in (`.cbf`, `.json`); `None` for
+    /// anything else, such as a model.
+    pub fn of_file_name(name: &str) -> Option<ProgramFormat> {
+        let ext = std::path::Path::new(name).extension()?.to_string_lossy().to_ascii_lowercase();
+        match ext.as_str() {
+            "cbf" => Some(ProgramFormat::Cbf),
+            "json" => Some(ProgramFormat::Json),
+            _ => None,
+        }
+    }
+}
+
+/// A program read from a file's text, validated, with the seconds reading took. `file` names the
+/// file in errors; the program is named `name`. A CBF file's declared sizes are held to
+/// `max_memory` bytes before anything is allocated.
+pub fn read_program(
+    text: &str,
+    format: ProgramFormat,
+    file: &str,
+    name: &str,
+    max_memory: u64,
+) -> Result<(ConeProgram, f64), Error> {
+    let start = Instant::now();
+    let (program, hint) = match format {
+        ProgramFormat::Cbf => (
+            cnr_cbf::read_cbf_within(text, name, max_memory).map_err(|e| e.to_string()),
+            "see docs/backends.md for what cnr reads",
+        ),
+        ProgramFormat::Json | ProgramFormat::Ir => (
+            ConeProgram::from_json(text).map_err(|e| e.to_string()),
+            "cnr reads the JSON that `cnr compile --emit json` writes (docs/ir.md)",
+        ),
+    };
+    let program = program
+        .map_err(|e| Error::Input { message: format!("{file}: {e}"), hint: Some(hint.to_string()) })?;
+    program.validate().map_err(|e| Error::input(format!("{file}: the program is not valid: {e}")))?;
+    Ok((program, start.elapsed().as_secs_f64()))
+}
+
+/// A program written in `format`.
+pub fn write_program(program: &ConeProgram, format: ProgramFormat) -> Result<Vec<u8>, Error> {
+    program
+        .validate()
+        .map_err(|e| Error::input(format!("internal error: the lowered program is invalid: {e}")))?;
+    Ok(match format {
+        ProgramFormat::Ir => program.to_string().into_bytes(),
+        ProgramFormat::Json => format!("{}\n", program.to_json()).into_bytes(),
+        ProgramFormat::Cbf => {
+            let mut bytes = Vec::new();
+            cnr_cbf::write_cbf(program, &mut bytes, env!("CARGO_PKG_VERSION"))
+                .map_err(|e| Error::input(e.to_string()))?;
+            bytes
+        }
+    })
+}
+
+/// How a program from a file is solved: the backend (`None`: Clarabel), the tolerance (`None`:
+/// the models' default, so that a model and the program written from it are solved alike), the
+/// backend's log, and the hooks.
+#[derive(Clone, Debug, Default)]
+pub struct ProgramRequest {
+    /// The backend.
+    pub backend: Option<Backend>,
+    /// Absolute and relative tolerance.
+    pub tolerance: Option<f64>,
+    /// Whether the backend prints its log (on standard error).
+    pub verbose: bool,
+    /// Progress and cancellation.
+    pub hooks: Hooks,
+}
 
 /// What a program's solve reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -37,22 +122,28 @@ pub struct ProgramRecord {
     pub nonzeros: usize,
 }
 
-/// Solves `program` with `backend`, after checking that the backend takes its cones (a refusal
-/// names the rows, in the program's words).
+/// Solves `program`, after checking that the backend takes its cones (a refusal names the rows,
+/// in the program's words). `read_seconds` is reported as the time it took to read.
 pub fn solve_program(
     program: &ConeProgram,
-    backend: Backend,
-    settings: &SolverSettings,
+    request: &ProgramRequest,
     read_seconds: f64,
-) -> Result<(ProgramRecord, Solution), SolveError> {
+) -> Result<ProgramRecord, Error> {
+    let backend = request.backend.unwrap_or(Backend::CLARABEL);
+    let tolerance = request.tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance);
+    let settings = &SolverSettings {
+        tol_abs: tolerance,
+        tol_rel: tolerance,
+        verbose: request.verbose,
+        ..SolverSettings::default()
+    };
     if let Some(gap) = backend.capabilities().unsupported_rows(program).first() {
-        return Err(SolveError(format!(
-            "the {} backend cannot take this program: it has {}, from row {} ({})",
-            backend.name(),
-            cone_words(gap.kind),
-            gap.rows.start,
-            program.describe_row(gap.rows.start)
-        )));
+        return Err(Error::Solve(SolveError::Unsupported {
+            backend: backend.name(),
+            cones: cone_words(gap.kind),
+            row: gap.rows.start,
+            row_text: program.describe_row(gap.rows.start),
+        }));
     }
     let mut attempts = Vec::new();
     let solution = match trivial(program, settings.tol_rel)? {
@@ -64,7 +155,7 @@ pub fn solve_program(
                 objective_scale: &|_| 1.0,
                 violation: &|x: &[f64]| program.check_point(x).relative_violation(),
                 always_feasible: false,
-                progress: None,
+                hooks: &request.hooks,
             };
             calls.run(program, &mut attempts)?
         }
@@ -88,7 +179,7 @@ pub fn solve_program(
         rows: program.m(),
         nonzeros: program.a.nnz(),
     };
-    Ok((record, solution))
+    Ok(record)
 }
 
 /// Solves a program without rows or without columns, which backends do not take (Clarabel's
@@ -97,7 +188,7 @@ pub fn solve_program(
 /// - No columns: the only point is the empty one, feasible when `b` itself is in the cones.
 /// - No rows and no quadratic part: optimal at `x = 0` when `q = 0`, else unbounded along `−q`.
 /// - No rows with a quadratic part is refused: cnr solves only conic programs with constraints.
-fn trivial(program: &ConeProgram, tol: f64) -> Result<Option<Solution>, SolveError> {
+fn trivial(program: &ConeProgram, tol: f64) -> Result<Option<Solution>, Error> {
     let solution = |status, x: Vec<f64>, objective| Solution {
         status,
         s: program.b.clone(),
@@ -119,10 +210,7 @@ fn trivial(program: &ConeProgram, tol: f64) -> Result<Option<Solution>, SolveErr
         return Ok(None);
     }
     if program.p.nzval.iter().any(|&v| v != 0.0) {
-        return Err(SolveError(
-            "the program has a quadratic objective and no constraints; cnr solves it only with at least one constraint row"
-                .into(),
-        ));
+        return Err(Error::Solve(SolveError::QuadraticWithoutRows));
     }
     Ok(Some(if program.q.iter().all(|&q| q == 0.0) {
         solution(Status::Optimal, vec![0.0; program.n], program.c)

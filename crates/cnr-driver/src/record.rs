@@ -1,7 +1,12 @@
-//! The typed record of a solve: what `--json` prints, what tests and sweeps read.
+//! The typed record of a solve — what `--json` prints, what tests and sweeps read — and its
+//! assembly from a solve's outcome, every figure about the point computed from the model.
 
-use cnr_ir::Status;
-use serde::Serialize;
+use crate::solve::{Attempt, Outcome};
+use crate::Compiled;
+use cnr_ir::{SolverSettings, Status};
+use cnr_syntax::Diagnostic;
+use serde::{Serialize, Serializer};
+use std::time::Instant;
 
 /// Everything a model's solve reports. Figures under "from the model" are computed by cnr from the
 /// network and the data at the returned point, never taken from the solver.
@@ -69,9 +74,11 @@ pub struct SolveRecord {
     /// Every call of the backend, in order: how the objective was scaled, which recovery settings,
     /// what the solver said and what cnr's check of the point made of it. More calls than
     /// programs means some were retried.
-    pub attempts: Vec<crate::solve::Attempt>,
-    /// The model's warnings (their messages; the command line renders them with their place).
-    pub warnings: Vec<String>,
+    pub attempts: Vec<Attempt>,
+    /// The model's warnings, with their places ([`Compiled::sources`] renders them); the JSON form
+    /// has their messages.
+    #[serde(serialize_with = "messages")]
+    pub warnings: Vec<Diagnostic>,
     /// What the cutting-plane method did, when it ran.
     pub cutting_plane: Option<CuttingPlaneRecord>,
     /// Where the time went.
@@ -120,15 +127,40 @@ pub struct Run {
     pub planted: Option<Filters>,
 }
 
-/// The filters in the shape `--json` has always printed: an array for one filter, else an array of
-/// arrays.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Filters {
-    /// `w` of the only filter.
-    One(Vec<f64>),
-    /// `w_m` for each filter.
-    Many(Vec<Vec<f64>>),
+/// The filters, always `M` rows of `d` numbers. The JSON form keeps the shape `--json` has always
+/// printed: an array for one filter, else an array of arrays.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Filters(pub Vec<Vec<f64>>);
+
+impl Filters {
+    /// The filters of `M·d` numbers, filter after filter.
+    pub fn from_flat(w: &[f64], d: usize) -> Filters {
+        Filters(w.chunks(d.max(1)).map(<[f64]>::to_vec).collect())
+    }
+
+    /// The numbers, filter after filter.
+    pub fn flat(&self) -> Vec<f64> {
+        self.0.concat()
+    }
+
+    /// The number of filters `M`.
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Serialize for Filters {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.as_slice() {
+            [one] => one.serialize(serializer),
+            many => many.serialize(serializer),
+        }
+    }
+}
+
+/// Diagnostics as their messages.
+fn messages<S: Serializer>(diags: &[Diagnostic], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(diags.iter().map(|d| &d.message))
 }
 
 /// How the relaxation was solved.
@@ -201,4 +233,106 @@ impl Timings {
             + self.solving_seconds
             + self.checking_seconds
     }
+}
+
+/// The record of a solve's outcome: the point decoded by the layout and checked on the model.
+pub(crate) fn assemble(
+    compiled: &Compiled,
+    settings: &SolverSettings,
+    threads: Option<usize>,
+    attempts: Vec<Attempt>,
+    outcome: Outcome,
+    mut timings: Timings,
+) -> SolveRecord {
+    let model = &compiled.model;
+    let Outcome { method, lowered, solution, residuals, cutting_plane } = outcome;
+    let program = &lowered.program;
+    let has_point = matches!(
+        solution.status,
+        Status::Optimal | Status::Inaccurate | Status::IterationLimit | Status::TimeLimit
+    ) && solution.x.len() == program.n;
+    let net = &model.network;
+    let d = net.d();
+    let filters_of = |w: &[f64]| Filters::from_flat(w, d);
+    let (data, seed, noise) = match model.data.source {
+        cnr_check::DataSource::Planted { seed, noise } => ("planted", Some(seed), Some(noise)),
+        cnr_check::DataSource::Files => ("files", None, None),
+        cnr_check::DataSource::Arrays => ("arrays", None, None),
+    };
+    let run = Run {
+        cnr_version: env!("CARGO_PKG_VERSION"),
+        model_hash: compiled.model_hash.clone(),
+        data,
+        seed,
+        noise,
+        activation: model.activation.name.clone(),
+        anchor: model.relax.anchor_name(),
+        penalty: model.relax.penalty.map(|(n, l)| format!("{} {l}", n.name())),
+        bound: model.relax.bound.map(|(n, r)| format!("{} {r}", n.name())),
+        tolerance: settings.tol_rel,
+        max_iter: settings.max_iter,
+        time_limit: settings.time_limit,
+        planted: model.data.planted.as_deref().map(filters_of),
+    };
+    let mut record = SolveRecord {
+        model: model.name.clone(),
+        run,
+        backend: attempts.last().map_or(compiled.backend.name(), |a| a.backend),
+        method,
+        status: solution.status,
+        objective: None,
+        w: None,
+        b: None,
+        xi: None,
+        compile_seconds: 0.0,
+        solve_seconds: 0.0,
+        iterations: attempts.iter().map(|a| a.iterations).sum(),
+        max_violation: None,
+        training_loss: None,
+        recovery_error: None,
+        recovery_distance: None,
+        symmetries: Vec::new(),
+        cone_residual: None,
+        relative_violation: None,
+        attempts,
+        warnings: compiled.warnings.clone(),
+        samples: model.data.n,
+        d,
+        patches: net.patches(),
+        filters: net.filters,
+        variables: program.n,
+        rows: program.m(),
+        nonzeros: program.a.nnz(),
+        cutting_plane,
+        timings,
+    };
+    if has_point {
+        let check = Instant::now();
+        let (w, b) = lowered.layout.filters(&solution.x);
+        let residuals = residuals.unwrap_or_else(|| model.residuals(&w, &b, threads));
+        let fit = model.fit_of(&residuals, &w);
+        let finite = |x: f64| x.is_finite().then_some(x);
+        record.objective = finite(program.user_objective(solution.objective));
+        record.max_violation = finite(fit.max_violation);
+        record.training_loss = finite(fit.training_loss);
+        record.recovery_error = fit.recovery_error.and_then(finite);
+        record.recovery_distance = fit.recovery_distance.and_then(finite);
+        record.symmetries = fit.symmetries.clone();
+        record.relative_violation = finite(fit.max_violation / model.label_scale());
+        record.cone_residual = finite(program.check_point(&solution.x).distance);
+        record.w = Some(filters_of(&w));
+        record.b = (!b.is_empty()).then_some(b);
+        if let Some(xi) = &lowered.layout.xi {
+            let mut all = vec![0.0; model.data.n];
+            for (p, &i) in lowered.layout.samples.iter().enumerate() {
+                all[i] = solution.x[xi.start + p].max(0.0);
+            }
+            record.xi = Some(all);
+        }
+        timings.checking_seconds += check.elapsed().as_secs_f64();
+    }
+    record.compile_seconds = timings.data_seconds + timings.anchor_seconds + timings.lowering_seconds;
+    record.solve_seconds = timings.solving_seconds;
+    record.timings = timings;
+    record
 }

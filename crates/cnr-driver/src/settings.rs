@@ -1,14 +1,15 @@
-//! `--set BLOCK.STATEMENT=VALUE` and `--param NAME=VALUE`: a statement of `network`, `relax`,
-//! `solver` or `data planted`, or a parameter's value, from the command line, checked exactly as
-//! the same text in the file would be.
+//! Settings: `--set BLOCK.STATEMENT=VALUE` and `--param NAME=VALUE` (a statement of `network`,
+//! `relax`, `solver` or `data planted`, or a parameter's value) checked exactly as the same text
+//! in the file would be; `--samples`, `--seed` and `--noise` as the checker's overrides.
 //!
-//! Each setting becomes text of its own, `BLOCK { STATEMENT VALUE }` or `param NAME = VALUE`,
-//! appended to the model's text after a comment naming the flag. The text is parsed as one file;
-//! then each appended block's statement replaces the statements of the same kind in the file's
-//! block (or the appended block stays, when the file has none), and an appended parameter replaces
-//! the file's declaration in place. Every diagnostic therefore points into a real text: the file's,
-//! or the appended line that shows the flag.
+//! Each statement or parameter becomes a text of its own, `BLOCK { STATEMENT VALUE }` or
+//! `param NAME = VALUE`, a region of [`Sources`] named by its flag. The texts are parsed together;
+//! then each setting's block replaces the statements of the same kind in the file's block (or
+//! stays, when the file has none), and a parameter replaces the file's declaration in place. Every
+//! diagnostic therefore points into a real text: the file's, or the setting's, shown with its flag.
 
+use crate::{Error, Setting, Sources};
+use cnr_check::Overrides;
 use cnr_syntax::ast::{Item, RelaxStmt, SourceFile};
 use cnr_syntax::{nearest, Diagnostic};
 use std::mem::discriminant;
@@ -17,35 +18,6 @@ use std::mem::discriminant;
 const BLOCKS: &[(&str, &str)] =
     &[("network", "network"), ("relax", "relax"), ("solver", "solver"), ("data", "data planted")];
 
-/// A change to a model from the command line.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Setting {
-    /// `--set BLOCK.STATEMENT=VALUE`.
-    Statement {
-        /// `BLOCK.STATEMENT`.
-        key: String,
-        /// The statement's value, as it would be written in the block.
-        value: String,
-    },
-    /// `--param NAME=VALUE`.
-    Param {
-        /// The parameter's name.
-        name: String,
-        /// Its value, as it would be written after `=`.
-        value: String,
-    },
-}
-
-impl Setting {
-    /// The flag that makes this setting, as a user types it.
-    pub fn flag(&self) -> String {
-        match self {
-            Setting::Statement { key, value } => format!("--set {key}={value}"),
-            Setting::Param { name, value } => format!("--param {name}={value}"),
-        }
-    }
-}
-
 /// Whether `name` can name a parameter as far as its letters go (a letter or `_`, then letters,
 /// digits or `_`); the grammar refuses keywords besides.
 pub fn is_parameter_name(name: &str) -> bool {
@@ -53,47 +25,67 @@ pub fn is_parameter_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The model's text with the settings appended, each after a comment that names its flag. A key
-/// that names no block is reported with the flag.
-pub fn with_settings(text: &str, settings: &[Setting]) -> Result<String, String> {
-    let mut out = text.to_string();
-    if !settings.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    for setting in settings {
-        let (key, value) = match setting {
-            Setting::Statement { key, value } => (key, value),
-            Setting::Param { name, value } => {
-                if !is_parameter_name(name) {
-                    return Err(format!("--param {name}={value}: `{name}` is not a parameter name"));
-                }
-                out.push_str(&format!("# --param {name}={value}\nparam {name} = {value}\n"));
+/// The model's text with the settings' texts beside it, and the overrides the other settings make.
+/// A key that names no block is a usage error that names the flag. Parameters come first, since a
+/// statement may use them.
+pub(crate) fn apply(
+    sources: &mut Sources,
+    overrides: &mut Overrides,
+    settings: &[Setting],
+) -> Result<(), Error> {
+    let params = settings.iter().filter(|s| matches!(s, Setting::Param { .. }));
+    let others = settings.iter().filter(|s| !matches!(s, Setting::Param { .. }));
+    for setting in params.chain(others) {
+        let flag = setting.flag();
+        let text = match setting {
+            Setting::Samples(n) => {
+                overrides.samples = Some(usize::try_from(*n).unwrap_or(usize::MAX));
                 continue;
             }
+            Setting::Seed(s) => {
+                overrides.seed = Some(*s);
+                continue;
+            }
+            Setting::Noise(x) => {
+                overrides.noise = Some(*x);
+                continue;
+            }
+            Setting::Param { name, value } => {
+                if !is_parameter_name(name) {
+                    return Err(Error::Usage(format!("{flag}: `{name}` is not a parameter name")));
+                }
+                format!("param {name} = {value}")
+            }
+            Setting::Statement { key, value } => statement_text(key, value, &flag)?,
         };
-        let Some((block, statement)) = key.split_once('.') else {
-            return Err(format!(
-                "--set {key}={value}: the key is BLOCK.STATEMENT, e.g. relax.anchor or solver.max_iter"
-            ));
-        };
-        let Some((_, written)) = BLOCKS.iter().find(|(name, _)| *name == block) else {
-            let names: Vec<&str> = BLOCKS.iter().map(|b| b.0).collect();
-            return Err(format!(
-                "--set {key}={value}: `{block}` is not a block --set reaches ({})",
-                names.join(", ")
-            ));
-        };
-        if statement.is_empty() || !statement.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(format!("--set {key}={value}: `{statement}` is not a statement name"));
-        }
-        out.push_str(&format!("# --set {key}={value}\n{written} {{ {statement} {value} }}\n"));
+        sources.push_setting(flag, &text);
     }
-    Ok(out)
+    Ok(())
 }
 
-/// Merges the blocks appended by [`with_settings`] (those starting at or after `file_len`) into the
-/// file's own blocks of the same kind.
-pub fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Diagnostic>> {
+/// The block a `--set KEY=VALUE` writes: `BLOCK { STATEMENT VALUE }`.
+fn statement_text(key: &str, value: &str, flag: &str) -> Result<String, Error> {
+    let Some((block, statement)) = key.split_once('.') else {
+        return Err(Error::Usage(format!(
+            "{flag}: the key is BLOCK.STATEMENT, e.g. relax.anchor or solver.max_iter"
+        )));
+    };
+    let Some((_, written)) = BLOCKS.iter().find(|(name, _)| *name == block) else {
+        let names: Vec<&str> = BLOCKS.iter().map(|b| b.0).collect();
+        return Err(Error::Usage(format!(
+            "{flag}: `{block}` is not a block --set reaches ({})",
+            names.join(", ")
+        )));
+    };
+    if statement.is_empty() || !statement.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(Error::Usage(format!("{flag}: `{statement}` is not a statement name")));
+    }
+    Ok(format!("{written} {{ {statement} {value} }}"))
+}
+
+/// Merges the settings' blocks (those starting at or after `file_len`, where the model's own text
+/// ends) into the file's own blocks of the same kind.
+pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Diagnostic>> {
     let appended: Vec<Item> = file.items.iter().filter(|i| i.span().start >= file_len).cloned().collect();
     file.items.retain(|i| i.span().start < file_len);
     let mut errors = Vec::new();
@@ -183,8 +175,16 @@ fn replace<S>(
 }
 
 /// Adds to each diagnostic that shows a parameter's value which `--param` gave it: the value is the
-/// flag's, though the diagnostic points into the model's own text.
-pub fn name_overridden_params(file: &SourceFile, file_len: usize, diags: &mut [Diagnostic]) {
+/// flag's, though the diagnostic points into the model's own text. Adds to each diagnostic about a
+/// setting's text the flag it comes from.
+pub(crate) fn name_flags(file: Option<&SourceFile>, sources: &Sources, diags: &mut [Diagnostic]) {
+    let file_len = sources.model_end();
+    for d in diags.iter_mut() {
+        if let Some(flag) = sources.flag_at(d.span) {
+            d.hints.push(format!("this comes from `{flag}` on the command line"));
+        }
+    }
+    let Some(file) = file else { return };
     let overridden = file.items.iter().filter_map(|i| match i {
         Item::Param(p) if p.span.start >= file_len => Some(p),
         _ => None,
@@ -199,9 +199,4 @@ pub fn name_overridden_params(file: &SourceFile, file_len: usize, diags: &mut [D
             }
         }
     }
-}
-
-/// Whether a diagnostic points into the appended settings (for a hint that names the flag).
-pub fn in_settings(d: &Diagnostic, file_len: usize) -> bool {
-    !d.span.is_detached() && d.span.start >= file_len
 }

@@ -1,7 +1,8 @@
 use crate::Span;
 
 /// How serious a diagnostic is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// The model cannot be used.
     Error,
@@ -14,7 +15,7 @@ pub enum Severity {
 /// Every phase after parsing (checking, data loading, lowering) reports problems as diagnostics and
 /// keeps going where it can, so a file with several mistakes shows them all. Rendering (colours, the
 /// source excerpt with a marker) is the command line's business.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
     pub severity: Severity,
@@ -60,6 +61,23 @@ impl Diagnostic {
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// The diagnostic without its place: `error: message`, then one `help:` line per hint. The place
+/// (file, line, column and the source excerpt) needs the source text, which the driver's renderer
+/// has.
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{severity}: {}", self.message)?;
+        for hint in &self.hints {
+            write!(f, "\n  = help: {hint}")?;
+        }
+        Ok(())
     }
 }
 

@@ -2,7 +2,7 @@
 ///
 /// Spans never take part in equality: two syntax trees that differ only in layout compare equal,
 /// which is what the formatter's round-trip property (`parse(fmt(x)) == parse(x)`) needs.
-#[derive(Clone, Copy, Debug, Default, Eq)]
+#[derive(Clone, Copy, Debug, Default, Eq, serde::Serialize)]
 pub struct Span {
     /// First byte.
     pub start: usize,

@@ -270,14 +270,13 @@ impl Cx<'_> {
         let output_span = output_spec.as_ref().map_or(Span::detached(), |o| o.span);
         let solver = solver_block.map_or_else(SolverSpec::default, |b| self.solver(b));
         let output = self.output(network.as_ref(), output_spec.as_ref());
-        let data = match data_item {
-            Some((item, _)) => {
-                let units = output.as_ref().map(|u| u.iter().filter(|&&v| v != 0.0).count());
-                let units = units.or(network.as_ref().map(|n| n.filters * n.patches())).unwrap_or(0);
-                let sizing = Sizing { activation: activation.as_ref(), units, conv: conv_span };
-                self.data(item, network.as_ref(), sizing, ov)
-            }
-            None => {
+        let units = output.as_ref().map(|u| u.iter().filter(|&&v| v != 0.0).count());
+        let units = units.or(network.as_ref().map(|n| n.filters * n.patches())).unwrap_or(0);
+        let sizing = Sizing { activation: activation.as_ref(), units, conv: conv_span };
+        let data = match (&ov.arrays, data_item) {
+            (Some(given), _) => self.given_data(given, network.as_ref(), sizing, ov),
+            (None, Some((item, _))) => self.data(item, network.as_ref(), sizing, ov),
+            (None, None) => {
                 self.push(Diagnostic::error(first, "the model has no `data` block")
                     .with_label(if file.items.is_empty() { "the file has no items" } else { "no `data` in this model" })
                     .with_hint("add `data planted { samples 192 seed 7 }` or `data files { inputs \"x.npy\" labels \"y.npy\" }`"));

@@ -3,10 +3,10 @@
 use super::memory::Sizing;
 use super::planted::planted_data;
 use super::{single, Cx};
-use crate::data::{Data, DataSource};
+use crate::data::{Array, Data, DataSource, GivenData};
 use crate::{Network, Overrides};
 use cnr_syntax::ast::*;
-use cnr_syntax::{Diagnostic, Span};
+use cnr_syntax::{Diagnostic, Span, Spanned};
 
 impl Cx<'_> {
     /// The samples. Without a valid network, the block's own statements and files are still checked.
@@ -168,16 +168,85 @@ impl Cx<'_> {
         };
         let w = ws.map(|(p, _)| (self.array(p, "planted-filter"), p));
         let ((x, xp), (y, yp), net) = (x?, y?, net?);
+        let w = w.map(|(a, p)| (a, Named::file(p)));
+        let data = self.assemble(
+            (x, Named::file(xp)),
+            (y, Named::file(yp)),
+            w,
+            net,
+            sizing,
+            ov,
+            head,
+            DataSource::Files,
+        )?;
+        Some(data)
+    }
+
+    /// Data handed over as arrays (by a program, not a file), in place of the model's `data` block.
+    /// `--seed` and `--noise` do not apply; the arrays' shapes are checked as files' are.
+    pub(super) fn given_data(
+        &mut self,
+        given: &GivenData,
+        net: Option<&Network>,
+        sizing: Sizing,
+        ov: &Overrides,
+    ) -> Option<Data> {
+        for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
+            if set {
+                self.push(Diagnostic::error(
+                    Span::detached(),
+                    format!("{flag} applies only to planted data, and this model's data are given as arrays"),
+                ));
+            }
+        }
+        let array = |name: &'static str| Named { span: Span::detached(), shown: format!("the `{name}` array") };
+        let planted = given.planted.clone().map(|a| (Some(a), array("planted")));
+        let mut data = self.assemble(
+            (given.inputs.clone(), array("inputs")),
+            (given.labels.clone(), array("labels")),
+            planted,
+            net?,
+            sizing,
+            ov,
+            Span::detached(),
+            DataSource::Arrays,
+        )?;
+        if let Some(b) = &given.planted_bias {
+            let filters = net?.filters;
+            if !net?.bias || b.len() != filters {
+                let need = if net?.bias { format!("{filters} (one per filter)") } else { "none: the network has no biases".into() };
+                self.push(Diagnostic::error(
+                    Span::detached(),
+                    format!("the `planted_bias` array has {} numbers; the network needs {need}", b.len()),
+                ));
+                return None;
+            }
+            data.planted_bias = Some(b.clone());
+        }
+        Some(data)
+    }
+
+    /// Data from arrays read from files or given in memory: their shapes are checked against the
+    /// network, `--samples` keeps the first samples, and the budget is applied.
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        &mut self,
+        (x, xp): (Array, Named),
+        (y, yp): (Array, Named),
+        w: Option<(Option<Array>, Named)>,
+        net: &Network,
+        sizing: Sizing,
+        ov: &Overrides,
+        head: Span,
+        source: DataSource,
+    ) -> Option<Data> {
         let len = net.input_len();
         let n = y.values.len();
         if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) {
             self.push(
                 Diagnostic::error(
                     yp.span,
-                    format!(
-                        "the labels in `{}` have shape {:?}; expected one number per sample",
-                        yp.node, y.shape
-                    ),
+                    format!("the labels in {} have shape {:?}; expected one number per sample", yp.shown, y.shape),
                 )
                 .with_label("wrong shape"),
             );
@@ -186,18 +255,15 @@ impl Cx<'_> {
         let rows = x.shape.first().copied().unwrap_or(0);
         let per_row: usize = x.shape.iter().skip(1).product();
         if x.shape.len() < 2 || per_row != len {
-            self.push(Diagnostic::error(xp.span, format!("the inputs in `{}` have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.node, x.shape))
+            self.push(Diagnostic::error(xp.span, format!("the inputs in {} have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.shown, x.shape))
                 .with_label("wrong shape")
                 .with_hint(format!("store an array of shape (n, {len})")));
             return None;
         }
         if rows != n {
             self.push(
-                Diagnostic::error(
-                    yp.span,
-                    format!("`{}` has {n} labels but `{}` has {rows} inputs", yp.node, xp.node),
-                )
-                .with_label("sample counts differ"),
+                Diagnostic::error(yp.span, format!("{} has {n} labels but {} has {rows} inputs", yp.shown, xp.shown))
+                    .with_label("sample counts differ"),
             );
             return None;
         }
@@ -208,8 +274,8 @@ impl Cx<'_> {
                     Diagnostic::error(
                         p.span,
                         format!(
-                            "the planted filter in `{}` has {} numbers; the network needs M·d = {}",
-                            p.node,
+                            "the planted filter in {} has {} numbers; the network needs M·d = {}",
+                            p.shown,
                             a.values.len(),
                             net.d() * net.filters
                         ),
@@ -218,17 +284,19 @@ impl Cx<'_> {
                 );
                 return None;
             }
+            // The file could not be read: that error is reported already.
             Some((None, _)) => return None,
             None => None,
         };
         let n = ov.samples.unwrap_or(n).min(n);
         self.samples_fit(net, sizing, n, xp.span)?;
-        let mut data = Data::new(x.values, y.values, len, planted, DataSource::Files);
+        let held = if matches!(source, DataSource::Arrays) { "the arrays hold" } else { "the files hold" };
+        let mut data = Data::new(x.values, y.values, len, planted, source);
         if let Some(k) = ov.samples {
             if k > data.n {
                 self.push(Diagnostic::error(
                     head,
-                    format!("--samples {k} asks for more samples than the files hold ({})", data.n),
+                    format!("--samples {k} asks for more samples than {held} ({})", data.n),
                 ));
                 return None;
             }
@@ -237,5 +305,18 @@ impl Cx<'_> {
             data.n = k;
         }
         Some(data)
+    }
+}
+
+/// Where an array came from, for messages: its place in the model (a file's path) or none (an
+/// array given in memory), and how a message names it.
+struct Named {
+    span: Span,
+    shown: String,
+}
+
+impl Named {
+    fn file(path: &Spanned<String>) -> Named {
+        Named { span: path.span, shown: format!("`{}`", path.node) }
     }
 }

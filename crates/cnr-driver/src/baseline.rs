@@ -8,8 +8,10 @@
 //! scales. `σ'` is a central difference of the activation's own evaluation, so every activation of
 //! the language (built-in or defined) has a gradient.
 
+use crate::Compiled;
 use cnr_check::data::{generator, normals};
 use cnr_check::Model;
+use std::time::Instant;
 
 /// The budget of the baseline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,6 +43,42 @@ pub struct GdResult {
     pub converged: bool,
 }
 
+/// A run of the baseline, judged from the model as a solve's point is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BaselineRecord {
+    /// What gradient descent found.
+    pub found: GdResult,
+    /// Seconds it took.
+    pub seconds: f64,
+    /// `‖w − w*‖ / ‖w*‖` up to the network's symmetries, when the planted filter is known.
+    pub recovery_error: Option<f64>,
+    /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
+    pub training_loss: f64,
+    /// `max_i (f(x_i; w) − y_i)`.
+    pub max_violation: f64,
+    /// The violation relative to the label scale `max_i |y_i|` (none when every label is 0).
+    pub relative_violation: Option<f64>,
+}
+
+/// Runs the baseline on a compiled model's data from starts drawn with `seed`, and checks what it
+/// found on the model.
+pub fn baseline(compiled: &Compiled, seed: u64, budget: GdBudget) -> BaselineRecord {
+    let model = &compiled.model;
+    let start = Instant::now();
+    let found = gradient_descent(model, seed, budget);
+    let seconds = start.elapsed().as_secs_f64();
+    let fit = model.evaluate(&found.w, &found.b);
+    let scale = model.label_scale();
+    BaselineRecord {
+        found,
+        seconds,
+        recovery_error: fit.recovery_error,
+        training_loss: fit.training_loss,
+        max_violation: fit.max_violation,
+        relative_violation: (scale > 0.0).then(|| fit.max_violation / scale),
+    }
+}
+
 /// The patches of every sample, gathered once: `n × K × d`.
 struct Patches {
     values: Vec<f64>,
@@ -61,7 +99,7 @@ fn gather(model: &Model) -> Patches {
 }
 
 /// Runs the baseline on `model`'s data from starts drawn with `seed`.
-pub fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult {
+fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult {
     let patches = gather(model);
     let m = model.network.filters;
     let bias = model.network.bias;

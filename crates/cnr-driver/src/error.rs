@@ -1,0 +1,101 @@
+//! What can go wrong in a request, as types: the caller decides how to show each and which exit
+//! code it earns.
+
+use crate::Sources;
+use cnr_syntax::Diagnostic;
+
+/// Why a request did not produce its result.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The model (with its settings) does not compile: diagnostics about its text.
+    #[error("{}", .0.render())]
+    Model(Box<ModelErrors>),
+    /// The request itself is malformed (a setting's key names no block, a value that cannot be a
+    /// parameter's name): a usage error of the caller.
+    #[error("{0}")]
+    Usage(String),
+    /// An input besides the model is wrong: a program file, the filters to evaluate.
+    #[error("{message}")]
+    Input {
+        /// What is wrong, naming the input.
+        message: String,
+        /// What to do about it.
+        hint: Option<String>,
+    },
+    /// A backend refused or could not run, or a program would not fit the memory budget.
+    #[error(transparent)]
+    Solve(#[from] SolveError),
+    /// The caller asked to stop ([`crate::Hooks::cancel`]).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    /// An [`Error::Input`] without a hint.
+    pub(crate) fn input(message: impl Into<String>) -> Error {
+        Error::Input { message: message.into(), hint: None }
+    }
+}
+
+/// A model's errors, with the texts they point into.
+#[derive(Clone, Debug)]
+pub struct ModelErrors {
+    /// The model's text and its settings' texts.
+    pub sources: Sources,
+    /// The errors, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl ModelErrors {
+    /// The errors rendered with their source lines.
+    pub fn render(&self) -> String {
+        self.sources.render(&self.diagnostics)
+    }
+}
+
+/// Why a solve could not run to a status.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SolveError {
+    /// A program would not fit the memory budget.
+    #[error(
+        "the program of {samples} samples needs about {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",
+        .need >> 20,
+        .budget >> 20,
+        if *.whole { ", or solve by cutting planes (--method cutting-plane), which builds programs of subsets" } else { "" }
+    )]
+    OverBudget {
+        /// Samples in the program.
+        samples: usize,
+        /// Bytes it needs with the data.
+        need: u128,
+        /// The budget, in bytes.
+        budget: u64,
+        /// Whether it was the whole program (cutting planes would build smaller ones).
+        whole: bool,
+    },
+    /// The backend does not take a kind of cone the program has.
+    #[error("the {backend} backend cannot take this program: it has {cones}, from row {row} ({row_text})")]
+    Unsupported {
+        /// The backend.
+        backend: &'static str,
+        /// The cones, in words.
+        cones: &'static str,
+        /// The first such row.
+        row: usize,
+        /// What that row is, in the program's words.
+        row_text: String,
+    },
+    /// A program cnr does not solve: a quadratic objective without constraints.
+    #[error(
+        "the program has a quadratic objective and no constraints; cnr solves it only with at least one constraint row"
+    )]
+    QuadraticWithoutRows,
+    /// The backend refused the program or failed to run.
+    #[error("{message}")]
+    Backend {
+        /// The backend.
+        backend: &'static str,
+        /// What it said.
+        message: String,
+    },
+}

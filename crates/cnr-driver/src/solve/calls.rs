@@ -1,0 +1,252 @@
+//! The calls of a backend for one program: the plan of calls (objective scale, recovery level,
+//! equilibration), the checks of every answer (the point on the model or the program, the dual
+//! residual and gap, the certificates of infeasibility and unboundedness), and the log of attempts.
+
+use crate::{Backend, Error, Event, Hooks};
+use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
+use std::sync::Arc;
+
+/// The calls of a backend for one program, and how their answers are checked.
+pub(crate) struct Calls<'a> {
+    /// The calls, in order.
+    pub(crate) plan: &'a [Step],
+    /// The solve's settings.
+    pub(crate) settings: &'a SolverSettings,
+    /// The objective's factor for a scale.
+    pub(crate) objective_scale: &'a dyn Fn(Scale) -> f64,
+    /// The relative violation of the program's constraints at a point, as judged by the caller
+    /// (from the model, or from the program alone).
+    pub(crate) violation: &'a dyn Fn(&[f64]) -> f64,
+    /// Whether the program is known to be feasible (a penalised model), so that `infeasible` is
+    /// never accepted.
+    pub(crate) always_feasible: bool,
+    /// Told, while the backend iterates, the iteration and its gap; asked whether to stop.
+    pub(crate) hooks: &'a Hooks,
+}
+
+impl Calls<'_> {
+    /// Calls the backend as planned until an answer passes the checks or is a finding about the
+    /// program (infeasible, unbounded, a time limit), logging each call. The objective is scaled by a
+    /// power of two, which is exact, and the returned objective is that of the unscaled program.
+    ///
+    /// An answer the backend calls optimal whose point violates the constraints by more than the
+    /// tolerance, whose dual point does not bound the objective, or whose gap is too large is
+    /// `inaccurate`; an infeasible or unbounded answer whose certificate does not check out is a
+    /// numerical error. Both are retried; when no call is left, that is the status returned.
+    pub(crate) fn run(&self, program: &ConeProgram, log: &mut Vec<Attempt>) -> Result<Solution, Error> {
+        let index = log.last().map_or(1, |a| a.program + 1);
+        let mut last = None;
+        for (k, &Step { backend, scale, recovery, equilibrate }) in self.plan.iter().enumerate() {
+            let c = (self.objective_scale)(scale);
+            let mut scaled = program.clone();
+            scaled.q.iter_mut().for_each(|q| *q *= c);
+            let settings = SolverSettings { recovery, ..self.settings.clone() };
+            let hooks = self.hooks.clone();
+            let (rows, name, call) = (program.m(), backend.name(), k as u32 + 1);
+            let watch = Arc::new(move |iteration: u32, gap: f64| {
+                hooks.tell(Event::Iteration { rows, backend: name, call, iteration, gap });
+                hooks.cancelled()
+            });
+            let mut solution = if equilibrate && scaled.p.nnz() == 0 {
+                let mut balanced = scaled.clone();
+                let factors = crate::equilibrate::equilibrate(&mut balanced);
+                let mut solution = backend.run(&balanced, &settings, Some(watch))?;
+                factors.unscale(&mut solution);
+                solution
+            } else {
+                backend.run(&scaled, &settings, Some(watch))?
+            };
+            if solution.objective.is_finite() {
+                solution.objective = program.objective(&solution.x);
+            }
+            let said = solution.status;
+            let (mut violation, mut dual, mut gap) = (None, None, None);
+            if said == Status::Optimal {
+                let v = (self.violation)(&solution.x);
+                let r = dual_residual(&scaled, &solution);
+                let g = duality_gap(&scaled, &solution, c);
+                // The dual residual is judged against the objective alone: a solver that measures it
+                // against `Aᵀz` too can call a point optimal whose dual bound says nothing.
+                let tol = DUAL_SLACK * self.settings.tol_rel;
+                if v > self.settings.tol_rel || r.is_some_and(|r| r > tol) || g.is_some_and(|g| g > tol) {
+                    solution.status = Status::Inaccurate;
+                }
+                (violation, dual, gap) = (Some(v), r, g);
+            }
+            let mut certificate = None;
+            if matches!(said, Status::Infeasible | Status::Unbounded) {
+                // Judged on an equilibrated copy, where "small" means the same in every row: on the
+                // program as lowered, rows with tiny coefficients hide their violations.
+                let mut balanced = scaled.clone();
+                let factors = crate::equilibrate::equilibrate(&mut balanced);
+                let cert = match said {
+                    Status::Infeasible => balanced.check_infeasible(&factors.to_scaled_dual(&solution.z)),
+                    _ => balanced.check_unbounded(&factors.to_scaled_primal(&solution.x)),
+                };
+                let structural = said == Status::Infeasible && self.always_feasible;
+                if structural || !cert.holds(CERTIFICATE_TOLERANCE) {
+                    solution.status = Status::NumericalError;
+                }
+                certificate = Some(cert);
+            }
+            log.push(Attempt {
+                program: index,
+                backend: backend.name(),
+                objective_scale: c,
+                recovery,
+                equilibrated: equilibrate,
+                solver_status: said,
+                status: solution.status,
+                relative_violation: violation,
+                dual_residual: dual,
+                gap,
+                certificate,
+                iterations: solution.iterations,
+            });
+            // `max_iter` bounds each call, so a call that hits it is retried like one that stalls; a
+            // time limit is the user's budget for the solve and ends it.
+            let retry = matches!(
+                solution.status,
+                Status::Inaccurate | Status::NumericalError | Status::IterationLimit
+            );
+            if !retry || k + 1 == self.plan.len() {
+                return Ok(solution);
+            }
+            last = Some(solution);
+        }
+        Ok(last.expect("at least one call"))
+    }
+}
+
+/// How the objective is scaled for the solver. The relaxation's objective `⟨g, w⟩` has a unit
+/// anchor, while the sample rows carry labels that may be in the hundreds: Clarabel scales the
+/// rows and columns of a conic program but not the objective of one without `P`, and with the
+/// objective that small its last iterations stall short of the tolerance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scale {
+    /// Unscaled.
+    One,
+    /// `√n · max_m Σ_k u_mk · rms(x)`: the size of `Σ_i λ_i ∇f_i` when the sample rows' duals are
+    /// of order `1/√n`.
+    Patches,
+    /// `n · mean |y_i|`: the objective in the units of the labels summed over the samples.
+    Labels,
+}
+
+/// One call of a backend: which, the objective's scale, the backend's recovery level, and whether
+/// cnr equilibrates the program first.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Step {
+    backend: Backend,
+    scale: Scale,
+    recovery: u32,
+    equilibrate: bool,
+}
+
+/// The calls, in order, for a backend with recovery settings. The first is the program as lowered,
+/// with the backend's defaults, whose objective is the most accurate where it converges; the others
+/// rescue most of the rest: a scaled objective, cnr's own equilibration (for data far from 1, which
+/// the solver's equilibration cannot reach), then more conservative settings. Measured over the
+/// planted grid of `bench/recovery_grid.sh` (see bench/README.md).
+pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool); 5] = [
+    (Scale::One, 0, false),
+    (Scale::Patches, 0, false),
+    (Scale::One, 0, true),
+    (Scale::Labels, 1, false),
+    (Scale::One, 2, false),
+];
+
+/// For a program without a model (a CBF or JSON file): no scale that needs the model's data.
+pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool); 4] =
+    [(Scale::One, 0, false), (Scale::One, 0, true), (Scale::One, 1, false), (Scale::One, 2, false)];
+
+/// The calls for one program with `backend`: the plan `calls` for a backend with recovery
+/// settings; one call for a backend without (good_lp), then, should that fail, Clarabel's plan,
+/// since an LP is a conic program too. Measured: microlp calls some bounded LPs of these models
+/// unbounded (without a certificate), which Clarabel and good_lp's own Clarabel solve.
+pub(crate) fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool)]) -> Vec<Step> {
+    let with_plan = |backend: Backend| {
+        calls.iter().map(move |&(scale, recovery, equilibrate)| Step {
+            backend,
+            scale,
+            recovery,
+            equilibrate,
+        })
+    };
+    if backend.capabilities().recovery_levels > 0 {
+        with_plan(backend).collect()
+    } else {
+        let first = Step { backend, scale: Scale::One, recovery: 0, equilibrate: false };
+        std::iter::once(first).chain(with_plan(Backend::CLARABEL)).collect()
+    }
+}
+
+/// One solve of one program: how it was scaled, which recovery settings, how it ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Attempt {
+    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
+    pub program: u32,
+    /// The backend called.
+    pub backend: &'static str,
+    /// The factor the objective was multiplied by (a power of two).
+    pub objective_scale: f64,
+    /// The backend's recovery level (0: its defaults).
+    pub recovery: u32,
+    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
+    pub equilibrated: bool,
+    /// What the solver said.
+    pub solver_status: Status,
+    /// What cnr takes it to be, after checking the point on the model.
+    pub status: Status,
+    /// The largest violation of a sample's constraint at the point, relative to the label scale
+    /// (for points the solver called optimal).
+    pub relative_violation: Option<f64>,
+    /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
+    /// the backend gives a dual point).
+    pub dual_residual: Option<f64>,
+    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
+    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
+    /// points the solver called optimal.
+    pub gap: Option<f64>,
+    /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
+    /// program; one that does not hold makes the call a numerical error.
+    pub certificate: Option<cnr_ir::Certificate>,
+    /// Its iterations.
+    pub iterations: u32,
+}
+
+/// How many times the tolerance the relative dual residual may be before an optimal claim is
+/// refused: Clarabel's own test divides by the larger of `‖q‖` and `‖Aᵀz‖`, so correct answers
+/// reach about the tolerance here; ten times it leaves room for that and none for a dual point that
+/// does not bound the objective (measured: 6e-6 on such a point, at most 1e-7 on the examples).
+const DUAL_SLACK: f64 = 10.0;
+
+/// The tolerance a certificate of infeasibility or unboundedness is checked to (relative figures
+/// of [`cnr_ir::Certificate`]).
+const CERTIFICATE_TOLERANCE: f64 = 1e-6;
+
+/// `‖Aᵀz + q‖∞ / ‖q‖∞` (P is zero in the relaxations), or `None` without a dual point.
+fn dual_residual(program: &cnr_ir::ConeProgram, solution: &Solution) -> Option<f64> {
+    if solution.z.len() != program.m() || program.p.nnz() > 0 {
+        return None;
+    }
+    let q_norm = program.q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let r = (0..program.n)
+        .map(|j| (program.q[j] + program.a.column(j).map(|(i, v)| v * solution.z[i]).sum::<f64>()).abs())
+        .fold(0.0f64, f64::max);
+    (q_norm > 0.0).then(|| r / q_norm)
+}
+
+/// The relative gap between the objective at `x` and the dual bound of `z`, plus `z`'s distance to
+/// the dual cone (relative to `‖z‖∞`); `scale` is the factor the objective was multiplied by, so
+/// that the gap is relative to `max(|objective|, 1)` in the model's units.
+fn duality_gap(program: &cnr_ir::ConeProgram, solution: &Solution, scale: f64) -> Option<f64> {
+    if solution.z.len() != program.m() || program.p.nnz() > 0 {
+        return None;
+    }
+    let primal = program.objective(&solution.x);
+    let dual = -program.b.iter().zip(&solution.z).map(|(b, z)| b * z).sum::<f64>() + program.c;
+    let z_norm = solution.z.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
+    let outside = program.dual_cone_distance(&solution.z) / z_norm;
+    Some((primal - dual).abs() / primal.abs().max(scale) + outside)
+}

@@ -1,0 +1,275 @@
+//! Solving a compiled model: the method (the whole program, or cutting planes over the samples,
+//! in `cutting_plane.rs`), lowering each program within the memory budget, and the backend's calls
+//! with their checks and retries (`calls.rs`). The record is assembled from the outcome by
+//! `record.rs`.
+
+mod calls;
+mod cutting_plane;
+
+pub use calls::Attempt;
+pub(crate) use calls::{recovery_plan, Calls, PROGRAM_PLAN};
+
+use crate::compile::{compile_for, Purpose};
+use crate::record::{CuttingPlaneRecord, Method, SolveRecord, Timings};
+use crate::{Compiled, Error, Event, Hooks, Request, SolveError};
+use calls::{Scale, RECOVERY_PLAN};
+use cnr_check::Model;
+use cnr_ir::{Solution, SolverSettings};
+use cnr_lower::Lowered;
+use std::cell::RefCell;
+use std::time::Instant;
+
+/// How to solve the relaxation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MethodChoice {
+    /// Cutting planes when the whole program is large (more than [`AUTO_ROWS`] rows) and has many
+    /// more samples than the first subset; else the whole program.
+    #[default]
+    Auto,
+    /// The whole program.
+    Full,
+    /// Cutting planes over the samples.
+    CuttingPlane,
+}
+
+impl MethodChoice {
+    /// The name on the command line and in records: `auto`, `full`, `cutting-plane`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodChoice::Auto => "auto",
+            MethodChoice::Full => "full",
+            MethodChoice::CuttingPlane => "cutting-plane",
+        }
+    }
+}
+
+/// Above this many rows of the whole program, `auto` uses cutting planes.
+pub const AUTO_ROWS: usize = 20_000;
+
+/// The solver settings of a model and a request: the request's tolerance and time limit over the
+/// model's.
+pub fn solver_settings(model: &Model, request: &Request) -> SolverSettings {
+    let tolerance = request.tolerance.unwrap_or(model.solver.tolerance);
+    SolverSettings {
+        tol_abs: tolerance,
+        tol_rel: tolerance,
+        max_iter: model.solver.max_iter,
+        time_limit: request.limits.time_limit.or(model.solver.time_limit),
+        verbose: request.verbose,
+        recovery: 0,
+    }
+}
+
+/// A solved model: what was compiled, and the record of its solve.
+#[derive(Debug)]
+pub struct Solved {
+    /// The compiled model.
+    pub compiled: Compiled,
+    /// The solve's record.
+    pub record: SolveRecord,
+}
+
+/// Compiles the request's model and solves it, checking the answer on the model.
+pub fn solve(request: &Request) -> Result<Solved, Error> {
+    let compiled = compile_for(request, Purpose::Solve)?;
+    let record = solve_compiled(&compiled, request)?;
+    Ok(Solved { compiled, record })
+}
+
+/// What a method ends with: the last program, its solution and the bookkeeping.
+pub(crate) struct Outcome {
+    pub(crate) method: Method,
+    pub(crate) lowered: Lowered,
+    pub(crate) solution: Solution,
+    /// The residuals of every sample at the solution's point, when already computed.
+    pub(crate) residuals: Option<Vec<f64>>,
+    pub(crate) cutting_plane: Option<CuttingPlaneRecord>,
+}
+
+/// Solves a model compiled already (with the request's method, tolerance, limits and hooks) and
+/// checks the answer on the model: the solve layer under [`solve`].
+pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
+    let model = &compiled.model;
+    let settings = solver_settings(model, request);
+    let mut timings = Timings {
+        data_seconds: compiled.data_seconds,
+        anchor_seconds: compiled.anchor_seconds,
+        ..Timings::default()
+    };
+    let cx = Context {
+        compiled,
+        settings: &settings,
+        threads: request.limits.threads,
+        attempts: RefCell::new(Vec::new()),
+        hooks: &request.hooks,
+    };
+    let method = match request.method {
+        MethodChoice::Full => Method::Full,
+        MethodChoice::CuttingPlane => Method::CuttingPlane,
+        MethodChoice::Auto
+            if (compiled.plan.rows > AUTO_ROWS || cx.over_budget(model.data.n).is_some())
+                && model.data.n > 2 * start_size(model) =>
+        {
+            Method::CuttingPlane
+        }
+        MethodChoice::Auto => Method::Full,
+    };
+    let outcome = match method {
+        Method::Full => cx.full(&mut timings)?,
+        Method::CuttingPlane => cx.cutting_plane(&mut timings)?,
+    };
+    let attempts = cx.attempts.into_inner();
+    Ok(crate::record::assemble(compiled, &settings, request.limits.threads, attempts, outcome, timings))
+}
+
+/// What every phase of a solve needs.
+pub(crate) struct Context<'a> {
+    pub(crate) compiled: &'a Compiled,
+    pub(crate) settings: &'a SolverSettings,
+    pub(crate) threads: Option<usize>,
+    /// Every solver call so far.
+    pub(crate) attempts: RefCell<Vec<Attempt>>,
+    /// Told each phase; asked whether to stop.
+    pub(crate) hooks: &'a Hooks,
+}
+
+impl Context<'_> {
+    /// Lowers with `request` and solves, adding to the timings.
+    fn lower_and_solve(
+        &self,
+        request: &cnr_lower::Request,
+        timings: &mut Timings,
+    ) -> Result<(Lowered, Solution), Error> {
+        self.hooks.check()?;
+        let samples = request.samples.map_or(self.compiled.model.data.n, <[usize]>::len);
+        if let Some(need) = self.over_budget(samples) {
+            return Err(Error::Solve(SolveError::OverBudget {
+                samples,
+                need,
+                budget: self.compiled.max_memory,
+                whole: request.samples.is_none(),
+            }));
+        }
+        self.hooks.tell(Event::Lowering { samples });
+        let start = Instant::now();
+        let lowered = cnr_lower::lower_with(&self.compiled.model, &self.compiled.anchor, request);
+        let backend = self.compiled.backend.name();
+        self.hooks.tell(Event::Solving { rows: lowered.program.m(), backend });
+        timings.lowering_seconds += start.elapsed().as_secs_f64();
+        self.hooks.check()?;
+        let start = Instant::now();
+        let solution = self.solve_with_recovery(&lowered)?;
+        timings.solving_seconds += start.elapsed().as_secs_f64();
+        Ok((lowered, solution))
+    }
+
+    /// The bytes the data and the program of `samples` samples need, when they exceed the budget
+    /// (the program's are the whole plan's, in proportion to the samples).
+    fn over_budget(&self, samples: usize) -> Option<u128> {
+        let model = &self.compiled.model;
+        let whole = cnr_lower::plan_bytes(&self.compiled.plan);
+        let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
+        let need = data + whole * samples as u128 / model.data.n.max(1) as u128;
+        (need > u128::from(self.compiled.max_memory)).then_some(need)
+    }
+
+    /// Solves a lowered program with the attempts of [`RECOVERY_PLAN`] until one ends optimal and
+    /// its point passes the check on the model, or ends with a finding about the program
+    /// (infeasible, unbounded, a time limit). Each attempt is logged. The objective is scaled by a
+    /// power of two, which is exact, and the returned objective is that of the unscaled program.
+    ///
+    /// An attempt that Clarabel calls optimal but whose point violates a sample's constraint by more
+    /// than the tolerance relative to the label scale is not optimal: it is logged as `inaccurate`
+    /// with the figure, and the next attempt runs; if none is left, that is the status reported.
+    fn solve_with_recovery(&self, lowered: &Lowered) -> Result<Solution, Error> {
+        let model = &self.compiled.model;
+        let mut log = self.attempts.borrow_mut();
+        let calls = Calls {
+            plan: &recovery_plan(self.compiled.backend, &RECOVERY_PLAN),
+            settings: self.settings,
+            objective_scale: &|scale| objective_scale(model, scale),
+            violation: &|x: &[f64]| {
+                constraint_violation(model, lowered, x, self.threads) / model.label_scale()
+            },
+            always_feasible: model.relax.penalty.is_some(),
+            hooks: self.hooks,
+        };
+        calls.run(&lowered.program, &mut log)
+    }
+
+    /// The whole program.
+    fn full(&self, timings: &mut Timings) -> Result<Outcome, Error> {
+        let request = cnr_lower::Request { threads: self.threads, ..cnr_lower::Request::default() };
+        let (lowered, solution) = self.lower_and_solve(&request, timings)?;
+        Ok(Outcome { method: Method::Full, lowered, solution, residuals: None, cutting_plane: None })
+    }
+}
+
+/// The first subset's size: four samples per shared variable (`w` and `b`).
+pub(crate) fn start_size(model: &Model) -> usize {
+    cnr_check::budget::first_subset(&model.network)
+}
+
+/// The first radius of the box: a hundred times a rough scale of `w`, from the labels, the inputs
+/// and the output weights (a label is about `Σ_k u_k` times `|⟨w, x_k⟩|`). Only the number of rounds
+/// depends on it: a box that turns out active grows.
+pub(crate) fn initial_radius(model: &Model) -> f64 {
+    let sizes = DataSizes::of(model);
+    let scale = sizes.mean_abs_y / (sizes.u_sum * sizes.rms_x);
+    100.0 * if scale.is_finite() && scale > 0.0 { scale.max(1e-6) } else { 1.0 }
+}
+
+/// The rough sizes of a model's data that the box and the objective's scale are set from.
+struct DataSizes {
+    /// Samples.
+    n: f64,
+    /// The mean `|y_i|`.
+    mean_abs_y: f64,
+    /// The inputs' root mean square, from at most a million entries: a scale, not a statistic.
+    rms_x: f64,
+    /// The largest `Σ_k u_mk` over the filters.
+    u_sum: f64,
+}
+
+impl DataSizes {
+    fn of(model: &Model) -> Self {
+        let y = &model.data.y;
+        let x = &model.data.x[..model.data.x.len().min(1 << 20)];
+        let kk = model.network.patches();
+        DataSizes {
+            n: model.data.n as f64,
+            mean_abs_y: y.iter().map(|v| v.abs()).sum::<f64>() / y.len().max(1) as f64,
+            rms_x: (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt(),
+            u_sum: model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max),
+        }
+    }
+}
+
+/// The largest violation of the program's sample constraints at `x`, measured on the model:
+/// `max_i f(x_i; w) − y_i − ξ_i` over the program's samples (`ξ_i = 0` without a penalty).
+fn constraint_violation(model: &Model, lowered: &Lowered, x: &[f64], threads: Option<usize>) -> f64 {
+    let layout = &lowered.layout;
+    let (w, b) = layout.filters(x);
+    let residuals = if layout.samples.len() == model.data.n {
+        model.residuals(&w, &b, threads)
+    } else {
+        model.residuals_at(&layout.samples, &w, &b)
+    };
+    let slack = |p: usize| layout.xi.as_ref().map_or(0.0, |xi| x[xi.start + p].max(0.0));
+    residuals.iter().enumerate().map(|(p, r)| r - slack(p)).fold(f64::NEG_INFINITY, f64::max)
+}
+
+/// The objective's scale: a power of two near the chosen size.
+fn objective_scale(model: &Model, scale: Scale) -> f64 {
+    let sizes = DataSizes::of(model);
+    let c = match scale {
+        Scale::One => 1.0,
+        Scale::Labels => sizes.n * sizes.mean_abs_y,
+        Scale::Patches => sizes.n.sqrt() * sizes.u_sum * sizes.rms_x,
+    };
+    if c.is_finite() && c > 0.0 {
+        2f64.powi(c.log2().round().clamp(-60.0, 60.0) as i32)
+    } else {
+        1.0
+    }
+}
