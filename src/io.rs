@@ -1,6 +1,6 @@
 //! The command line's file system: reading model and data files, and writing outputs atomically.
 
-use cnr_check::Files;
+use cnr_driver::Files;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -1,18 +1,4 @@
-//! The memory budget of a command: `--max-memory SIZE`, or half of the machine's memory.
-
-/// The budget when `--max-memory` is not given: half of the machine's memory (`MemTotal` in
-/// `/proc/meminfo`), which leaves room for the solver's own work; 8 GiB where that is unknown.
-pub fn machine_budget() -> u64 {
-    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| mem_total(&text));
-    total.map_or(cnr_check::budget::DEFAULT_BYTES, |bytes| bytes / 2)
-}
-
-/// `MemTotal`, in bytes, from the text of `/proc/meminfo` (`MemTotal:  24684108 kB`).
-fn mem_total(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.trim_start_matches("MemTotal:").trim().trim_end_matches("kB").trim().parse().ok()?;
-    kib.checked_mul(1024)
-}
+//! `--max-memory SIZE`: the sizes the flag takes (the default budget is the driver's).
 
 /// A size as `--max-memory` takes it: a number of bytes, or a number with `K`, `M`, `G` or `T`
 /// (powers of 1024, optionally followed by `B` or `iB`): `8G`, `500M`, `1.5GiB`.
@@ -50,11 +36,5 @@ mod tests {
         for bad in ["", "G", "-1G", "eight", "1e30T", "0", "NaN"] {
             assert!(parse_size(bad).is_err(), "{bad:?} accepted");
         }
-    }
-
-    #[test]
-    fn the_machine_memory_is_read_from_meminfo() {
-        assert_eq!(mem_total("MemFree: 1 kB\nMemTotal:       24684108 kB\n"), Some(24684108 * 1024));
-        assert_eq!(mem_total("nothing"), None);
     }
 }

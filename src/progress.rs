@@ -54,14 +54,14 @@ impl Ticker {
         Some(Ticker { phase, done, thread: Some(thread) })
     }
 
-    /// The callback the driver tells each phase.
-    pub fn callback(&self) -> cnr_driver::Progress {
+    /// The hook the driver tells each event; the line shows the last one.
+    pub fn callback(&self) -> Arc<dyn Fn(&cnr_driver::Event) + Send + Sync> {
         let phase = self.phase.clone();
-        cnr_driver::Progress(Arc::new(move |text: &str| {
+        Arc::new(move |event: &cnr_driver::Event| {
             if let Ok(mut p) = phase.lock() {
-                *p = text.to_string();
+                *p = event.to_string();
             }
-        }))
+        })
     }
 }
 
@@ -115,7 +115,7 @@ impl SweepProgress {
             self.last = Instant::now();
             let elapsed = self.start.elapsed().as_secs_f64();
             let left = elapsed / self.done as f64 * (self.total - self.done) as f64;
-            crate::err(&format!(
+            crate::output::err(&format!(
                 "sweep: {}/{} trials, {} recovered, {elapsed:.0} s elapsed, about {left:.0} s left\n",
                 self.done, self.total, self.successes
             ));

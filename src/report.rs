@@ -1,10 +1,7 @@
 //! What `cnr check` and `cnr solve` print: the model summary, and the solve report with the checks
 //! computed from the model itself (never taken from the solver).
 
-use cnr_check::{DataSource, Model};
-use cnr_driver::{Filters, Method, ProgramRecord, SolveRecord};
-use cnr_ir::{Cone, Status};
-use cnr_lower::Plan;
+use cnr_driver::{Cone, DataSource, Method, Model, Plan, ProgramRecord, SolveRecord, Status};
 use std::fmt::Write;
 
 /// Groups digits in thousands: `1234567` → `1,234,567`.
@@ -77,6 +74,7 @@ pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
     let source = match &model.data.source {
         DataSource::Planted { seed, noise } => format!("planted, seed {seed}, noise {noise}"),
         DataSource::Files => "from files".to_string(),
+        DataSource::Arrays => "given as arrays".to_string(),
     };
     let _ = writeln!(s, "  samples      n = {}  ({source})", model.data.n);
     let even = if model.activation.is_even() { ", even" } else { "" };
@@ -143,11 +141,11 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let _ = writeln!(h, "  {}", status_message(r.status));
     }
     let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), fixed9));
-    match &r.w {
-        Some(Filters::One(w)) => {
+    match r.w.as_ref().map(|w| w.0.as_slice()) {
+        Some([w]) => {
             let _ = writeln!(h, "  {:<15} {}", "w", abbreviate(w));
         }
-        Some(Filters::Many(ws)) => {
+        Some(ws) => {
             for (m, w) in ws.iter().enumerate() {
                 let _ = writeln!(h, "  {:<15} {}", format!("w[{m}]"), abbreviate(w));
             }

@@ -2,12 +2,12 @@
 //! every linear example Clarabel, CBF → reader → Clarabel, and good_lp find the same optimum.
 
 use crate::util::{compile_example, lower_all, models_in};
-use cnr_driver::{settings, SolveOptions};
+use cnr_driver::{solver_settings, Request};
 use cnr_ir::{ConeProgram, Solution, Status};
 use cnr_lower::Layout;
 
 fn lowered(path: &str) -> (cnr_check::Model, ConeProgram, Layout) {
-    let compiled = compile_example(path, &Default::default());
+    let compiled = compile_example(path, None);
     let lowered = lower_all(&compiled);
     (compiled.model, lowered.program, lowered.layout)
 }
@@ -45,7 +45,7 @@ fn every_example_round_trips_through_cbf() {
         assert_eq!(back.q, program.q, "{path}: q");
         assert_eq!(back.c, program.c, "{path}: c");
         assert_eq!(back.cones, program.cones, "{path}: cones");
-        let s = settings(&model, &SolveOptions::default());
+        let s = solver_settings(&model, &Request::new("", ""));
         let direct = optimum(&program, &cnr_clarabel::solve(&program, &s).expect("solves"));
         let via_cbf = optimum(&back, &cnr_clarabel::solve(&back, &s).expect("solves"));
         assert!(close(direct, via_cbf, 1e-9), "{path}: {direct} vs {via_cbf}");
@@ -61,7 +61,7 @@ fn three_backends_agree_on_every_linear_example() {
             continue;
         }
         linear += 1;
-        let s = settings(&model, &SolveOptions::default());
+        let s = solver_settings(&model, &Request::new("", ""));
         let clarabel = cnr_clarabel::solve(&program, &s).expect("solves");
         let back = through_cbf(&program);
         let via_cbf = cnr_clarabel::solve(&back, &s).expect("solves");

@@ -4,21 +4,16 @@
 //! sample counts on both sides of the phase transition.
 
 use crate::util::{compile_example, models_in};
-use cnr_check::{MemoryFiles, Overrides};
-use cnr_driver::{Compiled, Filters, Method, MethodChoice, SolveOptions, SolveRecord};
-use cnr_ir::Status;
+use cnr_driver::{Compiled, Method, MethodChoice, Request, SolveRecord, Status};
 
+/// Solves a compiled model with `method` (the solve layer under `cnr_driver::solve`).
 fn solve(compiled: &Compiled, method: MethodChoice) -> SolveRecord {
-    let options = SolveOptions { method, ..SolveOptions::default() };
-    cnr_driver::solve(compiled, &options).expect("the backend runs")
+    let request = Request { method, ..Request::new("", "") };
+    cnr_driver::solve_compiled(compiled, &request).expect("the backend runs")
 }
 
 fn filters(r: &SolveRecord) -> Vec<f64> {
-    match &r.w {
-        Some(Filters::One(w)) => w.clone(),
-        Some(Filters::Many(ws)) => ws.concat(),
-        None => Vec::new(),
-    }
+    r.w.as_ref().map_or_else(Vec::new, |w| w.flat())
 }
 
 /// Holds the two records to the same answer; `what` names the case in messages. Filters are
@@ -59,7 +54,7 @@ fn cutting_planes_agree_with_the_whole_program_on_every_example() {
             .expect("example")
             .contains("data planted");
         for samples in [None, Some(400).filter(|_| planted)] {
-            let compiled = compile_example(&path, &Overrides { samples, ..Overrides::default() });
+            let compiled = compile_example(&path, samples);
             let full = solve(&compiled, MethodChoice::Full);
             let cut = solve(&compiled, MethodChoice::CuttingPlane);
             assert_same(&full, &cut, &format!("{path} at {samples:?} samples"));
@@ -116,8 +111,7 @@ fn cutting_planes_agree_with_the_whole_program_on_random_models() {
             k * patches
         );
         let compiled =
-            cnr_driver::compile(&text, "random", &MemoryFiles::default(), &Overrides::default(), None)
-                .unwrap_or_else(|d| panic!("{text}: {:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()));
+            cnr_driver::compile(&Request::new(&text, "random")).unwrap_or_else(|e| panic!("{text}: {e}"));
         let full = solve(&compiled, MethodChoice::Full);
         let cut = solve(&compiled, MethodChoice::CuttingPlane);
         assert_same(&full, &cut, &format!("case {case}: {text}"));
@@ -142,7 +136,7 @@ fn unbounded_and_infeasible_are_reported_as_such_by_both_methods() {
         ("tests/fixtures/solve/too_few_samples.cnr", Status::Unbounded),
         ("tests/fixtures/solve/negative_labels.cnr", Status::Infeasible),
     ] {
-        let compiled = compile_example(path, &Overrides::default());
+        let compiled = compile_example(path, None);
         for method in [MethodChoice::Full, MethodChoice::CuttingPlane] {
             assert_eq!(solve(&compiled, method).status, status, "{path} {method:?}");
         }
@@ -151,12 +145,9 @@ fn unbounded_and_infeasible_are_reported_as_such_by_both_methods() {
 
 #[test]
 fn auto_picks_cutting_planes_for_large_programs_only() {
-    let small = compile_example("examples/paper_relu.cnr", &Overrides::default());
+    let small = compile_example("examples/paper_relu.cnr", None);
     assert_eq!(solve(&small, MethodChoice::Auto).method, Method::Full);
-    let large = compile_example(
-        "examples/bench_relu.cnr",
-        &Overrides { samples: Some(2000), ..Overrides::default() },
-    );
+    let large = compile_example("examples/bench_relu.cnr", Some(2000));
     let record = solve(&large, MethodChoice::Auto);
     assert_eq!(record.method, Method::CuttingPlane);
     let cp = record.cutting_plane.expect("the cutting-plane record");

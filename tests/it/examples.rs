@@ -86,7 +86,7 @@ fn the_plan_counts_what_lowering_builds() {
     for path in models_in("examples") {
         for samples in [None, Some(3)] {
             let compiled =
-                crate::util::compile_example(&path, &Overrides { samples, ..Overrides::default() });
+                crate::util::compile_example(&path, samples);
             let program = cnr_lower::lower(&compiled.model);
             let plan = &compiled.plan;
             let what = format!("{path} at {samples:?} samples");

@@ -1,14 +1,11 @@
 //! Badly scaled models: the answer is right, or its status says it is not; a claim that fails its
 //! check is never reported as a success.
 
-use cnr_check::{MemoryFiles, Overrides};
-use cnr_driver::{SolveOptions, SolveRecord};
-use cnr_ir::Status;
+use crate::util::solve_text;
+use cnr_driver::{MemoryFiles, MethodChoice, Request, SolveRecord, Status};
 
 fn solve(text: &str) -> SolveRecord {
-    let compiled = cnr_driver::compile(text, "honest", &MemoryFiles::default(), &Overrides::default(), None)
-        .expect("the test model compiles");
-    cnr_driver::solve(&compiled, &SolveOptions::default()).expect("the backend runs")
+    solve_text(text, &MemoryFiles::default(), MethodChoice::Auto)
 }
 
 fn paper(activation: &str, output: &str, relax: &str) -> String {
@@ -73,10 +70,9 @@ fn inputs_and_labels_scaled_together_give_the_same_optimum_or_an_honest_status()
     // relu is homogeneous: inputs and labels both multiplied by s keep w* and the optimum. Unchecked,
     // s = 1e6 and 1e12 were solved to wrong points and s = 1e-12 was called unbounded.
     let text = paper("relu", "ones", "");
-    let compiled = cnr_driver::compile(&text, "honest", &MemoryFiles::default(), &Overrides::default(), None)
-        .expect("the test model compiles");
-    let reference = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("solves");
-    let want = reference.objective.expect("an objective");
+    let reference = cnr_driver::solve(&Request::new(&text, "honest")).expect("solves");
+    let want = reference.record.objective.expect("an objective");
+    let compiled = reference.compiled;
     let data = &compiled.model.data;
     let dir = tempfile::tempdir().expect("a temporary folder");
     let len = data.input_len();
@@ -97,9 +93,7 @@ fn inputs_and_labels_scaled_together_give_the_same_optimum_or_an_honest_status()
              data files {{ inputs \"x.csv\" labels \"y.csv\" }}"
         );
         let files = crate::util::FilesBeside(dir.path().to_path_buf());
-        let compiled =
-            cnr_driver::compile(&model, "scaled", &files, &Overrides::default(), None).expect("compiles");
-        let r = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("solves");
+        let r = solve_text(&model, &files, MethodChoice::Auto);
         right_or_honest(&r, want * objective_scale, &format!("inputs and labels × {scale:?}"));
     }
 }
@@ -119,8 +113,7 @@ fn tiny_negative_labels_are_infeasible_not_unbounded() {
     let model = "network { input 8 conv kernel 4 stride 4 activation relu output ones }
                  data files { inputs \"x.csv\" labels \"y.csv\" }";
     let files = crate::util::FilesBeside(dir.path().to_path_buf());
-    let compiled = cnr_driver::compile(model, "tiny", &files, &Overrides::default(), None).expect("compiles");
-    let r = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("solves");
+    let r = solve_text(model, &files, MethodChoice::Auto);
     assert_ne!(r.status, Status::Unbounded, "{:?}", r.attempts);
     assert_ne!(r.status, Status::Optimal, "{:?}", r.attempts);
 }
@@ -128,16 +121,11 @@ fn tiny_negative_labels_are_infeasible_not_unbounded() {
 #[test]
 fn good_lp_does_not_call_a_bounded_program_unbounded() {
     // microlp says unbounded on this LP, whose optimum is 2.86088 (good_lp's own Clarabel agrees).
-    let compiled = crate::util::compile_example(
-        "examples/abs_spectral.cnr",
-        &Overrides { samples: Some(3), ..Overrides::default() },
-    );
-    let compiled = cnr_driver::Compiled { backend: cnr_driver::Backend::ALL[1], ..compiled };
-    let r = cnr_driver::solve(
-        &compiled,
-        &SolveOptions { method: cnr_driver::MethodChoice::Full, ..SolveOptions::default() },
-    )
-    .expect("solves");
+    let text = std::fs::read_to_string(crate::util::root().join("examples/abs_spectral.cnr")).expect("example");
+    let mut request = Request::new(&text, "abs_spectral").with(cnr_driver::Setting::Samples(3));
+    request.backend = Some(cnr_driver::Backend::GOOD_LP);
+    request.method = MethodChoice::Full;
+    let r = cnr_driver::solve(&request).expect("solves").record;
     assert_eq!(r.status, Status::Optimal, "{:?}", r.attempts);
     assert!((r.objective.expect("objective") - 2.86088).abs() < 1e-5, "{:?}", r.objective);
     assert_eq!(r.attempts[0].backend, "good_lp");

@@ -2,9 +2,7 @@
 //! samples, nearly unbounded ones, every linear activation. Where good_lp's solver (microlp) gives an
 //! answer cnr cannot accept, the driver falls back to Clarabel and says so.
 
-use cnr_check::{MemoryFiles, Overrides};
-use cnr_driver::{Backend, SolveOptions};
-use cnr_ir::Status;
+use cnr_driver::{Backend, MethodChoice, Request, Status};
 
 struct Lcg(u64);
 
@@ -32,18 +30,10 @@ fn good_lp_and_clarabel_agree_on_random_linear_models() {
             2 * k
         );
         let solve = |backend| {
-            let compiled = cnr_driver::compile(
-                &text,
-                "lp",
-                &MemoryFiles::default(),
-                &Overrides::default(),
-                Some(backend),
-            )
-            .expect("the test model compiles");
-            let options = SolveOptions { method: cnr_driver::MethodChoice::Full, ..SolveOptions::default() };
-            cnr_driver::solve(&compiled, &options).expect("the backend runs")
+            let request = Request { backend: Some(backend), method: MethodChoice::Full, ..Request::new(&text, "lp") };
+            cnr_driver::solve(&request).expect("the backend runs").record
         };
-        let (lp, conic) = (solve(Backend::GoodLp(cnr_goodlp::LpSolver::Microlp)), solve(Backend::Clarabel));
+        let (lp, conic) = (solve(Backend::GOOD_LP), solve(Backend::CLARABEL));
         cases += 1;
         fell_back += usize::from(lp.backend != "good_lp");
         assert_eq!(lp.status, conic.status, "case {case}: {text}\n{:?}", lp.attempts);

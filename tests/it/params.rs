@@ -2,8 +2,7 @@
 //! errors at the place a value is used, and `fmt` keeping what was written.
 
 use crate::util::{cnr, text};
-use cnr_check::{MemoryFiles, Overrides};
-use cnr_driver::{with_settings, Setting};
+use cnr_driver::{Request, Setting};
 
 const MODEL: &str = "\
 param d = 4
@@ -23,16 +22,15 @@ solver { tolerance 1e-7  max_iter 20*d }
 ";
 
 fn compiled(text: &str, settings: &[Setting]) -> Result<cnr_driver::Compiled, Vec<String>> {
-    let full = with_settings(text, settings).expect("settings are well formed");
-    cnr_driver::compile_with_settings(
-        &full,
-        text.len(),
-        "m",
-        &MemoryFiles::default(),
-        &Overrides::default(),
-        None,
-    )
-    .map_err(|ds| ds.into_iter().map(|d| format!("{} | {}", d.message, d.hints.join(" | "))).collect())
+    let request = Request { settings: settings.to_vec(), ..Request::new(text, "m") };
+    cnr_driver::compile(&request).map_err(|e| match e {
+        cnr_driver::Error::Model(errors) => errors
+            .diagnostics
+            .iter()
+            .map(|d| format!("{} | {}", d.message, d.hints.join(" | ")))
+            .collect(),
+        other => panic!("not a model error: {other}"),
+    })
 }
 
 fn param(name: &str, value: &str) -> Setting {

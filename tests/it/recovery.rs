@@ -8,9 +8,7 @@
 //! d = 10, K = 4 for the others, the setting of an independent quick experiment (relu from about 3d,
 //! leaky_relu 2d, softplus 3d, squared_relu and square 4d, abs 10d).
 
-use cnr_check::{MemoryFiles, Overrides};
-use cnr_driver::SolveOptions;
-use cnr_ir::Status;
+use cnr_driver::{Request, Setting, Status};
 
 struct Outcome {
     status: Status,
@@ -27,11 +25,9 @@ impl Outcome {
 }
 
 fn solve(model_text: &str, samples: usize, seed: u64, noise: f64) -> Outcome {
-    let overrides =
-        Overrides { samples: Some(samples), seed: Some(seed), noise: Some(noise), ..Overrides::default() };
-    let compiled = cnr_driver::compile(model_text, "recovery", &MemoryFiles::default(), &overrides, None)
-        .expect("the test model compiles");
-    let record = cnr_driver::solve(&compiled, &SolveOptions::default()).expect("the backend runs");
+    let settings = vec![Setting::Samples(samples as u64), Setting::Seed(seed), Setting::Noise(noise)];
+    let request = Request { settings, ..Request::new(model_text, "recovery") };
+    let record = cnr_driver::solve(&request).expect("the backend runs").record;
     Outcome {
         status: record.status,
         recovery_error: record.recovery_error,

@@ -44,7 +44,7 @@ pub fn text(bytes: &[u8]) -> String {
 /// Data files relative to the `examples/` folder, as the command line reads them for an example.
 pub struct ExampleFiles;
 
-impl cnr_check::Files for ExampleFiles {
+impl cnr_driver::Files for ExampleFiles {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
         std::fs::read(root().join("examples").join(path)).map_err(|e| e.to_string())
     }
@@ -53,19 +53,34 @@ impl cnr_check::Files for ExampleFiles {
 /// Data files relative to a folder, as the command line reads them for a model in that folder.
 pub struct FilesBeside(pub PathBuf);
 
-impl cnr_check::Files for FilesBeside {
+impl cnr_driver::Files for FilesBeside {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
         std::fs::read(self.0.join(path)).map_err(|e| e.to_string())
     }
 }
 
-/// Compiles an example (a path relative to the project's root) through the driver, as `cnr` does.
-pub fn compile_example(path: &str, overrides: &cnr_check::Overrides) -> cnr_driver::Compiled {
+/// Compiles an example (a path relative to the project's root) through the driver, as `cnr` does,
+/// with `samples` samples when given.
+pub fn compile_example(path: &str, samples: Option<u64>) -> cnr_driver::Compiled {
     let full = root().join(path);
     let text = std::fs::read_to_string(&full).expect("the example exists");
     let files = FilesBeside(full.parent().expect("a folder").to_path_buf());
-    cnr_driver::compile(&text, &stem(path), &files, overrides, None)
-        .unwrap_or_else(|d| panic!("{path}: {:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()))
+    let name = stem(path);
+    let mut request = cnr_driver::Request::new(&text, &name).with_files(&files);
+    request.settings.extend(samples.map(cnr_driver::Setting::Samples));
+    cnr_driver::compile(&request).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Solves a model's text (planted data, or data files in `files`) with `method` and the default
+/// settings.
+pub fn solve_text(
+    text: &str,
+    files: &(dyn cnr_driver::Files + Sync),
+    method: cnr_driver::MethodChoice,
+) -> cnr_driver::SolveRecord {
+    let mut request = cnr_driver::Request::new(text, "model").with_files(files);
+    request.method = method;
+    cnr_driver::solve(&request).unwrap_or_else(|e| panic!("{e}")).record
 }
 
 /// The whole program of a compiled model, with its layout.

@@ -8,8 +8,7 @@
 //! `cargo run --release -p cnr-driver --example recovery_grid [-- ACTIVATIONS RATIOS SEEDS]`, e.g.
 //! `-- "relu;softplus" 4,8,12 10`; `bench/recovery_grid.sh` runs the whole grid.
 
-use cnr_driver::{MethodChoice, SolveOptions};
-use cnr_ir::Status;
+use cnr_driver::{Limits, MethodChoice, Request, Status};
 use std::collections::BTreeMap;
 
 fn main() {
@@ -43,19 +42,12 @@ fn main() {
                      data planted {{ samples {n} seed {seed} }}
                      {relax}"
                 );
-                let compiled = cnr_driver::compile(
-                    &text,
-                    "grid",
-                    &cnr_check::MemoryFiles::default(),
-                    &Default::default(),
-                    None,
-                )
-                .unwrap_or_else(|d| {
-                    panic!("{activation}: {:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>())
-                });
-                let options =
-                    SolveOptions { method: MethodChoice::Full, threads: Some(1), ..SolveOptions::default() };
-                let r = cnr_driver::solve(&compiled, &options).expect("the backend runs");
+                let request = Request {
+                    method: MethodChoice::Full,
+                    limits: Limits { threads: Some(1), ..Limits::default() },
+                    ..Request::new(&text, "grid")
+                };
+                let r = cnr_driver::solve(&request).unwrap_or_else(|e| panic!("{activation}: {e}")).record;
                 retries += r.attempts.len() - 1;
                 single += usize::from(r.attempts.first().is_some_and(|a| a.solver_status == Status::Optimal));
                 total += 1;

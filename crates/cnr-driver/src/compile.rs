@@ -53,12 +53,12 @@ pub fn model_hash(text: &str) -> String {
     format!("{hash:016x}")
 }
 
-/// What a compiled model is for, which decides how much of its program the memory budget counts.
+/// What a model is compiled for, which decides how much of its program the memory budget counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Purpose {
-    /// `check`, or the whole program to write.
+pub enum Purpose {
+    /// Checking it, or writing its whole program.
     Whole,
-    /// A solve by the request's method.
+    /// Solving it by the request's method (cutting planes build programs of subsets).
     Solve,
     /// Evaluating filters or exporting the data: no program.
     Data,
@@ -74,8 +74,10 @@ pub fn compile(request: &Request) -> Result<Compiled, Error> {
     compile_for(request, Purpose::Whole)
 }
 
-/// [`compile`], with the budget counting the program that `purpose` builds.
-pub(crate) fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Error> {
+/// [`compile`], with the budget counting the program that `purpose` builds: a caller that shows
+/// the warnings before solving compiles for [`Purpose::Solve`], then calls
+/// [`crate::solve_compiled`].
+pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Error> {
     let mut sources = Sources::model(request.source_name, request.text);
     let program = match (purpose, request.method) {
         (Purpose::Whole, _) | (Purpose::Solve, MethodChoice::Full) => ProgramScope::Whole,

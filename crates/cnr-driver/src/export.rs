@@ -1,7 +1,7 @@
 //! Arrays out of cnr: a model's data as NumPy files, and a solve's filters as one.
 
 use crate::compile::{compile_for, Purpose};
-use crate::{Error, Request};
+use crate::{Compiled, Error, Request};
 use ndarray_npy::WriteNpyExt;
 
 /// A model's data as files for other tools: `x.npy` (inputs, `n × C·H·W`, each row a sample
@@ -16,8 +16,8 @@ pub struct DataExport {
     pub block: String,
 }
 
-/// The request's data as NumPy files (nothing of its program is built).
-pub fn export_data(request: &Request) -> Result<DataExport, Error> {
+/// The request's data as NumPy files (nothing of its program is built), with the compiled model.
+pub fn export_data(request: &Request) -> Result<(Compiled, DataExport), Error> {
     let compiled = compile_for(request, Purpose::Data)?;
     let model = &compiled.model;
     let data = &model.data;
@@ -37,7 +37,7 @@ pub fn export_data(request: &Request) -> Result<DataExport, Error> {
         files.push(("b.npy", npy(b, &[b.len()])?));
     }
     block.push_str("}\n");
-    Ok(DataExport { files, block })
+    Ok((compiled, DataExport { files, block }))
 }
 
 /// `values` as a NumPy array of `shape` (row-major), in the `.npy` format.
@@ -57,7 +57,7 @@ mod tests {
     fn exported_data_read_back_as_the_model_drew_them() {
         let text = "network { input 8 conv kernel 4 stride 4 activation relu output ones }
                     data planted { samples 5 seed 2 }";
-        let export = export_data(&Request::new(text, "t")).expect("exports");
+        let (_, export) = export_data(&Request::new(text, "t")).expect("exports");
         let names: Vec<&str> = export.files.iter().map(|f| f.0).collect();
         assert_eq!(names, ["x.npy", "y.npy", "w.npy"]);
         let x = cnr_check::data::load_array("x.npy", &export.files[0].1).expect("reads");

@@ -2,7 +2,8 @@
 //! activations and noise levels, many seeded trials per cell, with the non-convex baseline beside
 //! the relaxation.
 //!
-//! - [`grid`]: the axes, their product, the shards.
+//! - [`grid`]: the axes, their product, the shards (the driver's: a sweep's specification is part of
+//!   the front door).
 //! - [`Experiment::prepare`]: every cell compiled once before any trial runs (an error in one cell
 //!   is an error of the sweep, shown with the settings that make it), its filter size and samples.
 //! - [`Experiment::run`]: the trials, in parallel, each through the driver (one solve per thread,
@@ -15,29 +16,23 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod baseline;
-pub mod grid;
 pub mod plot;
 pub mod results;
 pub mod store;
 
-use baseline::GdBudget;
-use cnr_check::budget::ProgramScope;
-use cnr_check::{DataSource, Files, Overrides};
-use cnr_driver::{Backend, Compiled, MethodChoice, Setting, SolveOptions};
+pub use cnr_driver::sweep::grid;
+
+use cnr_driver::{Backend, Compiled, DataSource, Files, GdBudget, Limits, MethodChoice, Request, Setting};
 use grid::{Axis, Grid, Shard, Value};
 use results::Row;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Instant;
 
-/// A cell's model that does not compile: the text that was compiled (the model's, with the cell's
-/// settings appended) and what was wrong with it, for the caller to render.
+/// A cell's model that does not compile or warns: its diagnostics with the texts they point into
+/// (the model's and the cell's settings'), for the caller to render.
 #[derive(Debug)]
 pub struct CellDiagnostics {
-    /// The model's text with the cell's settings appended.
-    pub text: String,
-    /// The errors, pointing into `text`.
-    pub diagnostics: Vec<cnr_check::Diagnostic>,
+    /// The diagnostics and their texts.
+    pub errors: cnr_driver::ModelErrors,
     /// The cell's settings, as flags.
     pub flags: String,
 }
@@ -72,6 +67,8 @@ pub struct Experiment {
     pub baseline: Option<GdBudget>,
     /// Settings of every cell (`--param`, `--set` not swept).
     pub settings: Vec<Setting>,
+    /// The name diagnostics show for the model's text (its path).
+    pub source_name: String,
     /// How the relaxation is solved.
     pub method: MethodChoice,
     /// The backend (`None`: the model's).
@@ -168,7 +165,7 @@ impl Experiment {
                 }
             }
             let mut plan = CellPlan { values, d: 0, samples: samples.unwrap_or(1), settings, noise };
-            let (compiled, text) = self.compile(files, &plan, samples, seed)?;
+            let compiled = self.compile(files, &plan, samples, seed)?;
             if !matches!(compiled.model.data.source, DataSource::Planted { .. }) {
                 return Err(SweepError::Other(
                     "a sweep draws planted data for each trial, and this model reads its data from files: use `data planted { … }`".into(),
@@ -182,7 +179,11 @@ impl Experiment {
             }
             if c == 0 && !compiled.warnings.is_empty() {
                 let flags = plan.flags(None);
-                warnings = Some(CellDiagnostics { text, diagnostics: compiled.warnings.clone(), flags });
+                let errors = cnr_driver::ModelErrors {
+                    sources: compiled.sources.clone(),
+                    diagnostics: compiled.warnings.clone(),
+                };
+                warnings = Some(CellDiagnostics { errors, flags });
             }
             plan.d = compiled.model.network.d();
             plan.samples = match (samples, ratio) {
@@ -202,40 +203,45 @@ impl Experiment {
         Ok(Prepared { cells, seed, warnings })
     }
 
+    /// The request of a cell's trial: the cell's settings, then `--samples`, `--seed` and
+    /// `--noise` as the cell and trial set them; one thread, the trial's share of the memory.
+    fn request<'a>(
+        &'a self,
+        files: &'a (dyn Files + Sync),
+        cell: &CellPlan,
+        samples: Option<u64>,
+        seed: Option<u64>,
+    ) -> Request<'a> {
+        let mut request = Request::new(&self.text, &self.source_name).with_files(files);
+        request.default_name = &self.name;
+        request.settings = cell.settings.clone();
+        request.settings.extend(samples.map(Setting::Samples));
+        request.settings.extend(seed.map(Setting::Seed));
+        request.settings.extend(cell.noise.map(Setting::Noise));
+        request.method = self.method;
+        request.backend = self.backend;
+        request.limits = Limits { max_memory: self.max_memory, threads: Some(1), time_limit: None };
+        request
+    }
+
     fn compile(
         &self,
         files: &(dyn Files + Sync),
         cell: &CellPlan,
         samples: Option<u64>,
         seed: Option<u64>,
-    ) -> Result<(Compiled, String), SweepError> {
-        let text = cnr_driver::with_settings(&self.text, &cell.settings).map_err(SweepError::Other)?;
-        // Only a full solve builds the whole program; the others check each program they build.
-        let program = if matches!(self.method, MethodChoice::Full) {
-            ProgramScope::Whole
-        } else {
-            ProgramScope::FirstSubset
-        };
-        let overrides = Overrides {
-            samples: samples.map(|n| n as usize),
-            seed,
-            noise: cell.noise,
-            max_memory: self.max_memory,
-            program,
-        };
-        match cnr_driver::compile_with_settings(
-            &text,
-            self.text.len(),
-            &self.name,
-            files,
-            &overrides,
-            self.backend,
-        ) {
-            Ok(compiled) => Ok((compiled, text)),
-            Err(diagnostics) => {
-                let flags = cell.flags(samples);
-                Err(SweepError::Model(Box::new(CellDiagnostics { text, diagnostics, flags })))
+    ) -> Result<Compiled, SweepError> {
+        let request = self.request(files, cell, samples, seed);
+        cnr_driver::compile(&request).map_err(|e| self.cell_error(e, cell, samples))
+    }
+
+    /// A driver's error about a cell, with the cell's flags.
+    fn cell_error(&self, e: cnr_driver::Error, cell: &CellPlan, samples: Option<u64>) -> SweepError {
+        match e {
+            cnr_driver::Error::Model(errors) => {
+                SweepError::Model(Box::new(CellDiagnostics { errors: *errors, flags: cell.flags(samples) }))
             }
+            other => SweepError::Other(other.to_string()),
         }
     }
 
@@ -250,7 +256,8 @@ impl Experiment {
     ) -> Result<Vec<Row>, SweepError> {
         let cell = &prepared.cells[unit.cell];
         let seed = prepared.seed + unit.trial as u64;
-        let (compiled, _) = self.compile(files, cell, Some(cell.samples), Some(seed))?;
+        let request = self.request(files, cell, Some(cell.samples), Some(seed));
+        let compiled = cnr_driver::compile(&request).map_err(|e| self.cell_error(e, cell, Some(cell.samples)))?;
         let axes: Vec<String> = self
             .grid
             .axes
@@ -284,10 +291,9 @@ impl Experiment {
         let mut rows = Vec::new();
         let relaxation_done = skip.iter().any(|m| m != "gd");
         if !relaxation_done {
-            let options = SolveOptions { method: self.method, threads: Some(1), ..SolveOptions::default() };
-            let record =
-                cnr_driver::solve(&compiled, &options).map_err(|e| SweepError::Other(e.to_string()))?;
-            let optimal = record.status == cnr_ir::Status::Optimal;
+            let record = cnr_driver::solve_compiled(&compiled, &request)
+                .map_err(|e| SweepError::Other(e.to_string()))?;
+            let optimal = record.status == cnr_driver::Status::Optimal;
             rows.push(Row {
                 method: record.method.as_str().to_string(),
                 success: optimal && record.recovery_error.is_some_and(|e| e < self.threshold),
@@ -304,22 +310,18 @@ impl Experiment {
             });
         }
         if let (Some(budget), false) = (self.baseline, skip.iter().any(|m| m == "gd")) {
-            let start = Instant::now();
-            let found = baseline::gradient_descent(&compiled.model, seed, budget);
-            let seconds = start.elapsed().as_secs_f64();
-            let fit = compiled.model.evaluate(&found.w, &found.b);
-            let scale = compiled.model.label_scale();
+            let gd = cnr_driver::baseline(&compiled, seed, budget);
             rows.push(Row {
                 method: "gd".into(),
-                success: fit.recovery_error.is_some_and(|e| e < self.threshold),
-                status: if found.converged { "converged" } else { "budget" }.into(),
-                recovery_error: fit.recovery_error,
-                training_loss: Some(fit.training_loss),
-                max_violation: Some(fit.max_violation),
-                relative_violation: (scale > 0.0).then(|| fit.max_violation / scale),
+                success: gd.recovery_error.is_some_and(|e| e < self.threshold),
+                status: if gd.found.converged { "converged" } else { "budget" }.into(),
+                recovery_error: gd.recovery_error,
+                training_loss: Some(gd.training_loss),
+                max_violation: Some(gd.max_violation),
+                relative_violation: gd.relative_violation,
                 objective: None,
-                iterations: found.iterations as u64,
-                solve_seconds: seconds,
+                iterations: gd.found.iterations as u64,
+                solve_seconds: gd.seconds,
                 backend: "gd".into(),
                 ..base
             });

@@ -12,7 +12,8 @@
 
 use crate::grid::{Grid, Shard};
 use crate::results::{self, Row};
-use crate::{baseline::GdBudget, plot};
+use crate::plot;
+use cnr_driver::GdBudget;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::Write;

@@ -1,12 +1,14 @@
 //! `cnr sweep`: the arguments, the progress display and the final report of a phase-transition
 //! experiment; the experiment itself is `cnr-sweep`'s.
 
+use super::{warn, ModelFile};
+use crate::cli::MethodArg;
+use crate::output::{err, fail, failed as failure, out, usage, Failed};
 use crate::progress::SweepProgress;
-use crate::{err, io, out, read_source, render, Failed, MethodArg};
 use clap::{Args, Subcommand};
-use cnr_driver::{Backend, MethodChoice, Setting};
-use cnr_sweep::baseline::GdBudget;
-use cnr_sweep::grid::{self, Axis, Grid, Shard};
+use cnr_driver::sweep::grid::{self, Axis, Shard};
+use cnr_driver::sweep::{activations, parse_threshold, SweepSpec};
+use cnr_driver::{Backend, GdBudget, MethodChoice, Setting};
 use cnr_sweep::store::{self, Manifest};
 use cnr_sweep::{Experiment, SweepError, Unit};
 use std::path::{Path, PathBuf};
@@ -70,7 +72,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "SIZE", value_parser = crate::memory::parse_size)]
     max_memory: Option<u64>,
     /// Sets a statement of every cell's model, as for `cnr solve`.
-    #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = crate::parse_setting)]
+    #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = crate::cli::parse_setting)]
     set: Vec<(String, String)>,
 }
 
@@ -103,23 +105,6 @@ fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
     Ok((name.to_string(), grid::parse_numbers(list)?))
 }
 
-fn parse_threshold(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
-        _ => Err("the threshold is a number > 0, e.g. 1e-4".into()),
-    }
-}
-
-fn usage(message: &str) -> Failed {
-    err(&render::plain_error(message, None));
-    Failed(2)
-}
-
-fn failure(message: &str) -> Failed {
-    err(&render::plain_error(message, None));
-    Failed(1)
-}
-
 /// `cnr sweep …`.
 pub fn run(args: SweepArgs) -> Result<(), Failed> {
     if let Some(SweepCommand::Merge { parts, out, force }) = &args.merge {
@@ -128,11 +113,9 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let model_path =
         args.model.as_deref().ok_or_else(|| usage("name the model: `cnr sweep MODEL --out DIR …`"))?;
     let out_dir = args.out.clone().ok_or_else(|| usage("name the results folder: `--out DIR`"))?;
-    let source = read_source(model_path)?;
-    let spec = Spec::of_args(&args)?.over(Spec::of_file(&source)?);
-    let grid = spec.grid().map_err(|e| usage(&e))?;
-    let stem = model_path.file_stem().map_or("model".into(), |s| s.to_string_lossy().into_owned());
-    let files = io::DiskFiles { base: model_path.parent().map_or(PathBuf::from("."), Path::to_path_buf) };
+    let model = ModelFile::read(model_path)?;
+    let spec = of_args(&args)?.over(SweepSpec::of_model(&model.text, &model.name).map_err(fail)?);
+    let grid = spec.grid(&cnr_sweep::results::reserved_columns()).map_err(|e| usage(&e))?;
     let settings: Vec<Setting> = args
         .set
         .iter()
@@ -141,8 +124,9 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let jobs =
         args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
     let experiment = Experiment {
-        text: source.text.clone(),
-        name: stem,
+        text: model.text.clone(),
+        name: model.stem.clone(),
+        source_name: model.name.clone(),
         grid: grid.clone(),
         trials: spec.trials.unwrap_or(20) as usize,
         seed: spec.seed,
@@ -151,20 +135,18 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         settings: settings.clone(),
         method: MethodChoice::from(args.method),
         backend: args.backend,
-        max_memory: Some(args.max_memory.unwrap_or_else(crate::memory::machine_budget) / jobs as u64),
+        max_memory: Some(args.max_memory.unwrap_or_else(cnr_driver::default_memory_budget) / jobs as u64),
     };
-    let prepared = experiment.prepare(&files).map_err(|e| report_error(&source.name, e))?;
+    let files = &model.files;
+    let prepared = experiment.prepare(files).map_err(report_error)?;
     if let Some(w) = &prepared.warnings {
-        err(&render::render(&cnr_syntax::Source::new(source.name.clone(), w.text.clone()), &w.diagnostics));
-        if crate::DENY_WARNINGS.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(failure("warnings are denied (--deny-warnings)"));
-        }
+        warn(&w.errors.render())?;
     }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
     let manifest = Manifest {
         cnr_version: env!("CARGO_PKG_VERSION").into(),
         model: model_path.display().to_string(),
-        model_hash: cnr_driver::model_hash(&source.text),
+        model_hash: cnr_driver::model_hash(&model.text),
         grid,
         trials: experiment.trials,
         seed: prepared.seed,
@@ -190,14 +172,14 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let mut progress = SweepProgress::new(todo.len(), resumed);
     let start = Instant::now();
     let skip = |u: Unit| methods_of(u);
-    let outcome = experiment.run(&files, &prepared, &todo, &skip, jobs, &mut |_, new| {
+    let outcome = experiment.run(files, &prepared, &todo, &skip, jobs, &mut |_, new| {
         store.append(&new).map_err(SweepError::Other)?;
         progress.trial(new.iter().any(|r| r.success && r.method != "gd"));
         rows.extend(new);
         Ok(())
     });
     progress.finish();
-    outcome.map_err(|e| report_error(&source.name, e))?;
+    outcome.map_err(report_error)?;
     let written = store::finish(&out_dir, &manifest, &rows).map_err(|e| failure(&e))?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     out(&format!(
@@ -212,172 +194,43 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     ))
 }
 
-/// A sweep's grid and settings, from the flags or from the model's `sweep { … }` block.
-#[derive(Clone, Default)]
-struct Spec {
-    /// `samples` or `ratio`: the one axis of sample counts.
-    counts: Option<Axis>,
-    params: Vec<(String, Vec<f64>)>,
-    activation: Option<Vec<String>>,
-    noise: Option<Vec<f64>>,
-    trials: Option<u64>,
-    seed: Option<u64>,
-    threshold: Option<f64>,
-    baseline: Option<bool>,
+/// The sweep's specification from the flags.
+fn of_args(args: &SweepArgs) -> Result<SweepSpec, Failed> {
+    let counts = match (&args.samples, &args.ratio) {
+        (Some(_), Some(_)) => {
+            return Err(usage("give --samples or --ratio, not both: they are the same axis"))
+        }
+        (Some(List(values)), None) => Some(Axis::Samples { values: values.clone() }),
+        (None, Some(List(values))) => Some(Axis::Ratio { values: values.clone() }),
+        (None, None) => None,
+    };
+    let mut params: Vec<(String, Vec<f64>)> = Vec::new();
+    for (name, values) in &args.params {
+        if params.iter().any(|(n, _)| n == name) {
+            return Err(usage(&format!("--param {name}=… is given twice")));
+        }
+        params.push((name.clone(), values.clone()));
+    }
+    let activation = match &args.activation {
+        Some(list) => Some(activations(list).map_err(|e| usage(&e))?),
+        None => None,
+    };
+    Ok(SweepSpec {
+        counts,
+        params,
+        activation,
+        noise: args.noise.as_ref().map(|List(v)| v.clone()),
+        trials: args.trials,
+        seed: args.seed,
+        threshold: args.threshold,
+        baseline: args.baseline.as_deref().map(|b| b == "gd"),
+    })
 }
 
-impl Spec {
-    fn of_args(args: &SweepArgs) -> Result<Spec, Failed> {
-        let counts = match (&args.samples, &args.ratio) {
-            (Some(_), Some(_)) => {
-                return Err(usage("give --samples or --ratio, not both: they are the same axis"))
-            }
-            (Some(List(values)), None) => Some(Axis::Samples { values: values.clone() }),
-            (None, Some(List(values))) => Some(Axis::Ratio { values: values.clone() }),
-            (None, None) => None,
-        };
-        let mut params: Vec<(String, Vec<f64>)> = Vec::new();
-        for (name, values) in &args.params {
-            if params.iter().any(|(n, _)| n == name) {
-                return Err(usage(&format!("--param {name}=… is given twice")));
-            }
-            params.push((name.clone(), values.clone()));
-        }
-        let activation = match &args.activation {
-            Some(list) => Some(activations(list).map_err(|e| usage(&e))?),
-            None => None,
-        };
-        Ok(Spec {
-            counts,
-            params,
-            activation,
-            noise: args.noise.as_ref().map(|List(v)| v.clone()),
-            trials: args.trials,
-            seed: args.seed,
-            threshold: args.threshold,
-            baseline: args.baseline.as_deref().map(|b| b == "gd"),
-        })
-    }
-
-    /// The model's `sweep { … }` block; an entry that does not read is an error at its value.
-    fn of_file(source: &cnr_syntax::Source) -> Result<Spec, Failed> {
-        let Ok(file) = cnr_syntax::parse(&source.text) else {
-            // The model's own errors are reported when its cells compile.
-            return Ok(Spec::default());
-        };
-        let mut spec = Spec::default();
-        let mut errors = Vec::new();
-        for item in &file.items {
-            let cnr_syntax::ast::Item::Sweep(block) = item else { continue };
-            for stmt in &block.stmts {
-                let s = &stmt.node;
-                let text = s.value.node.as_str();
-                let read = match (s.key.node.as_str(), &s.name) {
-                    ("param", Some(name)) => {
-                        grid::parse_numbers(text).map(|v| spec.params.push((name.node.clone(), v)))
-                    }
-                    ("samples", _) => {
-                        grid::parse_counts(text).map(|v| spec.counts = Some(Axis::Samples { values: v }))
-                    }
-                    ("ratio", _) => {
-                        grid::parse_numbers(text).map(|v| spec.counts = Some(Axis::Ratio { values: v }))
-                    }
-                    ("activation", _) => activations(text).map(|v| spec.activation = Some(v)),
-                    ("noise", _) => grid::parse_numbers(text).map(|v| spec.noise = Some(v)),
-                    ("trials", _) => whole(text, 1, 100_000).map(|n| spec.trials = Some(n)),
-                    ("seed", _) => whole(text, 0, (1 << 53) - 1).map(|n| spec.seed = Some(n)),
-                    ("threshold", _) => parse_threshold(text).map(|x| spec.threshold = Some(x)),
-                    ("baseline", _) => match text {
-                        "gd" | "none" => {
-                            spec.baseline = Some(text == "gd");
-                            Ok(())
-                        }
-                        _ => Err("the baseline is `gd` (gradient descent) or `none`".into()),
-                    },
-                    (key, _) => Err(format!("`{key}` is not a sweep entry")),
-                };
-                if let Err(message) = read {
-                    errors.push(
-                        cnr_syntax::Diagnostic::error(s.value.span, format!("sweep {}: {message}", s.key.node))
-                            .with_label("cannot read this")
-                            .with_hint("lists are written like `0.5,1,2`, ranges like `0.5:8:0.5`, as the flags of `cnr sweep`"),
-                    );
-                }
-            }
-        }
-        if errors.is_empty() {
-            Ok(spec)
-        } else {
-            err(&render::render(source, &errors));
-            Err(Failed(1))
-        }
-    }
-
-    /// This spec, with what it does not say taken from `file`: the flags win axis by axis.
-    fn over(self, file: Spec) -> Spec {
-        let mut params = self.params.clone();
-        for (name, values) in file.params {
-            if !params.iter().any(|(n, _)| *n == name) {
-                params.push((name, values));
-            }
-        }
-        Spec {
-            counts: self.counts.or(file.counts),
-            params,
-            activation: self.activation.or(file.activation),
-            noise: self.noise.or(file.noise),
-            trials: self.trials.or(file.trials),
-            seed: self.seed.or(file.seed),
-            threshold: self.threshold.or(file.threshold),
-            baseline: self.baseline.or(file.baseline),
-        }
-    }
-
-    /// The grid: sample counts, parameters, activation, noise, in that order.
-    fn grid(&self) -> Result<Grid, String> {
-        let mut axes: Vec<Axis> = self.counts.iter().cloned().collect();
-        let reserved = cnr_sweep::results::reserved_columns();
-        for (name, values) in &self.params {
-            if reserved.contains(&name.as_str()) {
-                return Err(format!(
-                    "a parameter named `{name}` would share its column with the results' own `{name}`: rename it in the model"
-                ));
-            }
-            axes.push(Axis::Param { name: name.clone(), values: values.clone() });
-        }
-        if let Some(values) = &self.activation {
-            axes.push(Axis::Activation { values: values.clone() });
-        }
-        if let Some(values) = &self.noise {
-            if values.iter().any(|&x| x < 0.0) {
-                return Err("noise levels are ≥ 0".into());
-            }
-            axes.push(Axis::Noise { values: values.clone() });
-        }
-        Ok(Grid { axes })
-    }
-}
-
-fn activations(list: &str) -> Result<Vec<String>, String> {
-    let values = grid::split_list(list);
-    if values.iter().any(String::is_empty) {
-        return Err(format!("`{list}` has an empty activation"));
-    }
-    Ok(values)
-}
-
-fn whole(text: &str, min: u64, max: u64) -> Result<u64, String> {
-    match text.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!("`{text}` is not a whole number from {min} to {max}")),
-    }
-}
-
-fn report_error(model: &str, e: SweepError) -> Failed {
+fn report_error(e: SweepError) -> Failed {
     match e {
         SweepError::Model(cell) => {
-            let source = cnr_syntax::Source::new(model, cell.text.clone());
-            err(&render::render(&source, &cell.diagnostics));
+            err(&cell.errors.render());
             failure(&format!("the model does not compile with {}", cell.flags))
         }
         SweepError::Other(message) => failure(&message),
