@@ -258,8 +258,10 @@ impl OverrideArgs {
 
     /// The flags as the driver's settings.
     pub fn settings(&self) -> Vec<Setting> {
-        let params =
-            self.param.iter().map(|(name, value)| Setting::Param { name: name.clone(), value: value.clone() });
+        let params = self
+            .param
+            .iter()
+            .map(|(name, value)| Setting::Param { name: name.clone(), value: value.clone() });
         let sets =
             self.set.iter().map(|(key, value)| Setting::Statement { key: key.clone(), value: value.clone() });
         let overrides = [
@@ -280,4 +282,3 @@ pub enum Emit {
     /// A CBF file for external conic solvers.
     Cbf,
 }
-

@@ -41,8 +41,16 @@ fn main() -> ExitCode {
             threads,
             overrides,
         } => {
-            let args =
-                SolveArgs { backend, json, verbose, tolerance, method, output: output.as_deref(), progress, threads };
+            let args = SolveArgs {
+                backend,
+                json,
+                verbose,
+                tolerance,
+                method,
+                output: output.as_deref(),
+                progress,
+                threads,
+            };
             commands::solve::run(&file, &args, &overrides)
         }
         Command::Sweep(args) => commands::sweep::run(args),

@@ -101,12 +101,12 @@ fn run_one(kind: Kind, input: &[u8], budget: u64) {
     let text = String::from_utf8_lossy(input);
     match kind {
         Kind::Model => {
-            let overrides = cnr_check::Overrides { max_memory: Some(budget), ..Default::default() };
-            let files = cnr_check::MemoryFiles::default();
-            let _ = cnr_driver::compile(&text, "fuzz", &files, &overrides, None);
+            let mut request = cnr_driver::Request::new(&text, "fuzz");
+            request.limits.max_memory = Some(budget);
+            let _ = cnr_driver::compile(&request);
         }
         Kind::Cbf => {
-            let _ = cnr_cbf::read_cbf_within(&text, "fuzz", budget);
+            let _ = cnr_driver::read_program(&text, cnr_driver::ProgramFormat::Cbf, "fuzz.cbf", "fuzz", budget);
         }
     }
 }

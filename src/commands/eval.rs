@@ -42,7 +42,10 @@ fn human(r: &EvalRecord) -> String {
         "  max violation   {:.3e}   (max_i f(x_i; w) − y_i, {:.3e} of the largest label)\n",
         r.max_violation, r.relative_violation
     ));
-    text.push_str(&format!("  training loss   {:.3e}   (mean squared error on the samples)\n", r.training_loss));
+    text.push_str(&format!(
+        "  training loss   {:.3e}   (mean squared error on the samples)\n",
+        r.training_loss
+    ));
     match (r.recovery_error, r.recovery_distance) {
         (Some(e), _) => text.push_str(&format!("  recovery error  {e:.3e}   (‖w − w*‖ / ‖w*‖)\n")),
         (None, Some(d)) => text.push_str(&format!(

@@ -71,7 +71,8 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
     let record = cnr_driver::solve_compiled(&compiled, &request).map_err(fail)?;
     if let Some(path) = args.output {
         let w = record.w.as_ref().map(|w| {
-            let shape = if w.count() == 1 { vec![compiled.model.network.d()] } else { vec![w.count(), w.0[0].len()] };
+            let shape =
+                if w.count() == 1 { vec![compiled.model.network.d()] } else { vec![w.count(), w.0[0].len()] };
             (w.flat(), shape)
         });
         write_output(path, &record, w)?;
@@ -93,7 +94,9 @@ fn write_output(
 ) -> Result<(), Failed> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
     let bytes = match ext.as_deref() {
-        Some("json") => format!("{}\n", serde_json::to_string_pretty(record).expect("records serialise")).into_bytes(),
+        Some("json") => {
+            format!("{}\n", serde_json::to_string_pretty(record).expect("records serialise")).into_bytes()
+        }
         Some("npy") => {
             let Some((values, shape)) = values else {
                 return Err(crate::output::failed("there is no point to write: the solve ended without one"));

@@ -1,5 +1,7 @@
-//! The layering ARCHITECTURE.md promises, checked on the manifests: the IR depends on no other cnr
-//! crate, the front end (syntax, check, lower) names no solver, and backends know no network.
+//! The layering ARCHITECTURE.md promises, checked on the manifests and the `use` paths: the IR
+//! depends on no other cnr crate, the front end (syntax, check, lower) names no solver, backends
+//! know no network, the binary and the sweep reach the pipeline only through the driver, and only
+//! the driver names backends.
 
 use crate::util::root;
 
@@ -37,21 +39,7 @@ fn the_ir_is_the_narrow_waist() {
 fn normal_dependencies(krate: &str) -> Vec<String> {
     let manifest =
         std::fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).expect("manifest");
-    let mut in_deps = false;
-    let mut out = Vec::new();
-    for line in manifest.lines() {
-        let line = line.trim();
-        if line.starts_with('[') {
-            in_deps = line == "[dependencies]";
-            continue;
-        }
-        if in_deps {
-            if let Some(name) = line.split(['=', '.', ' ']).next().filter(|n| !n.is_empty()) {
-                out.push(name.to_string());
-            }
-        }
-    }
-    out
+    section_names(&manifest, "[dependencies]")
 }
 
 /// Every `.rs` file under a folder.
@@ -82,15 +70,124 @@ fn the_front_end_names_no_backend() {
     }
 }
 
-#[test]
-fn the_binary_runs_the_pipeline_through_the_driver() {
-    // The command line keeps arguments, files, the terminal and exit codes; solving is the driver's.
-    for file in sources(&root().join("src")) {
-        let text = std::fs::read_to_string(&file).expect("a source file");
-        for call in ["cnr_clarabel::", "cnr_goodlp::", "cnr_check::check(", ".evaluate("] {
-            assert!(!text.contains(call), "{} calls `{call}` itself", file.display());
+/// The `[dependencies]` of the root package (the binary).
+fn binary_dependencies() -> Vec<String> {
+    section_names(&std::fs::read_to_string(root().join("Cargo.toml")).expect("manifest"), "[dependencies]")
+}
+
+/// The names listed in one section of a manifest.
+fn section_names(manifest: &str, section: &str) -> Vec<String> {
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == section;
+            continue;
+        }
+        if inside && !line.starts_with('#') {
+            if let Some(name) = line.split(['=', '.', ' ']).next().filter(|n| !n.is_empty()) {
+                out.push(name.to_string());
+            }
         }
     }
+    out
+}
+
+/// The crates a Rust file's code names: every `cnr_*` path (in `use` items and in expressions).
+fn named_crates(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = text
+        .match_indices("cnr_")
+        .filter(|(i, _)| {
+            *i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric() && text.as_bytes()[i - 1] != b'_'
+        })
+        .map(|(i, _)| text[i..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect())
+        .filter(|name: &String| text.contains(&format!("{name}::")))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn the_binary_reaches_the_pipeline_only_through_the_driver() {
+    // The command line keeps arguments, files, the terminal and exit codes: its manifest lists no
+    // other cnr crate, no solver and no file format's crate (program and data I/O are the driver's),
+    // and its code names no other crate's paths.
+    let deps = binary_dependencies();
+    let cnr: Vec<&String> = deps.iter().filter(|d| d.starts_with("cnr-")).collect();
+    assert_eq!(cnr, ["cnr-driver", "cnr-sweep"], "the binary depends on {deps:?}");
+    for banned in ["clarabel", "good_lp", "ndarray", "ndarray-npy", "codespan-reporting", "pest"] {
+        assert!(!deps.iter().any(|d| d == banned), "the binary depends on {banned}");
+    }
+    for file in sources(&root().join("src")) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        for name in named_crates(&text) {
+            assert!(
+                ["cnr_driver", "cnr_sweep"].contains(&name.as_str()),
+                "{} names `{name}`",
+                file.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn the_sweep_sits_on_the_driver_only() {
+    let deps = normal_dependencies("cnr-sweep");
+    let cnr: Vec<&String> = deps.iter().filter(|d| d.starts_with("cnr-")).collect();
+    assert_eq!(cnr, ["cnr-driver"], "cnr-sweep depends on {deps:?}");
+    for file in sources(&root().join("crates/cnr-sweep/src")) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        let names = named_crates(&text);
+        assert!(names.iter().all(|n| n == "cnr_driver"), "{} names {names:?}", file.display());
+    }
+}
+
+#[test]
+fn only_the_driver_names_backends() {
+    // Which backends exist and how each is called is the driver's knowledge: no other crate but
+    // the backends themselves depends on one or names one in its code.
+    let backends = ["cnr-clarabel", "cnr-goodlp"];
+    let crates = std::fs::read_dir(root().join("crates")).expect("crates/");
+    for entry in crates.flatten() {
+        let krate = entry.file_name().to_string_lossy().into_owned();
+        if krate == "cnr-driver" || backends.contains(&krate.as_str()) {
+            continue;
+        }
+        for backend in backends {
+            assert!(
+                !normal_dependencies(&krate).iter().any(|d| d == backend),
+                "{krate} depends on {backend}"
+            );
+        }
+        for file in sources(&entry.path().join("src")) {
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            for name in named_crates(&text) {
+                assert!(
+                    !["cnr_clarabel", "cnr_goodlp"].contains(&name.as_str()),
+                    "{} names {name}",
+                    file.display()
+                );
+            }
+        }
+    }
+    assert!(!binary_dependencies().iter().any(|d| backends.contains(&d.as_str())));
+}
+
+#[test]
+fn the_checks_above_can_fail() {
+    // The helpers find what they look for, so that the assertions above are not empty.
+    assert_eq!(
+        named_crates("use cnr_lower::Plan;\nlet x = cnr_ir::Status::Optimal;"),
+        ["cnr_ir", "cnr_lower"]
+    );
+    assert!(named_crates("let my_cnr_value = 1; // cnr_driver").is_empty());
+    assert_eq!(
+        section_names("[dependencies]\na = 1\n# b\n[dev-dependencies]\nc = 2\n", "[dependencies]"),
+        ["a"]
+    );
+    assert!(binary_dependencies().contains(&"cnr-driver".to_string()));
 }
 
 /// The text files whose references are checked: the root's and `docs/`'s Markdown, the benchmarks'

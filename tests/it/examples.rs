@@ -85,8 +85,7 @@ fn the_plan_counts_what_lowering_builds() {
     // `cnr check` prints the plan's counts without building the program: they must be the program's.
     for path in models_in("examples") {
         for samples in [None, Some(3)] {
-            let compiled =
-                crate::util::compile_example(&path, samples);
+            let compiled = crate::util::compile_example(&path, samples);
             let program = cnr_lower::lower(&compiled.model);
             let plan = &compiled.plan;
             let what = format!("{path} at {samples:?} samples");

@@ -121,7 +121,8 @@ fn tiny_negative_labels_are_infeasible_not_unbounded() {
 #[test]
 fn good_lp_does_not_call_a_bounded_program_unbounded() {
     // microlp says unbounded on this LP, whose optimum is 2.86088 (good_lp's own Clarabel agrees).
-    let text = std::fs::read_to_string(crate::util::root().join("examples/abs_spectral.cnr")).expect("example");
+    let text =
+        std::fs::read_to_string(crate::util::root().join("examples/abs_spectral.cnr")).expect("example");
     let mut request = Request::new(&text, "abs_spectral").with(cnr_driver::Setting::Samples(3));
     request.backend = Some(cnr_driver::Backend::GOOD_LP);
     request.method = MethodChoice::Full;

@@ -30,7 +30,8 @@ fn good_lp_and_clarabel_agree_on_random_linear_models() {
             2 * k
         );
         let solve = |backend| {
-            let request = Request { backend: Some(backend), method: MethodChoice::Full, ..Request::new(&text, "lp") };
+            let request =
+                Request { backend: Some(backend), method: MethodChoice::Full, ..Request::new(&text, "lp") };
             cnr_driver::solve(&request).expect("the backend runs").record
         };
         let (lp, conic) = (solve(Backend::GOOD_LP), solve(Backend::CLARABEL));

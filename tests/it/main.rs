@@ -22,6 +22,7 @@ mod cli;
 mod cutting_plane;
 mod diagnostics;
 mod examples;
+mod front_door;
 mod honest;
 mod limits;
 mod lp_backends;

@@ -24,11 +24,9 @@ solver { tolerance 1e-7  max_iter 20*d }
 fn compiled(text: &str, settings: &[Setting]) -> Result<cnr_driver::Compiled, Vec<String>> {
     let request = Request { settings: settings.to_vec(), ..Request::new(text, "m") };
     cnr_driver::compile(&request).map_err(|e| match e {
-        cnr_driver::Error::Model(errors) => errors
-            .diagnostics
-            .iter()
-            .map(|d| format!("{} | {}", d.message, d.hints.join(" | ")))
-            .collect(),
+        cnr_driver::Error::Model(errors) => {
+            errors.diagnostics.iter().map(|d| format!("{} | {}", d.message, d.hints.join(" | "))).collect()
+        }
         other => panic!("not a model error: {other}"),
     })
 }

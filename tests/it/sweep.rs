@@ -350,7 +350,8 @@ fn a_cell_the_model_cannot_take_is_an_error_before_any_trial_with_its_settings()
         "{said}"
     );
     assert!(said.contains("the model does not compile with") && said.contains("--param d=7"), "{said}");
-    assert!(said.contains("params_relu.cnr:"), "the model's file is named: {said}");
+    // The mistake is in the text the `--set` flag wrote, which is shown under the flag's name.
+    assert!(said.contains("┌─ --set network.conv=kernel d stride d/2:1:32"), "the flag is named: {said}");
     let results = dir.path().join("results.csv");
     assert!(!results.exists(), "no trial ran");
 }

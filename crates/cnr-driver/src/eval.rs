@@ -50,7 +50,10 @@ pub fn evaluate(
         if values.len() == want {
             Ok(())
         } else {
-            Err(Error::input(format!("`{file}` holds {} numbers; the model's {what} need {want}", values.len())))
+            Err(Error::input(format!(
+                "`{file}` holds {} numbers; the model's {what} need {want}",
+                values.len()
+            )))
         }
     };
     sized(w, w_file, "filters", net.filters * net.d())?;

@@ -22,10 +22,8 @@ pub fn export_data(request: &Request) -> Result<(Compiled, DataExport), Error> {
     let model = &compiled.model;
     let data = &model.data;
     let (filters, d) = (model.network.filters, model.network.d());
-    let mut files = vec![
-        ("x.npy", npy(&data.x, &[data.n, data.input_len()])?),
-        ("y.npy", npy(&data.y, &[data.n])?),
-    ];
+    let mut files =
+        vec![("x.npy", npy(&data.x, &[data.n, data.input_len()])?), ("y.npy", npy(&data.y, &[data.n])?)];
     let mut block = "data files {\n  inputs \"x.npy\"\n  labels \"y.npy\"\n".to_string();
     if let Some(w) = &data.planted {
         let shape: &[usize] = if filters == 1 { &[d] } else { &[filters, d] };

@@ -257,7 +257,8 @@ impl Experiment {
         let cell = &prepared.cells[unit.cell];
         let seed = prepared.seed + unit.trial as u64;
         let request = self.request(files, cell, Some(cell.samples), Some(seed));
-        let compiled = cnr_driver::compile(&request).map_err(|e| self.cell_error(e, cell, Some(cell.samples)))?;
+        let compiled =
+            cnr_driver::compile(&request).map_err(|e| self.cell_error(e, cell, Some(cell.samples)))?;
         let axes: Vec<String> = self
             .grid
             .axes

@@ -11,8 +11,8 @@
 //! This module, and the binary, are the only places of cnr that write files.
 
 use crate::grid::{Grid, Shard};
-use crate::results::{self, Row};
 use crate::plot;
+use crate::results::{self, Row};
 use cnr_driver::GdBudget;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};

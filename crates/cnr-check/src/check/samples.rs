@@ -199,7 +199,8 @@ impl Cx<'_> {
                 ));
             }
         }
-        let array = |name: &'static str| Named { span: Span::detached(), shown: format!("the `{name}` array") };
+        let array =
+            |name: &'static str| Named { span: Span::detached(), shown: format!("the `{name}` array") };
         let planted = given.planted.clone().map(|a| (Some(a), array("planted")));
         let mut data = self.assemble(
             (given.inputs.clone(), array("inputs")),
@@ -214,7 +215,11 @@ impl Cx<'_> {
         if let Some(b) = &given.planted_bias {
             let filters = net?.filters;
             if !net?.bias || b.len() != filters {
-                let need = if net?.bias { format!("{filters} (one per filter)") } else { "none: the network has no biases".into() };
+                let need = if net?.bias {
+                    format!("{filters} (one per filter)")
+                } else {
+                    "none: the network has no biases".into()
+                };
                 self.push(Diagnostic::error(
                     Span::detached(),
                     format!("the `planted_bias` array has {} numbers; the network needs {need}", b.len()),
@@ -246,7 +251,10 @@ impl Cx<'_> {
             self.push(
                 Diagnostic::error(
                     yp.span,
-                    format!("the labels in {} have shape {:?}; expected one number per sample", yp.shown, y.shape),
+                    format!(
+                        "the labels in {} have shape {:?}; expected one number per sample",
+                        yp.shown, y.shape
+                    ),
                 )
                 .with_label("wrong shape"),
             );
@@ -255,15 +263,26 @@ impl Cx<'_> {
         let rows = x.shape.first().copied().unwrap_or(0);
         let per_row: usize = x.shape.iter().skip(1).product();
         if x.shape.len() < 2 || per_row != len {
-            self.push(Diagnostic::error(xp.span, format!("the inputs in {} have shape {:?}; the network needs n rows of C·H·W = {len} numbers", xp.shown, x.shape))
+            self.push(
+                Diagnostic::error(
+                    xp.span,
+                    format!(
+                        "the inputs in {} have shape {:?}; the network needs n rows of C·H·W = {len} numbers",
+                        xp.shown, x.shape
+                    ),
+                )
                 .with_label("wrong shape")
-                .with_hint(format!("store an array of shape (n, {len})")));
+                .with_hint(format!("store an array of shape (n, {len})")),
+            );
             return None;
         }
         if rows != n {
             self.push(
-                Diagnostic::error(yp.span, format!("{} has {n} labels but {} has {rows} inputs", yp.shown, xp.shown))
-                    .with_label("sample counts differ"),
+                Diagnostic::error(
+                    yp.span,
+                    format!("{} has {n} labels but {} has {rows} inputs", yp.shown, xp.shown),
+                )
+                .with_label("sample counts differ"),
             );
             return None;
         }

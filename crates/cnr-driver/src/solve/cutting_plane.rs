@@ -153,5 +153,4 @@ impl Context<'_> {
             subset.sort_unstable();
         }
     }
-
 }

@@ -76,7 +76,10 @@ impl SweepSpec {
         if errors.is_empty() {
             Ok(spec)
         } else {
-            Err(Error::Model(Box::new(ModelErrors { sources: Sources::model(name, text), diagnostics: errors })))
+            Err(Error::Model(Box::new(ModelErrors {
+                sources: Sources::model(name, text),
+                diagnostics: errors,
+            })))
         }
     }
 

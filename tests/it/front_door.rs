@@ -1,0 +1,125 @@
+//! The driver's request API, as a binding would use it: data given as arrays, typed settings and
+//! errors, progress events as numbers, and cancellation from another thread.
+
+use cnr_driver::{Arrays, Error, Event, Hooks, MethodChoice, Request, Setting, Status};
+use ndarray::{Array1, Array2};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+const PLANTED: &str = "network { input 64 conv kernel 8 stride 8 activation relu output ones }
+data planted { samples 80 seed 4 }";
+
+/// The same network with no data block: the data come as arrays.
+const NETWORK: &str = "network { input 64 conv kernel 8 stride 8 activation relu output ones }";
+
+#[test]
+fn arrays_give_the_answer_of_the_same_data_drawn_by_the_model() {
+    let drawn = cnr_driver::solve(&Request::new(PLANTED, "planted")).expect("solves");
+    let data = &drawn.compiled.model.data;
+    let x = Array2::from_shape_vec((data.n, data.input_len()), data.x.clone()).expect("shape");
+    let y = Array1::from(data.y.clone());
+    let w = Array2::from_shape_vec((1, 8), data.planted.clone().expect("planted")).expect("shape");
+    let arrays = Arrays { inputs: x.view(), labels: y.view(), planted: Some(w.view()), planted_bias: None };
+    let given = cnr_driver::solve(&Request::new(NETWORK, "arrays").with_arrays(arrays)).expect("solves");
+    let (a, b) = (&drawn.record, &given.record);
+    assert_eq!(b.status, Status::Optimal);
+    assert_eq!(b.run.data, "arrays");
+    assert!((a.objective.unwrap() - b.objective.unwrap()).abs() <= 1e-12 * a.objective.unwrap().abs());
+    let (wa, wb) = (a.w.as_ref().unwrap().flat(), b.w.as_ref().unwrap().flat());
+    assert!(wa.iter().zip(&wb).all(|(p, q)| (p - q).abs() <= 1e-12), "{wa:?} vs {wb:?}");
+    assert!(b.recovery_error.unwrap() < 1e-6, "{:?}", b.recovery_error);
+    // `--samples` keeps the first samples of arrays as of files.
+    let first =
+        cnr_driver::compile(&Request::new(NETWORK, "a").with_arrays(arrays).with(Setting::Samples(10)))
+            .expect("compiles");
+    assert_eq!(first.model.data.n, 10);
+}
+
+#[test]
+fn arrays_of_the_wrong_shape_are_a_model_error_that_names_the_array() {
+    let x = Array2::<f64>::zeros((5, 63));
+    let y = Array1::<f64>::zeros(5);
+    let arrays = Arrays { inputs: x.view(), labels: y.view(), planted: None, planted_bias: None };
+    let Err(Error::Model(errors)) = cnr_driver::compile(&Request::new(NETWORK, "bad").with_arrays(arrays))
+    else {
+        panic!("a wrong shape is an error")
+    };
+    let shown = errors.render();
+    assert!(shown.contains("the inputs in the `inputs` array have shape [5, 63]"), "{shown}");
+    assert!(shown.contains("C·H·W = 64"), "{shown}");
+}
+
+#[test]
+fn a_malformed_setting_is_a_usage_error_and_a_wrong_one_is_shown_with_its_flag() {
+    let bad_key = Setting::Statement { key: "relax".into(), value: "x".into() };
+    let e = cnr_driver::compile(&Request::new(PLANTED, "m").with(bad_key)).expect_err("no statement");
+    assert!(matches!(&e, Error::Usage(m) if m.contains("the key is BLOCK.STATEMENT")), "{e:?}");
+    let unknown = Setting::Statement { key: "relax.anchor".into(), value: "nowhere".into() };
+    let Err(Error::Model(errors)) = cnr_driver::compile(&Request::new(PLANTED, "m").with(unknown)) else {
+        panic!("an unknown anchor is an error")
+    };
+    let d = &errors.diagnostics[0];
+    let at = errors.sources.locate(d).expect("a place");
+    assert_eq!((at.source.as_str(), at.line, at.column), ("--set relax.anchor=nowhere", 1, 16));
+    // Display without the source: the message and the hints.
+    assert!(d.to_string().starts_with("error: unknown anchor `nowhere`"), "{d}");
+}
+
+#[test]
+fn progress_is_told_as_numbers() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    let hooks = Hooks {
+        progress: Some(Arc::new(move |e: &Event| seen.lock().unwrap().push(e.clone()))),
+        cancel: None,
+    };
+    let request = Request { hooks, method: MethodChoice::Full, ..Request::new(PLANTED, "m") };
+    let record = cnr_driver::solve(&request).expect("solves").record;
+    let events = events.lock().unwrap();
+    assert_eq!(events[0], Event::Lowering { samples: 80 });
+    assert!(matches!(events[1], Event::Solving { rows, backend: "clarabel" } if rows == record.rows));
+    let iterations: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Iteration { iteration, gap, .. } if gap.is_finite() => Some(*iteration),
+            _ => None,
+        })
+        .collect();
+    assert!(!iterations.is_empty() && iterations.windows(2).all(|p| p[1] > p[0]), "{iterations:?}");
+    assert_eq!(events[1].to_string(), format!("solving {} rows with clarabel", record.rows));
+}
+
+#[test]
+fn a_solve_stops_when_cancelled_from_another_thread() {
+    // Large enough that the interior-point method runs for a while, so the flag is seen between
+    // its iterations.
+    let text = "network { input 512 conv kernel 16 stride 16 activation softplus output ones }
+                data planted { samples 3000 seed 1 }";
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    let started = Arc::new(AtomicBool::new(false));
+    let told = started.clone();
+    let hooks = Hooks {
+        progress: Some(Arc::new(move |e: &Event| {
+            if matches!(e, Event::Iteration { .. }) {
+                told.store(true, Ordering::Relaxed);
+            }
+        })),
+        cancel: Some(cancel),
+    };
+    let request = Request { hooks, method: MethodChoice::Full, ..Request::new(text, "big") };
+    let stopper = std::thread::spawn(move || {
+        while !started.load(Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        flag.store(true, Ordering::Relaxed);
+    });
+    let outcome = cnr_driver::solve(&request);
+    stopper.join().expect("the stopper ends");
+    assert!(matches!(outcome, Err(Error::Cancelled)), "{:?}", outcome.map(|s| s.record.status));
+    // A flag set before anything runs stops before the first program is built.
+    let cancel = Arc::new(AtomicBool::new(true));
+    let request =
+        Request { hooks: Hooks { progress: None, cancel: Some(cancel) }, ..Request::new(PLANTED, "m") };
+    assert!(matches!(cnr_driver::solve(&request), Err(Error::Cancelled)));
+}
