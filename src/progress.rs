@@ -55,7 +55,7 @@ impl Ticker {
     }
 
     /// The hook the driver tells each event; the line shows the last one.
-    pub fn callback(&self) -> Arc<dyn Fn(&cnr_driver::Event) + Send + Sync> {
+    pub fn callback(&self) -> cnr_driver::ProgressHook {
         let phase = self.phase.clone();
         Arc::new(move |event: &cnr_driver::Event| {
             if let Ok(mut p) = phase.lock() {

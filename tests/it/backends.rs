@@ -16,7 +16,7 @@ fn through_cbf(program: &ConeProgram) -> ConeProgram {
     let mut bytes = Vec::new();
     cnr_cbf::write_cbf(program, &mut bytes, "test").expect("writes");
     let text = String::from_utf8(bytes).expect("CBF is ASCII");
-    cnr_cbf::read_cbf(&text, &program.name).expect("reads back")
+    cnr_cbf::read_cbf(&text, &program.name, 8 << 30).expect("reads back")
 }
 
 fn optimum(program: &ConeProgram, solution: &Solution) -> f64 {

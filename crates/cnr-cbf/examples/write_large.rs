@@ -41,7 +41,7 @@ fn main() {
 
     let start = Instant::now();
     let text = std::fs::read_to_string(&path).expect("the file can be read");
-    let back = cnr_cbf::read_cbf(&text, "large").expect("the file reads back");
+    let back = cnr_cbf::read_cbf(&text, "large", 8 << 30).expect("the file reads back");
     println!("read it back in {:.2?}", start.elapsed());
     assert_eq!(back.a, p.a, "the round trip is exact");
     let _ = std::fs::remove_file(&path);

@@ -23,7 +23,7 @@
 //! let text = String::from_utf8(text).unwrap();
 //! assert!(text.contains("ACOORD\n1\n0 0 1.0\n"));
 //!
-//! let back = cnr_cbf::read_cbf(&text, "tiny").unwrap();
+//! let back = cnr_cbf::read_cbf(&text, "tiny", 1 << 30).unwrap();
 //! assert_eq!(back.a, p.a);
 //! assert_eq!(back.b, p.b);
 //! assert_eq!(back.q, p.q);
@@ -34,5 +34,5 @@
 pub mod read;
 pub mod write;
 
-pub use read::{read_cbf, read_cbf_within, CbfError, DEFAULT_MAX_BYTES};
+pub use read::{read_cbf, CbfError};
 pub use write::{write_cbf, CbfWriteError};

@@ -92,28 +92,21 @@ impl CbfError {
     }
 }
 
-/// The memory budget of [`read_cbf`]: 8 GiB.
-pub const DEFAULT_MAX_BYTES: u64 = 8 << 30;
-
 /// Bytes a declared scalar variable, scalar row and non-zero take, counted twice (the reader's
 /// arrays and the program, then a backend's copy of the program).
 const BYTES_PER_VARIABLE: u128 = 2 * 48;
 const BYTES_PER_ROW: u128 = 2 * 64;
 const BYTES_PER_NONZERO: u128 = 2 * 80;
 
-/// Reads a CBF text (versions 1 to 3) into a cone program named `name`, within the memory budget
-/// [`DEFAULT_MAX_BYTES`].
+/// Reads a CBF text (versions 1 to 3) into a cone program named `name`, within a memory budget of
+/// `max_bytes`: a file whose declared sizes need more is refused at the line that declares them,
+/// before anything of that size is allocated. (The budget is the caller's; cnr's driver passes
+/// the command's.)
 ///
 /// The program has one variable block `x` and one row block per CBF cone block that produces rows, so
 /// that errors about a row can name the CBF block it came from. A `MAX` objective is stored negated
 /// with [`Sense::Maximize`]; `OBJBCOORD` becomes the objective constant. The result validates.
-pub fn read_cbf(text: &str, name: &str) -> Result<ConeProgram, CbfError> {
-    read_cbf_within(text, name, DEFAULT_MAX_BYTES)
-}
-
-/// [`read_cbf`] with a memory budget of `max_bytes`: a file whose declared sizes need more is
-/// refused at the line that declares them, before anything of that size is allocated.
-pub fn read_cbf_within(text: &str, name: &str, max_bytes: u64) -> Result<ConeProgram, CbfError> {
+pub fn read_cbf(text: &str, name: &str, max_bytes: u64) -> Result<ConeProgram, CbfError> {
     let mut reader = Reader::new(text, max_bytes);
     reader.read_items()?;
     let program = reader.build(name)?;

@@ -4,7 +4,8 @@
 
 use crate::{Activation, Network};
 
-/// The budget when none is given: 8 GiB. The binary passes one tied to the machine's memory.
+/// The budget when none is given and the machine's memory is unknown: 8 GiB. The driver's default
+/// (`cnr_driver::default_memory_budget`) is half of the machine's memory; this is its fallback.
 pub const DEFAULT_BYTES: u64 = 8 << 30;
 
 /// The bytes of the program a model becomes, as lowering builds it: the part shared by all

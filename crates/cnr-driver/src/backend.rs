@@ -19,6 +19,9 @@ enum Kind {
     GoodLp(LpSolver),
 }
 
+/// Told each iteration and its relative gap; returns `true` to stop the solve.
+pub(crate) type Watch = Arc<dyn Fn(u32, f64) -> bool + Send + Sync>;
+
 /// The good_lp solvers cnr knows of, whether or not this build has them, with the feature that
 /// brings each.
 const LP_SOLVERS: &[(&str, &str)] = &[
@@ -97,7 +100,7 @@ impl Backend {
         self,
         program: &ConeProgram,
         settings: &SolverSettings,
-        watch: Option<Arc<dyn Fn(u32, f64) -> bool + Send + Sync>>,
+        watch: Option<Watch>,
     ) -> Result<Solution, crate::Error> {
         let failed = |message: String| SolveError::Backend { backend: self.name(), message };
         match self.0 {

@@ -45,7 +45,7 @@ pub fn read_program(
     let start = Instant::now();
     let (program, hint) = match format {
         ProgramFormat::Cbf => (
-            cnr_cbf::read_cbf_within(text, name, max_memory).map_err(|e| e.to_string()),
+            cnr_cbf::read_cbf(text, name, max_memory).map_err(|e| e.to_string()),
             "see docs/backends.md for what cnr reads",
         ),
         ProgramFormat::Json | ProgramFormat::Ir => (

@@ -172,11 +172,14 @@ fn mem_total(meminfo: &str) -> Option<u64> {
     kib.checked_mul(1024)
 }
 
+/// Something told every [`Event`].
+pub type ProgressHook = Arc<dyn Fn(&Event) + Send + Sync>;
+
 /// What the caller is told while the driver works, and how it asks the driver to stop.
 #[derive(Clone, Default)]
 pub struct Hooks {
     /// Told every [`Event`].
-    pub progress: Option<Arc<dyn Fn(&Event) + Send + Sync>>,
+    pub progress: Option<ProgressHook>,
     /// Set to `true` to stop: lowering, evaluation and the solver's iterations check it, and the
     /// call returns [`crate::Error::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,

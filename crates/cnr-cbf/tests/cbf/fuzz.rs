@@ -47,7 +47,7 @@ fn fixtures() -> Vec<(String, String)> {
 
 /// Reads `text` and checks the answer: an error with a line number, or a program that validates.
 fn check(text: &str) {
-    let outcome = catch_unwind(AssertUnwindSafe(|| cnr_cbf::read_cbf(text, "fuzz")));
+    let outcome = catch_unwind(AssertUnwindSafe(|| cnr_cbf::read_cbf(text, "fuzz", 8 << 30)));
     match outcome {
         Err(_) => panic!("the reader panicked on:\n{text}"),
         Ok(Ok(program)) => {
@@ -107,7 +107,7 @@ fn mutated_files_never_panic() {
             }
         }
         let mutated = lines.join("\n");
-        accepted += usize::from(cnr_cbf::read_cbf(&mutated, "m").is_ok());
+        accepted += usize::from(cnr_cbf::read_cbf(&mutated, "m", 8 << 30).is_ok());
         check(&mutated);
     }
     // Some mutations (a swapped objective line, a changed coefficient) keep the file valid: make sure

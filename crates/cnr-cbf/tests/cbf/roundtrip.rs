@@ -21,7 +21,7 @@ fn as_cbf_returns(cones: &[Cone]) -> Vec<Cone> {
 
 fn assert_round_trip(original: &ConeProgram) {
     let text = write_string(original);
-    let back = read_cbf(&text, &original.name).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let back = read_cbf(&text, &original.name, 8 << 30).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(back.name, original.name);
     assert_eq!(back.sense, original.sense, "the sense survives");
     assert_eq!(back.n, original.n);
@@ -106,7 +106,7 @@ fn write_read_write_gives_the_same_text() {
     for seed in [7, 8] {
         let p = random_program(seed, 5, every_kind(), Sense::Maximize);
         let first = write_string(&p);
-        let second = write_string(&read_cbf(&first, "again").unwrap());
+        let second = write_string(&read_cbf(&first, "again", 8 << 30).unwrap());
         assert_eq!(strip(&first), strip(&second));
     }
 }
@@ -142,7 +142,7 @@ fn the_reader_accepts_crlf_tabs_and_comments_anywhere() {
         })
         .collect::<Vec<_>>()
         .join("\r\n");
-    let back = read_cbf(&loose, "loose").unwrap_or_else(|e| panic!("{e}"));
+    let back = read_cbf(&loose, "loose", 8 << 30).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.a, p.a);
     assert_eq!(back.b, p.b);
     assert_eq!(back.q, p.q);

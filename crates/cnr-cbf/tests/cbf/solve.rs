@@ -8,7 +8,7 @@ use cnr_ir::{SolverSettings, Status};
 fn optimum(name: &str) -> f64 {
     let path = format!("{}/tests/fixtures/{name}.cbf", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).expect("the fixture is readable");
-    let program = cnr_cbf::read_cbf(&text, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let program = cnr_cbf::read_cbf(&text, name, 8 << 30).unwrap_or_else(|e| panic!("{name}: {e}"));
     let solution = cnr_clarabel::solve(&program, &SolverSettings::default()).expect("Clarabel runs");
     assert_eq!(solution.status, Status::Optimal, "{name}");
     program.user_objective(solution.objective)
