@@ -164,9 +164,4 @@ impl ConeProgram {
     pub fn row_block_of(&self, i: usize) -> Option<(&Block, usize)> {
         block::locate(&self.row_blocks, i)
     }
-
-    /// The columns of the block named `name`, if there is one.
-    pub fn var_block(&self, name: &str) -> Option<&Block> {
-        self.var_blocks.iter().find(|b| b.name == name)
-    }
 }

@@ -1,7 +1,12 @@
 //! The objective's anchor `g` (docs/relaxation.md, "The anchor"), normalised to unit length: the scale of `g` does not
 //! change the maximiser of `⟨g, w⟩`, and a unit anchor keeps the solver's data well scaled.
 
+use crate::lanczos::{fix_sign, top_eigenvector_of};
 use cnr_check::{Anchor, Model};
+
+// The crate's root re-exports the dense eigen-solver from here, beside the spectral anchor that uses
+// it; it lives with Lanczos, which solves its small tridiagonal matrices with it.
+pub use crate::lanczos::top_eigenvector;
 
 /// The anchor for all filters, of unit length (or all zero if the data give no direction at all):
 /// `M·d` numbers for `w`, filter-major, then, when the network has biases, `M` numbers for `b`.
@@ -65,7 +70,7 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             let u: Vec<f64> = (0..mm * kk).map(|mk| model.u(mk / kk, mk % kk)).collect();
             (0..mm)
                 .map(|m| {
-                    let mut v = crate::lanczos::top_eigenvector_of(e, |v, out| {
+                    let mut v = top_eigenvector_of(e, |v, out| {
                         spectral_product(model, &u[m * kk..(m + 1) * kk], v, out)
                     });
                     fix_sign(&mut v);
@@ -119,15 +124,6 @@ fn spectral_product(model: &Model, u: &[f64], v: &[f64], out: &mut [f64]) {
     }
 }
 
-/// Flips `e` so that its entry of largest magnitude is positive, which makes an eigenvector's
-/// sign deterministic.
-fn fix_sign(e: &mut [f64]) {
-    let big = e.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(0.0);
-    if big < 0.0 {
-        e.iter_mut().for_each(|x| *x = -*x);
-    }
-}
-
 /// A filter's coordinates with the bias coordinate appended when there is one.
 fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
     let mut v = w.to_vec();
@@ -157,58 +153,6 @@ fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
             }
         }
     }
-}
-
-/// The eigenvector of the largest eigenvalue of the symmetric `d × d` matrix `s` (row-major), by
-/// cyclic Jacobi rotations (for small `d`: `O(d³)` a sweep); its sign is fixed so that its largest entry is positive, which keeps the
-/// result deterministic.
-pub fn top_eigenvector(mut s: Vec<f64>, d: usize) -> Vec<f64> {
-    let mut v = vec![0.0; d * d];
-    for i in 0..d {
-        v[i * d + i] = 1.0;
-    }
-    for _sweep in 0..100 {
-        let off: f64 = (0..d)
-            .flat_map(|a| (0..d).filter(move |&b| b != a).map(move |b| (a, b)))
-            .map(|(a, b)| s[a * d + b].powi(2))
-            .sum();
-        let scale: f64 = s.iter().map(|x| x * x).sum();
-        if off <= 1e-30 * scale.max(1e-300) {
-            break;
-        }
-        for p in 0..d {
-            for q in p + 1..d {
-                let apq = s[p * d + q];
-                if apq == 0.0 {
-                    continue;
-                }
-                let theta = (s[q * d + q] - s[p * d + p]) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let t = if theta == 0.0 { 1.0 } else { t };
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let sn = t * c;
-                for k in 0..d {
-                    let (skp, skq) = (s[k * d + p], s[k * d + q]);
-                    s[k * d + p] = c * skp - sn * skq;
-                    s[k * d + q] = sn * skp + c * skq;
-                }
-                for k in 0..d {
-                    let (spk, sqk) = (s[p * d + k], s[q * d + k]);
-                    s[p * d + k] = c * spk - sn * sqk;
-                    s[q * d + k] = sn * spk + c * sqk;
-                }
-                for k in 0..d {
-                    let (vkp, vkq) = (v[k * d + p], v[k * d + q]);
-                    v[k * d + p] = c * vkp - sn * vkq;
-                    v[k * d + q] = sn * vkp + c * vkq;
-                }
-            }
-        }
-    }
-    let top = (0..d).max_by(|&a, &b| s[a * d + a].total_cmp(&s[b * d + b])).unwrap_or(0);
-    let mut e: Vec<f64> = (0..d).map(|k| v[k * d + top]).collect();
-    fix_sign(&mut e);
-    e
 }
 
 #[cfg(test)]
@@ -244,29 +188,10 @@ mod tests {
             });
             let dense = top_eigenvector(s, e);
             let u: Vec<f64> = (0..kk).map(|k| model.u(m, k)).collect();
-            let mut fast =
-                crate::lanczos::top_eigenvector_of(e, |v, out| spectral_product(&model, &u, v, out));
+            let mut fast = top_eigenvector_of(e, |v, out| spectral_product(&model, &u, v, out));
             fix_sign(&mut fast);
             let gap: f64 = dense.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
             assert!(gap < 1e-9, "filter {m}: the vectors differ by {gap} (d = {d})");
-        }
-    }
-
-    #[test]
-    fn jacobi_finds_the_top_eigenvector() {
-        // S = 3·aaᵀ + 1·bbᵀ − 2·ccᵀ for orthonormal a, b, c: the top eigenvector is a.
-        let a = [0.6, 0.8, 0.0];
-        let b = [0.8, -0.6, 0.0];
-        let c = [0.0, 0.0, 1.0];
-        let mut s = vec![0.0; 9];
-        for i in 0..3 {
-            for j in 0..3 {
-                s[i * 3 + j] = 3.0 * a[i] * a[j] + b[i] * b[j] - 2.0 * c[i] * c[j];
-            }
-        }
-        let e = top_eigenvector(s, 3);
-        for (x, y) in e.iter().zip(a) {
-            assert!((x - y).abs() < 1e-12, "{e:?}");
         }
     }
 }

@@ -7,10 +7,11 @@
 //!             ‖w‖ ≤ R                                        (optional bound)
 //! ```
 //!
-//! Columns are laid out as `w` (filter-major), `b`, `ξ`, `r` (the epigraph of `‖ξ‖₂`), then `t`: per
-//! sample, filter and patch, the activation's epigraph variables in the order its cone form creates
-//! them. Rows are stacked by cone kind — zero, non-negative, second-order, exponential, power — and
-//! inside a kind by model element: the sample constraints, `ξ ≥ 0`, the bound, the activation.
+//! Columns are laid out as the variables shared by all samples, `w` (filter-major), `b` and `r` (the
+//! epigraph of `‖ξ‖₂`), then the per-sample ones, `ξ` and `t` (per sample, filter and patch, the
+//! activation's epigraph variables in the order its cone form creates them). Rows are stacked by
+//! cone kind — zero, non-negative, second-order, exponential, power — and inside a kind by model
+//! element: the sample constraints, `ξ ≥ 0`, the bound, the activation.
 //!
 //! ```
 //! use cnr_check::{check, MemoryFiles, Overrides};

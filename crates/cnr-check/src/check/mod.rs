@@ -2,6 +2,7 @@
 //! this module holds the entry point, the context and the number helpers; each block has a module
 //! of its own.
 
+mod activation;
 mod memory;
 mod network;
 mod output;

@@ -1,8 +1,9 @@
 //! The `network` block: input, convolution, activation and output statements, the shapes they
 //! give.
 
+use super::activation::{builtin, defined};
 use super::{single, Cx};
-use crate::activation::{self, Activation};
+use crate::activation::{builtin_names, Activation};
 use crate::Network;
 use cnr_syntax::ast::*;
 use cnr_syntax::Diagnostic;
@@ -51,9 +52,9 @@ impl Cx<'_> {
             missing(self, "activation", "activation relu");
         }
         let activation = act.and_then(|(a, _)| match a {
-            ActivationSpec::Named { name, args } => activation::builtin(name, args, &mut self.diags),
+            ActivationSpec::Named { name, args } => builtin(name, args, &mut self.diags),
             ActivationSpec::Defined { name, param, body } => {
-                if let Some(known) = activation::builtin_names().into_iter().find(|b| *b == name.node) {
+                if let Some(known) = builtin_names().into_iter().find(|b| *b == name.node) {
                     self.push(
                         Diagnostic::error(
                             name.span,
@@ -64,7 +65,7 @@ impl Cx<'_> {
                     );
                     return None;
                 }
-                activation::defined(&name.node, &param.node, body, &mut self.diags)
+                defined(&name.node, &param.node, body, &mut self.diags)
             }
         });
         let shapes = match (input, conv) {
