@@ -54,10 +54,12 @@ pub use eval::{evaluate, read_numbers, EvalRecord};
 pub use export::{export_data, npy, DataExport};
 pub use format::{decode_text, format};
 pub use program::{read_program, solve_program, write_program, ProgramFormat, ProgramRecord, ProgramRequest};
-pub use record::{CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
-pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request, Setting};
+pub use record::{Attempt, CuttingPlaneRecord, Filters, Method, Run, SolveRecord, Timings};
+pub use request::{
+    default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request, Setting,
+};
 pub use settings::is_parameter_name;
-pub use solve::{solve, solve_compiled, solver_settings, Attempt, MethodChoice, Solved, AUTO_ROWS};
+pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
 pub use sources::{plain_error, Location, Sources};
 pub use sweep::SweepSpec;
 

@@ -1,9 +1,9 @@
 //! The typed record of a solve — what `--json` prints, what tests and sweeps read — and its
 //! assembly from a solve's outcome, every figure about the point computed from the model.
 
-use crate::solve::{Attempt, Outcome};
 use crate::Compiled;
-use cnr_ir::{SolverSettings, Status};
+use cnr_ir::{Solution, SolverSettings, Status};
+use cnr_lower::Lowered;
 use cnr_syntax::Diagnostic;
 use serde::{Serialize, Serializer};
 use std::time::Instant;
@@ -207,6 +207,50 @@ pub struct CuttingPlaneRecord {
     pub certified: bool,
     /// Why the whole program was solved instead, if it was.
     pub fallback: Option<String>,
+}
+
+/// One solve of one program: how it was scaled, which recovery settings, how it ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Attempt {
+    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
+    pub program: u32,
+    /// The backend called.
+    pub backend: &'static str,
+    /// The factor the objective was multiplied by (a power of two).
+    pub objective_scale: f64,
+    /// The backend's recovery level (0: its defaults).
+    pub recovery: u32,
+    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
+    pub equilibrated: bool,
+    /// What the solver said.
+    pub solver_status: Status,
+    /// What cnr takes it to be, after checking the point on the model.
+    pub status: Status,
+    /// The largest violation of a sample's constraint at the point, relative to the label scale
+    /// (for points the solver called optimal).
+    pub relative_violation: Option<f64>,
+    /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
+    /// the backend gives a dual point).
+    pub dual_residual: Option<f64>,
+    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
+    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
+    /// points the solver called optimal.
+    pub gap: Option<f64>,
+    /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
+    /// program; one that does not hold makes the call a numerical error.
+    pub certificate: Option<cnr_ir::Certificate>,
+    /// Its iterations.
+    pub iterations: u32,
+}
+
+/// What a method ends with: the last program, its solution and the bookkeeping.
+pub(crate) struct Outcome {
+    pub(crate) method: Method,
+    pub(crate) lowered: Lowered,
+    pub(crate) solution: Solution,
+    /// The residuals of every sample at the solution's point, when already computed.
+    pub(crate) residuals: Option<Vec<f64>>,
+    pub(crate) cutting_plane: Option<CuttingPlaneRecord>,
 }
 
 /// Seconds per phase.

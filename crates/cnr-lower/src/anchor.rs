@@ -1,12 +1,11 @@
 //! The objective's anchor `g` (docs/relaxation.md, "The anchor"), normalised to unit length: the scale of `g` does not
 //! change the maximiser of `⟨g, w⟩`, and a unit anchor keeps the solver's data well scaled.
 
-use crate::lanczos::{fix_sign, top_eigenvector_of};
+use crate::lanczos::{fix_sign, top_eigenvector, top_eigenvector_of};
 use cnr_check::{Anchor, Model};
 
 // The crate's root re-exports the dense eigen-solver from here, beside the spectral anchor that uses
 // it; it lives with Lanczos, which solves its small tridiagonal matrices with it.
-pub use crate::lanczos::top_eigenvector;
 
 /// The anchor for all filters, of unit length (or all zero if the data give no direction at all):
 /// `M·d` numbers for `w`, filter-major, then, when the network has biases, `M` numbers for `b`.

@@ -37,8 +37,9 @@ mod size;
 mod stack;
 mod stamp;
 
-pub use anchor::{anchor, top_eigenvector};
+pub use anchor::anchor;
 pub use coefficients::{check_coefficients, CoefficientOverflow};
+pub use lanczos::top_eigenvector;
 pub use size::{plan_bytes, ProgramSizes};
 
 use activations::ActivationRows;

@@ -2,6 +2,7 @@
 //! equilibration), the checks of every answer (the point on the model or the program, the dual
 //! residual and gap, the certificates of infeasibility and unboundedness), and the log of attempts.
 
+use crate::record::Attempt;
 use crate::{Backend, Error, Event, Hooks};
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
 use std::sync::Arc;
@@ -179,40 +180,6 @@ pub(crate) fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool)]) -> V
         let first = Step { backend, scale: Scale::One, recovery: 0, equilibrate: false };
         std::iter::once(first).chain(with_plan(Backend::CLARABEL)).collect()
     }
-}
-
-/// One solve of one program: how it was scaled, which recovery settings, how it ended.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Attempt {
-    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
-    pub program: u32,
-    /// The backend called.
-    pub backend: &'static str,
-    /// The factor the objective was multiplied by (a power of two).
-    pub objective_scale: f64,
-    /// The backend's recovery level (0: its defaults).
-    pub recovery: u32,
-    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
-    pub equilibrated: bool,
-    /// What the solver said.
-    pub solver_status: Status,
-    /// What cnr takes it to be, after checking the point on the model.
-    pub status: Status,
-    /// The largest violation of a sample's constraint at the point, relative to the label scale
-    /// (for points the solver called optimal).
-    pub relative_violation: Option<f64>,
-    /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
-    /// the backend gives a dual point).
-    pub dual_residual: Option<f64>,
-    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
-    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
-    /// points the solver called optimal.
-    pub gap: Option<f64>,
-    /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
-    /// program; one that does not hold makes the call a numerical error.
-    pub certificate: Option<cnr_ir::Certificate>,
-    /// Its iterations.
-    pub iterations: u32,
 }
 
 /// How many times the tolerance the relative dual residual may be before an optimal claim is

@@ -13,8 +13,8 @@
 //! `|w_j|, |b_m| ≤ R`. A box that is active at the optimum may cut the answer off: then `R` grows ten
 //! times and the round is repeated. An answer is certified only with the box inactive.
 
-use super::{initial_radius, start_size, Context, Outcome};
-use crate::record::{CuttingPlaneRecord, Method, Timings};
+use super::{initial_radius, start_size, Context};
+use crate::record::{CuttingPlaneRecord, Method, Outcome, Timings};
 use crate::{Error, Event};
 use cnr_ir::Status;
 use cnr_lower::Request;

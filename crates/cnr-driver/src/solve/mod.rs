@@ -6,11 +6,10 @@
 mod calls;
 mod cutting_plane;
 
-pub use calls::Attempt;
 pub(crate) use calls::{recovery_plan, Calls, PROGRAM_PLAN};
 
 use crate::compile::{compile_for, Purpose};
-use crate::record::{CuttingPlaneRecord, Method, SolveRecord, Timings};
+use crate::record::{Attempt, Method, Outcome, SolveRecord, Timings};
 use crate::{Compiled, Error, Event, Hooks, Request, SolveError};
 use calls::{Scale, RECOVERY_PLAN};
 use cnr_check::Model;
@@ -74,16 +73,6 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
     let compiled = compile_for(request, Purpose::Solve)?;
     let record = solve_compiled(&compiled, request)?;
     Ok(Solved { compiled, record })
-}
-
-/// What a method ends with: the last program, its solution and the bookkeeping.
-pub(crate) struct Outcome {
-    pub(crate) method: Method,
-    pub(crate) lowered: Lowered,
-    pub(crate) solution: Solution,
-    /// The residuals of every sample at the solution's point, when already computed.
-    pub(crate) residuals: Option<Vec<f64>>,
-    pub(crate) cutting_plane: Option<CuttingPlaneRecord>,
 }
 
 /// Solves a model compiled already (with the request's method, tolerance, limits and hooks) and

@@ -329,22 +329,18 @@ fn solver_stmt(p: Pair<Rule>) -> SolverStmt {
 fn sweep_stmt(p: Pair<Rule>) -> SweepStmt {
     let is_param = p.as_rule() == Rule::sweep_param;
     let mut inner = p.into_inner();
-    let first = inner.next().expect("a key or a name");
+    let head = inner.next().expect("a key or a name");
     let (key, name) = if is_param {
-        let name = text(&first);
+        let name = text(&head);
         let key = Spanned::new("param".to_string(), Span::new(name.span.start, name.span.start));
         (key, Some(name))
     } else {
-        (text(&first), None)
+        (text(&head), None)
     };
-    let list = first_child(inner.next().expect("a value"));
+    let list = first(inner.next().expect("a value"));
     let quoted = list.as_rule() == Rule::string;
     let value = if quoted { string(list) } else { text(&list) };
     SweepStmt { key, name, value, quoted }
-}
-
-fn first_child(p: Pair<Rule>) -> Pair<Rule> {
-    p.into_inner().next().expect("the grammar guarantees a child")
 }
 
 /// Every `#` comment of the source, found by a scan that skips string literals.
