@@ -123,3 +123,23 @@ fn a_solve_stops_when_cancelled_from_another_thread() {
         Request { hooks: Hooks { progress: None, cancel: Some(cancel) }, ..Request::new(PLANTED, "m") };
     assert!(matches!(cnr_driver::solve(&request), Err(Error::Cancelled)));
 }
+
+#[test]
+fn a_setting_reaches_the_data_files_block() {
+    let text = "network { input 4 conv kernel 2 stride 2 activation relu output ones }
+data files { inputs \"x.csv\" labels \"y.csv\" }";
+    let mut files = cnr_driver::MemoryFiles::default();
+    files.0.insert("x.csv".into(), b"1,2,3,4\n5,6,7,8\n".to_vec());
+    files.0.insert("y.csv".into(), b"1\n2\n".to_vec());
+    files.0.insert("x2.csv".into(), b"0,0,0,1\n0,0,1,0\n".to_vec());
+    let inputs = Setting::Statement { key: "data.inputs".into(), value: "\"x2.csv\"".into() };
+    let compiled = cnr_driver::compile(&Request::new(text, "files").with_files(&files).with(inputs.clone()))
+        .expect("compiles");
+    assert_eq!(compiled.model.data.x, [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
+    // A model that draws its data has no file to replace.
+    let Err(Error::Model(errors)) = cnr_driver::compile(&Request::new(PLANTED, "planted").with(inputs))
+    else {
+        panic!("a data file for planted data is an error")
+    };
+    assert!(errors.render().contains("this model draws planted data"), "{}", errors.render());
+}

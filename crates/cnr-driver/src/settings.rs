@@ -18,6 +18,10 @@ use std::mem::discriminant;
 const BLOCKS: &[(&str, &str)] =
     &[("network", "network"), ("relax", "relax"), ("solver", "solver"), ("data", "data planted")];
 
+/// The statements of `data files`: `--set data.inputs="x.npy"` writes that block, the other `data`
+/// statements `data planted`.
+const FILE_STATEMENTS: &[&str] = &["inputs", "labels", "planted"];
+
 /// Whether `name` can name a parameter as far as its letters go (a letter or `_`, then letters,
 /// digits or `_`); the grammar refuses keywords besides.
 pub fn is_parameter_name(name: &str) -> bool {
@@ -80,6 +84,8 @@ fn statement_text(key: &str, value: &str, flag: &str) -> Result<String, Error> {
     if statement.is_empty() || !statement.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(Error::Usage(format!("{flag}: `{statement}` is not a statement name")));
     }
+    let written =
+        if block == "data" && FILE_STATEMENTS.contains(&statement) { "data files" } else { written };
     Ok(format!("{written} {{ {statement} {value} }}"))
 }
 
@@ -90,6 +96,7 @@ pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile,
     file.items.retain(|i| i.span().start < file_len);
     let mut errors = Vec::new();
     let reads_files = file.items.iter().any(|i| matches!(i, Item::FileData(_)));
+    let draws = file.items.iter().any(|i| matches!(i, Item::PlantedData(_)));
     for item in appended {
         let at = file.items.iter().position(|i| discriminant(i) == discriminant(&item));
         let target = at.map(|k| &mut file.items[k]);
@@ -149,6 +156,19 @@ pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile,
                     )
                     .with_label("from --set")
                     .with_hint("--samples keeps the first samples of the files"),
+                );
+            }
+            (Some(Item::FileData(own)), Item::FileData(set)) => {
+                replace(&mut own.stmts, set.stmts, |a, b| discriminant(a) == discriminant(b))
+            }
+            (None, Item::FileData(set)) if draws => {
+                errors.push(
+                    Diagnostic::error(
+                        set.span,
+                        "--set data.… names a data file, and this model draws planted data",
+                    )
+                    .with_label("from --set")
+                    .with_hint("write a `data files { inputs … labels … }` block in the model instead of `data planted`"),
                 );
             }
             (None, item) => file.items.push(item),
