@@ -164,6 +164,8 @@ pub(crate) enum MethodArg {
     Full,
     /// Cutting planes over the samples.
     CuttingPlane,
+    /// Cuts in the filters' own space, solved by cnr's dual simplex (no penalty or bound yet).
+    Wspace,
 }
 
 impl From<MethodArg> for MethodChoice {
@@ -172,6 +174,7 @@ impl From<MethodArg> for MethodChoice {
             MethodArg::Auto => MethodChoice::Auto,
             MethodArg::Full => MethodChoice::Full,
             MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
+            MethodArg::Wspace => MethodChoice::WSpace,
         }
     }
 }

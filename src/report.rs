@@ -217,6 +217,28 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         };
         let _ = writeln!(h, "                  {verdict}");
     }
+    if let Some(ws) = &r.wspace {
+        let _ = writeln!(
+            h,
+            "  w-space         {} {}, {} cuts, {} simplex steps, box {} (radius {}), relative violation {}",
+            ws.rounds,
+            if ws.rounds == 1 { "round" } else { "rounds" },
+            thousands(ws.cuts),
+            thousands(ws.steps),
+            if ws.box_active { "active" } else { "inactive" },
+            sci(ws.box_radius),
+            sci(ws.relative_violation)
+        );
+        let verdict = match (&ws.fallback, ws.certified) {
+            (Some(why), _) => format!("not certified: {why}"),
+            (None, true) => format!(
+                "certified optimal for all samples (multipliers reproduce the anchor to {})",
+                sci(ws.dual_residual)
+            ),
+            (None, false) => "not certified".to_string(),
+        };
+        let _ = writeln!(h, "                  {verdict}");
+    }
     retried(&mut h, &r.attempts);
     footer(
         &mut h,
@@ -226,7 +248,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         r.solve_seconds,
         (r.iterations, r.backend),
     );
-    if r.method == Method::CuttingPlane {
+    if matches!(r.method, Method::CuttingPlane | Method::WSpace) {
         let t = &r.timings;
         let _ = writeln!(
             h,

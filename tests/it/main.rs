@@ -30,3 +30,4 @@ mod params;
 mod recovery;
 mod sweep;
 mod util;
+mod wspace;

@@ -109,6 +109,9 @@ pub struct AtomSpec {
     pub cone_class: fn(f64) -> ConeClass,
     /// Its value at `z` for the parameter `p`.
     pub eval: fn(f64, f64) -> f64,
+    /// A subgradient at `z` for the parameter `p`: the derivative where there is one, and at a
+    /// kink a slope between the two sides (what a cutting plane through `(z, σ(z))` may use).
+    pub slope: fn(f64, f64) -> f64,
     /// Parameter values the tests try (one value, ignored, without a parameter).
     pub test_params: &'static [f64],
     /// The module of `cnr-lower/src/activations/` that writes its cone form.
@@ -126,6 +129,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: true,
         cone_class: |_| ConeClass::Lp,
         eval: |_, z| z.max(0.0),
+        slope: |_, z| if z > 0.0 { 1.0 } else { 0.0 },
         test_params: &[0.0],
         cone_form: "relu",
     },
@@ -145,6 +149,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: false,
         cone_class: |_| ConeClass::Lp,
         eval: |a, z| z.max(a * z),
+        slope: |a, z| if z > 0.0 { 1.0 } else { a },
         test_params: &[0.2, 0.0],
         cone_form: "leaky_relu",
     },
@@ -157,6 +162,15 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: true,
         cone_class: |_| ConeClass::Lp,
         eval: |_, z| z.abs(),
+        slope: |_, z| {
+            if z > 0.0 {
+                1.0
+            } else if z < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        },
         test_params: &[0.0],
         cone_form: "abs",
     },
@@ -169,6 +183,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: true,
         cone_class: |_| ConeClass::Soc,
         eval: |_, z| z * z,
+        slope: |_, z| 2.0 * z,
         test_params: &[0.0],
         cone_form: "square",
     },
@@ -181,6 +196,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: true,
         cone_class: |_| ConeClass::Soc,
         eval: |_, z| z.max(0.0).powi(2),
+        slope: |_, z| 2.0 * z.max(0.0),
         test_params: &[0.0],
         cone_form: "squared_relu",
     },
@@ -201,6 +217,7 @@ pub const ATOMS: &[AtomSpec] = &[
         // |z|^1 is abs, which lowering writes with linear rows.
         cone_class: |p| if p == 1.0 { ConeClass::Lp } else { ConeClass::Pow },
         eval: |p, z| z.abs().powf(p),
+        slope: |p, z| if z == 0.0 { 0.0 } else { p * z.abs().powf(p - 1.0) * z.signum() },
         test_params: &[3.0, 1.5, 1.0],
         cone_form: "power",
     },
@@ -213,6 +230,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: true,
         cone_class: |_| ConeClass::Exp,
         eval: |_, z| z.exp(),
+        slope: |_, z| z.exp(),
         test_params: &[0.0],
         cone_form: "exp",
     },
@@ -226,6 +244,7 @@ pub const ATOMS: &[AtomSpec] = &[
         cone_class: |_| ConeClass::Exp,
         // log(1 + e^z) computed without overflow for large z.
         eval: |_, z| z.max(0.0) + (-z.abs()).exp().ln_1p(),
+        slope: |_, z| if z >= 0.0 { 1.0 / (1.0 + (-z).exp()) } else { z.exp() / (1.0 + z.exp()) },
         test_params: &[0.0],
         cone_form: "softplus",
     },
@@ -245,6 +264,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: false,
         cone_class: |_| ConeClass::Exp,
         eval: |a, z| if z > 0.0 { z } else { a * z.exp_m1() },
+        slope: |a, z| if z > 0.0 { 1.0 } else { a * z.exp() },
         test_params: &[0.5, 1.0],
         cone_form: "elu",
     },
@@ -264,6 +284,7 @@ pub const ATOMS: &[AtomSpec] = &[
         nonnegative: true,
         cone_class: |_| ConeClass::Soc,
         eval: |d, z| if z.abs() <= d { 0.5 * z * z } else { d * (z.abs() - 0.5 * d) },
+        slope: |d, z| if z.abs() <= d { z } else { d * z.signum() },
         test_params: &[1.0, 0.3],
         cone_form: "huber",
     },
@@ -312,6 +333,11 @@ impl Atom {
     /// The atom's value at `z`.
     pub fn eval(self, z: f64) -> f64 {
         (self.spec().eval)(self.param().unwrap_or(0.0), z)
+    }
+
+    /// A subgradient of the atom at `z` (see [`AtomSpec::slope`]).
+    pub fn slope(self, z: f64) -> f64 {
+        (self.spec().slope)(self.param().unwrap_or(0.0), z)
     }
 
     /// The atom's name as written in a model.

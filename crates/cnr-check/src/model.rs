@@ -270,6 +270,13 @@ impl Model {
         Predictor::new(self, w, b).predict(self.data.sample(i))
     }
 
+    /// `f(x_i; w, b)` and a subgradient of it in `θ = (w, b)` (filter-major `w`, then the biases),
+    /// written into `slope` (`M·d`, plus `M` with biases): `f` is convex in `θ`, so
+    /// `f(θ') ≥ f(θ) + slopeᵀ(θ' − θ)` for every `θ'` — a cutting plane of the sample's constraint.
+    pub fn predict_with_slope(&self, i: usize, w: &[f64], b: &[f64], slope: &mut [f64]) -> f64 {
+        Predictor::new(self, w, b).predict_with_slope(self.data.sample(i), slope)
+    }
+
     /// Every sample's residual `f(x_i; w) − y_i`; see [`Model::outputs`] for the threads.
     pub fn residuals(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
         let mut out = self.outputs(w, b, threads);
@@ -367,6 +374,33 @@ impl<'a> Predictor<'a> {
                 z += wm[j] * x[src];
             }
             f += u * self.model.activation.eval(z);
+        }
+        f
+    }
+
+    /// [`Predictor::predict`] and its subgradient in `(w, b)` (see [`Model::predict_with_slope`]).
+    fn predict_with_slope(&self, x: &[f64], slope: &mut [f64]) -> f64 {
+        let d = self.model.network.d();
+        let md = self.model.network.filters * d;
+        slope.iter_mut().for_each(|s| *s = 0.0);
+        let mut f = 0.0;
+        for (m, u, taps) in &self.units {
+            let wm = &self.w[m * d..(m + 1) * d];
+            let mut z = self.b.get(*m).copied().unwrap_or(0.0);
+            for &(j, src) in taps {
+                z += wm[j] * x[src];
+            }
+            let (value, dz) = self.model.activation.value_and_slope(z);
+            f += u * value;
+            let weight = u * dz;
+            if weight != 0.0 {
+                for &(j, src) in taps {
+                    slope[m * d + j] += weight * x[src];
+                }
+                if !self.b.is_empty() {
+                    slope[md + m] += weight;
+                }
+            }
         }
         f
     }

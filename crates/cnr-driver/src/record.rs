@@ -81,6 +81,9 @@ pub struct SolveRecord {
     pub warnings: Vec<Diagnostic>,
     /// What the cutting-plane method did, when it ran.
     pub cutting_plane: Option<CuttingPlaneRecord>,
+    /// What the w-space method did, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wspace: Option<WSpaceRecord>,
     /// Where the time went.
     pub timings: Timings,
 }
@@ -171,6 +174,9 @@ pub enum Method {
     Full,
     /// Programs on growing subsets of the samples until every sample holds.
     CuttingPlane,
+    /// Cuts in the filters' space, solved by cnr's own dual simplex.
+    #[serde(rename = "wspace")]
+    WSpace,
 }
 
 impl Method {
@@ -179,6 +185,7 @@ impl Method {
         match self {
             Method::Full => "full",
             Method::CuttingPlane => "cutting-plane",
+            Method::WSpace => "wspace",
         }
     }
 }
@@ -243,14 +250,78 @@ pub struct Attempt {
     pub iterations: u32,
 }
 
-/// What a method ends with: the last program, its solution and the bookkeeping.
+/// What a method ends with: its point and the bookkeeping.
 pub(crate) struct Outcome {
     pub(crate) method: Method,
-    pub(crate) lowered: Lowered,
-    pub(crate) solution: Solution,
-    /// The residuals of every sample at the solution's point, when already computed.
+    pub(crate) point: Point,
+    /// The residuals of every sample at the point, when already computed.
     pub(crate) residuals: Option<Vec<f64>>,
     pub(crate) cutting_plane: Option<CuttingPlaneRecord>,
+    pub(crate) wspace: Option<WSpaceRecord>,
+}
+
+/// Where a method's answer is: a cone program's solution, or the filters themselves.
+pub(crate) enum Point {
+    /// The last program solved and its solution.
+    Program { lowered: Lowered, solution: Solution },
+    /// `θ = (w, b)` certified by the w-space method, with its objective `⟨g, θ⟩`.
+    Filters { theta: Vec<f64>, objective: f64 },
+}
+
+impl Outcome {
+    /// The outcome of a cone program's solve.
+    pub(crate) fn program(method: Method, lowered: Lowered, solution: Solution) -> Outcome {
+        Outcome {
+            method,
+            point: Point::Program { lowered, solution },
+            residuals: None,
+            cutting_plane: None,
+            wspace: None,
+        }
+    }
+
+    /// The outcome of the w-space method: certified filters.
+    pub(crate) fn filters(
+        method: Method,
+        theta: Vec<f64>,
+        objective: f64,
+        residuals: Vec<f64>,
+        record: WSpaceRecord,
+    ) -> Outcome {
+        Outcome {
+            method,
+            point: Point::Filters { theta, objective },
+            residuals: Some(residuals),
+            cutting_plane: None,
+            wspace: Some(record),
+        }
+    }
+}
+
+/// What the w-space method did, and its certificate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WSpaceRecord {
+    /// Rounds: LP solves, each followed by one pass over the samples.
+    pub rounds: u32,
+    /// Cuts in the last LP.
+    pub cuts: usize,
+    /// Dual simplex steps over all rounds.
+    pub steps: usize,
+    /// The last radius of the artificial box `|w_j|, |b_m| ≤ R`.
+    pub box_radius: f64,
+    /// Whether a side of the box carried a multiplier at the last vertex (then it is not certified).
+    pub box_active: bool,
+    /// `max_i (f(x_i; w) − y_i) / max_i |y_i|` at the last vertex.
+    pub relative_violation: f64,
+    /// `‖g − Σ λ_j a_j‖∞ / ‖g‖∞` of the last LP's multipliers on its active cuts.
+    pub dual_residual: f64,
+    /// The relative violation allowed.
+    pub tolerance: f64,
+    /// Whether the point is proved optimal for the whole relaxation: every sample holds within
+    /// the tolerance, the box carries no multiplier, and `λ ≥ 0` reproduces the anchor.
+    pub certified: bool,
+    /// Why the whole program was solved instead, if it was.
+    pub fallback: Option<String>,
 }
 
 /// Seconds per phase.
@@ -289,12 +360,7 @@ pub(crate) fn assemble(
     mut timings: Timings,
 ) -> SolveRecord {
     let model = &compiled.model;
-    let Outcome { method, lowered, solution, residuals, cutting_plane } = outcome;
-    let program = &lowered.program;
-    let has_point = matches!(
-        solution.status,
-        Status::Optimal | Status::Inaccurate | Status::IterationLimit | Status::TimeLimit
-    ) && solution.x.len() == program.n;
+    let Outcome { method, point, residuals, cutting_plane, wspace } = outcome;
     let net = &model.network;
     let d = net.d();
     let filters_of = |w: &[f64]| Filters::from_flat(w, d);
@@ -318,19 +384,44 @@ pub(crate) fn assemble(
         time_limit: settings.time_limit,
         planted: model.data.planted.as_deref().map(filters_of),
     };
+    // The status, the point `(w, b)` when there is one, and the program's sizes.
+    let (status, filters, sizes) = match &point {
+        Point::Program { lowered, solution } => {
+            let program = &lowered.program;
+            let has_point = matches!(
+                solution.status,
+                Status::Optimal | Status::Inaccurate | Status::IterationLimit | Status::TimeLimit
+            ) && solution.x.len() == program.n;
+            (
+                solution.status,
+                has_point.then(|| lowered.layout.filters(&solution.x)),
+                (program.n, program.m(), program.a.nnz()),
+            )
+        }
+        Point::Filters { theta, .. } => {
+            let (w, b) = theta.split_at(net.filters * d);
+            let cuts = wspace.as_ref().map_or(0, |r| r.cuts);
+            (Status::Optimal, Some((w.to_vec(), b.to_vec())), (theta.len(), cuts, cuts * theta.len()))
+        }
+    };
+    let backend = match &point {
+        Point::Program { .. } => attempts.last().map_or(compiled.backend.name(), |a| a.backend),
+        Point::Filters { .. } => "cnr",
+    };
     let mut record = SolveRecord {
         model: model.name.clone(),
         run,
-        backend: attempts.last().map_or(compiled.backend.name(), |a| a.backend),
+        backend,
         method,
-        status: solution.status,
+        status,
         objective: None,
         w: None,
         b: None,
         xi: None,
         compile_seconds: 0.0,
         solve_seconds: 0.0,
-        iterations: attempts.iter().map(|a| a.iterations).sum(),
+        iterations: attempts.iter().map(|a| a.iterations).sum::<u32>()
+            + wspace.as_ref().map_or(0, |r| u32::try_from(r.steps).unwrap_or(u32::MAX)),
         max_violation: None,
         training_loss: None,
         recovery_error: None,
@@ -344,35 +435,41 @@ pub(crate) fn assemble(
         d,
         patches: net.patches(),
         filters: net.filters,
-        variables: program.n,
-        rows: program.m(),
-        nonzeros: program.a.nnz(),
+        variables: sizes.0,
+        rows: sizes.1,
+        nonzeros: sizes.2,
         cutting_plane,
+        wspace,
         timings,
     };
-    if has_point {
+    if let Some((w, b)) = filters {
         let check = Instant::now();
-        let (w, b) = lowered.layout.filters(&solution.x);
         let residuals = residuals.unwrap_or_else(|| model.residuals(&w, &b, threads));
         let fit = model.fit_of(&residuals, &w);
         let finite = |x: f64| x.is_finite().then_some(x);
-        record.objective = finite(program.user_objective(solution.objective));
         record.max_violation = finite(fit.max_violation);
         record.training_loss = finite(fit.training_loss);
         record.recovery_error = fit.recovery_error.and_then(finite);
         record.recovery_distance = fit.recovery_distance.and_then(finite);
         record.symmetries = fit.symmetries.clone();
         record.relative_violation = finite(fit.max_violation / model.label_scale());
-        record.cone_residual = finite(program.check_point(&solution.x).distance);
+        match &point {
+            Point::Program { lowered, solution } => {
+                let program = &lowered.program;
+                record.objective = finite(program.user_objective(solution.objective));
+                record.cone_residual = finite(program.check_point(&solution.x).distance);
+                if let Some(xi) = &lowered.layout.xi {
+                    let mut all = vec![0.0; model.data.n];
+                    for (p, &i) in lowered.layout.samples.iter().enumerate() {
+                        all[i] = solution.x[xi.start + p].max(0.0);
+                    }
+                    record.xi = Some(all);
+                }
+            }
+            Point::Filters { objective, .. } => record.objective = finite(*objective),
+        }
         record.w = Some(filters_of(&w));
         record.b = (!b.is_empty()).then_some(b);
-        if let Some(xi) = &lowered.layout.xi {
-            let mut all = vec![0.0; model.data.n];
-            for (p, &i) in lowered.layout.samples.iter().enumerate() {
-                all[i] = solution.x[xi.start + p].max(0.0);
-            }
-            record.xi = Some(all);
-        }
         timings.checking_seconds += check.elapsed().as_secs_f64();
     }
     record.compile_seconds = timings.data_seconds + timings.anchor_seconds + timings.lowering_seconds;

@@ -58,6 +58,33 @@ impl Expr {
         }
     }
 
+    /// The expression's value at `z` and a slope there: a subgradient where the expression is
+    /// convex, a supergradient where it is concave. The chain rule over the atoms' own slopes gives
+    /// one for every expression the DCP rules accept (a convex non-decreasing atom of a convex
+    /// argument, a convex non-increasing one of a concave argument, any atom of an affine one), and
+    /// `max` takes the slope of an argument that attains it.
+    pub fn value_and_slope(&self, z: f64) -> (f64, f64) {
+        match self {
+            Expr::Z => (z, 1.0),
+            Expr::Const(c) => (*c, 0.0),
+            Expr::Scale(c, e) => {
+                let (v, s) = e.value_and_slope(z);
+                (c * v, c * s)
+            }
+            Expr::Sum(es) => {
+                es.iter().map(|e| e.value_and_slope(z)).fold((0.0, 0.0), |(v, s), (a, b)| (v + a, s + b))
+            }
+            Expr::Max(es) => es
+                .iter()
+                .map(|e| e.value_and_slope(z))
+                .fold((f64::NEG_INFINITY, 0.0), |best, next| if next.0 > best.0 { next } else { best }),
+            Expr::Atom(a, e) => {
+                let (v, s) = e.value_and_slope(z);
+                (a.eval(v), a.slope(v) * s)
+            }
+        }
+    }
+
     /// If the expression is affine, its `(slope, intercept)`.
     pub fn as_affine(&self) -> Option<(f64, f64)> {
         match self {
@@ -153,6 +180,12 @@ impl Activation {
         self.expr.eval(z)
     }
 
+    /// `σ(z)` and a subgradient of `σ` at `z` (σ is convex): the slope of a cutting plane through
+    /// `(z, σ(z))` that stays below `σ` everywhere.
+    pub fn value_and_slope(&self, z: f64) -> (f64, f64) {
+        self.expr.value_and_slope(z)
+    }
+
     /// Whether `σ(−z) = σ(z)`, tested at a spread of points. Even activations fit `w` and `−w`
     /// equally, so recovery is judged up to sign and the `auto` anchor is the spectral one.
     pub fn is_even(&self) -> bool {
@@ -231,6 +264,72 @@ pub(crate) fn times(k: f64, c: Curvature) -> Curvature {
 mod tests {
     use super::*;
     use crate::activation::ATOMS;
+
+    /// Holds `σ(z') ≥ σ(z) + s·(z' − z)` (the slope makes a cutting plane) at a grid of pairs,
+    /// kinks included, and the slope to the derivative where `σ` is smooth around `z`.
+    fn assert_slopes(name: &str, sigma: &Activation) {
+        let points: Vec<f64> = (-40..=40).map(|k| k as f64 * 0.125).collect();
+        for &z in &points {
+            let (v, s) = sigma.value_and_slope(z);
+            assert!((v - sigma.eval(z)).abs() <= 1e-12 * (1.0 + v.abs()), "{name} value at {z}");
+            for &other in &points {
+                let below = v + s * (other - z);
+                let at = sigma.eval(other);
+                assert!(
+                    below <= at + 1e-9 * (1.0 + at.abs()),
+                    "{name}: the cut at {z} cuts {other} off ({below} > {at})"
+                );
+            }
+            let h = 1e-6;
+            let (left, right) = ((v - sigma.eval(z - h)) / h, (sigma.eval(z + h) - v) / h);
+            if (left - right).abs() < 1e-4 * (1.0 + left.abs()) {
+                assert!(
+                    (s - right).abs() < 1e-4 * (1.0 + s.abs()),
+                    "{name}: slope {s} at {z}, derivative {right}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_atom_and_composition_has_slopes_that_make_cutting_planes() {
+        for spec in ATOMS {
+            for &p in spec.test_params {
+                let atom = (spec.make)(p);
+                let sigma = Activation { name: spec.name.into(), expr: Expr::Atom(atom, Box::new(Expr::Z)) };
+                assert_slopes(spec.name, &sigma);
+            }
+        }
+        let affine = |a: f64, b: f64| Expr::Sum(vec![Expr::Scale(a, Box::new(Expr::Z)), Expr::Const(b)]);
+        let compositions = [
+            (
+                "max of affine pieces",
+                Expr::Max(vec![affine(0.5, 0.0), affine(2.0, -1.0), affine(-1.0, -0.5)]),
+            ),
+            ("exp of relu", Expr::Atom(Atom::Exp, Box::new(Expr::Atom(Atom::Relu, Box::new(Expr::Z))))),
+            (
+                "softplus of an affine argument plus a scaled huber",
+                Expr::Sum(vec![
+                    Expr::Atom(Atom::Softplus, Box::new(affine(2.0, -1.0))),
+                    Expr::Scale(0.5, Box::new(Expr::Atom(Atom::Huber(1.0), Box::new(Expr::Z)))),
+                ]),
+            ),
+            ("square of an affine argument", Expr::Atom(Atom::Square, Box::new(affine(1.5, -0.5)))),
+            (
+                "a negative multiple of a concave expression",
+                Expr::Scale(
+                    -2.0,
+                    Box::new(Expr::Sum(vec![
+                        Expr::Const(1.0),
+                        Expr::Scale(-1.0, Box::new(Expr::Atom(Atom::Abs, Box::new(Expr::Z)))),
+                    ])),
+                ),
+            ),
+        ];
+        for (name, expr) in compositions {
+            assert_slopes(name, &Activation { name: name.into(), expr });
+        }
+    }
 
     #[test]
     fn every_atom_is_even_exactly_when_it_is_not_monotone() {

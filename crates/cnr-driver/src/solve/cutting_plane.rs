@@ -78,13 +78,9 @@ impl Context<'_> {
                 if solution.status == Status::Infeasible {
                     // The status holds for the whole program: that is the certificate.
                     record.certified = true;
-                    return Ok(Outcome {
-                        method: Method::CuttingPlane,
-                        lowered,
-                        solution,
-                        residuals: None,
-                        cutting_plane: Some(record),
-                    });
+                    let mut outcome = Outcome::program(Method::CuttingPlane, lowered, solution);
+                    outcome.cutting_plane = Some(record);
+                    return Ok(outcome);
                 }
             }
             if solution.status != Status::Optimal {
@@ -115,13 +111,10 @@ impl Context<'_> {
             timings.checking_seconds += check.elapsed().as_secs_f64();
             if violated.is_empty() && !record.box_active {
                 record.certified = true;
-                return Ok(Outcome {
-                    method: Method::CuttingPlane,
-                    lowered,
-                    solution,
-                    residuals: Some(residuals),
-                    cutting_plane: Some(record),
-                });
+                let mut outcome = Outcome::program(Method::CuttingPlane, lowered, solution);
+                outcome.residuals = Some(residuals);
+                outcome.cutting_plane = Some(record);
+                return Ok(outcome);
             }
             if violated.is_empty() {
                 // Every sample holds but the box is active: the box may be what stops the objective.

@@ -4,7 +4,9 @@
 //! `record.rs`.
 
 mod calls;
+mod cut_lp;
 mod cutting_plane;
+mod wspace;
 
 pub(crate) use calls::{recovery_plan, Calls, PROGRAM_PLAN};
 
@@ -29,6 +31,8 @@ pub enum MethodChoice {
     Full,
     /// Cutting planes over the samples.
     CuttingPlane,
+    /// Cuts in the filters' space (`solve/wspace.rs`): no cone program, no epigraph variables.
+    WSpace,
 }
 
 impl MethodChoice {
@@ -38,6 +42,7 @@ impl MethodChoice {
             MethodChoice::Auto => "auto",
             MethodChoice::Full => "full",
             MethodChoice::CuttingPlane => "cutting-plane",
+            MethodChoice::WSpace => "wspace",
         }
     }
 }
@@ -95,6 +100,7 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     let method = match request.method {
         MethodChoice::Full => Method::Full,
         MethodChoice::CuttingPlane => Method::CuttingPlane,
+        MethodChoice::WSpace => Method::WSpace,
         MethodChoice::Auto
             if (compiled.plan.rows > AUTO_ROWS || cx.over_budget(model.data.n).is_some())
                 && model.data.n > 2 * start_size(model) =>
@@ -106,6 +112,7 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     let outcome = match method {
         Method::Full => cx.full(&mut timings)?,
         Method::CuttingPlane => cx.cutting_plane(&mut timings)?,
+        Method::WSpace => cx.wspace(&mut timings)?,
     };
     let attempts = cx.attempts.into_inner();
     Ok(crate::record::assemble(compiled, &settings, request.limits.threads, attempts, outcome, timings))
@@ -190,7 +197,7 @@ impl Context<'_> {
     fn full(&self, timings: &mut Timings) -> Result<Outcome, Error> {
         let request = cnr_lower::Request { threads: self.threads, ..cnr_lower::Request::default() };
         let (lowered, solution) = self.lower_and_solve(&request, timings)?;
-        Ok(Outcome { method: Method::Full, lowered, solution, residuals: None, cutting_plane: None })
+        Ok(Outcome::program(Method::Full, lowered, solution))
     }
 }
 

@@ -1,0 +1,153 @@
+//! The w-space method: the relaxation solved over the filters themselves, `θ = (w, b)`, with cuts
+//! in place of the epigraph variables.
+//!
+//! Every sample's constraint `f(x_i; θ) = Σ_{m,k} u_mk σ(⟨w_m, x_ik⟩ + b_m) ≤ y_i` is convex in `θ`
+//! (σ convex, `u ≥ 0`). At a point `θ₀`, a subgradient `s` of `f(x_i; ·)` gives the cut
+//! `f(x_i; θ₀) + sᵀ(θ − θ₀) ≤ y_i`, which every `θ` satisfying the constraint satisfies: for a
+//! piecewise-linear σ it is the sum of the patches' active pieces, exact at `θ₀`; for a smooth σ,
+//! the tangent. Each round solves the LP `max ⟨g, θ⟩` over the cuts so far and an artificial box
+//! `|θ_j| ≤ R` (`cut_lp.rs`, warm-started from the last basis), evaluates every sample at its
+//! vertex in one parallel pass, and adds a cut for each of the most violated samples.
+//!
+//! **The certificate.** When every sample holds at the vertex (relative violation at most the
+//! tolerance, on the scale of the largest label, as the full program is judged) and no side of the
+//! box carries a multiplier, the LP's multipliers `λ ≥ 0` on the cuts satisfy `g = Σ λ_i a_i`:
+//! no point satisfying the cuts does better, and the cuts are implied by the constraints, so no
+//! feasible point does better than this vertex, which is itself feasible. A box that binds grows
+//! tenfold (the program may be unbounded: after [`MAX_BOX_GROWTH`] growths the whole program is
+//! solved for the evidence); an LP the cuts make infeasible, a penalty or a bound, or no
+//! certificate after [`MAX_ROUNDS`] rounds also hand the model to the whole program, and the record
+//! says why.
+
+use super::cut_lp::{CutLp, LpStatus};
+use super::{initial_radius, Context, Outcome};
+use crate::record::{Method, Timings, WSpaceRecord};
+use crate::{Error, Event};
+use std::time::Instant;
+
+/// The most rounds before the whole program is solved instead.
+const MAX_ROUNDS: u32 = 500;
+/// How many times the box may grow tenfold before the program is taken to be unbounded.
+const MAX_BOX_GROWTH: u32 = 6;
+/// The most dual simplex steps per round.
+const MAX_STEPS: usize = 100_000;
+/// The tolerance on the samples' relative violation is the solve's, but never looser than this:
+/// the cuts are exact for piecewise-linear activations, and converge fast for smooth ones where
+/// it matters (at the recovered filter).
+const TOLERANCE: f64 = 1e-9;
+
+impl Context<'_> {
+    /// Solves by cuts in the filters' space; hands the model to the whole program where it cannot
+    /// give a certificate (see the module's documentation).
+    pub(super) fn wspace(&self, timings: &mut Timings) -> Result<Outcome, Error> {
+        let model = &self.compiled.model;
+        let net = &model.network;
+        let (md, filters) = (net.filters * net.d(), net.filters);
+        let p = md + if net.bias { filters } else { 0 };
+        let tolerance = self.settings.tol_rel.min(TOLERANCE);
+        let mut record = WSpaceRecord {
+            rounds: 0,
+            cuts: 0,
+            steps: 0,
+            box_radius: initial_radius(model),
+            box_active: false,
+            relative_violation: f64::INFINITY,
+            dual_residual: f64::INFINITY,
+            tolerance,
+            certified: false,
+            fallback: None,
+        };
+        let fallback = |this: &Self, timings: &mut Timings, mut record: WSpaceRecord, why: String| {
+            record.fallback = Some(why);
+            let mut outcome = this.full(timings)?;
+            outcome.wspace = Some(record);
+            Ok(outcome)
+        };
+        if model.relax.penalty.is_some() || model.relax.bound.is_some() {
+            let why =
+                "the w-space method takes no penalty or bound yet; solved the whole program".to_string();
+            return fallback(self, timings, record, why);
+        }
+        let scale = model.label_scale().max(f64::MIN_POSITIVE);
+        let mut lp = CutLp::new(&self.compiled.anchor, record.box_radius);
+        let mut growth = 0;
+        let mut slope = vec![0.0; p];
+        loop {
+            self.hooks.check()?;
+            if record.rounds == MAX_ROUNDS {
+                let why = format!("no certificate after {MAX_ROUNDS} rounds; solved the whole program");
+                return fallback(self, timings, record, why);
+            }
+            record.rounds += 1;
+            let start = Instant::now();
+            let status = lp.solve(MAX_STEPS);
+            record.steps = lp.steps;
+            timings.solving_seconds += start.elapsed().as_secs_f64();
+            match status {
+                LpStatus::Optimal => {}
+                LpStatus::Infeasible => {
+                    let why = "the cuts admit no point (the relaxation may be infeasible); solved the whole program";
+                    return fallback(self, timings, record, why.to_string());
+                }
+                LpStatus::StepLimit => {
+                    let why =
+                        format!("the cut LP took more than {MAX_STEPS} steps; solved the whole program");
+                    return fallback(self, timings, record, why);
+                }
+            }
+            self.hooks.tell(Event::Checking { round: record.rounds, samples: model.data.n });
+            let start = Instant::now();
+            let theta = lp.theta().to_vec();
+            let (w, b) = theta.split_at(md);
+            let residuals = model.residuals(w, b, self.threads);
+            let mut violated: Vec<(f64, usize)> = residuals
+                .iter()
+                .enumerate()
+                .filter(|(_, &r)| r > tolerance * scale)
+                .map(|(i, &r)| (r, i))
+                .collect();
+            record.relative_violation = residuals.iter().fold(f64::NEG_INFINITY, |m, &r| m.max(r)) / scale;
+            record.box_active = lp.box_binds();
+            record.dual_residual = lp.dual_residual();
+            timings.checking_seconds += start.elapsed().as_secs_f64();
+            if violated.is_empty() && !record.box_active {
+                record.certified = lp.least_multiplier() >= -1e-9 && record.dual_residual <= 1e-9;
+                if !record.certified {
+                    let why =
+                        "the cut LP's multipliers do not prove the point optimal; solved the whole program";
+                    return fallback(self, timings, record, why.to_string());
+                }
+                let objective = self.compiled.anchor.iter().zip(&theta).map(|(g, t)| g * t).sum();
+                return Ok(Outcome::filters(Method::WSpace, theta, objective, residuals, record));
+            }
+            if violated.is_empty() {
+                // Every sample holds, but the box stops the objective: it may be unbounded.
+                if growth == MAX_BOX_GROWTH {
+                    let why = format!(
+                        "the box stayed active up to radius {:.3e}: the relaxation may be unbounded; solved the whole program",
+                        lp.radius()
+                    );
+                    return fallback(self, timings, record, why);
+                }
+                growth += 1;
+                record.box_radius = lp.radius() * 10.0;
+                lp.set_radius(record.box_radius);
+                continue;
+            }
+            // The most violated samples first, at most as many as there are coordinates (at least
+            // 8): enough to pin the vertex down in a few rounds, few enough to keep the LP small.
+            let take = violated.len().min(p.max(8));
+            if take < violated.len() {
+                violated.select_nth_unstable_by(take - 1, |a, c| c.0.total_cmp(&a.0).then(a.1.cmp(&c.1)));
+            }
+            for &(r, i) in &violated[..take] {
+                let f = model.predict_with_slope(i, w, b, &mut slope);
+                // f(θ₀) + sᵀ(θ − θ₀) ≤ y_i, that is sᵀθ ≤ y_i − f(θ₀) + sᵀθ₀ = sᵀθ₀ − r_i.
+                let at: f64 = slope.iter().zip(&theta).map(|(s, t)| s * t).sum();
+                debug_assert!((f - model.data.y[i] - r).abs() <= 1e-9 * (1.0 + f.abs()));
+                lp.add_cut(slope.clone(), at - r);
+            }
+            record.cuts = lp.cuts();
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The w-space method gives the whole program's answer: the same status and objective, and the
+//! same filter where the optimum is unique, on every example and on random small models of every
+//! activation class, with biases and several filters; its certificate checks out on the model.
+
+use crate::util::{compile_example, models_in};
+use cnr_driver::{Compiled, Method, MethodChoice, Request, SolveRecord, Status};
+
+fn solve(compiled: &Compiled, method: MethodChoice) -> SolveRecord {
+    let request = Request { method, ..Request::new("", "") };
+    cnr_driver::solve_compiled(compiled, &request).expect("the solve runs")
+}
+
+/// Holds the w-space record to the whole program's; `what` names the case.
+fn assert_agree(full: &SolveRecord, ws: &SolveRecord, what: &str) {
+    let record = ws.wspace.as_ref().expect("the w-space record");
+    if record.fallback.is_some() {
+        // The whole program answered; only say why.
+        assert_eq!(ws.method, Method::Full, "{what}: {record:?}");
+        return;
+    }
+    assert_eq!(ws.method, Method::WSpace, "{what}");
+    assert_eq!(ws.status, Status::Optimal, "{what}");
+    assert!(record.certified && !record.box_active, "{what}: {record:?}");
+    // The certificate, checked from the model: every sample holds.
+    let violation = ws.relative_violation.expect("a point");
+    assert!(violation <= record.tolerance, "{what}: relative violation {violation}");
+    assert!(record.dual_residual <= 1e-9, "{what}: {record:?}");
+    // The whole program is solved by an interior-point method to its tolerance (1e-7): its
+    // objective can be short of the exact optimum by about that much, never above it by more.
+    let (exact, ipm) = (ws.objective.expect("objective"), full.objective.expect("objective"));
+    assert!(full.status == Status::Optimal, "{what}: the whole program ended {:?}", full.status);
+    assert!((exact - ipm).abs() <= 1e-6 * exact.abs().max(1.0), "{what}: w-space {exact}, full {ipm}");
+    // Where the whole program recovers the planted filter, so does the w-space method (with a
+    // smooth activation the constraints meet at the filter tangentially: a violation of 1e-9 leaves
+    // an error of about its square root in `w`).
+    if full.recovery_error.is_some_and(|e| e < 1e-4) {
+        assert!(ws.recovery_error.is_some_and(|e| e < 1e-4), "{what}: {:?}", ws.recovery_error);
+    }
+}
+
+#[test]
+fn wspace_agrees_with_the_whole_program_on_every_example() {
+    for path in models_in("examples") {
+        let compiled = compile_example(&path, None);
+        let full = solve(&compiled, MethodChoice::Full);
+        if full.status != Status::Optimal {
+            continue;
+        }
+        let ws = solve(&compiled, MethodChoice::WSpace);
+        assert_agree(&full, &ws, &path);
+    }
+}
+
+/// A 64-bit linear congruential generator: the same cases on every platform.
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn wspace_agrees_with_the_whole_program_on_random_models() {
+    let mut rng = Lcg(17);
+    let activations = [
+        "relu",
+        "leaky_relu(0.3)",
+        "abs",
+        "square",
+        "softplus",
+        "squared_relu",
+        "elu(0.5)",
+        "huber(1)",
+        "f(z) = max(0.2*z, z, 2*z - 1)",
+    ];
+    let (mut certified, mut recovered) = (0, 0);
+    for case in 0..40 {
+        let activation = activations[rng.below(activations.len() as u64) as usize];
+        let (k, patches) = (2 + rng.below(4) as usize, 2 + rng.below(3) as usize);
+        let filters = 1 + rng.below(3) as usize;
+        let bias = if rng.below(4) == 0 { " bias" } else { "" };
+        // M > 1 with shared output weights needs the oracle anchor to tell the filters apart.
+        let anchor = if filters > 1 { "relax { anchor planted }" } else { "" };
+        let samples = 2 + rng.below(25 * (k * filters) as u64) as usize;
+        let text = format!(
+            "network {{ input {} conv kernel {k} stride {k} filters {filters}{bias} activation {activation} output ones }}
+             data planted {{ samples {samples} seed {case} }}
+             {anchor}",
+            k * patches
+        );
+        let compiled =
+            cnr_driver::compile(&Request::new(&text, "random")).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let full = solve(&compiled, MethodChoice::Full);
+        if full.status != Status::Optimal {
+            continue;
+        }
+        let ws = solve(&compiled, MethodChoice::WSpace);
+        assert_agree(&full, &ws, &format!("case {case}: {text}"));
+        if ws.method == Method::WSpace {
+            certified += 1;
+            recovered += usize::from(ws.recovered(1e-4) == Some(true));
+        }
+    }
+    // Most cases are certified by the w-space method itself, on both sides of the transition.
+    assert!(
+        certified >= 25 && recovered >= 5 && recovered < certified,
+        "{certified} certified, {recovered} recovered"
+    );
+}
+
+#[test]
+fn the_command_line_takes_the_wspace_method() {
+    let out = crate::util::cnr(&["solve", "examples/paper_relu.cnr", "--method", "wspace", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", crate::util::text(&out.stderr));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(record["method"], "wspace");
+    assert_eq!(record["wspace"]["certified"], true);
+    assert!(record["recovery_error"].as_f64().expect("a planted filter") < 1e-8, "{record}");
+}
