@@ -164,7 +164,7 @@ pub(crate) enum MethodArg {
     Full,
     /// Cutting planes over the samples.
     CuttingPlane,
-    /// Cuts in the filters' own space, solved by cnr's dual simplex (no penalty or bound yet).
+    /// Cuts in the filters' own space, solved by cnr's dual simplex (a penalty goes to the whole program).
     Wspace,
 }
 

@@ -1,6 +1,7 @@
 //! The w-space method gives the whole program's answer: the same status and objective, and the
 //! same filter where the optimum is unique, on every example and on random small models of every
-//! activation class, with biases and several filters; its certificate checks out on the model.
+//! activation class, with biases, several filters and bounds; its certificate checks out on the
+//! model.
 
 use crate::util::{compile_example, models_in};
 use cnr_driver::{Compiled, Method, MethodChoice, Request, SolveRecord, Status};
@@ -82,12 +83,13 @@ fn wspace_agrees_with_the_whole_program_on_random_models() {
         let filters = 1 + rng.below(3) as usize;
         let bias = if rng.below(4) == 0 { " bias" } else { "" };
         // M > 1 with shared output weights needs the oracle anchor to tell the filters apart.
-        let anchor = if filters > 1 { "relax { anchor planted }" } else { "" };
+        let anchor = if filters > 1 { "anchor planted" } else { "" };
+        let bound = ["", "", "bound linf 1", "bound l2 1.5"][rng.below(4) as usize];
         let samples = 2 + rng.below(25 * (k * filters) as u64) as usize;
         let text = format!(
             "network {{ input {} conv kernel {k} stride {k} filters {filters}{bias} activation {activation} output ones }}
              data planted {{ samples {samples} seed {case} }}
-             {anchor}",
+             relax {{ {anchor} {bound} }}",
             k * patches
         );
         let compiled =
@@ -118,4 +120,29 @@ fn the_command_line_takes_the_wspace_method() {
     assert_eq!(record["method"], "wspace");
     assert_eq!(record["wspace"]["certified"], true);
     assert!(record["recovery_error"].as_f64().expect("a planted filter") < 1e-8, "{record}");
+}
+
+#[test]
+fn a_bound_is_taken_by_the_wspace_method_itself() {
+    // Three samples leave the relaxation unbounded; a bound makes the optimum sit on it.
+    for bound in ["bound l2 2", "bound linf 0.5"] {
+        let text = format!(
+            "network {{ input 16 conv kernel 8 stride 8 activation relu output ones }}
+             data planted {{ samples 3 seed 2 }}
+             relax {{ {bound} }}"
+        );
+        let compiled = cnr_driver::compile(&Request::new(&text, "bounded")).expect("compiles");
+        let full = solve(&compiled, MethodChoice::Full);
+        let ws = solve(&compiled, MethodChoice::WSpace);
+        assert_eq!(ws.method, Method::WSpace, "{bound}: {:?}", ws.wspace);
+        assert_agree(&full, &ws, bound);
+        let w = ws.w.as_ref().expect("a point").flat();
+        let norm = if bound.contains("l2") {
+            w.iter().map(|v| v * v).sum::<f64>().sqrt()
+        } else {
+            w.iter().fold(0.0f64, |m, v| m.max(v.abs()))
+        };
+        let radius: f64 = bound.rsplit(' ').next().expect("a radius").parse().expect("a number");
+        assert!((norm - radius).abs() <= 1e-8 * radius, "{bound}: ‖w‖ = {norm}");
+    }
 }

@@ -263,7 +263,7 @@ pub(crate) struct Outcome {
 /// Where a method's answer is: a cone program's solution, or the filters themselves.
 pub(crate) enum Point {
     /// The last program solved and its solution.
-    Program { lowered: Lowered, solution: Solution },
+    Program { lowered: Box<Lowered>, solution: Solution },
     /// `θ = (w, b)` certified by the w-space method, with its objective `⟨g, θ⟩`.
     Filters { theta: Vec<f64>, objective: f64 },
 }
@@ -273,7 +273,7 @@ impl Outcome {
     pub(crate) fn program(method: Method, lowered: Lowered, solution: Solution) -> Outcome {
         Outcome {
             method,
-            point: Point::Program { lowered, solution },
+            point: Point::Program { lowered: Box::new(lowered), solution },
             residuals: None,
             cutting_plane: None,
             wspace: None,

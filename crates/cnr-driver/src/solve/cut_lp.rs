@@ -201,9 +201,7 @@ impl CutLp {
                 return LpStatus::Infeasible;
             };
             let t = (self.lambda[q] / u[q]).max(0.0);
-            for i in 0..self.p {
-                self.lambda[i] -= t * u[i];
-            }
+            self.lambda.iter_mut().zip(&u).for_each(|(l, u)| *l -= t * u);
             self.lambda[q] = t;
             self.basis[q] = entering;
             self.steps += 1;

@@ -11,18 +11,22 @@
 //!
 //! **The certificate.** When every sample holds at the vertex (relative violation at most the
 //! tolerance, on the scale of the largest label, as the full program is judged) and no side of the
-//! box carries a multiplier, the LP's multipliers `λ ≥ 0` on the cuts satisfy `g = Σ λ_i a_i`:
+//! box carries a multiplier (and the bound holds, when the model has one), the LP's multipliers `λ ≥ 0` on the cuts satisfy `g = Σ λ_i a_i`:
 //! no point satisfying the cuts does better, and the cuts are implied by the constraints, so no
 //! feasible point does better than this vertex, which is itself feasible. A box that binds grows
 //! tenfold (the program may be unbounded: after [`MAX_BOX_GROWTH`] growths the whole program is
-//! solved for the evidence); an LP the cuts make infeasible, a penalty or a bound, or no
-//! certificate after [`MAX_ROUNDS`] rounds also hand the model to the whole program, and the record
-//! says why.
+//! solved for the evidence); an LP the cuts make infeasible, a penalty, or no certificate after
+//! [`MAX_ROUNDS`] rounds also hand the model to the whole program, and the record says why.
+//!
+//! **A bound** on `w` is constraints of the LP too: `bound linf R` its `2·M·d` sides from the
+//! start, `bound l2 R` a tangent `w₀ᵀw / ‖w₀‖ ≤ R` of the ball at each vertex outside it (implied by
+//! `‖w‖ ≤ R`, since `w₀ᵀw ≤ ‖w₀‖‖w‖`).
 
 use super::cut_lp::{CutLp, LpStatus};
 use super::{initial_radius, Context, Outcome};
 use crate::record::{Method, Timings, WSpaceRecord};
 use crate::{Error, Event};
+use cnr_check::Norm;
 use std::time::Instant;
 
 /// The most rounds before the whole program is solved instead.
@@ -63,13 +67,26 @@ impl Context<'_> {
             outcome.wspace = Some(record);
             Ok(outcome)
         };
-        if model.relax.penalty.is_some() || model.relax.bound.is_some() {
-            let why =
-                "the w-space method takes no penalty or bound yet; solved the whole program".to_string();
+        if model.relax.penalty.is_some() {
+            let why = "the w-space method takes no penalty yet; solved the whole program".to_string();
             return fallback(self, timings, record, why);
         }
         let scale = model.label_scale().max(f64::MIN_POSITIVE);
         let mut lp = CutLp::new(&self.compiled.anchor, record.box_radius);
+        if let Some((Norm::Linf, radius)) = model.relax.bound {
+            for j in 0..md {
+                for sign in [1.0, -1.0] {
+                    let mut side = vec![0.0; p];
+                    side[j] = sign;
+                    lp.add_cut(side, radius);
+                }
+            }
+        }
+        // The l2 bound's radius, when its tangents are added as the vertices need them.
+        let ball = match model.relax.bound {
+            Some((Norm::L2, radius)) => Some(radius),
+            _ => None,
+        };
         let mut growth = 0;
         let mut slope = vec![0.0; p];
         loop {
@@ -107,10 +124,18 @@ impl Context<'_> {
                 .map(|(i, &r)| (r, i))
                 .collect();
             record.relative_violation = residuals.iter().fold(f64::NEG_INFINITY, |m, &r| m.max(r)) / scale;
+            let norm = w.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let outside_ball = ball.is_some_and(|radius| norm > radius * (1.0 + tolerance));
             record.box_active = lp.box_binds();
             record.dual_residual = lp.dual_residual();
             timings.checking_seconds += start.elapsed().as_secs_f64();
-            if violated.is_empty() && !record.box_active {
+            if let (true, Some(radius)) = (outside_ball, ball) {
+                // The tangent of the ball at w/‖w‖: w₀ᵀw / ‖w₀‖ ≤ R.
+                let mut tangent = vec![0.0; p];
+                tangent[..md].iter_mut().zip(w).for_each(|(t, v)| *t = v / norm);
+                lp.add_cut(tangent, radius);
+            }
+            if violated.is_empty() && !outside_ball && !record.box_active {
                 record.certified = lp.least_multiplier() >= -1e-9 && record.dual_residual <= 1e-9;
                 if !record.certified {
                     let why =
@@ -119,6 +144,10 @@ impl Context<'_> {
                 }
                 let objective = self.compiled.anchor.iter().zip(&theta).map(|(g, t)| g * t).sum();
                 return Ok(Outcome::filters(Method::WSpace, theta, objective, residuals, record));
+            }
+            if violated.is_empty() && outside_ball {
+                record.cuts = lp.cuts();
+                continue;
             }
             if violated.is_empty() {
                 // Every sample holds, but the box stops the objective: it may be unbounded.
