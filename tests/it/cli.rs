@@ -164,7 +164,15 @@ fn a_backend_that_cannot_take_a_cone_is_refused_at_its_source() {
 
 #[test]
 fn solve_json_carries_the_method_and_the_certificate() {
-    let out = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000", "--json"]);
+    let out = cnr(&[
+        "solve",
+        "examples/bench_relu.cnr",
+        "--samples",
+        "3000",
+        "--method",
+        "cutting-plane",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(j["method"], "cutting_plane");
@@ -179,6 +187,16 @@ fn solve_json_carries_the_method_and_the_certificate() {
     let full = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "300", "--method", "full", "--json"]);
     let f: serde_json::Value = serde_json::from_slice(&full.stdout).expect("one JSON object");
     assert_eq!((f["method"].as_str(), f["cutting_plane"].is_null()), (Some("full"), true));
+    assert!(f.get("wspace").is_none(), "no w-space record without the w-space method: {f}");
+    // `auto` solves this model in the filters' space, and says how it is certified.
+    let auto = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000", "--json"]);
+    let a: serde_json::Value = serde_json::from_slice(&auto.stdout).expect("one JSON object");
+    assert_eq!((a["method"].as_str(), a["backend"].as_str()), (Some("wspace"), Some("cnr")));
+    assert_eq!(
+        (a["wspace"]["certified"].as_bool(), a["wspace"]["box_active"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert!(a["relative_violation"].as_f64().expect("a point") <= 1e-9, "{a}");
 }
 
 #[test]
@@ -197,7 +215,8 @@ fn warnings_go_to_standard_error_and_into_the_json_record() {
 
 #[test]
 fn the_solver_log_goes_to_standard_error_so_json_stays_parseable() {
-    let out = cnr(&["solve", "examples/paper_relu.cnr", "--json", "--verbose"]);
+    // The log is Clarabel's: the whole program solves with it (the w-space method has none).
+    let out = cnr(&["solve", "examples/paper_relu.cnr", "--method", "full", "--json", "--verbose"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let j: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("standard output is one JSON object");
@@ -490,10 +509,13 @@ fn the_new_commands_human_output_matches_the_reviewed_snapshots() {
     insta::assert_snapshot!("cli_eval_planted", text(&eval.stdout));
     let set = cnr(&["check", "examples/paper_relu.cnr", "--set", "relax.anchor=spectrl"]);
     insta::assert_snapshot!("cli_set_error", text(&set.stderr));
-    // The solve report, with its times (which vary) masked.
-    let solve = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000"]);
+    // The solve reports, with their times (which vary) masked: by sample cutting planes, and by
+    // the w-space method that `auto` chooses for this model.
+    let solve = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000", "--method", "cutting-plane"]);
+    let wspace = cnr(&["solve", "examples/bench_relu.cnr", "--samples", "3000"]);
     insta::with_settings!({filters => vec![(r"\d+\.\d{3} s", "[t] s")]}, {
         insta::assert_snapshot!("cli_solve_cutting_plane", text(&solve.stdout));
+        insta::assert_snapshot!("cli_solve_wspace", text(&wspace.stdout));
     });
 }
 

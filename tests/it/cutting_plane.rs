@@ -145,10 +145,17 @@ fn unbounded_and_infeasible_are_reported_as_such_by_both_methods() {
 
 #[test]
 fn auto_picks_cutting_planes_for_large_programs_only() {
+    // With a backend asked for, `auto` solves a cone program with it (else it takes the w-space
+    // method, which needs none).
+    let with_clarabel = |compiled: &Compiled| {
+        let request = Request { backend: Some(cnr_driver::Backend::CLARABEL), ..Request::new("", "") };
+        cnr_driver::solve_compiled(compiled, &request).expect("the backend runs")
+    };
     let small = compile_example("examples/paper_relu.cnr", None);
-    assert_eq!(solve(&small, MethodChoice::Auto).method, Method::Full);
+    assert_eq!(solve(&small, MethodChoice::Auto).method, Method::WSpace);
+    assert_eq!(with_clarabel(&small).method, Method::Full);
     let large = compile_example("examples/bench_relu.cnr", Some(2000));
-    let record = solve(&large, MethodChoice::Auto);
+    let record = with_clarabel(&large);
     assert_eq!(record.method, Method::CuttingPlane);
     let cp = record.cutting_plane.expect("the cutting-plane record");
     assert!(cp.certified && !cp.box_active && cp.subset_size < record.samples, "{cp:?}");

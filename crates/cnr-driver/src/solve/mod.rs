@@ -23,8 +23,9 @@ use std::time::Instant;
 /// How to solve the relaxation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MethodChoice {
-    /// Cutting planes when the whole program is large (more than [`AUTO_ROWS`] rows) and has many
-    /// more samples than the first subset; else the whole program.
+    /// The w-space method where it applies (no penalty, no backend asked for); else cutting
+    /// planes when the whole program is large (more than [`AUTO_ROWS`] rows) and has many more
+    /// samples than the first subset; else the whole program.
     #[default]
     Auto,
     /// The whole program.
@@ -101,13 +102,8 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
         MethodChoice::Full => Method::Full,
         MethodChoice::CuttingPlane => Method::CuttingPlane,
         MethodChoice::WSpace => Method::WSpace,
-        MethodChoice::Auto
-            if (compiled.plan.rows > AUTO_ROWS || cx.over_budget(model.data.n).is_some())
-                && model.data.n > 2 * start_size(model) =>
-        {
-            Method::CuttingPlane
-        }
-        MethodChoice::Auto => Method::Full,
+        MethodChoice::Auto if wspace_takes(compiled, request) => Method::WSpace,
+        MethodChoice::Auto => cx.conic_method(),
     };
     let outcome = match method {
         Method::Full => cx.full(&mut timings)?,
@@ -116,6 +112,13 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     };
     let attempts = cx.attempts.into_inner();
     Ok(crate::record::assemble(compiled, &settings, request.limits.threads, attempts, outcome, timings))
+}
+
+/// Whether `auto` solves in the filters' space: the model has no penalty (which the w-space
+/// method does not take yet) and no backend was asked for (a named backend is asked to solve).
+fn wspace_takes(compiled: &Compiled, request: &Request) -> bool {
+    let model = &compiled.model;
+    model.relax.penalty.is_none() && request.backend.is_none() && model.solver.backend.is_none()
 }
 
 /// What every phase of a solve needs.
@@ -130,6 +133,27 @@ pub(crate) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The method for a cone program: cutting planes over the samples when the whole program is
+    /// large (more than [`AUTO_ROWS`] rows, or over the memory budget) and has many more samples
+    /// than the first subset; else the whole program.
+    fn conic_method(&self) -> Method {
+        let model = &self.compiled.model;
+        let large = self.compiled.plan.rows > AUTO_ROWS || self.over_budget(model.data.n).is_some();
+        if large && model.data.n > 2 * start_size(model) {
+            Method::CuttingPlane
+        } else {
+            Method::Full
+        }
+    }
+
+    /// Solves by [`Context::conic_method`].
+    fn conic(&self, timings: &mut Timings) -> Result<Outcome, Error> {
+        match self.conic_method() {
+            Method::CuttingPlane => self.cutting_plane(timings),
+            _ => self.full(timings),
+        }
+    }
+
     /// Lowers with `request` and solves, adding to the timings.
     fn lower_and_solve(
         &self,

@@ -14,9 +14,10 @@
 //! box carries a multiplier (and the bound holds, when the model has one), the LP's multipliers `λ ≥ 0` on the cuts satisfy `g = Σ λ_i a_i`:
 //! no point satisfying the cuts does better, and the cuts are implied by the constraints, so no
 //! feasible point does better than this vertex, which is itself feasible. A box that binds grows
-//! tenfold (the program may be unbounded: after [`MAX_BOX_GROWTH`] growths the whole program is
+//! tenfold (the program may be unbounded: after [`MAX_BOX_GROWTH`] growths the cone program is
 //! solved for the evidence); an LP the cuts make infeasible, a penalty, or no certificate after
-//! [`MAX_ROUNDS`] rounds also hand the model to the whole program, and the record says why.
+//! [`MAX_ROUNDS`] rounds also hand the model to the cone program (the whole one, or cutting planes
+//! over the samples when it is large), and the record says why.
 //!
 //! **A bound** on `w` is constraints of the LP too: `bound linf R` its `2·M·d` sides from the
 //! start, `bound l2 R` a tangent `w₀ᵀw / ‖w₀‖ ≤ R` of the ball at each vertex outside it (implied by
@@ -29,7 +30,7 @@ use crate::{Error, Event};
 use cnr_check::Norm;
 use std::time::Instant;
 
-/// The most rounds before the whole program is solved instead.
+/// The most rounds before the cone program is solved instead.
 const MAX_ROUNDS: u32 = 500;
 /// How many times the box may grow tenfold before the program is taken to be unbounded.
 const MAX_BOX_GROWTH: u32 = 6;
@@ -41,7 +42,7 @@ const MAX_STEPS: usize = 100_000;
 const TOLERANCE: f64 = 1e-9;
 
 impl Context<'_> {
-    /// Solves by cuts in the filters' space; hands the model to the whole program where it cannot
+    /// Solves by cuts in the filters' space; hands the model to the cone program where it cannot
     /// give a certificate (see the module's documentation).
     pub(super) fn wspace(&self, timings: &mut Timings) -> Result<Outcome, Error> {
         let model = &self.compiled.model;
@@ -63,12 +64,12 @@ impl Context<'_> {
         };
         let fallback = |this: &Self, timings: &mut Timings, mut record: WSpaceRecord, why: String| {
             record.fallback = Some(why);
-            let mut outcome = this.full(timings)?;
+            let mut outcome = this.conic(timings)?;
             outcome.wspace = Some(record);
             Ok(outcome)
         };
         if model.relax.penalty.is_some() {
-            let why = "the w-space method takes no penalty yet; solved the whole program".to_string();
+            let why = "the w-space method takes no penalty yet; solved the cone program".to_string();
             return fallback(self, timings, record, why);
         }
         let scale = model.label_scale().max(f64::MIN_POSITIVE);
@@ -92,7 +93,7 @@ impl Context<'_> {
         loop {
             self.hooks.check()?;
             if record.rounds == MAX_ROUNDS {
-                let why = format!("no certificate after {MAX_ROUNDS} rounds; solved the whole program");
+                let why = format!("no certificate after {MAX_ROUNDS} rounds; solved the cone program");
                 return fallback(self, timings, record, why);
             }
             record.rounds += 1;
@@ -103,12 +104,12 @@ impl Context<'_> {
             match status {
                 LpStatus::Optimal => {}
                 LpStatus::Infeasible => {
-                    let why = "the cuts admit no point (the relaxation may be infeasible); solved the whole program";
+                    let why =
+                        "the cuts admit no point (the relaxation may be infeasible); solved the cone program";
                     return fallback(self, timings, record, why.to_string());
                 }
                 LpStatus::StepLimit => {
-                    let why =
-                        format!("the cut LP took more than {MAX_STEPS} steps; solved the whole program");
+                    let why = format!("the cut LP took more than {MAX_STEPS} steps; solved the cone program");
                     return fallback(self, timings, record, why);
                 }
             }
@@ -139,7 +140,7 @@ impl Context<'_> {
                 record.certified = lp.least_multiplier() >= -1e-9 && record.dual_residual <= 1e-9;
                 if !record.certified {
                     let why =
-                        "the cut LP's multipliers do not prove the point optimal; solved the whole program";
+                        "the cut LP's multipliers do not prove the point optimal; solved the cone program";
                     return fallback(self, timings, record, why.to_string());
                 }
                 let objective = self.compiled.anchor.iter().zip(&theta).map(|(g, t)| g * t).sum();
@@ -153,7 +154,7 @@ impl Context<'_> {
                 // Every sample holds, but the box stops the objective: it may be unbounded.
                 if growth == MAX_BOX_GROWTH {
                     let why = format!(
-                        "the box stayed active up to radius {:.3e}: the relaxation may be unbounded; solved the whole program",
+                        "the box stayed active up to radius {:.3e}: the relaxation may be unbounded; solved the cone program",
                         lp.radius()
                     );
                     return fallback(self, timings, record, why);
@@ -169,12 +170,21 @@ impl Context<'_> {
             if take < violated.len() {
                 violated.select_nth_unstable_by(take - 1, |a, c| c.0.total_cmp(&a.0).then(a.1.cmp(&c.1)));
             }
-            for &(r, i) in &violated[..take] {
+            for &(_, i) in &violated[..take] {
                 let f = model.predict_with_slope(i, w, b, &mut slope);
-                // f(θ₀) + sᵀ(θ − θ₀) ≤ y_i, that is sᵀθ ≤ y_i − f(θ₀) + sᵀθ₀ = sᵀθ₀ − r_i.
+                // f(θ₀) + sᵀ(θ − θ₀) ≤ y_i, that is sᵀθ ≤ y_i − f(θ₀) + sᵀθ₀.
                 let at: f64 = slope.iter().zip(&theta).map(|(s, t)| s * t).sum();
-                debug_assert!((f - model.data.y[i] - r).abs() <= 1e-9 * (1.0 + f.abs()));
-                lp.add_cut(slope.clone(), at - r);
+                let beta = model.data.y[i] - f + at;
+                if !beta.is_finite() || slope.iter().any(|s| !s.is_finite()) {
+                    // A fast-growing activation (exp, a high power) overflows far out in the box.
+                    let why = format!(
+                        "sample {i}'s cut overflows at the vertex of round {} (|θ| up to {:.3e}); solved the cone program",
+                        record.rounds,
+                        theta.iter().fold(0.0f64, |m, t| m.max(t.abs()))
+                    );
+                    return fallback(self, timings, record, why);
+                }
+                lp.add_cut(slope.clone(), beta);
             }
             record.cuts = lp.cuts();
         }
