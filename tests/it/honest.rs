@@ -131,3 +131,28 @@ fn good_lp_does_not_call_a_bounded_program_unbounded() {
     assert!((r.objective.expect("objective") - 2.86088).abs() < 1e-5, "{:?}", r.objective);
     assert_eq!(r.attempts[0].backend, "good_lp");
 }
+
+#[test]
+fn tiny_labels_are_judged_on_their_own_scale_by_every_method() {
+    // Output weights of 1e-9 make labels near 1e-9: an absolute floor on the violation passed a
+    // point 5% off the optimum as certified (objective 2.176833 against 2.162231).
+    let text = "network { input 64 conv kernel 8 stride 8 activation relu output 1e-9 }
+                data planted { samples 400 seed 3 }";
+    let solve = |method| {
+        let request = Request { method, backend: Some(cnr_driver::Backend::CLARABEL), ..Request::new(text, "tiny") };
+        cnr_driver::solve(&request).expect("solves").record
+    };
+    let full = solve(MethodChoice::Full);
+    assert_eq!(full.status, Status::Optimal, "{:?}", full.attempts);
+    let want = full.objective.expect("an objective");
+    for method in [MethodChoice::CuttingPlane, MethodChoice::WSpace] {
+        let r = solve(method);
+        if r.status != Status::Optimal {
+            continue; // an honest status is allowed; a wrong optimum is not
+        }
+        let got = r.objective.expect("an objective");
+        assert!((got - want).abs() <= 1e-6 * want.abs(), "{method:?}: {got} against {want}");
+        let violation = r.relative_violation.expect("a point");
+        assert!(violation <= 1e-7, "{method:?}: relative violation {violation}");
+    }
+}

@@ -205,8 +205,8 @@ pub struct CuttingPlaneRecord {
     pub box_active: bool,
     /// The largest `f(x_i; w) − y_i` over the samples outside the last subset (−∞ when there are none).
     pub max_violation_outside: f64,
-    /// The violation allowed for a sample outside the subset: `tolerance · (1 + |y_i|)`, at this
-    /// tolerance.
+    /// The relative violation allowed for a sample outside the subset: a sample is violated when
+    /// `f(x_i; w) − y_i > tolerance · max_j |y_j|`, the scale the whole program is judged on.
     pub tolerance: f64,
     /// Whether the reported status holds for the whole program: for `optimal`, the last program
     /// solved to optimality, every sample outside the subset holds within the tolerance and the box is

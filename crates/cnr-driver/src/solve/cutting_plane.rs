@@ -100,10 +100,14 @@ impl Context<'_> {
             let residuals = model.residuals(&w, &b, self.threads);
             let mut violated: Vec<(f64, usize)> = Vec::new();
             record.max_violation_outside = f64::NEG_INFINITY;
+            // Every sample is judged on the scale the whole program is: relative to the largest
+            // label (an absolute floor such as `tol·(1 + |y_i|)` would pass any violation when the
+            // labels are tiny).
+            let allowed = tolerance * model.label_scale();
             for (i, &r) in residuals.iter().enumerate() {
                 if !in_subset[i] {
                     record.max_violation_outside = record.max_violation_outside.max(r);
-                    if r > tolerance * (1.0 + model.data.y[i].abs()) {
+                    if r > allowed {
                         violated.push((r, i));
                     }
                 }
