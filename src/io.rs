@@ -4,15 +4,47 @@ use cnr_driver::Files;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Data files, read relative to the folder of the model that names them.
+/// Data files, read relative to the folder of the model that names them; every file read is
+/// remembered, so that no output is written over one.
 pub struct DiskFiles {
     /// The model file's folder.
     pub base: PathBuf,
+    /// The files read so far.
+    pub read: std::sync::Mutex<Vec<PathBuf>>,
+}
+
+impl DiskFiles {
+    /// Data files beside the model at `model`.
+    pub fn beside(model: &Path) -> DiskFiles {
+        let base = model.parent().map_or(PathBuf::from("."), Path::to_path_buf);
+        DiskFiles { base, read: std::sync::Mutex::new(Vec::new()) }
+    }
 }
 
 impl Files for DiskFiles {
     fn read(&self, path: &str) -> Result<Vec<u8>, String> {
-        read_regular(&self.base.join(path)).map_err(|e| describe_io(&e))
+        let full = self.base.join(path);
+        if let Ok(mut read) = self.read.lock() {
+            read.push(full.clone());
+        }
+        read_regular(&full).map_err(|e| describe_io(&e))
+    }
+}
+
+/// Whether two paths name the same file, whatever route reaches it (links, `..`, another name
+/// of the folder): the same device and inode where the system has them, else the same real path.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        #[cfg(unix)]
+        (Ok(x), Ok(y)) => {
+            use std::os::unix::fs::MetadataExt;
+            (x.dev(), x.ino()) == (y.dev(), y.ino())
+        }
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => {
+            matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+        }
+        _ => false,
     }
 }
 

@@ -10,17 +10,17 @@ use std::path::Path;
 
 pub fn run(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideArgs) -> Result<(), Failed> {
     // A program file (CBF or JSON) is converted; a model is lowered.
-    let program = match ProgramFormat::of_file_name(&path.to_string_lossy()) {
+    let (program, model) = match ProgramFormat::of_file_name(&path.to_string_lossy()) {
         Some(_) if overrides.any() => {
             return Err(usage("--samples, --seed and --noise apply to models, not to program files"))
         }
-        Some(format) => read_program(path, format, overrides.max_memory)?.0,
+        Some(format) => (read_program(path, format, overrides.max_memory)?.0, None),
         None => {
             let model = ModelFile::read(path)?;
             let request: Request = model.request(overrides);
             let (compiled, program) = cnr_driver::lower(&request).map_err(fail)?;
             warn(&compiled.render_warnings())?;
-            program
+            (program, Some(model))
         }
     };
     let format = match emit {
@@ -41,13 +41,15 @@ pub fn run(path: &Path, emit: Emit, output: Option<&Path>, overrides: &OverrideA
             failed(&format!("cannot write standard output: {}", io::describe_io(&e)))
         });
     };
-    let same = |a: &Path, b: &Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
-    if same(out, path) {
-        crate::output::err(&cnr_driver::plain_error(
-            &format!("`{}` is the model itself; writing the program there would destroy it", out.display()),
-            Some("give -o another file"),
-        ));
-        return Err(Failed(1));
+    match &model {
+        Some(model) => model.guard(out)?,
+        None if io::same_file(out, path) => {
+            return Err(failed(&format!(
+                "`{}` is the program being converted; writing there would destroy it",
+                out.display()
+            )))
+        }
+        None => {}
     }
     crate::output::write_file(out, &bytes)
 }

@@ -12,6 +12,9 @@ pub fn run(path: &Path, dir: &Path, overrides: &OverrideArgs) -> Result<(), Fail
     warn(&compiled.render_warnings())?;
     std::fs::create_dir_all(dir)
         .map_err(|e| failed(&format!("cannot create `{}`: {}", dir.display(), io::describe_io(&e))))?;
+    for (name, _) in &export.files {
+        model.guard(&dir.join(name))?;
+    }
     for (name, bytes) in &export.files {
         write_file(&dir.join(name), bytes)?;
     }

@@ -21,6 +21,8 @@ pub static DENY_WARNINGS: AtomicBool = AtomicBool::new(false);
 
 /// A model file: its text, its names and its folder, from which its data files are read.
 pub struct ModelFile {
+    /// The path as given.
+    pub path: PathBuf,
     /// The path as the user gave it, the name diagnostics show.
     pub name: String,
     /// The file's stem, the model's name when it declares none.
@@ -36,11 +38,34 @@ impl ModelFile {
     pub fn read(path: &Path) -> Result<ModelFile, Failed> {
         let text = read_text(path)?;
         Ok(ModelFile {
+            path: path.to_path_buf(),
             name: path.display().to_string(),
             stem: path.file_stem().map_or("model".to_string(), |s| s.to_string_lossy().into_owned()),
             text,
-            files: DiskFiles { base: path.parent().map_or(PathBuf::from("."), Path::to_path_buf) },
+            files: DiskFiles::beside(path),
         })
+    }
+
+    /// Refuses to write `output` when it is the model or a file the model read, by whatever path
+    /// (a link, another name): writing it would destroy what the result came from.
+    pub fn guard(&self, output: &Path) -> Result<(), Failed> {
+        let read = self.files.read.lock().map(|r| r.clone()).unwrap_or_default();
+        let inputs = std::iter::once(self.path.clone()).chain(read);
+        for input in inputs {
+            if crate::io::same_file(output, &input) {
+                let what = if input == self.path {
+                    "the model itself".to_string()
+                } else {
+                    format!("`{}`, which the model reads", input.display())
+                };
+                crate::output::err(&cnr_driver::plain_error(
+                    &format!("`{}` is {what}; writing there would destroy it", output.display()),
+                    Some("give the output another name"),
+                ));
+                return Err(Failed(1));
+            }
+        }
+        Ok(())
     }
 
     /// The request for this model with the flags' settings and memory budget.

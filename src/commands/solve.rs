@@ -46,6 +46,12 @@ fn solve_program(
     let request =
         ProgramRequest { backend: args.backend, tolerance: args.tolerance, verbose: args.verbose, hooks };
     let record = cnr_driver::solve_program(&program, &request, read_seconds).map_err(fail)?;
+    if let Some(out) = args.output.filter(|out| crate::io::same_file(out, path)) {
+        return Err(crate::output::failed(&format!(
+            "`{}` is the program being solved; writing there would destroy it",
+            out.display()
+        )));
+    }
     if let Some(path) = args.output {
         let x = record.x.as_ref().map(|x| (x.clone(), vec![x.len()]));
         write_output(path, &record, x)?;
@@ -70,6 +76,7 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
     let compiled = compile(&request, Purpose::Solve)?;
     let record = cnr_driver::solve_compiled(&compiled, &request).map_err(fail)?;
     if let Some(path) = args.output {
+        model.guard(path)?;
         let w = record.w.as_ref().map(|w| {
             let shape =
                 if w.count() == 1 { vec![compiled.model.network.d()] } else { vec![w.count(), w.0[0].len()] };

@@ -584,3 +584,41 @@ fn long_source_lines_are_cut_around_the_span() {
     assert!(stderr.contains('…'), "no ellipsis:\n{}", &stderr[..2000.min(stderr.len())]);
     assert!(stderr.contains("more problems in"), "{stderr}");
 }
+
+#[test]
+fn no_command_writes_over_a_file_the_model_reads() {
+    // `-o w.npy` where w.npy is the model's planted file once replaced it (a failed recovery was
+    // then reported as 0); `-o x.npy` destroyed the inputs; a link led onto the model.
+    let dir = tempfile::tempdir().expect("a folder");
+    let folder = dir.path().to_str().expect("utf-8");
+    assert_eq!(code(&["data", "examples/paper_relu.cnr", "--out", folder]), 0);
+    let model = dir.path().join("m.cnr");
+    std::fs::write(
+        &model,
+        "network { input 128 conv kernel 16 stride 16 activation relu output ones }\ndata files { inputs \"x.npy\" labels \"y.npy\" planted \"w.npy\" }\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(&model, dir.path().join("link.json")).expect("a link");
+    let before: Vec<Vec<u8>> = ["x.npy", "w.npy", "m.cnr"]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f)).expect("read"))
+        .collect();
+    let m = model.to_str().expect("utf-8");
+    for out in ["w.npy", "x.npy", "link.json", "./../$/m.cnr"] {
+        let target = dir.path().join(out.replace("$", &dir.path().file_name().unwrap().to_string_lossy()));
+        let t = target.to_str().expect("utf-8");
+        let solved = cnr(&["solve", m, "-o", t]);
+        assert_eq!(solved.status.code(), Some(1), "solve -o {out}: {}", text(&solved.stderr));
+        assert!(text(&solved.stderr).contains("would destroy it"), "{}", text(&solved.stderr));
+        assert_eq!(code(&["compile", m, "--emit", "json", "-o", t]), 1, "compile -o {out}");
+    }
+    // `cnr data` into the folder the model reads its files from would replace them too.
+    assert_eq!(code(&["data", m, "--out", folder]), 1);
+    let after: Vec<Vec<u8>> = ["x.npy", "w.npy", "m.cnr"]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f)).expect("read"))
+        .collect();
+    assert!(before == after, "an input was changed");
+    // Another file is written as before.
+    assert_eq!(code(&["solve", m, "-o", dir.path().join("out.npy").to_str().expect("utf-8")]), 0);
+}

@@ -143,3 +143,31 @@ data files { inputs \"x.csv\" labels \"y.csv\" }";
     };
     assert!(errors.render().contains("this model draws planted data"), "{}", errors.render());
 }
+
+#[test]
+fn a_setting_sets_exactly_one_statement() {
+    let set = |key: &str, value: &str| Setting::Statement { key: key.into(), value: value.into() };
+    // Braces and line breaks would let a value write more of the model than its statement.
+    for setting in [
+        set("relax.anchor", "data } solver { tolerance 0.5 } relax { penalty l1 1e-9"),
+        Setting::Param { name: "d".into(), value: "8\nparam K = 2".into() },
+        set("relax.anchor", "data # and a comment"),
+    ] {
+        let e = cnr_driver::compile(&Request::new(PLANTED, "m").with(setting.clone())).expect_err("refused");
+        assert!(
+            matches!(&e, Error::Usage(m) if m.contains("a setting sets one statement")),
+            "{setting:?}: {e:?}"
+        );
+    }
+    // Two statements without braces are refused at the setting's text.
+    let two = set("relax.anchor", "data penalty l1 1e-9");
+    let Err(Error::Model(errors)) = cnr_driver::compile(&Request::new(PLANTED, "m").with(two)) else {
+        panic!("two statements are an error")
+    };
+    assert!(errors.render().contains("this setting makes 2 statements, not one"), "{}", errors.render());
+    assert!(
+        errors.render().contains("┌─ --set relax.anchor=data penalty l1 1e-9:1:1"),
+        "{}",
+        errors.render()
+    );
+}

@@ -139,7 +139,8 @@ fn tiny_labels_are_judged_on_their_own_scale_by_every_method() {
     let text = "network { input 64 conv kernel 8 stride 8 activation relu output 1e-9 }
                 data planted { samples 400 seed 3 }";
     let solve = |method| {
-        let request = Request { method, backend: Some(cnr_driver::Backend::CLARABEL), ..Request::new(text, "tiny") };
+        let request =
+            Request { method, backend: Some(cnr_driver::Backend::CLARABEL), ..Request::new(text, "tiny") };
         cnr_driver::solve(&request).expect("solves").record
     };
     let full = solve(MethodChoice::Full);

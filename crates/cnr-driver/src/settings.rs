@@ -41,6 +41,19 @@ pub(crate) fn apply(
     let others = settings.iter().filter(|s| !matches!(s, Setting::Param { .. }));
     for setting in params.chain(others) {
         let flag = setting.flag();
+        if let Setting::Param { value, .. } | Setting::Statement { value, .. } = setting {
+            // A value is one value: a line break, a brace or a comment would let it write more
+            // of the model than the statement it names.
+            if let Some(c) = value.chars().find(|c| matches!(c, '\n' | '\r' | '{' | '}' | '#')) {
+                return Err(Error::Usage(format!(
+                    "{flag}: the value may not contain {}; a setting sets one statement",
+                    match c {
+                        '\n' | '\r' => "a line break".to_string(),
+                        other => format!("`{other}`"),
+                    }
+                )));
+            }
+        }
         let text = match setting {
             Setting::Samples(n) => {
                 overrides.samples = Some(usize::try_from(*n).unwrap_or(usize::MAX));
@@ -98,6 +111,25 @@ pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile,
     let reads_files = file.items.iter().any(|i| matches!(i, Item::FileData(_)));
     let draws = file.items.iter().any(|i| matches!(i, Item::PlantedData(_)));
     for item in appended {
+        let statements = match &item {
+            Item::Network(b) => b.stmts.len(),
+            Item::Relax(b) => b.stmts.len(),
+            Item::Solver(b) => b.stmts.len(),
+            Item::PlantedData(b) => b.stmts.len(),
+            Item::FileData(b) => b.stmts.len(),
+            _ => 1,
+        };
+        if statements != 1 {
+            errors.push(
+                Diagnostic::error(
+                    item.span(),
+                    format!("this setting makes {statements} statements, not one"),
+                )
+                .with_label("one statement expected")
+                .with_hint("give each statement its own --set"),
+            );
+            continue;
+        }
         let at = file.items.iter().position(|i| discriminant(i) == discriminant(&item));
         let target = at.map(|k| &mut file.items[k]);
         match (target, item) {

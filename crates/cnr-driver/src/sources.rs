@@ -118,10 +118,15 @@ impl Sources {
     pub fn render(&self, diags: &[Diagnostic]) -> String {
         if diags.len() > MAX_SHOWN {
             let rest = diags.len() - MAX_SHOWN;
-            let tail = format!(
-                "error: {rest} more problems in {} are not shown; fix the ones above first\n",
-                self.model_name()
-            );
+            let hidden = &diags[MAX_SHOWN..];
+            let tail = if hidden.iter().all(|d| d.severity == Severity::Warning) {
+                format!("warning: {rest} more warnings about {} are not shown\n", self.model_name())
+            } else {
+                format!(
+                    "error: {rest} more problems in {} are not shown; fix the ones above first\n",
+                    self.model_name()
+                )
+            };
             return self.render(&diags[..MAX_SHOWN]) + &tail;
         }
         diags.iter().map(|d| self.render_one(d)).collect()
@@ -255,5 +260,17 @@ mod tests {
         assert!(text.contains("relax { anchor x }") && !text.contains("network"), "{text}");
         assert_eq!(sources.flag_at(Span::new(at, at + 1)), Some("--set relax.anchor=x"));
         assert_eq!(sources.flag_at(Span::new(0, 1)), None);
+    }
+
+    #[test]
+    fn the_line_for_diagnostics_not_shown_says_what_they_are() {
+        let sources = Sources::model("m.cnr", "network { }");
+        let warnings: Vec<Diagnostic> =
+            (0..MAX_SHOWN + 3).map(|k| Diagnostic::warning(Span::new(0, 1), format!("w{k}"))).collect();
+        let text = sources.render(&warnings);
+        assert!(text.ends_with("warning: 3 more warnings about m.cnr are not shown\n"), "{text}");
+        let mut errors = warnings;
+        errors.push(Diagnostic::error(Span::new(0, 1), "e"));
+        assert!(sources.render(&errors).ends_with("fix the ones above first\n"));
     }
 }
