@@ -6,6 +6,7 @@
 use crate::model::ParamValue;
 use cnr_syntax::ast::*;
 use cnr_syntax::{nearest, Diagnostic, Span};
+use std::collections::HashMap;
 
 /// The words a bare name in a value may mean besides a parameter (`output ones`).
 const OUTPUT_WORDS: &[&str] = &["ones", "mean"];
@@ -26,7 +27,13 @@ pub(super) struct Resolved {
 
 /// Resolves every value of the file.
 pub(super) fn resolve(file: &SourceFile) -> Resolved {
-    let mut r = Resolver { params: Vec::new(), diags: Vec::new(), derived: Vec::new(), failed: Vec::new() };
+    let mut r = Resolver {
+        params: Vec::new(),
+        index: HashMap::new(),
+        diags: Vec::new(),
+        derived: Vec::new(),
+        failed: Vec::new(),
+    };
     let mut out = file.clone();
     for item in &mut out.items {
         if let Item::Param(p) = item {
@@ -41,6 +48,9 @@ pub(super) fn resolve(file: &SourceFile) -> Resolved {
 
 struct Resolver {
     params: Vec<ParamValue>,
+    /// Each parameter's place in `params`, by name: files with many thousands of parameters are
+    /// checked in linear time.
+    index: HashMap<String, usize>,
     diags: Vec<Diagnostic>,
     derived: Vec<(Span, String, String)>,
     failed: Vec<Span>,
@@ -49,7 +59,7 @@ struct Resolver {
 impl Resolver {
     fn declare(&mut self, p: &mut Param) {
         let name = &p.name.node;
-        if self.params.iter().any(|q| &q.name == name) {
+        if self.index.contains_key(name) {
             self.diags.push(
                 Diagnostic::error(p.name.span, format!("the parameter `{name}` is declared twice"))
                     .with_label("declared again")
@@ -72,6 +82,7 @@ impl Resolver {
         }
         // A parameter may use the ones declared before it.
         self.value(&mut p.value);
+        self.index.insert(name.clone(), self.params.len());
         self.params.push(ParamValue {
             name: name.clone(),
             value: p.value.node.value,
@@ -116,7 +127,7 @@ impl Resolver {
         match &e.kind {
             ExprKind::Number(n) => Some(n.value),
             ExprKind::Name(name) => {
-                let Some(k) = self.params.iter().position(|p| &p.name == name) else {
+                let Some(&k) = self.index.get(name) else {
                     self.unknown(name, e.span);
                     return None;
                 };
@@ -221,7 +232,7 @@ impl Resolver {
                 }
             }
             NetStmt::Activation(ActivationSpec::Defined { param, body, .. }) => {
-                if let Some(p) = self.params.iter().find(|p| p.name == param.node) {
+                if let Some(p) = self.index.get(&param.node).map(|&k| &self.params[k]) {
                     self.diags.push(
                         Diagnostic::error(
                             param.span,
@@ -250,7 +261,7 @@ impl Resolver {
 
     /// The parameter `name` as a number written by its name, counted as a use.
     fn used_as_number(&mut self, name: &str) -> Option<Number> {
-        let p = self.params.iter_mut().find(|p| p.name == name)?;
+        let p = self.index.get(name).map(|&k| &mut self.params[k])?;
         p.uses += 1;
         let mut n = Number::literal(p.value, p.name.clone());
         n.derivation = Some(format!("= {}", shown(p.value)));
