@@ -123,12 +123,15 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         .collect();
     let jobs =
         args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let trials = spec.trials.unwrap_or(20) as usize;
+    let budget = args.max_memory.unwrap_or_else(cnr_driver::default_memory_budget);
+    check_size(&grid, trials, budget, args.shard.map_or(1, |s| s.count))?;
     let experiment = Experiment {
         text: model.text.clone(),
         name: model.stem.clone(),
         source_name: model.name.clone(),
         grid: grid.clone(),
-        trials: spec.trials.unwrap_or(20) as usize,
+        trials,
         seed: spec.seed,
         threshold: spec.threshold.unwrap_or(1e-4),
         baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
@@ -225,6 +228,31 @@ fn of_args(args: &SweepArgs) -> Result<SweepSpec, Failed> {
         threshold: args.threshold,
         baseline: args.baseline.as_deref().map(|b| b == "gd"),
     })
+}
+
+/// Bytes a trial takes in memory while a sweep runs: its unit, and its rows kept for the summary.
+const BYTES_PER_TRIAL: u128 = 512;
+
+/// Refuses a grid whose trials cannot be counted, or would not fit the memory budget, before
+/// anything is allocated for them.
+fn check_size(grid: &grid::Grid, trials: usize, budget: u64, shards: usize) -> Result<(), Failed> {
+    let sizes: Vec<String> = grid.axes.iter().map(|a| a.len().to_string()).collect();
+    let Some(units) = grid.checked_cells().and_then(|cells| cells.checked_mul(trials)) else {
+        return Err(usage(&format!(
+            "the grid's cells ({} values on its axes) times {trials} trials overflow a count; use fewer values",
+            sizes.join(" × ")
+        )));
+    };
+    let need = (units / shards.max(1)) as u128 * BYTES_PER_TRIAL;
+    if need > u128::from(budget) {
+        return Err(usage(&format!(
+            "the grid has {units} trials ({} values on its axes, {trials} trials each), which need about {} MiB, more than the memory budget of {} MiB; use fewer values or trials, or split it with --shard",
+            sizes.join(" × "),
+            need >> 20,
+            budget >> 20
+        )));
+    }
+    Ok(())
 }
 
 fn report_error(e: SweepError) -> Failed {

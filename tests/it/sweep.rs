@@ -415,3 +415,86 @@ fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do()
     assert_eq!(run.status.code(), Some(1));
     assert!(text(&run.stderr).contains("use `data planted { … }`"), "{}", text(&run.stderr));
 }
+
+#[test]
+fn a_folder_in_use_by_another_sweep_is_refused() {
+    let dir = tempfile::tempdir().expect("a folder");
+    // Another process's lock, held here the way a running sweep holds it.
+    let lock = std::fs::File::create(dir.path().join(".lock")).expect("a lock file");
+    lock.lock().expect("the lock");
+    let out = sweep(dir.path(), &[&["--ratio", "1,2"], SMALL].concat());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is in use by another cnr sweep"), "{}", text(&out.stderr));
+    assert!(!dir.path().join("results.csv").exists(), "nothing ran");
+    drop(lock);
+    let out = sweep(dir.path(), &[&["--ratio", "1,2"], SMALL].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn rows_that_do_not_belong_to_the_sweep_are_refused_on_resume() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args = [&["--ratio", "1,2"], SMALL].concat();
+    assert!(sweep(dir.path(), &args).status.success());
+    let path = dir.path().join("results.csv");
+    let original = std::fs::read_to_string(&path).expect("results.csv");
+    let first_row = original.lines().nth(1).expect("a row").to_string();
+    let lines = original.lines().count();
+    // A duplicate of a trial, a cell outside the grid, a success without a recovery error.
+    let mut foreign_cell: Vec<String> = first_row.split(',').map(str::to_string).collect();
+    foreign_cell[0] = "999".into();
+    let header: Vec<&str> = original.lines().next().expect("a header").split(',').collect();
+    let at = |name: &str| header.iter().position(|c| *c == name).expect("a column");
+    let mut false_success: Vec<String> = first_row.split(',').map(str::to_string).collect();
+    false_success[at("success")] = "true".into();
+    false_success[at("recovery_error")] = "NaN".into();
+    for (bad, says) in [
+        (first_row.clone(), "a second row for trial"),
+        (foreign_cell.join(","), "cell 999 is not in the grid"),
+        (false_success.join(","), "a success without a recovery error below the threshold"),
+    ] {
+        let mut text_with = original.clone();
+        if bad == first_row {
+            text_with.push_str(&format!("{bad}\n"));
+        } else {
+            // In place of the first row, so that only this row is wrong.
+            text_with = text_with.replacen(&first_row, &bad, 1);
+        }
+        std::fs::write(&path, &text_with).expect("write");
+        let out = sweep(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(1), "{says}: {}", text(&out.stderr));
+        let said = text(&out.stderr);
+        assert!(said.contains(says) && said.contains("results.csv:"), "{says}: {said}");
+        assert!(bad != first_row || said.contains(&format!("results.csv:{}", lines + 1)), "{said}");
+    }
+}
+
+#[test]
+fn a_grid_too_large_to_count_or_hold_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("a folder");
+    // 8,192⁵ = 2⁶⁵ cells: the count used to wrap to 0 ("0 trials of 0 cells", exit 0).
+    let activations = vec!["relu"; 8192].join(",");
+    let out = sweep(
+        dir.path(),
+        &[
+            "--samples",
+            "1:8192:1",
+            "--param",
+            "d=1:8192:1",
+            "--param",
+            "K=1:8192:1",
+            "--noise",
+            "0:8191:1",
+            "--activation",
+            &activations,
+            "--trials",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("overflow a count"), "{}", text(&out.stderr));
+    // 10⁹ trials would need hundreds of GiB: refused before anything is allocated.
+    let out = sweep(dir.path(), &["--ratio", "1:10000:1", "--trials", "100000"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("more than the memory budget"), "{}", text(&out.stderr));
+}

@@ -259,17 +259,7 @@ impl Experiment {
         let request = self.request(files, cell, Some(cell.samples), Some(seed));
         let compiled =
             cnr_driver::compile(&request).map_err(|e| self.cell_error(e, cell, Some(cell.samples)))?;
-        let axes: Vec<String> = self
-            .grid
-            .axes
-            .iter()
-            .zip(&cell.values)
-            .filter(|(a, _)| !matches!(a, Axis::Samples { .. }))
-            .map(|(_, v)| match v {
-                Value::Number(x) => results::number(*x),
-                other => other.to_string(),
-            })
-            .collect();
+        let axes = results::axis_values(&self.grid, unit.cell);
         let base = Row {
             cell: unit.cell,
             trial: unit.trial,

@@ -79,6 +79,20 @@ pub struct Row {
     pub d: usize,
 }
 
+/// The values of cell `cell`'s axes as its rows write them (without `samples`, which has its own
+/// column).
+pub fn axis_values(grid: &Grid, cell: usize) -> Vec<String> {
+    grid.axes
+        .iter()
+        .zip(grid.values(cell))
+        .filter(|(a, _)| !matches!(a, crate::grid::Axis::Samples { .. }))
+        .map(|(_, v)| match v {
+            crate::grid::Value::Number(x) => number(x),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
 /// A number as CSV writes it: plain in the usual range, in exponent form outside it; both parse
 /// back to the same double.
 pub fn number(x: f64) -> String {

@@ -84,16 +84,51 @@ fn io_error(path: &Path, e: std::io::Error) -> StoreError {
     format!("{}: {e}", path.display())
 }
 
-/// An open results folder, ready to append trials.
+/// An open results folder, ready to append trials. It holds the folder's lock (`.lock`) while it
+/// lives, so that a second sweep on the same folder is refused instead of running every trial again.
 pub struct Store {
     path: PathBuf,
     file: File,
+    _lock: File,
+}
+
+/// The lock file of a results folder.
+pub const LOCK: &str = ".lock";
+
+/// Takes the folder's lock, or says who holds it. The lock is the system's advisory lock on
+/// `DIR/.lock`, released when the process ends however it ends; the file names the holder.
+fn lock(dir: &Path) -> Result<File, StoreError> {
+    let path = dir.join(LOCK);
+    let mut file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_error(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = holder.trim();
+            return Err(format!(
+                "{} is in use by another cnr sweep{}; wait for it to end, or choose another --out",
+                dir.display(),
+                if holder.is_empty() { String::new() } else { format!(" ({holder})") }
+            ));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&path, e)),
+    }
+    file.set_len(0).map_err(|e| io_error(&path, e))?;
+    writeln!(file, "process {}", std::process::id()).map_err(|e| io_error(&path, e))?;
+    Ok(file)
 }
 
 /// Opens (or creates) the folder `dir` for `manifest`: with `force`, what a sweep wrote there is
 /// removed first. Returns the store and the rows already there.
 pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<Row>), StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let lock = lock(dir)?;
     let manifest_path = dir.join(MANIFEST);
     let results_path = dir.join(RESULTS);
     if force {
@@ -129,6 +164,7 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
     }
     let header = results::header(&manifest.grid);
     let rows = read_rows(&results_path, &header)?;
+    check_rows(&results_path, manifest, &rows)?;
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -139,14 +175,86 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
             .and_then(|()| file.flush())
             .map_err(|e| io_error(&results_path, e))?;
     }
-    Ok((Store { path: results_path, file }, rows))
+    Ok((Store { path: results_path, file, _lock: lock }, rows))
+}
+
+/// Every row of a results file must belong to the sweep: a cell of the grid, a trial of the
+/// cell's count with that trial's seed, the axes of its cell, one row per trial and method, and
+/// `success` only with a finite recovery error below the threshold. A row that does not is an
+/// error naming its line: resuming would count it.
+fn check_rows(path: &Path, manifest: &Manifest, rows: &[Row]) -> Result<(), StoreError> {
+    let cells = manifest.grid.cells();
+    let mut seen = std::collections::HashSet::new();
+    for (k, row) in rows.iter().enumerate() {
+        let line = k + 2;
+        let wrong = |what: String| {
+            Err(format!(
+                "{}:{line}: {what}; this row is not the sweep's (remove it, or add --force to start over)",
+                path.display()
+            ))
+        };
+        if row.cell >= cells {
+            return wrong(format!("cell {} is not in the grid of {cells} cells", row.cell));
+        }
+        if row.trial >= manifest.trials {
+            return wrong(format!(
+                "trial {} is not one of the {} trials per cell",
+                row.trial, manifest.trials
+            ));
+        }
+        if row.seed != manifest.seed + row.trial as u64 {
+            return wrong(format!(
+                "seed {} is not trial {}'s, {}",
+                row.seed,
+                row.trial,
+                manifest.seed + row.trial as u64
+            ));
+        }
+        let axes = results::axis_values(&manifest.grid, row.cell);
+        if row.axes != axes {
+            return wrong(format!(
+                "the axes `{}` are not cell {}'s `{}`",
+                row.axes.join(","),
+                row.cell,
+                axes.join(",")
+            ));
+        }
+        if row.success && !row.recovery_error.is_some_and(|e| e.is_finite() && e < manifest.threshold) {
+            return wrong("a success without a recovery error below the threshold".into());
+        }
+        let relaxation = row.method != "gd";
+        if !seen.insert((row.cell, row.trial, relaxation)) {
+            return wrong(format!(
+                "a second row for trial {} of cell {} ({})",
+                row.trial, row.cell, row.method
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl Store {
-    /// Appends one trial's rows in one write, and flushes them.
+    /// Appends one trial's rows in one write, and flushes them. A write that fails (a full disk)
+    /// is undone: the file is cut back to its last whole row, so that nothing is appended behind a
+    /// fragment when space returns.
     pub fn append(&mut self, rows: &[Row]) -> Result<(), StoreError> {
         let bytes: Vec<u8> = rows.iter().flat_map(|r| csv_line(&r.record())).collect();
-        self.file.write_all(&bytes).and_then(|()| self.file.flush()).map_err(|e| io_error(&self.path, e))
+        let before = self.file.metadata().map_err(|e| io_error(&self.path, e))?.len();
+        match self.file.write_all(&bytes).and_then(|()| self.file.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let undone = self.file.set_len(before).is_ok();
+                Err(format!(
+                    "{}: {e}; {}",
+                    self.path.display(),
+                    if undone {
+                        "the unfinished row was removed, and the sweep resumes from here"
+                    } else {
+                        "the file may end in an unfinished row, which the next run removes"
+                    }
+                ))
+            }
+        }
     }
 }
 

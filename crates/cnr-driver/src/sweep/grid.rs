@@ -125,6 +125,11 @@ impl Grid {
         self.axes.iter().map(Axis::len).product()
     }
 
+    /// The number of cells, or `None` when it overflows a machine word.
+    pub fn checked_cells(&self) -> Option<usize> {
+        self.axes.iter().try_fold(1usize, |n, a| n.checked_mul(a.len()))
+    }
+
     /// The value index of each axis in cell `c`.
     pub fn coordinates(&self, mut c: usize) -> Vec<usize> {
         let mut out = vec![0; self.axes.len()];
