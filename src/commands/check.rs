@@ -21,6 +21,8 @@ pub fn run(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
                 }
                 out(&report::summary(&model.name, &compiled.model, &compiled.plan))?;
             }
+            // A usage error is the flags', the same for every file: it ends the command.
+            Err(Failed(2)) => return Err(Failed(2)),
             Err(_) => failed = true,
         }
     }

@@ -78,6 +78,11 @@ fn usage_errors_exit_with_2_and_user_errors_with_1() {
     assert_eq!(code(&["solve", "examples/paper_relu.cnr", "--noise", "-1"]), 2);
     assert_eq!(code(&["check", "no/such/model.cnr"]), 1);
     assert_eq!(code(&["compile", "examples/paper_relu.cnr", "--emit", "cbf", "-o", "no/such/dir/x.cbf"]), 1);
+    // A malformed setting is a usage error whichever way it is malformed, on every command.
+    for command in ["check", "solve", "compile"] {
+        assert_eq!(code(&[command, "examples/paper_relu.cnr", "--set", "model=foo"]), 2, "{command}");
+    }
+    assert_eq!(code(&["check", "examples/paper_relu.cnr", "--set", "relax.penalty="]), 2);
 }
 
 #[test]
