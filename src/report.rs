@@ -239,7 +239,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         };
         let _ = writeln!(h, "                  {verdict}");
     }
-    retried(&mut h, &r.attempts);
+    retried(&mut h, &r.attempts, ("a sample", "of the largest label"));
     footer(
         &mut h,
         r.cone_residual,
@@ -261,7 +261,9 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
 
 /// The line that says which solver calls cnr did not accept, when there were more calls than
 /// programs.
-fn retried(h: &mut String, attempts: &[cnr_driver::Attempt]) {
+/// The calls of a backend that cnr did not accept; `(what, scale)` say what the relative violation
+/// measures: a model's samples against its largest label, or a program's rows against their scale.
+fn retried(h: &mut String, attempts: &[cnr_driver::Attempt], (what, scale): (&str, &str)) {
     let programs = attempts.last().map_or(0, |a| a.program as usize);
     if attempts.len() > programs {
         let failed: Vec<String> = attempts
@@ -269,7 +271,7 @@ fn retried(h: &mut String, attempts: &[cnr_driver::Attempt]) {
             .filter(|a| a.status != Status::Optimal)
             .map(|a| match (a.solver_status, a.relative_violation, a.dual_residual) {
                 (Status::Optimal, Some(v), r) => format!(
-                    "optimal by the solver, but a sample off by {} of the largest label and a dual residual of {} of the objective",
+                    "optimal by the solver, but {what} off by {} {scale} and a dual residual of {} of the objective",
                     sci(v),
                     r.map_or("?".into(), sci)
                 ),
@@ -353,7 +355,7 @@ pub fn program_report(r: &ProgramRecord) -> String {
         let _ = writeln!(h, "  objective       {}", fixed9(objective));
         let _ = writeln!(h, "  x               {}", abbreviate(x));
     }
-    retried(&mut h, &r.attempts);
+    retried(&mut h, &r.attempts, ("a row", "relative to its scale"));
     footer(
         &mut h,
         r.cone_residual,

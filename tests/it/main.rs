@@ -27,6 +27,7 @@ mod honest;
 mod limits;
 mod lp_backends;
 mod params;
+mod programs;
 mod recovery;
 mod sweep;
 mod util;

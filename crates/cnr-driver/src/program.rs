@@ -152,7 +152,13 @@ pub fn solve_program(
             let calls = crate::solve::Calls {
                 plan: &crate::solve::recovery_plan(backend, &crate::solve::PROGRAM_PLAN),
                 settings,
-                objective_scale: &|_| 1.0,
+                objective_scale: &|scale| match scale {
+                    crate::solve::Scale::UnitObjective => {
+                        let q = program.q.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                        crate::solve::power_of_two(1.0 / q)
+                    }
+                    _ => 1.0,
+                },
                 violation: &|x: &[f64]| program.check_point(x).relative_violation(),
                 always_feasible: false,
                 hooks: &request.hooks,

@@ -229,6 +229,9 @@ pub struct Attempt {
     pub recovery: u32,
     /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
     pub equilibrated: bool,
+    /// The tolerance the backend was asked for (a hundredth of the judged one on the last call of
+    /// a plan).
+    pub tolerance: f64,
     /// What the solver said.
     pub solver_status: Status,
     /// What cnr takes it to be, after checking the point on the model.

@@ -37,11 +37,23 @@ impl Calls<'_> {
     pub(crate) fn run(&self, program: &ConeProgram, log: &mut Vec<Attempt>) -> Result<Solution, Error> {
         let index = log.last().map_or(1, |a| a.program + 1);
         let mut last = None;
-        for (k, &Step { backend, scale, recovery, equilibrate }) in self.plan.iter().enumerate() {
+        // The calls in the plan's order, except that a near miss (a point the backend calls
+        // optimal, off by less than a hundred times the tolerance, with a dual point that bounds
+        // the objective) is retried at once with the tighter tolerance, which is what it needs.
+        let mut order: Vec<usize> = (0..self.plan.len()).collect();
+        let mut position = 0;
+        while position < order.len() {
+            let k = order[position];
+            position += 1;
+            let Step { backend, scale, recovery, equilibrate, tighter } = self.plan[k];
             let c = (self.objective_scale)(scale);
             let mut scaled = program.clone();
             scaled.q.iter_mut().for_each(|q| *q *= c);
-            let settings = SolverSettings { recovery, ..self.settings.clone() };
+            let mut settings = SolverSettings { recovery, ..self.settings.clone() };
+            if tighter {
+                settings.tol_abs = (settings.tol_abs * TIGHTER).max(1e-14);
+                settings.tol_rel = (settings.tol_rel * TIGHTER).max(1e-14);
+            }
             let hooks = self.hooks.clone();
             let (rows, name, call) = (program.m(), backend.name(), k as u32 + 1);
             let watch = Arc::new(move |iteration: u32, gap: f64| {
@@ -73,6 +85,15 @@ impl Calls<'_> {
                     solution.status = Status::Inaccurate;
                 }
                 (violation, dual, gap) = (Some(v), r, g);
+                let near_miss = v <= 100.0 * self.settings.tol_rel
+                    && r.is_none_or(|r| r <= tol)
+                    && g.is_none_or(|g| g <= tol);
+                if solution.status == Status::Inaccurate && near_miss && !tighter {
+                    if let Some(t) = order[position..].iter().position(|&j| self.plan[j].tighter) {
+                        let j = order.remove(position + t);
+                        order.insert(position, j);
+                    }
+                }
             }
             let mut certificate = None;
             if matches!(said, Status::Infeasible | Status::Unbounded) {
@@ -96,6 +117,7 @@ impl Calls<'_> {
                 objective_scale: c,
                 recovery,
                 equilibrated: equilibrate,
+                tolerance: settings.tol_rel,
                 solver_status: said,
                 status: solution.status,
                 relative_violation: violation,
@@ -110,7 +132,7 @@ impl Calls<'_> {
                 solution.status,
                 Status::Inaccurate | Status::NumericalError | Status::IterationLimit
             );
-            if !retry || k + 1 == self.plan.len() {
+            if !retry || position == order.len() {
                 return Ok(solution);
             }
             last = Some(solution);
@@ -132,6 +154,8 @@ pub(crate) enum Scale {
     Patches,
     /// `n · mean |y_i|`: the objective in the units of the labels summed over the samples.
     Labels,
+    /// `1 / ‖q‖∞`: an objective of unit size (a program's; a model's anchor has it already).
+    UnitObjective,
 }
 
 /// One call of a backend: which, the objective's scale, the backend's recovery level, and whether
@@ -142,42 +166,56 @@ pub(crate) struct Step {
     scale: Scale,
     recovery: u32,
     equilibrate: bool,
+    /// Whether the backend is asked for a tolerance a hundred times tighter than the one the
+    /// answer is judged by: an interior point stops just short of its own tolerance by design, so
+    /// a point judged at that tolerance can miss it by a hair.
+    tighter: bool,
 }
+
+/// How much tighter than the judged tolerance a `tighter` call asks the backend to be.
+const TIGHTER: f64 = 0.01;
 
 /// The calls, in order, for a backend with recovery settings. The first is the program as lowered,
 /// with the backend's defaults, whose objective is the most accurate where it converges; the others
 /// rescue most of the rest: a scaled objective, cnr's own equilibration (for data far from 1, which
 /// the solver's equilibration cannot reach), then more conservative settings. Measured over the
 /// planted grid of `bench/recovery_grid.sh` (see bench/README.md).
-pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool); 5] = [
-    (Scale::One, 0, false),
-    (Scale::Patches, 0, false),
-    (Scale::One, 0, true),
-    (Scale::Labels, 1, false),
-    (Scale::One, 2, false),
+pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool, bool); 6] = [
+    (Scale::One, 0, false, false),
+    (Scale::Patches, 0, false, false),
+    (Scale::One, 0, true, false),
+    (Scale::Labels, 1, false, false),
+    (Scale::One, 2, false, false),
+    (Scale::One, 0, false, true),
 ];
 
 /// For a program without a model (a CBF or JSON file): no scale that needs the model's data.
-pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool); 4] =
-    [(Scale::One, 0, false), (Scale::One, 0, true), (Scale::One, 1, false), (Scale::One, 2, false)];
+pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool, bool); 5] = [
+    (Scale::One, 0, false, false),
+    (Scale::UnitObjective, 0, true, false),
+    (Scale::One, 1, false, false),
+    (Scale::One, 2, false, false),
+    (Scale::One, 0, false, true),
+];
 
 /// The calls for one program with `backend`: the plan `calls` for a backend with recovery
 /// settings; one call for a backend without (good_lp), then, should that fail, Clarabel's plan,
 /// since an LP is a conic program too. Measured: microlp calls some bounded LPs of these models
 /// unbounded (without a certificate), which Clarabel and good_lp's own Clarabel solve.
-pub(crate) fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool)]) -> Vec<Step> {
+pub(crate) fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool, bool)]) -> Vec<Step> {
     let with_plan = |backend: Backend| {
-        calls.iter().map(move |&(scale, recovery, equilibrate)| Step {
+        calls.iter().map(move |&(scale, recovery, equilibrate, tighter)| Step {
             backend,
             scale,
             recovery,
             equilibrate,
+            tighter,
         })
     };
     if backend.capabilities().recovery_levels > 0 {
         with_plan(backend).collect()
     } else {
-        let first = Step { backend, scale: Scale::One, recovery: 0, equilibrate: false };
+        let first = Step { backend, scale: Scale::One, recovery: 0, equilibrate: false, tighter: false };
         std::iter::once(first).chain(with_plan(Backend::CLARABEL)).collect()
     }
 }

@@ -8,12 +8,12 @@ mod cut_lp;
 mod cutting_plane;
 mod wspace;
 
-pub(crate) use calls::{recovery_plan, Calls, PROGRAM_PLAN};
+pub(crate) use calls::{recovery_plan, Calls, Scale, PROGRAM_PLAN};
 
 use crate::compile::{compile_for, Purpose};
 use crate::record::{Attempt, Method, Outcome, SolveRecord, Timings};
 use crate::{Compiled, Error, Event, Hooks, Request, SolveError};
-use calls::{Scale, RECOVERY_PLAN};
+use calls::RECOVERY_PLAN;
 use cnr_check::Model;
 use cnr_ir::{Solution, SolverSettings};
 use cnr_lower::Lowered;
@@ -283,10 +283,16 @@ fn constraint_violation(model: &Model, lowered: &Lowered, x: &[f64], threads: Op
 fn objective_scale(model: &Model, scale: Scale) -> f64 {
     let sizes = DataSizes::of(model);
     let c = match scale {
-        Scale::One => 1.0,
+        Scale::One | Scale::UnitObjective => 1.0,
         Scale::Labels => sizes.n * sizes.mean_abs_y,
         Scale::Patches => sizes.n.sqrt() * sizes.u_sum * sizes.rms_x,
     };
+    power_of_two(c)
+}
+
+/// The power of two nearest `c` (within 2^±60), or 1 for a `c` that is not a positive number: a
+/// factor that scales exactly.
+pub(crate) fn power_of_two(c: f64) -> f64 {
     if c.is_finite() && c > 0.0 {
         2f64.powi(c.log2().round().clamp(-60.0, 60.0) as i32)
     } else {
