@@ -344,12 +344,28 @@ pub fn status_message(status: Status) -> &'static str {
     }
 }
 
+/// What a status means for a program from a file, which has no labels, samples or `relax` block.
+fn program_status_message(status: Status) -> &'static str {
+    match status {
+        Status::Infeasible => {
+            "the constraints admit no point (the solver's certificate checks out on the program)"
+        }
+        Status::Unbounded => {
+            "the objective decreases without bound (the solver's certificate checks out on the program)"
+        }
+        Status::IterationLimit | Status::TimeLimit => {
+            "a limit was reached; `--tolerance` looser, or a model's `solver` block, may help"
+        }
+        other => status_message(other),
+    }
+}
+
 /// The report of a CBF program's solve, for people.
 pub fn program_report(r: &ProgramRecord) -> String {
     let mut h = String::new();
     let _ = writeln!(h, "{}: {}", r.program, r.status.as_str());
     if !r.status.is_optimal() {
-        let _ = writeln!(h, "  {}", status_message(r.status));
+        let _ = writeln!(h, "  {}", program_status_message(r.status));
     }
     if let (Some(objective), Some(x)) = (r.objective, &r.x) {
         let _ = writeln!(h, "  objective       {}", fixed9(objective));

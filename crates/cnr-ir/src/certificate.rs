@@ -15,7 +15,7 @@ use crate::ConeProgram;
 use serde::Serialize;
 
 /// How well a certificate holds: each figure is relative, and the certificate holds when the
-/// violations are below `tol` and the gain is above it.
+/// violation is below `tol` and the gain stands clear of it (see [`Certificate::holds`]).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Certificate {
     /// For a direction: `dist(−Ad, K) / (1 + ‖Ad‖∞)`; for a Farkas vector: `‖Aᵀz‖∞ / (1 + ‖A‖ max)`
@@ -27,11 +27,21 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// Whether it proves what it claims, at tolerance `tol`.
+    /// Whether it proves what it claims, at tolerance `tol`: the violation is at most `tol`, and
+    /// the gain is a thousand times the violation (and above rounding, 1e-12). The gain is compared
+    /// with the violation, not with a fixed number: a Farkas vector with `Aᵀz` zero to 1e-17 and
+    /// `−bᵀz` of 5e-7 (a few small negative labels among large ones) is a proof, while a gain of
+    /// the violation's own size is noise.
     pub fn holds(&self, tol: f64) -> bool {
-        self.violation <= tol && self.gain > tol
+        self.violation <= tol && self.gain > (GAIN_OVER_VIOLATION * self.violation).max(MIN_GAIN)
     }
 }
+
+/// How many times the violation a certificate's gain must be.
+const GAIN_OVER_VIOLATION: f64 = 1e3;
+
+/// The smallest gain that is not rounding.
+const MIN_GAIN: f64 = 1e-12;
 
 fn inf_norm(v: &[f64]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
