@@ -498,3 +498,34 @@ fn a_grid_too_large_to_count_or_hold_is_refused_at_once() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("more than the memory budget"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn the_results_folder_is_written_as_every_output_is() {
+    // sweep.json, summary.csv and the plots were created 0600 and a link to a plot was replaced:
+    // they go through the one atomic writer now (modes as `open` makes them, links kept).
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("a folder");
+    let elsewhere = tempfile::tempdir().expect("another folder");
+    let target = elsewhere.path().join("success.svg");
+    std::fs::write(&target, "old").expect("write");
+    std::os::unix::fs::symlink(&target, dir.path().join("success.svg")).expect("a link");
+    let out = sweep(dir.path(), &[&["--ratio", "1,2"], SMALL].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The mode `open` gives a new file: 0666 less this process's umask (which the child shares).
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let umask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|m| u32::from_str_radix(m.trim(), 8).expect("an octal umask"))
+        .expect("a Umask line");
+    for name in ["sweep.json", "summary.csv"] {
+        let mode = std::fs::metadata(dir.path().join(name)).expect(name).permissions().mode() & 0o777;
+        assert_eq!(mode, 0o666 & !umask, "{name}: mode {mode:o}, umask {umask:o}");
+    }
+    let link = std::fs::symlink_metadata(dir.path().join("success.svg")).expect("the plot");
+    assert!(link.file_type().is_symlink(), "the link was replaced by a file");
+    assert!(
+        std::fs::read_to_string(&target).expect("the target").starts_with("<svg"),
+        "written through the link"
+    );
+}

@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod files;
 pub mod plot;
 pub mod results;
 pub mod store;

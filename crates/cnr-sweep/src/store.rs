@@ -317,14 +317,9 @@ pub fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, StoreError>
     Ok(rows)
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it, renamed over it.
+/// Writes `bytes` to `path` atomically, as the binary writes its outputs ([`crate::files`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp =
-        tempfile::Builder::new().prefix(".cnr-partial-").tempfile_in(dir).map_err(|e| io_error(path, e))?;
-    tmp.write_all(bytes).and_then(|()| tmp.flush()).map_err(|e| io_error(path, e))?;
-    tmp.persist(path).map_err(|e| io_error(path, e.error))?;
-    Ok(())
+    crate::files::write_atomic(path, |w| w.write_all(bytes)).map_err(|e| io_error(path, e))
 }
 
 /// Writes `summary.csv` and the plots of `rows`; returns the files written.
