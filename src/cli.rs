@@ -195,6 +195,10 @@ pub struct OverrideArgs {
     /// `--set solver.max_iter=500`, `--set data.seed=3`, `--set 'data.inputs="x2.npy"'`. Repeatable.
     #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = parse_setting)]
     pub set: Vec<(String, String)>,
+    /// Removes a statement from the model, as if it were not written: `--unset relax.penalty`,
+    /// `--unset relax.bound`. Repeatable.
+    #[arg(long = "unset", value_name = "BLOCK.STATEMENT")]
+    pub unset: Vec<String>,
     /// Gives a parameter of the model (`param d = 16`) another value: `--param d=24`,
     /// `--param "lam=2*a"`. Repeatable.
     #[arg(long = "param", value_name = "NAME=VALUE", allow_hyphen_values = true, value_parser = parse_param)]
@@ -257,6 +261,7 @@ impl OverrideArgs {
             || self.noise.is_some()
             || !self.set.is_empty()
             || !self.param.is_empty()
+            || !self.unset.is_empty()
     }
 
     /// The flags as the driver's settings.
@@ -267,12 +272,13 @@ impl OverrideArgs {
             .map(|(name, value)| Setting::Param { name: name.clone(), value: value.clone() });
         let sets =
             self.set.iter().map(|(key, value)| Setting::Statement { key: key.clone(), value: value.clone() });
+        let unsets = self.unset.iter().map(|key| Setting::Unset { key: key.clone() });
         let overrides = [
             self.samples.map(Setting::Samples),
             self.seed.map(Setting::Seed),
             self.noise.map(Setting::Noise),
         ];
-        params.chain(sets).chain(overrides.into_iter().flatten()).collect()
+        params.chain(sets).chain(unsets).chain(overrides.into_iter().flatten()).collect()
     }
 }
 

@@ -171,3 +171,25 @@ fn a_setting_sets_exactly_one_statement() {
         errors.render()
     );
 }
+
+#[test]
+fn a_statement_can_be_removed_from_the_command_line() {
+    let text = "network { input 64 conv kernel 8 stride 8 activation relu output ones }
+data planted { samples 80 seed 4 noise 0.1 }
+relax { penalty l1 1 bound linf 3 }";
+    let unset = |key: &str| Setting::Unset { key: key.into() };
+    let compiled =
+        cnr_driver::compile(&Request::new(text, "m").with(unset("relax.penalty"))).expect("compiles");
+    assert_eq!(compiled.model.relax.penalty, None);
+    assert!(compiled.model.relax.bound.is_some(), "only the penalty goes");
+    // Removed, then set again: the setting wins.
+    let again = Setting::Statement { key: "relax.penalty".into(), value: "l2 2".into() };
+    let compiled = cnr_driver::compile(&Request::new(text, "m").with(unset("relax.penalty")).with(again))
+        .expect("compiles");
+    assert!(compiled.model.relax.penalty.is_some());
+    // A statement the model does not have, or a key that names none, is a usage error.
+    for key in ["relax.anchor", "relax", "nowhere.penalty"] {
+        let e = cnr_driver::compile(&Request::new(text, "m").with(unset(key))).expect_err(key);
+        assert!(matches!(e, Error::Usage(_)), "{key}: {e:?}");
+    }
+}

@@ -89,7 +89,7 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
         program,
         ..Overrides::default()
     };
-    settings::apply(&mut sources, &mut overrides, &request.settings)?;
+    let unsets = settings::apply(&mut sources, &mut overrides, &request.settings)?;
     let none = MemoryFiles::default();
     let files: &dyn Files = match &request.data {
         DataInput::Files(files) => *files,
@@ -98,8 +98,7 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
     if let DataInput::Arrays(arrays) = &request.data {
         overrides.arrays = Some(Arc::new(given(arrays)));
     }
-    checked(&sources, request.default_name, files, &overrides, request.backend)
-        .map_err(|diagnostics| Error::Model(Box::new(ModelErrors { sources, diagnostics })))
+    checked(&sources, &unsets, request.default_name, files, &overrides, request.backend)
 }
 
 /// The checker's copy of arrays handed over in memory.
@@ -113,20 +112,23 @@ fn given(arrays: &crate::Arrays) -> GivenData {
     }
 }
 
-/// The work of [`compile_for`]: every error comes back with the flag it comes from named.
+/// The work of [`compile_for`]: every error about the model comes back with the texts it points
+/// into and the flag it comes from named.
 fn checked(
     sources: &Sources,
+    unsets: &[settings::Unset],
     name: &str,
     files: &dyn Files,
     overrides: &Overrides,
     backend: Option<Backend>,
-) -> Result<Compiled, Vec<Diagnostic>> {
+) -> Result<Compiled, Error> {
     let start = Instant::now();
-    let named = |file: Option<&SourceFile>, mut diags: Vec<Diagnostic>| {
-        settings::name_flags(file, sources, &mut diags);
-        diags
+    let named = |file: Option<&SourceFile>, mut diagnostics: Vec<Diagnostic>| {
+        settings::name_flags(file, sources, &mut diagnostics);
+        Error::Model(Box::new(ModelErrors { sources: sources.clone(), diagnostics }))
     };
     let file = cnr_syntax::parse(sources.text()).map_err(|d| named(None, vec![d]))?;
+    let file = settings::remove(file, sources.text(), sources.model_end(), unsets)?;
     let file = settings::merge(file, sources.model_end()).map_err(|d| named(None, d))?;
     let model = cnr_check::check_within(&file, name, files, overrides, Some(&cnr_lower::ProgramSizes))
         .map_err(|mut diags| {

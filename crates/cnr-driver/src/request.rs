@@ -132,6 +132,11 @@ pub enum Setting {
         /// The statement's value, as it would be written in the block.
         value: String,
     },
+    /// `--unset BLOCK.STATEMENT`: the model's statement of that kind removed (`relax.penalty`).
+    Unset {
+        /// `BLOCK.STATEMENT`.
+        key: String,
+    },
 }
 
 impl Setting {
@@ -143,6 +148,7 @@ impl Setting {
             Setting::Noise(x) => format!("--noise {x}"),
             Setting::Statement { key, value } => format!("--set {key}={value}"),
             Setting::Param { name, value } => format!("--param {name}={value}"),
+            Setting::Unset { key } => format!("--unset {key}"),
         }
     }
 }

@@ -36,7 +36,8 @@ pub(crate) fn apply(
     sources: &mut Sources,
     overrides: &mut Overrides,
     settings: &[Setting],
-) -> Result<(), Error> {
+) -> Result<Vec<Unset>, Error> {
+    let mut unsets = Vec::new();
     let params = settings.iter().filter(|s| matches!(s, Setting::Param { .. }));
     let others = settings.iter().filter(|s| !matches!(s, Setting::Param { .. }));
     for setting in params.chain(others) {
@@ -74,10 +75,66 @@ pub(crate) fn apply(
                 format!("param {name} = {value}")
             }
             Setting::Statement { key, value } => statement_text(key, value, &flag)?,
+            Setting::Unset { key } => {
+                // The key is checked as `--set`'s is; the removal happens on the parsed file.
+                let written = statement_text(key, "0", &flag)?;
+                let block = written.split(" {").next().unwrap_or_default().to_string();
+                let statement = key.split_once('.').map_or(String::new(), |(_, s)| s.to_string());
+                unsets.push(Unset { block, statement, flag });
+                continue;
+            }
         };
         sources.push_setting(flag, &text);
     }
-    Ok(())
+    Ok(unsets)
+}
+
+/// A statement to remove from the model: its block as written (`relax`, `data planted`), its
+/// keyword, and the flag that asks for it.
+#[derive(Clone, Debug)]
+pub(crate) struct Unset {
+    block: String,
+    statement: String,
+    flag: String,
+}
+
+/// Removes the statements `unsets` name from the model's own blocks (before `file_len`): a
+/// statement is recognised by its first word in the model's text. One that the model does not have is a usage error.
+pub(crate) fn remove(
+    mut file: SourceFile,
+    text: &str,
+    file_len: usize,
+    unsets: &[Unset],
+) -> Result<SourceFile, Error> {
+    fn keep<S>(stmts: &mut Vec<cnr_syntax::Spanned<S>>, text: &str, keyword: &str) -> usize {
+        let before = stmts.len();
+        stmts.retain(|s| {
+            let written = text.get(s.span.start..s.span.end.min(text.len())).unwrap_or_default();
+            written.split_whitespace().next() != Some(keyword)
+        });
+        before - stmts.len()
+    }
+    for unset in unsets {
+        let mut removed = 0;
+        // The model's own blocks only: the settings' blocks come after `file_len`.
+        for item in file.items.iter_mut().filter(|i| i.span().start < file_len) {
+            removed += match (item, unset.block.as_str()) {
+                (Item::Network(b), "network") => keep(&mut b.stmts, text, &unset.statement),
+                (Item::Relax(b), "relax") => keep(&mut b.stmts, text, &unset.statement),
+                (Item::Solver(b), "solver") => keep(&mut b.stmts, text, &unset.statement),
+                (Item::PlantedData(b), "data planted") => keep(&mut b.stmts, text, &unset.statement),
+                (Item::FileData(b), "data files") => keep(&mut b.stmts, text, &unset.statement),
+                _ => 0,
+            };
+        }
+        if removed == 0 {
+            return Err(Error::Usage(format!(
+                "{}: the model has no `{}` statement in its `{}` block",
+                unset.flag, unset.statement, unset.block
+            )));
+        }
+    }
+    Ok(file)
 }
 
 /// The block a `--set KEY=VALUE` writes: `BLOCK { STATEMENT VALUE }`.
