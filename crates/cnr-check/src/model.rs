@@ -68,6 +68,10 @@ pub enum Anchor {
     Data,
     /// The top eigenvector of `Σ_i y_i Σ_k u_mk x_ik x_ikᵀ` (for even activations).
     Spectral,
+    /// The data anchor with centred labels: `Σ_i (y_i − ȳ) Σ_k u_mk x_ik` per filter.
+    Centered,
+    /// Least squares of the labels on each filter's patch sums `Σ_k u_mk x_ik` and an intercept.
+    Lstsq,
     /// The planted filter itself (an oracle, for experiments).
     Planted,
     /// A given vector of length `M·d`.
@@ -81,6 +85,8 @@ impl Relax {
         let name = match self.anchor {
             Anchor::Data => "data",
             Anchor::Spectral => "spectral",
+            Anchor::Centered => "centered",
+            Anchor::Lstsq => "lstsq",
             Anchor::Planted => "planted",
             Anchor::Vector(_) => "given vector",
         };

@@ -26,10 +26,15 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             let bias = model.data.planted_bias.clone().unwrap_or_else(|| vec![0.0; mm]);
             star.chunks(d).zip(bias).map(|(c, b)| augment(c, b, net.bias)).collect()
         }
-        Anchor::Data => {
+        Anchor::Data | Anchor::Centered => {
+            // The centred anchor drops the labels' mean, a pure-noise term `ȳ Σ_i Σ_k u x_ik`.
+            let mean = match model.relax.anchor {
+                Anchor::Centered => model.data.y.iter().sum::<f64>() / model.data.n.max(1) as f64,
+                _ => 0.0,
+            };
             let mut g = vec![vec![0.0; e]; mm];
             for_each_patch(model, |i, m, u, patch| {
-                let weight = model.data.y[i] * u;
+                let weight = (model.data.y[i] - mean) * u;
                 for (gj, xj) in g[m].iter_mut().zip(patch) {
                     *gj += weight * xj;
                 }
@@ -39,6 +44,7 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             });
             g
         }
+        Anchor::Lstsq => least_squares(model),
         Anchor::Spectral if e <= DENSE_MAX => {
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
@@ -134,6 +140,99 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
 
 /// Calls `f(i, m, u_mk, x_ik)` for every sample `i`, filter `m` and patch `k` with `u_mk ≠ 0`; `x_ik`
 /// has zeros on padding.
+/// The least-squares anchor: the coefficients `c` of `min_c Σ_i (y_i − c₀ − Σ_m c_mᵀ s_im)²`, with
+/// `s_im = Σ_k u_mk x_ik` the patch sum of filter `m`, one `c_m` per filter (and a zero bias
+/// coordinate: the intercept takes the labels' mean, and a bias is not identified apart from it).
+/// Solved by the normal equations, `(FᵀF + εI) c = Fᵀy` with `F = [s_i1 … s_iM, 1]`, by Cholesky;
+/// `ε` is 1e-10 of the mean diagonal, which decides the answer only where there are fewer samples
+/// than columns (then it is the least-squares solution of smallest norm, nearly).
+fn least_squares(model: &Model) -> Vec<Vec<f64>> {
+    let net = &model.network;
+    let (d, mm) = (net.d(), net.filters);
+    let cols = mm * d + 1;
+    let mut sums = vec![0.0; mm * d];
+    let mut gram = vec![0.0; cols * cols];
+    let mut rhs = vec![0.0; cols];
+    let mut row = vec![0.0; cols];
+    let mut current = usize::MAX;
+    let flush = |row: &[f64], y: f64, gram: &mut [f64], rhs: &mut [f64]| {
+        for (a, &ra) in row.iter().enumerate() {
+            if ra == 0.0 {
+                continue;
+            }
+            rhs[a] += ra * y;
+            for (b, &rb) in row.iter().enumerate().skip(a) {
+                gram[a * cols + b] += ra * rb;
+            }
+        }
+    };
+    for_each_patch(model, |i, m, u, patch| {
+        if i != current {
+            if current != usize::MAX {
+                row[..mm * d].copy_from_slice(&sums);
+                row[mm * d] = 1.0;
+                flush(&row, model.data.y[current], &mut gram, &mut rhs);
+            }
+            sums.iter_mut().for_each(|v| *v = 0.0);
+            current = i;
+        }
+        for (s, x) in sums[m * d..(m + 1) * d].iter_mut().zip(patch) {
+            *s += u * x;
+        }
+    });
+    if current != usize::MAX {
+        row[..mm * d].copy_from_slice(&sums);
+        row[mm * d] = 1.0;
+        flush(&row, model.data.y[current], &mut gram, &mut rhs);
+    }
+    for a in 0..cols {
+        for b in 0..a {
+            gram[a * cols + b] = gram[b * cols + a];
+        }
+    }
+    let ridge = 1e-10 * (0..cols).map(|a| gram[a * cols + a]).sum::<f64>() / cols as f64;
+    (0..cols).for_each(|a| gram[a * cols + a] += ridge.max(f64::MIN_POSITIVE));
+    let c = cholesky_solve(&mut gram, &rhs, cols).unwrap_or_else(|| vec![0.0; cols]);
+    (0..mm).map(|m| augment(&c[m * d..(m + 1) * d], 0.0, net.bias)).collect()
+}
+
+/// Solves `A x = b` for a symmetric positive definite `A` (`n × n`, row-major, overwritten by
+/// its factor); `None` when it is not positive definite.
+fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
+    for j in 0..n {
+        let mut diag = a[j * n + j];
+        for k in 0..j {
+            diag -= a[j * n + k] * a[j * n + k];
+        }
+        if diag.is_nan() || diag <= 0.0 {
+            return None;
+        }
+        let diag = diag.sqrt();
+        a[j * n + j] = diag;
+        for i in j + 1..n {
+            let mut v = a[i * n + j];
+            for k in 0..j {
+                v -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = v / diag;
+        }
+    }
+    let mut y = b.to_vec();
+    for i in 0..n {
+        for k in 0..i {
+            y[i] -= a[i * n + k] * y[k];
+        }
+        y[i] /= a[i * n + i];
+    }
+    for i in (0..n).rev() {
+        for k in i + 1..n {
+            y[i] -= a[k * n + i] * y[k];
+        }
+        y[i] /= a[i * n + i];
+    }
+    Some(y)
+}
+
 fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
     let net = &model.network;
     let (d, kk) = (net.d(), net.patches());
@@ -192,5 +291,92 @@ mod tests {
             let gap: f64 = dense.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
             assert!(gap < 1e-9, "filter {m}: the vectors differ by {gap} (d = {d})");
         }
+    }
+
+    fn model(text: &str) -> Model {
+        let file = cnr_syntax::parse(text).unwrap();
+        cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default()).unwrap()
+    }
+
+    /// The patch sums `Σ_k u_mk x_ik` of every sample, filter after filter, written out directly.
+    fn patch_sums(model: &Model) -> Vec<Vec<f64>> {
+        let (d, mm, kk) = (model.network.d(), model.network.filters, model.network.patches());
+        (0..model.data.n)
+            .map(|i| {
+                let mut s = vec![0.0; mm * d];
+                let mut patch = vec![0.0; d];
+                for m in 0..mm {
+                    for k in 0..kk {
+                        model.geometry.gather(k, model.data.sample(i), &mut patch);
+                        for j in 0..d {
+                            s[m * d + j] += model.u(m, k) * patch[j];
+                        }
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
+    fn unit(v: Vec<f64>) -> Vec<f64> {
+        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        v.into_iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn the_centred_anchor_is_the_data_anchor_of_centred_labels() {
+        let m = model(
+            "network { input 12 conv kernel 4 stride 2 filters 2 activation relu output random seed 3 }
+             data planted { samples 30 seed 5 }
+             relax { anchor centered }",
+        );
+        let sums = patch_sums(&m);
+        let mean = m.data.y.iter().sum::<f64>() / m.data.n as f64;
+        let mut want = vec![0.0; sums[0].len()];
+        for (s, y) in sums.iter().zip(&m.data.y) {
+            want.iter_mut().zip(s).for_each(|(w, x)| *w += (y - mean) * x);
+        }
+        let got = anchor(&m);
+        let gap = unit(want).iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(gap < 1e-12, "{gap}");
+    }
+
+    #[test]
+    fn the_least_squares_anchor_leaves_residuals_orthogonal_to_the_features() {
+        // The normal equations' solution: y − c₀ − Σ cᵀs is orthogonal to every patch sum and to 1.
+        let m = model(
+            "network { input 12 conv kernel 4 stride 2 filters 2 activation softplus output random seed 3 }
+             data planted { samples 40 seed 6 }
+             relax { anchor lstsq }",
+        );
+        let sums = patch_sums(&m);
+        let cols = sums[0].len();
+        // The anchor is the coefficients up to scale; recover the scale and the intercept by a
+        // one-dimensional fit of y on (Σ gᵀs, 1), then check orthogonality for the full fit.
+        let g = anchor(&m);
+        let t: Vec<f64> = sums.iter().map(|s| s.iter().zip(&g).map(|(a, b)| a * b).sum()).collect();
+        let n = m.data.n as f64;
+        let (mt, my) = (t.iter().sum::<f64>() / n, m.data.y.iter().sum::<f64>() / n);
+        let cov: f64 = t.iter().zip(&m.data.y).map(|(a, y)| (a - mt) * (y - my)).sum();
+        let var: f64 = t.iter().map(|a| (a - mt) * (a - mt)).sum();
+        let (scale, c0) = (cov / var, my - cov / var * mt);
+        let residual: Vec<f64> = t.iter().zip(&m.data.y).map(|(a, y)| y - c0 - scale * a).collect();
+        let size = m.data.y.iter().map(|y| y.abs()).fold(0.0, f64::max);
+        for j in 0..cols {
+            let dot: f64 = residual.iter().zip(&sums).map(|(r, s)| r * s[j]).sum();
+            assert!(dot.abs() < 1e-8 * size * n, "feature {j}: {dot}");
+        }
+        assert!(residual.iter().sum::<f64>().abs() < 1e-8 * size * n);
+    }
+
+    #[test]
+    fn a_least_squares_anchor_with_fewer_samples_than_columns_is_finite() {
+        let m = model(
+            "network { input 16 conv kernel 8 stride 8 activation relu output ones }
+             data planted { samples 3 seed 1 }
+             relax { anchor lstsq }",
+        );
+        let g = anchor(&m);
+        assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0), "{g:?}");
     }
 }

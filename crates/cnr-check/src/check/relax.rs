@@ -47,6 +47,8 @@ impl Cx<'_> {
                     },
                     "data" => relax.anchor = Anchor::Data,
                     "spectral" => relax.anchor = Anchor::Spectral,
+                    "centered" => relax.anchor = Anchor::Centered,
+                    "lstsq" => relax.anchor = Anchor::Lstsq,
                     // Data that failed their own checks were reported already.
                     "planted" if data.is_none_or(|d| d.planted.is_some()) => relax.anchor = Anchor::Planted,
                     "planted" => {
@@ -64,7 +66,10 @@ impl Cx<'_> {
                         self.push(
                             Diagnostic::error(n.span, format!("unknown anchor `{other}`"))
                                 .with_label("unknown")
-                                .with_hint(suggest(other, &["auto", "data", "spectral", "planted"]))
+                                .with_hint(suggest(
+                                    other,
+                                    &["auto", "data", "centered", "lstsq", "spectral", "planted"],
+                                ))
                                 .with_hint("or a list of numbers, or `file \"g.npy\"`"),
                         );
                         ok = false;
