@@ -3,7 +3,7 @@
 //! noisy, with `l1` and `l2` penalties, bounds, biases, several filters, every activation class, and
 //! sample counts on both sides of the phase transition.
 
-use crate::util::{compile_example, models_in};
+use crate::util::{compile_example, models_in, Lcg};
 use cnr_driver::{Compiled, Method, MethodChoice, Request, SolveRecord, Status};
 
 /// Solves a compiled model with `method` (the solve layer under `cnr_driver::solve`).
@@ -62,35 +62,10 @@ fn cutting_planes_agree_with_the_whole_program_on_every_example() {
     }
 }
 
-/// A 64-bit linear congruential generator: the same cases on every platform.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
-
 #[test]
 fn cutting_planes_agree_with_the_whole_program_on_random_models() {
     let mut rng = Lcg(2026);
-    let activations = [
-        "relu",
-        "leaky_relu(0.3)",
-        "abs",
-        "square",
-        "softplus",
-        "squared_relu",
-        "elu(0.5)",
-        "huber(1)",
-        "power(1.5)",
-        "f(z) = max(0.2*z, z, 2*z - 1)",
-    ];
+    let activations = crate::util::ACTIVATIONS;
     let (mut optimal, mut recovered, mut not_recovered) = (0, 0, 0);
     for case in 0..48 {
         let activation = rng.pick(&activations);

@@ -2,16 +2,8 @@
 //! samples, nearly unbounded ones, every linear activation. Where good_lp's solver (microlp) gives an
 //! answer cnr cannot accept, the driver falls back to Clarabel and says so.
 
+use crate::util::Lcg;
 use cnr_driver::{Backend, MethodChoice, Request, Status};
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
 
 #[test]
 fn good_lp_and_clarabel_agree_on_random_linear_models() {

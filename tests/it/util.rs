@@ -88,3 +88,34 @@ pub fn lower_all(compiled: &cnr_driver::Compiled) -> cnr_lower::Lowered {
     let model = &compiled.model;
     cnr_lower::lower_with(model, &cnr_lower::anchor(model), &cnr_lower::Request::default())
 }
+
+/// A 64-bit linear congruential generator: the same random cases on every platform.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// An activation of every class, for random models: piecewise-linear, second-order, exponential,
+/// power, and a user's maximum of affine pieces.
+pub const ACTIVATIONS: &[&str] = &[
+    "relu",
+    "leaky_relu(0.3)",
+    "abs",
+    "square",
+    "softplus",
+    "squared_relu",
+    "elu(0.5)",
+    "huber(1)",
+    "power(1.5)",
+    "f(z) = max(0.2*z, z, 2*z - 1)",
+];

@@ -3,7 +3,7 @@
 //! activation class, with biases, several filters and bounds; its certificate checks out on the
 //! model.
 
-use crate::util::{compile_example, models_in};
+use crate::util::{compile_example, models_in, Lcg};
 use cnr_driver::{Compiled, Method, MethodChoice, Request, SolveRecord, Status};
 
 fn solve(compiled: &Compiled, method: MethodChoice) -> SolveRecord {
@@ -52,30 +52,10 @@ fn wspace_agrees_with_the_whole_program_on_every_example() {
     }
 }
 
-/// A 64-bit linear congruential generator: the same cases on every platform.
-struct Lcg(u64);
-
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (self.0 >> 33) % n
-    }
-}
-
 #[test]
 fn wspace_agrees_with_the_whole_program_on_random_models() {
     let mut rng = Lcg(17);
-    let activations = [
-        "relu",
-        "leaky_relu(0.3)",
-        "abs",
-        "square",
-        "softplus",
-        "squared_relu",
-        "elu(0.5)",
-        "huber(1)",
-        "f(z) = max(0.2*z, z, 2*z - 1)",
-    ];
+    let activations = crate::util::ACTIVATIONS;
     let (mut certified, mut recovered) = (0, 0);
     for case in 0..40 {
         let activation = activations[rng.below(activations.len() as u64) as usize];

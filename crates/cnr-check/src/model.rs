@@ -368,18 +368,24 @@ impl<'a> Predictor<'a> {
         Predictor { model, w, b, units }
     }
 
+    /// `z = ⟨w_m, x_k⟩ + b_m` of filter `m` on the patch of input `x` whose taps are `taps`.
+    #[inline]
+    fn pre_activation(&self, m: usize, taps: &[(usize, usize)], x: &[f64]) -> f64 {
+        let d = self.model.network.d();
+        let wm = &self.w[m * d..(m + 1) * d];
+        let mut z = self.b.get(m).copied().unwrap_or(0.0);
+        for &(j, src) in taps {
+            z += wm[j] * x[src];
+        }
+        z
+    }
+
     /// `f(x; w, b)` for one input `x`, summing in the same order as the units are listed.
     #[inline]
     fn predict(&self, x: &[f64]) -> f64 {
-        let d = self.model.network.d();
         let mut f = 0.0;
         for (m, u, taps) in &self.units {
-            let wm = &self.w[m * d..(m + 1) * d];
-            let mut z = self.b.get(*m).copied().unwrap_or(0.0);
-            for &(j, src) in taps {
-                z += wm[j] * x[src];
-            }
-            f += u * self.model.activation.eval(z);
+            f += u * self.model.activation.eval(self.pre_activation(*m, taps, x));
         }
         f
     }
@@ -391,12 +397,7 @@ impl<'a> Predictor<'a> {
         slope.iter_mut().for_each(|s| *s = 0.0);
         let mut f = 0.0;
         for (m, u, taps) in &self.units {
-            let wm = &self.w[m * d..(m + 1) * d];
-            let mut z = self.b.get(*m).copied().unwrap_or(0.0);
-            for &(j, src) in taps {
-                z += wm[j] * x[src];
-            }
-            let (value, dz) = self.model.activation.value_and_slope(z);
+            let (value, dz) = self.model.activation.value_and_slope(self.pre_activation(*m, taps, x));
             f += u * value;
             let weight = u * dz;
             if weight != 0.0 {
