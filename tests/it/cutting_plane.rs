@@ -68,7 +68,7 @@ fn cutting_planes_agree_with_the_whole_program_on_random_models() {
     let activations = crate::util::ACTIVATIONS;
     let (mut optimal, mut recovered, mut not_recovered) = (0, 0, 0);
     for case in 0..48 {
-        let activation = rng.pick(&activations);
+        let activation = rng.pick(activations);
         let (k, patches) = (2 + rng.below(4) as usize, 2 + rng.below(3) as usize);
         let filters = if rng.below(5) == 0 { 2 } else { 1 };
         let bias = if rng.below(5) == 0 { " bias" } else { "" };

@@ -58,7 +58,7 @@ fn wspace_agrees_with_the_whole_program_on_random_models() {
     let activations = crate::util::ACTIVATIONS;
     let (mut certified, mut recovered) = (0, 0);
     for case in 0..40 {
-        let activation = activations[rng.below(activations.len() as u64) as usize];
+        let activation = rng.pick(activations);
         let (k, patches) = (2 + rng.below(4) as usize, 2 + rng.below(3) as usize);
         let filters = 1 + rng.below(3) as usize;
         let bias = if rng.below(4) == 0 { " bias" } else { "" };
