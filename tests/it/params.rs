@@ -17,7 +17,7 @@ network {
   output 1/K
 }
 data planted { samples 5*d seed 3 noise a/10 }
-relax { penalty l2 lam  bound l2 10*d }
+relax { anchor planted  penalty l2 lam  bound l2 10*d }
 solver { tolerance 1e-7  max_iter 20*d }
 ";
 

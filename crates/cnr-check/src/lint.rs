@@ -79,6 +79,37 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
             );
         }
     }
+    if let Some((a, b)) = twin_filters(model) {
+        // At the output weights when they are written, else at the convolution that has `filters`.
+        let at = if spans.output.is_detached() { spans.conv } else { spans.output };
+        out.push(
+            Diagnostic::warning(
+                at,
+                format!(
+                    "filters {a} and {b} have the same output weights, and the `{}` anchor is the same for both: the relaxation cannot tell them apart",
+                    model.relax.anchor_name()
+                ),
+            )
+            .with_label("shared by the filters")
+            .with_hint("its optimum then has the two filters equal; give the filters different output weights, or anchor them apart (`anchor planted` for an experiment, or a given anchor per filter)"),
+        );
+    }
     out.sort_by_key(|d| d.span.start);
     out
+}
+
+/// Two filters that the relaxation treats alike: the same output weights on every patch, and an
+/// anchor computed from the data in the same way for each (everything but a planted or given
+/// anchor), so the program is symmetric in them.
+fn twin_filters(model: &Model) -> Option<(usize, usize)> {
+    if matches!(model.relax.anchor, Anchor::Planted | Anchor::Vector(_)) {
+        return None;
+    }
+    let net = &model.network;
+    let kk = net.patches();
+    let row = |m: usize| (0..kk).map(|k| model.u(m, k)).collect::<Vec<f64>>();
+    let rows: Vec<Vec<f64>> = (0..net.filters).map(row).collect();
+    (0..net.filters)
+        .flat_map(|a| (a + 1..net.filters).map(move |b| (a, b)))
+        .find(|&(a, b)| rows[a] == rows[b] && rows[a].iter().any(|u| *u != 0.0))
 }
