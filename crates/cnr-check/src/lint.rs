@@ -91,7 +91,7 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
                 ),
             )
             .with_label("shared by the filters")
-            .with_hint("its optimum then has the two filters equal; give the filters different output weights, or anchor them apart (`anchor planted` for an experiment, or a given anchor per filter)"),
+            .with_hint("no optimum then singles out the planted pair; give the filters different output weights, or anchor them apart (`anchor planted` for an experiment, or a given anchor per filter)"),
         );
     }
     out.sort_by_key(|d| d.span.start);
