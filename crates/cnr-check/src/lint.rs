@@ -99,10 +99,10 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
 }
 
 /// Two filters that the relaxation treats alike: the same output weights on every patch, and an
-/// anchor computed from the data in the same way for each (everything but a planted or given
-/// anchor), so the program is symmetric in them.
+/// anchor computed from the data in the same way for each (everything but a planted, given or
+/// random anchor), so the program is symmetric in them.
 fn twin_filters(model: &Model) -> Option<(usize, usize)> {
-    if matches!(model.relax.anchor, Anchor::Planted | Anchor::Vector(_)) {
+    if matches!(model.relax.anchor, Anchor::Planted | Anchor::Vector(_) | Anchor::Random) {
         return None;
     }
     let net = &model.network;

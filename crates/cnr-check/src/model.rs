@@ -72,6 +72,9 @@ pub enum Anchor {
     Centered,
     /// Least squares of the labels on each filter's patch sums `Σ_k u_mk x_ik` and an intercept.
     Lstsq,
+    /// Standard normal numbers, drawn from the data's seed (0 for data from files or arrays), as the
+    /// randomized relaxation of the paper behind cnr does.
+    Random,
     /// The planted filter itself (an oracle, for experiments).
     Planted,
     /// A given vector of length `M·d`.
@@ -87,6 +90,7 @@ impl Relax {
             Anchor::Spectral => "spectral",
             Anchor::Centered => "centered",
             Anchor::Lstsq => "lstsq",
+            Anchor::Random => "random",
             Anchor::Planted => "planted",
             Anchor::Vector(_) => "given vector",
         };

@@ -45,6 +45,15 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             g
         }
         Anchor::Lstsq => least_squares(model),
+        Anchor::Random => {
+            // Its own stream of the data's seed: filter after filter, `d` numbers then the bias's.
+            let seed = match model.data.source {
+                cnr_check::DataSource::Planted { seed, .. } => seed,
+                _ => 0,
+            };
+            let mut rng = cnr_check::data::generator(seed ^ RANDOM_ANCHOR_STREAM);
+            (0..mm).map(|_| cnr_check::data::normals(&mut rng, e)).collect()
+        }
         Anchor::Spectral if e <= DENSE_MAX => {
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
@@ -140,6 +149,9 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
 
 /// Calls `f(i, m, u_mk, x_ik)` for every sample `i`, filter `m` and patch `k` with `u_mk ≠ 0`; `x_ik`
 /// has zeros on padding.
+/// Turns the data's seed into the random anchor's, so that the anchor's draws are not the data's.
+const RANDOM_ANCHOR_STREAM: u64 = 0x5eed_a9c4_0000_0001;
+
 /// The least-squares anchor: the coefficients `c` of `min_c Σ_i (y_i − c₀ − Σ_m c_mᵀ s_im)²`, with
 /// `s_im = Σ_k u_mk x_ik` the patch sum of filter `m`, one `c_m` per filter (and a zero bias
 /// coordinate: the intercept takes the labels' mean, and a bias is not identified apart from it).
@@ -378,5 +390,25 @@ mod tests {
         );
         let g = anchor(&m);
         assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0), "{g:?}");
+    }
+
+    #[test]
+    fn random_anchors_follow_the_seed_and_differ_between_filters() {
+        let text = |seed: u64| {
+            format!(
+                "network {{ input 16 conv kernel 8 stride 8 filters 2 bias activation relu output ones }}
+                 data planted {{ samples 5 seed {seed} }}
+                 relax {{ anchor random }}"
+            )
+        };
+        let (a, again, other) =
+            (anchor(&model(&text(3))), anchor(&model(&text(3))), anchor(&model(&text(4))));
+        assert_eq!(a, again, "the same seed, the same anchor");
+        assert_ne!(a, other, "another seed, another anchor");
+        // Filter-major w (2 × 8), then the two biases: the filters' parts differ.
+        assert_ne!(a[..8], a[8..16]);
+        assert!(a[16] != 0.0 && a[17] != 0.0, "the biases are drawn too: {a:?}");
+        let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-12);
     }
 }

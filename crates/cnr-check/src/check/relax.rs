@@ -49,6 +49,7 @@ impl Cx<'_> {
                     "spectral" => relax.anchor = Anchor::Spectral,
                     "centered" => relax.anchor = Anchor::Centered,
                     "lstsq" => relax.anchor = Anchor::Lstsq,
+                    "random" => relax.anchor = Anchor::Random,
                     // Data that failed their own checks were reported already.
                     "planted" if data.is_none_or(|d| d.planted.is_some()) => relax.anchor = Anchor::Planted,
                     "planted" => {
@@ -68,7 +69,7 @@ impl Cx<'_> {
                                 .with_label("unknown")
                                 .with_hint(suggest(
                                     other,
-                                    &["auto", "data", "centered", "lstsq", "spectral", "planted"],
+                                    &["auto", "data", "centered", "lstsq", "random", "spectral", "planted"],
                                 ))
                                 .with_hint("or a list of numbers, or `file \"g.npy\"`"),
                         );
