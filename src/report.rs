@@ -217,6 +217,16 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         };
         let _ = writeln!(h, "                  {verdict}");
     }
+    if let Some(restarts) = &r.restarts {
+        let kept = &restarts.runs[restarts.kept];
+        let _ = writeln!(
+            h,
+            "  restarts        {} solves; kept {} (`{}`), the lowest training loss",
+            restarts.runs.len(),
+            restarts.kept + 1,
+            kept.anchor
+        );
+    }
     if let Some(ws) = &r.wspace {
         let _ = writeln!(
             h,

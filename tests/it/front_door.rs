@@ -193,3 +193,34 @@ relax { penalty l1 1 bound linf 3 }";
         assert!(matches!(e, Error::Usage(_)), "{key}: {e:?}");
     }
 }
+
+#[test]
+fn restarts_keep_the_lowest_training_loss_and_list_every_solve() {
+    // Too few samples for one random anchor to recover reliably: the solves differ.
+    let text = "network { input 64 conv kernel 8 stride 8 activation relu output ones }
+data planted { samples 64 seed 9 }
+relax { anchor random restarts 4 }";
+    let record = cnr_driver::solve(&Request::new(text, "restarts")).expect("solves").record;
+    let restarts = record.restarts.as_ref().expect("the restarts are listed");
+    assert_eq!(restarts.runs.len(), 4);
+    assert_eq!(restarts.runs[0].anchor, "random");
+    assert_eq!(restarts.runs[3].anchor, "random 3");
+    let losses: Vec<f64> = restarts.runs.iter().map(|r| r.training_loss.expect("a point")).collect();
+    let lowest = losses.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(losses[restarts.kept], lowest, "{losses:?}");
+    assert_eq!(record.training_loss, Some(lowest), "the record is the kept solve's");
+    assert!(losses.iter().any(|l| *l != lowest), "the anchors gave different solves: {losses:?}");
+    // The same model gives the same restarts: every anchor comes from the seed.
+    let again = cnr_driver::solve(&Request::new(text, "restarts")).expect("solves").record;
+    assert_eq!(again.restarts.as_ref().map(|r| r.kept), Some(restarts.kept));
+    assert_eq!(again.objective, record.objective);
+    // One restart is a plain solve.
+    let plain = cnr_driver::solve(
+        &Request::new(text, "plain")
+            .with(Setting::Statement { key: "relax.restarts".into(), value: "1".into() }),
+    )
+    .expect("solves")
+    .record;
+    assert!(plain.restarts.is_none());
+    assert_eq!(plain.objective, Some(restarts.runs[0].objective.expect("an objective")));
+}

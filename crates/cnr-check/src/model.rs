@@ -135,6 +135,8 @@ pub struct Relax {
     pub penalty: Option<(Norm, f64)>,
     /// `bound l2|linf R` on `w`.
     pub bound: Option<(Norm, f64)>,
+    /// `restarts r`: how many anchors the relaxation is solved with (1: the anchor alone).
+    pub restarts: u32,
 }
 
 /// Solver settings from the `solver` block, with documented defaults.

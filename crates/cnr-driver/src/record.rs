@@ -84,6 +84,9 @@ pub struct SolveRecord {
     /// What the w-space method did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wspace: Option<WSpaceRecord>,
+    /// With `restarts r` (r > 1): every solve, and which one this record is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restarts: Option<Restarts>,
     /// Where the time went.
     pub timings: Timings,
 }
@@ -301,6 +304,32 @@ impl Outcome {
     }
 }
 
+/// The solves of `restarts r`: one per anchor, the lowest training loss kept.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Restarts {
+    /// The index of the kept solve in `runs` (the record's own figures are its).
+    pub kept: usize,
+    /// Every solve, in order.
+    pub runs: Vec<Restart>,
+}
+
+/// One solve of `restarts r`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Restart {
+    /// Its anchor: the model's (`data (auto)`, …) for the first, `random k` after.
+    pub anchor: String,
+    /// How it ended.
+    pub status: Status,
+    /// Its objective.
+    pub objective: Option<f64>,
+    /// Its training loss, from the model (the kept one's is the lowest).
+    pub training_loss: Option<f64>,
+    /// Its recovery error, when the planted filter is known.
+    pub recovery_error: Option<f64>,
+    /// Seconds in the solver.
+    pub solve_seconds: f64,
+}
+
 /// What the w-space method did, and its certificate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WSpaceRecord {
@@ -443,6 +472,7 @@ pub(crate) fn assemble(
         nonzeros: sizes.2,
         cutting_plane,
         wspace,
+        restarts: None,
         timings,
     };
     if let Some((w, b)) = filters {

@@ -45,15 +45,7 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             g
         }
         Anchor::Lstsq => least_squares(model),
-        Anchor::Random => {
-            // Its own stream of the data's seed: filter after filter, `d` numbers then the bias's.
-            let seed = match model.data.source {
-                cnr_check::DataSource::Planted { seed, .. } => seed,
-                _ => 0,
-            };
-            let mut rng = cnr_check::data::generator(seed ^ RANDOM_ANCHOR_STREAM);
-            (0..mm).map(|_| cnr_check::data::normals(&mut rng, e)).collect()
-        }
+        Anchor::Random => return random_anchor(model, 0),
         Anchor::Spectral if e <= DENSE_MAX => {
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
@@ -93,16 +85,7 @@ pub fn anchor(model: &Model) -> Vec<f64> {
                 .collect()
         }
     };
-    // Lay out as the columns are: all filters' `w`, then all biases.
-    let mut g: Vec<f64> = per_filter.iter().flat_map(|f| f[..d].iter().copied()).collect();
-    if net.bias {
-        g.extend(per_filter.iter().map(|f| f[d]));
-    }
-    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        g.iter_mut().for_each(|v| *v /= norm);
-    }
-    g
+    laid_out(&per_filter, d, net.bias)
 }
 
 /// Up to this many coordinates (`d`, and the bias), the spectral anchor's matrix is built and
@@ -151,6 +134,37 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
 /// has zeros on padding.
 /// Turns the data's seed into the random anchor's, so that the anchor's draws are not the data's.
 const RANDOM_ANCHOR_STREAM: u64 = 0x5eed_a9c4_0000_0001;
+
+/// The `k`-th random anchor of a model (`anchor random` is the 0th; restarts draw the next ones):
+/// standard normal numbers from a ChaCha8 stream of `(data seed XOR 0x5eeda9c400000001) + k` (seed
+/// 0 for data from files or arrays), filter after filter, `d` numbers then the bias's, in the
+/// columns' layout, normalised to unit length.
+pub fn random_anchor(model: &Model, k: u64) -> Vec<f64> {
+    let net = &model.network;
+    let (d, mm) = (net.d(), net.filters);
+    let e = d + usize::from(net.bias);
+    let seed = match model.data.source {
+        cnr_check::DataSource::Planted { seed, .. } => seed,
+        _ => 0,
+    };
+    let mut rng = cnr_check::data::generator((seed ^ RANDOM_ANCHOR_STREAM).wrapping_add(k));
+    let per_filter: Vec<Vec<f64>> = (0..mm).map(|_| cnr_check::data::normals(&mut rng, e)).collect();
+    laid_out(&per_filter, d, net.bias)
+}
+
+/// Per-filter anchors over `(w_m, b_m)` laid out as the columns are, all `w` then all biases, and
+/// normalised to unit length (an all-zero anchor stays zero).
+fn laid_out(per_filter: &[Vec<f64>], d: usize, bias: bool) -> Vec<f64> {
+    let mut g: Vec<f64> = per_filter.iter().flat_map(|f| f[..d].iter().copied()).collect();
+    if bias {
+        g.extend(per_filter.iter().map(|f| f[d]));
+    }
+    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    if norm > 0.0 {
+        g.iter_mut().for_each(|v| *v /= norm);
+    }
+    g
+}
 
 /// The least-squares anchor: the coefficients `c` of `min_c Σ_i (y_i − c₀ − Σ_m c_mᵀ s_im)²`, with
 /// `s_im = Σ_k u_mk x_ik` the patch sum of filter `m`, one `c_m` per filter (and a zero bias

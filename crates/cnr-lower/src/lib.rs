@@ -38,7 +38,7 @@ mod size;
 mod stack;
 mod stamp;
 
-pub use anchor::anchor;
+pub use anchor::{anchor, random_anchor};
 pub use coefficients::{check_coefficients, CoefficientOverflow};
 pub use lanczos::top_eigenvector;
 pub use size::{plan_bytes, ProgramSizes};

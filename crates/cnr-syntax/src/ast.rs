@@ -322,6 +322,8 @@ pub enum RelaxStmt {
     Penalty(Spanned<String>, Num),
     /// `bound l2|linf R`.
     Bound(Spanned<String>, Num),
+    /// `restarts r`: solve with `r` anchors and keep the lowest training loss.
+    Restarts(Num),
 }
 
 /// A statement of `solver { … }`.

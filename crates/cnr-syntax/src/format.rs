@@ -209,6 +209,7 @@ fn relax_stmt(s: &RelaxStmt) -> String {
         RelaxStmt::AnchorVector(v) => format!("anchor {}", vector(v)),
         RelaxStmt::Penalty(k, v) => format!("penalty {} {}", k.node, v.node.text),
         RelaxStmt::Bound(k, v) => format!("bound {} {}", k.node, v.node.text),
+        RelaxStmt::Restarts(v) => format!("restarts {}", v.node.text),
     }
 }
 

@@ -162,7 +162,9 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
                     match &s.node {
                         RelaxStmt::AnchorNamed(_) => {}
                         RelaxStmt::AnchorVector(v) => vector(v, &mut nums),
-                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) => nums.push((n.span, &n.node)),
+                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) | RelaxStmt::Restarts(n) => {
+                            nums.push((n.span, &n.node))
+                        }
                     }
                 }
             }

@@ -188,7 +188,9 @@ impl Resolver {
             Item::Relax(b) => {
                 for s in &mut b.stmts {
                     match &mut s.node {
-                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) => self.value(n),
+                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) | RelaxStmt::Restarts(n) => {
+                            self.value(n)
+                        }
                         RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_) => {}
                     }
                 }

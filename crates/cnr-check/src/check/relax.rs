@@ -1,4 +1,4 @@
-//! The `relax` block: the anchor, the penalty and the bound.
+//! The `relax` block: the anchor, the penalty, the bound and the restarts.
 
 use super::{single, Cx};
 use crate::activation::Activation;
@@ -7,6 +7,9 @@ use crate::{Anchor, Network, Norm, Relax};
 use cnr_syntax::ast::*;
 use cnr_syntax::Diagnostic;
 use cnr_syntax::{suggest, Spanned};
+
+/// The most restarts a model may ask for.
+const MAX_RESTARTS: usize = 1000;
 
 impl Cx<'_> {
     /// The relaxation's options. The network, activation and data are `None` when they failed their
@@ -18,18 +21,20 @@ impl Cx<'_> {
         act: Option<&Activation>,
         data: Option<&Data>,
     ) -> Option<Relax> {
-        let mut relax = Relax { anchor: Anchor::Data, anchor_auto: true, penalty: None, bound: None };
+        let mut relax =
+            Relax { anchor: Anchor::Data, anchor_auto: true, penalty: None, bound: None, restarts: 1 };
         let auto = act.map(|a| if a.is_even() { Anchor::Spectral } else { Anchor::Data });
         let Some(b) = b else {
             relax.anchor = auto?;
             return Some(relax);
         };
-        let (mut anchors, mut penalties, mut bounds) = (vec![], vec![], vec![]);
+        let (mut anchors, mut penalties, mut bounds, mut restarts) = (vec![], vec![], vec![], vec![]);
         for s in &b.stmts {
             match &s.node {
                 RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_) => anchors.push((&s.node, s.span)),
                 RelaxStmt::Penalty(..) => penalties.push((&s.node, s.span)),
                 RelaxStmt::Bound(..) => bounds.push((&s.node, s.span)),
+                RelaxStmt::Restarts(..) => restarts.push((&s.node, s.span)),
             }
         }
         let mut ok = true;
@@ -114,6 +119,20 @@ impl Cx<'_> {
             match (norm, self.positive(radius, "the bound's radius")) {
                 (Some(n), Some(r)) => relax.bound = Some((n, r)),
                 _ => ok = false,
+            }
+        }
+        if let Some((RelaxStmt::Restarts(r), _)) = single(self, restarts, "`restarts`") {
+            match self.whole(r, "the number of restarts", 1) {
+                Some(n) if n <= MAX_RESTARTS => relax.restarts = n as u32,
+                Some(n) => {
+                    self.push(
+                        Diagnostic::error(r.span, format!("{n} restarts; at most {MAX_RESTARTS} are taken"))
+                            .with_label("too many")
+                            .with_hint("each restart is a whole solve; a few (2–8) amplify recovery already"),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
             }
         }
         ok.then_some(relax)

@@ -11,7 +11,7 @@ mod wspace;
 pub(crate) use calls::{recovery_plan, Calls, Scale, PROGRAM_PLAN};
 
 use crate::compile::{compile_for, Purpose};
-use crate::record::{Attempt, Method, Outcome, SolveRecord, Timings};
+use crate::record::{Attempt, Method, Outcome, Restart, Restarts, SolveRecord, Timings};
 use crate::{Compiled, Error, Event, Hooks, Request, SolveError};
 use calls::RECOVERY_PLAN;
 use cnr_check::Model;
@@ -84,6 +84,42 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 /// Solves a model compiled already (with the request's method, tolerance, limits and hooks) and
 /// checks the answer on the model: the solve layer under [`solve`].
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
+    let restarts = compiled.model.relax.restarts.max(1);
+    if restarts == 1 {
+        return solve_with_anchor(compiled, request, &compiled.anchor);
+    }
+    // Amplification: the model's anchor, then random anchors 1, 2, … (the model's own random
+    // anchor is random anchor 0); the solve with the lowest training loss is kept, every one is
+    // listed.
+    let mut kept: Option<(usize, SolveRecord)> = None;
+    let mut list = Vec::with_capacity(restarts as usize);
+    for k in 0..restarts as usize {
+        let (anchor, name) = if k == 0 {
+            (compiled.anchor.clone(), compiled.model.relax.anchor_name())
+        } else {
+            (cnr_lower::random_anchor(&compiled.model, k as u64), format!("random {k}"))
+        };
+        let record = solve_with_anchor(compiled, request, &anchor)?;
+        list.push(Restart {
+            anchor: name,
+            status: record.status,
+            objective: record.objective,
+            training_loss: record.training_loss,
+            recovery_error: record.recovery_error,
+            solve_seconds: record.solve_seconds,
+        });
+        let loss = |r: &SolveRecord| r.training_loss.filter(|l| l.is_finite()).unwrap_or(f64::INFINITY);
+        if kept.as_ref().is_none_or(|(_, best)| loss(&record) < loss(best)) {
+            kept = Some((k, record));
+        }
+    }
+    let (k, mut record) = kept.expect("at least one restart");
+    record.restarts = Some(Restarts { kept: k, runs: list });
+    Ok(record)
+}
+
+/// One solve of a compiled model with the objective's anchor `anchor`.
+fn solve_with_anchor(compiled: &Compiled, request: &Request, anchor: &[f64]) -> Result<SolveRecord, Error> {
     let model = &compiled.model;
     let settings = solver_settings(model, request);
     let mut timings = Timings {
@@ -93,6 +129,7 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     };
     let cx = Context {
         compiled,
+        anchor,
         settings: &settings,
         threads: request.limits.threads,
         attempts: RefCell::new(Vec::new()),
@@ -124,6 +161,8 @@ fn wspace_takes(compiled: &Compiled, request: &Request) -> bool {
 /// What every phase of a solve needs.
 pub(crate) struct Context<'a> {
     pub(crate) compiled: &'a Compiled,
+    /// The objective's anchor (the model's, or a restart's).
+    pub(crate) anchor: &'a [f64],
     pub(crate) settings: &'a SolverSettings,
     pub(crate) threads: Option<usize>,
     /// Every solver call so far.
@@ -172,7 +211,7 @@ impl Context<'_> {
         }
         self.hooks.tell(Event::Lowering { samples });
         let start = Instant::now();
-        let lowered = cnr_lower::lower_with(&self.compiled.model, &self.compiled.anchor, request);
+        let lowered = cnr_lower::lower_with(&self.compiled.model, self.anchor, request);
         let backend = self.compiled.backend.name();
         self.hooks.tell(Event::Solving { rows: lowered.program.m(), backend });
         timings.lowering_seconds += start.elapsed().as_secs_f64();

@@ -73,7 +73,7 @@ impl Context<'_> {
             return fallback(self, timings, record, why);
         }
         let scale = model.label_scale().max(f64::MIN_POSITIVE);
-        let mut lp = CutLp::new(&self.compiled.anchor, record.box_radius);
+        let mut lp = CutLp::new(self.anchor, record.box_radius);
         if let Some((Norm::Linf, radius)) = model.relax.bound {
             for j in 0..md {
                 for sign in [1.0, -1.0] {
@@ -143,7 +143,7 @@ impl Context<'_> {
                         "the cut LP's multipliers do not prove the point optimal; solved the cone program";
                     return fallback(self, timings, record, why.to_string());
                 }
-                let objective = self.compiled.anchor.iter().zip(&theta).map(|(g, t)| g * t).sum();
+                let objective = self.anchor.iter().zip(&theta).map(|(g, t)| g * t).sum();
                 return Ok(Outcome::filters(Method::WSpace, theta, objective, residuals, record));
             }
             if violated.is_empty() && outside_ball {

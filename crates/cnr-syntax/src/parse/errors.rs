@@ -245,6 +245,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "planted",
     "random",
     "relax",
+    "restarts",
     "samples",
     "seed",
     "solver",

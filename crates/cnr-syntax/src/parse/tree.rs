@@ -313,6 +313,7 @@ fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
                 RelaxStmt::Bound(kind, amount)
             }
         }
+        Rule::restarts => RelaxStmt::Restarts(value(first(p))),
         r => unreachable!("not a relax statement: {r:?}"),
     }
 }
