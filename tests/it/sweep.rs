@@ -529,3 +529,35 @@ fn the_results_folder_is_written_as_every_output_is() {
         "written through the link"
     );
 }
+
+#[test]
+fn a_part_with_a_row_of_another_shard_is_refused_by_merge_and_resume() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let part = dir.path().join("part0");
+    let args = [&["--ratio", "1,2", "--shard", "0/2"], SMALL].concat();
+    assert!(sweep(&part, &args).status.success());
+    let path = part.join("results.csv");
+    let text_before = std::fs::read_to_string(&path).expect("results.csv");
+    // Shard 0 of 2 owns the even units (cell · trials + trial): trial 1 of cell 0 is shard 1's.
+    let first = text_before.lines().find(|l| l.starts_with("0,0,")).expect("trial 0 of cell 0").to_string();
+    let mut fields: Vec<String> = first.split(',').map(str::to_string).collect();
+    let header: Vec<&str> = text_before.lines().next().expect("a header").split(',').collect();
+    let seed_column = header.iter().position(|c| *c == "seed").expect("a seed column");
+    let seed: u64 = fields[seed_column].parse().expect("a seed");
+    fields[1] = "1".into();
+    fields[seed_column] = (seed + 1).to_string();
+    std::fs::write(&path, format!("{text_before}{}\n", fields.join(","))).expect("write");
+    let merged = dir.path().join("merged");
+    let out = crate::util::cnr(&[
+        "sweep",
+        "merge",
+        part.to_str().expect("utf-8"),
+        "--out",
+        merged.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("belongs to another shard than 0/2"), "{}", text(&out.stderr));
+    let resumed = sweep(&part, &args);
+    assert_eq!(resumed.status.code(), Some(1));
+    assert!(text(&resumed.stderr).contains("belongs to another shard"), "{}", text(&resumed.stderr));
+}

@@ -179,9 +179,9 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
 }
 
 /// Every row of a results file must belong to the sweep: a cell of the grid, a trial of the
-/// cell's count with that trial's seed, the axes of its cell, one row per trial and method, and
-/// `success` only with a finite recovery error below the threshold. A row that does not is an
-/// error naming its line: resuming would count it.
+/// cell's count (and of the folder's shard) with that trial's seed, the axes of its cell, one row
+/// per trial and method, and `success` only with a finite recovery error below the threshold. A
+/// row that does not is an error naming its line: resuming or merging would count it.
 fn check_rows(path: &Path, manifest: &Manifest, rows: &[Row]) -> Result<(), StoreError> {
     let cells = manifest.grid.cells();
     let mut seen = std::collections::HashSet::new();
@@ -200,6 +200,12 @@ fn check_rows(path: &Path, manifest: &Manifest, rows: &[Row]) -> Result<(), Stor
             return wrong(format!(
                 "trial {} is not one of the {} trials per cell",
                 row.trial, manifest.trials
+            ));
+        }
+        if !manifest.shard.owns(row.cell * manifest.trials + row.trial) {
+            return wrong(format!(
+                "trial {} of cell {} belongs to another shard than {}/{}",
+                row.trial, row.cell, manifest.shard.index, manifest.shard.count
             ));
         }
         if row.seed != manifest.seed + row.trial as u64 {
@@ -399,8 +405,11 @@ pub fn merge(
     let (_, first) = parts.first().ok_or("name at least one folder to merge")?.clone();
     let header = results::header(&first.grid);
     let mut rows: Vec<Row> = Vec::new();
-    for (dir, _) in &parts {
-        rows.extend(read_rows(&dir.join(RESULTS), &header)?);
+    for (dir, manifest) in &parts {
+        let path = dir.join(RESULTS);
+        let part = read_rows(&path, &header)?;
+        check_rows(&path, manifest, &part)?;
+        rows.extend(part);
     }
     rows.sort_by_key(|r| (r.cell, r.trial, r.method == "gd"));
     if let Some(w) = rows
