@@ -90,7 +90,13 @@ pub struct Store {
     path: PathBuf,
     file: File,
     _lock: File,
+    /// When the rows were last synced to the disk.
+    synced: std::time::Instant,
 }
+
+/// How often appended rows are synced to the disk: a trial of the w-space method takes about a
+/// millisecond, and a sync per trial would cost more than the trial.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The lock file of a results folder.
 pub const LOCK: &str = ".lock";
@@ -175,7 +181,14 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
             .and_then(|()| file.flush())
             .map_err(|e| io_error(&results_path, e))?;
     }
-    Ok((Store { path: results_path, file, _lock: lock }, rows))
+    Ok((Store { path: results_path, file, _lock: lock, synced: std::time::Instant::now() }, rows))
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        // The last rows reach the disk before the run ends; a failure here has nowhere to go.
+        let _ = self.file.sync_data();
+    }
 }
 
 /// Every row of a results file must belong to the sweep: a cell of the grid, a trial of the
@@ -240,13 +253,18 @@ fn check_rows(path: &Path, manifest: &Manifest, rows: &[Row]) -> Result<(), Stor
 }
 
 impl Store {
-    /// Appends one trial's rows in one write, and flushes them. A write that fails (a full disk)
+    /// Appends one trial's rows in one write, and flushes them (and syncs them to the disk at most
+    /// every [`SYNC_EVERY`], and when the store is dropped). A write that fails (a full disk)
     /// is undone: the file is cut back to its last whole row, so that nothing is appended behind a
     /// fragment when space returns.
     pub fn append(&mut self, rows: &[Row]) -> Result<(), StoreError> {
         let bytes: Vec<u8> = rows.iter().flat_map(|r| csv_line(&r.record())).collect();
         let before = self.file.metadata().map_err(|e| io_error(&self.path, e))?.len();
         match self.file.write_all(&bytes).and_then(|()| self.file.flush()) {
+            Ok(()) if self.synced.elapsed() >= SYNC_EVERY => {
+                self.synced = std::time::Instant::now();
+                self.file.sync_data().map_err(|e| io_error(&self.path, e))
+            }
             Ok(()) => Ok(()),
             Err(e) => {
                 let undone = self.file.set_len(before).is_ok();
