@@ -78,11 +78,6 @@ impl Sources {
         &self.text
     }
 
-    /// The model's own text.
-    pub fn model_text(&self) -> &str {
-        &self.text[..self.regions[0].end]
-    }
-
     /// The model's name in messages (the path as the user gave it).
     pub fn model_name(&self) -> &str {
         &self.regions[0].name
