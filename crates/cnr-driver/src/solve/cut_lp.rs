@@ -15,7 +15,9 @@
 //! no point satisfying the active constraints has a larger objective. When the active sides of the
 //! box carry no multiplier, the cuts alone prove it.
 
-/// Steps between two fresh inversions of the basis.
+/// Steps between two fresh inversions of the basis, at least: an inversion costs `O(p³)` and a
+/// step's update `O(p²)`, so the LP inverts afresh every `max(p, REFACTOR_EVERY)` steps, which
+/// keeps the inversions' share of the time bounded as `p` grows.
 const REFACTOR_EVERY: usize = 64;
 
 /// A constraint of the LP: a cut (by its index) or a side of the box (`sign · θ_j ≤ R`).
@@ -43,11 +45,16 @@ pub(crate) struct CutLp {
     p: usize,
     g: Vec<f64>,
     radius: f64,
-    /// The cuts' normals (unit length, or zero) and right-hand sides.
-    normals: Vec<Vec<f64>>,
+    /// The cuts' normals (unit length, or zero), one after another (`p` numbers each), and their
+    /// right-hand sides.
+    normals: Vec<f64>,
     rhs: Vec<f64>,
     /// The active constraints, one per coordinate.
     basis: Vec<Row>,
+    /// Whether each cut, and each side (`2j` for `+θ_j`, `2j + 1` for `−θ_j`), is in the basis:
+    /// the pricing loop asks it of every violated constraint.
+    cut_active: Vec<bool>,
+    side_active: Vec<bool>,
     /// `B⁻¹`, column-major (`p × p`).
     inverse: Vec<f64>,
     theta: Vec<f64>,
@@ -69,6 +76,10 @@ impl CutLp {
             radius,
             normals: Vec::new(),
             rhs: Vec::new(),
+            cut_active: Vec::new(),
+            side_active: (0..2 * p)
+                .map(|i| basis[i / 2] == Row::Side { j: i / 2, sign: if i % 2 == 0 { 1.0 } else { -1.0 } })
+                .collect(),
             basis,
             inverse: vec![0.0; p * p],
             theta: vec![0.0; p],
@@ -84,9 +95,11 @@ impl CutLp {
     pub(crate) fn add_cut(&mut self, a: Vec<f64>, beta: f64) -> usize {
         let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
         let scale = if norm > 0.0 { 1.0 / norm } else { 1.0 };
-        self.normals.push(a.into_iter().map(|v| v * scale).collect());
+        assert_eq!(a.len(), self.p, "a cut has one coefficient per coordinate");
+        self.normals.extend(a.into_iter().map(|v| v * scale));
         self.rhs.push(beta * scale);
-        self.normals.len() - 1
+        self.cut_active.push(false);
+        self.rhs.len() - 1
     }
 
     /// Changes the box's radius; the basis stays, so the next solve starts from it.
@@ -102,7 +115,28 @@ impl CutLp {
 
     /// The number of cuts.
     pub(crate) fn cuts(&self) -> usize {
-        self.normals.len()
+        self.rhs.len()
+    }
+
+    /// The normal of cut `c`.
+    fn normal(&self, c: usize) -> &[f64] {
+        &self.normals[c * self.p..(c + 1) * self.p]
+    }
+
+    /// Whether a constraint is in the basis.
+    fn is_active(&self, row: Row) -> bool {
+        match row {
+            Row::Cut(c) => self.cut_active[c],
+            Row::Side { j, sign } => self.side_active[2 * j + usize::from(sign < 0.0)],
+        }
+    }
+
+    /// Marks a constraint as entering (`true`) or leaving (`false`) the basis.
+    fn mark(&mut self, row: Row, active: bool) {
+        match row {
+            Row::Cut(c) => self.cut_active[c] = active,
+            Row::Side { j, sign } => self.side_active[2 * j + usize::from(sign < 0.0)] = active,
+        }
     }
 
     /// The current vertex.
@@ -128,7 +162,7 @@ impl CutLp {
         let mut r = self.g.clone();
         for (row, l) in self.active() {
             match row {
-                Row::Cut(c) => self.normals[c].iter().zip(&mut r).for_each(|(a, r)| *r -= l * a),
+                Row::Cut(c) => self.normal(c).iter().zip(&mut r).for_each(|(a, r)| *r -= l * a),
                 Row::Side { j, sign } => r[j] -= l * sign,
             }
         }
@@ -144,7 +178,7 @@ impl CutLp {
     /// The normal and right-hand side of a constraint.
     fn row(&self, row: Row) -> (RowRef<'_>, f64) {
         match row {
-            Row::Cut(c) => (RowRef::Dense(&self.normals[c]), self.rhs[c]),
+            Row::Cut(c) => (RowRef::Dense(self.normal(c)), self.rhs[c]),
             Row::Side { j, sign } => (RowRef::Unit { j, sign }, self.radius),
         }
     }
@@ -156,20 +190,21 @@ impl CutLp {
     }
 
     /// The most violated constraint not in the basis, relative to its right-hand side, if any is
-    /// violated by more than rounding.
+    /// violated by more than rounding. This loop is most of the method's time: one dot product
+    /// per cut per step.
     fn most_violated(&self) -> Option<Row> {
         let tolerance = |beta: f64| 1e-11 * (1.0 + beta.abs() + self.radius * 1e-6);
         let mut best: Option<(f64, Row)> = None;
         let mut consider = |row: Row, violation: f64, beta: f64| {
-            if violation > tolerance(beta)
-                && !self.basis.contains(&row)
-                && best.is_none_or(|(v, _)| violation > v)
+            if violation > tolerance(beta) && best.is_none_or(|(v, _)| violation > v) && !self.is_active(row)
             {
                 best = Some((violation, row));
             }
         };
-        for c in 0..self.normals.len() {
-            consider(Row::Cut(c), self.violation(Row::Cut(c)), self.rhs[c]);
+        if self.p > 0 {
+            for (c, (a, &beta)) in self.normals.chunks_exact(self.p).zip(&self.rhs).enumerate() {
+                consider(Row::Cut(c), dot(a, &self.theta) - beta, beta);
+            }
         }
         for j in 0..self.p {
             for sign in [1.0, -1.0] {
@@ -183,10 +218,21 @@ impl CutLp {
     /// Runs the dual simplex until the vertex satisfies every constraint, at most `max_steps`
     /// steps.
     pub(crate) fn solve(&mut self, max_steps: usize) -> LpStatus {
-        for _ in 0..max_steps {
+        let mut taken = 0;
+        loop {
             let Some(entering) = self.most_violated() else {
-                return LpStatus::Optimal;
+                if self.since_refactor == 0 {
+                    return LpStatus::Optimal;
+                }
+                // The answer is read from a fresh inverse, not from updated ones; if rounding
+                // had hidden a violation, the steps go on.
+                self.refactor();
+                continue;
             };
+            if taken == max_steps {
+                return LpStatus::StepLimit;
+            }
+            taken += 1;
             // u = B⁻ᵀ a: the entering normal in terms of the active ones (a = Bᵀu).
             let (a, _) = self.row(entering);
             let u: Vec<f64> =
@@ -203,17 +249,18 @@ impl CutLp {
             let t = (self.lambda[q] / u[q]).max(0.0);
             self.lambda.iter_mut().zip(&u).for_each(|(l, u)| *l -= t * u);
             self.lambda[q] = t;
+            self.mark(self.basis[q], false);
+            self.mark(entering, true);
             self.basis[q] = entering;
             self.steps += 1;
             self.since_refactor += 1;
-            if self.since_refactor >= REFACTOR_EVERY {
+            if self.since_refactor >= REFACTOR_EVERY.max(self.p) {
                 self.refactor();
             } else {
                 self.replace_row(q, &u);
                 self.update_point();
             }
         }
-        LpStatus::StepLimit
     }
 
     /// `B⁻¹` after row `q` of `B` is replaced by the entering normal `a` with `u = B⁻ᵀa`:
@@ -259,6 +306,9 @@ impl CutLp {
         for i in 0..p {
             inv[i * p + i] = 1.0;
         }
+        // Rows are updated as whole slices against a copy of the pivot row, so that the inner
+        // loops vectorise; columns left of `col` are already zero in the pivot row.
+        let (mut pivot_b, mut pivot_inv) = (vec![0.0; p], vec![0.0; p]);
         for col in 0..p {
             let pivot = (col..p)
                 .max_by(|&x, &y| b[x * p + col].abs().total_cmp(&b[y * p + col].abs()))
@@ -273,17 +323,15 @@ impl CutLp {
             if d == 0.0 {
                 continue; // singular: kept as it is; the rank-one updates never make it so
             }
-            for k in 0..p {
-                b[col * p + k] /= d;
-                inv[col * p + k] /= d;
-            }
-            for r in 0..p {
-                let f = b[r * p + col];
+            b[col * p + col..(col + 1) * p].iter_mut().for_each(|v| *v /= d);
+            inv[col * p..(col + 1) * p].iter_mut().for_each(|v| *v /= d);
+            pivot_b.copy_from_slice(&b[col * p..(col + 1) * p]);
+            pivot_inv.copy_from_slice(&inv[col * p..(col + 1) * p]);
+            for (r, (b_row, inv_row)) in b.chunks_exact_mut(p).zip(inv.chunks_exact_mut(p)).enumerate() {
+                let f = b_row[col];
                 if r != col && f != 0.0 {
-                    for k in 0..p {
-                        b[r * p + k] -= f * b[col * p + k];
-                        inv[r * p + k] -= f * inv[col * p + k];
-                    }
+                    b_row[col..].iter_mut().zip(&pivot_b[col..]).for_each(|(v, w)| *v -= f * w);
+                    inv_row.iter_mut().zip(&pivot_inv).for_each(|(v, w)| *v -= f * w);
                 }
             }
         }
@@ -311,10 +359,25 @@ enum RowRef<'a> {
 impl RowRef<'_> {
     fn dot(&self, x: &[f64]) -> f64 {
         match self {
-            RowRef::Dense(a) => a.iter().zip(x).map(|(a, x)| a * x).sum(),
+            RowRef::Dense(a) => dot(a, x),
             RowRef::Unit { j, sign } => sign * x[*j],
         }
     }
+}
+
+/// `aᵀx` with eight partial sums, which the compiler turns into vector instructions (a single
+/// running sum must be added in order, one lane at a time).
+fn dot(a: &[f64], x: &[f64]) -> f64 {
+    let mut sums = [0.0; 8];
+    let (a_chunks, x_chunks) = (a.chunks_exact(8), x.chunks_exact(8));
+    let tail: f64 = a_chunks.remainder().iter().zip(x_chunks.remainder()).map(|(a, x)| a * x).sum();
+    for (a, x) in a_chunks.zip(x_chunks) {
+        for lane in 0..8 {
+            sums[lane] += a[lane] * x[lane];
+        }
+    }
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = sums;
+    ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) + tail
 }
 
 #[cfg(test)]
@@ -396,8 +459,7 @@ mod tests {
             assert!((primal - dual).abs() <= 1e-9 * (1.0 + primal.abs()), "case {case}: {primal} vs {dual}");
             assert!(lp.least_multiplier() >= -1e-12 && lp.dual_residual() < 1e-9, "case {case}");
             for c in 0..lp.cuts() {
-                let v: f64 =
-                    lp.normals[c].iter().zip(lp.theta()).map(|(a, t)| a * t).sum::<f64>() - lp.rhs[c];
+                let v: f64 = lp.normal(c).iter().zip(lp.theta()).map(|(a, t)| a * t).sum::<f64>() - lp.rhs[c];
                 assert!(v <= 1e-9, "case {case}: cut {c} violated by {v}");
             }
         }
