@@ -59,7 +59,11 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
             "not a regular file (a device, a FIFO or a socket); cnr reads models and data from files",
         ));
     }
-    std::fs::read(path)
+    // Read into a buffer of the file's size, advised for huge pages when it is large.
+    let mut bytes =
+        cnr_driver::memory::with_capacity(usize::try_from(meta.len()).unwrap_or(0).saturating_add(1));
+    std::io::Read::read_to_end(&mut std::fs::File::open(path)?, &mut bytes)?;
+    Ok(bytes)
 }
 
 /// A short, human description of an I/O error.

@@ -67,7 +67,7 @@ pub use sweep::SweepSpec;
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.
-pub use cnr_check::{DataSource, Files, MemoryFiles, Model};
+pub use cnr_check::{memory, DataSource, Files, MemoryFiles, Model};
 pub use cnr_ir::{Cone, ConeProgram, Status};
 pub use cnr_lower::Plan;
 pub use cnr_syntax::{Diagnostic, Severity};
