@@ -228,7 +228,7 @@ pub struct Attempt {
     pub backend: &'static str,
     /// The factor the objective was multiplied by (a power of two).
     pub objective_scale: f64,
-    /// The backend's recovery level (0: its defaults).
+    /// The backend's settings level (0: its fastest, 1: its defaults, higher: more conservative).
     pub recovery: u32,
     /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
     pub equilibrated: bool,

@@ -73,9 +73,10 @@ pub struct SolverSettings {
     pub time_limit: Option<f64>,
     /// Whether the solver prints its own log.
     pub verbose: bool,
-    /// Which of the backend's recovery settings to use: 0 is the backend's defaults; each higher
-    /// level is a documented, more conservative set, for a second or third attempt after a solve
-    /// that ended inaccurate or with a numerical error. A backend without such settings ignores it.
+    /// Which of the backend's settings to use: 0 is its fastest (Clarabel: its defaults without
+    /// iterative refinement), 1 its defaults; each higher level is a documented, more
+    /// conservative set, for a later attempt after a solve that ended inaccurate or with a
+    /// numerical error. A backend without such settings ignores it.
     pub recovery: u32,
 }
 

@@ -176,26 +176,28 @@ pub(crate) struct Step {
 const TIGHTER: f64 = 0.01;
 
 /// The calls, in order, for a backend with recovery settings. The first is the program as lowered,
-/// with the backend's defaults, whose objective is the most accurate where it converges; the others
+/// with the backend's fastest settings (level 0), whose objective is the most accurate where it
+/// converges; the others, with its defaults (level 1) or more conservative ones,
 /// rescue most of the rest: a scaled objective, cnr's own equilibration (for data far from 1, which
 /// the solver's equilibration cannot reach), then more conservative settings. Measured over the
 /// planted grid of `bench/recovery_grid.sh` (see bench/README.md).
 pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool, bool); 6] = [
     (Scale::One, 0, false, false),
-    (Scale::Patches, 0, false, false),
-    (Scale::One, 0, true, false),
-    (Scale::Labels, 1, false, false),
-    (Scale::One, 2, false, false),
-    (Scale::One, 0, false, true),
+    (Scale::Patches, 1, false, false),
+    (Scale::One, 1, true, false),
+    (Scale::Labels, 2, false, false),
+    (Scale::One, 3, false, false),
+    (Scale::One, 1, false, true),
 ];
 
-/// For a program without a model (a CBF or JSON file): no scale that needs the model's data.
+/// For a program without a model (a CBF or JSON file): no scale that needs the model's data, and
+/// the backend's defaults from the first call (the fast settings were measured on relaxations only).
 pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool, bool); 5] = [
-    (Scale::One, 0, false, false),
-    (Scale::UnitObjective, 0, true, false),
     (Scale::One, 1, false, false),
+    (Scale::UnitObjective, 1, true, false),
     (Scale::One, 2, false, false),
-    (Scale::One, 0, false, true),
+    (Scale::One, 3, false, false),
+    (Scale::One, 1, false, true),
 ];
 
 /// The calls for one program with `backend`: the plan `calls` for a backend with recovery
