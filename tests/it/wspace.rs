@@ -57,7 +57,7 @@ fn wspace_agrees_with_the_whole_program_on_random_models() {
     let mut rng = Lcg(17);
     let activations = crate::util::ACTIVATIONS;
     let (mut certified, mut recovered) = (0, 0);
-    for case in 0..40 {
+    for case in 0..50 {
         let activation = rng.pick(activations);
         let (k, patches) = (2 + rng.below(4) as usize, 2 + rng.below(3) as usize);
         let filters = 1 + rng.below(3) as usize;
@@ -65,11 +65,13 @@ fn wspace_agrees_with_the_whole_program_on_random_models() {
         // M > 1 with shared output weights needs the oracle anchor to tell the filters apart.
         let anchor = if filters > 1 { "anchor planted" } else { "" };
         let bound = ["", "", "bound linf 1", "bound l2 1.5"][rng.below(4) as usize];
+        // A penalty hands the model to the cone program; the record must say so.
+        let penalty = ["", "", "", "", "", "penalty l1 1", "penalty l2 4"][rng.below(7) as usize];
         let samples = 2 + rng.below(25 * (k * filters) as u64) as usize;
         let text = format!(
             "network {{ input {} conv kernel {k} stride {k} filters {filters}{bias} activation {activation} output ones }}
              data planted {{ samples {samples} seed {case} }}
-             relax {{ {anchor} {bound} }}",
+             relax {{ {anchor} {bound} {penalty} }}",
             k * patches
         );
         let compiled =
@@ -125,4 +127,37 @@ fn a_bound_is_taken_by_the_wspace_method_itself() {
         let radius: f64 = bound.rsplit(' ').next().expect("a radius").parse().expect("a number");
         assert!((norm - radius).abs() <= 1e-8 * radius, "{bound}: ‖w‖ = {norm}");
     }
+}
+
+#[test]
+fn unbounded_infeasible_and_penalised_models_get_the_whole_programs_answer() {
+    // (relax block, the status both methods must report)
+    let cases = [
+        ("anchor planted", Status::Unbounded), // six patches cannot pin w down in R^8
+        ("penalty l1 0.5", Status::Optimal),   // a penalty goes to the cone program
+        ("penalty l2 2", Status::Optimal),
+    ];
+    for (relax, status) in cases {
+        let text = format!(
+            "network {{ input 16 conv kernel 8 stride 8 activation relu output ones }}
+             data planted {{ samples 3 seed 2 }}
+             relax {{ {relax} }}"
+        );
+        let compiled = cnr_driver::compile(&Request::new(&text, "cases")).expect("compiles");
+        let full = solve(&compiled, MethodChoice::Full);
+        let ws = solve(&compiled, MethodChoice::WSpace);
+        assert_eq!((full.status, ws.status), (status, status), "{relax}: {:?}", ws.wspace);
+        let why = ws.wspace.as_ref().and_then(|r| r.fallback.clone()).expect("the record says why");
+        assert!(matches!(ws.method, Method::Full | Method::CuttingPlane), "{relax}");
+        assert!(why.contains(if status == Status::Unbounded { "unbounded" } else { "penalty" }), "{why}");
+        if let (Some(a), Some(b)) = (full.objective, ws.objective) {
+            assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{relax}: {a} vs {b}");
+        }
+    }
+    // Noisy labels without a penalty: no filter fits under every label.
+    let text = "network { input 64 conv kernel 16 stride 16 activation relu output ones }
+                data planted { samples 128 seed 12 noise 0.01 }";
+    let compiled = cnr_driver::compile(&Request::new(text, "noisy")).expect("compiles");
+    let (full, ws) = (solve(&compiled, MethodChoice::Full), solve(&compiled, MethodChoice::WSpace));
+    assert_eq!((full.status, ws.status), (Status::Infeasible, Status::Infeasible), "{:?}", ws.wspace);
 }

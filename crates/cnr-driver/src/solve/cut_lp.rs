@@ -193,7 +193,11 @@ impl CutLp {
     /// violated by more than rounding. This loop is most of the method's time: one dot product
     /// per cut per step.
     fn most_violated(&self) -> Option<Row> {
-        let tolerance = |beta: f64| 1e-11 * (1.0 + beta.abs() + self.radius * 1e-6);
+        // Rounding in `aᵀθ` grows with `‖θ‖` (unit normals): a tolerance that did not follow it
+        // let two copies of one cut take turns in the basis for ever once a growing box had put
+        // the vertex at |θ| ~ 1e7 (an unbounded relaxation).
+        let size = self.theta.iter().map(|t| t * t).sum::<f64>().sqrt();
+        let tolerance = |beta: f64| 1e-11 * (1.0 + beta.abs() + size);
         let mut best: Option<(f64, Row)> = None;
         let mut consider = |row: Row, violation: f64, beta: f64| {
             if violation > tolerance(beta) && best.is_none_or(|(v, _)| violation > v) && !self.is_active(row)

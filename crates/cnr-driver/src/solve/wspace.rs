@@ -95,6 +95,8 @@ impl Context<'_> {
         };
         let mut growth = 0;
         let mut slope = vec![0.0; p];
+        // Whether the last round added cuts for violated samples.
+        let mut added = false;
         loop {
             self.hooks.check()?;
             if record.rounds == MAX_ROUNDS {
@@ -103,7 +105,11 @@ impl Context<'_> {
             }
             record.rounds += 1;
             let start = Instant::now();
+            let steps_before = lp.steps;
             let status = lp.solve(MAX_STEPS);
+            // New cuts that do not move the vertex hold there to the LP's rounding: more of them
+            // cannot help (seen at |θ| ~ 1e7, where a growing box had taken an unbounded program).
+            let stalled = added && lp.steps == steps_before;
             record.steps = lp.steps;
             timings.solving_seconds += start.elapsed().as_secs_f64();
             match status {
@@ -153,10 +159,21 @@ impl Context<'_> {
             }
             if violated.is_empty() && outside_ball {
                 record.cuts = lp.cuts();
+                added = false;
                 continue;
             }
-            if violated.is_empty() {
-                // Every sample holds, but the box stops the objective: it may be unbounded.
+            if stalled && !record.box_active {
+                let why = format!(
+                    "the cuts stopped moving the vertex at round {} (relative violation {:.3e}, rounding at |θ| up to {:.3e}); solved the cone program",
+                    record.rounds,
+                    record.relative_violation,
+                    theta.iter().fold(0.0f64, |m, t| m.max(t.abs()))
+                );
+                return fallback(self, timings, record, why);
+            }
+            if violated.is_empty() || stalled {
+                // Every sample holds (or holds to rounding), but the box stops the objective: it
+                // may be unbounded.
                 if growth == MAX_BOX_GROWTH {
                     let why = format!(
                         "the box stayed active up to radius {:.3e}: the relaxation may be unbounded; solved the cone program",
@@ -167,6 +184,7 @@ impl Context<'_> {
                 growth += 1;
                 record.box_radius = lp.radius() * 10.0;
                 lp.set_radius(record.box_radius);
+                added = false;
                 continue;
             }
             // The most violated samples first, at most as many as there are coordinates (at least
@@ -191,6 +209,7 @@ impl Context<'_> {
                 }
                 lp.add_cut(slope.clone(), beta);
             }
+            added = true;
             record.cuts = lp.cuts();
         }
     }
