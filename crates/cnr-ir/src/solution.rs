@@ -88,7 +88,9 @@ impl Default for SolverSettings {
             max_iter: 200,
             time_limit: None,
             verbose: false,
-            recovery: 0,
+            // The backend's defaults; the driver asks for its fastest settings itself, on the
+            // first call of a relaxation.
+            recovery: 1,
         }
     }
 }

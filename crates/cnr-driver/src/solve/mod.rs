@@ -61,7 +61,7 @@ pub fn solver_settings(model: &Model, request: &Request) -> SolverSettings {
         max_iter: model.solver.max_iter,
         time_limit: request.limits.time_limit.or(model.solver.time_limit),
         verbose: request.verbose,
-        recovery: 0,
+        recovery: 1, // each call of the plan sets its own level
     }
 }
 
