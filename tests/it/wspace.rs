@@ -161,3 +161,46 @@ fn unbounded_infeasible_and_penalised_models_get_the_whole_programs_answer() {
     let (full, ws) = (solve(&compiled, MethodChoice::Full), solve(&compiled, MethodChoice::WSpace));
     assert_eq!((full.status, ws.status), (Status::Infeasible, Status::Infeasible), "{:?}", ws.wspace);
 }
+
+#[test]
+fn many_samples_are_checked_in_a_working_set_then_all_at_once() {
+    // 20,000 samples are more than four working sets of 4,096: the rounds check the set until it
+    // holds, then every sample. Labels raised by positive noise keep the planted filter feasible
+    // but no longer optimal, so the optimum is pinned by the samples with the least slack, most of
+    // them outside the first set: the passes over all samples find some, and they join the set.
+    const NETWORK: &str = "network { input 8 conv kernel 4 stride 4 activation relu output ones }";
+    let planted = cnr_driver::compile(&Request::new(
+        &format!("{NETWORK} data planted {{ samples 20000 seed 4 }}"),
+        "planted",
+    ))
+    .expect("compiles");
+    let data = &planted.model.data;
+    let mut rng = Lcg(5);
+    let y: Vec<f64> = data.y.iter().map(|y| y + 0.05 * rng.below(1000) as f64 / 1000.0).collect();
+    let x = ndarray::Array2::from_shape_vec((data.n, 8), data.x.clone()).expect("shape");
+    let y = ndarray::Array1::from(y);
+    let arrays = cnr_driver::Arrays { inputs: x.view(), labels: y.view(), planted: None, planted_bias: None };
+    let compiled = cnr_driver::compile(&Request::new(NETWORK, "many").with_arrays(arrays)).expect("compiles");
+    let checked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = checked.clone();
+    let mut request = Request { method: MethodChoice::WSpace, ..Request::new("", "") };
+    request.hooks.progress = Some(std::sync::Arc::new(move |e: &cnr_driver::Event| {
+        if let cnr_driver::Event::Checking { samples, .. } = e {
+            seen.lock().expect("the list").push(*samples);
+        }
+    }));
+    let ws = cnr_driver::solve_compiled(&compiled, &request).expect("the solve runs");
+    let cp = solve(&compiled, MethodChoice::CuttingPlane);
+    let record = ws.wspace.as_ref().expect("the w-space record");
+    assert_eq!((ws.method, ws.status), (Method::WSpace, Status::Optimal), "{record:?}");
+    assert!(record.certified && record.relative_violation <= record.tolerance, "{record:?}");
+    let checked = checked.lock().expect("the list").clone();
+    let passes = checked.iter().filter(|&&n| n == 20_000).count();
+    assert!(checked[0] == 4096 && passes >= 2, "samples checked per round: {checked:?}");
+    assert!(checked.iter().any(|&n| n > 4096 && n < 20_000), "{checked:?}");
+    // The violation is the largest over every sample, not the working set's.
+    let worst = ws.relative_violation.expect("checked on the model");
+    assert!((worst - record.relative_violation).abs() <= 1e-15, "{worst} vs {record:?}");
+    let (a, b) = (ws.objective.expect("objective"), cp.objective.expect("objective"));
+    assert!((a - b).abs() <= 1e-6 * a.abs(), "w-space {a}, cutting planes {b}");
+}
