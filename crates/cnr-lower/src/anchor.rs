@@ -169,9 +169,10 @@ fn laid_out(per_filter: &[Vec<f64>], d: usize, bias: bool) -> Vec<f64> {
 /// The least-squares anchor: the coefficients `c` of `min_c Σ_i (y_i − c₀ − Σ_m c_mᵀ s_im)²`, with
 /// `s_im = Σ_k u_mk x_ik` the patch sum of filter `m`, one `c_m` per filter (and a zero bias
 /// coordinate: the intercept takes the labels' mean, and a bias is not identified apart from it).
-/// Solved by the normal equations, `(FᵀF + εI) c = Fᵀy` with `F = [s_i1 … s_iM, 1]`, by Cholesky;
-/// `ε` is 1e-10 of the mean diagonal, which decides the answer only where there are fewer samples
-/// than columns (then it is the least-squares solution of smallest norm, nearly).
+/// Solved by the normal equations, `(FᵀF + ε·diag(FᵀF)) c = Fᵀy` with `F = [s_i1 … s_iM, 1]`, by
+/// Cholesky; `ε = 1e-10` decides the answer only where there are fewer samples than columns (then
+/// it is nearly the least-squares solution of smallest column-weighted norm), and scaling a column
+/// does not change the fit.
 fn least_squares(model: &Model) -> Vec<Vec<f64>> {
     let net = &model.network;
     let (d, mm) = (net.d(), net.filters);
@@ -216,8 +217,10 @@ fn least_squares(model: &Model) -> Vec<Vec<f64>> {
             gram[a * cols + b] = gram[b * cols + a];
         }
     }
-    let ridge = 1e-10 * (0..cols).map(|a| gram[a * cols + a]).sum::<f64>() / cols as f64;
-    (0..cols).for_each(|a| gram[a * cols + a] += ridge.max(f64::MIN_POSITIVE));
+    // A ridge of 1e-10 of each column's own diagonal: positive definite with fewer samples than
+    // columns, and blind to the columns' scales (one ridge for all, from the mean diagonal, once
+    // swamped the intercept when output weights of 1e12 made the patch sums 1e12 times larger).
+    (0..cols).for_each(|a| gram[a * cols + a] += (1e-10 * gram[a * cols + a]).max(f64::MIN_POSITIVE));
     let c = cholesky_solve(&mut gram, &rhs, cols).unwrap_or_else(|| vec![0.0; cols]);
     (0..mm).map(|m| augment(&c[m * d..(m + 1) * d], 0.0, net.bias)).collect()
 }
@@ -404,6 +407,25 @@ mod tests {
         );
         let g = anchor(&m);
         assert!(g.iter().all(|v| v.is_finite()) && g.iter().any(|v| *v != 0.0), "{g:?}");
+    }
+
+    #[test]
+    fn the_least_squares_anchor_does_not_depend_on_the_scale_of_the_output_weights() {
+        // Output weights c multiply the patch sums and the planted labels alike: the fit is the
+        // same up to scale. A ridge from the mean diagonal once swamped the intercept at c = 1e12.
+        let with = |c: &str| {
+            anchor(&model(&format!(
+                "network {{ input 16 conv kernel 4 stride 4 activation relu output {c} }}
+                 data planted {{ samples 30 seed 2 }}
+                 relax {{ anchor lstsq }}"
+            )))
+        };
+        let reference = with("ones");
+        for c in ["1e12", "1e-9"] {
+            let g = with(c);
+            let gap = g.iter().zip(&reference).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(gap < 1e-9, "output {c}: {g:?} vs {reference:?}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ impl Cx<'_> {
     ) -> Option<Relax> {
         let mut relax =
             Relax { anchor: Anchor::Data, anchor_auto: true, penalty: None, bound: None, restarts: 1 };
-        let auto = act.map(|a| if a.is_even() { Anchor::Spectral } else { Anchor::Data });
+        let auto = act.map(|a| auto_anchor(a, net, data));
         let Some(b) = b else {
             relax.anchor = auto?;
             return Some(relax);
@@ -155,5 +155,87 @@ impl Cx<'_> {
                 .with_hint(suggest(&kind.node, &names)),
         );
         None
+    }
+}
+
+/// What `anchor auto` is (docs/relaxation.md has the measurements): the spectral anchor for an even
+/// activation; else least squares where it is safe, the data anchor where it is not. The data
+/// anchor is a non-negative combination of the patches (labels ≥ 0), so no ray of filters that
+/// switches every unit off improves it: the relaxation is bounded for any data. The least-squares
+/// anchor needs the patches to span every direction with both signs, which Gaussian inputs do once
+/// there are a few times more samples than unknowns, and inputs of one sign (pixels) never do;
+/// and with a bias it anchors `b` at 0, which lets `b → −∞` switch every unit off.
+fn auto_anchor(activation: &Activation, net: Option<&Network>, data: Option<&Data>) -> Anchor {
+    if activation.is_even() {
+        return Anchor::Spectral;
+    }
+    let (Some(net), Some(data)) = (net, data) else {
+        return Anchor::Data;
+    };
+    let unknowns = net.filters * net.d() + 1;
+    let both_signs = data.x.iter().any(|&v| v < 0.0) && data.x.iter().any(|&v| v > 0.0);
+    if !net.bias && data.n >= 2 * unknowns && both_signs {
+        Anchor::Lstsq
+    } else {
+        Anchor::Data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{check, Anchor, MemoryFiles, Overrides};
+
+    /// The anchor `auto` resolves to for a model's text, and whether it was `auto`.
+    fn anchor_of(text: &str, files: &MemoryFiles) -> (Anchor, bool) {
+        let file = cnr_syntax::parse(text).expect("parses");
+        let model = check(&file, "auto", files, &Overrides::default()).expect("checks");
+        (model.relax.anchor, model.relax.anchor_auto)
+    }
+
+    fn planted(activation: &str, conv: &str, samples: usize) -> String {
+        format!(
+            "network {{ input 32 conv {conv} activation {activation} output ones }}
+             data planted {{ samples {samples} seed 1 }}"
+        )
+    }
+
+    #[test]
+    fn auto_picks_per_activation_class_and_data() {
+        let none = MemoryFiles::default();
+        let cases = [
+            // Even activations: spectral, whatever the data.
+            (planted("abs", "kernel 8 stride 8", 100), Anchor::Spectral),
+            (planted("square", "kernel 8 stride 8", 5), Anchor::Spectral),
+            // Others: least squares with enough samples (2·(M·d + 1) = 18 here) of both signs …
+            (planted("relu", "kernel 8 stride 8", 18), Anchor::Lstsq),
+            (planted("softplus", "kernel 8 stride 8", 100), Anchor::Lstsq),
+            (planted("relu", "kernel 8 stride 8 filters 2", 34), Anchor::Lstsq),
+            // … else the data anchor: too few samples, a bias, …
+            (planted("relu", "kernel 8 stride 8", 17), Anchor::Data),
+            (planted("relu", "kernel 8 stride 8 filters 2", 33), Anchor::Data),
+            (planted("leaky_relu(0.2)", "kernel 8 stride 8 bias", 100), Anchor::Data),
+        ];
+        for (text, want) in cases {
+            assert_eq!(anchor_of(&text, &none), (want, true), "{text}");
+        }
+        // … or inputs of one sign, such as pixels.
+        let x: String = (0..40)
+            .map(|i| {
+                format!(
+                    "{}\n",
+                    vec![(i % 7) as f64; 32].iter().map(f64::to_string).collect::<Vec<_>>().join(",")
+                )
+            })
+            .collect();
+        let y: String = (0..40).map(|i| format!("{}\n", i % 5)).collect();
+        let files = MemoryFiles(
+            [("x.csv".to_string(), x.into_bytes()), ("y.csv".to_string(), y.into_bytes())].into(),
+        );
+        let text = "network { input 32 conv kernel 8 stride 8 activation relu output ones }
+                    data files { inputs \"x.csv\" labels \"y.csv\" }";
+        assert_eq!(anchor_of(text, &files), (Anchor::Data, true));
+        // A named anchor is kept.
+        let named = format!("{} relax {{ anchor data }}", planted("relu", "kernel 8 stride 8", 100));
+        assert_eq!(anchor_of(&named, &none), (Anchor::Data, false));
     }
 }

@@ -110,6 +110,31 @@ impl Calls<'_> {
                     solution.status = Status::NumericalError;
                 }
                 certificate = Some(cert);
+                if solution.status == Status::Unbounded && !self.always_feasible {
+                    // A ray proves the program unbounded only together with a feasible point: an
+                    // infeasible program can have improving rays too (labels of −1e-12, which no
+                    // filter reaches, with an anchor that a ray of filters switched off improves).
+                    // The point found must hold on the model's scale too: labels of −1e-12 are
+                    // "feasible" to an absolute tolerance and violated entirely to a relative one.
+                    let mut feasibility = balanced.clone();
+                    feasibility.q.iter_mut().for_each(|q| *q = 0.0);
+                    let mut found = backend.run(&feasibility, &settings, None)?;
+                    factors.unscale(&mut found);
+                    match found.status {
+                        Status::Optimal if (self.violation)(&found.x) <= self.settings.tol_rel => {}
+                        Status::Infeasible => {
+                            let cert = balanced.check_infeasible(&factors.to_scaled_dual(&found.z));
+                            solution.status = if cert.holds(CERTIFICATE_TOLERANCE) {
+                                Status::Infeasible
+                            } else {
+                                Status::NumericalError
+                            };
+                            solution.objective = f64::INFINITY;
+                            certificate = Some(cert);
+                        }
+                        _ => solution.status = Status::NumericalError,
+                    }
+                }
             }
             log.push(Attempt {
                 program: index,
