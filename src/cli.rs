@@ -153,7 +153,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  cnr sweep examples/params_relu.cnr --ratio 0.5:8:0.5 --param d=8,16 --trials 20 --out runs/relu\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --activation relu,softplus --baseline gd --out runs/act\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --shard 0/4 --out runs/part0\n  cnr sweep merge runs/part0 runs/part1 runs/part2 runs/part3 --out runs/all"
     )]
-    Sweep(crate::commands::sweep::SweepArgs),
+    Sweep(Box<crate::commands::sweep::SweepArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]

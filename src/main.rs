@@ -53,7 +53,7 @@ fn main() -> ExitCode {
             };
             commands::solve::run(&file, &args, &overrides)
         }
-        Command::Sweep(args) => commands::sweep::run(args),
+        Command::Sweep(args) => commands::sweep::run(*args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,7 +7,7 @@ use crate::output::{err, fail, failed as failure, out, usage, Failed};
 use crate::progress::SweepProgress;
 use clap::{Args, Subcommand};
 use cnr_driver::sweep::grid::{self, Axis, Shard};
-use cnr_driver::sweep::{activations, parse_threshold, SweepSpec};
+use cnr_driver::sweep::{activations, anchors, parse_threshold, SweepSpec};
 use cnr_driver::{Backend, GdBudget, MethodChoice, Setting};
 use cnr_sweep::store::{self, Manifest};
 use cnr_sweep::{Experiment, SweepError, Unit};
@@ -37,6 +37,12 @@ pub struct SweepArgs {
     /// Noise levels of the planted labels: `0,0.01,0.1`.
     #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_numbers(t).map(List))]
     noise: Option<List<f64>>,
+    /// Anchors of the relaxation, as in a model: `data,lstsq,random`.
+    #[arg(long, value_name = "LIST")]
+    anchor: Option<String>,
+    /// Restart counts (random anchors, the lowest training loss kept): `1,2,4`.
+    #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_counts(t).map(List))]
+    restarts: Option<List<u64>>,
     /// Trials per cell, each with its own seed (default 20).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     trials: Option<u64>,
@@ -218,11 +224,17 @@ fn of_args(args: &SweepArgs) -> Result<SweepSpec, Failed> {
         Some(list) => Some(activations(list).map_err(|e| usage(&e))?),
         None => None,
     };
+    let anchor = match &args.anchor {
+        Some(list) => Some(anchors(list).map_err(|e| usage(&e))?),
+        None => None,
+    };
     Ok(SweepSpec {
         counts,
         params,
         activation,
         noise: args.noise.as_ref().map(|List(v)| v.clone()),
+        anchor,
+        restarts: args.restarts.as_ref().map(|List(v)| v.clone()),
         trials: args.trials,
         seed: args.seed,
         threshold: args.threshold,

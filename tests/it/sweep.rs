@@ -372,6 +372,46 @@ fn an_activation_axis_takes_user_defined_activations() {
 }
 
 #[test]
+fn anchor_and_restart_axes_solve_each_trial_as_the_setting_would() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args = ["--ratio", "3", "--param", "d=6", "--param", "K=4", "--trials", "3", "--seed", "40"];
+    let out = sweep(dir.path(), &[&args[..], &["--anchor", "data,random", "--restarts", "1,2"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut reader = csv::Reader::from_path(dir.path().join("results.csv")).expect("results.csv");
+    let header = reader.headers().expect("a header").clone();
+    let col =
+        |name: &str| header.iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+    // Every (anchor, restarts) pair, three trials each.
+    assert_eq!(records.len(), 12);
+    for r in &records {
+        let (anchor, restarts, seed) = (&r[col("anchor")], &r[col("restarts")], &r[col("seed")]);
+        let solved = crate::util::cnr(&[
+            "solve",
+            MODEL,
+            "--samples",
+            &r[col("samples")],
+            "--seed",
+            seed,
+            "--param",
+            "d=6",
+            "--param",
+            "K=4",
+            "--set",
+            &format!("relax.anchor={anchor}"),
+            "--set",
+            &format!("relax.restarts={restarts}"),
+            "--json",
+        ]);
+        assert!(solved.status.success(), "{}", text(&solved.stderr));
+        let record: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+        let objective: f64 = r[col("objective")].parse().expect("a number");
+        assert_eq!(record["objective"].as_f64(), Some(objective), "{anchor}, {restarts}, seed {seed}");
+        assert_eq!(record["run"]["anchor"].as_str().map(|a| a.starts_with(anchor)), Some(true), "{record}");
+    }
+}
+
+#[test]
 fn a_damaged_results_folder_is_an_error_that_names_the_file_and_line() {
     let dir = tempfile::tempdir().expect("a folder");
     let args = [&["--ratio", "1,2"], SMALL].concat();

@@ -160,8 +160,10 @@ impl Experiment {
                     (Axis::Param { name, .. }, v) => {
                         settings.push(Setting::Param { name: name.clone(), value: v.to_string() })
                     }
-                    (Axis::Activation { .. }, v) => settings
-                        .push(Setting::Statement { key: "network.activation".into(), value: v.to_string() }),
+                    (axis, v) if axis.statement().is_some() => settings.push(Setting::Statement {
+                        key: axis.statement().expect("a statement axis").into(),
+                        value: v.to_string(),
+                    }),
                     _ => unreachable!("an axis's values are of its kind"),
                 }
             }

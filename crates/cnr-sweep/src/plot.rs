@@ -138,6 +138,8 @@ fn axis_label(axis: Option<&Axis>) -> String {
         Some(Axis::Param { name, .. }) => format!("parameter {name}"),
         Some(Axis::Noise { .. }) => "label noise".into(),
         Some(Axis::Activation { .. }) => "activation".into(),
+        Some(Axis::Anchor { .. }) => "anchor".into(),
+        Some(Axis::Restarts { .. }) => "restarts".into(),
     }
 }
 

@@ -37,7 +37,12 @@ pub fn header(grid: &Grid) -> Vec<String> {
 
 /// The names a parameter axis may not take, because a fixed column has them.
 pub fn reserved_columns() -> Vec<&'static str> {
-    LEADING.iter().chain(TRAILING).copied().chain(["ratio", "activation", "noise"]).collect()
+    LEADING
+        .iter()
+        .chain(TRAILING)
+        .copied()
+        .chain(["ratio", "activation", "noise", "anchor", "restarts"])
+        .collect()
 }
 
 /// One trial of one method.

@@ -35,6 +35,16 @@ pub enum Axis {
         /// The noise levels.
         values: Vec<f64>,
     },
+    /// `--anchor data,lstsq`: the relaxation's anchor, as it would be written in the model.
+    Anchor {
+        /// The anchors.
+        values: Vec<String>,
+    },
+    /// `--restarts 1,2,4`: how many anchors each trial's relaxation is solved from.
+    Restarts {
+        /// The counts.
+        values: Vec<u64>,
+    },
 }
 
 impl Axis {
@@ -46,15 +56,17 @@ impl Axis {
             Axis::Param { name, .. } => name.clone(),
             Axis::Activation { .. } => "activation".into(),
             Axis::Noise { .. } => "noise".into(),
+            Axis::Anchor { .. } => "anchor".into(),
+            Axis::Restarts { .. } => "restarts".into(),
         }
     }
 
     /// How many values it takes.
     pub fn len(&self) -> usize {
         match self {
-            Axis::Samples { values } => values.len(),
+            Axis::Samples { values } | Axis::Restarts { values } => values.len(),
             Axis::Ratio { values } | Axis::Noise { values } | Axis::Param { values, .. } => values.len(),
-            Axis::Activation { values } => values.len(),
+            Axis::Activation { values } | Axis::Anchor { values } => values.len(),
         }
     }
 
@@ -66,17 +78,28 @@ impl Axis {
     /// Its `k`-th value.
     pub fn value(&self, k: usize) -> Value {
         match self {
-            Axis::Samples { values } => Value::Count(values[k]),
+            Axis::Samples { values } | Axis::Restarts { values } => Value::Count(values[k]),
             Axis::Ratio { values } | Axis::Noise { values } | Axis::Param { values, .. } => {
                 Value::Number(values[k])
             }
-            Axis::Activation { values } => Value::Text(values[k].clone()),
+            Axis::Activation { values } | Axis::Anchor { values } => Value::Text(values[k].clone()),
         }
     }
 
     /// Whether its values are numbers (a plot's axis) rather than names (a plot's series).
     pub fn is_numeric(&self) -> bool {
-        !matches!(self, Axis::Activation { .. })
+        !matches!(self, Axis::Activation { .. } | Axis::Anchor { .. })
+    }
+
+    /// The model statement each of its values sets, for the axes that set one (`network.activation`,
+    /// `relax.anchor`, `relax.restarts`).
+    pub fn statement(&self) -> Option<&'static str> {
+        match self {
+            Axis::Activation { .. } => Some("network.activation"),
+            Axis::Anchor { .. } => Some("relax.anchor"),
+            Axis::Restarts { .. } => Some("relax.restarts"),
+            _ => None,
+        }
     }
 }
 

@@ -15,6 +15,10 @@ pub struct SweepSpec {
     pub activation: Option<Vec<String>>,
     /// Noise levels.
     pub noise: Option<Vec<f64>>,
+    /// Anchors, as written in a model.
+    pub anchor: Option<Vec<String>>,
+    /// Restart counts.
+    pub restarts: Option<Vec<u64>>,
     /// Trials per cell.
     pub trials: Option<u64>,
     /// The seed of trial 0.
@@ -52,6 +56,8 @@ impl SweepSpec {
                     }
                     ("activation", _) => activations(text).map(|v| spec.activation = Some(v)),
                     ("noise", _) => grid::parse_numbers(text).map(|v| spec.noise = Some(v)),
+                    ("anchor", _) => anchors(text).map(|v| spec.anchor = Some(v)),
+                    ("restarts", _) => grid::parse_counts(text).map(|v| spec.restarts = Some(v)),
                     ("trials", _) => whole(text, 1, 100_000).map(|n| spec.trials = Some(n)),
                     ("seed", _) => whole(text, 0, (1 << 53) - 1).map(|n| spec.seed = Some(n)),
                     ("threshold", _) => parse_threshold(text).map(|x| spec.threshold = Some(x)),
@@ -96,6 +102,8 @@ impl SweepSpec {
             params,
             activation: self.activation.or(file.activation),
             noise: self.noise.or(file.noise),
+            anchor: self.anchor.or(file.anchor),
+            restarts: self.restarts.or(file.restarts),
             trials: self.trials.or(file.trials),
             seed: self.seed.or(file.seed),
             threshold: self.threshold.or(file.threshold),
@@ -103,7 +111,7 @@ impl SweepSpec {
         }
     }
 
-    /// The grid: sample counts, parameters, activation, noise, in that order. A parameter may not
+    /// The grid: sample counts, parameters, activation, noise, anchor, restarts, in that order. A parameter may not
     /// take a name of `reserved` (the results' own columns).
     pub fn grid(&self, reserved: &[&str]) -> Result<Grid, String> {
         let mut axes: Vec<Axis> = self.counts.iter().cloned().collect();
@@ -124,8 +132,24 @@ impl SweepSpec {
             }
             axes.push(Axis::Noise { values: values.clone() });
         }
+        if let Some(values) = &self.anchor {
+            axes.push(Axis::Anchor { values: values.clone() });
+        }
+        if let Some(values) = &self.restarts {
+            axes.push(Axis::Restarts { values: values.clone() });
+        }
         Ok(Grid { axes })
     }
+}
+
+/// A list of anchors, as a flag or the `sweep` block writes it: names (`data, lstsq, random`);
+/// each is checked as the model's `anchor` statement when its cells compile.
+pub fn anchors(list: &str) -> Result<Vec<String>, String> {
+    let values = grid::split_list(list);
+    if values.iter().any(String::is_empty) {
+        return Err(format!("`{list}` has an empty anchor"));
+    }
+    Ok(values)
 }
 
 /// A list of activations, as a flag or the `sweep` block writes it.
