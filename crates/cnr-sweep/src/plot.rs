@@ -217,8 +217,13 @@ fn line_plot<DB: DrawingBackend>(
     let curves = curves(grid, layout, summaries);
     // The legend has a column of its own at the right, so that it hides no curve.
     let (plot_area, legend_area) = area.split_horizontally(WIDTH - 250);
-    let xs: Vec<f64> = summaries.iter().map(|s| x_of(grid, layout, s)).collect();
-    let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let raw: Vec<f64> = summaries.iter().map(|s| x_of(grid, layout, s)).collect();
+    let (lo, hi) = raw.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    // Values over two decades or more (n/d from 2 to 1,024, say) are drawn on a log axis: x is
+    // plotted as log10(x) and the ticks are labelled with x itself.
+    let log_x = lo > 0.0 && hi / lo >= 100.0;
+    let to_x = move |x: f64| if log_x { x.log10() } else { x };
+    let (lo, hi) = (to_x(lo), to_x(hi));
     let pad = if hi > lo { (hi - lo) * 0.03 } else { 0.5 };
     let mut chart = ChartBuilder::on(&plot_area)
         .caption(title, ("sans-serif", 20))
@@ -227,9 +232,19 @@ fn line_plot<DB: DrawingBackend>(
         .y_label_area_size(64)
         .build_cartesian_2d((lo - pad)..(hi + pad), -0.02f64..1.02f64)
         .map_err(e)?;
+    let x_desc = axis_label(layout.x.map(|k| &grid.axes[k])) + if log_x { " (log scale)" } else { "" };
+    let tick = |v: &f64| {
+        if log_x && (v - v.round()).abs() > 1e-9 {
+            return String::new(); // a log axis is labelled at its decades only
+        }
+        let x = if log_x { 10f64.powf(v.round()) } else { *v };
+        let text = format!("{x:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
     chart
         .configure_mesh()
-        .x_desc(axis_label(layout.x.map(|k| &grid.axes[k])))
+        .x_desc(x_desc)
+        .x_label_formatter(&tick)
         .y_desc("success rate")
         .label_style(("sans-serif", 16))
         .axis_desc_style(("sans-serif", 18))
@@ -238,7 +253,7 @@ fn line_plot<DB: DrawingBackend>(
     let bands = curves.len() <= MAX_BANDS;
     for curve in &curves {
         let colour = Palette99::pick(curve.group).to_rgba();
-        let x = |s: &CellSummary| x_of(grid, layout, s);
+        let x = |s: &CellSummary| to_x(x_of(grid, layout, s));
         let points: Vec<(f64, f64)> = curve.cells.iter().map(|s| (x(s), s.rate())).collect();
         if bands {
             // The 95% Wilson interval as a band: the upper ends along x, then the lower ends back.
