@@ -102,7 +102,7 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
 /// anchor computed from the data in the same way for each (everything but a planted, given or
 /// random anchor), so the program is symmetric in them.
 fn twin_filters(model: &Model) -> Option<(usize, usize)> {
-    if matches!(model.relax.anchor, Anchor::Planted | Anchor::Vector(_) | Anchor::Random) {
+    if matches!(model.relax.anchor, Anchor::Planted | Anchor::Vector(_) | Anchor::Random { .. }) {
         return None;
     }
     let net = &model.network;

@@ -72,9 +72,13 @@ pub enum Anchor {
     Centered,
     /// Least squares of the labels on each filter's patch sums `Σ_k u_mk x_ik` and an intercept.
     Lstsq,
-    /// Standard normal numbers, drawn from the data's seed (0 for data from files or arrays), as the
-    /// randomized relaxation of the paper behind cnr does.
-    Random,
+    /// Standard normal numbers, drawn from the data's seed (0 for data from files or arrays), or
+    /// from `seed` when the model gives one (`anchor random seed S`), as the randomized relaxation of
+    /// the paper behind cnr does.
+    Random {
+        /// The seed of `anchor random seed S`.
+        seed: Option<u64>,
+    },
     /// The planted filter itself (an oracle, for experiments).
     Planted,
     /// A given vector of length `M·d`.
@@ -86,18 +90,19 @@ impl Relax {
     /// when `auto` chose it.
     pub fn anchor_name(&self) -> String {
         let name = match self.anchor {
-            Anchor::Data => "data",
-            Anchor::Spectral => "spectral",
-            Anchor::Centered => "centered",
-            Anchor::Lstsq => "lstsq",
-            Anchor::Random => "random",
-            Anchor::Planted => "planted",
-            Anchor::Vector(_) => "given vector",
+            Anchor::Data => "data".to_string(),
+            Anchor::Spectral => "spectral".to_string(),
+            Anchor::Centered => "centered".to_string(),
+            Anchor::Lstsq => "lstsq".to_string(),
+            Anchor::Random { seed: Some(seed) } => format!("random seed {seed}"),
+            Anchor::Random { seed: None } => "random".to_string(),
+            Anchor::Planted => "planted".to_string(),
+            Anchor::Vector(_) => "given vector".to_string(),
         };
         if self.anchor_auto {
             format!("{name} (auto)")
         } else {
-            name.to_string()
+            name
         }
     }
 }

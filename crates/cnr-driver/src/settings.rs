@@ -228,7 +228,7 @@ pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile,
             (Some(Item::Relax(own)), Item::Relax(set)) => replace(&mut own.stmts, set.stmts, |a, b| {
                 // Both forms of `anchor` are one statement.
                 let anchor =
-                    |s: &RelaxStmt| matches!(s, RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_));
+                    |s: &RelaxStmt| matches!(s, RelaxStmt::AnchorNamed(..) | RelaxStmt::AnchorVector(_));
                 discriminant(a) == discriminant(b) || (anchor(a) && anchor(b))
             }),
             (Some(Item::Solver(own)), Item::Solver(set)) => {

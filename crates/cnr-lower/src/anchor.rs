@@ -45,7 +45,7 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             g
         }
         Anchor::Lstsq => least_squares(model),
-        Anchor::Random => return random_anchor(model, 0),
+        Anchor::Random { .. } => return random_anchor(model, 0),
         Anchor::Spectral if e <= DENSE_MAX => {
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
@@ -136,18 +136,19 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
 const RANDOM_ANCHOR_STREAM: u64 = 0x5eed_a9c4_0000_0001;
 
 /// The `k`-th random anchor of a model (`anchor random` is the 0th; restarts draw the next ones):
-/// standard normal numbers from a ChaCha8 stream of `(data seed XOR 0x5eeda9c400000001) + k` (seed
-/// 0 for data from files or arrays), filter after filter, `d` numbers then the bias's, in the
-/// columns' layout, normalised to unit length.
+/// standard normal numbers from a ChaCha8 stream of `S + k` for `anchor random seed S`, else of
+/// `(data seed XOR 0x5eeda9c400000001) + k` (seed 0 for data from files or arrays), filter after
+/// filter, `d` numbers then the bias's, in the columns' layout, normalised to unit length.
 pub fn random_anchor(model: &Model, k: u64) -> Vec<f64> {
     let net = &model.network;
     let (d, mm) = (net.d(), net.filters);
     let e = d + usize::from(net.bias);
-    let seed = match model.data.source {
-        cnr_check::DataSource::Planted { seed, .. } => seed,
-        _ => 0,
+    let stream = match (&model.relax.anchor, &model.data.source) {
+        (Anchor::Random { seed: Some(given) }, _) => *given,
+        (_, cnr_check::DataSource::Planted { seed, .. }) => seed ^ RANDOM_ANCHOR_STREAM,
+        _ => RANDOM_ANCHOR_STREAM,
     };
-    let mut rng = cnr_check::data::generator((seed ^ RANDOM_ANCHOR_STREAM).wrapping_add(k));
+    let mut rng = cnr_check::data::generator(stream.wrapping_add(k));
     let per_filter: Vec<Vec<f64>> = (0..mm).map(|_| cnr_check::data::normals(&mut rng, e)).collect();
     laid_out(&per_filter, d, net.bias)
 }
@@ -446,5 +447,34 @@ mod tests {
         assert!(a[16] != 0.0 && a[17] != 0.0, "the biases are drawn too: {a:?}");
         let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
         assert!((norm - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_random_anchor_with_its_own_seed_follows_that_seed_and_not_the_datas() {
+        let text = |data_seed: u64, anchor: &str| {
+            format!(
+                "network {{ input 16 conv kernel 8 stride 8 activation relu output ones }}
+                 data planted {{ samples 5 seed {data_seed} }}
+                 relax {{ {anchor} }}"
+            )
+        };
+        let seeded = |data_seed| anchor(&model(&text(data_seed, "anchor random seed 11")));
+        // The given seed decides it, whatever the data's seed.
+        assert_eq!(seeded(1), seeded(2));
+        assert_ne!(seeded(1), anchor(&model(&text(1, "anchor random seed 12"))));
+        assert_ne!(seeded(1), anchor(&model(&text(1, "anchor random"))));
+        // It is the ChaCha8 stream of the seed itself: restart k uses seed + k.
+        let direct = cnr_check::data::normals(&mut cnr_check::data::generator(11), 8);
+        let norm = direct.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let expected: Vec<f64> = direct.iter().map(|v| v / norm).collect();
+        let got = seeded(1);
+        assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15), "{got:?} vs {expected:?}");
+        let m = model(&text(1, "anchor random seed 11"));
+        assert_eq!(m.relax.anchor_name(), "random seed 11");
+        assert_eq!(random_anchor(&m, 1), {
+            let d = cnr_check::data::normals(&mut cnr_check::data::generator(12), 8);
+            let n = d.iter().map(|v| v * v).sum::<f64>().sqrt();
+            d.iter().map(|v| v / n).collect::<Vec<_>>()
+        });
     }
 }

@@ -314,8 +314,8 @@ pub enum FileStmt {
 /// A statement of `relax { … }`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RelaxStmt {
-    /// `anchor auto|data|spectral|planted`.
-    AnchorNamed(Spanned<String>),
+    /// `anchor auto|data|spectral|planted|…`, and the seed of `anchor random seed S`.
+    AnchorNamed(Spanned<String>, Option<Num>),
     /// `anchor [..]` or `anchor file "…"`.
     AnchorVector(VectorSource),
     /// `penalty l1|l2 λ`.

@@ -205,7 +205,8 @@ fn file_stmt(s: &FileStmt) -> String {
 
 fn relax_stmt(s: &RelaxStmt) -> String {
     match s {
-        RelaxStmt::AnchorNamed(n) => format!("anchor {}", n.node),
+        RelaxStmt::AnchorNamed(n, None) => format!("anchor {}", n.node),
+        RelaxStmt::AnchorNamed(n, Some(seed)) => format!("anchor {} seed {}", n.node, seed.node.text),
         RelaxStmt::AnchorVector(v) => format!("anchor {}", vector(v)),
         RelaxStmt::Penalty(k, v) => format!("penalty {} {}", k.node, v.node.text),
         RelaxStmt::Bound(k, v) => format!("bound {} {}", k.node, v.node.text),

@@ -160,11 +160,12 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
             Item::Relax(b) => {
                 for s in &b.stmts {
                     match &s.node {
-                        RelaxStmt::AnchorNamed(_) => {}
+                        RelaxStmt::AnchorNamed(_, None) => {}
                         RelaxStmt::AnchorVector(v) => vector(v, &mut nums),
-                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) | RelaxStmt::Restarts(n) => {
-                            nums.push((n.span, &n.node))
-                        }
+                        RelaxStmt::Penalty(_, n)
+                        | RelaxStmt::Bound(_, n)
+                        | RelaxStmt::Restarts(n)
+                        | RelaxStmt::AnchorNamed(_, Some(n)) => nums.push((n.span, &n.node)),
                     }
                 }
             }
@@ -294,7 +295,7 @@ impl Cx<'_> {
             activation: activation_span,
             penalty: statement(|s| matches!(s, RelaxStmt::Penalty(..))),
             bound: statement(|s| matches!(s, RelaxStmt::Bound(..))),
-            anchor: statement(|s| matches!(s, RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_))),
+            anchor: statement(|s| matches!(s, RelaxStmt::AnchorNamed(..) | RelaxStmt::AnchorVector(_))),
             conv: conv_span,
             output: output_span,
             data: data_item.map_or(Span::detached(), |(_, s)| Span::new(s.start, s.start + "data".len())),

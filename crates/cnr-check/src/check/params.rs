@@ -188,10 +188,11 @@ impl Resolver {
             Item::Relax(b) => {
                 for s in &mut b.stmts {
                     match &mut s.node {
-                        RelaxStmt::Penalty(_, n) | RelaxStmt::Bound(_, n) | RelaxStmt::Restarts(n) => {
-                            self.value(n)
-                        }
-                        RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_) => {}
+                        RelaxStmt::Penalty(_, n)
+                        | RelaxStmt::Bound(_, n)
+                        | RelaxStmt::Restarts(n)
+                        | RelaxStmt::AnchorNamed(_, Some(n)) => self.value(n),
+                        RelaxStmt::AnchorNamed(_, None) | RelaxStmt::AnchorVector(_) => {}
                     }
                 }
             }

@@ -31,7 +31,7 @@ impl Cx<'_> {
         let (mut anchors, mut penalties, mut bounds, mut restarts) = (vec![], vec![], vec![], vec![]);
         for s in &b.stmts {
             match &s.node {
-                RelaxStmt::AnchorNamed(_) | RelaxStmt::AnchorVector(_) => anchors.push((&s.node, s.span)),
+                RelaxStmt::AnchorNamed(..) | RelaxStmt::AnchorVector(_) => anchors.push((&s.node, s.span)),
                 RelaxStmt::Penalty(..) => penalties.push((&s.node, s.span)),
                 RelaxStmt::Bound(..) => bounds.push((&s.node, s.span)),
                 RelaxStmt::Restarts(..) => restarts.push((&s.node, s.span)),
@@ -43,8 +43,19 @@ impl Cx<'_> {
                 Some(a) => relax.anchor = a,
                 None => ok = false,
             },
-            Some((RelaxStmt::AnchorNamed(n), _)) => {
+            Some((RelaxStmt::AnchorNamed(n, seed), _)) => {
                 relax.anchor_auto = n.node == "auto";
+                if let (Some(seed), false) = (seed, n.node == "random") {
+                    self.push(
+                        Diagnostic::error(
+                            seed.span,
+                            format!("only `anchor random` takes a seed, not `anchor {}`", n.node),
+                        )
+                        .with_label("no seed here")
+                        .with_hint("remove `seed …`, or write `anchor random seed S`"),
+                    );
+                    ok = false;
+                }
                 match n.node.as_str() {
                     "auto" => match auto {
                         Some(a) => relax.anchor = a,
@@ -54,7 +65,11 @@ impl Cx<'_> {
                     "spectral" => relax.anchor = Anchor::Spectral,
                     "centered" => relax.anchor = Anchor::Centered,
                     "lstsq" => relax.anchor = Anchor::Lstsq,
-                    "random" => relax.anchor = Anchor::Random,
+                    "random" => match seed.as_ref().map(|s| self.seed(s)) {
+                        None => relax.anchor = Anchor::Random { seed: None },
+                        Some(Some(given)) => relax.anchor = Anchor::Random { seed: Some(given) },
+                        Some(None) => ok = false,
+                    },
                     // Data that failed their own checks were reported already.
                     "planted" if data.is_none_or(|d| d.planted.is_some()) => relax.anchor = Anchor::Planted,
                     "planted" => {

@@ -296,9 +296,13 @@ fn file_stmt(p: Pair<Rule>) -> FileStmt {
 fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
     match p.as_rule() {
         Rule::anchor => {
-            let a = first(p);
+            let mut inner = p.into_inner();
+            let a = inner.next().expect("an anchor");
             match a.as_rule() {
-                Rule::ident => RelaxStmt::AnchorNamed(text(&a)),
+                Rule::ident => {
+                    let seed = inner.next().map(|s| value(first(s)));
+                    RelaxStmt::AnchorNamed(text(&a), seed)
+                }
                 _ => RelaxStmt::AnchorVector(vector(a)),
             }
         }
