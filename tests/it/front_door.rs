@@ -224,3 +224,41 @@ relax { anchor random restarts 4 }";
     assert!(plain.restarts.is_none());
     assert_eq!(plain.objective, Some(restarts.runs[0].objective.expect("an objective")));
 }
+
+#[test]
+fn refinements_anchor_each_solve_at_the_filter_before_and_stop_once_it_fits() {
+    // ReLU at n/d = 2.5 with the data anchor: one solve misses the planted filter, solves anchored
+    // at the filter found get closer, and the one that fits every sample ends the chain.
+    let text = |refine: u32| {
+        format!(
+            "network {{ input 128 conv kernel 16 stride 16 activation relu output ones }}
+             data planted {{ samples 40 seed 3 }}
+             relax {{ anchor data refine {refine} }}"
+        )
+    };
+    let record = cnr_driver::solve(&Request::new(&text(6), "refine")).expect("solves").record;
+    let runs = &record.restarts.as_ref().expect("the solves are listed").runs;
+    assert_eq!(runs[0].anchor, "data");
+    assert!(runs.len() >= 2 && runs[1].anchor == "data, refined 1", "{runs:?}");
+    let errors: Vec<f64> = runs.iter().map(|r| r.recovery_error.expect("planted")).collect();
+    assert!(errors[0] > 1e-2, "the first solve misses: {errors:?}");
+    assert!(record.recovered(1e-6) == Some(true), "the refinements recover: {errors:?}");
+    // The chain stops at the solve that fits: nothing after a training loss of ~0.
+    let last = runs.last().expect("a solve");
+    assert!(last.training_loss.expect("a point") < 1e-12, "{runs:?}");
+    assert!(runs.len() < 7 || errors[..6].iter().all(|e| *e > 1e-6), "{runs:?}");
+    // Refinement 1 is the solve anchored at the first solve's filter, as a given vector would be.
+    let first = cnr_driver::solve(&Request::new(&text(0), "plain")).expect("solves").record;
+    let w = first.w.as_ref().expect("a filter").flat();
+    let norm = w.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let vector: Vec<String> = w.iter().map(|v| format!("{:e}", v / norm)).collect();
+    let anchored = format!(
+        "network {{ input 128 conv kernel 16 stride 16 activation relu output ones }}
+         data planted {{ samples 40 seed 3 }}
+         relax {{ anchor [{}] }}",
+        vector.join(", ")
+    );
+    let given = cnr_driver::solve(&Request::new(&anchored, "given")).expect("solves").record;
+    let (a, b) = (given.objective.expect("objective"), runs[1].objective.expect("objective"));
+    assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} vs {b}");
+}

@@ -142,6 +142,9 @@ pub struct Relax {
     pub bound: Option<(Norm, f64)>,
     /// `restarts r`: how many anchors the relaxation is solved with (1: the anchor alone).
     pub restarts: u32,
+    /// `refine r`: after each solve, how many times at most it is solved again with the filter it
+    /// found as the anchor (0: never).
+    pub refine: u32,
 }
 
 /// Solver settings from the `solver` block, with documented defaults.

@@ -84,7 +84,7 @@ pub struct SolveRecord {
     /// What the w-space method did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wspace: Option<WSpaceRecord>,
-    /// With `restarts r` (r > 1): every solve, and which one this record is.
+    /// With `restarts r` (r > 1) or `refine r` (r > 0): every solve, and which one this record is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restarts: Option<Restarts>,
     /// Where the time went.
@@ -304,7 +304,7 @@ impl Outcome {
     }
 }
 
-/// The solves of `restarts r`: one per anchor, the lowest training loss kept.
+/// The solves of `restarts r` and `refine r`: one per anchor, the lowest training loss kept.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Restarts {
     /// The index of the kept solve in `runs` (the record's own figures are its).

@@ -140,6 +140,7 @@ fn axis_label(axis: Option<&Axis>) -> String {
         Some(Axis::Activation { .. }) => "activation".into(),
         Some(Axis::Anchor { .. }) => "anchor".into(),
         Some(Axis::Restarts { .. }) => "restarts".into(),
+        Some(Axis::Refine { .. }) => "refinements".into(),
     }
 }
 

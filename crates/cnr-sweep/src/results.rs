@@ -41,7 +41,7 @@ pub fn reserved_columns() -> Vec<&'static str> {
         .iter()
         .chain(TRAILING)
         .copied()
-        .chain(["ratio", "activation", "noise", "anchor", "restarts"])
+        .chain(["ratio", "activation", "noise", "anchor", "restarts", "refine"])
         .collect()
 }
 

@@ -324,6 +324,8 @@ pub enum RelaxStmt {
     Bound(Spanned<String>, Num),
     /// `restarts r`: solve with `r` anchors and keep the lowest training loss.
     Restarts(Num),
+    /// `refine r`: after each solve, solve again with its filter as the anchor, up to `r` times.
+    Refine(Num),
 }
 
 /// A statement of `solver { … }`.

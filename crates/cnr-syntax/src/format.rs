@@ -211,6 +211,7 @@ fn relax_stmt(s: &RelaxStmt) -> String {
         RelaxStmt::Penalty(k, v) => format!("penalty {} {}", k.node, v.node.text),
         RelaxStmt::Bound(k, v) => format!("bound {} {}", k.node, v.node.text),
         RelaxStmt::Restarts(v) => format!("restarts {}", v.node.text),
+        RelaxStmt::Refine(v) => format!("refine {}", v.node.text),
     }
 }
 

@@ -165,6 +165,7 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
                         RelaxStmt::Penalty(_, n)
                         | RelaxStmt::Bound(_, n)
                         | RelaxStmt::Restarts(n)
+                        | RelaxStmt::Refine(n)
                         | RelaxStmt::AnchorNamed(_, Some(n)) => nums.push((n.span, &n.node)),
                     }
                 }

@@ -191,6 +191,7 @@ impl Resolver {
                         RelaxStmt::Penalty(_, n)
                         | RelaxStmt::Bound(_, n)
                         | RelaxStmt::Restarts(n)
+                        | RelaxStmt::Refine(n)
                         | RelaxStmt::AnchorNamed(_, Some(n)) => self.value(n),
                         RelaxStmt::AnchorNamed(_, None) | RelaxStmt::AnchorVector(_) => {}
                     }

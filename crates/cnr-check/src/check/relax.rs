@@ -10,6 +10,8 @@ use cnr_syntax::{suggest, Spanned};
 
 /// The most restarts a model may ask for.
 const MAX_RESTARTS: usize = 1000;
+/// The most refinements a model may ask for.
+const MAX_REFINE: u64 = 100;
 
 impl Cx<'_> {
     /// The relaxation's options. The network, activation and data are `None` when they failed their
@@ -21,20 +23,28 @@ impl Cx<'_> {
         act: Option<&Activation>,
         data: Option<&Data>,
     ) -> Option<Relax> {
-        let mut relax =
-            Relax { anchor: Anchor::Data, anchor_auto: true, penalty: None, bound: None, restarts: 1 };
+        let mut relax = Relax {
+            anchor: Anchor::Data,
+            anchor_auto: true,
+            penalty: None,
+            bound: None,
+            restarts: 1,
+            refine: 0,
+        };
         let auto = act.map(|a| auto_anchor(a, net, data));
         let Some(b) = b else {
             relax.anchor = auto?;
             return Some(relax);
         };
-        let (mut anchors, mut penalties, mut bounds, mut restarts) = (vec![], vec![], vec![], vec![]);
+        let (mut anchors, mut penalties, mut bounds, mut restarts, mut refines) =
+            (vec![], vec![], vec![], vec![], vec![]);
         for s in &b.stmts {
             match &s.node {
                 RelaxStmt::AnchorNamed(..) | RelaxStmt::AnchorVector(_) => anchors.push((&s.node, s.span)),
                 RelaxStmt::Penalty(..) => penalties.push((&s.node, s.span)),
                 RelaxStmt::Bound(..) => bounds.push((&s.node, s.span)),
                 RelaxStmt::Restarts(..) => restarts.push((&s.node, s.span)),
+                RelaxStmt::Refine(..) => refines.push((&s.node, s.span)),
             }
         }
         let mut ok = true;
@@ -147,6 +157,12 @@ impl Cx<'_> {
                     );
                     ok = false;
                 }
+                None => ok = false,
+            }
+        }
+        if let Some((RelaxStmt::Refine(r), _)) = single(self, refines, "`refine`") {
+            match self.whole_up_to(r, "the number of refinements", 0, MAX_REFINE) {
+                Some(n) => relax.refine = n as u32,
                 None => ok = false,
             }
         }

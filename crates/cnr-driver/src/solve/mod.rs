@@ -84,23 +84,61 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 /// Solves a model compiled already (with the request's method, tolerance, limits and hooks) and
 /// checks the answer on the model: the solve layer under [`solve`].
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
-    let restarts = compiled.model.relax.restarts.max(1);
-    if restarts == 1 {
+    let relax = &compiled.model.relax;
+    let (restarts, refine) = (relax.restarts.max(1), relax.refine);
+    if restarts == 1 && refine == 0 {
         return solve_with_anchor(compiled, request, &compiled.anchor);
     }
     // Amplification: the model's anchor, then random anchors 1, 2, … (the model's own random
-    // anchor is random anchor 0); the solve with the lowest training loss is kept, every one is
-    // listed.
-    let mut kept: Option<(usize, SolveRecord)> = None;
-    let mut list = Vec::with_capacity(restarts as usize);
+    // anchor is random anchor 0); after each, up to `refine` solves anchored at the filter just
+    // found. The solve with the lowest training loss is kept, every one is listed.
+    let mut solves = Solves::default();
     for k in 0..restarts as usize {
-        let (anchor, name) = if k == 0 {
+        let (mut anchor, name) = if k == 0 {
             (compiled.anchor.clone(), compiled.model.relax.anchor_name())
         } else {
             (cnr_lower::random_anchor(&compiled.model, k as u64), format!("random {k}"))
         };
-        let record = solve_with_anchor(compiled, request, &anchor)?;
-        list.push(Restart {
+        let mut record = solves.run(compiled, request, &anchor, name.clone())?;
+        for j in 1..=refine {
+            // A filter that fits every sample is found again from its own direction.
+            let scale = compiled.model.label_scale();
+            if record.training_loss.is_none_or(|l| l.is_nan() || l <= 1e-12 * scale * scale) {
+                break;
+            }
+            let Some(next) =
+                refined_anchor(&anchor, &record, compiled.model.network.filters * compiled.model.network.d())
+            else {
+                break;
+            };
+            anchor = next;
+            record = solves.run(compiled, request, &anchor, format!("{name}, refined {j}"))?;
+        }
+    }
+    let Solves { kept, list } = solves;
+    let (k, mut record) = kept.expect("at least one solve");
+    record.restarts = Some(Restarts { kept: k, runs: list });
+    Ok(record)
+}
+
+/// The solves of a model with several anchors, and the one with the lowest training loss.
+#[derive(Default)]
+struct Solves {
+    kept: Option<(usize, SolveRecord)>,
+    list: Vec<Restart>,
+}
+
+impl Solves {
+    /// Solves with `anchor`, lists it under `name`, and keeps it if its training loss is the lowest.
+    fn run(
+        &mut self,
+        compiled: &Compiled,
+        request: &Request,
+        anchor: &[f64],
+        name: String,
+    ) -> Result<SolveRecord, Error> {
+        let record = solve_with_anchor(compiled, request, anchor)?;
+        self.list.push(Restart {
             anchor: name,
             status: record.status,
             objective: record.objective,
@@ -109,13 +147,27 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
             solve_seconds: record.solve_seconds,
         });
         let loss = |r: &SolveRecord| r.training_loss.filter(|l| l.is_finite()).unwrap_or(f64::INFINITY);
-        if kept.as_ref().is_none_or(|(_, best)| loss(&record) < loss(best)) {
-            kept = Some((k, record));
+        if self.kept.as_ref().is_none_or(|(_, best)| loss(&record) < loss(best)) {
+            self.kept = Some((self.list.len() - 1, record.clone()));
         }
+        Ok(record)
     }
-    let (k, mut record) = kept.expect("at least one restart");
-    record.restarts = Some(Restarts { kept: k, runs: list });
-    Ok(record)
+}
+
+/// The anchor of a refinement: the filter `record` found, in the place of the anchor's filter part
+/// (`md` numbers) and with its length; the bias coordinates stay the anchor's, which keep the biases
+/// bounded below. `None` when the solve found no filter, a zero one, or the same direction again.
+fn refined_anchor(anchor: &[f64], record: &SolveRecord, md: usize) -> Option<Vec<f64>> {
+    let w = record.w.as_ref()?.flat();
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let (found, length) = (norm(&w), norm(&anchor[..md]));
+    if record.status != cnr_ir::Status::Optimal || found.is_nan() || found <= 0.0 || w.len() != md {
+        return None;
+    }
+    let mut next = anchor.to_vec();
+    next[..md].iter_mut().zip(&w).for_each(|(g, v)| *g = v / found * length);
+    let moved = next.iter().zip(anchor).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    (moved > 1e-9).then_some(next)
 }
 
 /// One solve of a compiled model with the objective's anchor `anchor`.

@@ -45,6 +45,11 @@ pub enum Axis {
         /// The counts.
         values: Vec<u64>,
     },
+    /// `--refine 0,4`: how many times at most each solve is repeated from the filter it found.
+    Refine {
+        /// The counts.
+        values: Vec<u64>,
+    },
 }
 
 impl Axis {
@@ -58,13 +63,14 @@ impl Axis {
             Axis::Noise { .. } => "noise".into(),
             Axis::Anchor { .. } => "anchor".into(),
             Axis::Restarts { .. } => "restarts".into(),
+            Axis::Refine { .. } => "refine".into(),
         }
     }
 
     /// How many values it takes.
     pub fn len(&self) -> usize {
         match self {
-            Axis::Samples { values } | Axis::Restarts { values } => values.len(),
+            Axis::Samples { values } | Axis::Restarts { values } | Axis::Refine { values } => values.len(),
             Axis::Ratio { values } | Axis::Noise { values } | Axis::Param { values, .. } => values.len(),
             Axis::Activation { values } | Axis::Anchor { values } => values.len(),
         }
@@ -78,7 +84,9 @@ impl Axis {
     /// Its `k`-th value.
     pub fn value(&self, k: usize) -> Value {
         match self {
-            Axis::Samples { values } | Axis::Restarts { values } => Value::Count(values[k]),
+            Axis::Samples { values } | Axis::Restarts { values } | Axis::Refine { values } => {
+                Value::Count(values[k])
+            }
             Axis::Ratio { values } | Axis::Noise { values } | Axis::Param { values, .. } => {
                 Value::Number(values[k])
             }
@@ -98,6 +106,7 @@ impl Axis {
             Axis::Activation { .. } => Some("network.activation"),
             Axis::Anchor { .. } => Some("relax.anchor"),
             Axis::Restarts { .. } => Some("relax.restarts"),
+            Axis::Refine { .. } => Some("relax.refine"),
             _ => None,
         }
     }

@@ -19,6 +19,8 @@ pub struct SweepSpec {
     pub anchor: Option<Vec<String>>,
     /// Restart counts.
     pub restarts: Option<Vec<u64>>,
+    /// Refinement counts.
+    pub refine: Option<Vec<u64>>,
     /// Trials per cell.
     pub trials: Option<u64>,
     /// The seed of trial 0.
@@ -58,6 +60,9 @@ impl SweepSpec {
                     ("noise", _) => grid::parse_numbers(text).map(|v| spec.noise = Some(v)),
                     ("anchor", _) => anchors(text).map(|v| spec.anchor = Some(v)),
                     ("restarts", _) => grid::parse_counts(text).map(|v| spec.restarts = Some(v)),
+                    ("refine", _) => grid::parse_numbers(text)
+                        .and_then(|v| counts_from_zero(&v))
+                        .map(|v| spec.refine = Some(v)),
                     ("trials", _) => whole(text, 1, 100_000).map(|n| spec.trials = Some(n)),
                     ("seed", _) => whole(text, 0, (1 << 53) - 1).map(|n| spec.seed = Some(n)),
                     ("threshold", _) => parse_threshold(text).map(|x| spec.threshold = Some(x)),
@@ -104,6 +109,7 @@ impl SweepSpec {
             noise: self.noise.or(file.noise),
             anchor: self.anchor.or(file.anchor),
             restarts: self.restarts.or(file.restarts),
+            refine: self.refine.or(file.refine),
             trials: self.trials.or(file.trials),
             seed: self.seed.or(file.seed),
             threshold: self.threshold.or(file.threshold),
@@ -111,7 +117,8 @@ impl SweepSpec {
         }
     }
 
-    /// The grid: sample counts, parameters, activation, noise, anchor, restarts, in that order. A parameter may not
+    /// The grid: sample counts, parameters, activation, noise, anchor, restarts, refine, in that
+    /// order. A parameter may not
     /// take a name of `reserved` (the results' own columns).
     pub fn grid(&self, reserved: &[&str]) -> Result<Grid, String> {
         let mut axes: Vec<Axis> = self.counts.iter().cloned().collect();
@@ -138,8 +145,25 @@ impl SweepSpec {
         if let Some(values) = &self.restarts {
             axes.push(Axis::Restarts { values: values.clone() });
         }
+        if let Some(values) = &self.refine {
+            axes.push(Axis::Refine { values: values.clone() });
+        }
         Ok(Grid { axes })
     }
+}
+
+/// Whole numbers from 0 (refinement counts), from a list of numbers.
+pub fn counts_from_zero(values: &[f64]) -> Result<Vec<u64>, String> {
+    values
+        .iter()
+        .map(|&v| {
+            if v.fract() == 0.0 && (0.0..=1e6).contains(&v) {
+                Ok(v as u64)
+            } else {
+                Err(format!("`{v}` is not a whole number from 0"))
+            }
+        })
+        .collect()
 }
 
 /// A list of anchors, as a flag or the `sweep` block writes it: names (`data, lstsq, random`);

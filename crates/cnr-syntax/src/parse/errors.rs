@@ -244,6 +244,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "penalty",
     "planted",
     "random",
+    "refine",
     "relax",
     "restarts",
     "samples",

@@ -318,6 +318,7 @@ fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
             }
         }
         Rule::restarts => RelaxStmt::Restarts(value(first(p))),
+        Rule::refine => RelaxStmt::Refine(value(first(p))),
         r => unreachable!("not a relax statement: {r:?}"),
     }
 }
