@@ -26,7 +26,7 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
                 ),
             )
             .with_label("no direction for an even activation")
-            .with_hint("use `anchor spectral` (what `anchor auto` picks for even activations)"),
+            .with_hint("use `anchor centered_spectral` (what `anchor auto` picks for even activations)"),
         );
     }
     let kk = net.patches();

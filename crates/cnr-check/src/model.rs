@@ -68,6 +68,9 @@ pub enum Anchor {
     Data,
     /// The top eigenvector of `Σ_i y_i Σ_k u_mk x_ik x_ikᵀ` (for even activations).
     Spectral,
+    /// The spectral anchor of centred labels: the top eigenvector of
+    /// `Σ_i (y_i − ȳ) Σ_k u_mk x_ik x_ikᵀ` per filter.
+    CenteredSpectral,
     /// The data anchor with centred labels: `Σ_i (y_i − ȳ) Σ_k u_mk x_ik` per filter.
     Centered,
     /// Least squares of the labels on each filter's patch sums `Σ_k u_mk x_ik` and an intercept.
@@ -92,6 +95,7 @@ impl Relax {
         let name = match self.anchor {
             Anchor::Data => "data".to_string(),
             Anchor::Spectral => "spectral".to_string(),
+            Anchor::CenteredSpectral => "centered_spectral".to_string(),
             Anchor::Centered => "centered".to_string(),
             Anchor::Lstsq => "lstsq".to_string(),
             Anchor::Random { seed: Some(seed) } => format!("random seed {seed}"),

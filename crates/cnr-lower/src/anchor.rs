@@ -46,11 +46,12 @@ pub fn anchor(model: &Model) -> Vec<f64> {
         }
         Anchor::Lstsq => least_squares(model),
         Anchor::Random { .. } => return random_anchor(model, 0),
-        Anchor::Spectral if e <= DENSE_MAX => {
+        Anchor::Spectral | Anchor::CenteredSpectral if e <= DENSE_MAX => {
+            let mean = label_mean(model);
             let mut s = vec![vec![0.0; e * e]; mm];
             let mut aug = vec![1.0; e];
             for_each_patch(model, |i, m, u, patch| {
-                let weight = model.data.y[i] * u;
+                let weight = (model.data.y[i] - mean) * u;
                 aug[..d].copy_from_slice(patch);
                 let sm = &mut s[m];
                 for (a, xa) in aug.iter().enumerate() {
@@ -71,13 +72,14 @@ pub fn anchor(model: &Model) -> Vec<f64> {
                 })
                 .collect()
         }
-        Anchor::Spectral => {
+        Anchor::Spectral | Anchor::CenteredSpectral => {
+            let mean = label_mean(model);
             let kk = net.patches();
             let u: Vec<f64> = (0..mm * kk).map(|mk| model.u(mk / kk, mk % kk)).collect();
             (0..mm)
                 .map(|m| {
                     let mut v = top_eigenvector_of(e, |v, out| {
-                        spectral_product(model, &u[m * kk..(m + 1) * kk], v, out)
+                        spectral_product(model, &u[m * kk..(m + 1) * kk], mean, v, out)
                     });
                     fix_sign(&mut v);
                     v
@@ -88,6 +90,16 @@ pub fn anchor(model: &Model) -> Vec<f64> {
     laid_out(&per_filter, d, net.bias)
 }
 
+/// The labels' mean for the centred spectral anchor, 0 for the plain one: centring removes
+/// `ȳ Σ_i Σ_k u x xᵀ`, whose expectation is a multiple of the identity (no direction) and whose
+/// fluctuation is noise.
+fn label_mean(model: &Model) -> f64 {
+    match model.relax.anchor {
+        Anchor::CenteredSpectral => model.data.y.iter().sum::<f64>() / model.data.n.max(1) as f64,
+        _ => 0.0,
+    }
+}
+
 /// Up to this many coordinates (`d`, and the bias), the spectral anchor's matrix is built and
 /// solved densely by Jacobi rotations; above, Lanczos works with products alone
 /// (`crate::lanczos`), in `O(d)` memory.
@@ -96,11 +108,11 @@ const DENSE_MAX: usize = 64;
 /// Adds `S_m v` to `out`, for the spectral matrix `S_m = Σ_i y_i Σ_k u_mk (x_ik, 1)(x_ik, 1)ᵀ` of
 /// one filter (`u` its output weights over the patches), without forming it: one pass over the
 /// taps of every sample's patches.
-fn spectral_product(model: &Model, u: &[f64], v: &[f64], out: &mut [f64]) {
+fn spectral_product(model: &Model, u: &[f64], mean: f64, v: &[f64], out: &mut [f64]) {
     let net = &model.network;
     let d = net.d();
     for i in 0..model.data.n {
-        let (x, y) = (model.data.sample(i), model.data.y[i]);
+        let (x, y) = (model.data.sample(i), model.data.y[i] - mean);
         for (k, &umk) in u.iter().enumerate() {
             if umk == 0.0 || y == 0.0 {
                 continue;
@@ -288,38 +300,43 @@ mod tests {
     use super::*;
 
     /// The two ways of computing the spectral anchor agree: the dense matrix and Jacobi, and
-    /// Lanczos on products, on a model with padding, a bias and two filters.
+    /// Lanczos on products, on a model with padding, a bias and two filters, with plain and with
+    /// centred labels.
     #[test]
     fn lanczos_and_the_dense_matrix_give_the_same_anchor() {
-        let file = cnr_syntax::parse(
-            "network { input 14 x 14 conv kernel 9 x 9 stride 2 padding 1 filters 2 bias activation abs output random seed 4 }
-             data planted { samples 40 seed 2 }
-             relax { anchor spectral }",
-        )
-        .unwrap();
-        let model =
-            cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default()).unwrap();
-        let (d, e) = (model.network.d(), model.network.d() + 1);
-        assert!(e > DENSE_MAX);
-        let kk = model.network.patches();
-        for m in 0..2 {
-            let mut s = vec![0.0; e * e];
-            for_each_patch(&model, |i, mm, u, patch| {
-                if mm == m {
-                    let aug: Vec<f64> = patch.iter().copied().chain([1.0]).collect();
-                    for a in 0..e {
-                        for b in 0..e {
-                            s[a * e + b] += model.data.y[i] * u * aug[a] * aug[b];
+        for (name, centred) in [("spectral", false), ("centered_spectral", true)] {
+            let file = cnr_syntax::parse(&format!(
+                "network {{ input 14 x 14 conv kernel 9 x 9 stride 2 padding 1 filters 2 bias activation abs output random seed 4 }}
+                 data planted {{ samples 40 seed 2 }}
+                 relax {{ anchor {name} }}"
+            ))
+            .unwrap();
+            let model =
+                cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default()).unwrap();
+            let (d, e) = (model.network.d(), model.network.d() + 1);
+            assert!(e > DENSE_MAX);
+            let mean = if centred { model.data.y.iter().sum::<f64>() / model.data.n as f64 } else { 0.0 };
+            assert_eq!(label_mean(&model), mean);
+            let kk = model.network.patches();
+            for m in 0..2 {
+                let mut s = vec![0.0; e * e];
+                for_each_patch(&model, |i, mm, u, patch| {
+                    if mm == m {
+                        let aug: Vec<f64> = patch.iter().copied().chain([1.0]).collect();
+                        for a in 0..e {
+                            for b in 0..e {
+                                s[a * e + b] += (model.data.y[i] - mean) * u * aug[a] * aug[b];
+                            }
                         }
                     }
-                }
-            });
-            let dense = top_eigenvector(s, e);
-            let u: Vec<f64> = (0..kk).map(|k| model.u(m, k)).collect();
-            let mut fast = top_eigenvector_of(e, |v, out| spectral_product(&model, &u, v, out));
-            fix_sign(&mut fast);
-            let gap: f64 = dense.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-            assert!(gap < 1e-9, "filter {m}: the vectors differ by {gap} (d = {d})");
+                });
+                let dense = top_eigenvector(s, e);
+                let u: Vec<f64> = (0..kk).map(|k| model.u(m, k)).collect();
+                let mut fast = top_eigenvector_of(e, |v, out| spectral_product(&model, &u, mean, v, out));
+                fix_sign(&mut fast);
+                let gap: f64 = dense.iter().zip(&fast).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                assert!(gap < 1e-9, "{name}, filter {m}: the vectors differ by {gap} (d = {d})");
+            }
         }
     }
 

@@ -73,6 +73,7 @@ impl Cx<'_> {
                     },
                     "data" => relax.anchor = Anchor::Data,
                     "spectral" => relax.anchor = Anchor::Spectral,
+                    "centered_spectral" => relax.anchor = Anchor::CenteredSpectral,
                     "centered" => relax.anchor = Anchor::Centered,
                     "lstsq" => relax.anchor = Anchor::Lstsq,
                     "random" => match seed.as_ref().map(|s| self.seed(s)) {
@@ -99,7 +100,7 @@ impl Cx<'_> {
                                 .with_label("unknown")
                                 .with_hint(suggest(
                                     other,
-                                    &["auto", "data", "centered", "lstsq", "random", "spectral", "planted"],
+                                    &["auto", "data", "centered", "lstsq", "random", "spectral", "centered_spectral", "planted"],
                                 ))
                                 .with_hint("or a list of numbers, or `file \"g.npy\"`"),
                         );
@@ -198,7 +199,7 @@ impl Cx<'_> {
 /// and with a bias it anchors `b` at 0, which lets `b → −∞` switch every unit off.
 fn auto_anchor(activation: &Activation, net: Option<&Network>, data: Option<&Data>) -> Anchor {
     if activation.is_even() {
-        return Anchor::Spectral;
+        return Anchor::CenteredSpectral;
     }
     let (Some(net), Some(data)) = (net, data) else {
         return Anchor::Data;
@@ -234,9 +235,9 @@ mod tests {
     fn auto_picks_per_activation_class_and_data() {
         let none = MemoryFiles::default();
         let cases = [
-            // Even activations: spectral, whatever the data.
-            (planted("abs", "kernel 8 stride 8", 100), Anchor::Spectral),
-            (planted("square", "kernel 8 stride 8", 5), Anchor::Spectral),
+            // Even activations: the centred spectral anchor, whatever the data.
+            (planted("abs", "kernel 8 stride 8", 100), Anchor::CenteredSpectral),
+            (planted("square", "kernel 8 stride 8", 5), Anchor::CenteredSpectral),
             // Others: least squares with enough samples (2·(M·d + 1) = 18 here) of both signs …
             (planted("relu", "kernel 8 stride 8", 18), Anchor::Lstsq),
             (planted("softplus", "kernel 8 stride 8", 100), Anchor::Lstsq),
