@@ -104,16 +104,21 @@ fn the_command_line_takes_the_wspace_method() {
     assert!(record["recovery_error"].as_f64().expect("a planted filter") < 1e-8, "{record}");
 }
 
+/// A ReLU model of three planted samples (d = 8, K = 2) with the given `relax` statements.
+fn three_samples(relax: &str) -> Compiled {
+    let text = format!(
+        "network {{ input 16 conv kernel 8 stride 8 activation relu output ones }}
+         data planted {{ samples 3 seed 2 }}
+         relax {{ {relax} }}"
+    );
+    cnr_driver::compile(&Request::new(&text, "three")).expect("compiles")
+}
+
 #[test]
 fn a_bound_is_taken_by_the_wspace_method_itself() {
-    // Three samples leave the relaxation unbounded; a bound makes the optimum sit on it.
+    // Three samples pin w down loosely: a small bound is where the optimum sits.
     for bound in ["bound l2 2", "bound linf 0.5"] {
-        let text = format!(
-            "network {{ input 16 conv kernel 8 stride 8 activation relu output ones }}
-             data planted {{ samples 3 seed 2 }}
-             relax {{ {bound} }}"
-        );
-        let compiled = cnr_driver::compile(&Request::new(&text, "bounded")).expect("compiles");
+        let compiled = three_samples(bound);
         let full = solve(&compiled, MethodChoice::Full);
         let ws = solve(&compiled, MethodChoice::WSpace);
         assert_eq!(ws.method, Method::WSpace, "{bound}: {:?}", ws.wspace);
@@ -138,12 +143,7 @@ fn unbounded_infeasible_and_penalised_models_get_the_whole_programs_answer() {
         ("penalty l2 2", Status::Optimal),
     ];
     for (relax, status) in cases {
-        let text = format!(
-            "network {{ input 16 conv kernel 8 stride 8 activation relu output ones }}
-             data planted {{ samples 3 seed 2 }}
-             relax {{ {relax} }}"
-        );
-        let compiled = cnr_driver::compile(&Request::new(&text, "cases")).expect("compiles");
+        let compiled = three_samples(relax);
         let full = solve(&compiled, MethodChoice::Full);
         let ws = solve(&compiled, MethodChoice::WSpace);
         assert_eq!((full.status, ws.status), (status, status), "{relax}: {:?}", ws.wspace);

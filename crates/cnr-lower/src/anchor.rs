@@ -311,8 +311,8 @@ mod tests {
                  relax {{ anchor {name} }}"
             ))
             .unwrap();
-            let model =
-                cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default()).unwrap();
+            let model = cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default())
+                .unwrap();
             let (d, e) = (model.network.d(), model.network.d() + 1);
             assert!(e > DENSE_MAX);
             let mean = if centred { model.data.y.iter().sum::<f64>() / model.data.n as f64 } else { 0.0 };

@@ -100,7 +100,16 @@ impl Cx<'_> {
                                 .with_label("unknown")
                                 .with_hint(suggest(
                                     other,
-                                    &["auto", "data", "centered", "lstsq", "random", "spectral", "centered_spectral", "planted"],
+                                    &[
+                                        "auto",
+                                        "data",
+                                        "centered",
+                                        "lstsq",
+                                        "random",
+                                        "spectral",
+                                        "centered_spectral",
+                                        "planted",
+                                    ],
                                 ))
                                 .with_hint("or a list of numbers, or `file \"g.npy\"`"),
                         );
