@@ -66,6 +66,24 @@ pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// Why `path` could not be written or created, and what to do: a missing folder is named, and a
+/// file where a folder should be is said to be one (rather than the system's "os error 17").
+pub fn describe_write(path: &Path, e: &std::io::Error) -> String {
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("the folder `{}` does not exist; create it first (mkdir -p)", folder.display())
+        }
+        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+            format!(
+                "`{}` or a folder on its way is a file, not a folder; choose another place",
+                path.display()
+            )
+        }
+        _ => describe_io(e),
+    }
+}
+
 /// A short, human description of an I/O error.
 pub fn describe_io(e: &std::io::Error) -> String {
     match e.kind() {

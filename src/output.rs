@@ -76,7 +76,7 @@ pub fn print_json(record: &impl serde::Serialize) -> Result<(), Failed> {
 /// Writes `bytes` to `path` atomically; a failure names the file.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failed> {
     io::write_atomic(path, |w| w.write_all(bytes))
-        .map_err(|e| failed(&format!("cannot write `{}`: {}", path.display(), io::describe_io(&e))))
+        .map_err(|e| failed(&format!("cannot write `{}`: {}", path.display(), io::describe_write(path, &e))))
 }
 
 /// Reads a model's text; a file that cannot be read or is not UTF-8 is an error.

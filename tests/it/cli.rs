@@ -627,3 +627,22 @@ fn no_command_writes_over_a_file_the_model_reads() {
     // Another file is written as before.
     assert_eq!(code(&["solve", m, "-o", dir.path().join("out.npy").to_str().expect("utf-8")]), 0);
 }
+
+#[test]
+fn writing_into_a_missing_folder_or_onto_a_file_names_what_is_wrong() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let missing = dir.path().join("nowhere").join("w.npy");
+    let out = cnr(&["solve", "examples/paper_relu.cnr", "-o", missing.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let shown = text(&out.stderr);
+    assert!(
+        shown.contains("the folder") && shown.contains("nowhere") && shown.contains("does not exist"),
+        "{shown}"
+    );
+    let file = dir.path().join("taken");
+    std::fs::write(&file, b"x").expect("write");
+    let out = cnr(&["data", "examples/paper_relu.cnr", "--out", file.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let shown = text(&out.stderr);
+    assert!(shown.contains("is a file, not a folder") && !shown.contains("os error"), "{shown}");
+}
