@@ -7,7 +7,7 @@ use crate::output::{err, fail, failed as failure, out, usage, Failed};
 use crate::progress::SweepProgress;
 use clap::{Args, Subcommand};
 use cnr_driver::sweep::grid::{self, Axis, Shard};
-use cnr_driver::sweep::{activations, anchors, counts_from_zero, parse_threshold, SweepSpec};
+use cnr_driver::sweep::{activations, anchors, parse_threshold, refine_counts, restart_counts, SweepSpec};
 use cnr_driver::{Backend, GdBudget, MethodChoice, Setting};
 use cnr_sweep::store::{self, Manifest};
 use cnr_sweep::{Experiment, SweepError, Unit};
@@ -41,10 +41,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "LIST")]
     anchor: Option<String>,
     /// Restart counts (random anchors, the lowest training loss kept): `1,2,4`.
-    #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_counts(t).map(List))]
+    #[arg(long, value_name = "LIST", value_parser = |t: &str| restart_counts(t).map(List))]
     restarts: Option<List<u64>>,
     /// Refinement counts (each solve repeated from the filter it found, at most that often): `0,4`.
-    #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_numbers(t).and_then(|v| counts_from_zero(&v)).map(List))]
+    #[arg(long, value_name = "LIST", value_parser = |t: &str| refine_counts(t).map(List))]
     refine: Option<List<u64>>,
     /// Trials per cell, each with its own seed (default 20).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]

@@ -54,6 +54,16 @@ fn rates(dir: &Path, method: &str) -> Vec<(f64, f64)> {
 
 const SMALL: &[&str] = &["--param", "d=6", "--param", "K=4", "--trials", "10"];
 
+/// `cnr solve MODEL --samples N --seed S` with d = 6, K = 4 and `extra` flags: one trial of a sweep
+/// solved again, its JSON record.
+fn solve_trial(samples: &str, seed: &str, extra: &[&str]) -> serde_json::Value {
+    let base =
+        ["solve", MODEL, "--samples", samples, "--seed", seed, "--param", "d=6", "--param", "K=4", "--json"];
+    let solved = crate::util::cnr(&[&base[..], extra].concat());
+    assert!(solved.status.success(), "{}", text(&solved.stderr));
+    serde_json::from_slice(&solved.stdout).expect("JSON")
+}
+
 #[test]
 fn a_small_relu_sweep_shows_the_phase_transition() {
     let dir = tempfile::tempdir().expect("a folder");
@@ -81,21 +91,7 @@ fn a_trial_reruns_exactly_with_solve_and_the_seed_of_its_row() {
         let f: Vec<&str> = line.split(',').collect();
         let (samples, seed) = (f[col("samples")], f[col("seed")]);
         assert!(["40", "41", "42"].contains(&seed), "seeds are --seed + trial: {seed}");
-        let solved = crate::util::cnr(&[
-            "solve",
-            MODEL,
-            "--samples",
-            samples,
-            "--seed",
-            seed,
-            "--param",
-            "d=6",
-            "--param",
-            "K=4",
-            "--json",
-        ]);
-        assert!(solved.status.success(), "{}", text(&solved.stderr));
-        let record: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+        let record = solve_trial(samples, seed, &[]);
         let error: f64 = f[col("recovery_error")].parse().expect("a number");
         assert_eq!(record["recovery_error"].as_f64(), Some(error), "trial with seed {seed}");
         assert_eq!(record["status"].as_str(), Some(f[col("status")]));
@@ -386,25 +382,8 @@ fn anchor_and_restart_axes_solve_each_trial_as_the_setting_would() {
     assert_eq!(records.len(), 12);
     for r in &records {
         let (anchor, restarts, seed) = (&r[col("anchor")], &r[col("restarts")], &r[col("seed")]);
-        let solved = crate::util::cnr(&[
-            "solve",
-            MODEL,
-            "--samples",
-            &r[col("samples")],
-            "--seed",
-            seed,
-            "--param",
-            "d=6",
-            "--param",
-            "K=4",
-            "--set",
-            &format!("relax.anchor={anchor}"),
-            "--set",
-            &format!("relax.restarts={restarts}"),
-            "--json",
-        ]);
-        assert!(solved.status.success(), "{}", text(&solved.stderr));
-        let record: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+        let settings = [format!("relax.anchor={anchor}"), format!("relax.restarts={restarts}")];
+        let record = solve_trial(&r[col("samples")], seed, &["--set", &settings[0], "--set", &settings[1]]);
         let objective: f64 = r[col("objective")].parse().expect("a number");
         assert_eq!(record["objective"].as_f64(), Some(objective), "{anchor}, {restarts}, seed {seed}");
         assert_eq!(record["run"]["anchor"].as_str().map(|a| a.starts_with(anchor)), Some(true), "{record}");
@@ -437,7 +416,7 @@ fn a_damaged_results_folder_is_an_error_that_names_the_file_and_line() {
 #[test]
 fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().expect("a folder");
-    for (args, says) in [
+    refused_as_usage(&[
         (&["--ratio", "1,,2"][..], "has an empty entry"),
         (&["--ratio", "2:1:1"][..], "START ≤ STOP"),
         (&["--samples", "8.5"][..], "is not a sample count"),
@@ -445,15 +424,30 @@ fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do()
         (&["--shard", "4/4"][..], "is not a shard"),
         (&["--threshold", "0"][..], "the threshold is a number > 0"),
         (&["--ratio", "1", "--samples", "8"][..], "give --samples or --ratio, not both"),
-    ] {
-        let out = sweep(dir.path(), args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
-    }
+    ]);
     let out = dir.path().to_str().expect("UTF-8");
     let run = crate::util::cnr(&["sweep", "examples/npy_data.cnr", "--out", out, "--trials", "1"]);
     assert_eq!(run.status.code(), Some(1));
     assert!(text(&run.stderr).contains("use `data planted { … }`"), "{}", text(&run.stderr));
+}
+
+#[test]
+fn bad_restart_and_refinement_counts_are_refused_with_their_names() {
+    refused_as_usage(&[
+        (&["--restarts", "0"][..], "is not a number of restarts"),
+        (&["--refine", "1.5"][..], "is not a number of refinements"),
+        (&["--anchor", "data,,lstsq"][..], "has an empty anchor"),
+    ]);
+}
+
+/// Each sweep's flags are a usage error (exit 2) whose message says the given words.
+fn refused_as_usage(cases: &[(&[&str], &str)]) {
+    let dir = tempfile::tempdir().expect("a folder");
+    for (args, says) in cases {
+        let out = sweep(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains(says), "{args:?}: {}", text(&out.stderr));
+    }
 }
 
 #[test]

@@ -93,22 +93,21 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     // anchor is random anchor 0); after each, up to `refine` solves anchored at the filter just
     // found. The solve with the lowest training loss is kept, every one is listed.
     let mut solves = Solves::default();
+    let model = &compiled.model;
+    let (scale, md) = (model.label_scale(), model.network.filters * model.network.d());
     for k in 0..restarts as usize {
         let (mut anchor, name) = if k == 0 {
-            (compiled.anchor.clone(), compiled.model.relax.anchor_name())
+            (compiled.anchor.clone(), relax.anchor_name())
         } else {
-            (cnr_lower::random_anchor(&compiled.model, k as u64), format!("random {k}"))
+            (cnr_lower::random_anchor(model, k as u64), format!("random {k}"))
         };
         let mut record = solves.run(compiled, request, &anchor, name.clone())?;
         for j in 1..=refine {
             // A filter that fits every sample is found again from its own direction.
-            let scale = compiled.model.label_scale();
             if record.training_loss.is_none_or(|l| l.is_nan() || l <= 1e-12 * scale * scale) {
                 break;
             }
-            let Some(next) =
-                refined_anchor(&anchor, &record, compiled.model.network.filters * compiled.model.network.d())
-            else {
+            let Some(next) = refined_anchor(&anchor, &record, md) else {
                 break;
             };
             anchor = next;

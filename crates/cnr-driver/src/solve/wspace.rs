@@ -259,9 +259,9 @@ impl Context<'_> {
 /// to the vertex `θ₀` leaves the sample's constraint: a few Newton steps on the convex
 /// `φ(t) = f(x_i; tθ₀) − y_i` from `t = 1`, which approach the root from above. A tangent there
 /// supports the constraint's set where the vertex's ray crosses it, which for fast-growing
-/// activations is far tighter than the tangent at a vertex far outside (squared_relu: 240 trials
-/// in 0.87 s → see docs/solving.md). Otherwise, and for piecewise-linear activations where both
-/// cuts are one (`f_at_zero` is `None`), the vertex itself.
+/// activations is far tighter than the tangent at a vertex far outside (docs/solving.md has the
+/// measurement). Otherwise, and for piecewise-linear activations where both cuts are one
+/// (`f_at_zero` is `None`), the vertex itself.
 fn boundary_point(
     model: &cnr_check::Model,
     i: usize,

@@ -100,7 +100,7 @@ impl Axis {
     }
 
     /// The model statement each of its values sets, for the axes that set one (`network.activation`,
-    /// `relax.anchor`, `relax.restarts`).
+    /// `relax.anchor`, `relax.restarts`, `relax.refine`).
     pub fn statement(&self) -> Option<&'static str> {
         match self {
             Axis::Activation { .. } => Some("network.activation"),
@@ -287,15 +287,19 @@ fn round_decimal(x: f64) -> f64 {
 
 /// Parses sample counts: whole numbers ≥ 1 (lists and ranges as [`parse_numbers`]).
 pub fn parse_counts(text: &str) -> Result<Vec<u64>, String> {
+    parse_whole(text, 1, "a sample count (a whole number from 1 to 4294967295, as `samples` takes)")
+}
+
+/// A list of whole numbers from `min` to 4294967295 (`what` names one in the error); the model's
+/// checker holds each to its statement's own range when a cell compiles.
+pub fn parse_whole(text: &str, min: u64, what: &str) -> Result<Vec<u64>, String> {
     parse_numbers(text)?
         .into_iter()
         .map(|x| {
-            if x >= 1.0 && x.fract() == 0.0 && x <= u32::MAX as f64 {
+            if x >= min as f64 && x.fract() == 0.0 && x <= u32::MAX as f64 {
                 Ok(x as u64)
             } else {
-                Err(format!(
-                    "{x} is not a sample count (a whole number from 1 to 4294967295, as `samples` takes)"
-                ))
+                Err(format!("{x} is not {what}"))
             }
         })
         .collect()

@@ -5,4 +5,4 @@
 pub mod grid;
 mod spec;
 
-pub use spec::{activations, anchors, counts_from_zero, parse_threshold, SweepSpec};
+pub use spec::{activations, anchors, parse_threshold, refine_counts, restart_counts, SweepSpec};

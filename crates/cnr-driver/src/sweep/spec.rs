@@ -59,10 +59,8 @@ impl SweepSpec {
                     ("activation", _) => activations(text).map(|v| spec.activation = Some(v)),
                     ("noise", _) => grid::parse_numbers(text).map(|v| spec.noise = Some(v)),
                     ("anchor", _) => anchors(text).map(|v| spec.anchor = Some(v)),
-                    ("restarts", _) => grid::parse_counts(text).map(|v| spec.restarts = Some(v)),
-                    ("refine", _) => grid::parse_numbers(text)
-                        .and_then(|v| counts_from_zero(&v))
-                        .map(|v| spec.refine = Some(v)),
+                    ("restarts", _) => restart_counts(text).map(|v| spec.restarts = Some(v)),
+                    ("refine", _) => refine_counts(text).map(|v| spec.refine = Some(v)),
                     ("trials", _) => whole(text, 1, 100_000).map(|n| spec.trials = Some(n)),
                     ("seed", _) => whole(text, 0, (1 << 53) - 1).map(|n| spec.seed = Some(n)),
                     ("threshold", _) => parse_threshold(text).map(|x| spec.threshold = Some(x)),
@@ -118,8 +116,7 @@ impl SweepSpec {
     }
 
     /// The grid: sample counts, parameters, activation, noise, anchor, restarts, refine, in that
-    /// order. A parameter may not
-    /// take a name of `reserved` (the results' own columns).
+    /// order. A parameter may not take a name of `reserved` (the results' own columns).
     pub fn grid(&self, reserved: &[&str]) -> Result<Grid, String> {
         let mut axes: Vec<Axis> = self.counts.iter().cloned().collect();
         for (name, values) in &self.params {
@@ -152,35 +149,32 @@ impl SweepSpec {
     }
 }
 
-/// Whole numbers from 0 (refinement counts), from a list of numbers.
-pub fn counts_from_zero(values: &[f64]) -> Result<Vec<u64>, String> {
-    values
-        .iter()
-        .map(|&v| {
-            if v.fract() == 0.0 && (0.0..=1e6).contains(&v) {
-                Ok(v as u64)
-            } else {
-                Err(format!("`{v}` is not a whole number from 0"))
-            }
-        })
-        .collect()
+/// A list of restart counts (whole numbers from 1).
+pub fn restart_counts(list: &str) -> Result<Vec<u64>, String> {
+    grid::parse_whole(list, 1, "a number of restarts (a whole number from 1)")
+}
+
+/// A list of refinement counts (whole numbers from 0).
+pub fn refine_counts(list: &str) -> Result<Vec<u64>, String> {
+    grid::parse_whole(list, 0, "a number of refinements (a whole number from 0)")
 }
 
 /// A list of anchors, as a flag or the `sweep` block writes it: names (`data, lstsq, random`);
 /// each is checked as the model's `anchor` statement when its cells compile.
 pub fn anchors(list: &str) -> Result<Vec<String>, String> {
-    let values = grid::split_list(list);
-    if values.iter().any(String::is_empty) {
-        return Err(format!("`{list}` has an empty anchor"));
-    }
-    Ok(values)
+    statements(list, "anchor")
 }
 
 /// A list of activations, as a flag or the `sweep` block writes it.
 pub fn activations(list: &str) -> Result<Vec<String>, String> {
+    statements(list, "activation")
+}
+
+/// A list of statements' values (commas inside parentheses belong to a value), none empty.
+fn statements(list: &str, what: &str) -> Result<Vec<String>, String> {
     let values = grid::split_list(list);
     if values.iter().any(String::is_empty) {
-        return Err(format!("`{list}` has an empty activation"));
+        return Err(format!("`{list}` has an empty {what}"));
     }
     Ok(values)
 }
