@@ -116,7 +116,10 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     }
     let Solves { kept, list } = solves;
     let (k, mut record) = kept.expect("at least one solve");
-    record.restarts = Some(Restarts { kept: k, runs: list });
+    // One solve (a first anchor that fitted every sample, so no refinement ran) is a plain record.
+    if list.len() > 1 {
+        record.restarts = Some(Restarts { kept: k, runs: list });
+    }
     Ok(record)
 }
 
