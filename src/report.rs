@@ -285,6 +285,11 @@ fn retried(h: &mut String, attempts: &[cnr_driver::Attempt], (what, scale): (&st
                     sci(v),
                     r.map_or("?".into(), sci)
                 ),
+                (Status::Infeasible, _, _) if a.overruled => {
+                    "infeasible by the solver, but the program has feasible points (by its structure, or a penalty); \
+                     the solver did not reach their scale"
+                        .to_string()
+                }
                 (s @ (Status::Infeasible | Status::Unbounded), _, _) => match a.certificate {
                     Some(c) if c.violation.is_finite() => format!(
                         "{} by the solver, but its certificate does not check out (violation {}, gain {})",
@@ -298,6 +303,16 @@ fn retried(h: &mut String, attempts: &[cnr_driver::Attempt], (what, scale): (&st
             })
             .zip(attempts.iter().filter(|a| a.status != Status::Optimal))
             .map(|(text, a)| format!("{} {text}", a.backend))
+            .fold(Vec::<(String, usize)>::new(), |mut runs, text| {
+                // Calls that failed alike in a row are said once, with their count.
+                match runs.last_mut() {
+                    Some((last, count)) if *last == text => *count += 1,
+                    _ => runs.push((text, 1)),
+                }
+                runs
+            })
+            .into_iter()
+            .map(|(text, count)| if count > 1 { format!("{count} × {text}") } else { text })
             .collect();
         let _ = writeln!(
             h,

@@ -180,7 +180,10 @@ fn many_samples_are_checked_in_a_working_set_then_all_at_once() {
     let x = ndarray::Array2::from_shape_vec((data.n, 8), data.x.clone()).expect("shape");
     let y = ndarray::Array1::from(y);
     let arrays = cnr_driver::Arrays { inputs: x.view(), labels: y.view(), planted: None, planted_bias: None };
-    let compiled = cnr_driver::compile(&Request::new(&format!("{NETWORK} relax {{ refine 0 }}"), "many").with_arrays(arrays)).expect("compiles");
+    let compiled = cnr_driver::compile(
+        &Request::new(&format!("{NETWORK} relax {{ refine 0 }}"), "many").with_arrays(arrays),
+    )
+    .expect("compiles");
     let checked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = checked.clone();
     let mut request = Request { method: MethodChoice::WSpace, ..Request::new("", "") };

@@ -9,10 +9,13 @@
 
 use cnr_ir::{Cone, ConeProgram, Solution};
 
-/// The factors: `A' = R A C`, `b' = R b`, `q' = C q`, so that `x = C x'`, `s = R⁻¹ s'`, `z = R z'`.
+/// The factors: `A' = R A C`, `b' = R b`, `q' = κ C q`, so that `x = C x'`, `s = R⁻¹ s'`, `z = R z' / κ`.
 pub(crate) struct Scaling {
     rows: Vec<f64>,
     cols: Vec<f64>,
+    /// The objective's factor `κ`: `q' = κ C q`, so the scaled program's dual point is `κ` times
+    /// the original's (in scaled terms).
+    objective: f64,
 }
 
 /// A power of two near `1/√v` (1 for zero or non-finite `v`).
@@ -27,7 +30,7 @@ fn inverse_sqrt_pow2(v: f64) -> f64 {
 /// Equilibrates `program` in place and returns the factors.
 pub(crate) fn equilibrate(program: &mut ConeProgram) -> Scaling {
     let (m, n) = (program.m(), program.n);
-    let mut scaling = Scaling { rows: vec![1.0; m], cols: vec![1.0; n] };
+    let mut scaling = Scaling { rows: vec![1.0; m], cols: vec![1.0; n], objective: 1.0 };
     // The row groups that must share a factor.
     let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
     let mut start = 0;
@@ -76,12 +79,25 @@ pub(crate) fn equilibrate(program: &mut ConeProgram) -> Scaling {
             break;
         }
     }
+    // Ruiz balances `A` alone and may split a program's scale between its rows and columns, leaving
+    // `b` and `q` far from 1 (rows of 1e-9 become rows of about 1 and a `b` of about 3e-5). Since `K` is
+    // a cone, dividing every row by `σ` and multiplying every column by `σ` keeps `A` and divides `b`
+    // by `σ`; `σ` is chosen to bring `‖b‖∞` near 1. The objective is then brought near 1 by a factor
+    // `κ` of its own, undone in the dual point.
+    let b_max = program.b.iter().zip(&scaling.rows).fold(0.0f64, |m, (b, r)| m.max((b * r).abs()));
+    let sigma = 1.0 / inverse_sqrt_pow2(b_max * b_max);
+    scaling.rows.iter_mut().for_each(|r| *r /= sigma);
+    scaling.cols.iter_mut().for_each(|c| *c *= sigma);
     for (b, r) in program.b.iter_mut().zip(&scaling.rows) {
         *b *= r;
     }
     for (q, c) in program.q.iter_mut().zip(&scaling.cols) {
         *q *= c;
     }
+    let q_max = program.q.iter().fold(0.0f64, |m, q| m.max(q.abs()));
+    scaling.objective = inverse_sqrt_pow2(q_max * q_max);
+    program.q.iter_mut().for_each(|q| *q *= scaling.objective);
+    program.c *= scaling.objective;
     scaling
 }
 
@@ -91,9 +107,9 @@ impl Scaling {
         x.iter().zip(&self.cols).map(|(x, c)| x / c).collect()
     }
 
-    /// A dual vector `z` of the original program in the scaled program's terms: `R⁻¹ z`.
+    /// A dual vector `z` of the original program in the scaled program's terms: `κ R⁻¹ z`.
     pub(crate) fn to_scaled_dual(&self, z: &[f64]) -> Vec<f64> {
-        z.iter().zip(&self.rows).map(|(z, r)| z / r).collect()
+        z.iter().zip(&self.rows).map(|(z, r)| z / r * self.objective).collect()
     }
 
     /// Turns a solution of the scaled program into one of the original.
@@ -105,7 +121,7 @@ impl Scaling {
             solution.s.iter_mut().zip(&self.rows).for_each(|(s, r)| *s /= r);
         }
         if solution.z.len() == self.rows.len() {
-            solution.z.iter_mut().zip(&self.rows).for_each(|(z, r)| *z *= r);
+            solution.z.iter_mut().zip(&self.rows).for_each(|(z, r)| *z *= r / self.objective);
         }
     }
 }

@@ -146,6 +146,13 @@ pub fn solve_program(
         }));
     }
     let mut attempts = Vec::new();
+    // A point, its dual point and their gap are judged on an equilibrated copy, where `A`, `b` and
+    // `q` have entries near 1: there the floor of 1 under each relative figure means the same in
+    // every program, whereas on the program as written rows of 1e-9 would be "feasible" to an
+    // absolute 1e-7 whatever the point.
+    let mut balanced = program.clone();
+    let factors = crate::equilibrate::equilibrate(&mut balanced);
+    let judged_on = (balanced, factors);
     let solution = match trivial(program, settings.tol_rel)? {
         Some(solution) => solution,
         None => {
@@ -159,8 +166,11 @@ pub fn solve_program(
                     }
                     _ => 1.0,
                 },
-                violation: &|x: &[f64]| program.check_point(x).relative_violation(),
+                violation: &|x: &[f64]| {
+                    judged_on.0.check_point(&judged_on.1.to_scaled_primal(x)).relative_violation()
+                },
                 always_feasible: false,
+                judged_on: (program.p.nnz() == 0).then_some(&judged_on),
                 hooks: &request.hooks,
             };
             calls.run(program, &mut attempts)?

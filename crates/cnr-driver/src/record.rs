@@ -252,6 +252,10 @@ pub struct Attempt {
     /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
     /// program; one that does not hold makes the call a numerical error.
     pub certificate: Option<cnr_ir::Certificate>,
+    /// An infeasible answer overruled because the program is known to be feasible (a penalised
+    /// model, or a program feasible by its structure: docs/solving.md), whatever its certificate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overruled: bool,
     /// Its iterations.
     pub iterations: u32,
 }

@@ -41,6 +41,7 @@ mod certificate;
 mod check;
 mod cone;
 mod csc;
+mod feasible;
 mod json;
 mod print;
 mod solution;

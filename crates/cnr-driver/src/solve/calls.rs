@@ -2,6 +2,7 @@
 //! equilibration), the checks of every answer (the point on the model or the program, the dual
 //! residual and gap, the certificates of infeasibility and unboundedness), and the log of attempts.
 
+use crate::equilibrate::Scaling;
 use crate::record::Attempt;
 use crate::{Backend, Error, Event, Hooks};
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
@@ -21,6 +22,10 @@ pub(crate) struct Calls<'a> {
     /// Whether the program is known to be feasible (a penalised model), so that `infeasible` is
     /// never accepted.
     pub(crate) always_feasible: bool,
+    /// An equilibrated copy of the program and its factors, on which the dual residual and the gap
+    /// are judged (a program from a file, whose scale is its own); `None` judges them on the
+    /// program as given (a relaxation, whose objective has a unit anchor).
+    pub(crate) judged_on: Option<&'a (ConeProgram, Scaling)>,
     /// Told, while the backend iterates, the iteration and its gap; asked whether to stop.
     pub(crate) hooks: &'a Hooks,
 }
@@ -41,6 +46,10 @@ impl Calls<'_> {
         // optimal, off by less than a hundred times the tolerance, with a dual point that bounds
         // the objective) is retried at once with the tighter tolerance, which is what it needs.
         let mut order: Vec<usize> = (0..self.plan.len()).collect();
+        // A program feasible by its structure is never infeasible, whatever a certificate says:
+        // one can hold to the solver's tolerance and still only exclude points up to the scale
+        // the solver worked at (`t ≥ e³⁰`, docs/solving.md).
+        let feasible = self.always_feasible || program.evidently_feasible();
         let mut position = 0;
         while position < order.len() {
             let k = order[position];
@@ -76,8 +85,18 @@ impl Calls<'_> {
             let (mut violation, mut dual, mut gap) = (None, None, None);
             if said == Status::Optimal {
                 let v = (self.violation)(&solution.x);
-                let r = dual_residual(&scaled, &solution);
-                let g = duality_gap(&scaled, &solution, c);
+                let (r, g) = match self.judged_on {
+                    Some((balanced, factors)) => {
+                        let z: Vec<f64> = solution.z.iter().map(|z| z / c).collect();
+                        let point = Solution {
+                            x: factors.to_scaled_primal(&solution.x),
+                            z: factors.to_scaled_dual(&z),
+                            ..solution.clone()
+                        };
+                        (dual_residual(balanced, &point), duality_gap(balanced, &point, 1.0))
+                    }
+                    None => (dual_residual(&scaled, &solution), duality_gap(&scaled, &solution, c)),
+                };
                 // The dual residual is judged against the objective alone: a solver that measures it
                 // against `Aᵀz` too can call a point optimal whose dual bound says nothing.
                 let tol = DUAL_SLACK * self.settings.tol_rel;
@@ -105,12 +124,12 @@ impl Calls<'_> {
                     Status::Infeasible => balanced.check_infeasible(&factors.to_scaled_dual(&solution.z)),
                     _ => balanced.check_unbounded(&factors.to_scaled_primal(&solution.x)),
                 };
-                let structural = said == Status::Infeasible && self.always_feasible;
+                let structural = said == Status::Infeasible && feasible;
                 if structural || !cert.holds(CERTIFICATE_TOLERANCE) {
                     solution.status = Status::NumericalError;
                 }
                 certificate = Some(cert);
-                if solution.status == Status::Unbounded && !self.always_feasible {
+                if solution.status == Status::Unbounded && !feasible {
                     // A ray proves the program unbounded only together with a feasible point: an
                     // infeasible program can have improving rays too (labels of −1e-12, which no
                     // filter reaches, with an anchor that a ray of filters switched off improves).
@@ -149,6 +168,7 @@ impl Calls<'_> {
                 dual_residual: dual,
                 gap,
                 certificate,
+                overruled: said == Status::Infeasible && feasible,
                 iterations: solution.iterations,
             });
             // `max_iter` bounds each call, so a call that hits it is retried like one that stalls; a
@@ -217,12 +237,13 @@ pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool, bool); 6] = [
 
 /// For a program without a model (a CBF or JSON file): no scale that needs the model's data, and
 /// the backend's defaults from the first call (the fast settings were measured on relaxations only).
-pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool, bool); 5] = [
+pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool, bool); 6] = [
     (Scale::One, 1, false, false),
     (Scale::UnitObjective, 1, true, false),
-    (Scale::One, 2, false, false),
-    (Scale::One, 3, false, false),
-    (Scale::One, 1, false, true),
+    (Scale::UnitObjective, 1, false, false),
+    (Scale::UnitObjective, 2, true, false),
+    (Scale::UnitObjective, 3, true, false),
+    (Scale::UnitObjective, 1, true, true),
 ];
 
 /// The calls for one program with `backend`: the plan `calls` for a backend with recovery

@@ -305,6 +305,7 @@ impl Context<'_> {
                 constraint_violation(model, lowered, x, self.threads) / model.label_scale()
             },
             always_feasible: model.relax.penalty.is_some(),
+            judged_on: None,
             hooks: self.hooks,
         };
         calls.run(&lowered.program, &mut log)
