@@ -221,7 +221,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let kept = &restarts.runs[restarts.kept];
         let _ = writeln!(
             h,
-            "  restarts        {} solves; kept {} (`{}`), the lowest training loss",
+            "  solves          {} (restarts and refinements); kept no. {} (`{}`), the lowest training loss",
             restarts.runs.len(),
             restarts.kept + 1,
             kept.anchor
