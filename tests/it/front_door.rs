@@ -226,6 +226,37 @@ relax { anchor random restarts 4 }";
 }
 
 #[test]
+fn restarts_of_the_whole_program_run_side_by_side_and_agree_with_one_thread() {
+    // The restarts run on the request's threads and share one lowered program; the answer, and
+    // the order in which the solves are listed, must not depend on either.
+    let text = "network { input 64 conv kernel 8 stride 8 activation relu output ones }
+data planted { samples 64 seed 9 }
+relax { anchor random restarts 4 refine 1 }";
+    let solve = |threads| {
+        let mut request = Request { method: MethodChoice::Full, ..Request::new(text, "restarts") };
+        request.limits.threads = Some(threads);
+        cnr_driver::solve(&request).expect("solves").record
+    };
+    let (one, two) = (solve(1), solve(2));
+    let runs = |r: &cnr_driver::SolveRecord| {
+        let list = r.restarts.as_ref().expect("the solves are listed");
+        let names: Vec<String> = list.runs.iter().map(|s| s.anchor.clone()).collect();
+        let objectives: Vec<Option<f64>> = list.runs.iter().map(|s| s.objective).collect();
+        (list.kept, names, objectives)
+    };
+    assert_eq!(runs(&one), runs(&two));
+    assert!(runs(&one).1.len() >= 4, "{:?}", runs(&one).1);
+    assert_eq!(one.objective, two.objective);
+    // Each restart's whole program equals a solve of that anchor alone (by the w-space method,
+    // another solver): the shared program carries each restart's own objective.
+    let alone = cnr_driver::solve(&Request::new(text, "alone")).expect("solves").record;
+    for (a, b) in runs(&one).2.iter().zip(runs(&alone).2.iter()) {
+        let (a, b) = (a.expect("an objective"), b.expect("an objective"));
+        assert!((a - b).abs() <= 1e-6 * a.abs().max(1.0), "{a} vs {b}");
+    }
+}
+
+#[test]
 fn refinements_anchor_each_solve_at_the_filter_before_and_stop_once_it_fits() {
     // ReLU at n/d = 2.5 with the data anchor: one solve misses the planted filter, solves anchored
     // at the filter found get closer, and the one that fits every sample ends the chain.

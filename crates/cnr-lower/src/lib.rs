@@ -126,6 +126,15 @@ pub fn lower(model: &Model) -> ConeProgram {
     lower_with(model, &anchor(model), &Request::default()).program
 }
 
+/// Puts the objective's anchor `anchor` into a program lowered with another one: the objective's
+/// anchor terms are the first `anchor.len()` entries of `q` (the `w` columns, then the biases'),
+/// negated, as [`lower_with`] writes them; the rest of the program does not depend on the anchor.
+pub fn set_anchor(program: &mut ConeProgram, anchor: &[f64]) {
+    for (q, gj) in program.q.iter_mut().zip(anchor) {
+        *q = -gj;
+    }
+}
+
 /// The sizes of a model's program, counted without building it (what `cnr check` prints).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
@@ -242,9 +251,7 @@ pub fn lower_with(model: &Model, anchor: &[f64], request: &Request) -> Lowered {
 
     let mut program = ConeProgram::new(model.name.clone(), shape.ncols, Sense::Maximize);
     // The model maximises ⟨g, w⟩ − λ‖ξ‖; the IR stores the minimisation of −⟨g, w⟩ + λ‖ξ‖.
-    for (q, gj) in program.q.iter_mut().zip(anchor) {
-        *q = -gj;
-    }
+    set_anchor(&mut program, anchor);
     match model.relax.penalty {
         Some((Norm::L2, weight)) => program.q[cols.r.expect("an l2 penalty has r")] = weight,
         Some((_, weight)) => {
@@ -328,5 +335,29 @@ mod tests {
         for threads in [2, 3, 4, 7] {
             assert_eq!(with(threads).program, one, "{threads} threads");
         }
+    }
+
+    /// Restarts lower the whole program once and change its anchor: that must give the program the
+    /// other anchor lowers to, exactly.
+    #[test]
+    fn setting_the_anchor_gives_the_program_of_that_anchor() {
+        let file = cnr_syntax::parse(
+            "network { input 16 conv kernel 4 stride 4 filters 2 bias activation softplus output ones }
+             data planted { samples 12 seed 2 noise 0.1 }
+             relax { penalty l1 0.5 }",
+        )
+        .expect("the test model parses");
+        let model = cnr_check::check(
+            &file,
+            "anchor",
+            &cnr_check::MemoryFiles::default(),
+            &cnr_check::Overrides::default(),
+        )
+        .expect("the test model checks");
+        let (g, h) = (anchor(&model), random_anchor(&model, 3));
+        assert_ne!(g, h);
+        let mut swapped = lower_with(&model, &g, &Request::default()).program;
+        set_anchor(&mut swapped, &h);
+        assert_eq!(swapped, lower_with(&model, &h, &Request::default()).program);
     }
 }

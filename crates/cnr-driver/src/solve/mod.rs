@@ -18,6 +18,8 @@ use cnr_check::Model;
 use cnr_ir::{Solution, SolverSettings};
 use cnr_lower::Lowered;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 /// How to solve the relaxation.
@@ -85,36 +87,55 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 /// checks the answer on the model: the solve layer under [`solve`].
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
     let relax = &compiled.model.relax;
-    let (restarts, refine) = (relax.restarts.max(1), relax.refine);
+    let (restarts, refine) = (relax.restarts.max(1) as usize, relax.refine);
     if restarts == 1 && refine == 0 {
-        return solve_with_anchor(compiled, request, &compiled.anchor);
+        return solve_with_anchor(compiled, request, &compiled.anchor, None);
     }
     // Amplification: the model's anchor, then random anchors 1, 2, … (the model's own random
     // anchor is random anchor 0); after each, up to `refine` solves anchored at the filter just
-    // found. The solve with the lowest training loss is kept, every one is listed.
-    let mut solves = Solves::default();
-    let model = &compiled.model;
-    let (scale, md) = (model.label_scale(), model.network.filters * model.network.d());
-    for k in 0..restarts as usize {
-        let (mut anchor, name) = if k == 0 {
-            (compiled.anchor.clone(), relax.anchor_name())
-        } else {
-            (cnr_lower::random_anchor(model, k as u64), format!("random {k}"))
-        };
-        let mut record = solves.run(compiled, request, &anchor, name.clone())?;
-        for j in 1..=refine {
-            // A filter that fits every sample is found again from its own direction.
-            if record.training_loss.is_none_or(|l| l.is_nan() || l <= 1e-12 * scale * scale) {
-                break;
+    // found. The restarts are independent, so they run side by side on the request's threads (a
+    // sweep gives each trial its share); the whole program, when that is what is solved, is lowered
+    // once and only its objective changes. The solve with the lowest training loss is kept, and
+    // every one is listed, in the order above.
+    let shared = OnceLock::new();
+    let chains: Vec<Mutex<Option<Chain>>> = (0..restarts).map(|_| Mutex::new(None)).collect();
+    let workers = request
+        .limits
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
+        .clamp(1, restarts);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= restarts {
+                    break;
+                }
+                let chain = refinement_chain(compiled, request, k, &shared);
+                *chains[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(chain);
+            });
+        }
+    });
+    let mut list = Vec::new();
+    let mut kept: Option<(usize, SolveRecord)> = None;
+    let loss = |r: &SolveRecord| r.training_loss.filter(|l| l.is_finite()).unwrap_or(f64::INFINITY);
+    for chain in chains {
+        let chain = chain.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every restart ran");
+        for (name, record) in chain? {
+            list.push(Restart {
+                anchor: name,
+                status: record.status,
+                objective: record.objective,
+                training_loss: record.training_loss,
+                recovery_error: record.recovery_error,
+                solve_seconds: record.solve_seconds,
+            });
+            if kept.as_ref().is_none_or(|(_, best)| loss(&record) < loss(best)) {
+                kept = Some((list.len() - 1, record));
             }
-            let Some(next) = refined_anchor(&anchor, &record, md) else {
-                break;
-            };
-            anchor = next;
-            record = solves.run(compiled, request, &anchor, format!("{name}, refined {j}"))?;
         }
     }
-    let Solves { kept, list } = solves;
     let (k, mut record) = kept.expect("at least one solve");
     // One solve (a first anchor that fitted every sample, so no refinement ran) is a plain record.
     if list.len() > 1 {
@@ -123,37 +144,37 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     Ok(record)
 }
 
-/// The solves of a model with several anchors, and the one with the lowest training loss.
-#[derive(Default)]
-struct Solves {
-    kept: Option<(usize, SolveRecord)>,
-    list: Vec<Restart>,
-}
+/// A solve with the name of its anchor (`lstsq (auto), refined 1`, `random 2`, …).
+type Named = (String, SolveRecord);
 
-impl Solves {
-    /// Solves with `anchor`, lists it under `name`, and keeps it if its training loss is the lowest.
-    fn run(
-        &mut self,
-        compiled: &Compiled,
-        request: &Request,
-        anchor: &[f64],
-        name: String,
-    ) -> Result<SolveRecord, Error> {
-        let record = solve_with_anchor(compiled, request, anchor)?;
-        self.list.push(Restart {
-            anchor: name,
-            status: record.status,
-            objective: record.objective,
-            training_loss: record.training_loss,
-            recovery_error: record.recovery_error,
-            solve_seconds: record.solve_seconds,
-        });
-        let loss = |r: &SolveRecord| r.training_loss.filter(|l| l.is_finite()).unwrap_or(f64::INFINITY);
-        if self.kept.as_ref().is_none_or(|(_, best)| loss(&record) < loss(best)) {
-            self.kept = Some((self.list.len() - 1, record.clone()));
+/// One restart's solves, or what stopped them.
+type Chain = Result<Vec<Named>, Error>;
+
+/// Restart `k`'s solves: its anchor (the model's for `k = 0`, else random anchor `k`), then up to
+/// `refine` solves anchored at the filter just found, stopping at one that fits every sample.
+fn refinement_chain(compiled: &Compiled, request: &Request, k: usize, shared: &OnceLock<Lowered>) -> Chain {
+    let model = &compiled.model;
+    let (scale, md) = (model.label_scale(), model.network.filters * model.network.d());
+    let (mut anchor, name) = if k == 0 {
+        (compiled.anchor.clone(), model.relax.anchor_name())
+    } else {
+        (cnr_lower::random_anchor(model, k as u64), format!("random {k}"))
+    };
+    let mut record = solve_with_anchor(compiled, request, &anchor, Some(shared))?;
+    let mut chain = vec![(name.clone(), record.clone())];
+    for j in 1..=model.relax.refine {
+        // A filter that fits every sample is found again from its own direction.
+        if record.training_loss.is_none_or(|l| l.is_nan() || l <= 1e-12 * scale * scale) {
+            break;
         }
-        Ok(record)
+        let Some(next) = refined_anchor(&anchor, &record, md) else {
+            break;
+        };
+        anchor = next;
+        record = solve_with_anchor(compiled, request, &anchor, Some(shared))?;
+        chain.push((format!("{name}, refined {j}"), record.clone()));
     }
+    Ok(chain)
 }
 
 /// The anchor of a refinement: the filter `record` found, in the place of the anchor's filter part
@@ -172,8 +193,14 @@ fn refined_anchor(anchor: &[f64], record: &SolveRecord, md: usize) -> Option<Vec
     (moved > 1e-9).then_some(next)
 }
 
-/// One solve of a compiled model with the objective's anchor `anchor`.
-fn solve_with_anchor(compiled: &Compiled, request: &Request, anchor: &[f64]) -> Result<SolveRecord, Error> {
+/// One solve of a compiled model with the objective's anchor `anchor`; `shared` holds the whole
+/// program once lowered, for the other solves of the same model (restarts, refinements).
+fn solve_with_anchor(
+    compiled: &Compiled,
+    request: &Request,
+    anchor: &[f64],
+    shared: Option<&std::sync::OnceLock<Lowered>>,
+) -> Result<SolveRecord, Error> {
     let model = &compiled.model;
     let settings = solver_settings(model, request);
     let mut timings = Timings {
@@ -188,6 +215,7 @@ fn solve_with_anchor(compiled: &Compiled, request: &Request, anchor: &[f64]) -> 
         threads: request.limits.threads,
         attempts: RefCell::new(Vec::new()),
         hooks: &request.hooks,
+        shared,
     };
     let method = match request.method {
         MethodChoice::Full => Method::Full,
@@ -223,6 +251,9 @@ pub(crate) struct Context<'a> {
     pub(crate) attempts: RefCell<Vec<Attempt>>,
     /// Told each phase; asked whether to stop.
     pub(crate) hooks: &'a Hooks,
+    /// The whole program, lowered by the first of several solves of one model and reused, with
+    /// this solve's anchor, by the others.
+    pub(crate) shared: Option<&'a std::sync::OnceLock<Lowered>>,
 }
 
 impl Context<'_> {
@@ -265,7 +296,16 @@ impl Context<'_> {
         }
         self.hooks.tell(Event::Lowering { samples });
         let start = Instant::now();
-        let lowered = cnr_lower::lower_with(&self.compiled.model, self.anchor, request);
+        let whole = request.samples.is_none() && request.box_radius.is_none();
+        let lowered = match self.shared.filter(|_| whole) {
+            Some(cell) => {
+                let lower = || cnr_lower::lower_with(&self.compiled.model, self.anchor, request);
+                let mut lowered = cell.get_or_init(lower).clone();
+                cnr_lower::set_anchor(&mut lowered.program, self.anchor);
+                lowered
+            }
+            None => cnr_lower::lower_with(&self.compiled.model, self.anchor, request),
+        };
         let backend = self.compiled.backend.name();
         self.hooks.tell(Event::Solving { rows: lowered.program.m(), backend });
         timings.lowering_seconds += start.elapsed().as_secs_f64();
