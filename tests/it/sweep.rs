@@ -432,6 +432,42 @@ fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do()
 }
 
 #[test]
+fn a_sweep_with_restarts_resumes_and_shards_like_any_other() {
+    let args = [&["--ratio", "2,6", "--anchor", "random,auto", "--restarts", "1,3"], SMALL].concat();
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let whole = root_dir.path().join("whole");
+    assert!(sweep(&whole, &args).status.success());
+    let expected = rows(&whole);
+    assert_eq!(expected.len(), 2 * 2 * 2 * 10);
+    // Interrupted after half of its rows (the header and 40 rows kept), then resumed.
+    let part = root_dir.path().join("part");
+    std::fs::create_dir(&part).expect("a folder");
+    for file in ["sweep.json", "results.csv"] {
+        std::fs::copy(whole.join(file), part.join(file)).expect("copy");
+    }
+    let results = std::fs::read_to_string(part.join("results.csv")).expect("results");
+    let kept: Vec<&str> = results.lines().take(41).collect();
+    std::fs::write(part.join("results.csv"), kept.join("\n") + "\n").expect("write");
+    let resumed = sweep(&part, &args);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert!(text(&resumed.stdout).contains("40 resumed"), "{}", text(&resumed.stdout));
+    assert_eq!(rows(&part), expected);
+    // Two shards, merged.
+    let mut parts = Vec::new();
+    for i in 0..2 {
+        let dir = root_dir.path().join(format!("shard{i}"));
+        let out = sweep(&dir, &[&args[..], &["--shard", &format!("{i}/2")]].concat());
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        parts.push(dir.to_str().expect("UTF-8").to_string());
+    }
+    let merged = root_dir.path().join("merged");
+    let out =
+        crate::util::cnr(&["sweep", "merge", &parts[0], &parts[1], "--out", merged.to_str().expect("UTF-8")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rows(&merged), expected);
+}
+
+#[test]
 fn bad_restart_and_refinement_counts_are_refused_with_their_names() {
     refused_as_usage(&[
         (&["--restarts", "0"][..], "is not a number of restarts"),
