@@ -461,8 +461,17 @@ fn a_sweep_with_restarts_resumes_and_shards_like_any_other() {
         parts.push(dir.to_str().expect("UTF-8").to_string());
     }
     let merged = root_dir.path().join("merged");
-    let out =
-        crate::util::cnr(&["sweep", "merge", &parts[0], &parts[1], "--out", merged.to_str().expect("UTF-8")]);
+    let merge = || {
+        crate::util::cnr(&["sweep", "merge", &parts[0], &parts[1], "--out", merged.to_str().expect("UTF-8")])
+    };
+    // A part still being written (its lock held, as a running shard holds it) is not merged.
+    let held = std::fs::File::open(Path::new(&parts[1]).join(".lock")).expect("the part's lock file");
+    held.try_lock().expect("the lock is free");
+    let out = merge();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is in use by another cnr sweep"), "{}", text(&out.stderr));
+    drop(held);
+    let out = merge();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(rows(&merged), expected);
 }

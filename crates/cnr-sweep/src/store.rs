@@ -101,6 +101,9 @@ const SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 /// The lock file of a results folder.
 pub const LOCK: &str = ".lock";
 
+/// What a folder whose lock is held is said to be.
+const IN_USE: &str = "is in use by another cnr sweep";
+
 /// Takes the folder's lock, or says who holds it. The lock is the system's advisory lock on
 /// `DIR/.lock`, released when the process ends however it ends; the file names the holder.
 fn lock(dir: &Path) -> Result<File, StoreError> {
@@ -118,7 +121,7 @@ fn lock(dir: &Path) -> Result<File, StoreError> {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
             let holder = holder.trim();
             return Err(format!(
-                "{} is in use by another cnr sweep{}; wait for it to end, or choose another --out",
+                "{} {IN_USE}{}; wait for it to end, or choose another --out",
                 dir.display(),
                 if holder.is_empty() { String::new() } else { format!(" ({holder})") }
             ));
@@ -384,9 +387,18 @@ pub fn merge(
     force: bool,
 ) -> Result<(Manifest, Vec<Row>, MergeReport), StoreError> {
     let mut parts: Vec<(PathBuf, Manifest)> = Vec::new();
+    // Each part's lock is held while it is read, so that a part still being written (a shard whose
+    // job runs) is refused instead of merged half done. A part in a folder this process cannot
+    // write to cannot be written by a sweep either, and is read without it.
+    let mut _locks = Vec::new();
     for dir in dirs {
         let manifest = read_manifest(dir)?
             .ok_or_else(|| format!("{} has no {MANIFEST}: it is not a sweep folder", dir.display()))?;
+        match lock(dir) {
+            Ok(file) => _locks.push(file),
+            Err(e) if e.contains(IN_USE) => return Err(e),
+            Err(_) => {}
+        }
         if let Some((first, m)) = parts.first() {
             let differences = m.differences(&manifest);
             if !differences.is_empty() {
