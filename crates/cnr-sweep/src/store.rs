@@ -394,11 +394,6 @@ pub fn merge(
     for dir in dirs {
         let manifest = read_manifest(dir)?
             .ok_or_else(|| format!("{} has no {MANIFEST}: it is not a sweep folder", dir.display()))?;
-        match lock(dir) {
-            Ok(file) => _locks.push(file),
-            Err(e) if e.contains(IN_USE) => return Err(e),
-            Err(_) => {}
-        }
         if let Some((first, m)) = parts.first() {
             let differences = m.differences(&manifest);
             if !differences.is_empty() {
@@ -429,6 +424,11 @@ pub fn merge(
                 manifest.shard.index,
                 manifest.shard.count
             ));
+        }
+        match lock(dir) {
+            Ok(file) => _locks.push(file),
+            Err(e) if e.contains(IN_USE) => return Err(e),
+            Err(_) => {}
         }
         parts.push((dir.clone(), manifest));
     }
