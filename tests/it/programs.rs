@@ -89,6 +89,9 @@ fn each_cone_and_its_dual_reach_the_optimum_worked_out_by_hand() {
         (one_cone("", "QR", 0, [0.0, 1.0, 3.0]), 4.5, "rotated second-order cone"),
         // t ≥ 1·exp(1/1) = e.
         (one_cone("", "EXP", 0, [0.0, 1.0, 1.0]), std::f64::consts::E, "exponential cone"),
+        // t ≥ exp(−30) = 9.4e-14: an optimum far below 1 carries the absolute accuracy of 10·tol
+        // (docs/solving.md); Clarabel's point is 3.4e-8.
+        (one_cone("", "EXP", 0, [0.0, 1.0, -30.0]), (-30.0f64).exp(), "an optimum of 9.4e-14"),
         // EXP*: u₀ ≥ −u₂·e⁻¹·exp(u₁/u₂) with u = (t, 0, −1): t ≥ 1/e.
         (one_cone("", "EXP*", 0, [0.0, 0.0, -1.0]), (-1.0f64).exp(), "dual exponential cone"),
         // POW with α = (1, 1): √(t·1) ≥ |2|, t = 4.
