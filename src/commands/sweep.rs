@@ -9,8 +9,9 @@ use clap::{Args, Subcommand};
 use cnr_driver::sweep::grid::{self, Axis, Shard};
 use cnr_driver::sweep::{activations, anchors, parse_threshold, refine_counts, restart_counts, SweepSpec};
 use cnr_driver::{Backend, GdBudget, MethodChoice, Setting};
-use cnr_sweep::store::{self, Manifest};
-use cnr_sweep::{Experiment, SweepError, Unit};
+use cnr_sweep::folder::Progress;
+use cnr_sweep::store;
+use cnr_sweep::{Experiment, SweepError};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -155,50 +156,38 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         warn(&w.errors.render())?;
     }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
-    let manifest = Manifest {
-        cnr_version: env!("CARGO_PKG_VERSION").into(),
-        model: model_path.display().to_string(),
-        model_hash: cnr_driver::model_hash(&model.text),
-        grid,
-        trials: experiment.trials,
-        seed: prepared.seed,
-        threshold: experiment.threshold,
-        baseline: experiment.baseline,
-        settings: settings.iter().map(Setting::flag).collect(),
-        method: experiment.method.as_str().into(),
-        backend: args.backend.map(|b| b.name().to_string()),
-        shard,
-    };
-    let (mut store, existing) = store::open(&out_dir, &manifest, args.force).map_err(|e| failure(&e))?;
-    let units = experiment.units(shard);
-    // The methods each trial has rows for already.
-    let mut finished: std::collections::HashMap<Unit, Vec<String>> = std::collections::HashMap::new();
-    for r in &existing {
-        finished.entry(Unit { cell: r.cell, trial: r.trial }).or_default().push(r.method.clone());
-    }
-    let methods_of = |u: Unit| -> Vec<String> { finished.get(&u).cloned().unwrap_or_default() };
-    let todo: Vec<Unit> =
-        units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
-    let resumed = units.len() - todo.len();
-    let mut rows = existing.clone();
-    let mut progress = SweepProgress::new(todo.len(), resumed);
+    let manifest = experiment.manifest(&model_path.display().to_string(), prepared.seed, shard);
+    let mut progress: Option<SweepProgress> = None;
     let start = Instant::now();
-    let skip = |u: Unit| methods_of(u);
-    let outcome = experiment.run(files, &prepared, &todo, &skip, jobs, &mut |_, new| {
-        store.append(&new).map_err(SweepError::Other)?;
-        progress.trial(new.iter().any(|r| r.success && r.method != "gd"));
-        rows.extend(new);
-        Ok(())
-    });
-    progress.finish();
-    outcome.map_err(report_error)?;
-    let written = store::finish(&out_dir, &manifest, &rows).map_err(|e| failure(&e))?;
+    let outcome = cnr_sweep::folder::run(
+        &experiment,
+        &prepared,
+        files,
+        &manifest,
+        &out_dir,
+        args.force,
+        jobs,
+        &mut |event| match event {
+            Progress::Started { todo, resumed } => progress = Some(SweepProgress::new(todo, resumed)),
+            Progress::Trial { recovered } => {
+                if let Some(p) = progress.as_mut() {
+                    p.trial(recovered)
+                }
+            }
+        },
+    );
+    if let Some(p) = progress.as_mut() {
+        p.finish();
+    }
+    let finished = outcome.map_err(report_error)?;
+    let (written, resumed) = (&finished.written, finished.resumed);
+    let (units, todo) = (finished.trials, finished.trials - finished.resumed);
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     out(&format!(
         "sweep: {} trials of {} cells ({} run now, {} resumed) in {:.1} s\n  {}\n  {}\n",
-        units.len(),
+        units,
         experiment.grid.cells(),
-        todo.len(),
+        todo,
         resumed,
         start.elapsed().as_secs_f64(),
         out_dir.join(store::RESULTS).display(),

@@ -37,6 +37,7 @@ mod equilibrate;
 mod error;
 mod eval;
 mod export;
+pub mod files;
 mod format;
 mod program;
 mod record;

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod files;
+pub mod folder;
 pub mod plot;
 pub mod results;
 pub mod store;

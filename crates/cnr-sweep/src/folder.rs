@@ -1,0 +1,98 @@
+//! A sweep run into its results folder: the folder opened (and locked), the trials it holds
+//! already skipped, each finished trial appended as it ends, the summary and plots written at the
+//! end. The command line and the Python package both run sweeps through here.
+
+use crate::results::Row;
+use crate::store::{self, Manifest};
+use crate::{Experiment, Prepared, SweepError, Unit};
+use cnr_driver::Files;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What a sweep into a folder did.
+pub struct Finished {
+    /// Every row of the folder: those found there and those run now.
+    pub rows: Vec<Row>,
+    /// Trials of the shard in all.
+    pub trials: usize,
+    /// Trials whose rows were there already.
+    pub resumed: usize,
+    /// The files written at the end (summary, plots).
+    pub written: Vec<PathBuf>,
+}
+
+impl Experiment {
+    /// The manifest of a folder that holds `shard` of this experiment on the model at `model` (as
+    /// the user named it), whose trial 0 has the seed `seed`.
+    pub fn manifest(&self, model: &str, seed: u64, shard: crate::grid::Shard) -> Manifest {
+        Manifest {
+            cnr_version: env!("CARGO_PKG_VERSION").into(),
+            model: model.into(),
+            model_hash: cnr_driver::model_hash(&self.text),
+            grid: self.grid.clone(),
+            trials: self.trials,
+            seed,
+            threshold: self.threshold,
+            baseline: self.baseline,
+            settings: self.settings.iter().map(cnr_driver::Setting::flag).collect(),
+            method: self.method.as_str().into(),
+            backend: self.backend.map(|b| b.name().to_string()),
+            shard,
+        }
+    }
+}
+
+/// What a sweep into a folder tells its caller as it goes.
+pub enum Progress {
+    /// Before the first trial: how many are to run, and how many the folder held.
+    Started {
+        /// Trials to run now.
+        todo: usize,
+        /// Trials found done.
+        resumed: usize,
+    },
+    /// A trial finished; whether the relaxation recovered the planted filter.
+    Trial {
+        /// Recovered.
+        recovered: bool,
+    },
+}
+
+/// Runs the trials of `manifest.shard` that `dir` does not hold yet on `jobs` threads, appending
+/// each as it finishes, and tells `progress` as it goes. The first error stops the sweep; rows
+/// written stay.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    experiment: &Experiment,
+    prepared: &Prepared,
+    files: &(dyn Files + Sync),
+    manifest: &Manifest,
+    dir: &Path,
+    force: bool,
+    jobs: usize,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Finished, SweepError> {
+    let (mut store, existing) = store::open(dir, manifest, force).map_err(SweepError::Other)?;
+    let units = experiment.units(manifest.shard);
+    // The methods each trial has rows for already.
+    let mut finished: HashMap<Unit, Vec<String>> = HashMap::new();
+    for r in &existing {
+        finished.entry(Unit { cell: r.cell, trial: r.trial }).or_default().push(r.method.clone());
+    }
+    let methods_of = |u: Unit| -> Vec<String> { finished.get(&u).cloned().unwrap_or_default() };
+    let todo: Vec<Unit> =
+        units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
+    let resumed = units.len() - todo.len();
+    progress(Progress::Started { todo: todo.len(), resumed });
+    let mut rows = existing;
+    let outcome = experiment.run(files, prepared, &todo, &methods_of, jobs, &mut |_, new| {
+        store.append(&new).map_err(SweepError::Other)?;
+        progress(Progress::Trial { recovered: new.iter().any(|r| r.success && r.method != "gd") });
+        rows.extend(new);
+        Ok(())
+    });
+    drop(store);
+    outcome?;
+    let written = store::finish(dir, manifest, &rows).map_err(SweepError::Other)?;
+    Ok(Finished { rows, trials: units.len(), resumed, written })
+}
