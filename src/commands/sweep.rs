@@ -167,13 +167,16 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         &out_dir,
         args.force,
         jobs,
-        &mut |event| match event {
-            Progress::Started { todo, resumed } => progress = Some(SweepProgress::new(todo, resumed)),
-            Progress::Trial { recovered } => {
-                if let Some(p) = progress.as_mut() {
-                    p.trial(recovered)
+        &mut |event| {
+            match event {
+                Progress::Started { todo, resumed } => progress = Some(SweepProgress::new(todo, resumed)),
+                Progress::Trial { recovered } => {
+                    if let Some(p) = progress.as_mut() {
+                        p.trial(recovered)
+                    }
                 }
             }
+            Ok(())
         },
     );
     if let Some(p) = progress.as_mut() {

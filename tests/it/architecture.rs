@@ -145,6 +145,25 @@ fn the_sweep_sits_on_the_driver_only() {
 }
 
 #[test]
+fn the_python_package_sits_on_the_driver_and_the_sweep_only() {
+    // python/ is outside the workspace (cargo test --workspace needs no Python), but it is a caller
+    // like the binary: it reaches the pipeline through the driver, and sweeps through cnr-sweep.
+    let manifest = std::fs::read_to_string(root().join("python/Cargo.toml")).expect("manifest");
+    let deps = section_names(&manifest, "[dependencies]");
+    let cnr: Vec<&String> = deps.iter().filter(|d| d.starts_with("cnr-")).collect();
+    assert_eq!(cnr, ["cnr-driver", "cnr-sweep"], "python/Cargo.toml depends on {deps:?}");
+    for file in sources(&root().join("python/src")) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        let names = named_crates(&text);
+        assert!(
+            names.iter().all(|n| n == "cnr_driver" || n == "cnr_sweep"),
+            "{} names {names:?}",
+            file.display()
+        );
+    }
+}
+
+#[test]
 fn only_the_driver_names_backends() {
     // Which backends exist and how each is called is the driver's knowledge: no other crate but
     // the backends themselves depends on one or names one in its code.

@@ -59,8 +59,8 @@ pub enum Progress {
 }
 
 /// Runs the trials of `manifest.shard` that `dir` does not hold yet on `jobs` threads, appending
-/// each as it finishes, and tells `progress` as it goes. The first error stops the sweep; rows
-/// written stay.
+/// each as it finishes, and tells `progress` as it goes (an error it returns stops the sweep, as a
+/// cancelled one is stopped). The first error stops the sweep; rows written stay.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     experiment: &Experiment,
@@ -70,7 +70,7 @@ pub fn run(
     dir: &Path,
     force: bool,
     jobs: usize,
-    progress: &mut dyn FnMut(Progress),
+    progress: &mut dyn FnMut(Progress) -> Result<(), SweepError>,
 ) -> Result<Finished, SweepError> {
     let (mut store, existing) = store::open(dir, manifest, force).map_err(SweepError::Other)?;
     let units = experiment.units(manifest.shard);
@@ -83,11 +83,11 @@ pub fn run(
     let todo: Vec<Unit> =
         units.iter().copied().filter(|&u| methods_of(u).len() < experiment.methods()).collect();
     let resumed = units.len() - todo.len();
-    progress(Progress::Started { todo: todo.len(), resumed });
+    progress(Progress::Started { todo: todo.len(), resumed })?;
     let mut rows = existing;
     let outcome = experiment.run(files, prepared, &todo, &methods_of, jobs, &mut |_, new| {
         store.append(&new).map_err(SweepError::Other)?;
-        progress(Progress::Trial { recovered: new.iter().any(|r| r.success && r.method != "gd") });
+        progress(Progress::Trial { recovered: new.iter().any(|r| r.success && r.method != "gd") })?;
         rows.extend(new);
         Ok(())
     });

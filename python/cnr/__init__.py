@@ -1,0 +1,302 @@
+"""cnr: convex relaxations of one-hidden-layer CNNs, from Python.
+
+A model is the text of a ``.cnr`` file (docs/language.md); ``Model.solve`` runs the same pipeline
+as ``cnr solve`` — parse, check, lower, solve, check the answer on the model — on the model's own
+data or on NumPy arrays, and returns its record. ``sweep`` runs a phase-transition experiment as
+``cnr sweep`` does. Solves release the GIL; Ctrl-C, or ``Cancel.cancel()`` from another thread,
+stops them with ``KeyboardInterrupt`` and leaves nothing running.
+"""
+
+import json as _json
+import os as _os
+
+import numpy as _np
+
+from . import _cnr
+from ._cnr import Cancel, CnrError, ModelError, SolveError
+
+__all__ = [
+    "Model",
+    "Record",
+    "Cancel",
+    "CnrError",
+    "ModelError",
+    "SolveError",
+    "solve_program",
+    "sweep",
+    "__version__",
+]
+
+__version__ = _cnr.__version__
+
+
+def _settings(set=None, unset=None, params=None, samples=None, seed=None, noise=None):
+    """The changes to a model, as ``cnr solve``'s flags make them: (kind, key, value) triples."""
+    out = []
+    for name, value in (params or {}).items():
+        out.append(("param", str(name), _number(value)))
+    for key, value in (set or {}).items():
+        out.append(("set", str(key), str(value)))
+    for key in unset or ():
+        out.append(("unset", str(key), ""))
+    if samples is not None:
+        out.append(("samples", "", str(int(samples))))
+    if seed is not None:
+        out.append(("seed", "", str(int(seed))))
+    if noise is not None:
+        out.append(("noise", "", _number(noise)))
+    return out
+
+
+def _number(value):
+    """A number as the model's text writes it (``repr`` keeps every digit of a float)."""
+    if isinstance(value, (float, _np.floating)):
+        return repr(float(value))
+    return str(value)
+
+
+def _matrix(a, what):
+    a = _np.ascontiguousarray(a, dtype=_np.float64)
+    if a.ndim == 1:
+        a = a.reshape(1, -1) if what in ("planted", "w") else a.reshape(-1, 1)
+    if a.ndim != 2:
+        raise ValueError(f"{what} must be a 2-d array, found {a.ndim} dimensions")
+    return a
+
+
+def _vector(a, what):
+    if a is None:
+        return None
+    a = _np.ascontiguousarray(a, dtype=_np.float64)
+    if a.ndim != 1:
+        raise ValueError(f"{what} must be a 1-d array, found {a.ndim} dimensions")
+    return a
+
+
+class Record:
+    """A solve's record: the fields of ``cnr solve --json`` as attributes (``status``,
+    ``objective``, ``max_violation``, ``training_loss``, ``recovery_error``, ``attempts``,
+    ``wspace``, ``cutting_plane``, ``timings``, …), with ``w`` always an ``(M, d)`` array and ``b``
+    an ``(M,)`` array or ``None``. ``to_dict()`` gives the record as JSON has it."""
+
+    def __init__(self, fields):
+        self._fields = fields
+        filters, d = fields.get("filters", 1), fields.get("d", 0)
+        w = fields.get("w")
+        self.w = None if w is None else _np.asarray(w, dtype=_np.float64).reshape(filters, d)
+        b = fields.get("b")
+        self.b = None if b is None else _np.asarray(b, dtype=_np.float64).reshape(filters)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["_fields"][name]
+        except KeyError:
+            raise AttributeError(f"the record has no field `{name}`") from None
+
+    def __dir__(self):
+        return sorted(set(self._fields) | {"w", "b", "to_dict"})
+
+    def to_dict(self):
+        """The record as ``cnr solve --json`` writes it."""
+        return dict(self._fields)
+
+    def __repr__(self):
+        return (
+            f"Record(status={self.status!r}, objective={self.objective!r}, "
+            f"recovery_error={self._fields.get('recovery_error')!r})"
+        )
+
+
+class Model:
+    """A ``.cnr`` model: ``Model("examples/paper_relu.cnr")`` reads a file (its data files are read
+    beside it), ``Model(text)`` takes the text itself (data files relative to ``base``, default the
+    working folder)."""
+
+    def __init__(self, source, name=None, base=None):
+        path = _os.fspath(source) if isinstance(source, _os.PathLike) else source
+        if isinstance(path, str) and "\n" not in path and path.endswith(".cnr"):
+            with open(path, encoding="utf-8") as f:
+                self.text = f.read()
+            self.name = name or path
+            self.base = base or (_os.path.dirname(path) or ".")
+            self.path = path
+        else:
+            self.text = str(source)
+            self.name = name or "model"
+            self.base = base
+            self.path = None
+
+    def _args(self, **settings):
+        return (self.text, self.name, None if self.base is None else str(self.base), _settings(**settings))
+
+    def check(self, **settings):
+        """The model checked, as ``cnr check`` does: a dict of its sizes (filters, filter size,
+        patches, samples, the program's variables, rows and non-zeros), its anchor and warnings.
+        Raises ``ModelError`` with the diagnostics."""
+        return _json.loads(_cnr.check(*self._args(**settings)))
+
+    def solve(
+        self,
+        x=None,
+        y=None,
+        planted=None,
+        planted_bias=None,
+        method="auto",
+        backend=None,
+        set=None,
+        unset=None,
+        params=None,
+        samples=None,
+        seed=None,
+        noise=None,
+        tolerance=None,
+        threads=None,
+        cancel=None,
+    ):
+        """Solves the relaxation and checks the answer on the model; returns a ``Record``.
+
+        ``x`` (one sample a row) and ``y`` replace the model's ``data`` block, as arrays (read
+        without a copy when they are C-contiguous float64); ``planted`` (``(M, d)``) and
+        ``planted_bias`` give the filters to measure the recovery error against. ``set``
+        (``{"relax.anchor": "lstsq"}``), ``unset``, ``params`` (``{"d": 8}``), ``samples``,
+        ``seed`` and ``noise`` change the model as ``cnr solve``'s flags do; ``method`` is
+        ``auto``, ``full``, ``cutting-plane`` or ``wspace``.
+        """
+        if (x is None) != (y is None):
+            raise ValueError("give both x and y, or neither")
+        arrays = {}
+        if x is not None:
+            arrays = {
+                "x": _matrix(x, "x"),
+                "y": _vector(y, "y"),
+                "planted": None if planted is None else _matrix(planted, "planted"),
+                "planted_bias": _vector(planted_bias, "planted_bias"),
+            }
+        text = _cnr.solve(
+            *self._args(set=set, unset=unset, params=params, samples=samples, seed=seed, noise=noise),
+            method_name=method,
+            backend_name=backend,
+            tolerance=tolerance,
+            threads=threads,
+            cancel=cancel,
+            **arrays,
+        )
+        return Record(_json.loads(text))
+
+    def data(self, **settings):
+        """The model's data as arrays: ``x`` (one sample a row), ``y``, and ``planted``
+        (``(M, d)``) and ``planted_bias`` when known."""
+        return _cnr.data(*self._args(**settings))
+
+    def eval(self, w, b=None, **settings):
+        """The model's fit of the filters ``w`` (``(M, d)``, or ``(d,)`` for one filter) and biases
+        ``b``: violation, training loss and recovery error, as ``cnr eval`` reports them."""
+        return _json.loads(_cnr.evaluate(*self._args(**settings), _matrix(w, "w"), _vector(b, "b")))
+
+    def compile(self, emit="cbf", **settings):
+        """The model's cone program as text: ``cbf`` (for any conic solver), ``json`` or ``ir``."""
+        return _cnr.compile(*self._args(**settings), emit)
+
+    def __repr__(self):
+        return f"Model({self.name!r})"
+
+
+def solve_program(source, tolerance=None, cancel=None):
+    """Solves a cone program given as CBF or JSON text, or as the path of a ``.cbf``/``.json``
+    file; returns the record as a dict (``status``, ``objective``, ``x``, ``attempts``, …)."""
+    text, name = str(source), "program"
+    if "\n" not in text and text.endswith((".cbf", ".json")) and _os.path.exists(text):
+        name = text
+        with open(text, encoding="utf-8") as f:
+            text = f.read()
+    is_json = text.lstrip().startswith("{")
+    return _json.loads(_cnr.solve_program(text, name, is_json, tolerance=tolerance, cancel=cancel))
+
+
+def _list(values):
+    """A sweep axis as ``cnr sweep``'s flags write it: a string as it is, a sequence joined."""
+    if values is None or isinstance(values, str):
+        return values
+    return ",".join(_number(v) for v in values)
+
+
+def _typed(text):
+    """A field of ``results.csv`` as a Python value."""
+    if text == "":
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def sweep(
+    model,
+    ratio=None,
+    samples=None,
+    params=None,
+    activation=None,
+    noise=None,
+    anchor=None,
+    restarts=None,
+    refine=None,
+    trials=None,
+    seed=None,
+    threshold=None,
+    baseline=False,
+    jobs=None,
+    method="auto",
+    backend=None,
+    out=None,
+    force=False,
+    set=None,
+    cancel=None,
+):
+    """Runs a phase-transition experiment as ``cnr sweep`` does, with the model's ``sweep { … }``
+    block under these arguments: ``ratio`` (n/d values, a list or ``"1:8:1"``) or ``samples``,
+    ``params`` (``{"d": [8, 16]}``), ``activation``, ``noise``, ``anchor``, ``restarts``,
+    ``refine`` (lists), ``trials`` per cell, ``jobs`` trials at once. With ``out`` the results
+    folder is written (and resumed) too. Returns one row per trial, the columns of
+    ``results.csv``: a pandas ``DataFrame`` when pandas is installed, else a list of dicts.
+    """
+    if not isinstance(model, Model):
+        model = Model(model)
+    axes = [(str(k), _list(v)) for k, v in (params or {}).items()]
+    if isinstance(activation, (list, tuple)):
+        activation = ",".join(activation)
+    if isinstance(anchor, (list, tuple)):
+        anchor = ",".join(anchor)
+    header, rows = _cnr.sweep(
+        model.text,
+        model.name,
+        None if model.base is None else str(model.base),
+        _settings(set=set),
+        ratio=_list(ratio),
+        samples=_list(samples),
+        params=axes,
+        activation=activation,
+        noise=_list(noise),
+        anchor=anchor,
+        restarts=_list(restarts),
+        refine=_list(refine),
+        trials=trials,
+        seed=seed,
+        threshold=threshold,
+        baseline=baseline,
+        jobs=jobs,
+        method_name=method,
+        backend_name=backend,
+        out=None if out is None else _os.fspath(out),
+        force=force,
+        cancel=cancel,
+    )
+    table = [{h: _typed(v) for h, v in zip(header, row)} for row in rows]
+    try:
+        import pandas
+    except ImportError:
+        return table
+    return pandas.DataFrame(table, columns=header)

@@ -1,0 +1,151 @@
+//! `cnr.sweep`: a phase-transition experiment run in the calling process, as `cnr sweep` runs it,
+//! its rows returned as `results.csv` writes them (and, with `out`, written to that folder too).
+
+use crate::{backend, method, raise, run_released, Cancel, Source};
+use cnr_driver::sweep::grid::{self, Axis, Shard};
+use cnr_driver::sweep::{activations, anchors, refine_counts, restart_counts, SweepSpec};
+use cnr_driver::{Error, GdBudget};
+use cnr_sweep::{results, Experiment, SweepError};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+
+/// A list flag's text parsed by the command line's own parser; its message names the argument.
+fn list<T>(
+    what: &str,
+    text: Option<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> PyResult<Option<T>> {
+    text.map(|t| parse(&t).map_err(|e| PyValueError::new_err(format!("{what}: {e}")))).transpose()
+}
+
+fn sweep_error(e: SweepError) -> Error {
+    match e {
+        SweepError::Model(cell) => Error::Model(Box::new(cell.errors)),
+        SweepError::Other(message) => Error::Usage(message),
+    }
+}
+
+/// Runs the sweep; returns the header of `results.csv` and its rows, as text.
+#[pyfunction]
+#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn sweep(
+    py: Python<'_>,
+    text: String,
+    name: String,
+    base: Option<String>,
+    settings: Vec<(String, String, String)>,
+    ratio: Option<String>,
+    samples: Option<String>,
+    params: Vec<(String, String)>,
+    activation: Option<String>,
+    noise: Option<String>,
+    anchor: Option<String>,
+    restarts: Option<String>,
+    refine: Option<String>,
+    trials: Option<u64>,
+    seed: Option<u64>,
+    threshold: Option<f64>,
+    baseline: bool,
+    jobs: Option<usize>,
+    method_name: &str,
+    backend_name: Option<&str>,
+    out: Option<PathBuf>,
+    force: bool,
+    cancel: Option<&Cancel>,
+) -> PyResult<(Vec<String>, Vec<Vec<String>>)> {
+    let source = Source::new(text, name, base);
+    let counts =
+        match (list("ratio", ratio, grid::parse_numbers)?, list("samples", samples, grid::parse_counts)?) {
+            (Some(_), Some(_)) => return Err(PyValueError::new_err("give samples or ratio, not both")),
+            (Some(values), None) => Some(Axis::Ratio { values }),
+            (None, Some(values)) => Some(Axis::Samples { values }),
+            (None, None) => None,
+        };
+    let mut param_axes = Vec::new();
+    for (name, values) in params {
+        let values = grid::parse_numbers(&values)
+            .map_err(|e| PyValueError::new_err(format!("params[{name}]: {e}")))?;
+        param_axes.push((name, values));
+    }
+    let flags = SweepSpec {
+        counts,
+        params: param_axes,
+        activation: list("activation", activation, activations)?,
+        noise: list("noise", noise, grid::parse_numbers)?,
+        anchor: list("anchor", anchor, anchors)?,
+        restarts: list("restarts", restarts, restart_counts)?,
+        refine: list("refine", refine, refine_counts)?,
+        trials,
+        seed,
+        threshold,
+        baseline: baseline.then_some(true),
+    };
+    let spec = flags.over(SweepSpec::of_model(&source.text, &source.name).map_err(|e| raise(py, e))?);
+    let grid = spec.grid(&results::reserved_columns()).map_err(PyValueError::new_err)?;
+    let request = source.request(&settings)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let experiment = Experiment {
+        text: source.text.clone(),
+        name: source.name.clone(),
+        source_name: source.name.clone(),
+        grid: grid.clone(),
+        trials: spec.trials.unwrap_or(20) as usize,
+        seed: spec.seed,
+        threshold: spec.threshold.unwrap_or(1e-4),
+        baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
+        settings: request.settings.clone(),
+        method: method(method_name)?,
+        backend: backend(backend_name)?,
+        max_memory: Some(cnr_driver::default_memory_budget() / jobs as u64),
+    };
+    let files = &source.files;
+    let rows = run_released(py, cancel, |hooks| {
+        let prepared = experiment.prepare(files).map_err(sweep_error)?;
+        let stop = hooks.cancel.clone().expect("run_released passes a flag");
+        let fail = |e| if stop.load(Ordering::Relaxed) { Error::Cancelled } else { sweep_error(e) };
+        // A cancelled sweep stops after the trials in flight; the rows written so far stay.
+        let go_on = || {
+            if stop.load(Ordering::Relaxed) {
+                Err(SweepError::Other("cancelled".into()))
+            } else {
+                Ok(())
+            }
+        };
+        let rows = match &out {
+            Some(dir) => {
+                let manifest = experiment.manifest(&source.name, prepared.seed, Shard::WHOLE);
+                cnr_sweep::folder::run(
+                    &experiment,
+                    &prepared,
+                    files,
+                    &manifest,
+                    dir,
+                    force,
+                    jobs,
+                    &mut |_| go_on(),
+                )
+                .map_err(fail)?
+                .rows
+            }
+            None => {
+                let units = experiment.units(Shard::WHOLE);
+                let mut rows = Vec::new();
+                experiment
+                    .run(files, &prepared, &units, &|_| Vec::new(), jobs, &mut |_, new| {
+                        go_on()?;
+                        rows.extend(new);
+                        Ok(())
+                    })
+                    .map_err(fail)?;
+                rows
+            }
+        };
+        Ok(rows)
+    })?;
+    let mut rows = rows;
+    rows.sort_by_key(|r| (r.cell, r.trial, r.method == "gd"));
+    Ok((results::header(&grid), rows.iter().map(|r| r.record()).collect()))
+}

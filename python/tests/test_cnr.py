@@ -1,0 +1,176 @@
+"""The Python package against the command line and against itself: arrays in, records out,
+diagnostics, sweeps, cancellation, memory, and the README's example."""
+
+import json
+import os
+import pathlib
+import re
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import cnr
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+
+def cnr_binary():
+    """The command line built from this checkout (`.ci/run` builds it and sets CNR_BIN)."""
+    path = os.environ.get("CNR_BIN") or str(ROOT / "target" / "release" / "cnr")
+    if not os.path.exists(path):
+        pytest.fail(f"no cnr binary at {path}: build it (cargo build --release) or set CNR_BIN")
+    return path
+
+
+def test_arrays_give_what_cnr_solve_gives_on_the_same_npy_files():
+    cli = subprocess.run(
+        [cnr_binary(), "solve", str(EXAMPLES / "npy_data.cnr"), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    want = json.loads(cli.stdout)
+    data = EXAMPLES / "data"
+    x, y, w = (np.load(data / f) for f in ("x.npy", "y.npy", "w.npy"))
+    model = cnr.Model(EXAMPLES / "npy_data.cnr")
+    got = model.solve(x=x, y=y, planted=w.reshape(1, -1))
+    assert got.status == want["status"] == "optimal"
+    assert abs(got.objective - want["objective"]) <= 1e-12 * abs(want["objective"])
+    assert got.w.shape == (1, 8)
+    np.testing.assert_allclose(got.w.ravel(), np.asarray(want["w"]), rtol=0, atol=1e-12)
+    assert abs(got.recovery_error - want["recovery_error"]) <= 1e-12
+    # The model's own files, read by the package, give the same record.
+    own = model.solve()
+    assert own.objective == got.objective
+    assert own.to_dict()["run"]["data"] != got.to_dict()["run"]["data"]
+
+
+def test_the_record_has_the_solve_reports_fields_and_filters_as_a_matrix():
+    model = cnr.Model(EXAMPLES / "two_filters_mean.cnr")
+    record = model.solve()
+    assert record.w.shape == (record.filters, record.d) == (2, record.d)
+    assert record.status in ("optimal", "inaccurate")
+    assert "timings" in record.to_dict() and record.attempts is not None
+    with pytest.raises(AttributeError):
+        record.no_such_field
+
+
+def test_settings_change_the_model_as_the_flags_do():
+    model = cnr.Model(EXAMPLES / "params_relu.cnr")
+    small = model.solve(samples=32, seed=3, set={"relax.anchor": "data"}, params={"d": 8})
+    assert small.samples == 32 and small.d == 8
+    assert small.to_dict()["run"]["anchor"] == "data"
+    checked = model.check(params={"d": 8})
+    assert checked["filter_size"] == 8
+
+
+def test_data_eval_and_compile():
+    model = cnr.Model(EXAMPLES / "paper_relu.cnr")
+    data = model.data()
+    assert data["x"].shape == (192, 128) and data["y"].shape == (192,)
+    fit = model.eval(data["planted"])
+    assert fit["training_loss"] <= 1e-20
+    cbf = model.compile(emit="cbf")
+    assert cbf.lstrip().startswith("#") and "VER" in cbf
+    solved = cnr.solve_program(cbf)
+    assert solved["status"] == "optimal"
+    assert abs(solved["objective"] - model.solve(method="full").objective) <= 1e-6
+
+
+def test_a_model_error_carries_its_diagnostics():
+    text = "network {\n  input 8\n  conv kernel 9\n  activation relu\n  output ones\n}\ndata planted { samples 10 }\n"
+    with pytest.raises(cnr.ModelError) as caught:
+        cnr.Model(text).check()
+    (first,) = caught.value.diagnostics
+    # Where `cnr check` points: the kernel's statement, line 3, column 8.
+    assert (first["line"], first["column"]) == (3, 8)
+    assert "larger than the padded input" in first["message"]
+    assert first["hints"]
+    assert "3 │   conv kernel 9" in str(caught.value)
+    # A bad argument is a ValueError that names it.
+    with pytest.raises(ValueError, match="method"):
+        cnr.Model(EXAMPLES / "paper_relu.cnr").solve(method="simplex")
+
+
+def test_a_sweep_gives_one_row_per_trial_as_results_csv_has_them(tmp_path):
+    rows = cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[1, 8], trials=6, jobs=2, out=tmp_path / "run")
+    if not isinstance(rows, list):
+        rows = rows.to_dict("records")
+    assert len(rows) == 12
+    by_ratio = {r: [row for row in rows if row["ratio"] == r] for r in (1, 8)}
+    assert sum(row["success"] for row in by_ratio[8]) == 6
+    assert sum(row["success"] for row in by_ratio[1]) == 0
+    # The folder holds the same rows, and a second run resumes them all.
+    with open(tmp_path / "run" / "results.csv") as f:
+        assert len(f.read().strip().splitlines()) == 13
+    again = cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[1, 8], trials=6, jobs=2, out=tmp_path / "run")
+    assert len(again) == 12
+
+
+def test_a_solve_is_cancelled_from_another_thread_and_nothing_keeps_running():
+    model = cnr.Model(EXAMPLES / "bench_relu.cnr")
+    cancel = cnr.Cancel()
+    timer = threading.Timer(0.3, cancel.cancel)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        model.solve(samples=20000, method="full", cancel=cancel)
+    assert time.monotonic() - start < 30
+    assert cancel.cancelled
+    # The package is usable at once: the cancelled solve has ended.
+    assert model.solve(samples=200).status == "optimal"
+
+
+def test_ctrl_c_stops_a_solve_with_keyboard_interrupt():
+    script = (
+        "import cnr, sys\n"
+        "print('solving', flush=True)\n"
+        f"cnr.Model({str(EXAMPLES / 'bench_relu.cnr')!r}).solve(samples=20000, method='full')\n"
+        "print('finished', flush=True)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout.readline().strip() == "solving"
+    time.sleep(0.5)
+    start = time.monotonic()
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=60)
+    assert time.monotonic() - start < 30
+    assert "KeyboardInterrupt" in err and "finished" not in out, err
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def test_a_thousand_solves_do_not_leak():
+    model = cnr.Model(EXAMPLES / "paper_relu.cnr")
+    data = model.data()
+    for _ in range(100):
+        model.solve(x=data["x"], y=data["y"])
+    before = rss_bytes()
+    for _ in range(1000):
+        model.solve(x=data["x"], y=data["y"])
+    grown = rss_bytes() - before
+    assert grown < 16 * 2**20, f"resident memory grew by {grown / 2**20:.1f} MiB over 1,000 solves"
+
+
+def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- python example -->\s*```python\n(.*?)```", readme, re.S)
+    assert match, "the README's Python example is marked `<!-- python example -->`"
+    import matplotlib
+
+    matplotlib.use("Agg")
+    monkeypatch.chdir(ROOT)
+    exec(compile(match.group(1), "README.md", "exec"), {"__name__": "readme"})
