@@ -234,6 +234,11 @@ def _typed(text):
     return text
 
 
+def _row(header, fields):
+    """A line of ``results.csv`` as a dict of Python values."""
+    return {h: _typed(v) for h, v in zip(header, fields)}
+
+
 def sweep(
     model,
     ratio=None,
@@ -255,13 +260,16 @@ def sweep(
     force=False,
     set=None,
     cancel=None,
+    on_row=None,
 ):
     """Runs a phase-transition experiment as ``cnr sweep`` does, with the model's ``sweep { … }``
     block under these arguments: ``ratio`` (n/d values, a list or ``"1:8:1"``) or ``samples``,
     ``params`` (``{"d": [8, 16]}``), ``activation``, ``noise``, ``anchor``, ``restarts``,
     ``refine`` (lists), ``trials`` per cell, ``jobs`` trials at once. With ``out`` the results
-    folder is written (and resumed) too. Returns one row per trial, the columns of
-    ``results.csv``: a pandas ``DataFrame`` when pandas is installed, else a list of dicts.
+    folder is written (and resumed) too. ``on_row`` is called with each row (a dict) as its trial
+    finishes, e.g. to print progress; an exception it raises stops the sweep and is raised here.
+    Returns one row per trial, the columns of ``results.csv``: a pandas ``DataFrame`` when pandas
+    is installed, else a list of dicts.
     """
     if not isinstance(model, Model):
         model = Model(model)
@@ -293,8 +301,9 @@ def sweep(
         out=None if out is None else _os.fspath(out),
         force=force,
         cancel=cancel,
+        on_row=None if on_row is None else lambda header, row: on_row(_row(header, row)),
     )
-    table = [{h: _typed(v) for h, v in zip(header, row)} for row in rows]
+    table = [_row(header, row) for row in rows]
     try:
         import pandas
     except ImportError:

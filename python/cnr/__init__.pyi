@@ -1,6 +1,6 @@
 # Type stubs for IDEs and type checkers; the docstrings are in __init__.py and docs/python.md.
 import os
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -101,4 +101,5 @@ def sweep(
     force: bool = ...,
     set: Optional[Mapping[str, str]] = ...,
     cancel: Optional[Cancel] = ...,
+    on_row: Optional[Callable[[Dict[str, Any]], None]] = ...,
 ) -> Any: ...

@@ -5,11 +5,14 @@ use crate::{backend, method, raise, run_released, Cancel, Source};
 use cnr_driver::sweep::grid::{self, Axis, Shard};
 use cnr_driver::sweep::{activations, anchors, refine_counts, restart_counts, SweepSpec};
 use cnr_driver::{Error, GdBudget};
-use cnr_sweep::{results, Experiment, SweepError};
+use cnr_sweep::folder::Progress;
+use cnr_sweep::results::{self, Row};
+use cnr_sweep::{Experiment, SweepError};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use std::sync::Mutex;
 
 /// A list flag's text parsed by the command line's own parser; its message names the argument.
 fn list<T>(
@@ -29,7 +32,7 @@ fn sweep_error(e: SweepError) -> Error {
 
 /// Runs the sweep; returns the header of `results.csv` and its rows, as text.
 #[pyfunction]
-#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None))]
+#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None, on_row=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
     py: Python<'_>,
@@ -55,6 +58,7 @@ pub fn sweep(
     out: Option<PathBuf>,
     force: bool,
     cancel: Option<&Cancel>,
+    on_row: Option<Py<PyAny>>,
 ) -> PyResult<(Vec<String>, Vec<Vec<String>>)> {
     let source = Source::new(text, name, base);
     let counts =
@@ -85,6 +89,7 @@ pub fn sweep(
     };
     let spec = flags.over(SweepSpec::of_model(&source.text, &source.name).map_err(|e| raise(py, e))?);
     let grid = spec.grid(&results::reserved_columns()).map_err(PyValueError::new_err)?;
+    let header = results::header(&grid);
     let request = source.request(&settings)?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     let experiment = Experiment {
@@ -102,21 +107,37 @@ pub fn sweep(
         max_memory: Some(cnr_driver::default_memory_budget() / jobs as u64),
     };
     let files = &source.files;
-    let rows = run_released(py, cancel, |hooks| {
+    let raised: Mutex<Option<PyErr>> = Mutex::new(None);
+    let result = run_released(py, cancel, |hooks| {
         let prepared = experiment.prepare(files).map_err(sweep_error)?;
         let stop = hooks.cancel.clone().expect("run_released passes a flag");
         let fail = |e| if stop.load(Ordering::Relaxed) { Error::Cancelled } else { sweep_error(e) };
-        // A cancelled sweep stops after the trials in flight; the rows written so far stay.
-        let go_on = || {
+        // A cancelled sweep stops after the trials in flight; the rows written so far stay. Each
+        // finished trial's rows go to `on_row(header, row)` first (on this worker thread, with the GIL taken for
+        // the call); an exception there stops the sweep too, and is raised once it has stopped.
+        let tell = |rows: &[Row]| -> Result<(), SweepError> {
+            // Once stopped (by `cancel`, Ctrl-C or `on_row` raising), trials still in flight
+            // finish without being shown.
             if stop.load(Ordering::Relaxed) {
-                Err(SweepError::Other("cancelled".into()))
-            } else {
-                Ok(())
+                return Err(SweepError::Other("cancelled".into()));
             }
+            let Some(callback) = &on_row else { return Ok(()) };
+            Python::attach(|py| {
+                rows.iter().try_for_each(|r| callback.call1(py, (&header, r.record())).map(drop))
+            })
+            .map_err(|e| {
+                *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                stop.store(true, Ordering::Relaxed);
+                SweepError::Other("on_row raised".into())
+            })
         };
         let rows = match &out {
             Some(dir) => {
                 let manifest = experiment.manifest(&source.name, prepared.seed, Shard::WHOLE);
+                let mut progress = |event: Progress| match event {
+                    Progress::Trial { rows, .. } => tell(rows),
+                    Progress::Started { .. } => Ok(()),
+                };
                 cnr_sweep::folder::run(
                     &experiment,
                     &prepared,
@@ -125,7 +146,7 @@ pub fn sweep(
                     dir,
                     force,
                     jobs,
-                    &mut |_| go_on(),
+                    &mut progress,
                 )
                 .map_err(fail)?
                 .rows
@@ -135,7 +156,7 @@ pub fn sweep(
                 let mut rows = Vec::new();
                 experiment
                     .run(files, &prepared, &units, &|_| Vec::new(), jobs, &mut |_, new| {
-                        go_on()?;
+                        tell(&new)?;
                         rows.extend(new);
                         Ok(())
                     })
@@ -144,8 +165,11 @@ pub fn sweep(
             }
         };
         Ok(rows)
-    })?;
-    let mut rows = rows;
+    });
+    if let Some(e) = raised.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        return Err(e);
+    }
+    let mut rows = result?;
     rows.sort_by_key(|r| (r.cell, r.trial, r.method == "gd"));
-    Ok((results::header(&grid), rows.iter().map(|r| r.record()).collect()))
+    Ok((header, rows.iter().map(|r| r.record()).collect()))
 }

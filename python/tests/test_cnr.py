@@ -114,6 +114,28 @@ def test_a_sweep_gives_one_row_per_trial_as_results_csv_has_them(tmp_path):
     assert len(again) == 12
 
 
+def test_on_row_sees_each_row_as_it_finishes_and_its_exception_stops_the_sweep():
+    seen = []
+    rows = cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[1, 8], trials=3, jobs=1, on_row=seen.append)
+    if not isinstance(rows, list):
+        rows = rows.to_dict("records")
+    key = lambda r: (r["ratio"], r["trial"])
+    assert sorted(seen, key=key) == sorted(rows, key=key)
+
+    class Enough(Exception):
+        pass
+
+    def stop_after_two(row):
+        seen.append(row)
+        if len(seen) == 2:
+            raise Enough()
+
+    seen = []
+    with pytest.raises(Enough):
+        cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[1, 8], trials=3, jobs=1, on_row=stop_after_two)
+    assert len(seen) == 2
+
+
 def test_a_solve_is_cancelled_from_another_thread_and_nothing_keeps_running():
     model = cnr.Model(EXAMPLES / "bench_relu.cnr")
     cancel = cnr.Cancel()

@@ -170,7 +170,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         &mut |event| {
             match event {
                 Progress::Started { todo, resumed } => progress = Some(SweepProgress::new(todo, resumed)),
-                Progress::Trial { recovered } => {
+                Progress::Trial { recovered, .. } => {
                     if let Some(p) = progress.as_mut() {
                         p.trial(recovered)
                     }

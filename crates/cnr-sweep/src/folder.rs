@@ -43,7 +43,7 @@ impl Experiment {
 }
 
 /// What a sweep into a folder tells its caller as it goes.
-pub enum Progress {
+pub enum Progress<'a> {
     /// Before the first trial: how many are to run, and how many the folder held.
     Started {
         /// Trials to run now.
@@ -51,10 +51,12 @@ pub enum Progress {
         /// Trials found done.
         resumed: usize,
     },
-    /// A trial finished; whether the relaxation recovered the planted filter.
+    /// A trial finished: whether the relaxation recovered the planted filter, and its rows.
     Trial {
         /// Recovered.
         recovered: bool,
+        /// The trial's rows (the relaxation's, and the baseline's when it runs).
+        rows: &'a [Row],
     },
 }
 
@@ -87,7 +89,8 @@ pub fn run(
     let mut rows = existing;
     let outcome = experiment.run(files, prepared, &todo, &methods_of, jobs, &mut |_, new| {
         store.append(&new).map_err(SweepError::Other)?;
-        progress(Progress::Trial { recovered: new.iter().any(|r| r.success && r.method != "gd") })?;
+        let recovered = new.iter().any(|r| r.success && r.method != "gd");
+        progress(Progress::Trial { recovered, rows: &new })?;
         rows.extend(new);
         Ok(())
     });
