@@ -161,6 +161,10 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let _ =
             writeln!(h, "  max violation   {}   (max_i f(x_i; w) − y_i{relative}, from the model)", sci(v));
         let _ = writeln!(h, "  training loss   {}   (mean squared error on the samples)", sci(l));
+        if let Some(t) = r.test_loss {
+            let _ =
+                writeln!(h, "  test loss       {}   (mean squared error on the held-out test set)", sci(t));
+        }
         let up_to = if r.symmetries.is_empty() {
             String::new()
         } else {

@@ -75,7 +75,7 @@ def _vector(a, what):
 
 class Record:
     """A solve's record: the fields of ``cnr solve --json`` as attributes (``status``,
-    ``objective``, ``max_violation``, ``training_loss``, ``recovery_error``, ``attempts``,
+    ``objective``, ``max_violation``, ``training_loss``, ``test_loss``, ``recovery_error``, ``attempts``,
     ``wspace``, ``cutting_plane``, ``timings``, …), with ``w`` always an ``(M, d)`` array and ``b``
     an ``(M,)`` array or ``None``. ``to_dict()`` gives the record as JSON has it."""
 
@@ -87,14 +87,19 @@ class Record:
         b = fields.get("b")
         self.b = None if b is None else _np.asarray(b, dtype=_np.float64).reshape(filters)
 
+    # Fields the JSON record leaves out when they do not apply; here they read as ``None``.
+    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi")
+
     def __getattr__(self, name):
         try:
             return self.__dict__["_fields"][name]
         except KeyError:
+            if name in Record._OPTIONAL:
+                return None
             raise AttributeError(f"the record has no field `{name}`") from None
 
     def __dir__(self):
-        return sorted(set(self._fields) | {"w", "b", "to_dict"})
+        return sorted(set(self._fields) | set(Record._OPTIONAL) | {"w", "b", "to_dict"})
 
     def to_dict(self):
         """The record as ``cnr solve --json`` writes it."""
@@ -141,6 +146,8 @@ class Model:
         y=None,
         planted=None,
         planted_bias=None,
+        x_test=None,
+        y_test=None,
         method="auto",
         backend=None,
         set=None,
@@ -157,7 +164,8 @@ class Model:
 
         ``x`` (one sample a row) and ``y`` replace the model's ``data`` block, as arrays (read
         without a copy when they are C-contiguous float64); ``planted`` (``(M, d)``) and
-        ``planted_bias`` give the filters to measure the recovery error against. ``set``
+        ``planted_bias`` give the filters to measure the recovery error against; ``x_test`` and
+        ``y_test`` a held-out set whose loss the record reports as ``test_loss``. ``set``
         (``{"relax.anchor": "lstsq"}``), ``unset``, ``params`` (``{"d": 8}``), ``samples``,
         ``seed`` and ``noise`` change the model as ``cnr solve``'s flags do; ``method`` is
         ``auto``, ``full``, ``cutting-plane`` or ``wspace``.
@@ -171,7 +179,11 @@ class Model:
                 "y": _vector(y, "y"),
                 "planted": None if planted is None else _matrix(planted, "planted"),
                 "planted_bias": _vector(planted_bias, "planted_bias"),
+                "x_test": None if x_test is None else _matrix(x_test, "x_test"),
+                "y_test": _vector(y_test, "y_test"),
             }
+        elif x_test is not None or y_test is not None:
+            raise ValueError("x_test and y_test come with x and y")
         text = _cnr.solve(
             *self._args(set=set, unset=unset, params=params, samples=samples, seed=seed, noise=noise),
             method_name=method,
@@ -185,7 +197,7 @@ class Model:
 
     def data(self, **settings):
         """The model's data as arrays: ``x`` (one sample a row), ``y``, and ``planted``
-        (``(M, d)``) and ``planted_bias`` when known."""
+        (``(M, d)``), ``planted_bias``, and the test set ``x_test``, ``y_test`` when known."""
         return _cnr.data(*self._args(**settings))
 
     def eval(self, w, b=None, **settings):

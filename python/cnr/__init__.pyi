@@ -63,6 +63,8 @@ class Model:
         y: Optional[npt.ArrayLike] = ...,
         planted: Optional[npt.ArrayLike] = ...,
         planted_bias: Optional[npt.ArrayLike] = ...,
+        x_test: Optional[npt.ArrayLike] = ...,
+        y_test: Optional[npt.ArrayLike] = ...,
         method: str = ...,
         backend: Optional[str] = ...,
         set: Optional[Mapping[str, str]] = ...,

@@ -219,7 +219,7 @@ fn check(
 
 /// Solves the model, on the arrays when given, and returns the record as JSON.
 #[pyfunction]
-#[pyo3(signature = (text, name, base, settings, x=None, y=None, planted=None, planted_bias=None, method_name="auto", backend_name=None, tolerance=None, threads=None, cancel=None))]
+#[pyo3(signature = (text, name, base, settings, x=None, y=None, planted=None, planted_bias=None, x_test=None, y_test=None, method_name="auto", backend_name=None, tolerance=None, threads=None, cancel=None))]
 #[allow(clippy::too_many_arguments)]
 fn solve(
     py: Python<'_>,
@@ -231,6 +231,8 @@ fn solve(
     y: Option<PyReadonlyArray1<'_, f64>>,
     planted: Option<PyReadonlyArray2<'_, f64>>,
     planted_bias: Option<PyReadonlyArray1<'_, f64>>,
+    x_test: Option<PyReadonlyArray2<'_, f64>>,
+    y_test: Option<PyReadonlyArray1<'_, f64>>,
     method_name: &str,
     backend_name: Option<&str>,
     tolerance: Option<f64>,
@@ -250,11 +252,19 @@ fn solve(
                 labels: y.as_array(),
                 planted: planted.as_ref().map(|p| p.as_array()),
                 planted_bias: planted_bias.as_ref().map(|b| b.as_array()),
+                test: match (&x_test, &y_test) {
+                    (Some(x), Some(y)) => Some((x.as_array(), y.as_array())),
+                    (None, None) => None,
+                    _ => return Err(PyValueError::new_err("give both x_test and y_test, or neither")),
+                },
             };
             request = request.with_arrays(arrays);
         }
         (None, None) => {}
         _ => return Err(PyValueError::new_err("give both x and y, or neither")),
+    }
+    if x.is_none() && (x_test.is_some() || y_test.is_some()) {
+        return Err(PyValueError::new_err("x_test and y_test come with x and y"));
     }
     let record = run_released(py, cancel, |hooks| {
         request.hooks = hooks;
@@ -288,6 +298,11 @@ fn data<'py>(
     }
     if let Some(b) = &data.planted_bias {
         out.set_item("planted_bias", PyArray1::from_slice(py, b))?;
+    }
+    if let Some(test) = &data.test {
+        let x = PyArray1::from_slice(py, &test.x).reshape([test.n, test.input_len()])?;
+        out.set_item("x_test", x)?;
+        out.set_item("y_test", PyArray1::from_slice(py, &test.y))?;
     }
     Ok(out)
 }

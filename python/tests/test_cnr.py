@@ -50,6 +50,14 @@ def test_arrays_give_what_cnr_solve_gives_on_the_same_npy_files():
     own = model.solve()
     assert own.objective == got.objective
     assert own.to_dict()["run"]["data"] != got.to_dict()["run"]["data"]
+    assert own.test_loss is None
+    # A held-out set: its loss is the mean squared error of the network at the solution.
+    xt, yt = x[:20] * 1.5, y[:20]
+    held = model.solve(x=x, y=y, x_test=xt, y_test=yt)
+    patches = xt.reshape(20, -1, 8)
+    direct = np.mean((np.maximum(patches @ held.w.ravel(), 0).sum(axis=1) - yt) ** 2)
+    assert direct > 1e-6
+    assert abs(held.test_loss - direct) <= 1e-10 * direct
 
 
 def test_the_record_has_the_solve_reports_fields_and_filters_as_a_matrix():

@@ -19,7 +19,13 @@ fn arrays_give_the_answer_of_the_same_data_drawn_by_the_model() {
     let x = Array2::from_shape_vec((data.n, data.input_len()), data.x.clone()).expect("shape");
     let y = Array1::from(data.y.clone());
     let w = Array2::from_shape_vec((1, 8), data.planted.clone().expect("planted")).expect("shape");
-    let arrays = Arrays { inputs: x.view(), labels: y.view(), planted: Some(w.view()), planted_bias: None };
+    let arrays = Arrays {
+        inputs: x.view(),
+        labels: y.view(),
+        planted: Some(w.view()),
+        planted_bias: None,
+        test: None,
+    };
     let given = cnr_driver::solve(&Request::new(NETWORK, "arrays").with_arrays(arrays)).expect("solves");
     let (a, b) = (&drawn.record, &given.record);
     assert_eq!(b.status, Status::Optimal);
@@ -39,7 +45,7 @@ fn arrays_give_the_answer_of_the_same_data_drawn_by_the_model() {
 fn arrays_of_the_wrong_shape_are_a_model_error_that_names_the_array() {
     let x = Array2::<f64>::zeros((5, 63));
     let y = Array1::<f64>::zeros(5);
-    let arrays = Arrays { inputs: x.view(), labels: y.view(), planted: None, planted_bias: None };
+    let arrays = Arrays { inputs: x.view(), labels: y.view(), planted: None, planted_bias: None, test: None };
     let Err(Error::Model(errors)) = cnr_driver::compile(&Request::new(NETWORK, "bad").with_arrays(arrays))
     else {
         panic!("a wrong shape is an error")

@@ -14,6 +14,7 @@
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
 //! - `limits`: models too large for the memory budget are refused at once, without allocating.
 //! - `sweep`: `cnr sweep`, its results folder, resuming, shards and plots.
+//! - `real_data`: models of real data: a held-out test set.
 //! - `architecture`: the crate layering that ARCHITECTURE.md promises.
 
 mod architecture;
@@ -28,6 +29,7 @@ mod limits;
 mod lp_backends;
 mod params;
 mod programs;
+mod real_data;
 mod recovery;
 mod sweep;
 mod util;

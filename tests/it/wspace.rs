@@ -179,7 +179,13 @@ fn many_samples_are_checked_in_a_working_set_then_all_at_once() {
     let y: Vec<f64> = data.y.iter().map(|y| y + 0.05 * rng.below(1000) as f64 / 1000.0).collect();
     let x = ndarray::Array2::from_shape_vec((data.n, 8), data.x.clone()).expect("shape");
     let y = ndarray::Array1::from(y);
-    let arrays = cnr_driver::Arrays { inputs: x.view(), labels: y.view(), planted: None, planted_bias: None };
+    let arrays = cnr_driver::Arrays {
+        inputs: x.view(),
+        labels: y.view(),
+        planted: None,
+        planted_bias: None,
+        test: None,
+    };
     let compiled = cnr_driver::compile(
         &Request::new(&format!("{NETWORK} relax {{ refine 0 }}"), "many").with_arrays(arrays),
     )

@@ -50,6 +50,8 @@ pub struct GivenData {
     pub planted: Option<Array>,
     /// The planted biases.
     pub planted_bias: Option<Vec<f64>>,
+    /// A held-out test set: its inputs and labels, shaped as `inputs` and `labels` are.
+    pub test: Option<(Array, Array)>,
 }
 
 /// The samples: `n` inputs of `C·H·W` numbers, `n` labels and, when known, the planted filters.
@@ -67,6 +69,9 @@ pub struct Data {
     pub planted_bias: Option<Vec<f64>>,
     /// Where the data came from.
     pub source: DataSource,
+    /// The held-out test set (`test inputs` and `test labels`), never seen by the relaxation: only
+    /// its loss is reported.
+    pub test: Option<Box<Data>>,
     input_len: usize,
 }
 
@@ -79,7 +84,7 @@ impl Data {
         planted: Option<Vec<f64>>,
         source: DataSource,
     ) -> Self {
-        Data { n: y.len(), x, y, planted, planted_bias: None, source, input_len }
+        Data { n: y.len(), x, y, planted, planted_bias: None, source, test: None, input_len }
     }
 
     /// The input of sample `i`.

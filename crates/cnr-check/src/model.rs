@@ -328,18 +328,32 @@ impl Model {
     /// (`None`: as many as the machine has). The patch map and the output weights are worked out
     /// once; the result does not depend on the number of threads.
     pub fn outputs(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
-        let n = self.data.n;
+        self.outputs_on(&self.data, w, b, threads)
+    }
+
+    /// The mean squared residual `(1/n_test) Σ (f(x_i; w) − y_i)²` on the held-out test set, when
+    /// the data have one.
+    pub fn test_loss(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Option<f64> {
+        let test = self.data.test.as_deref()?;
+        let outputs = self.outputs_on(test, w, b, threads);
+        let sum: f64 = outputs.iter().zip(&test.y).map(|(f, y)| (f - y) * (f - y)).sum();
+        Some(sum / test.n.max(1) as f64)
+    }
+
+    /// [`Model::outputs`] on the inputs of `data` (the training samples or the test set).
+    fn outputs_on(&self, data: &Data, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
+        let n = data.n;
         let predictor = Predictor::new(self, w, b);
         let threads = threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
             .clamp(1, n.max(1));
         // Below some 65,000 input numbers a thread costs more than it saves.
-        let threads = if n * self.data.input_len() < 1 << 16 { 1 } else { threads };
+        let threads = if n * data.input_len() < 1 << 16 { 1 } else { threads };
         let mut out = vec![0.0; n];
         let chunk = n.div_ceil(threads).max(1);
         let fill = |c: usize, part: &mut [f64]| {
             for (k, f) in part.iter_mut().enumerate() {
-                *f = predictor.predict(self.data.sample(c * chunk + k));
+                *f = predictor.predict(data.sample(c * chunk + k));
             }
         };
         if threads == 1 {

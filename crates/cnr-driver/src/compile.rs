@@ -109,6 +109,9 @@ fn given(arrays: &crate::Arrays) -> GivenData {
         labels: array(arrays.labels.shape(), arrays.labels.to_vec()),
         planted: arrays.planted.map(|w| array(w.shape(), w.iter().copied().collect())),
         planted_bias: arrays.planted_bias.map(|b| b.to_vec()),
+        test: arrays
+            .test
+            .map(|(x, y)| (array(x.shape(), x.iter().copied().collect()), array(y.shape(), y.to_vec()))),
     }
 }
 

@@ -23,6 +23,9 @@ pub struct EvalRecord {
     pub samples: usize,
     /// The symmetries the recovery error is minimised over.
     pub symmetries: Vec<&'static str>,
+    /// The same mean squared residual on the held-out test set, when the data have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
     /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
     pub training_loss: f64,
 }
@@ -73,6 +76,7 @@ pub fn evaluate(
         max_violation: fit.max_violation,
         relative_violation: fit.max_violation / model.label_scale(),
         training_loss: fit.training_loss,
+        test_loss: model.test_loss(w, b, request.limits.threads),
         recovery_error: fit.recovery_error,
         recovery_distance: fit.recovery_distance,
         symmetries: fit.symmetries,

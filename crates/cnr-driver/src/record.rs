@@ -43,6 +43,10 @@ pub struct SolveRecord {
     pub max_violation: Option<f64>,
     /// From the model: `(1/n) Σ_i (f(x_i; w) − y_i)²`.
     pub training_loss: Option<f64>,
+    /// From the model: the same mean squared residual on the held-out test set, when the data
+    /// have one (`test inputs`, `test labels`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
     /// From the model: `‖w − w*‖ / ‖w*‖` when the planted filter is known and not zero, minimised
     /// over the network's symmetries (`symmetries`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -460,6 +464,7 @@ pub(crate) fn assemble(
             + wspace.as_ref().map_or(0, |r| u32::try_from(r.steps).unwrap_or(u32::MAX)),
         max_violation: None,
         training_loss: None,
+        test_loss: None,
         recovery_error: None,
         recovery_distance: None,
         symmetries: Vec::new(),
@@ -486,6 +491,7 @@ pub(crate) fn assemble(
         let finite = |x: f64| x.is_finite().then_some(x);
         record.max_violation = finite(fit.max_violation);
         record.training_loss = finite(fit.training_loss);
+        record.test_loss = model.test_loss(&w, &b, threads).and_then(finite);
         record.recovery_error = fit.recovery_error.and_then(finite);
         record.recovery_distance = fit.recovery_distance.and_then(finite);
         record.symmetries = fit.symmetries.clone();

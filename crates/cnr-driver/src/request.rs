@@ -105,6 +105,9 @@ pub struct Arrays<'a> {
     pub planted: Option<ArrayView2<'a, f64>>,
     /// The planted biases.
     pub planted_bias: Option<ArrayView1<'a, f64>>,
+    /// A held-out test set, inputs and labels shaped as `inputs` and `labels`: only its loss is
+    /// reported.
+    pub test: Option<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)>,
 }
 
 /// A change to a model, as the command line's flags make them: each is checked as if it were

@@ -20,7 +20,7 @@ const BLOCKS: &[(&str, &str)] =
 
 /// The statements of `data files`: `--set data.inputs="x.npy"` writes that block, the other `data`
 /// statements `data planted`.
-const FILE_STATEMENTS: &[&str] = &["inputs", "labels", "planted"];
+const FILE_STATEMENTS: &[&str] = &["inputs", "labels", "planted", "test"];
 
 /// Whether `name` can name a parameter as far as its letters go (a letter or `_`, then letters,
 /// digits or `_`); the grammar refuses keywords besides.

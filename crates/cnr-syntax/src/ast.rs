@@ -309,6 +309,10 @@ pub enum FileStmt {
     Labels(Spanned<String>),
     /// `planted "w.npy"`.
     Planted(Spanned<String>),
+    /// `test inputs "x_test.npy"`: the held-out inputs.
+    TestInputs(Spanned<String>),
+    /// `test labels "y_test.npy"`: the held-out labels.
+    TestLabels(Spanned<String>),
 }
 
 /// A statement of `relax { … }`.

@@ -200,6 +200,8 @@ fn file_stmt(s: &FileStmt) -> String {
         FileStmt::Inputs(p) => format!("inputs \"{}\"", p.node),
         FileStmt::Labels(p) => format!("labels \"{}\"", p.node),
         FileStmt::Planted(p) => format!("planted \"{}\"", p.node),
+        FileStmt::TestInputs(p) => format!("test inputs \"{}\"", p.node),
+        FileStmt::TestLabels(p) => format!("test labels \"{}\"", p.node),
     }
 }
 

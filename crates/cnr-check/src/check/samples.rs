@@ -124,17 +124,21 @@ impl Cx<'_> {
         sizing: Sizing,
         ov: &Overrides,
     ) -> Option<Data> {
-        let (mut xs, mut ys, mut ws) = (vec![], vec![], vec![]);
+        let (mut xs, mut ys, mut ws, mut txs, mut tys) = (vec![], vec![], vec![], vec![], vec![]);
         for s in &b.stmts {
             match &s.node {
                 FileStmt::Inputs(p) => xs.push((p, s.span)),
                 FileStmt::Labels(p) => ys.push((p, s.span)),
                 FileStmt::Planted(p) => ws.push((p, s.span)),
+                FileStmt::TestInputs(p) => txs.push((p, s.span)),
+                FileStmt::TestLabels(p) => tys.push((p, s.span)),
             }
         }
         let xs = single(self, xs, "`inputs`");
         let ys = single(self, ys, "`labels`");
         let ws = single(self, ws, "`planted`");
+        let (txs, tys) = (single(self, txs, "`test inputs`"), single(self, tys, "`test labels`"));
+        let test = self.test_files(txs, tys);
         let head = Span::new(b.span.start, b.span.start + 4);
         for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
             if set {
@@ -169,7 +173,14 @@ impl Cx<'_> {
         let w = ws.map(|(p, _)| (self.array(p, "planted-filter"), p));
         let ((x, xp), (y, yp), net) = (x?, y?, net?);
         let w = w.map(|(a, p)| (a, Named::file(p)));
-        let data = self.assemble(
+        let test = match test {
+            Some(Some(((tx, txp), (ty, typ)))) => {
+                Some(self.test_set((tx, Named::file(txp)), (ty, Named::file(typ)), net)?)
+            }
+            Some(None) => return None,
+            None => None,
+        };
+        let mut data = self.assemble(
             (x, Named::file(xp)),
             (y, Named::file(yp)),
             w,
@@ -179,7 +190,45 @@ impl Cx<'_> {
             head,
             DataSource::Files,
         )?;
+        data.test = test;
         Some(data)
+    }
+
+    /// The files of the test set: none, or both `test inputs` and `test labels` read (`Some(None)`
+    /// when one is missing or unreadable, which is reported).
+    #[allow(clippy::type_complexity)]
+    fn test_files<'t>(
+        &mut self,
+        x: Option<(&'t Spanned<String>, Span)>,
+        y: Option<(&'t Spanned<String>, Span)>,
+    ) -> Option<Option<((Array, &'t Spanned<String>), (Array, &'t Spanned<String>))>> {
+        let (x, y) = match (x, y) {
+            (None, None) => return None,
+            (Some(x), Some(y)) => (x, y),
+            (Some((_, span)), None) | (None, Some((_, span))) => {
+                let (has, lacks) = if x.is_some() { ("inputs", "labels") } else { ("labels", "inputs") };
+                self.push(
+                    Diagnostic::error(span, format!("a test set needs its {lacks} too"))
+                        .with_label(format!("test {has} without test {lacks}"))
+                        .with_hint(format!("add `test {lacks} \"…\"`, or remove this statement")),
+                );
+                return Some(None);
+            }
+        };
+        let tx = self.array(x.0, "test-inputs");
+        let ty = self.array(y.0, "test-labels");
+        Some(tx.zip(ty).map(|(tx, ty)| ((tx, x.0), (ty, y.0))))
+    }
+
+    /// A held-out test set, shaped as the training data are; `--samples` does not cut it.
+    fn test_set(
+        &mut self,
+        (x, xp): (Array, Named),
+        (y, yp): (Array, Named),
+        net: &Network,
+    ) -> Option<Box<Data>> {
+        self.sample_shapes(&x, &xp, &y, &yp, net.input_len())?;
+        Some(Box::new(Data::new(x.values, y.values, net.input_len(), None, DataSource::Files)))
     }
 
     /// Data handed over as arrays (by a program, not a file), in place of the model's `data` block.
@@ -212,6 +261,13 @@ impl Cx<'_> {
             Span::detached(),
             DataSource::Arrays,
         )?;
+        if let Some((tx, ty)) = &given.test {
+            data.test = Some(self.test_set(
+                (tx.clone(), array("test_inputs")),
+                (ty.clone(), array("test_labels")),
+                net?,
+            )?);
+        }
         if let Some(b) = &given.planted_bias {
             let filters = net?.filters;
             if !net?.bias || b.len() != filters {
@@ -246,6 +302,50 @@ impl Cx<'_> {
         source: DataSource,
     ) -> Option<Data> {
         let len = net.input_len();
+        self.sample_shapes(&x, &xp, &y, &yp, len)?;
+        let n = y.values.len();
+        let planted = match w {
+            Some((Some(a), _)) if a.values.len() == net.d() * net.filters => Some(a.values),
+            Some((Some(a), p)) => {
+                self.push(
+                    Diagnostic::error(
+                        p.span,
+                        format!(
+                            "the planted filter in {} has {} numbers; the network needs M·d = {}",
+                            p.shown,
+                            a.values.len(),
+                            net.d() * net.filters
+                        ),
+                    )
+                    .with_label("wrong length"),
+                );
+                return None;
+            }
+            // The file could not be read: that error is reported already.
+            Some((None, _)) => return None,
+            None => None,
+        };
+        let n = ov.samples.unwrap_or(n).min(n);
+        self.samples_fit(net, sizing, n, xp.span)?;
+        let held = if matches!(source, DataSource::Arrays) { "the arrays hold" } else { "the files hold" };
+        let mut data = Data::new(x.values, y.values, len, planted, source);
+        if let Some(k) = ov.samples {
+            if k > data.n {
+                self.push(Diagnostic::error(
+                    head,
+                    format!("--samples {k} asks for more samples than {held} ({})", data.n),
+                ));
+                return None;
+            }
+            data.x.truncate(k * len);
+            data.y.truncate(k);
+            data.n = k;
+        }
+        Some(data)
+    }
+
+    /// Checks that `x` holds one input of `len` numbers per label of `y`.
+    fn sample_shapes(&mut self, x: &Array, xp: &Named, y: &Array, yp: &Named, len: usize) -> Option<()> {
         let n = y.values.len();
         if !(y.shape.len() == 1 || (y.shape.len() == 2 && y.shape[1] == 1)) {
             self.push(
@@ -286,44 +386,7 @@ impl Cx<'_> {
             );
             return None;
         }
-        let planted = match w {
-            Some((Some(a), _)) if a.values.len() == net.d() * net.filters => Some(a.values),
-            Some((Some(a), p)) => {
-                self.push(
-                    Diagnostic::error(
-                        p.span,
-                        format!(
-                            "the planted filter in {} has {} numbers; the network needs M·d = {}",
-                            p.shown,
-                            a.values.len(),
-                            net.d() * net.filters
-                        ),
-                    )
-                    .with_label("wrong length"),
-                );
-                return None;
-            }
-            // The file could not be read: that error is reported already.
-            Some((None, _)) => return None,
-            None => None,
-        };
-        let n = ov.samples.unwrap_or(n).min(n);
-        self.samples_fit(net, sizing, n, xp.span)?;
-        let held = if matches!(source, DataSource::Arrays) { "the arrays hold" } else { "the files hold" };
-        let mut data = Data::new(x.values, y.values, len, planted, source);
-        if let Some(k) = ov.samples {
-            if k > data.n {
-                self.push(Diagnostic::error(
-                    head,
-                    format!("--samples {k} asks for more samples than {held} ({})", data.n),
-                ));
-                return None;
-            }
-            data.x.truncate(k * len);
-            data.y.truncate(k);
-            data.n = k;
-        }
-        Some(data)
+        Some(())
     }
 }
 

@@ -52,6 +52,8 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         Rule::inputs => "`inputs`",
         Rule::labels => "`labels`",
         Rule::planted_file => "`planted`",
+        Rule::test_inputs => "`test inputs`",
+        Rule::test_labels => "`test labels`",
         Rule::anchor => "`anchor`",
         Rule::penalty => "`penalty`",
         Rule::bound => "`bound`",
@@ -251,6 +253,7 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "seed",
     "solver",
     "stride",
+    "test",
     "time_limit",
     "tolerance",
 ];

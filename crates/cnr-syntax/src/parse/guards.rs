@@ -125,6 +125,7 @@ fn leading_keyword(rule: Rule) -> Option<&'static str> {
         Rule::planted_filter => "filter",
         Rule::inputs => "inputs",
         Rule::labels => "labels",
+        Rule::test_inputs | Rule::test_labels => "test",
         Rule::anchor => "anchor",
         Rule::penalty => "penalty",
         Rule::bound => "bound",

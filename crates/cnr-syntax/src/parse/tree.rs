@@ -289,6 +289,8 @@ fn file_stmt(p: Pair<Rule>) -> FileStmt {
     match p.as_rule() {
         Rule::inputs => FileStmt::Inputs(string(first(p))),
         Rule::labels => FileStmt::Labels(string(first(p))),
+        Rule::test_inputs => FileStmt::TestInputs(string(first(p))),
+        Rule::test_labels => FileStmt::TestLabels(string(first(p))),
         _ => FileStmt::Planted(string(first(p))),
     }
 }
