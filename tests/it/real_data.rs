@@ -126,3 +126,148 @@ fn a_test_set_needs_both_files_of_the_right_shape() {
     };
     assert!(e.render().contains("`yt.csv` has 14 labels but `xt.csv` has 15 inputs"), "{}", e.render());
 }
+
+/// The model and its files written into `dir`, for the command line.
+fn write_model(dir: &std::path::Path) -> String {
+    for (name, bytes) in files().0 {
+        std::fs::write(dir.join(name), bytes).expect("a data file");
+    }
+    let model = dir.join("m.cnr");
+    std::fs::write(&model, MODEL).expect("the model");
+    model.to_str().expect("UTF-8").to_string()
+}
+
+/// The rows of a `results.csv` by column name, without the timing column, sorted.
+fn rows(dir: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(dir.join("results.csv")).expect("results.csv");
+    let header: Vec<String> = reader.headers().expect("a header").iter().map(str::to_string).collect();
+    let timing = header.iter().position(|c| c == "solve_seconds").expect("a timing column");
+    let mut out: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| {
+            r.expect("a row")
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != timing)
+                .map(|(_, f)| f.into())
+                .collect()
+        })
+        .collect();
+    out.sort();
+    (header.into_iter().filter(|c| c != "solve_seconds").collect(), out)
+}
+
+/// The `p` quantile of `values` by linear interpolation between order statistics, as NumPy's
+/// default computes it.
+fn quantile(values: &[f64], p: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let h = p * (v.len() - 1) as f64;
+    let (k, f) = (h.floor() as usize, h.fract());
+    if k + 1 < v.len() {
+        v[k] + f * (v[k + 1] - v[k])
+    } else {
+        v[k]
+    }
+}
+
+#[test]
+fn a_sweep_over_subsets_of_data_files_gives_loss_quantiles_and_resumes_and_shards() {
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let model = write_model(root_dir.path());
+    let sweep = |dir: &std::path::Path, extra: &[&str]| {
+        let args = [
+            &["sweep", &model, "--samples", "10,20,40", "--trials", "5", "--out"][..],
+            &[dir.to_str().unwrap()],
+            extra,
+        ]
+        .concat();
+        let out = crate::util::cnr(&args);
+        assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+        out
+    };
+    let whole = root_dir.path().join("whole");
+    sweep(&whole, &[]);
+    let (header, expected) = rows(&whole);
+    assert_eq!(expected.len(), 15);
+    let col = |name: &str| header.iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    let (samples, seed, test_loss) = (col("samples"), col("seed"), col("test_loss"));
+    // Each trial is a random subset (its seed is the trial's), the test loss is there.
+    assert!(expected.iter().all(|r| !r[test_loss].is_empty()), "every row has a test loss");
+    let losses = |n: &str| -> Vec<f64> {
+        expected
+            .iter()
+            .filter(|r| r[samples] == n)
+            .map(|r| r[col("training_loss")].parse().unwrap())
+            .collect()
+    };
+    let at_10 = losses("10");
+    assert!(
+        at_10.iter().any(|l| (l - at_10[0]).abs() > 1e-12),
+        "the subsets differ between trials: {at_10:?}"
+    );
+    assert_eq!(expected.iter().filter(|r| r[seed] == "0").count(), 3, "one row per sample count and trial");
+    // The summary's quantiles are the rows' own, by a direct computation.
+    let summary = std::fs::read_to_string(whole.join("summary.csv")).expect("summary.csv");
+    let mut lines = summary.lines();
+    let shead: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let scol = |name: &str| shead.iter().position(|c| *c == name).unwrap_or_else(|| panic!("no {name}"));
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[scol("rate")], "", "no planted filter: success is not defined");
+        let cell_losses: Vec<f64> = expected
+            .iter()
+            .filter(|r| r[samples] == f[scol("samples")])
+            .map(|r| r[test_loss].parse().unwrap())
+            .collect();
+        for (p, name) in [(0.1, "test_loss_q10"), (0.5, "test_loss_median"), (0.9, "test_loss_q90")] {
+            let written: f64 = f[scol(name)].parse().expect("a number");
+            let direct = quantile(&cell_losses, p);
+            assert!(
+                (written - direct).abs() <= 1e-12 * direct.abs().max(1e-300),
+                "{name}: {written} vs {direct}"
+            );
+        }
+    }
+    // The figure of the losses, not of success.
+    assert!(!whole.join("success.svg").exists());
+    let words = crate::sweep::check_figure(&whole, "loss");
+    for said in ["m: training loss (solid) and test loss (dashed)", "K = 2, d = 4, 5 trials per point", "samples n"] {
+        assert!(words.iter().any(|w| w == said), "{said} in {words:?}");
+    }
+
+    // One trial of the sweep is `cnr solve --samples N --seed S`, on the same subset.
+    let trial = expected.iter().find(|r| r[samples] == "20" && r[seed] == "3").expect("a trial");
+    let out = crate::util::cnr(&["solve", &model, "--samples", "20", "--seed", "3", "--json"]);
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON record");
+    let solved = record["training_loss"].as_f64().expect("a loss");
+    let swept: f64 = trial[col("training_loss")].parse().expect("a loss");
+    assert!((solved - swept).abs() <= 1e-9 * swept.max(1e-12), "{solved} vs {swept}");
+    assert_eq!(record["run"]["seed"], 3);
+
+    // Cut after 7 rows and resumed; two shards merged: the same rows.
+    let part = root_dir.path().join("part");
+    std::fs::create_dir(&part).expect("a folder");
+    std::fs::copy(whole.join("sweep.json"), part.join("sweep.json")).expect("copy");
+    let results = std::fs::read_to_string(whole.join("results.csv")).expect("results");
+    std::fs::write(part.join("results.csv"), results.lines().take(8).collect::<Vec<_>>().join("\n") + "\n")
+        .expect("write");
+    let resumed = sweep(&part, &[]);
+    assert!(
+        crate::util::text(&resumed.stdout).contains("7 resumed"),
+        "{}",
+        crate::util::text(&resumed.stdout)
+    );
+    assert_eq!(rows(&part).1, expected);
+    let mut parts = Vec::new();
+    for i in 0..2 {
+        let dir = root_dir.path().join(format!("shard{i}"));
+        sweep(&dir, &["--shard", &format!("{i}/2")]);
+        parts.push(dir.to_str().expect("UTF-8").to_string());
+    }
+    let merged = root_dir.path().join("merged");
+    let out =
+        crate::util::cnr(&["sweep", "merge", &parts[0], &parts[1], "--out", merged.to_str().expect("UTF-8")]);
+    assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+    assert_eq!(rows(&merged).1, expected);
+}

@@ -216,33 +216,53 @@ fn resuming_into_a_folder_of_another_sweep_is_refused_until_forced() {
     assert!(rows(dir.path()).iter().all(|r| r[3] == "1" || r[3] == "3"), "the old rows are gone");
 }
 
+/// The words of an SVG figure: its text elements but the tick labels (numbers), which depend on
+/// the data's last digits.
+fn svg_words(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("an SVG: {e}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text().map(str::trim).map(str::to_string))
+        .filter(|t| !t.is_empty() && t.parse::<f64>().is_err())
+        .collect()
+}
+
+/// Checks that a figure's PNG decodes at its size and is not blank, and that its SVG parses at
+/// the same size; returns the SVG's words.
+pub fn check_figure(dir: &Path, name: &str) -> Vec<String> {
+    let bytes = std::fs::read(dir.join(format!("{name}.png"))).expect("a PNG");
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).expect("the image decodes");
+    assert_eq!((info.width, info.height), (960, 640), "{name}.png");
+    // Not blank: a figure has more than a handful of colours.
+    let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
+    assert!(colours.len() > 20, "{name}.png has {} colours", colours.len());
+    let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).expect("an SVG");
+    let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}.svg: {e}"));
+    let root = doc.root_element();
+    assert_eq!(
+        (root.tag_name().name(), root.attribute("width"), root.attribute("height")),
+        ("svg", Some("960"), Some("640"))
+    );
+    svg_words(&svg)
+}
+
 #[test]
-fn the_plots_decode_with_their_size() {
+fn the_figures_decode_and_their_words_are_the_reviewed_ones() {
     let dir = tempfile::tempdir().expect("a folder");
     let out = sweep(
         dir.path(),
-        &["--ratio", "1,4", "--param", "d=4,6", "--param", "K=4", "--trials", "2", "--baseline", "gd"],
+        &["--ratio", "1,4,6", "--param", "d=4,6", "--param", "K=4", "--trials", "2", "--baseline", "gd"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    for name in ["success", "heatmap", "heatmap_gd"] {
-        let bytes = std::fs::read(dir.path().join(format!("{name}.png"))).expect("a PNG");
-        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        let mut reader = decoder.read_info().expect("a PNG header");
-        let mut pixels = vec![0; reader.output_buffer_size()];
-        let info = reader.next_frame(&mut pixels).expect("the image decodes");
-        assert_eq!((info.width, info.height), (960, 640), "{name}.png");
-        // Not blank: a figure has more than a handful of colours.
-        let colours: std::collections::HashSet<&[u8]> = pixels.chunks(3).collect();
-        assert!(colours.len() > 20, "{name}.png has {} colours", colours.len());
-        let svg = std::fs::read_to_string(dir.path().join(format!("{name}.svg"))).expect("an SVG");
-        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{name}.svg: {e}"));
-        let root = doc.root_element();
-        assert_eq!(
-            (root.tag_name().name(), root.attribute("width"), root.attribute("height")),
-            ("svg", Some("960"), Some("640"))
-        );
-        assert!(svg.contains("success rate"), "{name}.svg has its axis label");
+    let mut shown = String::new();
+    for name in ["success", "error", "heatmap", "heatmap_gd"] {
+        let words = check_figure(dir.path(), name);
+        shown += &format!("{name}:\n  {}\n", words.join("\n  "));
     }
+    insta::assert_snapshot!("sweep_figure_words", shown);
 }
 
 #[test]
@@ -414,7 +434,7 @@ fn a_damaged_results_folder_is_an_error_that_names_the_file_and_line() {
 }
 
 #[test]
-fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do() {
+fn bad_sweep_flags_and_axes_that_do_not_fit_the_data_are_refused_with_what_to_do() {
     let dir = tempfile::tempdir().expect("a folder");
     refused_as_usage(&[
         (&["--ratio", "1,,2"][..], "has an empty entry"),
@@ -426,9 +446,36 @@ fn bad_sweep_flags_and_models_without_planted_data_are_refused_with_what_to_do()
         (&["--ratio", "1", "--samples", "8"][..], "give --samples or --ratio, not both"),
     ]);
     let out = dir.path().to_str().expect("UTF-8");
-    let run = crate::util::cnr(&["sweep", "examples/npy_data.cnr", "--out", out, "--trials", "1"]);
+    // Data from files have no label noise to sweep, nor more samples than the files hold.
+    let run = crate::util::cnr(&[
+        "sweep",
+        "examples/npy_data.cnr",
+        "--out",
+        out,
+        "--trials",
+        "1",
+        "--noise",
+        "0.1",
+    ]);
     assert_eq!(run.status.code(), Some(1));
-    assert!(text(&run.stderr).contains("use `data planted { … }`"), "{}", text(&run.stderr));
+    assert!(text(&run.stderr).contains("--noise applies only to planted data"), "{}", text(&run.stderr));
+    let run = crate::util::cnr(&[
+        "sweep",
+        "examples/npy_data.cnr",
+        "--out",
+        out,
+        "--trials",
+        "1",
+        "--samples",
+        "49",
+        "--force",
+    ]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        text(&run.stderr).contains("--samples 49 asks for more samples than the files hold (48)"),
+        "{}",
+        text(&run.stderr)
+    );
 }
 
 #[test]
@@ -639,4 +686,35 @@ fn a_part_with_a_row_of_another_shard_is_refused_by_merge_and_resume() {
     let resumed = sweep(&part, &args);
     assert_eq!(resumed.status.code(), Some(1));
     assert!(text(&resumed.stderr).contains("belongs to another shard"), "{}", text(&resumed.stderr));
+}
+
+#[test]
+fn an_interrupted_sweep_has_said_that_the_same_command_resumes_it() {
+    // Ctrl-C ends a sweep at once (exit 130 in a shell) with the trials done in its folder; what
+    // to do then is said before the first trial, where it is still on the screen afterwards.
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = dir.path().join("results");
+    let child = Command::new(env!("CARGO_BIN_EXE_cnr"))
+        .args(["sweep", MODEL, "--out", out.to_str().expect("UTF-8"), "--ratio", "1:8:1"])
+        .args(["--param", "d=6", "--param", "K=4", "--trials", "2000", "--jobs", "1"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cnr starts");
+    let results = out.join("results.csv");
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&results).map_or(0, |t| t.lines().count()) < 10 {
+        assert!(start.elapsed().as_secs() < 60, "no trial written in a minute");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let interrupted =
+        Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill runs");
+    assert!(interrupted.success());
+    let ended = child.wait_with_output().expect("it ends");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(ended.status.signal(), Some(2), "ended by the interrupt, before its 16,000 trials");
+    let said = text(&ended.stderr);
+    assert!(said.contains("run the same command again to resume"), "{said}");
+    assert!(said.contains(&format!("`{}`", out.display())), "it names the folder: {said}");
 }

@@ -69,6 +69,9 @@ pub struct Data {
     pub planted_bias: Option<Vec<f64>>,
     /// Where the data came from.
     pub source: DataSource,
+    /// For data from files or arrays: the seed of `--seed`, whose shuffle put the samples in a
+    /// random order before `--samples` took the first ones.
+    pub shuffled: Option<u64>,
     /// The held-out test set (`test inputs` and `test labels`), never seen by the relaxation: only
     /// its loss is reported.
     pub test: Option<Box<Data>>,
@@ -84,7 +87,7 @@ impl Data {
         planted: Option<Vec<f64>>,
         source: DataSource,
     ) -> Self {
-        Data { n: y.len(), x, y, planted, planted_bias: None, source, test: None, input_len }
+        Data { n: y.len(), x, y, planted, planted_bias: None, source, shuffled: None, test: None, input_len }
     }
 
     /// The input of sample `i`.

@@ -115,7 +115,8 @@ pub struct Run {
     pub model_hash: String,
     /// `planted` or `files`.
     pub data: &'static str,
-    /// The planted data's seed (planted data only).
+    /// The planted data's seed; for data from files or arrays, the seed of the shuffle that drew
+    /// the samples (`--seed`), if any.
     pub seed: Option<u64>,
     /// The planted labels' noise (planted data only).
     pub noise: Option<f64>,
@@ -406,8 +407,8 @@ pub(crate) fn assemble(
     let filters_of = |w: &[f64]| Filters::from_flat(w, d);
     let (data, seed, noise) = match model.data.source {
         cnr_check::DataSource::Planted { seed, noise } => ("planted", Some(seed), Some(noise)),
-        cnr_check::DataSource::Files => ("files", None, None),
-        cnr_check::DataSource::Arrays => ("arrays", None, None),
+        cnr_check::DataSource::Files => ("files", model.data.shuffled, None),
+        cnr_check::DataSource::Arrays => ("arrays", model.data.shuffled, None),
     };
     let run = Run {
         cnr_version: env!("CARGO_PKG_VERSION"),

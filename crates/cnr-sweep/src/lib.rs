@@ -86,6 +86,8 @@ pub struct CellPlan {
     pub values: Vec<Value>,
     /// The filter size.
     pub d: usize,
+    /// The patches `K`.
+    pub patches: usize,
     /// The number of samples of its trials.
     pub samples: u64,
     /// Its settings (the experiment's, then the axes').
@@ -168,16 +170,13 @@ impl Experiment {
                     _ => unreachable!("an axis's values are of its kind"),
                 }
             }
-            let mut plan = CellPlan { values, d: 0, samples: samples.unwrap_or(1), settings, noise };
+            let mut plan =
+                CellPlan { values, d: 0, patches: 0, samples: samples.unwrap_or(1), settings, noise };
             let compiled = self.compile(files, &plan, samples, seed)?;
-            if !matches!(compiled.model.data.source, DataSource::Planted { .. }) {
-                return Err(SweepError::Other(
-                    "a sweep draws planted data for each trial, and this model reads its data from files: use `data planted { … }`".into(),
-                ));
-            }
-            if compiled.model.data.planted.is_none() {
-                return Err(SweepError::Other("the model has no planted filter to recover".into()));
-            }
+            // Planted data are drawn anew for each trial; data from files are shuffled with the
+            // trial's seed, so that each trial takes another random subset of them (nested for
+            // growing sample counts). Without a planted filter, success is not defined: the
+            // summary gives the losses.
             if let (None, DataSource::Planted { seed: own, .. }) = (seed, &compiled.model.data.source) {
                 seed = Some(*own);
             }
@@ -190,6 +189,7 @@ impl Experiment {
                 warnings = Some(CellDiagnostics { errors, flags });
             }
             plan.d = compiled.model.network.d();
+            plan.patches = compiled.model.network.patches();
             plan.samples = match (samples, ratio) {
                 (Some(n), _) => n,
                 (None, Some(r)) => grid::samples_for_ratio(r, plan.d),
@@ -275,6 +275,7 @@ impl Experiment {
             status: String::new(),
             recovery_error: None,
             training_loss: None,
+            test_loss: None,
             max_violation: None,
             relative_violation: None,
             objective: None,
@@ -282,6 +283,7 @@ impl Experiment {
             solve_seconds: 0.0,
             backend: String::new(),
             d: cell.d,
+            patches: cell.patches,
         };
         let mut rows = Vec::new();
         let relaxation_done = skip.iter().any(|m| m != "gd");
@@ -295,6 +297,7 @@ impl Experiment {
                 status: record.status.as_str().to_string(),
                 recovery_error: record.recovery_error,
                 training_loss: record.training_loss,
+                test_loss: record.test_loss,
                 max_violation: record.max_violation,
                 relative_violation: record.relative_violation,
                 objective: record.objective,
@@ -312,6 +315,7 @@ impl Experiment {
                 status: if gd.found.converged { "converged" } else { "budget" }.into(),
                 recovery_error: gd.recovery_error,
                 training_loss: Some(gd.training_loss),
+                test_loss: gd.test_loss,
                 max_violation: Some(gd.max_violation),
                 relative_violation: gd.relative_violation,
                 objective: None,

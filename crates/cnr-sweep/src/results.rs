@@ -15,6 +15,7 @@ const TRAILING: &[&str] = &[
     "status",
     "recovery_error",
     "training_loss",
+    "test_loss",
     "max_violation",
     "relative_violation",
     "objective",
@@ -22,7 +23,18 @@ const TRAILING: &[&str] = &[
     "solve_seconds",
     "backend",
     "filter_size",
+    "patches",
 ];
+
+/// Columns that folders written by cnr 0.1 lack: such a `results.csv` is read with these empty
+/// (and rewritten with them when a sweep resumes into it).
+pub const ADDED_COLUMNS: &[&str] = &["test_loss", "patches"];
+
+/// The header of a `results.csv` of cnr 0.1 for the same grid: [`header`] without
+/// [`ADDED_COLUMNS`].
+pub fn legacy_header(grid: &Grid) -> Vec<String> {
+    header(grid).into_iter().filter(|c| !ADDED_COLUMNS.contains(&c.as_str())).collect()
+}
 
 /// The grid's columns in both files: one per axis, but `samples`, which has its own.
 fn axis_columns(grid: &Grid) -> impl Iterator<Item = String> + '_ {
@@ -68,6 +80,8 @@ pub struct Row {
     pub recovery_error: Option<f64>,
     /// `(1/n) Σ (f(x_i; w) − y_i)²`.
     pub training_loss: Option<f64>,
+    /// The same on the held-out test set, when the data have one.
+    pub test_loss: Option<f64>,
     /// `max_i f(x_i; w) − y_i`.
     pub max_violation: Option<f64>,
     /// The same over the largest label.
@@ -82,6 +96,8 @@ pub struct Row {
     pub backend: String,
     /// The filter size of the cell.
     pub d: usize,
+    /// The patches `K` of the cell (0 in a file of cnr 0.1, which did not record them).
+    pub patches: usize,
 }
 
 /// The values of cell `cell`'s axes as its rows write them (without `samples`, which has its own
@@ -124,6 +140,7 @@ impl Row {
             self.status.clone(),
             optional(self.recovery_error),
             optional(self.training_loss),
+            optional(self.test_loss),
             optional(self.max_violation),
             optional(self.relative_violation),
             optional(self.objective),
@@ -131,55 +148,58 @@ impl Row {
             format!("{:.6}", self.solve_seconds),
             self.backend.clone(),
             self.d.to_string(),
+            self.patches.to_string(),
         ]);
         out
     }
 
-    /// Reads a row written by [`Row::record`] under `header`.
+    /// Reads a row written by [`Row::record`] under `header` (this version's, or a
+    /// [`legacy_header`], whose added columns read as empty).
     pub fn parse(header: &[String], fields: &csv::StringRecord) -> Result<Row, String> {
         if fields.len() != header.len() {
             return Err(format!("{} fields where the header has {}", fields.len(), header.len()));
         }
-        let axes_count = header.len() - LEADING.len() - TRAILING.len();
-        let get = |k: usize| fields.get(k).unwrap_or("");
-        let whole = |k: usize| {
-            get(k)
-                .parse::<u64>()
-                .map_err(|_| format!("`{}` is not a whole number in column `{}`", get(k), header[k]))
+        let column = |name: &str| header.iter().position(|h| h == name);
+        let get = |name: &str| column(name).and_then(|k| fields.get(k)).unwrap_or("");
+        let whole = |name: &str| match get(name) {
+            "" if ADDED_COLUMNS.contains(&name) => Ok(0),
+            s => s.parse::<u64>().map_err(|_| format!("`{s}` is not a whole number in column `{name}`")),
         };
-        let float = |k: usize| -> Result<Option<f64>, String> {
-            match get(k) {
+        let float = |name: &str| -> Result<Option<f64>, String> {
+            match get(name) {
                 "" => Ok(None),
                 s => s
                     .parse::<f64>()
                     .map(Some)
-                    .map_err(|_| format!("`{s}` is not a number in column `{}`", header[k])),
+                    .map_err(|_| format!("`{s}` is not a number in column `{name}`")),
             }
         };
-        let t = LEADING.len() + axes_count;
-        let success = match get(t + 2) {
+        let success = match get("success") {
             "true" => true,
             "false" => false,
             s => return Err(format!("`{s}` is not true or false in column `success`")),
         };
+        let first_trailing = column(TRAILING[0]).ok_or("no `samples` column")?;
         Ok(Row {
-            cell: whole(0)? as usize,
-            trial: whole(1)? as usize,
-            method: get(2).to_string(),
-            axes: (LEADING.len()..t).map(|k| get(k).to_string()).collect(),
-            samples: whole(t)?,
-            seed: whole(t + 1)?,
+            cell: whole("cell")? as usize,
+            trial: whole("trial")? as usize,
+            method: get("method").to_string(),
+            axes: (LEADING.len()..first_trailing).map(|k| fields.get(k).unwrap_or("").to_string()).collect(),
+            samples: whole("samples")?,
+            seed: whole("seed")?,
             success,
-            status: get(t + 3).to_string(),
-            recovery_error: float(t + 4)?,
-            training_loss: float(t + 5)?,
-            max_violation: float(t + 6)?,
-            relative_violation: float(t + 7)?,
-            objective: float(t + 8)?,
-            iterations: whole(t + 9)?,
-            solve_seconds: float(t + 10)?.unwrap_or(0.0),
-            backend: get(t + 11).to_string(),
-            d: whole(t + 12)? as usize,
+            status: get("status").to_string(),
+            recovery_error: float("recovery_error")?,
+            training_loss: float("training_loss")?,
+            test_loss: float("test_loss")?,
+            max_violation: float("max_violation")?,
+            relative_violation: float("relative_violation")?,
+            objective: float("objective")?,
+            iterations: whole("iterations")?,
+            solve_seconds: float("solve_seconds")?.unwrap_or(0.0),
+            backend: get("backend").to_string(),
+            d: whole("filter_size")? as usize,
+            patches: whole("patches")? as usize,
         })
     }
 }
@@ -197,10 +217,60 @@ pub struct CellSummary {
     pub samples: u64,
     /// The filter size.
     pub d: usize,
+    /// The patches `K` (0 when the rows do not say).
+    pub patches: usize,
     /// Trials finished.
     pub trials: usize,
     /// Of which succeeded.
     pub successes: usize,
+    /// The recovery error's quantiles over the trials (none without a planted filter).
+    pub error: Option<Quantiles>,
+    /// The training loss's quantiles.
+    pub loss: Option<Quantiles>,
+    /// The test loss's quantiles (none without a test set).
+    pub test_loss: Option<Quantiles>,
+}
+
+/// The 10%, 50% and 90% quantiles of a cell's values of one figure.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Quantiles {
+    /// 10%.
+    pub q10: f64,
+    /// 50%.
+    pub median: f64,
+    /// 90%.
+    pub q90: f64,
+}
+
+impl Quantiles {
+    /// The quantiles of the trials' values, `None` for a trial without one (its solve gave no
+    /// point): such a trial counts as `+∞`, the worst value, so that a failure is not left out.
+    /// `None` when no trial has a value (the figure does not apply). A quantile `p` of `m` sorted
+    /// values is interpolated linearly at position `p·(m − 1)`, NumPy's default.
+    pub fn of(values: impl Iterator<Item = Option<f64>>) -> Option<Quantiles> {
+        let mut sorted: Vec<f64> = Vec::new();
+        let mut any = false;
+        for v in values {
+            any |= v.is_some();
+            sorted.push(v.filter(|x| !x.is_nan()).unwrap_or(f64::INFINITY));
+        }
+        if !any {
+            return None;
+        }
+        sorted.sort_by(f64::total_cmp);
+        let at = |p: f64| {
+            let position = p * (sorted.len() - 1) as f64;
+            let (k, f) = (position.floor() as usize, position.fract());
+            match sorted.get(k + 1) {
+                Some(&next) if f > 0.0 && sorted[k].is_finite() && next.is_finite() => {
+                    sorted[k] + f * (next - sorted[k])
+                }
+                Some(&next) if f > 0.0 => next.max(sorted[k]),
+                _ => sorted[k],
+            }
+        };
+        Some(Quantiles { q10: at(0.1), median: at(0.5), q90: at(0.9) })
+    }
 }
 
 /// The two-sided 95% normal quantile.
@@ -237,17 +307,34 @@ pub fn wilson(successes: usize, trials: usize) -> (f64, f64) {
     ((centre - half).max(0.0), (centre + half).min(1.0))
 }
 
+/// The columns of `summary.csv` after the grid's axes.
+const SUMMARY_TRAILING: &[&str] = &[
+    "samples",
+    "filter_size",
+    "patches",
+    "trials",
+    "successes",
+    "rate",
+    "wilson_low",
+    "wilson_high",
+    "error_q10",
+    "error_median",
+    "error_q90",
+    "loss_q10",
+    "loss_median",
+    "loss_q90",
+    "test_loss_q10",
+    "test_loss_median",
+    "test_loss_q90",
+];
+
 /// The header of `summary.csv`.
 pub fn summary_header(grid: &Grid) -> Vec<String> {
     ["cell", "method"]
         .iter()
         .map(|s| s.to_string())
         .chain(axis_columns(grid))
-        .chain(
-            ["samples", "filter_size", "trials", "successes", "rate", "wilson_low", "wilson_high"]
-                .iter()
-                .map(|s| s.to_string()),
-        )
+        .chain(SUMMARY_TRAILING.iter().map(|s| s.to_string()))
         .collect()
 }
 
@@ -263,29 +350,34 @@ pub fn summary_method(row_method: &str) -> &'static str {
 
 /// The cells and methods of `rows`, in cell order, the relaxation before the baseline.
 pub fn summarise(rows: &[Row]) -> Vec<CellSummary> {
-    let mut out: Vec<CellSummary> = Vec::new();
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.cell, r.method == "gd"));
-    for r in sorted {
-        let method = summary_method(&r.method);
-        match out.iter_mut().find(|s| s.cell == r.cell && s.method == method) {
-            Some(s) => {
-                s.trials += 1;
-                s.successes += usize::from(r.success);
-            }
-            None => out.push(CellSummary {
-                cell: r.cell,
-                method: method.to_string(),
-                axes: r.axes.clone(),
-                samples: r.samples,
-                d: r.d,
-                trials: 1,
-                successes: usize::from(r.success),
-            }),
+    sorted
+        .chunk_by(|a, b| a.cell == b.cell && summary_method(&a.method) == summary_method(&b.method))
+        .map(CellSummary::of)
+        .collect()
+}
+
+impl CellSummary {
+    /// The summary of trials of one method (not empty), labelled with the first one's cell, axes,
+    /// samples and sizes: a cell's trials, or those a plot pools into one point.
+    pub fn of(trials: &[&Row]) -> CellSummary {
+        let first = trials[0];
+        let figure = |get: fn(&Row) -> Option<f64>| Quantiles::of(trials.iter().map(|r| get(r)));
+        CellSummary {
+            cell: first.cell,
+            method: summary_method(&first.method).to_string(),
+            axes: first.axes.clone(),
+            samples: first.samples,
+            d: first.d,
+            patches: first.patches,
+            trials: trials.len(),
+            successes: trials.iter().filter(|r| r.success).count(),
+            error: figure(|r| r.recovery_error),
+            loss: figure(|r| r.training_loss),
+            test_loss: figure(|r| r.test_loss),
         }
     }
-    out.sort_by_key(|s| (s.cell, s.method == "gd"));
-    out
 }
 
 /// A summary's fields, in [`summary_header`]'s order.
@@ -293,15 +385,20 @@ pub fn summary_record(s: &CellSummary) -> Vec<String> {
     let (low, high) = s.wilson();
     let mut out = vec![s.cell.to_string(), s.method.clone()];
     out.extend(s.axes.iter().cloned());
-    out.extend([
-        s.samples.to_string(),
-        s.d.to_string(),
-        s.trials.to_string(),
-        s.successes.to_string(),
-        format!("{:.4}", s.rate()),
-        format!("{low:.4}"),
-        format!("{high:.4}"),
-    ]);
+    out.extend([s.samples.to_string(), s.d.to_string(), s.patches.to_string(), s.trials.to_string()]);
+    // Success is recovery: without a planted filter (real data) it is not defined.
+    out.extend(match s.error {
+        Some(_) => {
+            [s.successes.to_string(), format!("{:.4}", s.rate()), format!("{low:.4}"), format!("{high:.4}")]
+        }
+        None => Default::default(),
+    });
+    for q in [s.error, s.loss, s.test_loss] {
+        out.extend(match q {
+            Some(q) => [q.q10, q.median, q.q90].map(number),
+            None => Default::default(),
+        });
+    }
     out
 }
 
@@ -322,6 +419,20 @@ mod tests {
         let (low, high) = wilson(20, 20);
         assert_eq!(high, 1.0);
         assert!((low - 20.0 / (20.0 + Z95 * Z95)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn quantiles_interpolate_between_order_statistics_and_count_a_missing_value_as_the_worst() {
+        // 1..=5 in any order: position p·4.
+        let q = Quantiles::of([3.0, 1.0, 5.0, 2.0, 4.0].map(Some).into_iter()).expect("values");
+        assert_eq!((q.q10, q.median, q.q90), (1.4, 3.0, 4.6));
+        // A trial without a value is +∞: it moves the upper quantiles, not the lower ones.
+        let q = Quantiles::of([Some(1.0), Some(2.0), None].into_iter()).expect("values");
+        assert_eq!((q.q10, q.median), (1.2, 2.0));
+        assert_eq!(q.q90, f64::INFINITY);
+        assert_eq!(Quantiles::of([None, None].into_iter()), None);
+        let one = Quantiles::of(std::iter::once(Some(7.0))).expect("a value");
+        assert_eq!((one.q10, one.median, one.q90), (7.0, 7.0, 7.0));
     }
 
     #[test]

@@ -172,8 +172,15 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
         None => write_atomic(&manifest_path, &serde_json::to_vec_pretty(manifest).expect("a manifest serialises"))?,
     }
     let header = results::header(&manifest.grid);
-    let rows = read_rows(&results_path, &header)?;
+    let (rows, legacy) = read_rows(&results_path, &manifest.grid)?;
     check_rows(&results_path, manifest, &rows)?;
+    if legacy {
+        // A folder of cnr 0.1: its rows are written again under this version's columns before
+        // new rows are appended, so that the file keeps one header.
+        let mut text = csv_line(&header);
+        rows.iter().for_each(|r| text.extend(csv_line(&r.record())));
+        write_atomic(&results_path, &text)?;
+    }
     let mut file = OpenOptions::new()
         .create(true)
         .append(true)
@@ -303,12 +310,14 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, StoreError> {
     }
 }
 
-/// The rows of a `results.csv`. A last line without its newline (a write cut short by a kill) is
+/// The rows of a `results.csv` of `grid`, and whether it has the columns of cnr 0.1
+/// ([`results::legacy_header`]). A last line without its newline (a write cut short by a kill) is
 /// dropped from the file; any other row that does not read is an error naming its line.
-pub fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, StoreError> {
+pub fn read_rows(path: &Path, grid: &Grid) -> Result<(Vec<Row>, bool), StoreError> {
+    let header = results::header(grid);
     let mut bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false)),
         Err(e) => return Err(io_error(path, e)),
     };
     if !bytes.is_empty() && !bytes.ends_with(b"\n") {
@@ -318,7 +327,7 @@ pub fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, StoreError>
         file.set_len(keep as u64).map_err(|e| io_error(path, e))?;
     }
     if bytes.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
     let found: Vec<String> = reader
@@ -327,7 +336,8 @@ pub fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, StoreError>
         .iter()
         .map(str::to_string)
         .collect();
-    if found != header {
+    let legacy = found == results::legacy_header(grid);
+    if found != header && !legacy {
         return Err(format!(
             "{}: the columns are `{}`, not this sweep's `{}`",
             path.display(),
@@ -339,9 +349,9 @@ pub fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, StoreError>
     for (k, record) in reader.records().enumerate() {
         let line = k + 2;
         let record = record.map_err(|e| format!("{}:{line}: {e}", path.display()))?;
-        rows.push(Row::parse(header, &record).map_err(|e| format!("{}:{line}: {e}", path.display()))?);
+        rows.push(Row::parse(&found, &record).map_err(|e| format!("{}:{line}: {e}", path.display()))?);
     }
-    Ok(rows)
+    Ok((rows, legacy))
 }
 
 /// Writes `bytes` to `path` atomically, as the binary writes its outputs ([`crate::files`]).
@@ -359,7 +369,8 @@ pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathB
     let summary_path = dir.join(SUMMARY);
     write_atomic(&summary_path, &text)?;
     let mut written = vec![summary_path];
-    for (name, bytes) in plot::render(&manifest.grid, &summaries, manifest.threshold)? {
+    let about = plot::About { model: &manifest.model, threshold: manifest.threshold };
+    for (name, bytes) in plot::render(&manifest.grid, rows, &about, &plot::Choice::default())? {
         let path = dir.join(name);
         write_atomic(&path, &bytes)?;
         written.push(path);
@@ -433,11 +444,10 @@ pub fn merge(
         parts.push((dir.clone(), manifest));
     }
     let (_, first) = parts.first().ok_or("name at least one folder to merge")?.clone();
-    let header = results::header(&first.grid);
     let mut rows: Vec<Row> = Vec::new();
     for (dir, manifest) in &parts {
         let path = dir.join(RESULTS);
-        let part = read_rows(&path, &header)?;
+        let (part, _) = read_rows(&path, &first.grid)?;
         check_rows(&path, manifest, &part)?;
         rows.extend(part);
     }

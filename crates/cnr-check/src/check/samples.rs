@@ -140,13 +140,11 @@ impl Cx<'_> {
         let (txs, tys) = (single(self, txs, "`test inputs`"), single(self, tys, "`test labels`"));
         let test = self.test_files(txs, tys);
         let head = Span::new(b.span.start, b.span.start + 4);
-        for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
-            if set {
-                self.push(Diagnostic::error(
-                    head,
-                    format!("{flag} applies only to planted data, and this model reads its data from files"),
-                ));
-            }
+        if ov.noise.is_some() {
+            self.push(Diagnostic::error(
+                head,
+                "--noise applies only to planted data, and this model reads its data from files",
+            ));
         }
         let x = match xs {
             Some((p, _)) => self.array(p, "inputs").map(|a| (a, p)),
@@ -240,13 +238,11 @@ impl Cx<'_> {
         sizing: Sizing,
         ov: &Overrides,
     ) -> Option<Data> {
-        for (flag, set) in [("--seed", ov.seed.is_some()), ("--noise", ov.noise.is_some())] {
-            if set {
-                self.push(Diagnostic::error(
-                    Span::detached(),
-                    format!("{flag} applies only to planted data, and this model's data are given as arrays"),
-                ));
-            }
+        if ov.noise.is_some() {
+            self.push(Diagnostic::error(
+                Span::detached(),
+                "--noise applies only to planted data, and this model's data are given as arrays",
+            ));
         }
         let array =
             |name: &'static str| Named { span: Span::detached(), shown: format!("the `{name}` array") };
@@ -329,6 +325,10 @@ impl Cx<'_> {
         self.samples_fit(net, sizing, n, xp.span)?;
         let held = if matches!(source, DataSource::Arrays) { "the arrays hold" } else { "the files hold" };
         let mut data = Data::new(x.values, y.values, len, planted, source);
+        if let Some(seed) = ov.seed {
+            let keep = ov.samples.map_or(data.n, |k| k.min(data.n));
+            shuffle(&mut data, seed, keep);
+        }
         if let Some(k) = ov.samples {
             if k > data.n {
                 self.push(Diagnostic::error(
@@ -388,6 +388,21 @@ impl Cx<'_> {
         }
         Some(())
     }
+}
+
+/// Puts the samples in a random order drawn from ChaCha8 seeded with `seed` (a Fisher–Yates
+/// shuffle), so that the first `N` are a random subset, and the subsets of one seed are nested;
+/// only the first `keep` are kept (the others would be cut by `--samples` next).
+fn shuffle(data: &mut Data, seed: u64, keep: usize) {
+    use rand::seq::SliceRandom;
+    let mut order: Vec<usize> = (0..data.n).collect();
+    order.shuffle(&mut crate::data::generator(seed));
+    order.truncate(keep);
+    let x: Vec<f64> = order.iter().flat_map(|&i| data.sample(i).iter().copied()).collect();
+    data.y = order.iter().map(|&i| data.y[i]).collect();
+    data.x = x;
+    data.n = keep;
+    data.shuffled = Some(seed);
 }
 
 /// Where an array came from, for messages: its place in the model (a file's path) or none (an
