@@ -718,3 +718,38 @@ fn an_interrupted_sweep_has_said_that_the_same_command_resumes_it() {
     assert!(said.contains("run the same command again to resume"), "{said}");
     assert!(said.contains(&format!("`{}`", out.display())), "it names the folder: {said}");
 }
+
+#[test]
+fn a_folder_of_cnr_0_1_without_the_new_columns_resumes_and_is_rewritten_with_them() {
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let whole = root_dir.path().join("whole");
+    let args = [&["--ratio", "1,6"], SMALL].concat();
+    assert!(sweep(&whole, &args).status.success());
+    // The same folder as cnr 0.1 wrote it: no `test_loss` and `patches` columns, 12 rows kept.
+    let old = root_dir.path().join("old");
+    std::fs::create_dir(&old).expect("a folder");
+    std::fs::copy(whole.join("sweep.json"), old.join("sweep.json")).expect("copy");
+    let mut reader = csv::Reader::from_path(whole.join("results.csv")).expect("results.csv");
+    let header = reader.headers().expect("a header").clone();
+    let keep: Vec<usize> =
+        (0..header.len()).filter(|&k| !["test_loss", "patches"].contains(&&header[k])).collect();
+    let mut writer = csv::Writer::from_path(old.join("results.csv")).expect("a file");
+    writer.write_record(keep.iter().map(|&k| &header[k])).expect("a header");
+    for record in reader.records().take(12) {
+        let record = record.expect("a row");
+        writer.write_record(keep.iter().map(|&k| &record[k])).expect("a row");
+    }
+    writer.flush().expect("written");
+    drop(writer);
+    let out = sweep(&old, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("12 resumed"), "{}", text(&out.stdout));
+    // Rewritten under this version's columns: the old rows have no K (0), the new ones have it.
+    let mut reader = csv::Reader::from_path(old.join("results.csv")).expect("results.csv");
+    assert_eq!(reader.headers().expect("a header"), &header);
+    let patches = header.iter().position(|c| c == "patches").expect("a patches column");
+    let counts: Vec<String> = reader.records().map(|r| r.expect("a row")[patches].to_string()).collect();
+    assert_eq!(counts.len(), 20);
+    assert_eq!(counts.iter().filter(|k| *k == "0").count(), 12, "{counts:?}");
+    assert!(counts[12..].iter().all(|k| k == "4"), "{counts:?}");
+}
