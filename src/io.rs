@@ -1,7 +1,7 @@
 //! The command line's file system: reading model and data files, and writing outputs atomically.
 
 pub use cnr_driver::files::{describe_io, read_regular, DiskFiles};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Whether two paths name the same file, whatever route reaches it (links, `..`, another name
 /// of the folder): the same device and inode where the system has them, else the same real path.
@@ -20,22 +20,37 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Why `path` could not be written or created, and what to do: a missing folder is named, and a
-/// file where a folder should be is said to be one (rather than the system's "os error 17").
+/// Why `path` could not be written or created, and what to do: a missing folder is named, and so
+/// is a file that stands where a folder should be (rather than the system's "os error 17").
 pub fn describe_write(path: &Path, e: &std::io::Error) -> String {
+    // Creating a folder where a file is fails with "already exists": the path itself is in the way.
+    let itself = e.kind() == std::io::ErrorKind::AlreadyExists && path.exists() && !path.is_dir();
+    if let Some(file) = if itself { Some(path.to_path_buf()) } else { file_in_the_way(path) } {
+        return format!("`{}` is a file, not a folder; choose another place", file.display());
+    }
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     match e.kind() {
-        std::io::ErrorKind::NotFound => {
+        std::io::ErrorKind::NotFound if !folder.exists() => {
             format!("the folder `{}` does not exist; create it first (mkdir -p)", folder.display())
-        }
-        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
-            format!(
-                "`{}` or a folder on its way is a file, not a folder; choose another place",
-                path.display()
-            )
         }
         _ => describe_io(e),
     }
+}
+
+/// The file that stands where a folder on the way to `path` should be: `f` for `f/x.npy` or
+/// `f/g/x.npy` when `f` is a file. `None` when every part of the way that exists is a folder.
+pub fn file_in_the_way(path: &Path) -> Option<PathBuf> {
+    // The nearest existing folder of the way decides: beyond it nothing exists yet.
+    let existing = path.ancestors().skip(1).find(|p| p.as_os_str().is_empty() || p.exists())?;
+    (!existing.as_os_str().is_empty() && !existing.is_dir()).then(|| existing.to_path_buf())
+}
+
+/// The file that stands where the folder `dir`, or a folder on the way to it, should be.
+pub fn file_instead_of_folder(dir: &Path) -> Option<PathBuf> {
+    if dir.exists() && !dir.is_dir() {
+        return Some(dir.to_path_buf());
+    }
+    file_in_the_way(dir)
 }
 
 pub use cnr_sweep::files::write_atomic;

@@ -100,12 +100,6 @@ impl SweepProgress {
             bar.set_message(format!("{resumed} resumed"));
             bar
         });
-        if total > 0 {
-            // Every finished trial is on disk already: say so before anyone reaches for Ctrl-C.
-            crate::output::err(&format!(
-                "sweep: {total} trials to run, {resumed} done before; Ctrl-C stops it, and the same command resumes\n"
-            ));
-        }
         let now = Instant::now();
         SweepProgress { bar, lines: !terminal, total, done: 0, successes: 0, start: now, last: now }
     }

@@ -123,6 +123,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let model_path =
         args.model.as_deref().ok_or_else(|| usage("name the model: `cnr sweep MODEL --out DIR …`"))?;
     let out_dir = args.out.clone().ok_or_else(|| usage("name the results folder: `--out DIR`"))?;
+    refuse_a_file(&out_dir)?;
     let model = ModelFile::read(model_path)?;
     let spec = of_args(&args)?.over(SweepSpec::of_model(&model.text, &model.name).map_err(fail)?);
     let grid = spec.grid(&cnr_sweep::results::reserved_columns()).map_err(|e| usage(&e))?;
@@ -169,7 +170,17 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         jobs,
         &mut |event| {
             match event {
-                Progress::Started { todo, resumed } => progress = Some(SweepProgress::new(todo, resumed)),
+                Progress::Started { todo, resumed } => {
+                    if todo > 0 {
+                        // Every trial is in the folder once it ends: say so before anyone reaches
+                        // for Ctrl-C, which ends the command without a word (exit 130).
+                        err(&format!(
+                            "sweep: {todo} trials to run into `{}` ({resumed} there already), each saved as it ends; if it is stopped (Ctrl-C), run the same command again to resume\n",
+                            out_dir.display()
+                        ));
+                    }
+                    progress = Some(SweepProgress::new(todo, resumed))
+                }
                 Progress::Trial { recovered, .. } => {
                     if let Some(p) = progress.as_mut() {
                         p.trial(recovered)
@@ -263,6 +274,19 @@ fn check_size(grid: &grid::Grid, trials: usize, budget: u64, shards: usize) -> R
     Ok(())
 }
 
+/// Refuses a results folder that is a file, or lies under one, before any work (rather than the
+/// system's "File exists (os error 17)" once the trials are prepared).
+fn refuse_a_file(out_dir: &Path) -> Result<(), Failed> {
+    match crate::io::file_instead_of_folder(out_dir) {
+        Some(file) => Err(failure(&format!(
+            "cannot use `{}` as the results folder: `{}` is a file, not a folder; give --out another folder (it is created if missing)",
+            out_dir.display(),
+            file.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
 fn report_error(e: SweepError) -> Failed {
     match e {
         SweepError::Model(cell) => {
@@ -277,6 +301,7 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
     let same = |a: &Path, b: &Path| {
         a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
     };
+    refuse_a_file(out_dir)?;
     if parts.iter().any(|p| same(p, out_dir)) {
         return Err(usage("merge into a folder that is not one of the parts"));
     }

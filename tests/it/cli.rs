@@ -646,3 +646,38 @@ fn writing_into_a_missing_folder_or_onto_a_file_names_what_is_wrong() {
     let shown = text(&out.stderr);
     assert!(shown.contains("is a file, not a folder") && !shown.contains("os error"), "{shown}");
 }
+
+#[test]
+fn output_places_that_cannot_be_written_name_the_file_in_the_way_or_the_missing_folder() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("taken");
+    std::fs::write(&file, b"x").expect("write");
+    let taken = file.to_str().expect("UTF-8");
+    let under = file.join("sub");
+    let under = under.to_str().expect("UTF-8");
+    for args in [
+        vec!["data", "examples/paper_relu.cnr", "--out", taken],
+        vec!["data", "examples/paper_relu.cnr", "--out", under],
+        vec!["sweep", "examples/params_relu.cnr", "--ratio", "2", "--trials", "1", "--out", taken],
+        vec!["sweep", "examples/params_relu.cnr", "--ratio", "2", "--trials", "1", "--out", under],
+    ] {
+        let out = cnr(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let shown = text(&out.stderr);
+        assert!(shown.contains(&format!("`{taken}` is a file, not a folder")), "{args:?}: {shown}");
+        assert!(!shown.contains("os error"), "{args:?}: {shown}");
+    }
+    // A missing folder is named, whichever command writes into it.
+    let missing = dir.path().join("no").join("such");
+    let folder = missing.to_str().expect("UTF-8");
+    for (args, name) in [
+        (vec!["solve", "examples/paper_relu.cnr", "-o"], "w.npy"),
+        (vec!["compile", "examples/paper_relu.cnr", "--emit", "cbf", "-o"], "p.cbf"),
+    ] {
+        let target = missing.join(name);
+        let out = cnr(&[&args[..], &[target.to_str().expect("UTF-8")]].concat());
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let shown = text(&out.stderr);
+        assert!(shown.contains(&format!("the folder `{folder}` does not exist; create it")), "{shown}");
+    }
+}
