@@ -75,7 +75,8 @@ pub enum Command {
         #[command(flatten)]
         overrides: OverrideArgs,
     },
-    /// Write a model's samples as NumPy files, for other tools (and for `data files`).
+    /// Write a model's samples as NumPy files, for other tools, and print the `data files` block
+    /// that reads them back (its paths from the current folder).
     #[command(
         after_help = "Example:\n  cnr data examples/paper_relu.cnr --out paper_data\n  cnr data examples/bench_relu.cnr --samples 20000 --seed 3 --out big"
     )]

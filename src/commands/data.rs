@@ -19,5 +19,35 @@ pub fn run(path: &Path, dir: &Path, overrides: &OverrideArgs) -> Result<(), Fail
     for (name, bytes) in &export.files {
         write_file(&dir.join(name), bytes)?;
     }
-    out(&export.block)
+    let names: Vec<&str> = export.files.iter().map(|(name, _)| *name).collect();
+    out(&block_from_here(&export.block, &names, dir))
+}
+
+/// The driver's block names the files as they are in `dir` (`"x.npy"`), which only a model saved
+/// in `dir` reads: a model's paths are relative to its own folder. So the block is printed with
+/// the paths from where the command ran (`"DIR/x.npy"`), and a relative `DIR` is said to be so. A
+/// folder whose name a model's string cannot hold (a `"`, a line break, not UTF-8) keeps the
+/// names, and a comment says where they are.
+fn block_from_here(block: &str, names: &[&str], dir: &Path) -> String {
+    if dir.as_os_str().is_empty() || dir == Path::new(".") {
+        return block.to_string();
+    }
+    let joined: Option<Vec<(String, String)>> = names
+        .iter()
+        .map(|name| {
+            let path = dir.join(name).to_str()?.to_string();
+            (!path.contains(['"', '\n', '\r'])).then(|| (format!("\"{name}\""), format!("\"{path}\"")))
+        })
+        .collect();
+    let Some(joined) = joined else {
+        return format!("# for a model saved in `{}`, where the files are\n{block}", dir.display());
+    };
+    let block = joined.iter().fold(block.to_string(), |b, (from, to)| b.replace(from, to));
+    if dir.is_absolute() {
+        block
+    } else {
+        format!(
+            "# for a model saved in the current folder (a model's paths are relative to its folder)\n{block}"
+        )
+    }
 }

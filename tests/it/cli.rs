@@ -508,7 +508,7 @@ fn the_new_commands_human_output_matches_the_reviewed_snapshots() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let d = dir.path().to_str().expect("utf-8");
     let data = cnr(&["data", "examples/paper_relu.cnr", "--out", d]);
-    insta::assert_snapshot!("cli_data_block", text(&data.stdout));
+    insta::assert_snapshot!("cli_data_block", text(&data.stdout).replace(d, "[dir]"));
     let w = dir.path().join("w.npy");
     let eval = cnr(&["eval", "examples/paper_relu.cnr", "--filter", w.to_str().expect("utf-8")]);
     insta::assert_snapshot!("cli_eval_planted", text(&eval.stdout));
@@ -645,6 +645,49 @@ fn writing_into_a_missing_folder_or_onto_a_file_names_what_is_wrong() {
     assert_eq!(out.status.code(), Some(1));
     let shown = text(&out.stderr);
     assert!(shown.contains("is a file, not a folder") && !shown.contains("os error"), "{shown}");
+}
+
+/// The built `cnr` binary run with `args` in the folder `dir`, with a clean environment.
+fn cnr_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cnr"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .output()
+        .expect("the cnr binary runs")
+}
+
+#[test]
+fn data_prints_a_block_that_reads_the_files_from_where_it_ran() {
+    // `cnr data MODEL --out DIR` printed `inputs "x.npy"`, which only a model inside DIR reads.
+    let dir = tempfile::tempdir().expect("a folder");
+    let example = root().join("examples/paper_relu.cnr");
+    let source = std::fs::read_to_string(&example).expect("the example");
+    let out = cnr_in(dir.path(), &["data", example.to_str().expect("UTF-8"), "--out", "exported/paper"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let block = text(&out.stdout);
+    for statement in [
+        "inputs \"exported/paper/x.npy\"",
+        "labels \"exported/paper/y.npy\"",
+        "planted \"exported/paper/w.npy\"",
+    ] {
+        assert!(block.contains(statement), "{block}");
+    }
+    assert!(block.starts_with("# ") && block.contains("current folder"), "it says from where: {block}");
+    // Pasted into a model saved where the command ran, it reads the same data: the same program.
+    let start = source.find("data planted {").expect("a data block");
+    let end = start + source[start..].find('}').expect("the block ends") + 1;
+    let model = dir.path().join("from_files.cnr");
+    std::fs::write(&model, format!("{}{}{}", &source[..start], block.trim_end(), &source[end..]))
+        .expect("write");
+    let from_files = cnr(&["compile", model.to_str().expect("UTF-8"), "--emit", "cbf"]);
+    assert_eq!(from_files.status.code(), Some(0), "{}", text(&from_files.stderr));
+    let planted = cnr(&["compile", "examples/paper_relu.cnr", "--emit", "cbf"]);
+    assert!(from_files.stdout == planted.stdout, "the programs differ");
+    // Into the current folder, the names alone are the paths.
+    let here = cnr_in(dir.path(), &["data", example.to_str().expect("UTF-8"), "--out", "."]);
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stderr));
+    assert!(text(&here.stdout).contains("inputs \"x.npy\""), "{}", text(&here.stdout));
 }
 
 #[test]
