@@ -189,6 +189,27 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
             }
         }
     }
+    if let Some(g) = &r.refined {
+        let mut line = format!("training loss {}", sci(g.training_loss));
+        if let Some(t) = g.test_loss {
+            let _ = write!(line, ", test loss {}", sci(t));
+        }
+        if let Some(e) = g.recovery_error {
+            let _ = write!(line, ", recovery error {}", sci(e));
+        }
+        let stop = if g.converged { "stationary" } else { "the step budget" };
+        let _ = writeln!(h, "  refined by gd   {line}   ({} steps to {stop})", g.iterations);
+        match r.w.as_ref().map(|w| w.0.len()) {
+            Some(1) => {
+                let _ = writeln!(h, "  {:<15} {}", "w (refined)", abbreviate(&g.w.0[0]));
+            }
+            _ => {
+                for (m, w) in g.w.0.iter().enumerate() {
+                    let _ = writeln!(h, "  {:<15} {}", format!("w[{m}] (refined)"), abbreviate(w));
+                }
+            }
+        }
+    }
     if let Some(cp) = &r.cutting_plane {
         let mut line = format!(
             "{} {}, {} of {} samples",

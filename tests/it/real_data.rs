@@ -232,7 +232,9 @@ fn a_sweep_over_subsets_of_data_files_gives_loss_quantiles_and_resumes_and_shard
     // The figure of the losses, not of success.
     assert!(!whole.join("success.svg").exists());
     let words = crate::sweep::check_figure(&whole, "loss");
-    for said in ["m: training loss (solid) and test loss (dashed)", "K = 2, d = 4, 5 trials per point", "samples n"] {
+    for said in
+        ["m: training loss (solid) and test loss (dashed)", "K = 2, d = 4, 5 trials per point", "samples n"]
+    {
         assert!(words.iter().any(|w| w == said), "{said} in {words:?}");
     }
 
@@ -270,4 +272,36 @@ fn a_sweep_over_subsets_of_data_files_gives_loss_quantiles_and_resumes_and_shard
         crate::util::cnr(&["sweep", "merge", &parts[0], &parts[1], "--out", merged.to_str().expect("UTF-8")]);
     assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
     assert_eq!(rows(&merged).1, expected);
+}
+
+#[test]
+fn refinement_by_gradient_descent_never_raises_the_training_loss() {
+    let files = files();
+    let mut request = Request::new(MODEL, "m").with_files(&files);
+    request.refine_gd = Some(300);
+    let solved = cnr_driver::solve(&request).expect("solves");
+    let r = &solved.record;
+    let refined = r.refined.as_ref().expect("a refinement");
+    let before = r.training_loss.expect("a loss");
+    assert!(refined.training_loss <= before, "{} > {before}", refined.training_loss);
+    assert!(refined.training_loss < before, "the descent moved: {} vs {before}", refined.training_loss);
+    // Its figures are the model's at its point.
+    let w = refined.w.flat();
+    let (xt, yt) = samples(15, 1000);
+    let direct = xt.iter().zip(&yt).map(|(x, y)| (by_hand(&w, x) - y).powi(2)).sum::<f64>() / 15.0;
+    assert!((refined.test_loss.expect("a test loss") - direct).abs() <= 1e-12 * direct.max(1.0));
+    // On planted data with noise, from every activation's relaxation.
+    for activation in ["relu", "softplus", "leaky_relu(0.2)"] {
+        let text = format!(
+            "network {{ input 24 conv kernel 6 stride 6 activation {activation} output ones }}\n\
+             data planted {{ samples 60 seed 5 noise 0.1 }}\nrelax {{ penalty l1 1 }}"
+        );
+        let mut request = Request::new(&text, "noisy");
+        request.refine_gd = Some(200);
+        let r = cnr_driver::solve(&request).expect("solves").record;
+        let refined = r.refined.expect("a refinement");
+        let before = r.training_loss.expect("a loss");
+        assert!(refined.training_loss <= before, "{activation}: {} > {before}", refined.training_loss);
+        assert!(refined.recovery_error.is_some(), "{activation}: the planted filter is known");
+    }
 }

@@ -133,6 +133,18 @@ fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult {
     out
 }
 
+/// Gradient descent on the training loss from the filters `w` and biases `b` (a relaxation's
+/// point): the refinement of `--refine gd`. A step is taken only when it lowers the loss, so the
+/// point found never fits worse than the one it started from.
+pub fn descend_from(model: &Model, w: &[f64], b: &[f64], iterations: usize) -> GdResult {
+    let patches = gather(model);
+    let scale = model.data.y.iter().map(|y| y * y).sum::<f64>() / model.data.n.max(1) as f64;
+    let mut theta = [w, b].concat();
+    let (loss, steps, converged) = descend(model, &patches, &mut theta, iterations, scale);
+    let (w, b) = theta.split_at(w.len());
+    GdResult { w: w.to_vec(), b: b.to_vec(), loss, iterations: steps, converged }
+}
+
 /// Descends from `theta` in place; returns the loss, the steps taken and whether it stopped
 /// before the budget.
 fn descend(

@@ -56,7 +56,8 @@ pub use export::{export_data, npy, DataExport};
 pub use format::{decode_text, format};
 pub use program::{read_program, solve_program, write_program, ProgramFormat, ProgramRecord, ProgramRequest};
 pub use record::{
-    Attempt, CuttingPlaneRecord, Filters, Method, Restart, Restarts, Run, SolveRecord, Timings, WSpaceRecord,
+    Attempt, CuttingPlaneRecord, Filters, GdRefinement, Method, Restart, Restarts, Run, SolveRecord, Timings,
+    WSpaceRecord,
 };
 pub use request::{
     default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request, Setting,

@@ -91,8 +91,39 @@ pub struct SolveRecord {
     /// With `restarts r` (r > 1) or `refine r` (r > 0): every solve, and which one this record is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restarts: Option<Restarts>,
+    /// With `--refine gd`: gradient descent on the training loss from the relaxation's point. The
+    /// record's own figures stay the relaxation's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refined: Option<GdRefinement>,
     /// Where the time went.
     pub timings: Timings,
+}
+
+/// The point gradient descent reached from the relaxation's, judged on the model as the
+/// relaxation's is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GdRefinement {
+    /// The filters.
+    pub w: Filters,
+    /// The biases, when the network has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b: Option<Vec<f64>>,
+    /// `(1/n) Σ_i (f(x_i; w) − y_i)²`: never above the relaxation's.
+    pub training_loss: f64,
+    /// The same on the held-out test set, when the data have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// `‖w − w*‖ / ‖w*‖` up to the network's symmetries, when the planted filter is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_error: Option<f64>,
+    /// `max_i (f(x_i; w) − y_i)`.
+    pub max_violation: f64,
+    /// Gradient steps taken.
+    pub iterations: usize,
+    /// Whether it stopped at a stationary point before the step budget.
+    pub converged: bool,
+    /// Seconds it took.
+    pub seconds: f64,
 }
 
 impl SolveRecord {
@@ -483,6 +514,7 @@ pub(crate) fn assemble(
         cutting_plane,
         wspace,
         restarts: None,
+        refined: None,
         timings,
     };
     if let Some((w, b)) = filters {

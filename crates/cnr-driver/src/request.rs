@@ -42,6 +42,9 @@ pub struct Request<'a> {
     pub limits: Limits,
     /// Progress and cancellation.
     pub hooks: Hooks,
+    /// `--refine gd`: after the relaxation, at most this many gradient steps on the training loss
+    /// from its point (the record's `refined`).
+    pub refine_gd: Option<usize>,
 }
 
 impl<'a> Request<'a> {
@@ -60,6 +63,7 @@ impl<'a> Request<'a> {
             verbose: false,
             limits: Limits::default(),
             hooks: Hooks::default(),
+            refine_gd: None,
         }
     }
 

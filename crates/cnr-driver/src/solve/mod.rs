@@ -11,7 +11,9 @@ mod wspace;
 pub(crate) use calls::{recovery_plan, Calls, Scale, PROGRAM_PLAN};
 
 use crate::compile::{compile_for, Purpose};
-use crate::record::{Attempt, Method, Outcome, Restart, Restarts, SolveRecord, Timings};
+use crate::record::{
+    Attempt, Filters, GdRefinement, Method, Outcome, Restart, Restarts, SolveRecord, Timings,
+};
 use crate::{Compiled, Error, Event, Hooks, Request, SolveError};
 use calls::RECOVERY_PLAN;
 use cnr_check::Model;
@@ -86,6 +88,34 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 /// Solves a model compiled already (with the request's method, tolerance, limits and hooks) and
 /// checks the answer on the model: the solve layer under [`solve`].
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
+    let mut record = solve_relaxation(compiled, request)?;
+    if let (Some(iterations), Some(w)) = (request.refine_gd, &record.w) {
+        record.refined = Some(refine_by_gd(&compiled.model, &w.flat(), record.b.as_deref(), iterations));
+    }
+    Ok(record)
+}
+
+/// `--refine gd`: gradient descent from the relaxation's point, judged on the model.
+fn refine_by_gd(model: &Model, w: &[f64], b: Option<&[f64]>, iterations: usize) -> GdRefinement {
+    let start = std::time::Instant::now();
+    let found = crate::baseline::descend_from(model, w, b.unwrap_or(&[]), iterations);
+    let seconds = start.elapsed().as_secs_f64();
+    let fit = model.evaluate(&found.w, &found.b);
+    GdRefinement {
+        w: Filters::from_flat(&found.w, model.network.d()),
+        b: model.network.bias.then(|| found.b.clone()),
+        training_loss: fit.training_loss,
+        test_loss: model.test_loss(&found.w, &found.b, None),
+        recovery_error: fit.recovery_error,
+        max_violation: fit.max_violation,
+        iterations: found.iterations,
+        converged: found.converged,
+        seconds,
+    }
+}
+
+/// The relaxation's solves: one, or the restarts and refinements of the model's `relax` block.
+fn solve_relaxation(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
     let relax = &compiled.model.relax;
     let (restarts, refine) = (relax.restarts.max(1) as usize, relax.refine);
     if restarts == 1 && refine == 0 {
