@@ -97,10 +97,11 @@ pub enum Command {
     Eval {
         /// The model file (`.cnr`).
         file: PathBuf,
-        /// The filters: `M·d` numbers in a `.npy` or CSV file (filter after filter).
+        /// The filters: `M·d` numbers in a `.npy` or CSV file (filter after filter), or a solve's
+        /// record (`.json`, as `cnr solve -o FILE.json` writes): its `w`, and its `b` as the biases.
         #[arg(long, value_name = "FILE")]
         filter: PathBuf,
-        /// The biases (`M` numbers), for a network with biases.
+        /// The biases (`M` numbers), for a network with biases (unless `--filter` is a record).
         #[arg(long, value_name = "FILE")]
         bias: Option<PathBuf>,
         /// Print one JSON object instead of the human report.
@@ -137,8 +138,9 @@ pub enum Command {
         method: MethodArg,
         /// Also write the result to a file (atomically): the record as JSON (`.json`), or the
         /// filters as a NumPy array (`.npy`: `d` numbers, or `M × d`; for a program, `x`).
+        /// Repeatable: `-o sol.json -o w.npy` writes both.
         #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
+        output: Vec<PathBuf>,
         /// Show the phase of a long solve on standard error even when it is not a terminal (on a
         /// terminal it is shown anyway, after a second).
         #[arg(long)]

@@ -41,16 +41,8 @@ fn main() -> ExitCode {
             threads,
             overrides,
         } => {
-            let args = SolveArgs {
-                backend,
-                json,
-                verbose,
-                tolerance,
-                method,
-                output: output.as_deref(),
-                progress,
-                threads,
-            };
+            let args =
+                SolveArgs { backend, json, verbose, tolerance, method, output: &output, progress, threads };
             commands::solve::run(&file, &args, &overrides)
         }
         Command::Sweep(args) => commands::sweep::run(*args),

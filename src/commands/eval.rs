@@ -4,7 +4,7 @@
 use super::{warn, ModelFile};
 use crate::cli::OverrideArgs;
 use crate::io;
-use crate::output::{fail, failed, out, print_json, Failed};
+use crate::output::{err, fail, failed, out, print_json, usage, Failed};
 use cnr_driver::EvalRecord;
 use std::path::Path;
 
@@ -16,23 +16,97 @@ pub fn run(
     overrides: &OverrideArgs,
 ) -> Result<(), Failed> {
     let model = ModelFile::read(path)?;
-    let numbers = |file: &Path, what: &str| -> Result<(Vec<f64>, String), Failed> {
+    let read = |file: &Path| -> Result<(Vec<u8>, String), Failed> {
         let name = file.display().to_string();
         let bytes = io::read_regular(file)
             .map_err(|e| failed(&format!("cannot read `{name}`: {}", io::describe_io(&e))))?;
+        Ok((bytes, name))
+    };
+    let numbers = |file: &Path, what: &str| -> Result<(Vec<f64>, String), Failed> {
+        let (bytes, name) = read(file)?;
         let values = cnr_driver::read_numbers(&name, &bytes, what).map_err(fail)?;
         Ok((values, name))
     };
-    let w = numbers(filter, "filters")?;
-    let b = bias.map(|file| numbers(file, "biases")).transpose()?;
+    // A `.json` file is a solve's record (`cnr solve -o FILE.json`): its `w`, and its `b` when the
+    // network has biases.
+    let (w, record_b) = if is_json(filter) {
+        let (bytes, name) = read(filter)?;
+        let (w, b) = solution(&name, &bytes).map_err(|e| failed(&e))?;
+        ((w, name.clone()), b.map(|b| (b, name)))
+    } else {
+        (numbers(filter, "filters")?, None)
+    };
+    let b = match (bias, record_b) {
+        (Some(_), Some((_, name))) => {
+            return Err(usage(&format!("`{name}` holds the biases already (its `b`); drop --bias")))
+        }
+        (Some(file), None) => Some(numbers(file, "biases")?),
+        (None, record_b) => record_b,
+    };
+    let from_record = b.is_some() && bias.is_none();
     let b = b.as_ref().map(|(values, name)| (values.as_slice(), name.as_str()));
-    let (compiled, record) =
-        cnr_driver::evaluate(&model.request(overrides), (&w.0, &w.1), b).map_err(fail)?;
+    let evaluated = cnr_driver::evaluate(&model.request(overrides), (&w.0, &w.1), b);
+    let (compiled, record) = evaluated.map_err(|e| {
+        let usage = matches!(e, cnr_driver::Error::Usage(_));
+        let shown = fail(e);
+        if usage && from_record {
+            err(&format!("note: the biases are `{}`'s `b`\n", w.1));
+        }
+        shown
+    })?;
     warn(&compiled.render_warnings())?;
     if json {
         return print_json(&record);
     }
     out(&human(&record))
+}
+
+/// Whether `file` is named as a JSON file.
+fn is_json(file: &Path) -> bool {
+    file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// The filters (`M·d` numbers, filter after filter) and the biases of a solve's record, the JSON
+/// that `cnr solve -o FILE.json` and `--json` write: `w` is an array of numbers (one filter) or of
+/// arrays (one per filter), `b` an array of numbers when the network has biases. An error names
+/// the file and says what is wrong.
+fn solution(name: &str, bytes: &[u8]) -> Result<(Vec<f64>, Option<Vec<f64>>), String> {
+    let what = "a solve's record (as `cnr solve -o FILE.json` writes)";
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("`{name}` is not JSON ({e}); give {what}"))?;
+    let Some(record) = value.as_object() else {
+        return Err(format!("`{name}` is not {what}: it is not a JSON object"));
+    };
+    let numbers = |field: &str, value: &serde_json::Value| -> Result<Vec<f64>, String> {
+        let flat: Vec<&serde_json::Value> = match value.as_array() {
+            Some(items) if items.iter().all(serde_json::Value::is_array) => {
+                items.iter().flat_map(|row| row.as_array().into_iter().flatten()).collect()
+            }
+            Some(items) => items.iter().collect(),
+            None => return Err(format!("`{name}`: `{field}` is not an array of numbers")),
+        };
+        flat.iter()
+            .map(|x| match x {
+                serde_json::Value::Number(n) => n.as_f64().ok_or(()),
+                _ => Err(()),
+            })
+            .collect::<Result<Vec<f64>, ()>>()
+            .map_err(|()| {
+                format!("`{name}`: `{field}` holds an entry that is not a number (null: not finite)")
+            })
+    };
+    let w = match record.get("w") {
+        None => return Err(format!("`{name}` is not {what}: it has no `w`")),
+        Some(serde_json::Value::Null) => {
+            return Err(format!("`{name}` has no filters: its `w` is null (the solve ended without a point)"))
+        }
+        Some(w) => numbers("w", w)?,
+    };
+    let b = match record.get("b") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(b) => Some(numbers("b", b)?),
+    };
+    Ok((w, b))
 }
 
 /// The report for people.

@@ -6,7 +6,7 @@ use crate::cli::{MethodArg, OverrideArgs};
 use crate::output::{exit_for, fail, out, print_json, usage, write_file, Failed};
 use crate::{progress, report};
 use cnr_driver::{Backend, Hooks, MethodChoice, ProgramFormat, ProgramRequest, Purpose};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The flags of `cnr solve` besides the file and the model's overrides.
 pub struct SolveArgs<'a> {
@@ -15,16 +15,19 @@ pub struct SolveArgs<'a> {
     pub verbose: bool,
     pub tolerance: Option<f64>,
     pub method: MethodArg,
-    pub output: Option<&'a Path>,
+    pub output: &'a [PathBuf],
     pub progress: bool,
     pub threads: Option<u16>,
 }
 
 pub fn run(path: &Path, args: &SolveArgs, overrides: &OverrideArgs) -> Result<(), Failed> {
+    // A bad `-o` is found before the solve, not after it.
+    let format = ProgramFormat::of_file_name(&path.to_string_lossy());
+    check_outputs(path, if format.is_some() { "program" } else { "model" }, args.output)?;
     // The solver's own log (`--verbose`) and a progress line would garble each other.
     let ticker = if args.verbose { None } else { progress::Ticker::start(args.progress) };
     let hooks = Hooks { progress: ticker.as_ref().map(progress::Ticker::callback), cancel: None };
-    let result = match ProgramFormat::of_file_name(&path.to_string_lossy()) {
+    let result = match format {
         Some(_) if overrides.any() => {
             Err(usage("--samples, --seed and --noise apply to models, not to program files (.cbf, .json)"))
         }
@@ -46,16 +49,8 @@ fn solve_program(
     let request =
         ProgramRequest { backend: args.backend, tolerance: args.tolerance, verbose: args.verbose, hooks };
     let record = cnr_driver::solve_program(&program, &request, read_seconds).map_err(fail)?;
-    if let Some(out) = args.output.filter(|out| crate::io::same_file(out, path)) {
-        return Err(crate::output::failed(&format!(
-            "`{}` is the program being solved; writing there would destroy it",
-            out.display()
-        )));
-    }
-    if let Some(path) = args.output {
-        let x = record.x.as_ref().map(|x| (x.clone(), vec![x.len()]));
-        write_output(path, &record, x)?;
-    }
+    let x = record.x.as_ref().map(|x| (x.clone(), vec![x.len()]));
+    write_outputs(args.output, &record, x)?;
     if args.json {
         print_json(&record)?;
     } else {
@@ -75,15 +70,15 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
     request.hooks = hooks;
     let compiled = compile(&request, Purpose::Solve)?;
     let record = cnr_driver::solve_compiled(&compiled, &request).map_err(fail)?;
-    if let Some(path) = args.output {
+    for path in args.output {
         model.guard(path)?;
-        let w = record.w.as_ref().map(|w| {
-            let shape =
-                if w.count() == 1 { vec![compiled.model.network.d()] } else { vec![w.count(), w.0[0].len()] };
-            (w.flat(), shape)
-        });
-        write_output(path, &record, w)?;
     }
+    let w = record.w.as_ref().map(|w| {
+        let shape =
+            if w.count() == 1 { vec![compiled.model.network.d()] } else { vec![w.count(), w.0[0].len()] };
+        (w.flat(), shape)
+    });
+    write_outputs(args.output, &record, w)?;
     if args.json {
         print_json(&record)?;
     } else {
@@ -92,25 +87,85 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
     exit_for(record.status)
 }
 
+/// What `-o FILE` writes, by the file's extension.
+#[derive(Clone, Copy, PartialEq)]
+enum OutputKind {
+    /// The record, as JSON.
+    Record,
+    /// The point, as a NumPy array.
+    Point,
+}
+
+fn kind_of(path: &Path) -> Option<OutputKind> {
+    match path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).as_deref() {
+        Some("json") => Some(OutputKind::Record),
+        Some("npy") => Some(OutputKind::Point),
+        _ => None,
+    }
+}
+
+/// Refuses, before anything is solved, an `-o` that is the `input` being solved (a `what`), one
+/// that names neither a `.json` nor a `.npy` file, and a file named twice (by the same path, or
+/// another path to the same file). The files a model reads are known once it is read: they are
+/// refused then ([`ModelFile::guard`](super::ModelFile::guard)).
+fn check_outputs(input: &Path, what: &str, outputs: &[PathBuf]) -> Result<(), Failed> {
+    for (k, path) in outputs.iter().enumerate() {
+        if crate::io::same_file(path, input) {
+            return Err(crate::output::failed(&format!(
+                "`{}` is the {what} being solved; writing there would destroy it",
+                path.display()
+            )));
+        }
+        if kind_of(path).is_none() {
+            return Err(usage(&format!(
+                "`{}`: -o writes `.json` (the record) or `.npy` (the filters)",
+                path.display()
+            )));
+        }
+        if outputs[..k].iter().any(|p| p == path || crate::io::same_file(p, path)) {
+            return Err(usage(&format!("-o `{}` is given twice; give each file once", path.display())));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a solve's result to every `-o` file, each atomically, in the order given; a file that
+/// cannot be written is reported and the others are still written (the command then fails).
+fn write_outputs(
+    outputs: &[PathBuf],
+    record: &impl serde::Serialize,
+    values: Option<(Vec<f64>, Vec<usize>)>,
+) -> Result<(), Failed> {
+    let mut failure = None;
+    for path in outputs {
+        if let Err(e) = write_output(path, record, values.as_ref()) {
+            failure.get_or_insert(e);
+        }
+    }
+    failure.map_or(Ok(()), Err)
+}
+
 /// Writes a solve's result to `path`: the record as JSON, or the numbers `values` (of `shape`) as
 /// a `.npy` array.
 fn write_output(
     path: &Path,
     record: &impl serde::Serialize,
-    values: Option<(Vec<f64>, Vec<usize>)>,
+    values: Option<&(Vec<f64>, Vec<usize>)>,
 ) -> Result<(), Failed> {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
-    let bytes = match ext.as_deref() {
-        Some("json") => {
+    let bytes = match kind_of(path) {
+        Some(OutputKind::Record) => {
             format!("{}\n", serde_json::to_string_pretty(record).expect("records serialise")).into_bytes()
         }
-        Some("npy") => {
+        Some(OutputKind::Point) => {
             let Some((values, shape)) = values else {
-                return Err(crate::output::failed("there is no point to write: the solve ended without one"));
+                return Err(crate::output::failed(&format!(
+                    "cannot write `{}`: there is no point to write, the solve ended without one",
+                    path.display()
+                )));
             };
-            cnr_driver::npy(&values, &shape).map_err(fail)?
+            cnr_driver::npy(values, shape).map_err(fail)?
         }
-        _ => {
+        None => {
             return Err(usage(&format!(
                 "`{}`: -o writes `.json` (the record) or `.npy` (the filters)",
                 path.display()

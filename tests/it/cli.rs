@@ -691,6 +691,85 @@ fn data_prints_a_block_that_reads_the_files_from_where_it_ran() {
 }
 
 #[test]
+fn eval_reads_the_record_that_solve_writes() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let (sol, w) = (path("sol.json"), path("w.npy"));
+    let solved =
+        cnr(&["solve", "examples/paper_relu.cnr", "--samples", "48", "-o", &sol, "-o", &w, "--json"]);
+    assert_eq!(solved.status.code(), Some(0), "{}", text(&solved.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+    let eval = |filter: &str, extra: &[&str]| {
+        let out =
+            cnr(&[&["eval", "examples/paper_relu.cnr", "--samples", "48", "--filter", filter][..], extra]
+                .concat());
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code_json, from_record, stderr) = eval(&sol, &["--json"]);
+    assert_eq!(code_json, Some(0), "{stderr}");
+    let from_record: serde_json::Value = serde_json::from_str(&from_record).expect("JSON");
+    let from_npy: serde_json::Value = serde_json::from_str(&eval(&w, &["--json"]).1).expect("JSON");
+    assert_eq!(from_record, from_npy, "the record's `w` is the filter -o w.npy wrote");
+    for key in ["max_violation", "training_loss", "recovery_error"] {
+        assert_eq!(from_record[key], s[key], "{key}");
+    }
+    // A network with biases: the record's `b` are the biases; --bias beside them is refused.
+    let bias = ["--set", "network.conv=kernel 16 stride 16 bias"];
+    let sol_b = path("sol_b.json");
+    let solved = cnr(&[&["solve", "examples/paper_relu.cnr", "--json", "-o", &sol_b][..], &bias].concat());
+    assert_eq!(solved.status.code(), Some(0), "{}", text(&solved.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&solved.stdout).expect("JSON");
+    assert!(s["b"].is_array(), "the record has biases");
+    let out = cnr(&[&["eval", "examples/paper_relu.cnr", "--json", "--filter", &sol_b][..], &bias].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(e["training_loss"], s["training_loss"]);
+    let (code_both, _, stderr) = eval(&sol_b, &["--bias", &w, "--set", bias[1]]);
+    assert_eq!(code_both, Some(2));
+    assert!(stderr.contains("sol_b.json") && stderr.contains("drop --bias"), "{stderr}");
+    // A record without a point, and a JSON file that is no record, are errors that name the file.
+    std::fs::write(path("none.json"), r#"{"model": "m", "w": null}"#).expect("write");
+    let (code_none, _, stderr) = eval(&path("none.json"), &[]);
+    assert_eq!(code_none, Some(1));
+    assert!(stderr.contains("none.json") && stderr.contains("`w` is null"), "{stderr}");
+    std::fs::write(path("list.json"), "[1, 2]").expect("write");
+    let (code_list, _, stderr) = eval(&path("list.json"), &[]);
+    assert_eq!(code_list, Some(1));
+    assert!(stderr.contains("list.json") && stderr.contains("solve -o FILE.json"), "{stderr}");
+}
+
+#[test]
+fn solve_writes_every_o_file_and_refuses_a_bad_one_before_solving() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = |name: &str| dir.path().join(name).to_str().expect("UTF-8").to_string();
+    let (json, npy, npy2) = (path("sol.json"), path("w.npy"), path("copy.npy"));
+    let out = cnr(&["solve", "examples/two_filters_mean.cnr", "-o", &json, "-o", &npy, "-o", &npy2]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the record")).expect("JSON");
+    let w: Vec<f64> = record["w"]
+        .as_array()
+        .expect("filters")
+        .iter()
+        .flat_map(|f| f.as_array().expect("a filter").iter().map(|v| v.as_f64().expect("a number")))
+        .collect();
+    for file in [&npy, &npy2] {
+        let array =
+            cnr_check::data::load_array("w.npy", &std::fs::read(file).expect("written")).expect(".npy");
+        assert_eq!((array.shape, array.values.clone()), (vec![2, 8], w.clone()), "{file}");
+    }
+    // A bad name, or one file twice, is a usage error before the solve: nothing is written.
+    let (fresh, twice) = (path("fresh.json"), path("twice.npy"));
+    let bad = cnr(&["solve", "examples/paper_relu.cnr", "-o", &fresh, "-o", "w.txt"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(text(&bad.stderr).contains("w.txt"), "{}", text(&bad.stderr));
+    let again = cnr(&["solve", "examples/paper_relu.cnr", "-o", &fresh, "-o", &twice, "-o", &twice]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stderr));
+    assert!(text(&again.stderr).contains("given twice"), "{}", text(&again.stderr));
+    assert!(!dir.path().join("fresh.json").exists() && !dir.path().join("twice.npy").exists());
+}
+
+#[test]
 fn output_places_that_cannot_be_written_name_the_file_in_the_way_or_the_missing_folder() {
     let dir = tempfile::tempdir().expect("a folder");
     let file = dir.path().join("taken");
