@@ -4,7 +4,7 @@ use super::{compile, ModelFile};
 use crate::cli::OverrideArgs;
 use crate::output::{out, Failed};
 use crate::report;
-use cnr_driver::Purpose;
+use cnr_driver::{Compiled, Purpose};
 use std::path::PathBuf;
 
 pub fn run(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
@@ -19,7 +19,8 @@ pub fn run(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
                 if k > 0 {
                     out("\n")?;
                 }
-                out(&report::summary(&model.name, &compiled.model, &compiled.plan))?;
+                let summary = report::summary(&model.name, &compiled.model, &compiled.plan);
+                out(&with_definition(summary, &compiled))?;
             }
             // A usage error is the flags', the same for every file: it ends the command.
             Err(Failed(2)) => return Err(Failed(2)),
@@ -31,4 +32,36 @@ pub fn run(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
     } else {
         Ok(())
     }
+}
+
+/// The summary with a user-defined activation's definition in place of its bare name
+/// (`activation   mine(z) = max(0.1*z, z)  [LP]`, not `activation   mine  [LP]`): the name alone
+/// says nothing of the function. The definition is the `activation` statement as written (in the
+/// model or in `--set`), its comments dropped and its spaces collapsed.
+fn with_definition(summary: String, compiled: &Compiled) -> String {
+    let Some(definition) = definition(compiled) else { return summary };
+    let name = &compiled.model.activation.name;
+    let line = format!("  activation   {name}  [");
+    match summary.find(&line) {
+        Some(at) => {
+            let replaced = format!("  activation   {definition}  [");
+            format!("{}{replaced}{}", &summary[..at], &summary[at + line.len()..])
+        }
+        None => summary,
+    }
+}
+
+/// `NAME(VAR) = EXPR` of a user-defined activation, from its statement's text; `None` for a
+/// built-in one.
+fn definition(compiled: &Compiled) -> Option<String> {
+    let span = &compiled.model.spans.activation;
+    let written = compiled.sources.text().get(span.start..span.end)?;
+    let flat: Vec<&str> = written
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .flat_map(str::split_whitespace)
+        .collect();
+    let text = flat.join(" ");
+    let text = text.strip_prefix("activation ")?;
+    text.contains('=').then(|| text.to_string())
 }

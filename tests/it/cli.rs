@@ -770,6 +770,32 @@ fn solve_writes_every_o_file_and_refuses_a_bad_one_before_solving() {
 }
 
 #[test]
+fn check_shows_a_user_defined_activation_with_its_definition() {
+    let out = cnr(&["check", "examples/bent_max_affine.cnr"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("  activation   bent(z) = max(0.1*z, z, 3*z - 2)  [LP]\n"), "{shown}");
+    // Written over lines with a comment, it is shown on one line without the comment; given by
+    // --set, as the flag wrote it.
+    let dir = tempfile::tempdir().expect("a folder");
+    let model = dir.path().join("mine.cnr");
+    let source = std::fs::read_to_string(root().join("examples/paper_relu.cnr")).expect("the example");
+    let defined = "activation mine(u) = huber(u, 1)   # a comment\n      + 0.5*u";
+    std::fs::write(&model, source.replace("activation relu", defined)).expect("write");
+    let out = cnr(&["check", model.to_str().expect("UTF-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("  activation   mine(u) = huber(u, 1) + 0.5*u  [SOC]\n"), "{shown}");
+    let set = "network.activation=leaky(z) = max(0.2*z,  z)";
+    let out = cnr(&["check", "examples/paper_relu.cnr", "--set", set]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("  activation   leaky(z) = max(0.2*z, z)  [LP]\n"), "{shown}");
+    // A built-in one keeps its name alone.
+    assert!(text(&cnr(&["check", "examples/paper_relu.cnr"]).stdout).contains("  activation   relu  [LP]\n"));
+}
+
+#[test]
 fn output_places_that_cannot_be_written_name_the_file_in_the_way_or_the_missing_folder() {
     let dir = tempfile::tempdir().expect("a folder");
     let file = dir.path().join("taken");
