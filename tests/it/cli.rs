@@ -829,3 +829,116 @@ fn output_places_that_cannot_be_written_name_the_file_in_the_way_or_the_missing_
         assert!(shown.contains(&format!("the folder `{folder}` does not exist; create it")), "{shown}");
     }
 }
+
+#[test]
+fn the_readme_first_steps_run_as_written() {
+    // The block under "First steps", each command run as a reader would paste it (`cnr` being the
+    // built binary; `cargo install` is what put it on the PATH), in a folder of its own.
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = &readme[readme.find("## First steps").expect("a First steps section")..];
+    let block = &section[section.find("```sh\n").expect("a sh block") + 6..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    let mut commands: Vec<String> = Vec::new();
+    let mut pending = String::new();
+    for line in block.lines() {
+        // A comment starts at a `#` after a space; the commands hold no other `#`.
+        let code = line.find(" #").map_or(line, |at| &line[..at]).trim();
+        if code.is_empty() {
+            continue;
+        }
+        match code.strip_suffix('\\') {
+            Some(first) => pending.push_str(first),
+            None => {
+                commands.push(format!("{pending}{code}"));
+                pending.clear();
+            }
+        }
+    }
+    assert!(commands.len() >= 8, "{commands:?}");
+    let dir = tempfile::tempdir().expect("a folder");
+    std::os::unix::fs::symlink(root().join("examples"), dir.path().join("examples")).expect("a link");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_cnr")).parent().expect("the binary's folder");
+    let mut outs = Vec::new();
+    for command in commands.iter().filter(|c| !c.starts_with("cargo ")) {
+        let out = std::process::Command::new("sh")
+            .args(["-c", command])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .output()
+            .expect("sh runs");
+        assert_eq!(out.status.code(), Some(0), "`{command}`: {}", text(&out.stderr));
+        outs.push((command.clone(), text(&out.stdout)));
+        if let Some(at) = command.find("--out ") {
+            outs.push(("out".into(), command[at + 6..].split_whitespace().next().expect("a folder").into()));
+        }
+    }
+    // The copied model is the reader's own: its own name, in its record too.
+    let mine = std::fs::read_to_string(dir.path().join("mine.cnr")).expect("mine.cnr");
+    assert!(mine.lines().any(|l| l.trim() == "model mine"), "{mine}");
+    let (_, record) =
+        outs.iter().find(|(c, _)| c.starts_with("cnr solve mine.cnr --json")).expect("its solve");
+    let record: serde_json::Value = serde_json::from_str(record).expect("JSON");
+    assert_eq!((&record["model"], &record["run"]["activation"]), (&"mine".into(), &"softplus".into()));
+    // What the steps write under the checkout is ignored by git: the sweep's results folder.
+    let ignored = std::fs::read_to_string(root().join(".gitignore")).expect(".gitignore");
+    for (_, folder) in outs.iter().filter(|(c, _)| c == "out") {
+        let top = folder.split('/').next().expect("a folder");
+        assert!(
+            ignored.lines().any(|l| [
+                format!("/{top}"),
+                format!("{top}/"),
+                format!("/{top}/"),
+                top.to_string()
+            ]
+            .contains(&l.trim().to_string())),
+            "`{top}/` is not in .gitignore"
+        );
+    }
+}
+
+#[test]
+fn docs_solving_lists_every_field_of_the_record() {
+    // docs/solving.md says its table lists every field of `--json`'s record, nested ones too.
+    let docs = std::fs::read_to_string(root().join("docs/solving.md")).expect("docs/solving.md");
+    let start = docs.find("## The solve record").expect("the record's section");
+    let section = &docs[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    // Solves that between them give every optional field: several solves (restarts), the whole
+    // program (attempts), cutting planes, a penalty (xi), biases (b).
+    let runs: [&[&str]; 6] = [
+        &["examples/paper_relu.cnr"],
+        &["examples/paper_relu.cnr", "--samples", "32"],
+        &["examples/paper_relu.cnr", "--method", "full"],
+        &["examples/bench_relu.cnr", "--samples", "3000", "--method", "cutting-plane"],
+        &["examples/noisy_l2.cnr"],
+        &["examples/paper_relu.cnr", "--set", "network.conv=kernel 16 stride 16 bias"],
+    ];
+    fn keys(value: &serde_json::Value, path: &str, found: &mut std::collections::BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map {
+                    found.insert(format!("{path}{key}"));
+                    keys(v, &format!("{path}{key}."), found);
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, path, found)),
+            _ => {}
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    for args in runs {
+        let out = cnr(&[&["solve", "--json"][..], args].concat());
+        let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a record");
+        keys(&record, "", &mut found);
+    }
+    for expected in ["b", "xi", "restarts.runs.anchor", "attempts.gap", "cutting_plane.rounds", "wspace.cuts"]
+    {
+        assert!(found.contains(expected), "no solve gave `{expected}`: {found:?}");
+    }
+    let missing: Vec<&String> = found
+        .iter()
+        .filter(|path| !section.contains(&format!("`{}`", path.rsplit('.').next().expect("a key"))))
+        .collect();
+    assert!(missing.is_empty(), "docs/solving.md's record table lacks {missing:?}");
+}
