@@ -120,6 +120,11 @@ fn human(r: &EvalRecord) -> String {
         "  training loss   {:.3e}   (mean squared error on the samples)\n",
         r.training_loss
     ));
+    if let Some(t) = r.test_loss {
+        text.push_str(&format!(
+            "  test loss       {t:.3e}   (mean squared error on the held-out test set)\n"
+        ));
+    }
     match (r.recovery_error, r.recovery_distance) {
         (Some(e), _) => text.push_str(&format!("  recovery error  {e:.3e}   (‖w − w*‖ / ‖w*‖)\n")),
         (None, Some(d)) => text.push_str(&format!(
