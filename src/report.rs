@@ -155,6 +155,9 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     if let Some(b) = &r.b {
         let _ = writeln!(h, "  b               {}", abbreviate(b));
     }
+    if let Some(c) = r.offset {
+        let _ = writeln!(h, "  offset c        {}", fixed9(c));
+    }
     if let (Some(v), Some(l)) = (r.max_violation, r.training_loss) {
         let relative =
             r.relative_violation.map_or(String::new(), |x| format!(", {} of the largest label", sci(x)));

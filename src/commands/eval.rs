@@ -68,7 +68,8 @@ fn is_json(file: &Path) -> bool {
 
 /// The filters (`M·d` numbers, filter after filter) and the biases of a solve's record, the JSON
 /// that `cnr solve -o FILE.json` and `--json` write: `w` is an array of numbers (one filter) or of
-/// arrays (one per filter), `b` an array of numbers when the network has biases. An error names
+/// arrays (one per filter), `b` an array of numbers when the network has biases, `offset` a number
+/// when it has an offset (returned after the biases). An error names
 /// the file and says what is wrong.
 fn solution(name: &str, bytes: &[u8]) -> Result<(Vec<f64>, Option<Vec<f64>>), String> {
     let what = "a solve's record (as `cnr solve -o FILE.json` writes)";
@@ -102,10 +103,15 @@ fn solution(name: &str, bytes: &[u8]) -> Result<(Vec<f64>, Option<Vec<f64>>), St
         }
         Some(w) => numbers("w", w)?,
     };
-    let b = match record.get("b") {
+    let mut b = match record.get("b") {
         None | Some(serde_json::Value::Null) => None,
         Some(b) => Some(numbers("b", b)?),
     };
+    // The offset follows the biases, as the model's evaluation takes them.
+    if let Some(c) = record.get("offset").filter(|c| !c.is_null()) {
+        let c = c.as_f64().ok_or_else(|| format!("`{name}`: `offset` is not a number"))?;
+        b.get_or_insert_with(Vec::new).push(c);
+    }
     Ok((w, b))
 }
 

@@ -305,3 +305,86 @@ fn refinement_by_gradient_descent_never_raises_the_training_loss() {
         assert!(refined.recovery_error.is_some(), "{activation}: the planted filter is known");
     }
 }
+
+/// A model with biases and an output offset, its rows lowered, at a point where every `t` is the
+/// activation's value: each sample row's slack `y_i − Σ u t − c` is the model's `−(f(x_i) − y_i)`.
+#[test]
+fn the_offsets_cone_form_is_its_evaluation() {
+    let text = "network { input 12 conv kernel 4 stride 4 filters 2 bias activation relu output [1, 2, 0.5] + offset }
+data planted { samples 9 seed 4 }";
+    let file = cnr_syntax::parse(text).expect("parses");
+    let model = cnr_check::check(&file, "m", &MemoryFiles::default(), &Default::default()).expect("checks");
+    assert!(model.network.offset && model.network.extras() == 3);
+    let lowered = cnr_lower::lower_with(&model, &cnr_lower::anchor(&model), &Default::default());
+    let (program, layout) = (&lowered.program, &lowered.layout);
+    let c = layout.c.expect("an offset column");
+    let (w, extras) = ([0.3, -0.7, 0.2, 1.1, -0.4, 0.5, 0.9, -0.2], [0.25, -0.1, 1.75]);
+    let mut x = vec![0.0; program.n];
+    x[layout.w.clone()].copy_from_slice(&w);
+    x[layout.b.clone().expect("biases")].copy_from_slice(&extras[..2]);
+    x[c] = extras[2];
+    // `t` per sample, filter and patch: relu of the pre-activation.
+    let (d, kk) = (4, 3);
+    for i in 0..model.data.n {
+        for m in 0..2 {
+            for k in 0..kk {
+                let z: f64 =
+                    (0..d).map(|j| w[m * d + j] * model.data.sample(i)[k * d + j]).sum::<f64>() + extras[m];
+                x[layout.t.start + (i * 2 + m) * kk + k] = z.max(0.0);
+            }
+        }
+    }
+    let mut s = program.b.clone();
+    let mut ax = vec![0.0; program.b.len()];
+    program.a.mul_add(&x, &mut ax);
+    s.iter_mut().zip(&ax).for_each(|(s, a)| *s -= a);
+    let residuals = model.residuals(&w, &extras, Some(1));
+    let rows =
+        layout.origins.iter().find(|(_, o)| *o == cnr_lower::Origin::Samples).expect("sample rows").0.clone();
+    assert_eq!(rows.len(), model.data.n);
+    for (i, row) in rows.enumerate() {
+        assert!(
+            (s[row] + residuals[i]).abs() <= 1e-12,
+            "sample {i}: slack {} vs residual {}",
+            s[row],
+            residuals[i]
+        );
+    }
+    // The offset moves every output by itself.
+    let shifted = model.residuals(&w, &[0.25, -0.1, 2.75], Some(1));
+    assert!(shifted.iter().zip(&residuals).all(|(a, b)| (a - b - 1.0).abs() <= 1e-12));
+}
+
+/// Labels shifted by a constant: the offset takes the constant and the filter is still recovered,
+/// by the cone program and by the w-space method; without the offset the relaxation cannot fit.
+#[test]
+fn an_offset_recovers_labels_shifted_by_a_constant() {
+    let planted = "network { input 64 conv kernel 8 stride 8 activation relu output ones }
+data planted { samples 96 seed 3 }";
+    let drawn = cnr_driver::compile(&Request::new(planted, "p")).expect("compiles");
+    let data = &drawn.model.data;
+    let x = Array2::from_shape_vec((data.n, data.input_len()), data.x.clone()).expect("shape");
+    let y = Array1::from(data.y.iter().map(|y| y + 3.0).collect::<Vec<_>>());
+    let w = Array2::from_shape_vec((1, 8), data.planted.clone().expect("planted")).expect("shape");
+    let arrays = Arrays {
+        inputs: x.view(),
+        labels: y.view(),
+        planted: Some(w.view()),
+        planted_bias: None,
+        test: None,
+    };
+    let with = "network { input 64 conv kernel 8 stride 8 activation relu output ones + offset }";
+    for method in [cnr_driver::MethodChoice::Auto, cnr_driver::MethodChoice::Full] {
+        let mut request = Request::new(with, "offset").with_arrays(arrays);
+        request.method = method;
+        let r = cnr_driver::solve(&request).expect("solves").record;
+        assert_eq!(r.status, Status::Optimal, "{method:?}");
+        assert!((r.offset.expect("an offset") - 3.0).abs() < 1e-6, "{method:?}: {:?}", r.offset);
+        assert!(r.recovery_error.expect("planted") < 1e-6, "{method:?}: {:?}", r.recovery_error);
+        assert!(r.training_loss.expect("a loss") < 1e-10);
+    }
+    let without = "network { input 64 conv kernel 8 stride 8 activation relu output ones }";
+    let r = cnr_driver::solve(&Request::new(without, "plain").with_arrays(arrays)).expect("solves").record;
+    assert!(r.recovery_error.is_none_or(|e| e > 1e-3), "{:?}", r.recovery_error);
+}
+

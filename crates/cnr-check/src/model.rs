@@ -216,7 +216,8 @@ pub const FILTER_ORDER: &str = "filter order";
 pub const FILTER_SIGN: &str = "sign of each filter";
 
 impl Model {
-    /// Evaluates filters `w` (`M·d`) and biases `b` (`M`, or empty) on the data.
+    /// Evaluates filters `w` (`M·d`) and `b` — the biases (`M`, or none), then the offset (one, or
+    /// none): [`Network::extras`] numbers — on the data.
     pub fn evaluate(&self, w: &[f64], b: &[f64]) -> Fit {
         self.fit_of(&self.residuals(w, b, None), w)
     }
@@ -294,8 +295,9 @@ impl Model {
         Predictor::new(self, w, b).predict(self.data.sample(i))
     }
 
-    /// `f(x_i; w, b)` and a subgradient of it in `θ = (w, b)` (filter-major `w`, then the biases),
-    /// written into `slope` (`M·d`, plus `M` with biases): `f` is convex in `θ`, so
+    /// `f(x_i; w, b)` and a subgradient of it in `θ = (w, b)` (filter-major `w`, then the biases
+    /// and the offset: `b` holds [`Network::extras`] numbers), written into `slope` (`M·d`, plus
+    /// the extras): `f` is convex in `θ`, so
     /// `f(θ') ≥ f(θ) + slopeᵀ(θ' − θ)` for every `θ'` — a cutting plane of the sample's constraint.
     pub fn predict_with_slope(&self, i: usize, w: &[f64], b: &[f64], slope: &mut [f64]) -> f64 {
         Predictor::new(self, w, b).predict_with_slope(self.data.sample(i), slope)
@@ -375,7 +377,10 @@ impl Model {
 struct Predictor<'a> {
     model: &'a Model,
     w: &'a [f64],
+    /// The biases (empty without `bias`).
     b: &'a [f64],
+    /// The output's offset `c` (0 without `+ offset`).
+    offset: f64,
     /// The units `(m, k)` with `u_mk ≠ 0`.
     units: Vec<Unit>,
 }
@@ -397,7 +402,10 @@ impl<'a> Predictor<'a> {
                 }
             }
         }
-        Predictor { model, w, b, units }
+        // `b` holds the biases, then the offset (`Network::extras`).
+        let biases = if net.bias { net.filters.min(b.len()) } else { 0 };
+        let offset = if net.offset { b.get(biases).copied().unwrap_or(0.0) } else { 0.0 };
+        Predictor { model, w, b: &b[..biases], offset, units }
     }
 
     /// `z = ⟨w_m, x_k⟩ + b_m` of filter `m` on the patch of input `x` whose taps are `taps`.
@@ -419,7 +427,7 @@ impl<'a> Predictor<'a> {
         for (m, u, taps) in &self.units {
             f += u * self.model.activation.eval(self.pre_activation(*m, taps, x));
         }
-        f
+        f + self.offset
     }
 
     /// [`Predictor::predict`] and its subgradient in `(w, b)` (see [`Model::predict_with_slope`]).
@@ -441,7 +449,10 @@ impl<'a> Predictor<'a> {
                 }
             }
         }
-        f
+        if self.model.network.offset {
+            slope[md + self.b.len()] = 1.0;
+        }
+        f + self.offset
     }
 }
 

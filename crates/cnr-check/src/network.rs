@@ -20,12 +20,21 @@ pub struct Network {
     pub filters: usize,
     /// Whether each filter has a bias `b_m`.
     pub bias: bool,
+    /// Whether the output has a learned offset `c` (`output … + offset`):
+    /// `f(x) = Σ u σ(·) + c`.
+    pub offset: bool,
 }
 
 /// Marks a filter coordinate that falls on padding in [`Network::patch_map`].
 pub const PADDING: u32 = u32::MAX;
 
 impl Network {
+    /// How many numbers follow the filters in a point: the biases (`M` with `bias`), then the
+    /// offset (one with `+ offset`). Every `b` slice of the model's evaluation holds these.
+    pub fn extras(&self) -> usize {
+        (if self.bias { self.filters } else { 0 }) + usize::from(self.offset)
+    }
+
     /// Filter size `d = C·kh·kw`.
     pub fn d(&self) -> usize {
         self.channels * self.kernel.0 * self.kernel.1
@@ -141,6 +150,7 @@ mod tests {
             padding: p,
             filters: 1,
             bias: false,
+            offset: false,
         }
     }
 

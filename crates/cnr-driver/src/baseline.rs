@@ -106,7 +106,7 @@ fn gather(model: &Model) -> Patches {
 fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult {
     let patches = gather(model);
     let m = model.network.filters;
-    let bias = model.network.bias;
+    let extras = model.network.extras();
     // A stream apart from the data's: the data's seed, with its bits turned.
     let mut rng = generator(seed ^ 0x9e37_79b9_7f4a_7c15);
     let scale = model.data.y.iter().map(|y| y * y).sum::<f64>() / model.data.n.max(1) as f64;
@@ -114,9 +114,8 @@ fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult {
     let mut total = 0;
     for _ in 0..budget.restarts.max(1) {
         let mut theta = normals(&mut rng, m * patches.d);
-        if bias {
-            theta.extend(std::iter::repeat_n(0.0, m));
-        }
+        // Biases and the offset start at 0.
+        theta.extend(std::iter::repeat_n(0.0, extras));
         let (loss, steps, converged) = descend(model, &patches, &mut theta, budget.iterations, scale);
         total += steps;
         if best.as_ref().is_none_or(|b| loss < b.loss) {
@@ -189,6 +188,9 @@ fn loss_and_gradient(model: &Model, p: &Patches, theta: &[f64], mut grad: Option
     let (n, k, d) = (model.data.n, p.k, p.d);
     let m = model.network.filters;
     let (w, b) = theta.split_at(m * d);
+    // `b`: the biases, then the offset (`Network::extras`).
+    let biases = if model.network.bias { m } else { 0 };
+    let offset = if model.network.offset { b[biases] } else { 0.0 };
     if let Some(g) = grad.as_deref_mut() {
         g.iter_mut().for_each(|x| *x = 0.0);
     }
@@ -196,10 +198,10 @@ fn loss_and_gradient(model: &Model, p: &Patches, theta: &[f64], mut grad: Option
     let mut total = 0.0;
     let mut slopes = vec![0.0; m * k];
     for i in 0..n {
-        let mut f = 0.0;
+        let mut f = offset;
         for mm in 0..m {
             let wm = &w[mm * d..(mm + 1) * d];
-            let bm = b.get(mm).copied().unwrap_or(0.0);
+            let bm = if biases > 0 { b[mm] } else { 0.0 };
             for kk in 0..k {
                 let u = model.u(mm, kk);
                 if u == 0.0 {
@@ -219,6 +221,9 @@ fn loss_and_gradient(model: &Model, p: &Patches, theta: &[f64], mut grad: Option
         total += r * r;
         if let Some(g) = grad.as_deref_mut() {
             let c = 2.0 * r / n as f64;
+            if model.network.offset {
+                g[m * d + biases] += c;
+            }
             for mm in 0..m {
                 for kk in 0..k {
                     let s = c * slopes[mm * k + kk];
@@ -249,9 +254,15 @@ mod tests {
 
     #[test]
     fn the_gradient_matches_finite_differences_of_the_loss() {
-        let m = model("network { input 12 conv kernel 4 stride 2 filters 2 bias activation softplus output ones }\ndata planted { samples 9 seed 2 }");
+        for (output, extras) in [("ones", 2), ("ones + offset", 3)] {
+            gradient_matches(&format!("network {{ input 12 conv kernel 4 stride 2 filters 2 bias activation softplus output {output} }}\ndata planted {{ samples 9 seed 2 }}"), extras);
+        }
+    }
+
+    fn gradient_matches(text: &str, extras: usize) {
+        let m = model(text);
         let p = gather(&m);
-        let theta: Vec<f64> = (0..2 * 4 + 2).map(|j| 0.3 * (j as f64 - 4.0) / 4.0).collect();
+        let theta: Vec<f64> = (0..2 * 4 + extras).map(|j| 0.3 * (j as f64 - 4.0) / 4.0).collect();
         let mut grad = vec![0.0; theta.len()];
         loss_and_gradient(&m, &p, &theta, Some(&mut grad));
         for j in 0..theta.len() {

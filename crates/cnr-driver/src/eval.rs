@@ -60,14 +60,24 @@ pub fn evaluate(
         }
     };
     sized(w, w_file, "filters", net.filters * net.d())?;
-    let b = match (b, net.bias) {
-        (Some((b, file)), true) => {
-            sized(b, file, "biases", net.filters)?;
+    // `b`: the biases, then the offset (`Network::extras`).
+    let what = match (net.bias, net.offset) {
+        (true, true) => "biases and offset (the biases, then the offset)",
+        (true, false) => "biases",
+        _ => "offset",
+    };
+    let b = match (b, net.extras()) {
+        (Some((b, file)), need) if need > 0 => {
+            sized(b, file, what, need)?;
             b
         }
-        (None, true) => return Err(Error::Usage("the network has biases: give them with --bias".into())),
-        (Some(_), false) => return Err(Error::Usage("the network has no biases; drop --bias".into())),
-        (None, false) => &[],
+        (None, need) if need > 0 => {
+            return Err(Error::Usage(format!("the network has {what}: give them with --bias")))
+        }
+        (Some(_), _) => {
+            return Err(Error::Usage("the network has no biases and no offset; drop --bias".into()))
+        }
+        (None, _) => &[],
     };
     let fit = model.fit_of(&model.residuals(w, b, request.limits.threads), w);
     let record = EvalRecord {

@@ -29,6 +29,9 @@ pub struct SolveRecord {
     /// The biases, when the network has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub b: Option<Vec<f64>>,
+    /// The output's offset `c`, when the network has one (`output … + offset`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<f64>,
     /// With a penalty, each sample's slack `ξ_i` (0 for samples a cutting-plane solve left out,
     /// which hold); which samples the penalty gave up on.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -108,6 +111,9 @@ pub struct GdRefinement {
     /// The biases, when the network has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub b: Option<Vec<f64>>,
+    /// The offset, when the network has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<f64>,
     /// `(1/n) Σ_i (f(x_i; w) − y_i)²`: never above the relaxation's.
     pub training_loss: f64,
     /// The same on the held-out test set, when the data have one.
@@ -126,7 +132,25 @@ pub struct GdRefinement {
     pub seconds: f64,
 }
 
+/// The numbers after the filters in a point (`Network::extras`) as the record has them: the
+/// biases (none without `bias`), and the offset (none without one).
+pub(crate) fn split_extras(
+    net: &cnr_check::Network,
+    mut extras: Vec<f64>,
+) -> (Option<Vec<f64>>, Option<f64>) {
+    let offset = if net.offset { extras.pop() } else { None };
+    (net.bias.then_some(extras), offset)
+}
+
 impl SolveRecord {
+    /// The numbers after the filters, as the model's evaluation takes them: the biases, then the
+    /// offset.
+    pub fn extras(&self) -> Vec<f64> {
+        let mut out = self.b.clone().unwrap_or_default();
+        out.extend(self.offset);
+        out
+    }
+
     /// Whether the solve recovered the planted filter, judged from the model: the status is optimal
     /// (after cnr's checks) and the recovery error, up to the network's symmetries, is below
     /// `threshold`. `None` when no planted filter is known (or it is zero).
@@ -489,6 +513,7 @@ pub(crate) fn assemble(
         objective: None,
         w: None,
         b: None,
+        offset: None,
         xi: None,
         compile_seconds: 0.0,
         solve_seconds: 0.0,
@@ -545,7 +570,8 @@ pub(crate) fn assemble(
             Point::Filters { objective, .. } => record.objective = finite(*objective),
         }
         record.w = Some(filters_of(&w));
-        record.b = (!b.is_empty()).then_some(b);
+        let (biases, offset) = split_extras(&model.network, b);
+        (record.b, record.offset) = (biases, offset);
         timings.checking_seconds += check.elapsed().as_secs_f64();
     }
     record.compile_seconds = timings.data_seconds + timings.anchor_seconds + timings.lowering_seconds;

@@ -13,8 +13,50 @@ use cnr_check::{Anchor, Model};
 /// A bias is anchored as the weight of a constant input 1 appended to every patch: without an
 /// anchor term, `b → −∞` would switch every unit off and let `⟨g, w⟩` grow without bound. So the
 /// data anchor of `b_m` is `Σ_i y_i Σ_k u_mk`, the spectral anchor uses the patches `(x_ik, 1)`, and
-/// the planted anchor is `(w*, b*)`; a given vector anchors `w` only.
+/// the planted anchor is `(w*, b*)`; a given vector anchors `w` only. With an output offset, a last
+/// coordinate anchors `c` (see [`with_offset`]).
 pub fn anchor(model: &Model) -> Vec<f64> {
+    with_offset(model, filters_anchor(model))
+}
+
+/// The anchor `g` over `(w, b)` with the offset's coordinate appended, when the network has an
+/// offset, and normalised again. Without an anchor term, `c → −∞` would let every `f(x_i)` grow
+/// and `⟨g, w⟩` with it. The data anchor over `(w, b, c)` gives `c` the weight `Σ_i y_i` (the
+/// output's slope in `c` is 1) beside `Σ_i y_i Σ_k u_mk x_ik` for `w`; every anchor keeps that
+/// proportion between its `(w, b)` part and `c`. With the data anchor's direction and labels of
+/// positive sum, `c`'s weight bounds the program: a unit switched on raises some `f(x_i)` by at
+/// least what it adds to `⟨g, w⟩`, and `c` must come down by as much.
+fn with_offset(model: &Model, mut g: Vec<f64>) -> Vec<f64> {
+    if !model.network.offset {
+        return g;
+    }
+    let net = &model.network;
+    let d = net.d();
+    let mut data = vec![0.0; net.filters * (d + usize::from(net.bias))];
+    for_each_patch(model, |i, m, u, patch| {
+        let weight = model.data.y[i] * u;
+        let e = d + usize::from(net.bias);
+        for (gj, xj) in data[m * e..m * e + d].iter_mut().zip(patch) {
+            *gj += weight * xj;
+        }
+        if net.bias {
+            data[m * e + d] += weight;
+        }
+    });
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let sum: f64 = model.data.y.iter().sum();
+    let (data_norm, length) = (norm(&data), norm(&g));
+    let c = if data_norm > 0.0 { sum / data_norm * length } else { sum.signum() };
+    g.push(c);
+    let total = norm(&g);
+    if total > 0.0 {
+        g.iter_mut().for_each(|v| *v /= total);
+    }
+    g
+}
+
+/// The anchor over the filters and biases (see [`anchor`]).
+fn filters_anchor(model: &Model) -> Vec<f64> {
     let net = &model.network;
     let (d, mm) = (net.d(), net.filters);
     // Each filter's anchor over its augmented coordinates: `d`, plus one for the bias.
@@ -45,7 +87,19 @@ pub fn anchor(model: &Model) -> Vec<f64> {
             g
         }
         Anchor::Lstsq => least_squares(model),
-        Anchor::Random { .. } => return random_anchor(model, 0),
+        Anchor::Random { .. } => {
+            let (d, e) = (net.d(), net.d() + usize::from(net.bias));
+            let g = random_anchor(model, 0);
+            let per_filter = (0..mm).map(|m| {
+                let mut f = g[m * d..(m + 1) * d].to_vec();
+                if net.bias {
+                    f.push(g[mm * d + m]);
+                }
+                f
+            });
+            debug_assert!(e >= d);
+            per_filter.collect()
+        }
         Anchor::Spectral | Anchor::CenteredSpectral if e <= DENSE_MAX => {
             let mean = label_mean(model);
             let mut s = vec![vec![0.0; e * e]; mm];
@@ -162,7 +216,7 @@ pub fn random_anchor(model: &Model, k: u64) -> Vec<f64> {
     };
     let mut rng = cnr_check::data::generator(stream.wrapping_add(k));
     let per_filter: Vec<Vec<f64>> = (0..mm).map(|_| cnr_check::data::normals(&mut rng, e)).collect();
-    laid_out(&per_filter, d, net.bias)
+    with_offset(model, laid_out(&per_filter, d, net.bias))
 }
 
 /// Per-filter anchors over `(w_m, b_m)` laid out as the columns are, all `w` then all biases, and

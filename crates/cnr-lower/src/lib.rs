@@ -93,6 +93,8 @@ pub struct Layout {
     pub w: Range<usize>,
     /// The biases, when the network has them.
     pub b: Option<Range<usize>>,
+    /// The output's offset `c`, when the network has one (`output … + offset`).
+    pub c: Option<usize>,
     /// The epigraph variable of `‖ξ‖₂`, with the `l2` penalty.
     pub r: Option<usize>,
     /// The slacks `ξ`, one per sample of the program, with a penalty.
@@ -106,9 +108,12 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The filters `w` (`M·d`) and biases `b` (`M`, empty without bias) of a solution `x`.
+    /// The filters `w` (`M·d`) of a solution `x`, and the numbers that follow them in a point: the
+    /// biases (`M`, none without bias), then the offset (one, none without an offset).
     pub fn filters(&self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        (x[self.w.clone()].to_vec(), self.b.clone().map_or(Vec::new(), |b| x[b].to_vec()))
+        let mut extras = self.b.clone().map_or(Vec::new(), |b| x[b].to_vec());
+        extras.extend(self.c.map(|c| x[c]));
+        (x[self.w.clone()].to_vec(), extras)
     }
 }
 
@@ -216,6 +221,9 @@ pub fn lower_with(model: &Model, anchor: &[f64], request: &Request) -> Lowered {
     if let Some(b) = &cols.b {
         var_blocks.push(Block::vector("b", b.start, "filter", mm));
     }
+    if let Some(c) = cols.c {
+        var_blocks.push(Block::array("c", c, &[], 1));
+    }
     if let Some(r) = cols.r {
         var_blocks.push(Block::array("r", r, &[], 1));
     }
@@ -294,6 +302,7 @@ pub fn lower_with(model: &Model, anchor: &[f64], request: &Request) -> Lowered {
     let layout = Layout {
         w: cols.w.clone(),
         b: cols.b.clone(),
+        c: cols.c,
         r: cols.r,
         xi: cols.xi.clone(),
         t: cols.t.clone(),

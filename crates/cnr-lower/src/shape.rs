@@ -30,6 +30,7 @@ pub(crate) fn push_row(rows: &mut RowBuilder, lin: &Lin) {
 pub(crate) struct ColumnLayout {
     pub(crate) w: Range<usize>,
     pub(crate) b: Option<Range<usize>>,
+    pub(crate) c: Option<usize>,
     pub(crate) r: Option<usize>,
     pub(crate) xi: Option<Range<usize>>,
     pub(crate) t: Range<usize>,
@@ -112,6 +113,10 @@ impl<'a> Shape<'a> {
             next += mm;
             next - mm..next
         });
+        let c = net.offset.then(|| {
+            next += 1;
+            next - 1
+        });
         let r = matches!(model.relax.penalty, Some((Norm::L2, _))).then(|| {
             next += 1;
             next - 1
@@ -134,7 +139,7 @@ impl<'a> Shape<'a> {
             items,
             item_axes,
             unit_u,
-            cols: ColumnLayout { w, b, r, xi, t },
+            cols: ColumnLayout { w, b, c, r, xi, t },
             ncols,
         }
     }
@@ -269,7 +274,8 @@ impl<'a> Shape<'a> {
         rows
     }
 
-    /// Builds into `scratch.row` the sample row of position `p`: `y_i + ξ_p − Σ_u u·t_pu ≥ 0`.
+    /// Builds into `scratch.row` the sample row of position `p`: `y_i + ξ_p − Σ_u u·t_pu − c ≥ 0`
+    /// (`c` with an offset).
     pub(crate) fn sample_row(&self, p: usize, scratch: &mut SampleScratch) {
         let SampleScratch { z, t, row } = scratch;
         let all_columns = 0..self.ncols;
@@ -277,6 +283,9 @@ impl<'a> Shape<'a> {
         row.constant = self.model.data.y[self.samples[p]];
         if let Some(xi) = &self.cols.xi {
             row.terms.push((xi.start + p, 1.0));
+        }
+        if let Some(c) = self.cols.c {
+            row.terms.push((c, -1.0));
         }
         let template = &self.template;
         for (u, &weight) in self.unit_u.iter().enumerate() {
@@ -298,7 +307,7 @@ impl<'a> Shape<'a> {
     /// An upper bound on the entries of one sample row, for sizing the buffer.
     pub(crate) fn sample_row_capacity(&self) -> usize {
         let z_max = self.model.network.d() + usize::from(self.model.network.bias);
-        1 + self.unit_u.len() * (self.template.t.terms.len() + self.template.t.z.len() * z_max)
+        2 + self.unit_u.len() * (self.template.t.terms.len() + self.template.t.z.len() * z_max)
     }
 
     /// The non-zeros of the first sample's row (every sample row has the same pattern).

@@ -41,11 +41,11 @@ impl ProgramSize for ProgramSizes {
         let units = wide(units);
         let t_entries = wide(template.t.terms.len()) + if template.t.z.is_empty() { 0 } else { z_len };
         // One sample row (its entries over every unit's `t`, a slack), then its items.
-        let nonzeros = 1 + units * t_entries + units * entries;
+        let nonzeros = 1 + u128::from(network.offset) + units * t_entries + units * entries;
         let columns = 1 + units * wide(template.width);
         let rows = 2 + units * rows;
         let per_sample = NONZERO * nonzeros + COLUMN * columns + ROW * rows;
-        let filters = wide(network.filters) * (d + 1);
+        let filters = wide(network.filters) * (d + 1) + u128::from(network.offset);
         ProgramBytes { shared: COLUMN * filters + 24 * units, per_sample, nonzeros_per_sample: nonzeros }
     }
 }

@@ -164,8 +164,9 @@ pub enum NetStmt {
     Conv(Vec<Spanned<ConvOpt>>),
     /// `activation NAME[(args)]` or `activation NAME(z) = expr`.
     Activation(ActivationSpec),
-    /// `output …`: the fixed output weights.
-    Output(OutputSpec),
+    /// `output …`: the fixed output weights, and whether `+ offset` adds a learned constant `c`
+    /// to the network's output.
+    Output(OutputSpec, bool),
 }
 
 /// One option of a `conv` statement.

@@ -152,14 +152,15 @@ fn net_stmt(s: &NetStmt) -> String {
         NetStmt::Activation(ActivationSpec::Defined { name, param, body }) => {
             format!("activation {}({}) = {}", name.node, param.node, expr(body))
         }
-        NetStmt::Output(o) => format!(
-            "output {}",
+        NetStmt::Output(o, offset) => format!(
+            "output {}{}",
             match o {
                 OutputSpec::Vector(v) => vector(v),
                 OutputSpec::Constant(n) => n.node.text.clone(),
                 OutputSpec::Random(n) => format!("random seed {}", n.node.text),
                 OutputSpec::Named(n) => n.node.clone(),
-            }
+            },
+            if *offset { " + offset" } else { "" }
         ),
     }
 }

@@ -138,11 +138,11 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
                             }
                         }
                         NetStmt::Activation(ActivationSpec::Defined { body, .. }) => expr(body, &mut nums),
-                        NetStmt::Output(OutputSpec::Vector(v)) => vector(v, &mut nums),
-                        NetStmt::Output(OutputSpec::Constant(n) | OutputSpec::Random(n)) => {
+                        NetStmt::Output(OutputSpec::Vector(v), _) => vector(v, &mut nums),
+                        NetStmt::Output(OutputSpec::Constant(n) | OutputSpec::Random(n), _) => {
                             nums.push((n.span, &n.node))
                         }
-                        NetStmt::Output(OutputSpec::Named(_)) => {}
+                        NetStmt::Output(OutputSpec::Named(_), _) => {}
                     }
                 }
             }

@@ -24,7 +24,7 @@ impl Cx<'_> {
                 NetStmt::Input { .. } => inputs.push((&s.node, s.span)),
                 NetStmt::Conv(_) => convs.push((&s.node, s.span)),
                 NetStmt::Activation(a) => acts.push((a, s.span)),
-                NetStmt::Output(o) => outputs.push((o, s.span)),
+                NetStmt::Output(..) => outputs.push((&s.node, s.span)),
             }
         }
         let input = single(self, inputs, "`input`");
@@ -32,7 +32,10 @@ impl Cx<'_> {
         let act = single(self, acts, "`activation`");
         let act_span = act.map_or(Span::detached(), |(_, s)| s);
         let conv_span = conv.map_or(Span::detached(), |(_, s)| s);
-        let output = single(self, outputs, "`output`").map(|(o, s)| Spanned::new(o.clone(), s));
+        let (output, offset) = match single(self, outputs, "`output`") {
+            Some((NetStmt::Output(o, offset), s)) => (Some(Spanned::new(o.clone(), s)), *offset),
+            _ => (None, false),
+        };
 
         let open = Span::new(b.span.start, b.span.start + "network".len());
         let missing = |cx: &mut Self, what: &str, example: &str| {
@@ -69,7 +72,7 @@ impl Cx<'_> {
             }
         });
         let shapes = match (input, conv) {
-            (Some(input), Some(conv)) => self.shapes(input, conv),
+            (Some(input), Some(conv)) => self.shapes(input, conv).map(|net| Network { offset, ..net }),
             _ => None,
         };
         (shapes, activation, output, [act_span, conv_span])
@@ -163,7 +166,8 @@ impl Cx<'_> {
             );
             return None;
         }
-        let network = Network { channels, height, width, kernel, stride, padding, filters, bias };
+        let network =
+            Network { channels, height, width, kernel, stride, padding, filters, bias, offset: false };
         self.network_fits(&network, in_span, conv_span)?;
         Some(network)
     }

@@ -252,14 +252,15 @@ impl Resolver {
                     self.body(body, &param.node);
                 }
             }
-            NetStmt::Output(OutputSpec::Named(name)) => {
+            NetStmt::Output(OutputSpec::Named(name), offset) => {
                 // `output d` with a parameter `d` is a constant weight.
                 if let Some(n) = self.used_as_number(&name.node) {
-                    *s = NetStmt::Output(OutputSpec::Constant(cnr_syntax::Spanned::new(n, name.span)));
+                    let weight = OutputSpec::Constant(cnr_syntax::Spanned::new(n, name.span));
+                    *s = NetStmt::Output(weight, *offset);
                 }
             }
-            NetStmt::Output(OutputSpec::Constant(n) | OutputSpec::Random(n)) => self.value(n),
-            NetStmt::Output(OutputSpec::Vector(_)) => {}
+            NetStmt::Output(OutputSpec::Constant(n) | OutputSpec::Random(n), _) => self.value(n),
+            NetStmt::Output(OutputSpec::Vector(_), _) => {}
         }
     }
 

@@ -90,20 +90,22 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
     let mut record = solve_relaxation(compiled, request)?;
     if let (Some(iterations), Some(w)) = (request.refine_gd, &record.w) {
-        record.refined = Some(refine_by_gd(&compiled.model, &w.flat(), record.b.as_deref(), iterations));
+        record.refined = Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations));
     }
     Ok(record)
 }
 
 /// `--refine gd`: gradient descent from the relaxation's point, judged on the model.
-fn refine_by_gd(model: &Model, w: &[f64], b: Option<&[f64]>, iterations: usize) -> GdRefinement {
+fn refine_by_gd(model: &Model, w: &[f64], extras: &[f64], iterations: usize) -> GdRefinement {
     let start = std::time::Instant::now();
-    let found = crate::baseline::descend_from(model, w, b.unwrap_or(&[]), iterations);
+    let found = crate::baseline::descend_from(model, w, extras, iterations);
     let seconds = start.elapsed().as_secs_f64();
     let fit = model.evaluate(&found.w, &found.b);
+    let (b, offset) = crate::record::split_extras(&model.network, found.b.clone());
     GdRefinement {
         w: Filters::from_flat(&found.w, model.network.d()),
-        b: model.network.bias.then(|| found.b.clone()),
+        b,
+        offset,
         training_loss: fit.training_loss,
         test_loss: model.test_loss(&found.w, &found.b, None),
         recovery_error: fit.recovery_error,

@@ -58,8 +58,8 @@ impl Context<'_> {
     pub(super) fn wspace(&self, timings: &mut Timings) -> Result<Outcome, Error> {
         let model = &self.compiled.model;
         let net = &model.network;
-        let (md, filters) = (net.filters * net.d(), net.filters);
-        let p = md + if net.bias { filters } else { 0 };
+        let md = net.filters * net.d();
+        let p = md + net.extras();
         let tolerance = self.settings.tol_rel.min(TOLERANCE);
         let mut record = WSpaceRecord {
             rounds: 0,

@@ -174,8 +174,10 @@ fn net_stmt(p: Pair<Rule>) -> NetStmt {
         ),
         Rule::activation_stmt => NetStmt::Activation(activation(first(p))),
         Rule::output_stmt => {
-            let o = first(p);
-            NetStmt::Output(match o.as_rule() {
+            let mut inner = p.into_inner();
+            let o = inner.next().expect("the output weights");
+            let offset = inner.next().is_some();
+            let weights = match o.as_rule() {
                 Rule::vector | Rule::file_ref => OutputSpec::Vector(vector(o)),
                 Rule::random => OutputSpec::Random(value(first(o))),
                 _ => {
@@ -188,7 +190,8 @@ fn net_stmt(p: Pair<Rule>) -> NetStmt {
                         _ => OutputSpec::Constant(v),
                     }
                 }
-            })
+            };
+            NetStmt::Output(weights, offset)
         }
         r => unreachable!("not a network statement: {r:?}"),
     }
