@@ -148,6 +148,10 @@ pub enum Command {
         /// Threads for lowering and evaluating (default: all cores).
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
         threads: Option<u16>,
+        /// Refine the relaxation's point by gradient descent on the training loss: `gd` (at most
+        /// 1000 steps) or `gd=STEPS`; the report and the record (`refined`) show both points.
+        #[arg(long, value_name = "gd[=STEPS]", value_parser = parse_refine)]
+        refine: Option<usize>,
         #[command(flatten)]
         overrides: OverrideArgs,
     },
@@ -237,6 +241,28 @@ fn parse_seed(s: &str) -> Result<u64, String> {
         Ok(x) if (0..=MAX as i128).contains(&x) => Ok(x as u64),
         Ok(_) => Err(format!("the seed must be a whole number from 0 to 2^53 − 1 = {MAX}, as in a model")),
         Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+/// The gradient steps of `--refine gd` when not given.
+pub const REFINE_STEPS: usize = 1000;
+
+/// `--refine gd` or `gd=STEPS`: the steps of gradient descent from the relaxation's point.
+fn parse_refine(s: &str) -> Result<usize, String> {
+    const MAX: usize = 10_000_000;
+    let steps = match s.split_once('=') {
+        None if s == "gd" => return Ok(REFINE_STEPS),
+        Some(("gd", steps)) => steps,
+        _ if s.parse::<u64>().is_ok() => {
+            return Err(format!(
+                "write `gd` or `gd=STEPS` (gradient descent from the relaxation's point); to solve again from the filter found, at most {s} times, use --set relax.refine={s}"
+            ))
+        }
+        _ => return Err("write `gd` or `gd=STEPS`: gradient descent from the relaxation's point".into()),
+    };
+    match steps.parse::<usize>() {
+        Ok(n) if (1..=MAX).contains(&n) => Ok(n),
+        _ => Err(format!("`{steps}` steps: give a whole number from 1 to {MAX}, e.g. gd=500")),
     }
 }
 

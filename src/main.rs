@@ -39,10 +39,20 @@ fn main() -> ExitCode {
             output,
             progress,
             threads,
+            refine,
             overrides,
         } => {
-            let args =
-                SolveArgs { backend, json, verbose, tolerance, method, output: &output, progress, threads };
+            let args = SolveArgs {
+                backend,
+                json,
+                verbose,
+                tolerance,
+                method,
+                output: &output,
+                progress,
+                threads,
+                refine_gd: refine,
+            };
             commands::solve::run(&file, &args, &overrides)
         }
         Command::Sweep(args) => commands::sweep::run(*args),

@@ -18,6 +18,8 @@ pub struct SolveArgs<'a> {
     pub output: &'a [PathBuf],
     pub progress: bool,
     pub threads: Option<u16>,
+    /// `--refine gd[=STEPS]`: the gradient steps from the relaxation's point.
+    pub refine_gd: Option<usize>,
 }
 
 pub fn run(path: &Path, args: &SolveArgs, overrides: &OverrideArgs) -> Result<(), Failed> {
@@ -31,6 +33,9 @@ pub fn run(path: &Path, args: &SolveArgs, overrides: &OverrideArgs) -> Result<()
         Some(_) if overrides.any() => {
             Err(usage("--samples, --seed and --noise apply to models, not to program files (.cbf, .json)"))
         }
+        Some(_) if args.refine_gd.is_some() => Err(usage(
+            "--refine gd applies to models, not to program files (.cbf, .json): gradient descent needs the network and its data",
+        )),
         Some(format) => solve_program(path, format, args, hooks, overrides),
         None => solve_model(path, args, hooks, overrides),
     };
@@ -68,6 +73,7 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
     request.verbose = args.verbose;
     request.limits.threads = args.threads.map(usize::from);
     request.hooks = hooks;
+    request.refine_gd = args.refine_gd;
     let compiled = compile(&request, Purpose::Solve)?;
     let record = cnr_driver::solve_compiled(&compiled, &request).map_err(fail)?;
     for path in args.output {

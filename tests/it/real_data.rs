@@ -388,3 +388,42 @@ data planted { samples 96 seed 3 }";
     assert!(r.recovery_error.is_none_or(|e| e > 1e-3), "{:?}", r.recovery_error);
 }
 
+#[test]
+fn cnr_solve_refine_gd_reports_the_refined_point_beside_the_relaxation() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let model = write_model(dir.path());
+    let out = crate::util::cnr(&["solve", &model, "--refine", "gd=300", "--json"]);
+    assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON record");
+    let before = record["training_loss"].as_f64().expect("the relaxation's loss");
+    let refined = &record["refined"];
+    let after = refined["training_loss"].as_f64().expect("the refined loss");
+    assert!(after < before, "refined {after} vs the relaxation's {before}");
+    assert!(refined["test_loss"].as_f64().is_some(), "{refined}");
+    let steps = refined["iterations"].as_u64().expect("steps");
+    assert!((1..=300).contains(&steps), "{steps} steps of at most 300");
+    // Without the flag there is no refinement; the human report shows it with the flag.
+    let plain = crate::util::cnr(&["solve", &model, "--json"]);
+    let plain: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("a JSON record");
+    assert!(plain.get("refined").is_none(), "{plain}");
+    let out = crate::util::cnr(&["solve", &model, "--refine", "gd"]);
+    assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+    let report = crate::util::text(&out.stdout);
+    assert!(report.contains("refined by gd   training loss"), "{report}");
+    assert!(report.contains("w (refined)"), "{report}");
+    // A count is the other refinement's; a program file has no network to descend on.
+    let out = crate::util::cnr(&["solve", &model, "--refine", "4"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        crate::util::text(&out.stderr).contains("--set relax.refine=4"),
+        "{}",
+        crate::util::text(&out.stderr)
+    );
+    let out = crate::util::cnr(&["solve", "crates/cnr-cbf/tests/fixtures/socp_q.cbf", "--refine", "gd"]);
+    assert_eq!(out.status.code(), Some(2), "{}", crate::util::text(&out.stderr));
+    assert!(
+        crate::util::text(&out.stderr).contains("--refine gd applies to models"),
+        "{}",
+        crate::util::text(&out.stderr)
+    );
+}
