@@ -62,6 +62,16 @@ pub struct SweepArgs {
     /// Also run the non-convex baseline on every trial: `gd`, gradient descent on the training loss.
     #[arg(long, value_name = "NAME", value_parser = ["gd", "none"])]
     baseline: Option<String>,
+    /// Also refine every trial's relaxation by gradient descent from its point, at most STEPS steps
+    /// (default 1000): a row of method `relaxation+gd` beside the relaxation's.
+    #[arg(
+        long,
+        value_name = "STEPS",
+        num_args = 0..=1,
+        default_missing_value = "1000",
+        value_parser = clap::value_parser!(u64).range(1..=10_000_000)
+    )]
+    refine_gd: Option<u64>,
     /// Trials run at once, one solve each (default: the number of cores).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     jobs: Option<u16>,
@@ -146,6 +156,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         seed: spec.seed,
         threshold: spec.threshold.unwrap_or(1e-4),
         baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
+        refine_gd: args.refine_gd.map(|steps| steps as usize),
         settings: settings.clone(),
         method: MethodChoice::from(args.method),
         backend: args.backend,

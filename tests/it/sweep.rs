@@ -574,9 +574,13 @@ fn rows_that_do_not_belong_to_the_sweep_are_refused_on_resume() {
     let mut false_success: Vec<String> = first_row.split(',').map(str::to_string).collect();
     false_success[at("success")] = "true".into();
     false_success[at("recovery_error")] = "NaN".into();
+    // A row of a method the sweep does not run (no --refine-gd, no --baseline).
+    let mut foreign_method: Vec<String> = first_row.split(',').map(str::to_string).collect();
+    foreign_method[2] = "relaxation+gd".into();
     for (bad, says) in [
         (first_row.clone(), "a second row for trial"),
         (foreign_cell.join(","), "cell 999 is not in the grid"),
+        (foreign_method.join(","), "method `relaxation+gd` is not run by this sweep"),
         (false_success.join(","), "a success without a recovery error below the threshold"),
     ] {
         let mut text_with = original.clone();
@@ -752,4 +756,85 @@ fn a_folder_of_cnr_0_1_without_the_new_columns_resumes_and_is_rewritten_with_the
     assert_eq!(counts.len(), 20);
     assert_eq!(counts.iter().filter(|k| *k == "0").count(), 12, "{counts:?}");
     assert!(counts[12..].iter().all(|k| k == "4"), "{counts:?}");
+}
+
+/// The `training_loss` of each `(cell, trial)` of `dir`'s rows of the relaxation, or with `refined`
+/// of its refinement by gradient descent.
+fn losses_of(dir: &Path, refined: bool) -> std::collections::BTreeMap<(String, String), f64> {
+    let mut reader = csv::Reader::from_path(dir.join("results.csv")).expect("results.csv");
+    let header = reader.headers().expect("a header").clone();
+    let col = |name: &str| header.iter().position(|c| c == name).expect("a column");
+    let (m, loss) = (col("method"), col("training_loss"));
+    reader
+        .records()
+        .map(|r| r.expect("a row"))
+        .filter(|r| (&r[m] == "relaxation+gd") == refined)
+        .map(|r| ((r[0].to_string(), r[1].to_string()), r[loss].parse().expect("a loss")))
+        .collect()
+}
+
+#[test]
+fn refine_gd_adds_a_refined_row_per_trial_that_never_raises_the_loss_and_resumes() {
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let args = ["--ratio", "1,2", "--param", "d=6", "--param", "K=4", "--trials", "4", "--refine-gd", "300"];
+    let whole = root_dir.path().join("whole");
+    let out = sweep(&whole, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let expected = rows(&whole);
+    assert_eq!(expected.len(), 2 * 2 * 4, "two rows per trial");
+    let (relaxed, refined) = (losses_of(&whole, false), losses_of(&whole, true));
+    assert_eq!(relaxed.len(), 8);
+    assert_eq!(
+        relaxed.keys().collect::<Vec<_>>(),
+        refined.keys().collect::<Vec<_>>(),
+        "one of each per trial"
+    );
+    for (trial, loss) in &refined {
+        assert!(*loss <= relaxed[trial], "trial {trial:?}: refined {loss} > {}", relaxed[trial]);
+    }
+    assert!(refined.iter().any(|(t, l)| *l < relaxed[t]), "some descent moved: {refined:?} {relaxed:?}");
+    // The summary and the figures have the method, the legend by its name.
+    let summary = std::fs::read_to_string(whole.join("summary.csv")).expect("summary.csv");
+    assert_eq!(summary.lines().filter(|l| l.contains(",relaxation+gd,")).count(), 2, "{summary}");
+    let words = check_figure(&whole, "success");
+    assert!(words.iter().any(|w| w == "relaxation+gd"), "{words:?}");
+    assert!(words.iter().any(|w| w == "relaxation"), "{words:?}");
+
+    // Cut after three rows, inside a trial (its relaxation's row kept, its refined row lost): the
+    // rerun solves that trial again for its refined row alone, and gives the uninterrupted rows.
+    let part = root_dir.path().join("part");
+    std::fs::create_dir(&part).expect("a folder");
+    std::fs::copy(whole.join("sweep.json"), part.join("sweep.json")).expect("copy");
+    let results = std::fs::read_to_string(whole.join("results.csv")).expect("results");
+    let kept: Vec<&str> = results.lines().take(4).collect();
+    assert!(kept[3].split(',').nth(2) != Some("relaxation+gd"), "the cut is inside a trial: {kept:?}");
+    std::fs::write(part.join("results.csv"), kept.join("\n") + "\n").expect("write");
+    let resumed = sweep(&part, &args);
+    assert!(resumed.status.success(), "{}", text(&resumed.stderr));
+    assert!(text(&resumed.stdout).contains("(7 run now, 1 resumed)"), "{}", text(&resumed.stdout));
+    assert_eq!(rows(&part), expected);
+
+    // The option is part of what the sweep is: another step count, or none, is another sweep.
+    let out = sweep(&whole, &args[..8]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the refinement by gradient descent (--refine-gd) differs"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_manifest_made_before_refine_gd_reads_as_without_it() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args = [&["--ratio", "1,2"], SMALL].concat();
+    assert!(sweep(dir.path(), &args).status.success());
+    let path = dir.path().join("sweep.json");
+    let manifest = std::fs::read_to_string(&path).expect("sweep.json");
+    let old: Vec<&str> = manifest.lines().filter(|l| !l.contains("\"refine_gd\"")).collect();
+    assert_eq!(old.len() + 1, manifest.lines().count(), "the manifest names the option");
+    std::fs::write(&path, old.join("\n")).expect("write");
+    let out = sweep(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("(0 run now, 20 resumed)"), "{}", text(&out.stdout));
 }

@@ -34,6 +34,7 @@ impl Experiment {
             seed,
             threshold: self.threshold,
             baseline: self.baseline,
+            refine_gd: self.refine_gd,
             settings: self.settings.iter().map(cnr_driver::Setting::flag).collect(),
             method: self.method.as_str().into(),
             backend: self.backend.map(|b| b.name().to_string()),
@@ -89,7 +90,8 @@ pub fn run(
     let mut rows = existing;
     let outcome = experiment.run(files, prepared, &todo, &methods_of, jobs, &mut |_, new| {
         store.append(&new).map_err(SweepError::Other)?;
-        let recovered = new.iter().any(|r| r.success && r.method != "gd");
+        let recovered =
+            new.iter().any(|r| r.success && crate::results::summary_method(&r.method) == "relaxation");
         progress(Progress::Trial { recovered, rows: &new })?;
         rows.extend(new);
         Ok(())

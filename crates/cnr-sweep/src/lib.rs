@@ -67,6 +67,9 @@ pub struct Experiment {
     pub threshold: f64,
     /// The non-convex baseline's budget, when it runs.
     pub baseline: Option<GdBudget>,
+    /// With `--refine-gd`: at most this many gradient steps from the relaxation's point, a row of
+    /// method `relaxation+gd` beside the relaxation's.
+    pub refine_gd: Option<usize>,
     /// Settings of every cell (`--param`, `--set` not swept).
     pub settings: Vec<Setting>,
     /// The name diagnostics show for the model's text (its path).
@@ -131,9 +134,10 @@ pub struct Unit {
 }
 
 impl Experiment {
-    /// The methods a trial has rows for: the relaxation, and `gd` with the baseline.
+    /// The methods a trial has rows for: the relaxation, `relaxation+gd` with the refinement, and
+    /// `gd` with the baseline.
     pub fn methods(&self) -> usize {
-        1 + usize::from(self.baseline.is_some())
+        1 + usize::from(self.refine_gd.is_some()) + usize::from(self.baseline.is_some())
     }
 
     /// The units of `shard`, in order.
@@ -249,8 +253,10 @@ impl Experiment {
         }
     }
 
-    /// Runs one trial: the relaxation and, with the baseline, gradient descent on the same data.
-    /// `skip` names methods whose rows exist already.
+    /// Runs one trial: the relaxation, with `refine_gd` its point refined by gradient descent, and
+    /// with the baseline gradient descent from random starts on the same data. `skip` names
+    /// methods whose rows exist already (a refinement whose row is missing solves the relaxation
+    /// again, which gives the same point, without writing its row twice).
     pub fn run_unit(
         &self,
         files: &(dyn Files + Sync),
@@ -286,31 +292,40 @@ impl Experiment {
             patches: cell.patches,
         };
         let mut rows = Vec::new();
-        let relaxation_done = skip.iter().any(|m| m != "gd");
-        if !relaxation_done {
+        let done = |method: &str| skip.iter().any(|m| results::summary_method(m) == method);
+        let relaxation_done = done("relaxation");
+        let refined_done = self.refine_gd.is_none() || done(results::REFINED);
+        if !relaxation_done || !refined_done {
+            let mut request = request;
+            request.refine_gd = if refined_done { None } else { self.refine_gd };
             let record = cnr_driver::solve_compiled(&compiled, &request)
                 .map_err(|e| SweepError::Other(e.to_string()))?;
             let optimal = record.status == cnr_driver::Status::Optimal;
-            rows.push(Row {
-                method: record.method.as_str().to_string(),
-                success: optimal && record.recovery_error.is_some_and(|e| e < self.threshold),
-                status: record.status.as_str().to_string(),
-                recovery_error: record.recovery_error,
-                training_loss: record.training_loss,
-                test_loss: record.test_loss,
-                max_violation: record.max_violation,
-                relative_violation: record.relative_violation,
-                objective: record.objective,
-                iterations: u64::from(record.iterations),
-                solve_seconds: record.solve_seconds,
-                backend: record.backend.to_string(),
-                ..base.clone()
-            });
+            if !relaxation_done {
+                rows.push(Row {
+                    method: record.method.as_str().to_string(),
+                    success: optimal && record.recovery_error.is_some_and(|e| e < self.threshold),
+                    status: record.status.as_str().to_string(),
+                    recovery_error: record.recovery_error,
+                    training_loss: record.training_loss,
+                    test_loss: record.test_loss,
+                    max_violation: record.max_violation,
+                    relative_violation: record.relative_violation,
+                    objective: record.objective,
+                    iterations: u64::from(record.iterations),
+                    solve_seconds: record.solve_seconds,
+                    backend: record.backend.to_string(),
+                    ..base.clone()
+                });
+            }
+            if !refined_done {
+                rows.push(self.refined_row(&compiled, &record, &base));
+            }
         }
-        if let (Some(budget), false) = (self.baseline, skip.iter().any(|m| m == "gd")) {
+        if let (Some(budget), false) = (self.baseline, skip.iter().any(|m| m == results::BASELINE)) {
             let gd = cnr_driver::baseline(&compiled, seed, budget);
             rows.push(Row {
-                method: "gd".into(),
+                method: results::BASELINE.into(),
                 success: gd.recovery_error.is_some_and(|e| e < self.threshold),
                 status: if gd.found.converged { "converged" } else { "budget" }.into(),
                 recovery_error: gd.recovery_error,
@@ -326,6 +341,41 @@ impl Experiment {
             });
         }
         Ok(rows)
+    }
+
+    /// The `relaxation+gd` row of a trial: the relaxation's point refined by gradient descent. It
+    /// succeeds as the relaxation's row does (the relaxation's status is optimal) when the refined
+    /// point's recovery error is below the threshold; its status is the relaxation's, its
+    /// iterations the gradient steps, its seconds those of the relaxation and the descent. A trial
+    /// whose relaxation gave no point has the row all the same, without figures.
+    fn refined_row(&self, compiled: &Compiled, record: &cnr_driver::SolveRecord, base: &Row) -> Row {
+        let optimal = record.status == cnr_driver::Status::Optimal;
+        let status = record.status.as_str().to_string();
+        let Some(refined) = &record.refined else {
+            return Row {
+                method: results::REFINED.into(),
+                status,
+                solve_seconds: record.solve_seconds,
+                backend: record.backend.to_string(),
+                ..base.clone()
+            };
+        };
+        let scale = compiled.model.label_scale();
+        Row {
+            method: results::REFINED.into(),
+            success: optimal && refined.recovery_error.is_some_and(|e| e < self.threshold),
+            status,
+            recovery_error: refined.recovery_error,
+            training_loss: Some(refined.training_loss),
+            test_loss: refined.test_loss,
+            max_violation: Some(refined.max_violation),
+            relative_violation: (scale > 0.0).then(|| refined.max_violation / scale),
+            objective: None,
+            iterations: refined.iterations as u64,
+            solve_seconds: record.solve_seconds + refined.seconds,
+            backend: record.backend.to_string(),
+            ..base.clone()
+        }
     }
 
     /// Runs `units` on `jobs` threads and hands each finished trial's rows to `done`, on the

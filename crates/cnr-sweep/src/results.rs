@@ -64,7 +64,8 @@ pub struct Row {
     pub cell: usize,
     /// The trial's index in its cell.
     pub trial: usize,
-    /// `full` or `cutting-plane` (the relaxation, as solved), or `gd` (the baseline).
+    /// `wspace`, `full` or `cutting-plane` (the relaxation, as solved), `relaxation+gd` (its point
+    /// refined by gradient descent) or `gd` (the baseline).
     pub method: String,
     /// The values of the grid's axes, as written (without `samples`, which has its own column).
     pub axes: Vec<String>,
@@ -209,7 +210,7 @@ impl Row {
 pub struct CellSummary {
     /// The cell.
     pub cell: usize,
-    /// `relaxation` or `gd`.
+    /// `relaxation`, `relaxation+gd` or `gd`.
     pub method: String,
     /// The axes' values, as in `results.csv`.
     pub axes: Vec<String>,
@@ -338,20 +339,36 @@ pub fn summary_header(grid: &Grid) -> Vec<String> {
         .collect()
 }
 
+/// The method of the rows of the baseline, gradient descent from random starts (`--baseline gd`).
+pub const BASELINE: &str = "gd";
+
+/// The method of the rows of the relaxation's point refined by gradient descent (`--refine-gd`).
+pub const REFINED: &str = "relaxation+gd";
+
 /// What a summary calls a row's method: `relaxation`, however it was solved (`auto` may solve
-/// a cell's small trials whole and its large ones by cutting planes), or `gd`.
+/// a cell's small trials whole and its large ones by cutting planes), `relaxation+gd` or `gd`.
 pub fn summary_method(row_method: &str) -> &'static str {
-    if row_method == "gd" {
-        "gd"
-    } else {
-        "relaxation"
+    match row_method {
+        BASELINE => BASELINE,
+        REFINED => REFINED,
+        _ => "relaxation",
     }
 }
 
-/// The cells and methods of `rows`, in cell order, the relaxation before the baseline.
+/// Where a row's method comes among a trial's rows: the relaxation, its refinement, the baseline.
+pub fn method_order(row_method: &str) -> u8 {
+    match summary_method(row_method) {
+        BASELINE => 2,
+        REFINED => 1,
+        _ => 0,
+    }
+}
+
+/// The cells and methods of `rows`, in cell order, then the relaxation, its refinement and the
+/// baseline.
 pub fn summarise(rows: &[Row]) -> Vec<CellSummary> {
     let mut sorted: Vec<&Row> = rows.iter().collect();
-    sorted.sort_by_key(|r| (r.cell, r.method == "gd"));
+    sorted.sort_by_key(|r| (r.cell, method_order(&r.method)));
     sorted
         .chunk_by(|a, b| a.cell == b.cell && summary_method(&a.method) == summary_method(&b.method))
         .map(CellSummary::of)

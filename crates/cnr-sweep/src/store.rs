@@ -38,6 +38,10 @@ pub struct Manifest {
     pub threshold: f64,
     /// The baseline's budget, when it runs.
     pub baseline: Option<GdBudget>,
+    /// The gradient steps of the refinement of the relaxation's point (`--refine-gd`), when it
+    /// runs. Absent from the manifests of folders made before it existed, which read as `None`.
+    #[serde(default)]
+    pub refine_gd: Option<usize>,
     /// The settings of every cell, as flags.
     pub settings: Vec<String>,
     /// `auto`, `full` or `cutting_plane`.
@@ -49,6 +53,15 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// The methods each trial has a row of: the relaxation, `relaxation+gd` with the refinement,
+    /// `gd` with the baseline.
+    pub fn methods(&self) -> Vec<&'static str> {
+        let mut out = vec!["relaxation"];
+        out.extend(self.refine_gd.map(|_| results::REFINED));
+        out.extend(self.baseline.map(|_| results::BASELINE));
+        out
+    }
+
     /// What differs between two sweeps, shards aside; empty when they are the same.
     pub fn differences(&self, other: &Manifest) -> Vec<String> {
         let mut out = Vec::new();
@@ -63,6 +76,7 @@ impl Manifest {
         differ("the seed", self.seed == other.seed);
         differ("the threshold", self.threshold == other.threshold);
         differ("the baseline", self.baseline == other.baseline);
+        differ("the refinement by gradient descent (--refine-gd)", self.refine_gd == other.refine_gd);
         differ("the settings (--param, --set)", self.settings == other.settings);
         differ("the method", self.method == other.method);
         differ("the backend", self.backend == other.backend);
@@ -251,8 +265,15 @@ fn check_rows(path: &Path, manifest: &Manifest, rows: &[Row]) -> Result<(), Stor
         if row.success && !row.recovery_error.is_some_and(|e| e.is_finite() && e < manifest.threshold) {
             return wrong("a success without a recovery error below the threshold".into());
         }
-        let relaxation = row.method != "gd";
-        if !seen.insert((row.cell, row.trial, relaxation)) {
+        let method = results::summary_method(&row.method);
+        if !manifest.methods().contains(&method) {
+            return wrong(format!(
+                "method `{}` is not run by this sweep (its methods: {})",
+                row.method,
+                manifest.methods().join(", ")
+            ));
+        }
+        if !seen.insert((row.cell, row.trial, method)) {
             return wrong(format!(
                 "a second row for trial {} of cell {} ({})",
                 row.trial, row.cell, row.method
@@ -451,11 +472,11 @@ pub fn merge(
         check_rows(&path, manifest, &part)?;
         rows.extend(part);
     }
-    rows.sort_by_key(|r| (r.cell, r.trial, r.method == "gd"));
-    if let Some(w) = rows
-        .windows(2)
-        .find(|w| (w[0].cell, w[0].trial, &w[0].method) == (w[1].cell, w[1].trial, &w[1].method))
-    {
+    rows.sort_by_key(|r| (r.cell, r.trial, results::method_order(&r.method)));
+    if let Some(w) = rows.windows(2).find(|w| {
+        let key = |r: &Row| (r.cell, r.trial, results::summary_method(&r.method));
+        key(&w[0]) == key(&w[1])
+    }) {
         return Err(format!("cell {} trial {} ({}) is in two parts", w[0].cell, w[0].trial, w[0].method));
     }
     let mut report = MergeReport {
@@ -465,7 +486,7 @@ pub fn merge(
             .collect(),
         ..MergeReport::default()
     };
-    let methods = 1 + usize::from(first.baseline.is_some());
+    let methods = first.methods().len();
     report.missing_trials =
         (first.grid.cells() * first.trials * methods).saturating_sub(rows.len()) / methods;
     let merged = Manifest { shard: Shard::WHOLE, ..first };

@@ -2,7 +2,7 @@
 
 use super::{axis_label, decade_label, method_name, Layout, Metric, WIDTH};
 use crate::grid::{Axis, Grid, Value};
-use crate::results::{CellSummary, Quantiles, Row};
+use crate::results::{summary_method, CellSummary, Quantiles, Row};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -52,7 +52,9 @@ fn x_of(grid: &Grid, layout: &Layout, row: &Row) -> f64 {
 
 /// The rows pooled by the values of the grouping axes, by method and by x.
 pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
-    let with_baseline = rows.iter().any(|r| r.method == "gd");
+    // With more than one method (the baseline, the refinement), a label names its method.
+    let first = rows.first().map_or("", |r| summary_method(&r.method));
+    let several_methods = rows.iter().any(|r| summary_method(&r.method) != first);
     let mut groups: Vec<String> = Vec::new();
     // (label, group, the rows at each x)
     type Pooled<'r> = (String, usize, Vec<(f64, Vec<&'r Row>)>);
@@ -73,7 +75,7 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
             groups.len() - 1
         });
         let method = method_name(&row.method);
-        let label = match (key.is_empty(), with_baseline) {
+        let label = match (key.is_empty(), several_methods) {
             (true, _) => method.to_string(),
             (false, true) => format!("{key}, {method}"),
             (false, false) => key,

@@ -6,8 +6,8 @@
 //! - `error.*`: the median recovery error (log scale), with the band from the 10% to the 90%
 //!   quantile;
 //! - `loss.*`: the median training loss (solid) and test loss (dashed), with the same bands;
-//! - `heatmap.*` (and `heatmap_gd.*` with the baseline): for a grid of two varied numeric axes, the
-//!   success rate of every cell as a colour.
+//! - `heatmap.*` (and `heatmap_relaxation_gd.*` with the refinement, `heatmap_gd.*` with the
+//!   baseline): for a grid of two varied numeric axes, the success rate of every cell as a colour.
 //!
 //! Line figures have one curve per value of the other axes (and per method), told apart by colour
 //! (the Okabe–Ito palette, safe for colour-blind readers), marker and dash pattern, so that curves
@@ -17,7 +17,7 @@ mod heat;
 mod lines;
 
 use crate::grid::{Axis, Grid};
-use crate::results::{summarise, summary_method, CellSummary, Row};
+use crate::results::{summarise, summary_method, CellSummary, Row, BASELINE, REFINED};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -81,8 +81,9 @@ pub struct Choice {
 
 /// Every file a sweep's figures may be written to (removed by `--force`).
 pub fn file_names() -> Vec<String> {
-    ["success", "error", "loss", "heatmap", "heatmap_gd"]
-        .iter()
+    ["success", "error", "loss"]
+        .into_iter()
+        .chain(HEAT_MAPS.map(|(name, _, _)| name))
         .flat_map(|b| [format!("{b}.svg"), format!("{b}.png")])
         .collect()
 }
@@ -130,11 +131,9 @@ pub fn render(
     }
     if let (Some(y), true) = (layout.heat_y, choice.metric.is_none_or(|m| m == Metric::Rate) && has_error) {
         let summaries = summarise(rows);
-        for (name, gd) in [("heatmap", false), ("heatmap_gd", true)] {
-            let cells: Vec<CellSummary> =
-                summaries.iter().filter(|s| (s.method == "gd") == gd).cloned().collect();
+        for (name, method, which) in HEAT_MAPS {
+            let cells: Vec<CellSummary> = summaries.iter().filter(|s| s.method == method).cloned().collect();
             if !cells.is_empty() {
-                let which = if gd { "gradient descent" } else { "convex relaxation" };
                 let main = format!("{stem}, {which}: success rate (recovery error < {:e})", about.threshold);
                 let title = Title { main, details: details.clone() };
                 figures.push((name.into(), Figure::Heat { y, cells, title }));
@@ -317,12 +316,19 @@ fn axis_label(axis: Option<&Axis>) -> String {
 
 /// The method of a row as a legend says it.
 fn method_name(row_method: &str) -> &'static str {
-    if summary_method(row_method) == "gd" {
-        "gradient descent"
-    } else {
-        "relaxation"
+    match summary_method(row_method) {
+        BASELINE => "gradient descent",
+        REFINED => "relaxation+gd",
+        _ => "relaxation",
     }
 }
+
+/// The heat maps: the file of each method's, and what its title calls the method.
+const HEAT_MAPS: [(&str, &str, &str); 3] = [
+    ("heatmap", "relaxation", "convex relaxation"),
+    ("heatmap_relaxation_gd", REFINED, "convex relaxation refined by gradient descent"),
+    ("heatmap_gd", BASELINE, "gradient descent"),
+];
 
 /// A tick label of a log axis drawn as `log10(v)`: the decades only, as numbers.
 fn decade_label(v: f64) -> String {
