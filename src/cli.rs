@@ -158,7 +158,7 @@ pub enum Command {
     /// Run a phase-transition experiment: trials of a model over a grid of sample counts,
     /// parameters, activations and noise levels, with resumable results, a summary and plots.
     #[command(
-        after_help = "Examples:\n  cnr sweep examples/params_relu.cnr --ratio 0.5:8:0.5 --param d=8,16 --trials 20 --out runs/relu\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --activation relu,softplus --baseline gd --out runs/act\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --shard 0/4 --out runs/part0\n  cnr sweep merge runs/part0 runs/part1 runs/part2 runs/part3 --out runs/all"
+        after_help = "Examples:\n  cnr sweep examples/params_relu.cnr --ratio 0.5:8:0.5 --param d=8,16 --trials 20 --out runs/relu\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --activation relu,softplus --baseline gd --out runs/act\n  cnr sweep examples/params_relu.cnr --ratio 1:6:1 --shard 0/4 --out runs/part0\n  cnr sweep merge runs/part0 runs/part1 runs/part2 runs/part3 --out runs/all\n  cnr sweep plot runs/relu --x d --group ratio --metric error"
     )]
     Sweep(Box<crate::commands::sweep::SweepArgs>),
 }

@@ -10,6 +10,7 @@ use cnr_driver::sweep::grid::{self, Axis, Shard};
 use cnr_driver::sweep::{activations, anchors, parse_threshold, refine_counts, restart_counts, SweepSpec};
 use cnr_driver::{Backend, GdBudget, MethodChoice, Setting};
 use cnr_sweep::folder::Progress;
+use cnr_sweep::plot::{Choice, Metric};
 use cnr_sweep::store;
 use cnr_sweep::{Experiment, SweepError};
 use std::path::{Path, PathBuf};
@@ -19,7 +20,7 @@ use std::time::Instant;
 #[command(args_conflicts_with_subcommands = true)]
 pub struct SweepArgs {
     #[command(subcommand)]
-    merge: Option<SweepCommand>,
+    command: Option<SweepCommand>,
     /// The model (`.cnr`, with planted data).
     model: Option<PathBuf>,
     /// Sample counts: `8,16,32`, a range `START:STOP:STEP` (`8:64:8`), or both.
@@ -114,6 +115,31 @@ enum SweepCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Redraw a sweep's figures from its results (nothing is run), choosing the x axis, the axis
+    /// of the curves, the figure and a log x axis.
+    #[command(
+        after_help = "Examples:\n  cnr sweep plot runs/relu --x d --group ratio --metric error\n  cnr sweep plot runs/relu --metric rate --log-x"
+    )]
+    Plot {
+        /// The results folder (`sweep.json`, `results.csv`); the figures are written into it.
+        dir: PathBuf,
+        /// The axis along x, by its column in results.csv (`ratio`, `samples`, a parameter's
+        /// name, `activation`, `noise`, …); default: ratio, else samples, else the first numeric
+        /// axis that varies.
+        #[arg(long, value_name = "AXIS")]
+        x: Option<String>,
+        /// The axis whose values make the curves (the trials of the other axes' values are pooled
+        /// into each point); default: one curve per combination of the other axes.
+        #[arg(long, value_name = "AXIS")]
+        group: Option<String>,
+        /// One figure: the success rate (success.*), the recovery error (error.*) or the training
+        /// and test losses (loss.*); default: success and error (with a planted filter), else loss.
+        #[arg(long, value_name = "FIGURE", value_parser = |t: &str| Metric::parse(t).map_err(|_| "choose rate, error or loss"))]
+        metric: Option<Metric>,
+        /// A log x axis (chosen anyway when x spans two decades or more).
+        #[arg(long)]
+        log_x: bool,
+    },
 }
 
 fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
@@ -127,8 +153,13 @@ fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
 
 /// `cnr sweep …`.
 pub fn run(args: SweepArgs) -> Result<(), Failed> {
-    if let Some(SweepCommand::Merge { parts, out, force }) = &args.merge {
-        return merge(parts, out, *force);
+    match &args.command {
+        Some(SweepCommand::Merge { parts, out, force }) => return merge(parts, out, *force),
+        Some(SweepCommand::Plot { dir, x, group, metric, log_x }) => {
+            let choice = Choice { x: x.clone(), group: group.clone(), metric: *metric, log_x: *log_x };
+            return plot(dir, &choice);
+        }
+        None => {}
     }
     let model_path =
         args.model.as_deref().ok_or_else(|| usage("name the model: `cnr sweep MODEL --out DIR …`"))?;
@@ -337,5 +368,20 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
         rows.len(),
         manifest.grid.cells(),
         out_dir.join(store::RESULTS).display()
+    ))
+}
+
+/// `cnr sweep plot DIR …`: the figures redrawn from the folder's rows.
+fn plot(dir: &Path, choice: &Choice) -> Result<(), Failed> {
+    let written = store::replot(dir, choice).map_err(|e| match e {
+        store::ReplotError::Choice(message) => usage(&message),
+        store::ReplotError::Folder(message) => failure(&message),
+    })?;
+    let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    out(&format!(
+        "plot: {} files from {}\n  {}\n",
+        written.len(),
+        dir.join(store::RESULTS).display(),
+        names.join("\n  ")
     ))
 }

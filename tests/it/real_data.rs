@@ -427,3 +427,39 @@ fn cnr_solve_refine_gd_reports_the_refined_point_beside_the_relaxation() {
         crate::util::text(&out.stderr)
     );
 }
+
+#[test]
+fn a_data_files_sweep_with_refine_gd_plots_losses_and_refuses_a_success_figure() {
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let model = write_model(root_dir.path());
+    let dir = root_dir.path().join("runs");
+    let dir_s = dir.to_str().expect("UTF-8");
+    let out = crate::util::cnr(&[
+        "sweep",
+        &model,
+        "--samples",
+        "10,20",
+        "--trials",
+        "3",
+        "--refine-gd",
+        "--out",
+        dir_s,
+    ]);
+    assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+    let (header, rows) = rows(&dir);
+    assert_eq!(rows.len(), 2 * 3 * 2, "two rows per trial");
+    let col = |name: &str| header.iter().position(|c| c == name).expect("a column");
+    assert!(rows.iter().all(|r| !r[col("test_loss")].is_empty()), "every row has a test loss");
+    let words = crate::sweep::check_figure(&dir, "loss");
+    assert!(words.iter().any(|w| w == "relaxation+gd"), "{words:?}");
+    for metric in ["rate", "error"] {
+        let out = crate::util::cnr(&["sweep", "plot", dir_s, "--metric", metric]);
+        assert_eq!(out.status.code(), Some(2), "{}", crate::util::text(&out.stderr));
+        let said = crate::util::text(&out.stderr);
+        assert!(said.contains("no planted filter") && said.contains("choose --metric loss"), "{said}");
+    }
+    let out = crate::util::cnr(&["sweep", "plot", dir_s, "--metric", "loss", "--log-x"]);
+    assert!(out.status.success(), "{}", crate::util::text(&out.stderr));
+    let words = crate::sweep::check_figure(&dir, "loss");
+    assert!(words.iter().any(|w| w == "samples n (log scale)"), "{words:?}");
+}

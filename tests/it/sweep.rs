@@ -758,6 +758,87 @@ fn a_folder_of_cnr_0_1_without_the_new_columns_resumes_and_is_rewritten_with_the
     assert!(counts[12..].iter().all(|k| k == "4"), "{counts:?}");
 }
 
+/// `cnr sweep plot ARGS…` in the project's root.
+fn plot(dir: &Path, args: &[&str]) -> Output {
+    crate::util::cnr(&[&["sweep", "plot", dir.to_str().expect("UTF-8")][..], args].concat())
+}
+
+#[test]
+fn sweep_plot_redraws_the_figures_from_the_rows_with_the_axes_chosen() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args = ["--ratio", "1,4", "--param", "d=4,6", "--param", "K=4", "--trials", "2"];
+    assert!(sweep(dir.path(), &args).status.success());
+    let results = std::fs::read(dir.path().join("results.csv")).expect("results.csv");
+    let success = std::fs::read(dir.path().join("success.svg")).expect("success.svg");
+    let before = check_figure(dir.path(), "error");
+    assert!(before.iter().any(|w| w == "samples per filter coordinate, n/d"), "{before:?}");
+
+    let out = plot(dir.path(), &["--x", "d", "--group", "ratio", "--metric", "error"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    let written: Vec<&str> = said.lines().skip(1).map(str::trim).collect();
+    let expected: Vec<String> =
+        ["error.svg", "error.png"].iter().map(|f| dir.path().join(f).display().to_string()).collect();
+    assert_eq!(written, expected, "{said}");
+    let words = check_figure(dir.path(), "error");
+    for said in ["parameter d", "ratio = 1", "ratio = 4"] {
+        assert!(words.iter().any(|w| w == said), "{said} in {words:?}");
+    }
+    assert!(!words.iter().any(|w| w == "samples per filter coordinate, n/d"), "{words:?}");
+    // Nothing ran: the rows are as they were, and the figures not asked for too.
+    assert_eq!(std::fs::read(dir.path().join("results.csv")).expect("results.csv"), results);
+    assert_eq!(std::fs::read(dir.path().join("success.svg")).expect("success.svg"), success);
+
+    // A log x axis, and the default figures again.
+    let out = plot(dir.path(), &["--log-x"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let words = check_figure(dir.path(), "success");
+    assert!(words.iter().any(|w| w == "samples per filter coordinate, n/d (log scale)"), "{words:?}");
+}
+
+#[test]
+fn sweep_plot_refuses_what_does_not_fit_and_says_what_to_do() {
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let dir = root_dir.path().join("runs");
+    assert!(sweep(&dir, &[&["--ratio", "1,2"], SMALL].concat()).status.success());
+    let figure = std::fs::read(dir.join("success.svg")).expect("success.svg");
+    let refused = |out: Output, code: i32, says: &[&str]| {
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out.stderr));
+        let said = text(&out.stderr);
+        assert!(says.iter().all(|s| said.contains(s)), "{says:?} in {said}");
+    };
+    // Axes the sweep does not have (usage errors), and a log axis of values that are not positive.
+    refused(
+        plot(&dir, &["--x", "lam"]),
+        2,
+        &["--x lam: the sweep has no such axis", "its axes are ratio, d, K"],
+    );
+    refused(plot(&dir, &["--x", "ratio", "--group", "ratio"]), 2, &["--group ratio is the x axis too"]);
+    refused(plot(&dir, &["--metric", "median"]), 2, &["--metric", "choose rate, error or loss"]);
+    // A folder that is missing, not a sweep's, or without trials yet.
+    let missing = root_dir.path().join("nowhere");
+    refused(
+        plot(&missing, &[]),
+        1,
+        &[&format!("the folder `{}` does not exist", missing.display()), "--out DIR"],
+    );
+    let other = root_dir.path().join("other");
+    std::fs::create_dir(&other).expect("a folder");
+    refused(plot(&other, &[]), 1, &["has no sweep.json", "not a sweep's results folder"]);
+    std::fs::copy(dir.join("sweep.json"), other.join("sweep.json")).expect("copy");
+    let header = std::fs::read_to_string(dir.join("results.csv")).expect("rows");
+    std::fs::write(other.join("results.csv"), format!("{}\n", header.lines().next().expect("a header")))
+        .expect("write");
+    refused(plot(&other, &[]), 1, &["has no trials yet: run the sweep first"]);
+    // A sweep that runs into the folder holds its lock: nothing is written beside it.
+    let lock = std::fs::File::open(dir.join(".lock")).expect("the lock file");
+    lock.lock().expect("the lock");
+    refused(plot(&dir, &[]), 1, &["is in use by another cnr sweep", "run `cnr sweep plot` after"]);
+    drop(lock);
+    assert_eq!(std::fs::read(dir.join("success.svg")).expect("success.svg"), figure);
+    assert!(plot(&dir, &[]).status.success());
+}
+
 /// The `training_loss` of each `(cell, trial)` of `dir`'s rows of the relaxation, or with `refined`
 /// of its refinement by gradient descent.
 fn losses_of(dir: &Path, refined: bool) -> std::collections::BTreeMap<(String, String), f64> {

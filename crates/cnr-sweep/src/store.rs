@@ -118,9 +118,13 @@ pub const LOCK: &str = ".lock";
 /// What a folder whose lock is held is said to be.
 const IN_USE: &str = "is in use by another cnr sweep";
 
-/// Takes the folder's lock, or says who holds it. The lock is the system's advisory lock on
-/// `DIR/.lock`, released when the process ends however it ends; the file names the holder.
-fn lock(dir: &Path) -> Result<File, StoreError> {
+/// What to do about a folder in use, for a sweep or a merge.
+const WAIT: &str = "wait for it to end, or choose another --out";
+
+/// Takes the folder's lock, or says who holds it and what to do (`advice`). The lock is the
+/// system's advisory lock on `DIR/.lock`, released when the process ends however it ends; the
+/// file names the holder.
+fn lock(dir: &Path, advice: &str) -> Result<File, StoreError> {
     let path = dir.join(LOCK);
     let mut file = OpenOptions::new()
         .create(true)
@@ -135,7 +139,7 @@ fn lock(dir: &Path) -> Result<File, StoreError> {
             let holder = std::fs::read_to_string(&path).unwrap_or_default();
             let holder = holder.trim();
             return Err(format!(
-                "{} {IN_USE}{}; wait for it to end, or choose another --out",
+                "{} {IN_USE}{}; {advice}",
                 dir.display(),
                 if holder.is_empty() { String::new() } else { format!(" ({holder})") }
             ));
@@ -151,7 +155,7 @@ fn lock(dir: &Path) -> Result<File, StoreError> {
 /// removed first. Returns the store and the rows already there.
 pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<Row>), StoreError> {
     std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
-    let lock = lock(dir)?;
+    let lock = lock(dir, WAIT)?;
     let manifest_path = dir.join(MANIFEST);
     let results_path = dir.join(RESULTS);
     if force {
@@ -399,6 +403,63 @@ pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathB
     Ok(written)
 }
 
+/// Why the figures of a folder cannot be redrawn.
+#[derive(Debug)]
+pub enum ReplotError {
+    /// The choice of axes or figure does not fit the sweep (a usage error).
+    Choice(String),
+    /// The folder: missing, not a sweep's, in use, without trials, damaged, not writable.
+    Folder(String),
+}
+
+/// Redraws the figures of the sweep in `dir` from its `results.csv`, as `choice` says, and writes
+/// them there (atomically, under the folder's lock, so never while a sweep runs into it); returns
+/// the files written. Nothing is run, and the rows and the summary are left as they are.
+pub fn replot(dir: &Path, choice: &plot::Choice) -> Result<Vec<PathBuf>, ReplotError> {
+    let folder = ReplotError::Folder;
+    let hint = "name the folder a sweep wrote (`cnr sweep MODEL --out DIR`)";
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(folder(format!("`{}` is a file, not a results folder; {hint}", dir.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(folder(format!("the folder `{}` does not exist; {hint}", dir.display())))
+        }
+        Err(e) => return Err(folder(io_error(dir, e))),
+    }
+    let manifest = read_manifest(dir).map_err(folder)?.ok_or_else(|| {
+        folder(format!("`{}` has no {MANIFEST}: it is not a sweep's results folder; {hint}", dir.display()))
+    })?;
+    // A sweep that runs into the folder holds its lock and draws the figures itself when it ends.
+    // A folder this process cannot write to cannot be locked, and its figures cannot be written
+    // either: writing them says so, naming the file.
+    let _lock =
+        match lock(dir, "wait for it to end (it draws its figures then), and run `cnr sweep plot` after") {
+            Ok(file) => Some(file),
+            Err(e) if e.contains(IN_USE) => return Err(folder(e)),
+            Err(_) => None,
+        };
+    let path = dir.join(RESULTS);
+    let (rows, _) = read_rows(&path, &manifest.grid).map_err(folder)?;
+    check_rows(&path, &manifest, &rows).map_err(folder)?;
+    if rows.is_empty() {
+        return Err(folder(format!(
+            "{} has no trials yet: run the sweep first (`cnr sweep {} --out {}`)",
+            path.display(),
+            manifest.model,
+            dir.display()
+        )));
+    }
+    plot::check(&manifest.grid, &rows, choice).map_err(ReplotError::Choice)?;
+    let about = plot::About { model: &manifest.model, threshold: manifest.threshold };
+    let mut written = Vec::new();
+    for (name, bytes) in plot::render(&manifest.grid, &rows, &about, choice).map_err(folder)? {
+        let path = dir.join(name);
+        write_atomic(&path, &bytes).map_err(folder)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
 /// What a merge found besides the rows.
 #[derive(Debug, Default)]
 pub struct MergeReport {
@@ -457,7 +518,7 @@ pub fn merge(
                 manifest.shard.count
             ));
         }
-        match lock(dir) {
+        match lock(dir, WAIT) {
             Ok(file) => _locks.push(file),
             Err(e) if e.contains(IN_USE) => return Err(e),
             Err(_) => {}

@@ -48,6 +48,15 @@ impl Metric {
         }
     }
 
+    /// The name `--metric` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Rate => "rate",
+            Metric::Error => "error",
+            Metric::Loss => "loss",
+        }
+    }
+
     fn file(self) -> &'static str {
         match self {
             Metric::Rate => "success",
@@ -97,6 +106,23 @@ fn font() -> Result<(), String> {
     ok.then_some(()).ok_or_else(|| "the embedded font does not load".to_string())
 }
 
+/// Whether `choice` fits a sweep of `grid` with `rows`: its axes are the grid's (x and the group
+/// not the same one; a log x axis only of positive values), and the figure it asks for can be
+/// drawn (success and the recovery error need a planted filter). The error names the flag and
+/// says what to do.
+pub fn check(grid: &Grid, rows: &[Row], choice: &Choice) -> Result<(), String> {
+    Layout::of(grid, choice)?;
+    let has_error = rows.iter().any(|r| r.recovery_error.is_some());
+    match choice.metric {
+        Some(m @ (Metric::Rate | Metric::Error)) if !rows.is_empty() && !has_error => Err(format!(
+            "--metric {}: the trials have no recovery error (their data have no planted filter), so {} is not defined; choose --metric loss",
+            m.name(),
+            if m == Metric::Rate { "success" } else { "it" }
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The figures of `rows`, as (file name, bytes).
 pub fn render(
     grid: &Grid,
@@ -108,6 +134,7 @@ pub fn render(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    check(grid, rows, choice)?;
     let layout = Layout::of(grid, choice)?;
     let has_error = rows.iter().any(|r| r.recovery_error.is_some());
     let metrics = match choice.metric {
