@@ -88,7 +88,7 @@ class Record:
         self.b = None if b is None else _np.asarray(b, dtype=_np.float64).reshape(filters)
 
     # Fields the JSON record leaves out when they do not apply; here they read as ``None``.
-    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi")
+    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi", "offset", "refined")
 
     def __getattr__(self, name):
         try:
@@ -158,6 +158,7 @@ class Model:
         noise=None,
         tolerance=None,
         threads=None,
+        refine_gd=None,
         cancel=None,
     ):
         """Solves the relaxation and checks the answer on the model; returns a ``Record``.
@@ -168,7 +169,8 @@ class Model:
         ``y_test`` a held-out set whose loss the record reports as ``test_loss``. ``set``
         (``{"relax.anchor": "lstsq"}``), ``unset``, ``params`` (``{"d": 8}``), ``samples``,
         ``seed`` and ``noise`` change the model as ``cnr solve``'s flags do; ``method`` is
-        ``auto``, ``full``, ``cutting-plane`` or ``wspace``.
+        ``auto``, ``full``, ``cutting-plane`` or ``wspace``. ``refine_gd`` (a step count, as
+        ``--refine gd=STEPS``) runs gradient descent from the relaxation's point: ``record.refined``.
         """
         if (x is None) != (y is None):
             raise ValueError("give both x and y, or neither")
@@ -190,6 +192,7 @@ class Model:
             backend_name=backend,
             tolerance=tolerance,
             threads=threads,
+            refine_gd=refine_gd,
             cancel=cancel,
             **arrays,
         )
@@ -265,6 +268,7 @@ def sweep(
     seed=None,
     threshold=None,
     baseline=False,
+    refine_gd=None,
     jobs=None,
     method="auto",
     backend=None,
@@ -307,6 +311,7 @@ def sweep(
         seed=seed,
         threshold=threshold,
         baseline=baseline,
+        refine_gd=refine_gd,
         jobs=jobs,
         method_name=method,
         backend_name=backend,

@@ -75,6 +75,7 @@ class Model:
         noise: Optional[float] = ...,
         tolerance: Optional[float] = ...,
         threads: Optional[int] = ...,
+        refine_gd: Optional[int] = ...,
         cancel: Optional[Cancel] = ...,
     ) -> Record: ...
     def data(self, **settings: Any) -> Dict[str, npt.NDArray[np.float64]]: ...
@@ -96,6 +97,7 @@ def sweep(
     seed: Optional[int] = ...,
     threshold: Optional[float] = ...,
     baseline: bool = ...,
+    refine_gd: Optional[int] = ...,
     jobs: Optional[int] = ...,
     method: str = ...,
     backend: Optional[str] = ...,

@@ -219,7 +219,7 @@ fn check(
 
 /// Solves the model, on the arrays when given, and returns the record as JSON.
 #[pyfunction]
-#[pyo3(signature = (text, name, base, settings, x=None, y=None, planted=None, planted_bias=None, x_test=None, y_test=None, method_name="auto", backend_name=None, tolerance=None, threads=None, cancel=None))]
+#[pyo3(signature = (text, name, base, settings, x=None, y=None, planted=None, planted_bias=None, x_test=None, y_test=None, method_name="auto", backend_name=None, tolerance=None, threads=None, refine_gd=None, cancel=None))]
 #[allow(clippy::too_many_arguments)]
 fn solve(
     py: Python<'_>,
@@ -237,6 +237,7 @@ fn solve(
     backend_name: Option<&str>,
     tolerance: Option<f64>,
     threads: Option<usize>,
+    refine_gd: Option<usize>,
     cancel: Option<&Cancel>,
 ) -> PyResult<String> {
     let source = Source::new(text, name, base);
@@ -245,6 +246,7 @@ fn solve(
     request.backend = backend(backend_name)?;
     request.tolerance = tolerance;
     request.limits.threads = threads;
+    request.refine_gd = refine_gd;
     match (&x, &y) {
         (Some(x), Some(y)) => {
             let arrays = Arrays {

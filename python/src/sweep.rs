@@ -32,7 +32,7 @@ fn sweep_error(e: SweepError) -> Error {
 
 /// Runs the sweep; returns the header of `results.csv` and its rows, as text.
 #[pyfunction]
-#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None, on_row=None))]
+#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, refine_gd=None, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None, on_row=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
     py: Python<'_>,
@@ -52,6 +52,7 @@ pub fn sweep(
     seed: Option<u64>,
     threshold: Option<f64>,
     baseline: bool,
+    refine_gd: Option<usize>,
     jobs: Option<usize>,
     method_name: &str,
     backend_name: Option<&str>,
@@ -101,6 +102,7 @@ pub fn sweep(
         seed: spec.seed,
         threshold: spec.threshold.unwrap_or(1e-4),
         baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
+        refine_gd,
         settings: request.settings.clone(),
         method: method(method_name)?,
         backend: backend(backend_name)?,

@@ -204,3 +204,20 @@ def test_the_readme_example_runs_as_written(tmp_path, monkeypatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(ROOT)
     exec(compile(match.group(1), "README.md", "exec"), {"__name__": "readme"})
+
+
+def test_an_offset_and_a_refinement_by_gradient_descent_reach_python():
+    model = cnr.Model(EXAMPLES / "npy_data.cnr")
+    data = model.data()
+    shifted = cnr.Model(
+        "network { input 24 conv kernel 8 stride 8 activation relu output ones + offset }"
+    ).solve(x=data["x"], y=data["y"] + 2.0, planted=data["planted"], refine_gd=50)
+    assert shifted.status == "optimal"
+    assert abs(shifted.offset - 2.0) < 1e-6
+    assert shifted.recovery_error < 1e-6
+    assert shifted.refined["training_loss"] <= shifted.training_loss
+    assert model.solve().offset is None and model.solve().refined is None
+    rows = cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[4], trials=2, refine_gd=20)
+    if not isinstance(rows, list):
+        rows = rows.to_dict("records")
+    assert sorted(r["method"] for r in rows).count("relaxation+gd") == 2

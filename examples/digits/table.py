@@ -1,0 +1,35 @@
+"""Prints the digits example's table from what run.sh wrote: cnr's solve records (JSON), the
+gradient-descent baseline's rows of a sweep (results.csv) and export.py's references.
+Usage: python table.py OUT_DIR"""
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+out = Path(sys.argv[1])
+rows = []
+for path in sorted(out.glob("solve_lam_*.json")):
+    record = json.loads(path.read_text())
+    lam = path.stem.removeprefix("solve_lam_")
+    seconds = record["compile_seconds"] + record["solve_seconds"]
+    rows.append((f"relaxation, λ = {lam} ({record['status']})", record["training_loss"], record.get("test_loss"), seconds))
+    refined = record.get("refined")
+    if refined:
+        rows.append(
+            (f"relaxation, λ = {lam}, then gradient descent", refined["training_loss"], refined.get("test_loss"), seconds + refined["seconds"])
+        )
+with open(out / "gd" / "results.csv") as f:
+    for row in csv.DictReader(f):
+        if row["method"] == "gd":
+            rows.append(
+                (f"gradient descent from random starts (seed {row['seed']})", float(row["training_loss"]), float(row["test_loss"]), float(row["solve_seconds"]))
+            )
+for reference in json.loads((out / "references.json").read_text()):
+    rows.append((reference["method"], reference["train"], reference["test"], reference["seconds"]))
+
+print("| method | training MSE | test MSE | seconds |")
+print("|---|---:|---:|---:|")
+for method, train, test, seconds in rows:
+    test = "—" if test is None else f"{test:.2f}"
+    print(f"| {method} | {train:.2f} | {test} | {seconds:.2f} |")
