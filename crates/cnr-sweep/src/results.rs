@@ -367,20 +367,48 @@ pub fn method_order(row_method: &str) -> u8 {
 /// The cells and methods of `rows`, in cell order, then the relaxation, its refinement and the
 /// baseline.
 pub fn summarise(rows: &[Row]) -> Vec<CellSummary> {
+    let known = Known::of(rows);
     let mut sorted: Vec<&Row> = rows.iter().collect();
     sorted.sort_by_key(|r| (r.cell, method_order(&r.method)));
     sorted
         .chunk_by(|a, b| a.cell == b.cell && summary_method(&a.method) == summary_method(&b.method))
-        .map(CellSummary::of)
+        .map(|trials| CellSummary::of(trials, known))
         .collect()
+}
+
+/// Which figures a sweep's trials have: the recovery error (a planted filter is known) and the test
+/// loss (the data have a test set). Where a sweep has a figure, a cell none of whose trials has a
+/// value of it (no solve gave a point) has quantiles of `+∞` and, for the recovery error, a
+/// success rate of 0, rather than none.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Known {
+    /// Some trial has a recovery error.
+    pub recovery: bool,
+    /// Some trial has a test loss.
+    pub test_loss: bool,
+}
+
+impl Known {
+    /// What the trials `rows` (a whole sweep's) have.
+    pub fn of(rows: &[Row]) -> Known {
+        Known {
+            recovery: rows.iter().any(|r| r.recovery_error.is_some()),
+            test_loss: rows.iter().any(|r| r.test_loss.is_some()),
+        }
+    }
 }
 
 impl CellSummary {
     /// The summary of trials of one method (not empty), labelled with the first one's cell, axes,
-    /// samples and sizes: a cell's trials, or those a plot pools into one point.
-    pub fn of(trials: &[&Row]) -> CellSummary {
+    /// samples and sizes: a cell's trials, or those a plot pools into one point. `known` says
+    /// which figures the sweep has ([`Known`]).
+    pub fn of(trials: &[&Row], known: Known) -> CellSummary {
         let first = trials[0];
-        let figure = |get: fn(&Row) -> Option<f64>| Quantiles::of(trials.iter().map(|r| get(r)));
+        // A trial without a point counts as +∞; so do trials of which none has a point.
+        let worst = Quantiles { q10: f64::INFINITY, median: f64::INFINITY, q90: f64::INFINITY };
+        let figure = |get: fn(&Row) -> Option<f64>, applies: bool| {
+            Quantiles::of(trials.iter().map(|r| get(r))).or(applies.then_some(worst))
+        };
         CellSummary {
             cell: first.cell,
             method: summary_method(&first.method).to_string(),
@@ -390,9 +418,9 @@ impl CellSummary {
             patches: first.patches,
             trials: trials.len(),
             successes: trials.iter().filter(|r| r.success).count(),
-            error: figure(|r| r.recovery_error),
-            loss: figure(|r| r.training_loss),
-            test_loss: figure(|r| r.test_loss),
+            error: figure(|r| r.recovery_error, known.recovery),
+            loss: figure(|r| r.training_loss, true),
+            test_loss: figure(|r| r.test_loss, known.test_loss),
         }
     }
 }
@@ -403,7 +431,8 @@ pub fn summary_record(s: &CellSummary) -> Vec<String> {
     let mut out = vec![s.cell.to_string(), s.method.clone()];
     out.extend(s.axes.iter().cloned());
     out.extend([s.samples.to_string(), s.d.to_string(), s.patches.to_string(), s.trials.to_string()]);
-    // Success is recovery: without a planted filter (real data) it is not defined.
+    // Success is recovery: without a planted filter (real data) it is not defined, and the
+    // recovery error has no quantiles ([`Known`]).
     out.extend(match s.error {
         Some(_) => {
             [s.successes.to_string(), format!("{:.4}", s.rate()), format!("{low:.4}"), format!("{high:.4}")]
@@ -450,6 +479,51 @@ mod tests {
         assert_eq!(Quantiles::of([None, None].into_iter()), None);
         let one = Quantiles::of(std::iter::once(Some(7.0))).expect("a value");
         assert_eq!((one.q10, one.median, one.q90), (7.0, 7.0, 7.0));
+    }
+
+    /// A row of cell 0 with the figures given.
+    fn row(trial: usize, recovery_error: Option<f64>, training_loss: Option<f64>) -> Row {
+        Row {
+            cell: 0,
+            trial,
+            method: "full".into(),
+            axes: Vec::new(),
+            samples: 8,
+            seed: trial as u64,
+            success: false,
+            status: "unbounded".into(),
+            recovery_error,
+            training_loss,
+            test_loss: None,
+            max_violation: None,
+            relative_violation: None,
+            objective: None,
+            iterations: 0,
+            solve_seconds: 0.0,
+            backend: "clarabel".into(),
+            d: 4,
+            patches: 2,
+        }
+    }
+
+    #[test]
+    fn a_cell_without_any_point_has_a_rate_of_0_and_infinite_quantiles_where_the_sweep_has_them() {
+        let failed = [row(0, None, None), row(1, None, None)];
+        let refs: Vec<&Row> = failed.iter().collect();
+        // A planted filter known elsewhere in the sweep: success is defined, and failed here.
+        let known = Known::of(&[row(2, Some(0.5), Some(1.0))]);
+        let s = CellSummary::of(&refs, known);
+        let fields = summary_record(&s);
+        let header = summary_header(&Grid { axes: Vec::new() });
+        let field = |name: &str| fields[header.iter().position(|h| h == name).expect(name)].as_str();
+        assert_eq!((field("successes"), field("rate"), field("wilson_low")), ("0", "0.0000", "0.0000"));
+        assert_eq!((field("error_median"), field("loss_q90")), ("inf", "inf"));
+        assert_eq!(field("test_loss_median"), "", "no test set");
+        // Without a planted filter anywhere: no success, no recovery error, the loss still +∞.
+        let s = CellSummary::of(&refs, Known::of(&failed));
+        let fields = summary_record(&s);
+        let field = |name: &str| fields[header.iter().position(|h| h == name).expect(name)].as_str();
+        assert_eq!((field("rate"), field("error_median"), field("loss_median")), ("", "", "inf"));
     }
 
     #[test]

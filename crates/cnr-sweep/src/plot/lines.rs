@@ -2,7 +2,7 @@
 
 use super::{axis_label, decade_label, method_name, Layout, Metric, WIDTH};
 use crate::grid::{Axis, Grid, Value};
-use crate::results::{summary_method, CellSummary, Quantiles, Row};
+use crate::results::{summary_method, CellSummary, Known, Quantiles, Row};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -55,6 +55,7 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
     // With more than one method (the baseline, the refinement), a label names its method.
     let first = rows.first().map_or("", |r| summary_method(&r.method));
     let several_methods = rows.iter().any(|r| summary_method(&r.method) != first);
+    let known = Known::of(rows);
     let mut groups: Vec<String> = Vec::new();
     // (label, group, the rows at each x)
     type Pooled<'r> = (String, usize, Vec<(f64, Vec<&'r Row>)>);
@@ -95,8 +96,10 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
         .into_iter()
         .map(|(label, group, mut points)| {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let points =
-                points.into_iter().map(|(x, rows)| Point { x, summary: CellSummary::of(&rows) }).collect();
+            let points = points
+                .into_iter()
+                .map(|(x, rows)| Point { x, summary: CellSummary::of(&rows, known) })
+                .collect();
             Curve { label, group, points }
         })
         .collect()
