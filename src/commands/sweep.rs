@@ -21,7 +21,7 @@ use std::time::Instant;
 pub struct SweepArgs {
     #[command(subcommand)]
     command: Option<SweepCommand>,
-    /// The model (`.cnr`, with planted data).
+    /// The model (`.cnr`): planted data, or data files (each trial a random subset of them).
     model: Option<PathBuf>,
     /// Sample counts: `8,16,32`, a range `START:STOP:STEP` (`8:64:8`), or both.
     #[arg(long, value_name = "LIST", value_parser = |t: &str| grid::parse_counts(t).map(List))]

@@ -905,9 +905,10 @@ fn docs_solving_lists_every_field_of_the_record() {
     let section = &docs[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
     // Solves that between them give every optional field: several solves (restarts), the whole
-    // program (attempts), cutting planes, a penalty (xi), biases (b).
-    let runs: [&[&str]; 6] = [
+    // program (attempts), cutting planes, a penalty (xi), biases (b), a refinement (refined).
+    let runs: [&[&str]; 7] = [
         &["examples/paper_relu.cnr"],
+        &["examples/noisy_l2.cnr", "--refine", "gd=20"],
         &["examples/paper_relu.cnr", "--samples", "32"],
         &["examples/paper_relu.cnr", "--method", "full"],
         &["examples/bench_relu.cnr", "--samples", "3000", "--method", "cutting-plane"],
@@ -932,8 +933,15 @@ fn docs_solving_lists_every_field_of_the_record() {
         let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a record");
         keys(&record, "", &mut found);
     }
-    for expected in ["b", "xi", "restarts.runs.anchor", "attempts.gap", "cutting_plane.rounds", "wspace.cuts"]
-    {
+    for expected in [
+        "b",
+        "xi",
+        "restarts.runs.anchor",
+        "attempts.gap",
+        "cutting_plane.rounds",
+        "wspace.cuts",
+        "refined.converged",
+    ] {
         assert!(found.contains(expected), "no solve gave `{expected}`: {found:?}");
     }
     let missing: Vec<&String> = found
