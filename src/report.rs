@@ -140,6 +140,14 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     if !r.status.is_optimal() {
         let _ = writeln!(h, "  {}", status_message(r.status));
     }
+    if let (Status::Unbounded, Some(penalty)) = (r.status, &r.run.penalty) {
+        // With a penalty, more samples do not help: the slack is what grows.
+        let _ = writeln!(
+            h,
+            "  with `penalty {penalty}`, a sample's slack costs λ and some direction of the filters gains more: \
+             raise λ (docs/relaxation.md, \"The penalty's weight\") or add a `bound`"
+        );
+    }
     let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), fixed9));
     match r.w.as_ref().map(|w| w.0.as_slice()) {
         Some([w]) => {

@@ -1,15 +1,15 @@
 """Prints the digits example's table from what run.sh wrote: cnr's solve records (JSON), the
 gradient-descent baseline's rows of a sweep (results.csv) and export.py's references.
-Usage: python table.py OUT_DIR"""
+Usage: python table.py OUT_DIR DATA_DIR"""
 
 import csv
 import json
 import sys
 from pathlib import Path
 
-out = Path(sys.argv[1])
+out, data = Path(sys.argv[1]), Path(sys.argv[2])
 rows = []
-for path in sorted(out.glob("solve_lam_*.json")):
+for path in sorted(out.glob("solve_lam_*.json"), key=lambda p: float(p.stem.removeprefix("solve_lam_"))):
     record = json.loads(path.read_text())
     lam = path.stem.removeprefix("solve_lam_")
     seconds = record["compile_seconds"] + record["solve_seconds"]
@@ -25,11 +25,14 @@ with open(out / "gd" / "results.csv") as f:
             rows.append(
                 (f"gradient descent from random starts (seed {row['seed']})", float(row["training_loss"]), float(row["test_loss"]), float(row["solve_seconds"]))
             )
-for reference in json.loads((out / "references.json").read_text()):
+for reference in json.loads((data / "references.json").read_text()):
     rows.append((reference["method"], reference["train"], reference["test"], reference["seconds"]))
 
 print("| method | training MSE | test MSE | seconds |")
 print("|---|---:|---:|---:|")
+def shown(value):
+    return "—" if value is None else f"{value:.2f}"
+
+
 for method, train, test, seconds in rows:
-    test = "—" if test is None else f"{test:.2f}"
-    print(f"| {method} | {train:.2f} | {test} | {seconds:.2f} |")
+    print(f"| {method} | {shown(train)} | {shown(test)} | {seconds:.2f} |")

@@ -463,3 +463,44 @@ fn a_data_files_sweep_with_refine_gd_plots_losses_and_refuses_a_success_figure()
     let words = crate::sweep::check_figure(&dir, "loss");
     assert!(words.iter().any(|w| w == "samples n (log scale)"), "{words:?}");
 }
+
+/// Whether compiling `text` on `arrays` warns that the anchor points where no output grows.
+fn warned<'a>(arrays: Arrays<'a>, text: &'a str) -> bool {
+    let compiled = cnr_driver::compile(&Request::new(text, "m").with_arrays(arrays)).expect("compiles");
+    compiled.warnings.iter().any(|d| d.message.contains("negative entries and every input is ≥ 0"))
+}
+
+/// Non-negative inputs (pixels): an anchor with a negative entry points where no output grows.
+/// The warning says so and names the bound; with the bound, the solve is bounded.
+#[test]
+fn an_anchor_into_a_recession_direction_is_warned_of_and_a_bound_closes_it() {
+    let (x, y) = samples(40, 0);
+    let x: Vec<Vec<f64>> = x.into_iter().map(|r| r.into_iter().map(f64::abs).collect()).collect();
+    let xa = Array2::from_shape_vec((40, 8), x.concat()).expect("shape");
+    let ya = Array1::from(y);
+    let arrays =
+        || Arrays { inputs: xa.view(), labels: ya.view(), planted: None, planted_bias: None, test: None };
+    let net = "network { input 8 conv kernel 4 stride 4 activation relu output ones }";
+    let with = |relax: &str| format!("{net}\nrelax {{ {relax} }}");
+    let text = with("anchor [1, -1, 1, 1]");
+    assert!(warned(arrays(), &text));
+    let r = cnr_driver::solve(&Request::new(&text, "m").with_arrays(arrays())).expect("solves").record;
+    assert_eq!(r.status, Status::Unbounded);
+    let bounded = with("anchor [1, -1, 1, 1]\n bound linf 5");
+    assert!(!warned(arrays(), &bounded));
+    let r = cnr_driver::solve(&Request::new(&bounded, "m").with_arrays(arrays())).expect("solves").record;
+    assert_eq!(r.status, Status::Optimal);
+    // The data anchor of non-negative inputs and labels has no negative entry.
+    assert!(!warned(arrays(), &with("anchor data")));
+}
+
+#[test]
+fn an_unbounded_penalised_solve_says_to_raise_the_penalty() {
+    let out = crate::util::cnr(&["solve", "examples/noisy_l2.cnr", "--set", "relax.penalty=l1 0.001"]);
+    let said = crate::util::text(&out.stdout);
+    assert!(said.contains("unbounded"), "{said}");
+    assert!(said.contains("with `penalty l1 0.001`") && said.contains("raise λ"), "{said}");
+    // At λ = 0.01 the same model is bounded (docs/relaxation.md, "The penalty's weight").
+    let out = crate::util::cnr(&["solve", "examples/noisy_l2.cnr", "--set", "relax.penalty=l1 0.01"]);
+    assert!(out.status.success(), "{}", crate::util::text(&out.stdout));
+}

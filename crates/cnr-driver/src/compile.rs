@@ -161,7 +161,8 @@ fn checked(
     if !overflow.is_empty() {
         return Err(named(None, overflow));
     }
-    let warnings = cnr_check::lint(&model);
+    let mut warnings = cnr_check::lint(&model);
+    warnings.extend(recession(&model, &anchor));
     Ok(Compiled {
         model,
         backend,
@@ -175,6 +176,35 @@ fn checked(
         anchor_seconds,
         max_memory: overrides.max_memory.unwrap_or(cnr_check::budget::DEFAULT_BYTES),
     })
+}
+
+/// A warning when the anchor points along a direction in which no output grows: with every input
+/// `≥ 0` and a non-decreasing activation, lowering a filter coordinate lowers every
+/// pre-activation, so no output rises and no sample row binds — an anchor with a negative entry
+/// there makes the relaxation unbounded, whatever the penalty, unless a `bound` closes it.
+fn recession(model: &Model, anchor: &[f64]) -> Option<Diagnostic> {
+    let net = &model.network;
+    let md = net.filters * net.d();
+    let nondecreasing = model.activation.value_and_slope(-1e6).1 >= 0.0;
+    if model.relax.bound.is_some() || !nondecreasing || model.data.x.iter().any(|&x| x < 0.0) {
+        return None;
+    }
+    let largest = anchor[..md].iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let negative = anchor[..md].iter().filter(|&&g| g < -1e-9 * largest).count();
+    if negative == 0 {
+        return None;
+    }
+    let at = model.spans.anchor.unwrap_or(model.spans.data);
+    Some(
+        Diagnostic::warning(
+            at,
+            format!(
+                "the anchor has {negative} negative entries and every input is ≥ 0: lowering those filter coordinates lowers every output, so the relaxation grows without bound"
+            ),
+        )
+        .with_label("unbounded direction")
+        .with_hint("add `bound linf R` (or `bound l2 R`) to `relax`; a penalty does not close this direction"),
+    )
 }
 
 /// Errors for numbers that overflow to infinity or NaN once the model's parts are combined — the
