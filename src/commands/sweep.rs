@@ -64,11 +64,12 @@ pub struct SweepArgs {
     #[arg(long, value_name = "NAME", value_parser = ["gd", "none"])]
     baseline: Option<String>,
     /// Also refine every trial's relaxation by gradient descent from its point, at most STEPS steps
-    /// (default 1000): a row of method `relaxation+gd` beside the relaxation's.
+    /// (default 1000; `--refine-gd=STEPS`): a row of method `relaxation+gd` beside the relaxation's.
     #[arg(
         long,
         value_name = "STEPS",
         num_args = 0..=1,
+        require_equals = true,
         default_missing_value = "1000",
         value_parser = clap::value_parser!(u64).range(1..=10_000_000)
     )]

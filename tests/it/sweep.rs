@@ -857,7 +857,7 @@ fn losses_of(dir: &Path, refined: bool) -> std::collections::BTreeMap<(String, S
 #[test]
 fn refine_gd_adds_a_refined_row_per_trial_that_never_raises_the_loss_and_resumes() {
     let root_dir = tempfile::tempdir().expect("a folder");
-    let args = ["--ratio", "1,2", "--param", "d=6", "--param", "K=4", "--trials", "4", "--refine-gd", "300"];
+    let args = ["--ratio", "1,2", "--param", "d=6", "--param", "K=4", "--trials", "4", "--refine-gd=300"];
     let whole = root_dir.path().join("whole");
     let out = sweep(&whole, &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -918,4 +918,32 @@ fn a_manifest_made_before_refine_gd_reads_as_without_it() {
     let out = sweep(dir.path(), &args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("(0 run now, 20 resumed)"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn curves_of_two_activations_have_their_own_colour_even_where_they_coincide() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        dir.path(),
+        &[
+            "--ratio",
+            "2,4",
+            "--param",
+            "d=4",
+            "--param",
+            "K=4",
+            "--activation",
+            "relu,softplus",
+            "--trials",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let svg = std::fs::read_to_string(dir.path().join("success.svg")).expect("an SVG");
+    // The first two colours of the Okabe–Ito palette: blue for relu, vermillion for softplus.
+    for colour in ["#0072B2", "#D55E00"] {
+        assert!(svg.contains(&format!("stroke=\"{colour}\"")), "{colour} is drawn");
+    }
+    let words = check_figure(dir.path(), "success");
+    assert!(words.contains(&"relu".to_string()) && words.contains(&"softplus".to_string()), "{words:?}");
 }

@@ -90,13 +90,21 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
     let mut record = solve_relaxation(compiled, request)?;
     if let (Some(iterations), Some(w)) = (request.refine_gd, &record.w) {
-        record.refined = Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations));
+        let threads = request.limits.threads;
+        record.refined =
+            Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations, threads));
     }
     Ok(record)
 }
 
 /// `--refine gd`: gradient descent from the relaxation's point, judged on the model.
-fn refine_by_gd(model: &Model, w: &[f64], extras: &[f64], iterations: usize) -> GdRefinement {
+fn refine_by_gd(
+    model: &Model,
+    w: &[f64],
+    extras: &[f64],
+    iterations: usize,
+    threads: Option<usize>,
+) -> GdRefinement {
     let start = std::time::Instant::now();
     let found = crate::baseline::descend_from(model, w, extras, iterations);
     let seconds = start.elapsed().as_secs_f64();
@@ -107,7 +115,7 @@ fn refine_by_gd(model: &Model, w: &[f64], extras: &[f64], iterations: usize) -> 
         b,
         offset,
         training_loss: fit.training_loss,
-        test_loss: model.test_loss(&found.w, &found.b, None),
+        test_loss: model.test_loss(&found.w, &found.b, threads),
         recovery_error: fit.recovery_error,
         max_violation: fit.max_violation,
         iterations: found.iterations,

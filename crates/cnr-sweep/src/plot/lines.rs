@@ -2,7 +2,7 @@
 
 use super::{axis_label, decade_label, method_name, Layout, Metric, WIDTH};
 use crate::grid::{Axis, Grid, Value};
-use crate::results::{summary_method, CellSummary, Known, Quantiles, Row};
+use crate::results::{method_order, summary_method, CellSummary, Known, Quantiles, Row};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -31,12 +31,23 @@ pub(super) struct Point {
     pub summary: CellSummary,
 }
 
-/// A curve: its label, its group (the values of the grouping axes; a group's relaxation and
-/// baseline share a colour), whether it is the baseline, and its points along x.
+/// A curve: its label, its group (the values of the grouping axes: a group's methods share a
+/// colour and a marker), its method (the relaxation, its refinement, the baseline: by
+/// `method_order`, told apart by the dash pattern) and its points along x.
 pub(super) struct Curve {
     pub label: String,
     pub group: usize,
+    pub method: usize,
     pub points: Vec<Point>,
+}
+
+impl Curve {
+    /// Its dash pattern: by method when the figure shows several, else by group, so that two
+    /// groups on the same points (relu and softplus above the threshold) differ in colour, marker
+    /// and dash.
+    fn dash(&self, by_method: bool) -> Option<(u32, u32)> {
+        DASHES[if by_method { self.method } else { self.group } % DASHES.len()]
+    }
 }
 
 /// Where a row sits along x: the number of its value, the index of a name, or its sample count.
@@ -57,8 +68,8 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
     let several_methods = rows.iter().any(|r| summary_method(&r.method) != first);
     let known = Known::of(rows);
     let mut groups: Vec<String> = Vec::new();
-    // (label, group, the rows at each x)
-    type Pooled<'r> = (String, usize, Vec<(f64, Vec<&'r Row>)>);
+    // (label, group, method, the rows at each x)
+    type Pooled<'r> = (String, usize, usize, Vec<(f64, Vec<&'r Row>)>);
     let mut pooled: Vec<Pooled> = Vec::new();
     for row in rows {
         let values = grid.values(row.cell);
@@ -82,11 +93,11 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
             (false, false) => key,
         };
         let index = pooled.iter().position(|c| c.0 == label).unwrap_or_else(|| {
-            pooled.push((label, group, Vec::new()));
+            pooled.push((label, group, usize::from(method_order(&row.method)), Vec::new()));
             pooled.len() - 1
         });
         let x = x_of(grid, layout, row);
-        let points = &mut pooled[index].2;
+        let points = &mut pooled[index].3;
         match points.iter_mut().find(|p| p.0 == x) {
             Some(p) => p.1.push(row),
             None => points.push((x, vec![row])),
@@ -94,13 +105,13 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
     }
     pooled
         .into_iter()
-        .map(|(label, group, mut points)| {
+        .map(|(label, group, method, mut points)| {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             let points = points
                 .into_iter()
                 .map(|(x, rows)| Point { x, summary: CellSummary::of(&rows, known) })
                 .collect();
-            Curve { label, group, points }
+            Curve { label, group, method, points }
         })
         .collect()
 }
@@ -159,6 +170,7 @@ pub(super) fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let all: Vec<Vec<Series>> = curves.iter().map(|c| series(metric, c)).collect();
+    let by_method = curves.iter().any(|c| c.method != curves[0].method);
     let longest = curves.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
     let columns = if longest <= 26 {
         3
@@ -262,8 +274,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             }
             let line: Vec<(f64, f64)> = points.iter().map(|(x, (v, _, _))| at((*x, *v))).collect();
             let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
-            let dash =
-                if metric == Metric::Loss { test.then_some((10, 5)) } else { DASHES[i % DASHES.len()] };
+            let dash = if metric == Metric::Loss { test.then_some((10, 5)) } else { curve.dash(by_method) };
             match dash {
                 None => chart.draw_series(LineSeries::new(line.clone(), style)).map(drop),
                 Some((size, gap)) => {
@@ -275,7 +286,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             // shows inside them.
             let size = 7 - (i as i32).min(3);
             for p in line {
-                marker(chart.plotting_area(), p, i, size, colour)?;
+                marker(chart.plotting_area(), p, curve.group, size, colour)?;
             }
         }
     }
@@ -294,11 +305,12 @@ fn legend<DB: DrawingBackend>(
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let width = (WIDTH as i32 - 100) / columns as i32;
     let font = ("sans-serif", 15).into_font().color(&BLACK);
+    let by_method = curves.iter().any(|c| c.method != curves[0].method);
     for (i, curve) in curves.iter().enumerate() {
         let (x, y) = (90 + (i % columns) as i32 * width, 10 + (i / columns) as i32 * 22);
         let colour = PALETTE[curve.group % PALETTE.len()];
         let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
-        let dash = if metric == Metric::Loss { None } else { DASHES[i % DASHES.len()] };
+        let dash = if metric == Metric::Loss { None } else { curve.dash(by_method) };
         let pieces: Vec<(i32, i32)> = match dash {
             None => vec![(x, x + 36)],
             Some((size, gap)) => {
@@ -313,7 +325,7 @@ fn legend<DB: DrawingBackend>(
         for (a, b) in pieces {
             area.draw(&PathElement::new(vec![(a, y), (b, y)], style)).map_err(e)?;
         }
-        marker(area, (x + 18, y), i, 5, colour)?;
+        marker(area, (x + 18, y), curve.group, 5, colour)?;
         area.draw(&Text::new(curve.label.clone(), (x + 46, y - 8), font.clone())).map_err(e)?;
     }
     let mut note = match metric {
