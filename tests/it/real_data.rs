@@ -249,11 +249,7 @@ fn a_sweep_over_subsets_of_data_files_gives_loss_quantiles_and_resumes_and_shard
 
     // Cut after 7 rows and resumed; two shards merged: the same rows.
     let part = root_dir.path().join("part");
-    std::fs::create_dir(&part).expect("a folder");
-    std::fs::copy(whole.join("sweep.json"), part.join("sweep.json")).expect("copy");
-    let results = std::fs::read_to_string(whole.join("results.csv")).expect("results");
-    std::fs::write(part.join("results.csv"), results.lines().take(8).collect::<Vec<_>>().join("\n") + "\n")
-        .expect("write");
+    crate::sweep::cut_copy(&whole, &part, 7);
     let resumed = sweep(&part, &[]);
     assert!(
         crate::util::text(&resumed.stdout).contains("7 resumed"),

@@ -32,6 +32,17 @@ fn rows(dir: &Path) -> Vec<Vec<String>> {
     out
 }
 
+/// A sweep killed after `rows` rows: a new folder `part` with `whole`'s manifest and the header and
+/// first `rows` rows of its `results.csv`, which are returned.
+pub fn cut_copy(whole: &Path, part: &Path, rows: usize) -> Vec<String> {
+    std::fs::create_dir(part).expect("a folder");
+    std::fs::copy(whole.join("sweep.json"), part.join("sweep.json")).expect("copy");
+    let results = std::fs::read_to_string(whole.join("results.csv")).expect("results");
+    let kept: Vec<String> = results.lines().take(rows + 1).map(str::to_string).collect();
+    std::fs::write(part.join("results.csv"), kept.join("\n") + "\n").expect("write");
+    kept
+}
+
 /// `(cell, trial, method)` of every row.
 fn keys(rows: &[Vec<String>]) -> Vec<(String, String, String)> {
     rows.iter().map(|r| (r[0].clone(), r[1].clone(), r[2].clone())).collect()
@@ -488,13 +499,7 @@ fn a_sweep_with_restarts_resumes_and_shards_like_any_other() {
     assert_eq!(expected.len(), 2 * 2 * 2 * 10);
     // Interrupted after half of its rows (the header and 40 rows kept), then resumed.
     let part = root_dir.path().join("part");
-    std::fs::create_dir(&part).expect("a folder");
-    for file in ["sweep.json", "results.csv"] {
-        std::fs::copy(whole.join(file), part.join(file)).expect("copy");
-    }
-    let results = std::fs::read_to_string(part.join("results.csv")).expect("results");
-    let kept: Vec<&str> = results.lines().take(41).collect();
-    std::fs::write(part.join("results.csv"), kept.join("\n") + "\n").expect("write");
+    cut_copy(&whole, &part, 40);
     let resumed = sweep(&part, &args);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     assert!(text(&resumed.stdout).contains("40 resumed"), "{}", text(&resumed.stdout));
@@ -884,12 +889,8 @@ fn refine_gd_adds_a_refined_row_per_trial_that_never_raises_the_loss_and_resumes
     // Cut after three rows, inside a trial (its relaxation's row kept, its refined row lost): the
     // rerun solves that trial again for its refined row alone, and gives the uninterrupted rows.
     let part = root_dir.path().join("part");
-    std::fs::create_dir(&part).expect("a folder");
-    std::fs::copy(whole.join("sweep.json"), part.join("sweep.json")).expect("copy");
-    let results = std::fs::read_to_string(whole.join("results.csv")).expect("results");
-    let kept: Vec<&str> = results.lines().take(4).collect();
+    let kept = cut_copy(&whole, &part, 3);
     assert!(kept[3].split(',').nth(2) != Some("relaxation+gd"), "the cut is inside a trial: {kept:?}");
-    std::fs::write(part.join("results.csv"), kept.join("\n") + "\n").expect("write");
     let resumed = sweep(&part, &args);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     assert!(text(&resumed.stdout).contains("(7 run now, 1 resumed)"), "{}", text(&resumed.stdout));
