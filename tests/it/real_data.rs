@@ -500,3 +500,21 @@ fn an_unbounded_penalised_solve_says_to_raise_the_penalty() {
     let out = crate::util::cnr(&["solve", "examples/noisy_l2.cnr", "--set", "relax.penalty=l1 0.01"]);
     assert!(out.status.success(), "{}", crate::util::text(&out.stdout));
 }
+
+#[test]
+fn cnr_data_writes_the_test_set_and_a_block_that_reads_it_back() {
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let model = write_model(root_dir.path());
+    let out = root_dir.path().join("out");
+    let run = crate::util::cnr(&["data", &model, "--out", out.to_str().expect("UTF-8")]);
+    assert!(run.status.success(), "{}", crate::util::text(&run.stderr));
+    let block = crate::util::text(&run.stdout);
+    assert!(block.contains("test inputs") && block.contains("x_test.npy\""), "{block}");
+    let read = |name: &str| {
+        cnr_check::data::load_array(name, &std::fs::read(out.join(name)).expect("written")).expect("an array")
+    };
+    let (xt, yt) = samples(15, 1000);
+    assert_eq!(read("x_test.npy").shape, [15, 8]);
+    assert_eq!(read("x_test.npy").values, xt.concat());
+    assert_eq!(read("y_test.npy").values, yt);
+}

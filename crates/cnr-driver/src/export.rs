@@ -6,8 +6,8 @@ use ndarray_npy::WriteNpyExt;
 
 /// A model's data as files for other tools: `x.npy` (inputs, `n × C·H·W`, each row a sample
 /// flattened channel, row, column), `y.npy` (`n` labels), and when known `w.npy` (the planted
-/// filters, `M × d`, or `d` for one filter) and `b.npy` (biases, `M`); and the `data files` block
-/// that reads them back.
+/// filters, `M × d`, or `d` for one filter), `b.npy` (biases, `M`) and the test set
+/// `x_test.npy`, `y_test.npy`; and the `data files` block that reads them back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DataExport {
     /// Each file's name and bytes, in the order above.
@@ -33,6 +33,11 @@ pub fn export_data(request: &Request) -> Result<(Compiled, DataExport), Error> {
     if let Some(b) = &data.planted_bias {
         // No `data files` statement reads biases; they are written for other tools.
         files.push(("b.npy", npy(b, &[b.len()])?));
+    }
+    if let Some(test) = &data.test {
+        files.push(("x_test.npy", npy(&test.x, &[test.n, test.input_len()])?));
+        files.push(("y_test.npy", npy(&test.y, &[test.n])?));
+        block.push_str("  test inputs \"x_test.npy\"\n  test labels \"y_test.npy\"\n");
     }
     block.push_str("}\n");
     Ok((compiled, DataExport { files, block }))
