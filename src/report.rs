@@ -76,7 +76,9 @@ pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
         DataSource::Files => "from files".to_string(),
         DataSource::Arrays => "given as arrays".to_string(),
     };
-    let _ = writeln!(s, "  samples      n = {}  ({source})", model.data.n);
+    let shuffled = model.data.shuffled.map_or(String::new(), |seed| format!(", shuffled with seed {seed}"));
+    let test = model.data.test.as_ref().map_or(String::new(), |t| format!("; a test set of {}", t.n));
+    let _ = writeln!(s, "  samples      n = {}  ({source}{shuffled}){test}", model.data.n);
     let even = if model.activation.is_even() { ", even" } else { "" };
     let _ = writeln!(
         s,
@@ -87,7 +89,8 @@ pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
     let (lo, hi) =
         model.output.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &u| (a.min(u), b.max(u)));
     let range = if lo == hi { format!("all {lo}") } else { format!("in [{lo:.4}, {hi:.4}]") };
-    let _ = writeln!(s, "  output       {} weights, {range}", model.output.len());
+    let offset = if net.offset { ", plus a learned offset c" } else { "" };
+    let _ = writeln!(s, "  output       {} weights, {range}{offset}", model.output.len());
     let mut relax = format!("anchor {}", model.relax.anchor_name());
     if let Some((n, w)) = model.relax.penalty {
         let _ = write!(relax, ", penalty {} {w}", n.name());

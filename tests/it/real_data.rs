@@ -517,4 +517,8 @@ fn cnr_data_writes_the_test_set_and_a_block_that_reads_it_back() {
     assert_eq!(read("x_test.npy").shape, [15, 8]);
     assert_eq!(read("x_test.npy").values, xt.concat());
     assert_eq!(read("y_test.npy").values, yt);
+    // `cnr check` says how the samples were drawn and that a test set is there.
+    let check = crate::util::cnr(&["check", &model, "--samples", "20", "--seed", "3"]);
+    let said = crate::util::text(&check.stdout);
+    assert!(said.contains("n = 20  (from files, shuffled with seed 3); a test set of 15"), "{said}");
 }
