@@ -145,10 +145,14 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     }
     if let (Status::Unbounded, Some(penalty)) = (r.status, &r.run.penalty) {
         // With a penalty, more samples do not help: the slack is what grows.
+        let raise = match r.penalty_threshold {
+            Some(t) => format!("raise λ above {} (computed: the smallest λ that bounds it)", sci(t)),
+            None => "raise λ".to_string(),
+        };
         let _ = writeln!(
             h,
             "  with `penalty {penalty}`, a sample's slack costs λ and some direction of the filters gains more: \
-             raise λ (docs/relaxation.md, \"The penalty's weight\") or add a `bound`"
+             {raise}, or add a `bound` (docs/relaxation.md, \"The penalty's weight\")"
         );
     }
     let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), fixed9));

@@ -495,10 +495,25 @@ fn an_unbounded_penalised_solve_says_to_raise_the_penalty() {
     let out = crate::util::cnr(&["solve", "examples/noisy_l2.cnr", "--set", "relax.penalty=l1 0.001"]);
     let said = crate::util::text(&out.stdout);
     assert!(said.contains("unbounded"), "{said}");
-    assert!(said.contains("with `penalty l1 0.001`") && said.contains("raise λ"), "{said}");
-    // At λ = 0.01 the same model is bounded (docs/relaxation.md, "The penalty's weight").
-    let out = crate::util::cnr(&["solve", "examples/noisy_l2.cnr", "--set", "relax.penalty=l1 0.01"]);
-    assert!(out.status.success(), "{}", crate::util::text(&out.stdout));
+    assert!(said.contains("with `penalty l1 0.001`") && said.contains("raise λ above 4.756e-3"), "{said}");
+    // The threshold is where the program turns bounded, for either norm: 5% below it the solve is
+    // unbounded, 5% above it optimal.
+    let solve = |penalty: String| {
+        let setting = cnr_driver::Setting::Statement { key: "relax.penalty".into(), value: penalty };
+        let text =
+            std::fs::read_to_string(crate::util::root().join("examples/noisy_l2.cnr")).expect("the model");
+        cnr_driver::solve(&Request::new(&text, "noisy_l2").with(setting)).expect("solves").record
+    };
+    for (norm, below) in [("l1", 0.001), ("l2", 0.01)] {
+        let r = solve(format!("{norm} {below}"));
+        assert_eq!(r.status, Status::Unbounded, "{norm} {below}");
+        let threshold = r.penalty_threshold.expect("a threshold");
+        assert!(threshold > below, "{norm}: {threshold}");
+        let under = solve(format!("{norm} {}", 0.95 * threshold));
+        assert_eq!((under.status, under.penalty_threshold.is_some()), (Status::Unbounded, true), "{norm}");
+        let over = solve(format!("{norm} {}", 1.05 * threshold));
+        assert_eq!((over.status, over.penalty_threshold), (Status::Optimal, None), "{norm}");
+    }
 }
 
 #[test]
@@ -521,4 +536,32 @@ fn cnr_data_writes_the_test_set_and_a_block_that_reads_it_back() {
     let check = crate::util::cnr(&["check", &model, "--samples", "20", "--seed", "3"]);
     let said = crate::util::text(&check.stdout);
     assert!(said.contains("n = 20  (from files, shuffled with seed 3); a test set of 15"), "{said}");
+}
+
+/// One input coordinate per sample, one patch, ReLU, the anchor `g = 1`: the program gains along
+/// `v > 0` at rate 1 and pays `λ ‖(x_i v)⁺‖ = λ v ‖x⁺‖`, so the threshold is `1 / Σ_i x_i⁺` for
+/// `l1` and `1 / ‖x⁺‖₂` for `l2`, worked out by hand from the drawn inputs.
+#[test]
+fn the_penalty_threshold_of_a_scalar_model_is_the_one_worked_out_by_hand() {
+    for norm in ["l1", "l2"] {
+        let text = format!(
+            "network {{ input 1 conv kernel 1 stride 1 activation relu output ones }}
+data planted {{ samples 7 seed 5 }}
+relax {{ anchor [1] penalty {norm} 1 }}"
+        );
+        let file = cnr_syntax::parse(&text).expect("parses");
+        let model =
+            cnr_check::check(&file, "m", &MemoryFiles::default(), &Default::default()).expect("checks");
+        let positive: Vec<f64> = model.data.x.iter().copied().filter(|&x| x > 0.0).collect();
+        assert!(!positive.is_empty(), "the seed draws a positive input");
+        let by_hand = match norm {
+            "l1" => 1.0 / positive.iter().sum::<f64>(),
+            _ => 1.0 / positive.iter().map(|x| x * x).sum::<f64>().sqrt(),
+        };
+        let program =
+            cnr_lower::lower_penalty_threshold(&model, &cnr_lower::anchor(&model)).expect("a program");
+        let solution = cnr_clarabel::solve(&program, &Default::default()).expect("solves");
+        assert_eq!(solution.status, Status::Optimal, "{norm}");
+        assert!((solution.x[0] - by_hand).abs() <= 1e-6 * by_hand, "{norm}: {} vs {by_hand}", solution.x[0]);
+    }
 }

@@ -94,6 +94,11 @@ pub struct SolveRecord {
     /// With `restarts r` (r > 1) or `refine r` (r > 0): every solve, and which one this record is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restarts: Option<Restarts>,
+    /// When a penalised solve is unbounded: the smallest weight `λ` of the penalty for which the
+    /// program is bounded, computed by a program of its own (docs/relaxation.md, "The penalty's
+    /// weight").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub penalty_threshold: Option<f64>,
     /// With `--refine gd`: gradient descent on the training loss from the relaxation's point. The
     /// record's own figures stay the relaxation's.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -540,6 +545,7 @@ pub(crate) fn assemble(
         wspace,
         restarts: None,
         refined: None,
+        penalty_threshold: None,
         timings,
     };
     if let Some((w, b)) = filters {

@@ -37,11 +37,13 @@ mod shape;
 mod size;
 mod stack;
 mod stamp;
+mod threshold;
 
 pub use anchor::{anchor, random_anchor};
 pub use coefficients::{check_coefficients, CoefficientOverflow};
 pub use lanczos::top_eigenvector;
 pub use size::{plan_bytes, ProgramSizes};
+pub use threshold::lower_penalty_threshold;
 
 use cnr_check::{Model, Norm};
 use cnr_ir::{Block, Cone, ConeProgram, RowBuilder, Sense};

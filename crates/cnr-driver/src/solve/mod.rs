@@ -89,12 +89,27 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 /// checks the answer on the model: the solve layer under [`solve`].
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
     let mut record = solve_relaxation(compiled, request)?;
+    if record.status == cnr_ir::Status::Unbounded && compiled.model.relax.penalty.is_some() {
+        record.penalty_threshold = penalty_threshold(compiled, request)?;
+    }
     if let (Some(iterations), Some(w)) = (request.refine_gd, &record.w) {
         let threads = request.limits.threads;
         record.refined =
             Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations, threads));
     }
     Ok(record)
+}
+
+/// The smallest weight of the penalty that bounds the relaxation (`cnr_lower::lower_penalty_threshold`),
+/// solved by Clarabel; `None` when that program does not end optimal.
+fn penalty_threshold(compiled: &Compiled, request: &Request) -> Result<Option<f64>, Error> {
+    let Some(program) = cnr_lower::lower_penalty_threshold(&compiled.model, &compiled.anchor) else {
+        return Ok(None);
+    };
+    request.hooks.check()?;
+    let settings = solver_settings(&compiled.model, request);
+    let solution = crate::Backend::CLARABEL.run(&program, &settings, None)?;
+    Ok((solution.status == cnr_ir::Status::Optimal).then(|| solution.x[0]))
 }
 
 /// `--refine gd`: gradient descent from the relaxation's point, judged on the model.
