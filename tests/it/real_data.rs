@@ -565,3 +565,15 @@ relax {{ anchor [1] penalty {norm} 1 }}"
         assert!((solution.x[0] - by_hand).abs() <= 1e-6 * by_hand, "{norm}: {} vs {by_hand}", solution.x[0]);
     }
 }
+
+#[test]
+fn the_record_says_the_parameters_it_was_solved_with() {
+    let out = crate::util::cnr(&["solve", "examples/params_relu.cnr", "--param", "d=8", "--json"]);
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON record");
+    let params = &record["run"]["params"];
+    assert_eq!(params["d"], 8.0, "{params}");
+    assert_eq!(params["K"], 8.0, "the model's own value: {params}");
+    let plain = crate::util::cnr(&["solve", "examples/paper_relu.cnr", "--json"]);
+    let record: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("a JSON record");
+    assert!(record["run"].get("params").is_none(), "a model without parameters has none");
+}

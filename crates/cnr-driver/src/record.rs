@@ -180,6 +180,10 @@ pub struct Run {
     pub seed: Option<u64>,
     /// The planted labels' noise (planted data only).
     pub noise: Option<f64>,
+    /// The value of every parameter of the model, as solved (`--param` applied), in declaration
+    /// order.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "as_object")]
+    pub params: Vec<(String, f64)>,
     /// The activation, as written (`leaky_relu(0.2)`, or a user's name).
     pub activation: String,
     /// The anchor (`data (auto)`, `spectral`, …).
@@ -196,6 +200,16 @@ pub struct Run {
     pub time_limit: Option<f64>,
     /// The planted filters `w*`, when known.
     pub planted: Option<Filters>,
+}
+
+/// Name–value pairs as a JSON object, in their order.
+fn as_object<S: serde::Serializer>(pairs: &[(String, f64)], serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(pairs.len()))?;
+    for (name, value) in pairs {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
 }
 
 /// The filters, always `M` rows of `d` numbers. The JSON form keeps the shape `--json` has always
@@ -476,6 +490,7 @@ pub(crate) fn assemble(
         data,
         seed,
         noise,
+        params: model.params.iter().map(|p| (p.name.clone(), p.value)).collect(),
         activation: model.activation.name.clone(),
         anchor: model.relax.anchor_name(),
         penalty: model.relax.penalty.map(|(n, l)| format!("{} {l}", n.name())),
