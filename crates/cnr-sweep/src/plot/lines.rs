@@ -41,12 +41,37 @@ pub(super) struct Curve {
     pub points: Vec<Point>,
 }
 
-impl Curve {
-    /// Its dash pattern: by method when the figure shows several, else by group, so that two
-    /// groups on the same points (relu and softplus above the threshold) differ in colour, marker
-    /// and dash.
-    fn dash(&self, by_method: bool) -> Option<(u32, u32)> {
-        DASHES[if by_method { self.method } else { self.group } % DASHES.len()]
+/// How the curves of a figure are told apart: colour and marker by group (by method when there is
+/// one group), and the dash pattern by method when there are several groups and several methods,
+/// else like the colour; so a group's methods and groups that coincide (relu and softplus above
+/// the threshold) differ in every way the figure has.
+struct Styles {
+    several_groups: bool,
+    several_methods: bool,
+}
+
+impl Styles {
+    fn of(curves: &[Curve]) -> Styles {
+        let differ = |get: fn(&Curve) -> usize| curves.iter().any(|c| get(c) != get(&curves[0]));
+        Styles { several_groups: differ(|c| c.group), several_methods: differ(|c| c.method) }
+    }
+
+    /// The curve's colour and marker index.
+    fn key(&self, curve: &Curve) -> usize {
+        if self.several_groups {
+            curve.group
+        } else {
+            curve.method
+        }
+    }
+
+    fn colour(&self, curve: &Curve) -> RGBColor {
+        PALETTE[self.key(curve) % PALETTE.len()]
+    }
+
+    fn dash(&self, curve: &Curve) -> Option<(u32, u32)> {
+        let by = if self.several_groups && self.several_methods { curve.method } else { self.key(curve) };
+        DASHES[by % DASHES.len()]
     }
 }
 
@@ -170,7 +195,7 @@ pub(super) fn draw<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let all: Vec<Vec<Series>> = curves.iter().map(|c| series(metric, c)).collect();
-    let by_method = curves.iter().any(|c| c.method != curves[0].method);
+    let styles = Styles::of(curves);
     let longest = curves.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
     let columns = if longest <= 26 {
         3
@@ -254,7 +279,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     mesh.draw().map_err(e)?;
     let bands = curves.len() <= MAX_BANDS;
     for (i, (curve, series)) in curves.iter().zip(&all).enumerate() {
-        let colour = PALETTE[curve.group % PALETTE.len()];
+        let colour = styles.colour(curve);
         for (test, points) in series {
             let at = |(x, y): (f64, f64)| (to_x(x), to_y(y));
             if bands && points.len() > 1 {
@@ -274,7 +299,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             }
             let line: Vec<(f64, f64)> = points.iter().map(|(x, (v, _, _))| at((*x, *v))).collect();
             let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
-            let dash = if metric == Metric::Loss { test.then_some((10, 5)) } else { curve.dash(by_method) };
+            let dash = if metric == Metric::Loss { test.then_some((10, 5)) } else { styles.dash(curve) };
             match dash {
                 None => chart.draw_series(LineSeries::new(line.clone(), style)).map(drop),
                 Some((size, gap)) => {
@@ -286,7 +311,7 @@ pub(super) fn draw<DB: DrawingBackend>(
             // shows inside them.
             let size = 7 - (i as i32).min(3);
             for p in line {
-                marker(chart.plotting_area(), p, curve.group, size, colour)?;
+                marker(chart.plotting_area(), p, styles.key(curve), size, colour)?;
             }
         }
     }
@@ -305,12 +330,12 @@ fn legend<DB: DrawingBackend>(
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let width = (WIDTH as i32 - 100) / columns as i32;
     let font = ("sans-serif", 15).into_font().color(&BLACK);
-    let by_method = curves.iter().any(|c| c.method != curves[0].method);
+    let styles = Styles::of(curves);
     for (i, curve) in curves.iter().enumerate() {
         let (x, y) = (90 + (i % columns) as i32 * width, 10 + (i / columns) as i32 * 22);
-        let colour = PALETTE[curve.group % PALETTE.len()];
+        let colour = styles.colour(curve);
         let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
-        let dash = if metric == Metric::Loss { None } else { curve.dash(by_method) };
+        let dash = if metric == Metric::Loss { None } else { styles.dash(curve) };
         let pieces: Vec<(i32, i32)> = match dash {
             None => vec![(x, x + 36)],
             Some((size, gap)) => {
@@ -325,7 +350,7 @@ fn legend<DB: DrawingBackend>(
         for (a, b) in pieces {
             area.draw(&PathElement::new(vec![(a, y), (b, y)], style)).map_err(e)?;
         }
-        marker(area, (x + 18, y), curve.group, 5, colour)?;
+        marker(area, (x + 18, y), styles.key(curve), 5, colour)?;
         area.draw(&Text::new(curve.label.clone(), (x + 46, y - 8), font.clone())).map_err(e)?;
     }
     let mut note = match metric {
