@@ -448,6 +448,11 @@ fn a_data_files_sweep_with_refine_gd_plots_losses_and_refuses_a_success_figure()
     assert!(rows.iter().all(|r| !r[col("test_loss")].is_empty()), "every row has a test loss");
     let words = crate::sweep::check_figure(&dir, "loss");
     assert!(words.iter().any(|w| w == "relaxation+gd"), "{words:?}");
+    // One group, two methods: each method in its own colour.
+    let svg = std::fs::read_to_string(dir.join("loss.svg")).expect("an SVG");
+    for colour in ["#0072B2", "#D55E00"] {
+        assert!(svg.contains(&format!("stroke=\"{colour}\"")), "{colour} is drawn");
+    }
     for metric in ["rate", "error"] {
         let out = crate::util::cnr(&["sweep", "plot", dir_s, "--metric", metric]);
         assert_eq!(out.status.code(), Some(2), "{}", crate::util::text(&out.stderr));
