@@ -278,6 +278,7 @@ fn refinement_by_gradient_descent_never_raises_the_training_loss() {
     let solved = cnr_driver::solve(&request).expect("solves");
     let r = &solved.record;
     let refined = r.refined.as_ref().expect("a refinement");
+    assert_eq!(r.run.refine_gd, Some(300), "the record names the budget");
     let before = r.training_loss.expect("a loss");
     assert!(refined.training_loss <= before, "{} > {before}", refined.training_loss);
     assert!(refined.training_loss < before, "the descent moved: {} vs {before}", refined.training_loss);

@@ -200,6 +200,9 @@ pub struct Run {
     pub time_limit: Option<f64>,
     /// The planted filters `w*`, when known.
     pub planted: Option<Filters>,
+    /// With `--refine gd`: its budget of gradient steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refine_gd: Option<usize>,
 }
 
 /// Name–value pairs as a JSON object, in their order.
@@ -499,6 +502,7 @@ pub(crate) fn assemble(
         max_iter: settings.max_iter,
         time_limit: settings.time_limit,
         planted: model.data.planted.as_deref().map(filters_of),
+        refine_gd: None,
     };
     // The status, the point `(w, b)` when there is one, and the program's sizes.
     let (status, filters, sizes) = match &point {

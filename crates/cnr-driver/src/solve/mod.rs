@@ -97,6 +97,7 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
         record.refined =
             Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations, threads));
     }
+    record.run.refine_gd = request.refine_gd;
     Ok(record)
 }
 
