@@ -1,0 +1,182 @@
+//! The parts of a solve's record that one method or one call reports: the cutting-plane and
+//! w-space methods' bookkeeping and certificates, each backend call, the restarts, the refinement
+//! by gradient descent, and the time per phase.
+
+use crate::record::Filters;
+use cnr_ir::Status;
+use serde::Serialize;
+
+/// The point gradient descent reached from the relaxation's, judged on the model as the
+/// relaxation's is.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GdRefinement {
+    /// The filters.
+    pub w: Filters,
+    /// The biases, when the network has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub b: Option<Vec<f64>>,
+    /// The offset, when the network has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<f64>,
+    /// `(1/n) Σ_i (f(x_i; w) − y_i)²`: never above the relaxation's.
+    pub training_loss: f64,
+    /// The same on the held-out test set, when the data have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// `‖w − w*‖ / ‖w*‖` up to the network's symmetries, when the planted filter is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_error: Option<f64>,
+    /// `max_i (f(x_i; w) − y_i)`.
+    pub max_violation: f64,
+    /// Gradient steps taken.
+    pub iterations: usize,
+    /// Whether it stopped at a stationary point before the step budget.
+    pub converged: bool,
+    /// Seconds it took.
+    pub seconds: f64,
+}
+
+/// What the cutting-plane method did, and its certificate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CuttingPlaneRecord {
+    /// Programs solved.
+    pub rounds: u32,
+    /// Samples in the first subset.
+    pub start_size: usize,
+    /// Samples in the last subset.
+    pub subset_size: usize,
+    /// The last radius of the artificial box `|w_j|, |b_m| ≤ R`.
+    pub box_radius: f64,
+    /// Whether the box was active at the last point (then the point is not certified).
+    pub box_active: bool,
+    /// The largest `f(x_i; w) − y_i` over the samples outside the last subset (−∞ when there are none).
+    pub max_violation_outside: f64,
+    /// The relative violation allowed for a sample outside the subset: a sample is violated when
+    /// `f(x_i; w) − y_i > tolerance · max_j |y_j|`, the scale the whole program is judged on.
+    pub tolerance: f64,
+    /// Whether the reported status holds for the whole program: for `optimal`, the last program
+    /// solved to optimality, every sample outside the subset holds within the tolerance and the box is
+    /// not active; for `infeasible`, the subset's rows alone, without the box, admit no point.
+    pub certified: bool,
+    /// Why the whole program was solved instead, if it was.
+    pub fallback: Option<String>,
+}
+
+/// One solve of one program: how it was scaled, which recovery settings, how it ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Attempt {
+    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
+    pub program: u32,
+    /// The backend called.
+    pub backend: &'static str,
+    /// The factor the objective was multiplied by (a power of two).
+    pub objective_scale: f64,
+    /// The backend's settings level (0: its fastest, 1: its defaults, higher: more conservative).
+    pub recovery: u32,
+    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
+    pub equilibrated: bool,
+    /// The tolerance the backend was asked for (a hundredth of the judged one on the last call of
+    /// a plan).
+    pub tolerance: f64,
+    /// What the solver said.
+    pub solver_status: Status,
+    /// What cnr takes it to be, after checking the point on the model.
+    pub status: Status,
+    /// The largest violation of a sample's constraint at the point, relative to the label scale
+    /// (for points the solver called optimal).
+    pub relative_violation: Option<f64>,
+    /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
+    /// the backend gives a dual point).
+    pub dual_residual: Option<f64>,
+    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
+    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
+    /// points the solver called optimal.
+    pub gap: Option<f64>,
+    /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
+    /// program; one that does not hold makes the call a numerical error.
+    pub certificate: Option<cnr_ir::Certificate>,
+    /// An infeasible answer overruled because the program is known to be feasible (a penalised
+    /// model, or a program feasible by its structure: docs/solving.md), whatever its certificate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overruled: bool,
+    /// Its iterations.
+    pub iterations: u32,
+}
+
+/// The solves of `restarts r` and `refine r`: one per anchor, the lowest training loss kept.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Restarts {
+    /// The index of the kept solve in `runs` (the record's own figures are its).
+    pub kept: usize,
+    /// Every solve, in order.
+    pub runs: Vec<Restart>,
+}
+
+/// One solve of `restarts r`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Restart {
+    /// Its anchor: the model's (`data (auto)`, …) for the first, `random k` after.
+    pub anchor: String,
+    /// How it ended.
+    pub status: Status,
+    /// Its objective.
+    pub objective: Option<f64>,
+    /// Its training loss, from the model (the kept one's is the lowest).
+    pub training_loss: Option<f64>,
+    /// Its recovery error, when the planted filter is known.
+    pub recovery_error: Option<f64>,
+    /// Seconds in the solver.
+    pub solve_seconds: f64,
+}
+
+/// What the w-space method did, and its certificate.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct WSpaceRecord {
+    /// Rounds: LP solves, each followed by one pass over the samples.
+    pub rounds: u32,
+    /// Cuts in the last LP.
+    pub cuts: usize,
+    /// Dual simplex steps over all rounds.
+    pub steps: usize,
+    /// The last radius of the artificial box `|w_j|, |b_m| ≤ R`.
+    pub box_radius: f64,
+    /// Whether a side of the box carried a multiplier at the last vertex (then it is not certified).
+    pub box_active: bool,
+    /// `max_i (f(x_i; w) − y_i) / max_i |y_i|` at the last vertex.
+    pub relative_violation: f64,
+    /// `‖g − Σ λ_j a_j‖∞ / ‖g‖∞` of the last LP's multipliers on its active cuts.
+    pub dual_residual: f64,
+    /// The relative violation allowed.
+    pub tolerance: f64,
+    /// Whether the point is proved optimal for the whole relaxation: every sample holds within
+    /// the tolerance, the box carries no multiplier, and `λ ≥ 0` reproduces the anchor.
+    pub certified: bool,
+    /// Why the whole program was solved instead, if it was.
+    pub fallback: Option<String>,
+}
+
+/// Seconds per phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Timings {
+    /// Parsing, checking and reading or drawing the data.
+    pub data_seconds: f64,
+    /// The objective's anchor.
+    pub anchor_seconds: f64,
+    /// Lowering (over all programs built).
+    pub lowering_seconds: f64,
+    /// The backend (over all solves).
+    pub solving_seconds: f64,
+    /// Checking points on the model and the program.
+    pub checking_seconds: f64,
+}
+
+impl Timings {
+    /// All phases together.
+    pub fn total(&self) -> f64 {
+        self.data_seconds
+            + self.anchor_seconds
+            + self.lowering_seconds
+            + self.solving_seconds
+            + self.checking_seconds
+    }
+}
