@@ -402,10 +402,8 @@ impl<'a> Predictor<'a> {
                 }
             }
         }
-        // `b` holds the biases, then the offset (`Network::extras`).
-        let biases = if net.bias { net.filters.min(b.len()) } else { 0 };
-        let offset = if net.offset { b.get(biases).copied().unwrap_or(0.0) } else { 0.0 };
-        Predictor { model, w, b: &b[..biases], offset, units }
+        let (b, offset) = net.split_extras(b);
+        Predictor { model, w, b, offset: offset.unwrap_or(0.0), units }
     }
 
     /// `z = ⟨w_m, x_k⟩ + b_m` of filter `m` on the patch of input `x` whose taps are `taps`.

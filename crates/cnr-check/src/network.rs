@@ -35,6 +35,15 @@ impl Network {
         (if self.bias { self.filters } else { 0 }) + usize::from(self.offset)
     }
 
+    /// The biases and the offset of `extras` (the numbers after the filters, [`Network::extras`]):
+    /// the first `M` with `bias` (fewer if `extras` is short), then the one after them with an
+    /// offset (none if it is missing).
+    pub fn split_extras<'e>(&self, extras: &'e [f64]) -> (&'e [f64], Option<f64>) {
+        let biases = if self.bias { self.filters.min(extras.len()) } else { 0 };
+        let offset = if self.offset { extras.get(biases).copied() } else { None };
+        (&extras[..biases], offset)
+    }
+
     /// Filter size `d = C·kh·kw`.
     pub fn d(&self) -> usize {
         self.channels * self.kernel.0 * self.kernel.1

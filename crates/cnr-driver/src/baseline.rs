@@ -187,10 +187,9 @@ fn descend(
 fn loss_and_gradient(model: &Model, p: &Patches, theta: &[f64], mut grad: Option<&mut Vec<f64>>) -> f64 {
     let (n, k, d) = (model.data.n, p.k, p.d);
     let m = model.network.filters;
-    let (w, b) = theta.split_at(m * d);
-    // `b`: the biases, then the offset (`Network::extras`).
-    let biases = if model.network.bias { m } else { 0 };
-    let offset = if model.network.offset { b[biases] } else { 0.0 };
+    let (w, extras) = theta.split_at(m * d);
+    let (b, offset) = model.network.split_extras(extras);
+    let (biases, offset) = (b.len(), offset.unwrap_or(0.0));
     if let Some(g) = grad.as_deref_mut() {
         g.iter_mut().for_each(|x| *x = 0.0);
     }
@@ -201,7 +200,7 @@ fn loss_and_gradient(model: &Model, p: &Patches, theta: &[f64], mut grad: Option
         let mut f = offset;
         for mm in 0..m {
             let wm = &w[mm * d..(mm + 1) * d];
-            let bm = if biases > 0 { b[mm] } else { 0.0 };
+            let bm = b.get(mm).copied().unwrap_or(0.0);
             for kk in 0..k {
                 let u = model.u(mm, kk);
                 if u == 0.0 {

@@ -112,12 +112,9 @@ pub struct SolveRecord {
 
 /// The numbers after the filters in a point (`Network::extras`) as the record has them: the
 /// biases (none without `bias`), and the offset (none without one).
-pub(crate) fn split_extras(
-    net: &cnr_check::Network,
-    mut extras: Vec<f64>,
-) -> (Option<Vec<f64>>, Option<f64>) {
-    let offset = if net.offset { extras.pop() } else { None };
-    (net.bias.then_some(extras), offset)
+pub(crate) fn split_extras(net: &cnr_check::Network, extras: &[f64]) -> (Option<Vec<f64>>, Option<f64>) {
+    let (biases, offset) = net.split_extras(extras);
+    (net.bias.then(|| biases.to_vec()), offset)
 }
 
 impl SolveRecord {
@@ -423,7 +420,7 @@ pub(crate) fn assemble(
             Point::Filters { objective, .. } => record.objective = finite(*objective),
         }
         record.w = Some(filters_of(&w));
-        let (biases, offset) = split_extras(&model.network, b);
+        let (biases, offset) = split_extras(&model.network, &b);
         (record.b, record.offset) = (biases, offset);
         timings.checking_seconds += check.elapsed().as_secs_f64();
     }
