@@ -289,6 +289,16 @@ impl Model {
         self.output[m * self.network.patches() + k]
     }
 
+    /// The units `(m, k)` with a non-zero output weight, filter-major: the ones the program has
+    /// epigraph variables for and the evaluation sums over.
+    pub fn units(&self) -> Vec<(usize, usize)> {
+        let kk = self.network.patches();
+        (0..self.network.filters)
+            .flat_map(|m| (0..kk).map(move |k| (m, k)))
+            .filter(|&(m, k)| self.u(m, k) != 0.0)
+            .collect()
+    }
+
     /// The network's output `f(x_i; w)` for sample `i`, filters `w` (`M·d`) and biases `b` (`M`).
     /// For many samples use [`Model::residuals`], which works out the patch map once.
     pub fn predict(&self, i: usize, w: &[f64], b: &[f64]) -> f64 {
@@ -393,15 +403,8 @@ impl<'a> Predictor<'a> {
     fn new(model: &'a Model, w: &'a [f64], b: &'a [f64]) -> Self {
         let net = &model.network;
         let patches = &model.geometry;
-        let mut units = Vec::new();
-        for m in 0..net.filters {
-            for k in 0..net.patches() {
-                let u = model.u(m, k);
-                if u != 0.0 {
-                    units.push((m, u, patches.of(k).to_vec()));
-                }
-            }
-        }
+        let units =
+            model.units().into_iter().map(|(m, k)| (m, model.u(m, k), patches.of(k).to_vec())).collect();
         let (b, offset) = net.split_extras(b);
         Predictor { model, w, b, offset: offset.unwrap_or(0.0), units }
     }

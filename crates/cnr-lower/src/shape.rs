@@ -97,10 +97,7 @@ impl<'a> Shape<'a> {
             None => std::borrow::Cow::Owned((0..model.data.n).collect()),
         };
         let n = samples.len();
-        let units: Vec<(usize, usize)> = (0..mm)
-            .flat_map(|m| (0..kk).map(move |k| (m, k)))
-            .filter(|&(m, k)| model.u(m, k) != 0.0)
-            .collect();
+        let units = model.units();
         let item_axes: Vec<(&'static str, usize)> = if units.len() == mm * kk {
             vec![("sample", n), ("filter", mm), ("patch", kk)]
         } else {

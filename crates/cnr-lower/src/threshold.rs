@@ -23,9 +23,8 @@ const STEEP: f64 = 1e6;
 pub fn lower_penalty_threshold(model: &Model, anchor: &[f64]) -> Option<ConeProgram> {
     let (norm, _) = model.relax.penalty?;
     let net = &model.network;
-    let (n, d, mm, kk) = (model.data.n, net.d(), net.filters, net.patches());
-    let units: Vec<(usize, usize)> =
-        (0..mm).flat_map(|m| (0..kk).map(move |k| (m, k))).filter(|&(m, k)| model.u(m, k) != 0.0).collect();
+    let (n, d, mm) = (model.data.n, net.d(), net.filters);
+    let units = model.units();
     let (b0, a0) = (1, 1 + n);
     let columns = a0 + n * units.len();
     let a_col = |i: usize, unit: usize| a0 + i * units.len() + unit;
