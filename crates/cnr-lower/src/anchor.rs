@@ -30,20 +30,8 @@ fn with_offset(model: &Model, mut g: Vec<f64>) -> Vec<f64> {
     if !model.network.offset {
         return g;
     }
-    let net = &model.network;
-    let d = net.d();
-    let mut data = vec![0.0; net.filters * (d + usize::from(net.bias))];
-    for_each_patch(model, |i, m, u, patch| {
-        let weight = model.data.y[i] * u;
-        let e = d + usize::from(net.bias);
-        for (gj, xj) in data[m * e..m * e + d].iter_mut().zip(patch) {
-            *gj += weight * xj;
-        }
-        if net.bias {
-            data[m * e + d] += weight;
-        }
-    });
     let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let data = data_per_filter(model, 0.0).concat();
     let sum: f64 = model.data.y.iter().sum();
     let (data_norm, length) = (norm(&data), norm(&g));
     let c = if data_norm > 0.0 { sum / data_norm * length } else { sum.signum() };
@@ -74,32 +62,10 @@ fn filters_anchor(model: &Model) -> Vec<f64> {
                 Anchor::Centered => model.data.y.iter().sum::<f64>() / model.data.n.max(1) as f64,
                 _ => 0.0,
             };
-            let mut g = vec![vec![0.0; e]; mm];
-            for_each_patch(model, |i, m, u, patch| {
-                let weight = (model.data.y[i] - mean) * u;
-                for (gj, xj) in g[m].iter_mut().zip(patch) {
-                    *gj += weight * xj;
-                }
-                if net.bias {
-                    g[m][d] += weight;
-                }
-            });
-            g
+            data_per_filter(model, mean)
         }
         Anchor::Lstsq => least_squares(model),
-        Anchor::Random { .. } => {
-            let (d, e) = (net.d(), net.d() + usize::from(net.bias));
-            let g = random_anchor(model, 0);
-            let per_filter = (0..mm).map(|m| {
-                let mut f = g[m * d..(m + 1) * d].to_vec();
-                if net.bias {
-                    f.push(g[mm * d + m]);
-                }
-                f
-            });
-            debug_assert!(e >= d);
-            per_filter.collect()
-        }
+        Anchor::Random { .. } => random_per_filter(model, 0),
         Anchor::Spectral | Anchor::CenteredSpectral if e <= DENSE_MAX => {
             let mean = label_mean(model);
             let mut s = vec![vec![0.0; e * e]; mm];
@@ -196,8 +162,6 @@ fn augment(w: &[f64], b: f64, bias: bool) -> Vec<f64> {
     v
 }
 
-/// Calls `f(i, m, u_mk, x_ik)` for every sample `i`, filter `m` and patch `k` with `u_mk ≠ 0`; `x_ik`
-/// has zeros on padding.
 /// Turns the data's seed into the random anchor's, so that the anchor's draws are not the data's.
 const RANDOM_ANCHOR_STREAM: u64 = 0x5eed_a9c4_0000_0001;
 
@@ -207,16 +171,38 @@ const RANDOM_ANCHOR_STREAM: u64 = 0x5eed_a9c4_0000_0001;
 /// filter, `d` numbers then the bias's, in the columns' layout, normalised to unit length.
 pub fn random_anchor(model: &Model, k: u64) -> Vec<f64> {
     let net = &model.network;
-    let (d, mm) = (net.d(), net.filters);
-    let e = d + usize::from(net.bias);
+    with_offset(model, laid_out(&random_per_filter(model, k), net.d(), net.bias))
+}
+
+/// The draws of [`random_anchor`], per filter over `(w_m, b_m)`, not yet normalised.
+fn random_per_filter(model: &Model, k: u64) -> Vec<Vec<f64>> {
+    let net = &model.network;
+    let e = net.d() + usize::from(net.bias);
     let stream = match (&model.relax.anchor, &model.data.source) {
         (Anchor::Random { seed: Some(given) }, _) => *given,
         (_, cnr_check::DataSource::Planted { seed, .. }) => seed ^ RANDOM_ANCHOR_STREAM,
         _ => RANDOM_ANCHOR_STREAM,
     };
     let mut rng = cnr_check::data::generator(stream.wrapping_add(k));
-    let per_filter: Vec<Vec<f64>> = (0..mm).map(|_| cnr_check::data::normals(&mut rng, e)).collect();
-    with_offset(model, laid_out(&per_filter, d, net.bias))
+    (0..net.filters).map(|_| cnr_check::data::normals(&mut rng, e)).collect()
+}
+
+/// The data anchor per filter over `(w_m, b_m)`, of the labels less `mean`:
+/// `Σ_i (y_i − mean) Σ_k u_mk (x_ik, 1)`, not yet normalised.
+fn data_per_filter(model: &Model, mean: f64) -> Vec<Vec<f64>> {
+    let net = &model.network;
+    let d = net.d();
+    let mut g = vec![vec![0.0; d + usize::from(net.bias)]; net.filters];
+    for_each_patch(model, |i, m, u, patch| {
+        let weight = (model.data.y[i] - mean) * u;
+        for (gj, xj) in g[m].iter_mut().zip(patch) {
+            *gj += weight * xj;
+        }
+        if net.bias {
+            g[m][d] += weight;
+        }
+    });
+    g
 }
 
 /// Per-filter anchors over `(w_m, b_m)` laid out as the columns are, all `w` then all biases, and
@@ -329,6 +315,8 @@ fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
     Some(y)
 }
 
+/// Calls `f(i, m, u_mk, x_ik)` for every sample `i`, filter `m` and patch `k` with `u_mk ≠ 0`; `x_ik`
+/// has zeros on padding.
 fn for_each_patch(model: &Model, mut f: impl FnMut(usize, usize, f64, &[f64])) {
     let net = &model.network;
     let (d, kk) = (net.d(), net.patches());
