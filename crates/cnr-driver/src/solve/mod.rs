@@ -124,7 +124,7 @@ fn refine_by_gd(
     let start = std::time::Instant::now();
     let found = crate::baseline::descend_from(model, w, extras, iterations);
     let seconds = start.elapsed().as_secs_f64();
-    let fit = model.evaluate(&found.w, &found.b);
+    let fit = model.fit_of(&model.residuals(&found.w, &found.b, threads), &found.w);
     let (b, offset) = crate::record::split_extras(&model.network, &found.b);
     GdRefinement {
         w: Filters::from_flat(&found.w, model.network.d()),
