@@ -43,8 +43,9 @@ fn cone_runs(runs: &[(Cone, usize)]) -> String {
     }
 }
 
-/// The summary `cnr check` prints for one model.
-pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
+/// The summary `cnr check` prints for one model; a user-defined activation is shown by its
+/// `definition` when one is given.
+pub fn summary(path: &str, model: &Model, plan: &Plan, definition: Option<&str>) -> String {
     let net = &model.network;
     let mut s = String::new();
     let _ = writeln!(s, "{} ({path})", model.name);
@@ -83,7 +84,7 @@ pub fn summary(path: &str, model: &Model, plan: &Plan) -> String {
     let _ = writeln!(
         s,
         "  activation   {}  [{}{even}]",
-        model.activation.name,
+        definition.unwrap_or(&model.activation.name),
         model.activation.cone_class().as_str()
     );
     let (lo, hi) =

@@ -19,8 +19,8 @@ pub fn run(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
                 if k > 0 {
                     out("\n")?;
                 }
-                let summary = report::summary(&model.name, &compiled.model, &compiled.plan);
-                out(&with_definition(summary, &compiled))?;
+                let definition = definition(&compiled);
+                out(&report::summary(&model.name, &compiled.model, &compiled.plan, definition.as_deref()))?;
             }
             // A usage error is the flags', the same for every file: it ends the command.
             Err(Failed(2)) => return Err(Failed(2)),
@@ -34,25 +34,9 @@ pub fn run(files: &[PathBuf], overrides: &OverrideArgs) -> Result<(), Failed> {
     }
 }
 
-/// The summary with a user-defined activation's definition in place of its bare name
-/// (`activation   mine(z) = max(0.1*z, z)  [LP]`, not `activation   mine  [LP]`): the name alone
-/// says nothing of the function. The definition is the `activation` statement as written (in the
-/// model or in `--set`), its comments dropped and its spaces collapsed.
-fn with_definition(summary: String, compiled: &Compiled) -> String {
-    let Some(definition) = definition(compiled) else { return summary };
-    let name = &compiled.model.activation.name;
-    let line = format!("  activation   {name}  [");
-    match summary.find(&line) {
-        Some(at) => {
-            let replaced = format!("  activation   {definition}  [");
-            format!("{}{replaced}{}", &summary[..at], &summary[at + line.len()..])
-        }
-        None => summary,
-    }
-}
-
-/// `NAME(VAR) = EXPR` of a user-defined activation, from its statement's text; `None` for a
-/// built-in one.
+/// `NAME(VAR) = EXPR` of a user-defined activation, shown by the summary in place of its bare
+/// name, which says nothing of the function: the `activation` statement as written (in the model
+/// or in `--set`), its comments dropped and its spaces collapsed; `None` for a built-in one.
 fn definition(compiled: &Compiled) -> Option<String> {
     let span = &compiled.model.spans.activation;
     let written = compiled.sources.text().get(span.start..span.end)?;
