@@ -111,6 +111,20 @@ pub fn summary(path: &str, model: &Model, plan: &Plan, definition: Option<&str>)
     s
 }
 
+/// The lines of the filters `w` (`w`, or `w[m]` for several), each name followed by `note`.
+fn filters(h: &mut String, w: &cnr_driver::Filters, note: &str) {
+    match w.0.as_slice() {
+        [one] => {
+            let _ = writeln!(h, "  {:<15} {}", format!("w{note}"), abbreviate(one));
+        }
+        all => {
+            for (m, one) in all.iter().enumerate() {
+                let _ = writeln!(h, "  {:<15} {}", format!("w[{m}]{note}"), abbreviate(one));
+            }
+        }
+    }
+}
+
 /// Abbreviates a long vector: the first and last three entries.
 fn abbreviate(v: &[f64]) -> String {
     let fmt = |x: &f64| format!("{x:.6}");
@@ -157,16 +171,8 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         );
     }
     let _ = writeln!(h, "  objective       {}", r.objective.map_or("none".into(), fixed9));
-    match r.w.as_ref().map(|w| w.0.as_slice()) {
-        Some([w]) => {
-            let _ = writeln!(h, "  {:<15} {}", "w", abbreviate(w));
-        }
-        Some(ws) => {
-            for (m, w) in ws.iter().enumerate() {
-                let _ = writeln!(h, "  {:<15} {}", format!("w[{m}]"), abbreviate(w));
-            }
-        }
-        None => {}
+    if let Some(w) = &r.w {
+        filters(&mut h, w, "");
     }
     if let Some(b) = &r.b {
         let _ = writeln!(h, "  b               {}", abbreviate(b));
@@ -218,16 +224,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         }
         let stop = if g.converged { "stationary" } else { "the step budget" };
         let _ = writeln!(h, "  refined by gd   {line}   ({} steps to {stop})", g.iterations);
-        match r.w.as_ref().map(|w| w.0.len()) {
-            Some(1) => {
-                let _ = writeln!(h, "  {:<15} {}", "w (refined)", abbreviate(&g.w.0[0]));
-            }
-            _ => {
-                for (m, w) in g.w.0.iter().enumerate() {
-                    let _ = writeln!(h, "  {:<15} {}", format!("w[{m}] (refined)"), abbreviate(w));
-                }
-            }
-        }
+        filters(&mut h, &g.w, " (refined)");
     }
     if let Some(cp) = &r.cutting_plane {
         let mut line = format!(
