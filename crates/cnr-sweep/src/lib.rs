@@ -300,11 +300,10 @@ impl Experiment {
             request.refine_gd = if refined_done { None } else { self.refine_gd };
             let record = cnr_driver::solve_compiled(&compiled, &request)
                 .map_err(|e| SweepError::Other(e.to_string()))?;
-            let optimal = record.status == cnr_driver::Status::Optimal;
             if !relaxation_done {
                 rows.push(Row {
                     method: record.method.as_str().to_string(),
-                    success: optimal && record.recovery_error.is_some_and(|e| e < self.threshold),
+                    success: record.recovered(self.threshold).unwrap_or(false),
                     status: record.status.as_str().to_string(),
                     recovery_error: record.recovery_error,
                     training_loss: record.training_loss,
@@ -360,6 +359,7 @@ impl Experiment {
                 ..base.clone()
             };
         };
+        // The label scale is positive (1 when every label is 0).
         let scale = compiled.model.label_scale();
         Row {
             method: results::REFINED.into(),
@@ -369,7 +369,7 @@ impl Experiment {
             training_loss: Some(refined.training_loss),
             test_loss: refined.test_loss,
             max_violation: Some(refined.max_violation),
-            relative_violation: (scale > 0.0).then(|| refined.max_violation / scale),
+            relative_violation: Some(refined.max_violation / scale),
             objective: None,
             iterations: refined.iterations as u64,
             solve_seconds: record.solve_seconds + refined.seconds,
