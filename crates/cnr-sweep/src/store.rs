@@ -394,8 +394,20 @@ pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathB
     let summary_path = dir.join(SUMMARY);
     write_atomic(&summary_path, &text)?;
     let mut written = vec![summary_path];
+    written.extend(write_figures(dir, manifest, rows, &plot::Choice::default())?);
+    Ok(written)
+}
+
+/// Draws the figures of `rows` as `choice` says and writes them into `dir`; returns their paths.
+fn write_figures(
+    dir: &Path,
+    manifest: &Manifest,
+    rows: &[Row],
+    choice: &plot::Choice,
+) -> Result<Vec<PathBuf>, StoreError> {
     let about = plot::About { model: &manifest.model, threshold: manifest.threshold };
-    for (name, bytes) in plot::render(&manifest.grid, rows, &about, &plot::Choice::default())? {
+    let mut written = Vec::new();
+    for (name, bytes) in plot::render(&manifest.grid, rows, &about, choice)? {
         let path = dir.join(name);
         write_atomic(&path, &bytes)?;
         written.push(path);
@@ -450,14 +462,7 @@ pub fn replot(dir: &Path, choice: &plot::Choice) -> Result<Vec<PathBuf>, ReplotE
         )));
     }
     plot::check(&manifest.grid, &rows, choice).map_err(ReplotError::Choice)?;
-    let about = plot::About { model: &manifest.model, threshold: manifest.threshold };
-    let mut written = Vec::new();
-    for (name, bytes) in plot::render(&manifest.grid, &rows, &about, choice).map_err(folder)? {
-        let path = dir.join(name);
-        write_atomic(&path, &bytes).map_err(folder)?;
-        written.push(path);
-    }
-    Ok(written)
+    write_figures(dir, &manifest, &rows, choice).map_err(folder)
 }
 
 /// What a merge found besides the rows.
