@@ -244,12 +244,15 @@ fn parse_seed(s: &str) -> Result<u64, String> {
     }
 }
 
-/// The gradient steps of `--refine gd` when not given.
+/// The gradient steps of `--refine gd` (and `cnr sweep --refine-gd`) when not given.
 pub const REFINE_STEPS: usize = 1000;
+
+/// The most gradient steps `--refine gd=STEPS` and `cnr sweep --refine-gd=STEPS` take.
+pub const MAX_REFINE_STEPS: u64 = 10_000_000;
 
 /// `--refine gd` or `gd=STEPS`: the steps of gradient descent from the relaxation's point.
 fn parse_refine(s: &str) -> Result<usize, String> {
-    const MAX: usize = 10_000_000;
+    const MAX: usize = MAX_REFINE_STEPS as usize;
     let steps = match s.split_once('=') {
         None if s == "gd" => return Ok(REFINE_STEPS),
         Some(("gd", steps)) => steps,

@@ -71,7 +71,7 @@ pub struct SweepArgs {
         num_args = 0..=1,
         require_equals = true,
         default_missing_value = "1000",
-        value_parser = clap::value_parser!(u64).range(1..=10_000_000)
+        value_parser = clap::value_parser!(u64).range(1..=crate::cli::MAX_REFINE_STEPS)
     )]
     refine_gd: Option<u64>,
     /// Trials run at once, one solve each (default: the number of cores).
