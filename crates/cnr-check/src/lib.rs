@@ -20,7 +20,6 @@
 #![deny(missing_docs)]
 
 pub mod activation;
-mod assignment;
 pub mod budget;
 mod check;
 pub mod data;

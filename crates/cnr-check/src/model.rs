@@ -1,7 +1,7 @@
 //! The checked model and what is computed from it: its parts, the fit of filters to the data
 //! (residuals in one pass, the recovery error up to the network's symmetries).
 
-use crate::{assignment, network, Activation, Data, Network};
+use crate::{network, Activation, Data, Network};
 
 /// A checked model, ready to be lowered.
 #[derive(Clone, Debug)]
@@ -233,7 +233,7 @@ impl Model {
             }
             None => (None, Vec::new()),
         };
-        let norm = self.data.planted.as_ref().map_or(0.0, |s| s.iter().map(|v| v * v).sum::<f64>().sqrt());
+        let norm = self.data.planted.as_ref().map_or(0.0, |s| cnr_numerics::norm(s));
         Fit {
             max_violation,
             training_loss: loss / residuals.len().max(1) as f64,
@@ -271,7 +271,7 @@ impl Model {
         for class in &classes {
             let matrix: Vec<Vec<f64>> =
                 class.iter().map(|&m| class.iter().map(|&j| cost(m, j)).collect()).collect();
-            let matched = if class.len() == 1 { vec![0] } else { assignment::assign(&matrix) };
+            let matched = if class.len() == 1 { vec![0] } else { cnr_numerics::assignment::assign(&matrix) };
             total += matched.iter().enumerate().map(|(r, &c)| matrix[r][c]).sum::<f64>();
         }
         let mut symmetries = Vec::new();

@@ -212,7 +212,7 @@ fn recession(model: &Model, anchor: &[f64]) -> Option<Diagnostic> {
 /// so large. Lowering would otherwise refuse the program with no place to point at.
 fn overflows(model: &Model, anchor: &[f64]) -> Vec<Diagnostic> {
     let spans = &model.spans;
-    let largest = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let largest = cnr_numerics::max_abs;
     if let Some(i) = model.data.y.iter().position(|y| !y.is_finite()) {
         return vec![Diagnostic::error(
             spans.data,

@@ -1,8 +1,9 @@
 //! The objective's anchor `g` (docs/relaxation.md, "The anchor"), normalised to unit length: the scale of `g` does not
 //! change the maximiser of `⟨g, w⟩`, and a unit anchor keeps the solver's data well scaled.
 
-use crate::lanczos::{fix_sign, top_eigenvector, top_eigenvector_of};
 use cnr_check::{Anchor, Model};
+use cnr_numerics::cholesky::cholesky_solve;
+use cnr_numerics::eigen::{fix_sign, top_eigenvector, top_eigenvector_of};
 
 // The crate's root re-exports the dense eigen-solver from here, beside the spectral anchor that uses
 // it; it lives with Lanczos, which solves its small tridiagonal matrices with it.
@@ -30,7 +31,7 @@ fn with_offset(model: &Model, mut g: Vec<f64>) -> Vec<f64> {
     if !model.network.offset {
         return g;
     }
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let norm = cnr_numerics::norm;
     let data = data_per_filter(model, 0.0).concat();
     let sum: f64 = model.data.y.iter().sum();
     let (data_norm, length) = (norm(&data), norm(&g));
@@ -212,7 +213,7 @@ fn laid_out(per_filter: &[Vec<f64>], d: usize, bias: bool) -> Vec<f64> {
     if bias {
         g.extend(per_filter.iter().map(|f| f[d]));
     }
-    let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let norm = cnr_numerics::norm(&g);
     if norm > 0.0 {
         g.iter_mut().for_each(|v| *v /= norm);
     }
@@ -276,43 +277,6 @@ fn least_squares(model: &Model) -> Vec<Vec<f64>> {
     (0..cols).for_each(|a| gram[a * cols + a] += (1e-10 * gram[a * cols + a]).max(f64::MIN_POSITIVE));
     let c = cholesky_solve(&mut gram, &rhs, cols).unwrap_or_else(|| vec![0.0; cols]);
     (0..mm).map(|m| augment(&c[m * d..(m + 1) * d], 0.0, net.bias)).collect()
-}
-
-/// Solves `A x = b` for a symmetric positive definite `A` (`n × n`, row-major, overwritten by
-/// its factor); `None` when it is not positive definite.
-fn cholesky_solve(a: &mut [f64], b: &[f64], n: usize) -> Option<Vec<f64>> {
-    for j in 0..n {
-        let mut diag = a[j * n + j];
-        for k in 0..j {
-            diag -= a[j * n + k] * a[j * n + k];
-        }
-        if diag.is_nan() || diag <= 0.0 {
-            return None;
-        }
-        let diag = diag.sqrt();
-        a[j * n + j] = diag;
-        for i in j + 1..n {
-            let mut v = a[i * n + j];
-            for k in 0..j {
-                v -= a[i * n + k] * a[j * n + k];
-            }
-            a[i * n + j] = v / diag;
-        }
-    }
-    let mut y = b.to_vec();
-    for i in 0..n {
-        for k in 0..i {
-            y[i] -= a[i * n + k] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    for i in (0..n).rev() {
-        for k in i + 1..n {
-            y[i] -= a[k * n + i] * y[k];
-        }
-        y[i] /= a[i * n + i];
-    }
-    Some(y)
 }
 
 /// Calls `f(i, m, u_mk, x_ik)` for every sample `i`, filter `m` and patch `k` with `u_mk ≠ 0`; `x_ik`
@@ -408,7 +372,7 @@ mod tests {
     }
 
     fn unit(v: Vec<f64>) -> Vec<f64> {
-        let n = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        let n = cnr_numerics::norm(&v);
         v.into_iter().map(|x| x / n).collect()
     }
 
@@ -443,7 +407,7 @@ mod tests {
         // The anchor is the coefficients up to scale; recover the scale and the intercept by a
         // one-dimensional fit of y on (Σ gᵀs, 1), then check orthogonality for the full fit.
         let g = anchor(&m);
-        let t: Vec<f64> = sums.iter().map(|s| s.iter().zip(&g).map(|(a, b)| a * b).sum()).collect();
+        let t: Vec<f64> = sums.iter().map(|s| cnr_numerics::dot(s, &g)).collect();
         let n = m.data.n as f64;
         let (mt, my) = (t.iter().sum::<f64>() / n, m.data.y.iter().sum::<f64>() / n);
         let cov: f64 = t.iter().zip(&m.data.y).map(|(a, y)| (a - mt) * (y - my)).sum();
@@ -483,7 +447,7 @@ mod tests {
         let reference = with("ones");
         for c in ["1e12", "1e-9"] {
             let g = with(c);
-            let gap = g.iter().zip(&reference).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let gap = cnr_numerics::max_abs_diff(&g, &reference);
             assert!(gap < 1e-9, "output {c}: {g:?} vs {reference:?}");
         }
     }
@@ -504,7 +468,7 @@ mod tests {
         // Filter-major w (2 × 8), then the two biases: the filters' parts differ.
         assert_ne!(a[..8], a[8..16]);
         assert!(a[16] != 0.0 && a[17] != 0.0, "the biases are drawn too: {a:?}");
-        let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let norm = cnr_numerics::norm(&a);
         assert!((norm - 1.0).abs() < 1e-12);
     }
 
@@ -524,7 +488,7 @@ mod tests {
         assert_ne!(seeded(1), anchor(&model(&text(1, "anchor random"))));
         // It is the ChaCha8 stream of the seed itself: restart k uses seed + k.
         let direct = cnr_check::data::normals(&mut cnr_check::data::generator(11), 8);
-        let norm = direct.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let norm = cnr_numerics::norm(&direct);
         let expected: Vec<f64> = direct.iter().map(|v| v / norm).collect();
         let got = seeded(1);
         assert!(got.iter().zip(&expected).all(|(a, b)| (a - b).abs() < 1e-15), "{got:?} vs {expected:?}");
@@ -532,7 +496,7 @@ mod tests {
         assert_eq!(m.relax.anchor_name(), "random seed 11");
         assert_eq!(random_anchor(&m, 1), {
             let d = cnr_check::data::normals(&mut cnr_check::data::generator(12), 8);
-            let n = d.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let n = cnr_numerics::norm(&d);
             d.iter().map(|v| v / n).collect::<Vec<_>>()
         });
     }

@@ -28,7 +28,7 @@ pub enum CoefficientOverflow {
 /// `Err` when some coefficient or constant lowering would write is not finite.
 pub fn check_coefficients(model: &Model) -> Result<(), CoefficientOverflow> {
     let template = activations::template(&model.activation.expr);
-    let largest_input = model.data.x.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let largest_input = cnr_numerics::max_abs(&model.data.x);
     let largest_weight = model.output.iter().fold(0.0f64, |m, u| m.max(u.abs()));
     // The values a `z` coefficient can take at its extremes, and the bias's coefficient.
     let z = [(0, largest_input), (1, -largest_input), (2, 1.0)];

@@ -32,7 +32,6 @@ pub mod activations;
 mod anchor;
 mod coefficients;
 pub mod emit;
-mod lanczos;
 mod shape;
 mod size;
 mod stack;
@@ -40,8 +39,8 @@ mod stamp;
 mod threshold;
 
 pub use anchor::{anchor, random_anchor};
+pub use cnr_numerics::eigen::top_eigenvector;
 pub use coefficients::{check_coefficients, CoefficientOverflow};
-pub use lanczos::top_eigenvector;
 pub use size::{plan_bytes, ProgramSizes};
 pub use threshold::lower_penalty_threshold;
 

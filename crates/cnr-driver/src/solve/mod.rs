@@ -4,7 +4,6 @@
 //! `record.rs`.
 
 mod calls;
-mod cut_lp;
 mod cutting_plane;
 mod wspace;
 
@@ -238,14 +237,14 @@ fn refinement_chain(compiled: &Compiled, request: &Request, k: usize, shared: &O
 /// bounded below. `None` when the solve found no filter, a zero one, or the same direction again.
 fn refined_anchor(anchor: &[f64], record: &SolveRecord, md: usize) -> Option<Vec<f64>> {
     let w = record.w.as_ref()?.flat();
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let norm = cnr_numerics::norm;
     let (found, length) = (norm(&w), norm(&anchor[..md]));
     if record.status != cnr_ir::Status::Optimal || found.is_nan() || found <= 0.0 || w.len() != md {
         return None;
     }
     let mut next = anchor.to_vec();
     next[..md].iter_mut().zip(&w).for_each(|(g, v)| *g = v / found * length);
-    let moved = next.iter().zip(anchor).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let moved = cnr_numerics::max_abs_diff(&next, anchor);
     (moved > 1e-9).then_some(next)
 }
 

@@ -6,7 +6,7 @@
 //! `f(x_i; θ₀) + sᵀ(θ − θ₀) ≤ y_i`, which every `θ` satisfying the constraint satisfies: for a
 //! piecewise-linear σ it is the sum of the patches' active pieces, exact at `θ₀`; for a smooth σ,
 //! the tangent. Each round solves the LP `max ⟨g, θ⟩` over the cuts so far and an artificial box
-//! `|θ_j| ≤ R` (`cut_lp.rs`, warm-started from the last basis), evaluates the samples at its
+//! `|θ_j| ≤ R` (`cnr_numerics::simplex`, warm-started from the last basis), evaluates the samples at its
 //! vertex, and adds a cut for each of the most violated ones. With many samples the rounds check a
 //! working set (the first 4,096 or `64·p`, then every sample found violated) until it holds, and
 //! only then all samples in one parallel pass; with fewer, every round checks all of them.
@@ -25,11 +25,11 @@
 //! start, `bound l2 R` a tangent `w₀ᵀw / ‖w₀‖ ≤ R` of the ball at each vertex outside it (implied by
 //! `‖w‖ ≤ R`, since `w₀ᵀw ≤ ‖w₀‖‖w‖`).
 
-use super::cut_lp::{CutLp, LpStatus};
 use super::{initial_radius, Context, Outcome};
 use crate::record::{Method, Timings, WSpaceRecord};
 use crate::{Error, Event};
 use cnr_check::Norm;
+use cnr_numerics::simplex::{CutLp, LpStatus};
 use std::time::Instant;
 
 /// The most rounds before the cone program is solved instead.
@@ -174,7 +174,7 @@ impl Context<'_> {
                 Some(all) => all.iter().fold(f64::NEG_INFINITY, |m, &r| m.max(r)) / scale,
                 None => violated.iter().fold(f64::NEG_INFINITY, |m, &(r, _)| m.max(r)) / scale,
             };
-            let norm = w.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let norm = cnr_numerics::norm(w);
             let outside_ball = ball.is_some_and(|radius| norm > radius * (1.0 + tolerance));
             record.box_active = lp.box_binds();
             record.dual_residual = lp.dual_residual();
@@ -192,7 +192,7 @@ impl Context<'_> {
                         "the cut LP's multipliers do not prove the point optimal; solved the cone program";
                     return fallback(self, timings, record, why.to_string());
                 }
-                let objective = self.anchor.iter().zip(&theta).map(|(g, t)| g * t).sum();
+                let objective = cnr_numerics::dot(self.anchor, &theta);
                 let residuals = residuals.expect("no violation means every sample was checked");
                 return Ok(Outcome::filters(Method::WSpace, theta, objective, residuals, record));
             }
@@ -206,7 +206,7 @@ impl Context<'_> {
                     "the cuts stopped moving the vertex at round {} (relative violation {:.3e}, rounding at |θ| up to {:.3e}); solved the cone program",
                     record.rounds,
                     record.relative_violation,
-                    theta.iter().fold(0.0f64, |m, t| m.max(t.abs()))
+                    cnr_numerics::max_abs(&theta)
                 );
                 return fallback(self, timings, record, why);
             }
@@ -235,14 +235,14 @@ impl Context<'_> {
             for &(_, i) in &violated[..take] {
                 let (point, f) = boundary_point(model, i, &theta, md, f_at_zero, &mut slope);
                 // f(θ₁) + sᵀ(θ − θ₁) ≤ y_i, that is sᵀθ ≤ y_i − f(θ₁) + sᵀθ₁.
-                let at: f64 = slope.iter().zip(&point).map(|(s, t)| s * t).sum();
+                let at: f64 = cnr_numerics::dot(&slope, &point);
                 let beta = model.data.y[i] - f + at;
                 if !beta.is_finite() || slope.iter().any(|s| !s.is_finite()) {
                     // A fast-growing activation (exp, a high power) overflows far out in the box.
                     let why = format!(
                         "sample {i}'s cut overflows at the vertex of round {} (|θ| up to {:.3e}); solved the cone program",
                         record.rounds,
-                        theta.iter().fold(0.0f64, |m, t| m.max(t.abs()))
+                        cnr_numerics::max_abs(&theta)
                     );
                     return fallback(self, timings, record, why);
                 }
@@ -279,7 +279,7 @@ fn boundary_point(
     let mut t = 1.0f64;
     for _ in 0..NEWTON_STEPS {
         // φ'(t) = s(tθ₀)ᵀθ₀ > 0 while φ(t) > 0 > φ(0) (convexity).
-        let derivative: f64 = slope.iter().zip(theta).map(|(s, v)| s * v).sum();
+        let derivative: f64 = cnr_numerics::dot(slope, theta);
         let next = t - (f - y) / derivative;
         if !(derivative > 0.0 && next > 0.0 && next < t) {
             break;

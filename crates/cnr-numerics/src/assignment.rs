@@ -4,7 +4,7 @@
 
 /// For a square cost matrix `cost[r][c]` (finite), the column matched to each row, minimising the
 /// total cost.
-pub(crate) fn assign(cost: &[Vec<f64>]) -> Vec<usize> {
+pub fn assign(cost: &[Vec<f64>]) -> Vec<usize> {
     let n = cost.len();
     // Potentials of rows (`u`) and columns (`v`), with a dummy column 0; `row_of[c]` is the row
     // matched to column `c` (1-based, 0 for none).

@@ -15,6 +15,8 @@
 //! no point satisfying the active constraints has a larger objective. When the active sides of the
 //! box carry no multiplier, the cuts alone prove it.
 
+use crate::vector::dot;
+
 /// Steps between two fresh inversions of the basis, at least: an inversion costs `O(p³)` and a
 /// step's update `O(p²)`, so the LP inverts afresh every `max(p, REFACTOR_EVERY)` steps, which
 /// keeps the inversions' share of the time bounded as `p` grows.
@@ -22,16 +24,21 @@ const REFACTOR_EVERY: usize = 64;
 
 /// A constraint of the LP: a cut (by its index) or a side of the box (`sign · θ_j ≤ R`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Row {
+pub enum Row {
     /// The cut of this index.
     Cut(usize),
     /// The side `sign · θ_j ≤ R`.
-    Side { j: usize, sign: f64 },
+    Side {
+        /// The coordinate.
+        j: usize,
+        /// `+1` or `−1`.
+        sign: f64,
+    },
 }
 
 /// How a solve of the LP ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LpStatus {
+pub enum LpStatus {
     /// No constraint is violated at the vertex, and every multiplier is non-negative.
     Optimal,
     /// A violated constraint cannot enter: no point satisfies the constraints (Farkas).
@@ -41,7 +48,7 @@ pub(crate) enum LpStatus {
 }
 
 /// The LP and its current basis.
-pub(crate) struct CutLp {
+pub struct CutLp {
     p: usize,
     g: Vec<f64>,
     radius: f64,
@@ -61,12 +68,12 @@ pub(crate) struct CutLp {
     lambda: Vec<f64>,
     since_refactor: usize,
     /// Steps taken over all solves.
-    pub(crate) steps: usize,
+    pub steps: usize,
 }
 
 impl CutLp {
     /// The LP with no cut: the box, at the corner the objective points to.
-    pub(crate) fn new(g: &[f64], radius: f64) -> CutLp {
+    pub fn new(g: &[f64], radius: f64) -> CutLp {
         let p = g.len();
         let basis: Vec<Row> =
             (0..p).map(|j| Row::Side { j, sign: if g[j] < 0.0 { -1.0 } else { 1.0 } }).collect();
@@ -92,7 +99,7 @@ impl CutLp {
     }
 
     /// Adds the cut `aᵀθ ≤ β`, scaled to a unit normal (a zero normal is kept as it is).
-    pub(crate) fn add_cut(&mut self, a: Vec<f64>, beta: f64) -> usize {
+    pub fn add_cut(&mut self, a: Vec<f64>, beta: f64) -> usize {
         let norm = a.iter().map(|v| v * v).sum::<f64>().sqrt();
         let scale = if norm > 0.0 { 1.0 / norm } else { 1.0 };
         assert_eq!(a.len(), self.p, "a cut has one coefficient per coordinate");
@@ -103,18 +110,18 @@ impl CutLp {
     }
 
     /// Changes the box's radius; the basis stays, so the next solve starts from it.
-    pub(crate) fn set_radius(&mut self, radius: f64) {
+    pub fn set_radius(&mut self, radius: f64) {
         self.radius = radius;
         self.update_point();
     }
 
     /// The box's radius.
-    pub(crate) fn radius(&self) -> f64 {
+    pub fn radius(&self) -> f64 {
         self.radius
     }
 
     /// The number of cuts.
-    pub(crate) fn cuts(&self) -> usize {
+    pub fn cuts(&self) -> usize {
         self.rhs.len()
     }
 
@@ -140,25 +147,25 @@ impl CutLp {
     }
 
     /// The current vertex.
-    pub(crate) fn theta(&self) -> &[f64] {
+    pub fn theta(&self) -> &[f64] {
         &self.theta
     }
 
     /// The active constraints and their multipliers.
-    pub(crate) fn active(&self) -> impl Iterator<Item = (Row, f64)> + '_ {
+    pub fn active(&self) -> impl Iterator<Item = (Row, f64)> + '_ {
         self.basis.iter().copied().zip(self.lambda.iter().copied())
     }
 
     /// Whether a side of the box carries a positive multiplier: then the box, not the cuts, stops
     /// the objective.
-    pub(crate) fn box_binds(&self) -> bool {
+    pub fn box_binds(&self) -> bool {
         let scale = self.g.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
         self.active().any(|(row, l)| matches!(row, Row::Side { .. }) && l > 1e-12 * scale)
     }
 
     /// `‖g − Σ λ_i a_i‖∞ / ‖g‖∞` over the active constraints, recomputed from the normals: how
     /// well the multipliers prove the vertex optimal.
-    pub(crate) fn dual_residual(&self) -> f64 {
+    pub fn dual_residual(&self) -> f64 {
         let mut r = self.g.clone();
         for (row, l) in self.active() {
             match row {
@@ -171,7 +178,7 @@ impl CutLp {
     }
 
     /// The smallest multiplier (negative only through rounding).
-    pub(crate) fn least_multiplier(&self) -> f64 {
+    pub fn least_multiplier(&self) -> f64 {
         self.lambda.iter().copied().fold(f64::INFINITY, f64::min)
     }
 
@@ -221,7 +228,7 @@ impl CutLp {
 
     /// Runs the dual simplex until the vertex satisfies every constraint, at most `max_steps`
     /// steps.
-    pub(crate) fn solve(&mut self, max_steps: usize) -> LpStatus {
+    pub fn solve(&mut self, max_steps: usize) -> LpStatus {
         let mut taken = 0;
         loop {
             let Some(entering) = self.most_violated() else {
@@ -363,25 +370,10 @@ enum RowRef<'a> {
 impl RowRef<'_> {
     fn dot(&self, x: &[f64]) -> f64 {
         match self {
-            RowRef::Dense(a) => dot(a, x),
+            RowRef::Dense(a) => crate::vector::dot(a, x),
             RowRef::Unit { j, sign } => sign * x[*j],
         }
     }
-}
-
-/// `aᵀx` with eight partial sums, which the compiler turns into vector instructions (a single
-/// running sum must be added in order, one lane at a time).
-fn dot(a: &[f64], x: &[f64]) -> f64 {
-    let mut sums = [0.0; 8];
-    let (a_chunks, x_chunks) = (a.chunks_exact(8), x.chunks_exact(8));
-    let tail: f64 = a_chunks.remainder().iter().zip(x_chunks.remainder()).map(|(a, x)| a * x).sum();
-    for (a, x) in a_chunks.zip(x_chunks) {
-        for lane in 0..8 {
-            sums[lane] += a[lane] * x[lane];
-        }
-    }
-    let [s0, s1, s2, s3, s4, s5, s6, s7] = sums;
-    ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)) + tail
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! rotations, is here too: Lanczos solves its small tridiagonal matrix with it, and the spectral
 //! anchor uses it directly for small `d`.
 
+use crate::vector::dot;
+
 /// Krylov steps per restart.
 const STEPS: usize = 48;
 /// Restarts before giving up on the tolerance (the last Ritz vector is returned).
@@ -51,15 +53,11 @@ fn start(d: usize) -> Vec<f64> {
 }
 
 fn normalise(v: &mut [f64]) -> f64 {
-    let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let norm = crate::vector::norm(v);
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
     }
     norm
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// One Lanczos cycle of at most `steps` steps from `v0`: the Ritz vector of the largest Ritz
@@ -161,7 +159,7 @@ pub fn top_eigenvector(mut s: Vec<f64>, d: usize) -> Vec<f64> {
 
 /// Flips `e` so that its entry of largest magnitude is positive, which makes an eigenvector's
 /// sign deterministic.
-pub(crate) fn fix_sign(e: &mut [f64]) {
+pub fn fix_sign(e: &mut [f64]) {
     let big = e.iter().copied().max_by(|a, b| a.abs().total_cmp(&b.abs())).unwrap_or(0.0);
     if big < 0.0 {
         e.iter_mut().for_each(|x| *x = -*x);
