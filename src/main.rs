@@ -5,7 +5,7 @@
 
 mod cli;
 mod commands;
-mod io;
+use cnr_driver::files as io;
 mod memory;
 mod output;
 mod progress;

@@ -26,6 +26,7 @@ fn list<T>(
 fn sweep_error(e: SweepError) -> Error {
     match e {
         SweepError::Model(cell) => Error::Model(Box::new(cell.errors)),
+        SweepError::Store(e) => Error::Usage(e.to_string()),
         SweepError::Other(message) => Error::Usage(message),
     }
 }

@@ -336,6 +336,7 @@ fn report_error(e: SweepError) -> Failed {
             err(&cell.errors.render());
             failure(&format!("the model does not compile with {}", cell.flags))
         }
+        SweepError::Store(e) => failure(&e.to_string()),
         SweepError::Other(message) => failure(&message),
     }
 }
@@ -348,7 +349,8 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
     if parts.iter().any(|p| same(p, out_dir)) {
         return Err(usage("merge into a folder that is not one of the parts"));
     }
-    let (manifest, rows, report) = store::merge(parts, out_dir, force).map_err(|e| failure(&e))?;
+    let (manifest, rows, report) =
+        store::merge(parts, out_dir, force).map_err(|e| failure(&e.to_string()))?;
     if !report.missing_shards.is_empty() {
         let list: Vec<String> =
             report.missing_shards.iter().map(|i| format!("{i}/{}", report.shards)).collect();
@@ -376,7 +378,7 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
 fn plot(dir: &Path, choice: &Choice) -> Result<(), Failed> {
     let written = store::replot(dir, choice).map_err(|e| match e {
         store::ReplotError::Choice(message) => usage(&message),
-        store::ReplotError::Folder(message) => failure(&message),
+        store::ReplotError::Folder(e) => failure(&e.to_string()),
     })?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
     out(&format!(

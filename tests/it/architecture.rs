@@ -194,6 +194,48 @@ fn only_the_driver_names_backends() {
     assert!(!binary_dependencies().iter().any(|d| backends.contains(&d.as_str())));
 }
 
+/// The cnr crates of the workspace, by folder name.
+fn workspace_crates() -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .expect("crates/")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether a source file's code (its comments aside) names `std::fs` or opens a file by
+/// another route that std offers.
+fn touches_the_file_system(text: &str) -> bool {
+    text.lines()
+        .map(|l| l.split("//").next().unwrap_or_default())
+        .any(|code| ["std::fs", "fs::File", "OpenOptions"].iter().any(|n| code.contains(n)))
+}
+
+#[test]
+fn only_cnr_fs_and_the_binary_touch_the_file_system() {
+    // Reading, writing, locking and removing files is `cnr-fs`'s: the code of every other crate
+    // (its `src/`; tests, examples and benchmarks may make their own files) names no `std::fs`.
+    for krate in workspace_crates().into_iter().filter(|k| k != "cnr-fs") {
+        for file in sources(&root().join("crates").join(&krate).join("src")) {
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            assert!(!touches_the_file_system(&text), "{} touches the file system", file.display());
+        }
+    }
+    for file in sources(&root().join("python/src")) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        assert!(!touches_the_file_system(&text), "{} touches the file system", file.display());
+    }
+    assert!(!normal_dependencies("cnr-fs").iter().any(|d| d.starts_with("cnr-") && d != "cnr-check"));
+}
+
+#[test]
+fn the_numerics_know_no_model() {
+    let deps = normal_dependencies("cnr-numerics");
+    assert!(deps.iter().all(|d| !d.starts_with("cnr-")), "cnr-numerics depends on {deps:?}");
+}
+
 #[test]
 fn the_checks_above_can_fail() {
     // The helpers find what they look for, so that the assertions above are not empty.
@@ -207,6 +249,9 @@ fn the_checks_above_can_fail() {
         ["a"]
     );
     assert!(binary_dependencies().contains(&"cnr-driver".to_string()));
+    assert!(touches_the_file_system("let f = std::fs::read(p);"));
+    assert!(!touches_the_file_system("// std::fs is cnr-fs's\nlet x = 1;"));
+    assert!(workspace_crates().contains(&"cnr-fs".to_string()));
 }
 
 /// The text files whose references are checked: the root's and `docs/`'s Markdown, the benchmarks'

@@ -37,7 +37,6 @@ mod equilibrate;
 mod error;
 mod eval;
 mod export;
-pub mod files;
 mod format;
 mod program;
 mod record;
@@ -70,6 +69,8 @@ pub use sweep::SweepSpec;
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.
 pub use cnr_check::{memory, DataSource, Files, MemoryFiles, Model};
+/// The file system (`cnr-fs`): what the binary and the Python package read and write files with.
+pub use cnr_fs as files;
 pub use cnr_ir::{Cone, ConeProgram, Status};
 pub use cnr_lower::Plan;
 pub use cnr_syntax::{Diagnostic, Severity};

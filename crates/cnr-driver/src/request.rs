@@ -174,15 +174,8 @@ pub struct Limits {
 /// The memory budget when none is given: half of the machine's memory (`MemTotal` in
 /// `/proc/meminfo`), which leaves room for the solver's own work; 8 GiB where that is unknown.
 pub fn default_memory_budget() -> u64 {
-    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| mem_total(&text));
+    let total = cnr_fs::machine::memory_total();
     total.map_or(cnr_check::budget::DEFAULT_BYTES, |bytes| bytes / 2)
-}
-
-/// `MemTotal`, in bytes, from the text of `/proc/meminfo` (`MemTotal:  24684108 kB`).
-fn mem_total(meminfo: &str) -> Option<u64> {
-    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.trim_start_matches("MemTotal:").trim().trim_end_matches("kB").trim().parse().ok()?;
-    kib.checked_mul(1024)
 }
 
 /// Something told every [`Event`].
@@ -285,12 +278,6 @@ impl std::fmt::Display for Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mem_total_reads_kibibytes() {
-        assert_eq!(mem_total("MemFree: 1 kB\nMemTotal:  24684108 kB\n"), Some(24684108 * 1024));
-        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
-    }
 
     #[test]
     fn a_set_cancel_flag_is_seen() {

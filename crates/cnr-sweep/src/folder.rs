@@ -75,7 +75,7 @@ pub fn run(
     jobs: usize,
     progress: &mut dyn FnMut(Progress) -> Result<(), SweepError>,
 ) -> Result<Finished, SweepError> {
-    let (mut store, existing) = store::open(dir, manifest, force).map_err(SweepError::Other)?;
+    let (mut store, existing) = store::open(dir, manifest, force)?;
     let units = experiment.units(manifest.shard);
     // The methods each trial has rows for already.
     let mut finished: HashMap<Unit, Vec<String>> = HashMap::new();
@@ -89,7 +89,7 @@ pub fn run(
     progress(Progress::Started { todo: todo.len(), resumed })?;
     let mut rows = existing;
     let outcome = experiment.run(files, prepared, &todo, &methods_of, jobs, &mut |_, new| {
-        store.append(&new).map_err(SweepError::Other)?;
+        store.append(&new)?;
         let recovered =
             new.iter().any(|r| r.success && crate::results::summary_method(&r.method) == "relaxation");
         progress(Progress::Trial { recovered, rows: &new })?;
@@ -98,6 +98,6 @@ pub fn run(
     });
     drop(store);
     outcome?;
-    let written = store::finish(dir, manifest, &rows).map_err(SweepError::Other)?;
+    let written = store::finish(dir, manifest, &rows)?;
     Ok(Finished { rows, trials: units.len(), resumed, written })
 }

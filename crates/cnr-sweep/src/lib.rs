@@ -16,7 +16,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod files;
 pub mod folder;
 pub mod plot;
 pub mod results;
@@ -45,6 +44,9 @@ pub enum SweepError {
     /// A cell's model does not compile.
     #[error("the model does not compile with {}", .0.flags)]
     Model(Box<CellDiagnostics>),
+    /// The results folder.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
     /// Something else, said in words.
     #[error("{0}")]
     Other(String),

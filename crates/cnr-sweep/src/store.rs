@@ -8,15 +8,14 @@
 //!   last line and skips the trials already there.
 //! - `summary.csv` and the plots: written (atomically) when the sweep ends, or by `merge`.
 //!
-//! This module, and the binary, are the only places of cnr that write files.
+//! The files are read and written through `cnr-fs`, the one crate that touches the disk.
 
 use crate::grid::{Grid, Shard};
 use crate::plot;
 use crate::results::{self, Row};
+use cnr_driver::files::{self as fs, folder::Kind, Appender, Lock, LockError};
 use cnr_driver::GdBudget;
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What a sweep is: two runs with equal manifests (shards aside) produce rows of one experiment.
@@ -91,19 +90,51 @@ pub const RESULTS: &str = "results.csv";
 /// The cells.
 pub const SUMMARY: &str = "summary.csv";
 
-/// An error about the folder, said in words that name the file.
-pub type StoreError = String;
+/// Why a results folder cannot be opened, read, written or merged.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A file of the folder could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+    /// Another process holds the folder's lock.
+    #[error("{} {IN_USE}{}; {advice}", dir.display(), if holder.is_empty() { String::new() } else { format!(" ({holder})") })]
+    InUse {
+        /// The folder.
+        dir: PathBuf,
+        /// The holder, as the lock file names it.
+        holder: String,
+        /// What to do.
+        advice: &'static str,
+    },
+    /// What the folder holds does not fit: another sweep, damaged rows, parts that do not belong
+    /// together. Said in words that name the file and what to do.
+    #[error("{0}")]
+    Contents(String),
+    /// The figures could not be drawn.
+    #[error(transparent)]
+    Figures(#[from] plot::PlotError),
+}
 
-fn io_error(path: &Path, e: std::io::Error) -> StoreError {
-    format!("{}: {e}", path.display())
+fn io_error(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io { path: path.to_path_buf(), source }
+}
+
+/// A [`StoreError::Contents`] said with `format!`.
+macro_rules! contents {
+    ($($t:tt)*) => { StoreError::Contents(format!($($t)*)) };
 }
 
 /// An open results folder, ready to append trials. It holds the folder's lock (`.lock`) while it
 /// lives, so that a second sweep on the same folder is refused instead of running every trial again.
 pub struct Store {
     path: PathBuf,
-    file: File,
-    _lock: File,
+    file: Appender,
+    _lock: Lock,
     /// When the rows were last synced to the disk.
     synced: std::time::Instant,
 }
@@ -124,46 +155,25 @@ const WAIT: &str = "wait for it to end, or choose another --out";
 /// Takes the folder's lock, or says who holds it and what to do (`advice`). The lock is the
 /// system's advisory lock on `DIR/.lock`, released when the process ends however it ends; the
 /// file names the holder.
-fn lock(dir: &Path, advice: &str) -> Result<File, StoreError> {
+fn lock(dir: &Path, advice: &'static str) -> Result<Lock, StoreError> {
     let path = dir.join(LOCK);
-    let mut file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|e| io_error(&path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let holder = std::fs::read_to_string(&path).unwrap_or_default();
-            let holder = holder.trim();
-            return Err(format!(
-                "{} {IN_USE}{}; {advice}",
-                dir.display(),
-                if holder.is_empty() { String::new() } else { format!(" ({holder})") }
-            ));
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&path, e)),
-    }
-    file.set_len(0).map_err(|e| io_error(&path, e))?;
-    writeln!(file, "process {}", std::process::id()).map_err(|e| io_error(&path, e))?;
-    Ok(file)
+    Lock::take(&path).map_err(|e| match e {
+        LockError::Held { holder } => StoreError::InUse { dir: dir.to_path_buf(), holder, advice },
+        LockError::Io { path, source } => StoreError::Io { path, source },
+    })
 }
 
 /// Opens (or creates) the folder `dir` for `manifest`: with `force`, what a sweep wrote there is
 /// removed first. Returns the store and the rows already there.
 pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<Row>), StoreError> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    fs::folder::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
     let lock = lock(dir, WAIT)?;
     let manifest_path = dir.join(MANIFEST);
     let results_path = dir.join(RESULTS);
     if force {
         for name in [MANIFEST, RESULTS, SUMMARY].iter().map(|s| s.to_string()).chain(plot::file_names()) {
             let path = dir.join(name);
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|e| io_error(&path, e))?;
-            }
+            fs::folder::remove_if_exists(&path).map_err(|e| io_error(&path, e))?;
         }
     }
     match read_manifest(dir)? {
@@ -173,7 +183,7 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
                 differences.push("the shard".into());
             }
             if !differences.is_empty() {
-                return Err(format!(
+                return Err(contents!(
                     "{} holds another sweep ({} differ{}); run it with what made it, choose another --out, or add --force to start over",
                     dir.display(),
                     differences.join(", "),
@@ -181,8 +191,8 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
                 ));
             }
         }
-        None if results_path.exists() => {
-            return Err(format!(
+        None if fs::folder::kind(&results_path).map_err(|e| io_error(&results_path, e))? != Kind::Missing => {
+            return Err(contents!(
                 "{} has a {RESULTS} but no {MANIFEST}: it was not made by `cnr sweep`; choose another --out, or add --force",
                 dir.display()
             ))
@@ -199,24 +209,11 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
         rows.iter().for_each(|r| text.extend(csv_line(&r.record())));
         write_atomic(&results_path, &text)?;
     }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&results_path)
-        .map_err(|e| io_error(&results_path, e))?;
-    if rows.is_empty() && file.metadata().map_err(|e| io_error(&results_path, e))?.len() == 0 {
-        file.write_all(&csv_line(&header))
-            .and_then(|()| file.flush())
-            .map_err(|e| io_error(&results_path, e))?;
+    let mut file = Appender::open(&results_path).map_err(|e| io_error(&results_path, e))?;
+    if rows.is_empty() && file.is_empty().map_err(|e| io_error(&results_path, e))? {
+        file.append(&csv_line(&header)).map_err(|e| io_error(&results_path, e.source))?;
     }
     Ok((Store { path: results_path, file, _lock: lock, synced: std::time::Instant::now() }, rows))
-}
-
-impl Drop for Store {
-    fn drop(&mut self) {
-        // The last rows reach the disk before the run ends; a failure here has nowhere to go.
-        let _ = self.file.sync_data();
-    }
 }
 
 /// Every row of a results file must belong to the sweep: a cell of the grid, a trial of the
@@ -229,7 +226,7 @@ fn check_rows(path: &Path, manifest: &Manifest, rows: &[Row]) -> Result<(), Stor
     for (k, row) in rows.iter().enumerate() {
         let line = k + 2;
         let wrong = |what: String| {
-            Err(format!(
+            Err(contents!(
                 "{}:{line}: {what}; this row is not the sweep's (remove it, or add --force to start over)",
                 path.display()
             ))
@@ -294,25 +291,21 @@ impl Store {
     /// fragment when space returns.
     pub fn append(&mut self, rows: &[Row]) -> Result<(), StoreError> {
         let bytes: Vec<u8> = rows.iter().flat_map(|r| csv_line(&r.record())).collect();
-        let before = self.file.metadata().map_err(|e| io_error(&self.path, e))?.len();
-        match self.file.write_all(&bytes).and_then(|()| self.file.flush()) {
+        match self.file.append(&bytes) {
             Ok(()) if self.synced.elapsed() >= SYNC_EVERY => {
                 self.synced = std::time::Instant::now();
-                self.file.sync_data().map_err(|e| io_error(&self.path, e))
+                self.file.sync().map_err(|e| io_error(&self.path, e))
             }
             Ok(()) => Ok(()),
-            Err(e) => {
-                let undone = self.file.set_len(before).is_ok();
-                Err(format!(
-                    "{}: {e}; {}",
-                    self.path.display(),
-                    if undone {
-                        "the unfinished row was removed, and the sweep resumes from here"
-                    } else {
-                        "the file may end in an unfinished row, which the next run removes"
-                    }
-                ))
-            }
+            Err(fs::folder::AppendError { source: e, undone }) => Err(contents!(
+                "{}: {e}; {}",
+                self.path.display(),
+                if undone {
+                    "the unfinished row was removed, and the sweep resumes from here"
+                } else {
+                    "the file may end in an unfinished row, which the next run removes"
+                }
+            )),
         }
     }
 }
@@ -326,12 +319,11 @@ fn csv_line(fields: &[String]) -> Vec<u8> {
 /// The manifest of a folder, if it has one.
 pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, StoreError> {
     let path = dir.join(MANIFEST);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            format!("{}: not a sweep manifest ({e}); remove the folder or add --force", path.display())
+    match fs::read_if_exists(&path).map_err(|e| io_error(&path, e))? {
+        Some(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            contents!("{}: not a sweep manifest ({e}); remove the folder or add --force", path.display())
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(&path, e)),
+        None => Ok(None),
     }
 }
 
@@ -340,16 +332,13 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, StoreError> {
 /// dropped from the file; any other row that does not read is an error naming its line.
 pub fn read_rows(path: &Path, grid: &Grid) -> Result<(Vec<Row>, bool), StoreError> {
     let header = results::header(grid);
-    let mut bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), false)),
-        Err(e) => return Err(io_error(path, e)),
+    let Some(mut bytes) = fs::read_if_exists(path).map_err(|e| io_error(path, e))? else {
+        return Ok((Vec::new(), false));
     };
     if !bytes.is_empty() && !bytes.ends_with(b"\n") {
         let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |k| k + 1);
         bytes.truncate(keep);
-        let file = OpenOptions::new().write(true).open(path).map_err(|e| io_error(path, e))?;
-        file.set_len(keep as u64).map_err(|e| io_error(path, e))?;
+        fs::folder::truncate(path, keep as u64).map_err(|e| io_error(path, e))?;
     }
     if bytes.is_empty() {
         return Ok((Vec::new(), false));
@@ -357,13 +346,13 @@ pub fn read_rows(path: &Path, grid: &Grid) -> Result<(Vec<Row>, bool), StoreErro
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(bytes.as_slice());
     let found: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
+        .map_err(|e| contents!("{}: {e}", path.display()))?
         .iter()
         .map(str::to_string)
         .collect();
     let legacy = found == results::legacy_header(grid);
     if found != header && !legacy {
-        return Err(format!(
+        return Err(contents!(
             "{}: the columns are `{}`, not this sweep's `{}`",
             path.display(),
             found.join(","),
@@ -373,15 +362,15 @@ pub fn read_rows(path: &Path, grid: &Grid) -> Result<(Vec<Row>, bool), StoreErro
     let mut rows = Vec::new();
     for (k, record) in reader.records().enumerate() {
         let line = k + 2;
-        let record = record.map_err(|e| format!("{}:{line}: {e}", path.display()))?;
-        rows.push(Row::parse(&found, &record).map_err(|e| format!("{}:{line}: {e}", path.display()))?);
+        let record = record.map_err(|e| contents!("{}:{line}: {e}", path.display()))?;
+        rows.push(Row::parse(&found, &record).map_err(|e| contents!("{}:{line}: {e}", path.display()))?);
     }
     Ok((rows, legacy))
 }
 
-/// Writes `bytes` to `path` atomically, as the binary writes its outputs ([`crate::files`]).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    crate::files::write_atomic(path, |w| w.write_all(bytes)).map_err(|e| io_error(path, e))
+/// Writes `bytes` to `path` atomically, as the binary writes its outputs.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    fs::write_bytes_atomic(path, bytes).map_err(|e| io_error(path, e))
 }
 
 /// Writes `summary.csv` and the plots of `rows`; returns the files written.
@@ -416,12 +405,14 @@ fn write_figures(
 }
 
 /// Why the figures of a folder cannot be redrawn.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ReplotError {
     /// The choice of axes or figure does not fit the sweep (a usage error).
+    #[error("{0}")]
     Choice(String),
     /// The folder: missing, not a sweep's, in use, without trials, damaged, not writable.
-    Folder(String),
+    #[error(transparent)]
+    Folder(StoreError),
 }
 
 /// Redraws the figures of the sweep in `dir` from its `results.csv`, as `choice` says, and writes
@@ -430,16 +421,18 @@ pub enum ReplotError {
 pub fn replot(dir: &Path, choice: &plot::Choice) -> Result<Vec<PathBuf>, ReplotError> {
     let folder = ReplotError::Folder;
     let hint = "name the folder a sweep wrote (`cnr sweep MODEL --out DIR`)";
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(folder(format!("`{}` is a file, not a results folder; {hint}", dir.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(folder(format!("the folder `{}` does not exist; {hint}", dir.display())))
+    match fs::folder::kind(dir) {
+        Ok(Kind::Folder) => {}
+        Ok(Kind::File) => {
+            return Err(folder(contents!("`{}` is a file, not a results folder; {hint}", dir.display())))
+        }
+        Ok(Kind::Missing) => {
+            return Err(folder(contents!("the folder `{}` does not exist; {hint}", dir.display())))
         }
         Err(e) => return Err(folder(io_error(dir, e))),
     }
     let manifest = read_manifest(dir).map_err(folder)?.ok_or_else(|| {
-        folder(format!("`{}` has no {MANIFEST}: it is not a sweep's results folder; {hint}", dir.display()))
+        folder(contents!("`{}` has no {MANIFEST}: it is not a sweep's results folder; {hint}", dir.display()))
     })?;
     // A sweep that runs into the folder holds its lock and draws the figures itself when it ends.
     // A folder this process cannot write to cannot be locked, and its figures cannot be written
@@ -447,21 +440,21 @@ pub fn replot(dir: &Path, choice: &plot::Choice) -> Result<Vec<PathBuf>, ReplotE
     let _lock =
         match lock(dir, "wait for it to end (it draws its figures then), and run `cnr sweep plot` after") {
             Ok(file) => Some(file),
-            Err(e) if e.contains(IN_USE) => return Err(folder(e)),
+            Err(e @ StoreError::InUse { .. }) => return Err(folder(e)),
             Err(_) => None,
         };
     let path = dir.join(RESULTS);
     let (rows, _) = read_rows(&path, &manifest.grid).map_err(folder)?;
     check_rows(&path, &manifest, &rows).map_err(folder)?;
     if rows.is_empty() {
-        return Err(folder(format!(
+        return Err(folder(contents!(
             "{} has no trials yet: run the sweep first (`cnr sweep {} --out {}`)",
             path.display(),
             manifest.model,
             dir.display()
         )));
     }
-    plot::check(&manifest.grid, &rows, choice).map_err(ReplotError::Choice)?;
+    plot::check(&manifest.grid, &rows, choice).map_err(|e| ReplotError::Choice(e.to_string()))?;
     write_figures(dir, &manifest, &rows, choice).map_err(folder)
 }
 
@@ -491,11 +484,11 @@ pub fn merge(
     let mut _locks = Vec::new();
     for dir in dirs {
         let manifest = read_manifest(dir)?
-            .ok_or_else(|| format!("{} has no {MANIFEST}: it is not a sweep folder", dir.display()))?;
+            .ok_or_else(|| contents!("{} has no {MANIFEST}: it is not a sweep folder", dir.display()))?;
         if let Some((first, m)) = parts.first() {
             let differences = m.differences(&manifest);
             if !differences.is_empty() {
-                return Err(format!(
+                return Err(contents!(
                     "{} and {} are parts of different sweeps ({} differ)",
                     first.display(),
                     dir.display(),
@@ -503,7 +496,7 @@ pub fn merge(
                 ));
             }
             if m.shard.count != manifest.shard.count {
-                return Err(format!(
+                return Err(contents!(
                     "{} is shard {}/{} and {} is shard {}/{}: parts of one sweep split it alike",
                     first.display(),
                     m.shard.index,
@@ -515,7 +508,7 @@ pub fn merge(
             }
         }
         if let Some((other, _)) = parts.iter().find(|(_, m)| m.shard == manifest.shard) {
-            return Err(format!(
+            return Err(contents!(
                 "{} and {} are the same shard {}/{}",
                 other.display(),
                 dir.display(),
@@ -525,12 +518,15 @@ pub fn merge(
         }
         match lock(dir, WAIT) {
             Ok(file) => _locks.push(file),
-            Err(e) if e.contains(IN_USE) => return Err(e),
+            Err(e @ StoreError::InUse { .. }) => return Err(e),
             Err(_) => {}
         }
         parts.push((dir.clone(), manifest));
     }
-    let (_, first) = parts.first().ok_or("name at least one folder to merge")?.clone();
+    let (_, first) = parts
+        .first()
+        .ok_or_else(|| StoreError::Contents("name at least one folder to merge".into()))?
+        .clone();
     let mut rows: Vec<Row> = Vec::new();
     for (dir, manifest) in &parts {
         let path = dir.join(RESULTS);
@@ -543,7 +539,7 @@ pub fn merge(
         let key = |r: &Row| (r.cell, r.trial, results::summary_method(&r.method));
         key(&w[0]) == key(&w[1])
     }) {
-        return Err(format!("cell {} trial {} ({}) is in two parts", w[0].cell, w[0].trial, w[0].method));
+        return Err(contents!("cell {} trial {} ({}) is in two parts", w[0].cell, w[0].trial, w[0].method));
     }
     let mut report = MergeReport {
         shards: first.shard.count,
@@ -558,7 +554,7 @@ pub fn merge(
     let merged = Manifest { shard: Shard::WHOLE, ..first };
     let (mut store, existing) = open(out, &merged, force)?;
     if !existing.is_empty() {
-        return Err(format!(
+        return Err(contents!(
             "{} holds results already: merge into a new folder, or add --force",
             out.display()
         ));

@@ -39,12 +39,12 @@ pub enum Metric {
 
 impl Metric {
     /// `rate`, `error` or `loss`, as `--metric` takes it.
-    pub fn parse(text: &str) -> Result<Metric, String> {
+    pub fn parse(text: &str) -> Result<Metric, PlotError> {
         match text {
             "rate" => Ok(Metric::Rate),
             "error" => Ok(Metric::Error),
             "loss" => Ok(Metric::Loss),
-            other => Err(format!("--metric {other}: choose rate, error or loss")),
+            other => Err(PlotError::Choice(format!("--metric {other}: choose rate, error or loss"))),
         }
     }
 
@@ -88,6 +88,24 @@ pub struct Choice {
     pub log_x: bool,
 }
 
+/// Why figures cannot be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// The choice of axes or figure does not fit the sweep: said with the flag and what to do.
+    #[error("{0}")]
+    Choice(String),
+    /// Drawing or encoding failed (the font, the backend).
+    #[error("the figures could not be drawn: {0}")]
+    Drawing(String),
+}
+
+impl From<String> for PlotError {
+    /// A drawing routine's error.
+    fn from(message: String) -> PlotError {
+        PlotError::Drawing(message)
+    }
+}
+
 /// Every file a sweep's figures may be written to (removed by `--force`).
 pub fn file_names() -> Vec<String> {
     ["success", "error", "loss"]
@@ -110,15 +128,15 @@ fn font() -> Result<(), String> {
 /// not the same one; a log x axis only of positive values), and the figure it asks for can be
 /// drawn (success and the recovery error need a planted filter). The error names the flag and
 /// says what to do.
-pub fn check(grid: &Grid, rows: &[Row], choice: &Choice) -> Result<(), String> {
-    Layout::of(grid, choice)?;
+pub fn check(grid: &Grid, rows: &[Row], choice: &Choice) -> Result<(), PlotError> {
+    Layout::of(grid, choice).map_err(PlotError::Choice)?;
     let has_error = rows.iter().any(|r| r.recovery_error.is_some());
     match choice.metric {
-        Some(m @ (Metric::Rate | Metric::Error)) if !rows.is_empty() && !has_error => Err(format!(
+        Some(m @ (Metric::Rate | Metric::Error)) if !rows.is_empty() && !has_error => Err(PlotError::Choice(format!(
             "--metric {}: the trials have no recovery error (their data have no planted filter), so {} is not defined; choose --metric loss",
             m.name(),
             if m == Metric::Rate { "success" } else { "it" }
-        )),
+        ))),
         _ => Ok(()),
     }
 }
@@ -129,13 +147,13 @@ pub fn render(
     rows: &[Row],
     about: &About,
     choice: &Choice,
-) -> Result<Vec<(String, Vec<u8>)>, String> {
+) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
     font()?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     check(grid, rows, choice)?;
-    let layout = Layout::of(grid, choice)?;
+    let layout = Layout::of(grid, choice).map_err(PlotError::Choice)?;
     let has_error = rows.iter().any(|r| r.recovery_error.is_some());
     let metrics = match choice.metric {
         Some(m) => vec![m],

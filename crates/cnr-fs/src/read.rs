@@ -1,4 +1,4 @@
-//! Reading models and data from the file system: the one implementation of [`Files`] on disk,
+//! Reading models and data: regular files only, and the one implementation of [`Files`] on disk,
 //! shared by the command line and the Python package.
 
 use cnr_check::Files;
@@ -57,5 +57,14 @@ pub fn describe_io(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "permission denied".into(),
         std::io::ErrorKind::IsADirectory => "it is a folder, not a file".into(),
         _ => e.to_string(),
+    }
+}
+
+/// The bytes of `path`, or `None` when there is no such file.
+pub fn read_if_exists(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -1,6 +1,6 @@
-//! The command line's file system: reading model and data files, and writing outputs atomically.
+//! What paths are: the same file by any route, and why one cannot be written.
 
-pub use cnr_driver::files::{describe_io, read_regular, DiskFiles};
+use crate::describe_io;
 use std::path::{Path, PathBuf};
 
 /// Whether two paths name the same file, whatever route reaches it (links, `..`, another name
@@ -52,5 +52,3 @@ pub fn file_instead_of_folder(dir: &Path) -> Option<PathBuf> {
     }
     file_in_the_way(dir)
 }
-
-pub use cnr_sweep::files::write_atomic;

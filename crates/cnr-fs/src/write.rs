@@ -55,3 +55,8 @@ pub fn write_atomic(
     tmp.persist(&target).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// [`write_atomic`] of bytes in hand.
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic(path, |w| w.write_all(bytes))
+}
