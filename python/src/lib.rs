@@ -184,7 +184,7 @@ fn method(name: &str) -> PyResult<MethodChoice> {
 }
 
 fn backend(name: Option<&str>) -> PyResult<Option<cnr_driver::Backend>> {
-    name.map(|n| cnr_driver::Backend::parse(n).map_err(PyValueError::new_err)).transpose()
+    name.map(|n| cnr_driver::Backend::parse(n).map_err(|e| PyValueError::new_err(e.to_string()))).transpose()
 }
 
 /// The model checked: its sizes and warnings, as JSON.

@@ -1,7 +1,7 @@
 //! The layering ARCHITECTURE.md promises, checked on the manifests and the `use` paths: the IR
 //! depends on no other cnr crate, the front end (syntax, check, lower) names no solver, backends
-//! know no network, the binary and the sweep reach the pipeline only through the driver, and only
-//! the driver names backends.
+//! know no network, the binary and the sweep reach the pipeline only through the driver, only
+//! cnr-solve names backends, and only cnr-fs touches the file system.
 
 use crate::util::root;
 
@@ -164,14 +164,14 @@ fn the_python_package_sits_on_the_driver_and_the_sweep_only() {
 }
 
 #[test]
-fn only_the_driver_names_backends() {
-    // Which backends exist and how each is called is the driver's knowledge: no other crate but
+fn only_cnr_solve_names_backends() {
+    // Which backends exist and how each is called is `cnr-solve`'s knowledge: no other crate but
     // the backends themselves depends on one or names one in its code.
     let backends = ["cnr-clarabel", "cnr-goodlp"];
     let crates = std::fs::read_dir(root().join("crates")).expect("crates/");
     for entry in crates.flatten() {
         let krate = entry.file_name().to_string_lossy().into_owned();
-        if krate == "cnr-driver" || backends.contains(&krate.as_str()) {
+        if krate == "cnr-solve" || backends.contains(&krate.as_str()) {
             continue;
         }
         for backend in backends {

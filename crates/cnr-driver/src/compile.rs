@@ -318,7 +318,7 @@ fn refusals(model: &Model, plan: &Plan, backend: Backend) -> Vec<Diagnostic> {
                 continue;
             }
             seen.push(*origin);
-            let cones = cone_words(gap.kind);
+            let cones = cnr_solve::cone_words(gap.kind);
             let (span, what) = match origin {
                 Origin::Activation => {
                     (model.spans.activation, format!("activation `{}` needs {cones}", model.activation.name))
@@ -350,15 +350,4 @@ fn refusals(model: &Model, plan: &Plan, backend: Backend) -> Vec<Diagnostic> {
         }
     }
     out
-}
-
-/// How a cone kind is named in messages.
-pub(crate) fn cone_words(kind: &str) -> &'static str {
-    match kind {
-        "soc" => "second-order cones",
-        "exp" => "exponential cones",
-        "pow" => "power cones",
-        "zero" => "equality rows",
-        _ => "inequality rows",
-    }
 }

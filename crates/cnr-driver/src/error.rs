@@ -2,6 +2,7 @@
 //! code it earns.
 
 use crate::Sources;
+use cnr_solve::{ProgramError, SolveError};
 use cnr_syntax::Diagnostic;
 
 /// Why a request did not produce its result.
@@ -22,9 +23,26 @@ pub enum Error {
         /// What to do about it.
         hint: Option<String>,
     },
-    /// A backend refused or could not run, or a program would not fit the memory budget.
+    /// A backend refused or could not run (`cnr-solve`).
     #[error(transparent)]
-    Solve(#[from] SolveError),
+    Solve(SolveError),
+    /// A program would not fit the memory budget.
+    #[error(
+        "the program of {samples} samples needs about {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",
+        .need >> 20,
+        .budget >> 20,
+        if *.whole { ", or solve by cutting planes (--method cutting-plane), which builds programs of subsets" } else { "" }
+    )]
+    OverBudget {
+        /// Samples in the program.
+        samples: usize,
+        /// Bytes it needs with the data.
+        need: u128,
+        /// The budget, in bytes.
+        budget: u64,
+        /// Whether it was the whole program (cutting planes would build smaller ones).
+        whole: bool,
+    },
     /// The caller asked to stop ([`crate::Hooks::cancel`]).
     #[error("cancelled")]
     Cancelled,
@@ -53,49 +71,18 @@ impl ModelErrors {
     }
 }
 
-/// Why a solve could not run to a status.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-pub enum SolveError {
-    /// A program would not fit the memory budget.
-    #[error(
-        "the program of {samples} samples needs about {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",
-        .need >> 20,
-        .budget >> 20,
-        if *.whole { ", or solve by cutting planes (--method cutting-plane), which builds programs of subsets" } else { "" }
-    )]
-    OverBudget {
-        /// Samples in the program.
-        samples: usize,
-        /// Bytes it needs with the data.
-        need: u128,
-        /// The budget, in bytes.
-        budget: u64,
-        /// Whether it was the whole program (cutting planes would build smaller ones).
-        whole: bool,
-    },
-    /// The backend does not take a kind of cone the program has.
-    #[error("the {backend} backend cannot take this program: it has {cones}, from row {row} ({row_text})")]
-    Unsupported {
-        /// The backend.
-        backend: &'static str,
-        /// The cones, in words.
-        cones: &'static str,
-        /// The first such row.
-        row: usize,
-        /// What that row is, in the program's words.
-        row_text: String,
-    },
-    /// A program cnr does not solve: a quadratic objective without constraints.
-    #[error(
-        "the program has a quadratic objective and no constraints; cnr solves it only with at least one constraint row"
-    )]
-    QuadraticWithoutRows,
-    /// The backend refused the program or failed to run.
-    #[error("{message}")]
-    Backend {
-        /// The backend.
-        backend: &'static str,
-        /// What it said.
-        message: String,
-    },
+impl From<SolveError> for Error {
+    /// A stopped backend is the caller's cancellation; anything else, the backend's error.
+    fn from(e: SolveError) -> Error {
+        match e {
+            SolveError::Cancelled => Error::Cancelled,
+            e => Error::Solve(e),
+        }
+    }
+}
+
+impl From<ProgramError> for Error {
+    fn from(e: ProgramError) -> Error {
+        Error::Input { message: e.message, hint: e.hint }
+    }
 }

@@ -30,10 +30,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod backend;
 mod baseline;
 mod compile;
-mod equilibrate;
 mod error;
 mod eval;
 mod export;
@@ -46,16 +44,16 @@ mod solve;
 mod sources;
 pub mod sweep;
 
-pub use backend::Backend;
 pub use baseline::{baseline, BaselineRecord, GdBudget, GdResult};
+pub use cnr_solve::{Attempt, Backend, BackendNameError, SolveError};
 pub use compile::{compile, compile_for, model_hash, Compiled, Purpose};
-pub use error::{Error, ModelErrors, SolveError};
+pub use error::{Error, ModelErrors};
 pub use eval::{evaluate, read_numbers, EvalRecord};
 pub use export::{export_data, npy, DataExport};
 pub use format::{decode_text, format};
 pub use program::{read_program, solve_program, write_program, ProgramFormat, ProgramRecord, ProgramRequest};
 pub use record::{
-    Attempt, CuttingPlaneRecord, Filters, GdRefinement, Method, Restart, Restarts, Run, SolveRecord, Timings,
+    CuttingPlaneRecord, Filters, GdRefinement, Method, Restart, Restarts, Run, SolveRecord, Timings,
     WSpaceRecord,
 };
 pub use request::{

@@ -213,6 +213,17 @@ impl Hooks {
         self.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
+    /// The watcher of a backend's iterations: each is told as an [`Event::Iteration`], and the
+    /// solve stops when the caller asks.
+    pub(crate) fn call_watch(&self) -> cnr_solve::CallWatch {
+        let hooks = self.clone();
+        Arc::new(move |it: &cnr_solve::Iteration| {
+            let cnr_solve::Iteration { rows, backend, call, iteration, gap } = *it;
+            hooks.tell(Event::Iteration { rows, backend, call, iteration, gap });
+            hooks.cancelled()
+        })
+    }
+
     /// `Err(Cancelled)` when the caller asked to stop.
     pub(crate) fn check(&self) -> Result<(), crate::Error> {
         if self.cancelled() {

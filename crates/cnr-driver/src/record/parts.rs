@@ -62,47 +62,6 @@ pub struct CuttingPlaneRecord {
     pub fallback: Option<String>,
 }
 
-/// One solve of one program: how it was scaled, which recovery settings, how it ended.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct Attempt {
-    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
-    pub program: u32,
-    /// The backend called.
-    pub backend: &'static str,
-    /// The factor the objective was multiplied by (a power of two).
-    pub objective_scale: f64,
-    /// The backend's settings level (0: its fastest, 1: its defaults, higher: more conservative).
-    pub recovery: u32,
-    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
-    pub equilibrated: bool,
-    /// The tolerance the backend was asked for (a hundredth of the judged one on the last call of
-    /// a plan).
-    pub tolerance: f64,
-    /// What the solver said.
-    pub solver_status: Status,
-    /// What cnr takes it to be, after checking the point on the model.
-    pub status: Status,
-    /// The largest violation of a sample's constraint at the point, relative to the label scale
-    /// (for points the solver called optimal).
-    pub relative_violation: Option<f64>,
-    /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
-    /// the backend gives a dual point).
-    pub dual_residual: Option<f64>,
-    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
-    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
-    /// points the solver called optimal.
-    pub gap: Option<f64>,
-    /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
-    /// program; one that does not hold makes the call a numerical error.
-    pub certificate: Option<cnr_ir::Certificate>,
-    /// An infeasible answer overruled because the program is known to be feasible (a penalised
-    /// model, or a program feasible by its structure: docs/solving.md), whatever its certificate.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub overruled: bool,
-    /// Its iterations.
-    pub iterations: u32,
-}
-
 /// The solves of `restarts r` and `refine r`: one per anchor, the lowest training loss kept.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Restarts {

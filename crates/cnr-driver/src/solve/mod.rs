@@ -3,18 +3,16 @@
 //! with their checks and retries (`calls.rs`). The record is assembled from the outcome by
 //! `record.rs`.
 
-mod calls;
 mod cutting_plane;
 mod wspace;
 
-pub(crate) use calls::{recovery_plan, Calls, Scale, PROGRAM_PLAN};
+use cnr_solve::{power_of_two, recovery_plan, Calls, Scale, RECOVERY_PLAN};
 
 use crate::compile::{compile_for, Purpose};
 use crate::record::{
     Attempt, Filters, GdRefinement, Method, Outcome, Restart, Restarts, SolveRecord, Timings,
 };
-use crate::{Compiled, Error, Event, Hooks, Request, SolveError};
-use calls::RECOVERY_PLAN;
+use crate::{Compiled, Error, Event, Hooks, Request};
 use cnr_check::Model;
 use cnr_ir::{Solution, SolverSettings};
 use cnr_lower::Lowered;
@@ -342,12 +340,12 @@ impl Context<'_> {
         self.hooks.check()?;
         let samples = request.samples.map_or(self.compiled.model.data.n, <[usize]>::len);
         if let Some(need) = self.over_budget(samples) {
-            return Err(Error::Solve(SolveError::OverBudget {
+            return Err(Error::OverBudget {
                 samples,
                 need,
                 budget: self.compiled.max_memory,
                 whole: request.samples.is_none(),
-            }));
+            });
         }
         self.hooks.tell(Event::Lowering { samples });
         let start = Instant::now();
@@ -401,9 +399,9 @@ impl Context<'_> {
             },
             always_feasible: model.relax.penalty.is_some(),
             judged_on: None,
-            hooks: self.hooks,
+            watch: Some(&self.hooks.call_watch()),
         };
-        calls.run(&lowered.program, &mut log)
+        Ok(calls.run(&lowered.program, &mut log)?)
     }
 
     /// The whole program.
@@ -477,14 +475,4 @@ fn objective_scale(model: &Model, scale: Scale) -> f64 {
         Scale::Patches => sizes.n.sqrt() * sizes.u_sum * sizes.rms_x,
     };
     power_of_two(c)
-}
-
-/// The power of two nearest `c` (within 2^±60), or 1 for a `c` that is not a positive number: a
-/// factor that scales exactly.
-pub(crate) fn power_of_two(c: f64) -> f64 {
-    if c.is_finite() && c > 0.0 {
-        2f64.powi(c.log2().round().clamp(-60.0, 60.0) as i32)
-    } else {
-        1.0
-    }
 }

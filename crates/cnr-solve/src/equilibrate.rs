@@ -10,7 +10,7 @@
 use cnr_ir::{Cone, ConeProgram, Solution};
 
 /// The factors: `A' = R A C`, `b' = R b`, `q' = κ C q`, so that `x = C x'`, `s = R⁻¹ s'`, `z = R z' / κ`.
-pub(crate) struct Scaling {
+pub struct Scaling {
     rows: Vec<f64>,
     cols: Vec<f64>,
     /// The objective's factor `κ`: `q' = κ C q`, so the scaled program's dual point is `κ` times
@@ -28,7 +28,7 @@ fn inverse_sqrt_pow2(v: f64) -> f64 {
 }
 
 /// Equilibrates `program` in place and returns the factors.
-pub(crate) fn equilibrate(program: &mut ConeProgram) -> Scaling {
+pub fn equilibrate(program: &mut ConeProgram) -> Scaling {
     let (m, n) = (program.m(), program.n);
     let mut scaling = Scaling { rows: vec![1.0; m], cols: vec![1.0; n], objective: 1.0 };
     // The row groups that must share a factor.
@@ -103,17 +103,17 @@ pub(crate) fn equilibrate(program: &mut ConeProgram) -> Scaling {
 
 impl Scaling {
     /// A point or direction `x` of the original program in the scaled program's terms: `C⁻¹ x`.
-    pub(crate) fn to_scaled_primal(&self, x: &[f64]) -> Vec<f64> {
+    pub fn to_scaled_primal(&self, x: &[f64]) -> Vec<f64> {
         x.iter().zip(&self.cols).map(|(x, c)| x / c).collect()
     }
 
     /// A dual vector `z` of the original program in the scaled program's terms: `κ R⁻¹ z`.
-    pub(crate) fn to_scaled_dual(&self, z: &[f64]) -> Vec<f64> {
+    pub fn to_scaled_dual(&self, z: &[f64]) -> Vec<f64> {
         z.iter().zip(&self.rows).map(|(z, r)| z / r * self.objective).collect()
     }
 
     /// Turns a solution of the scaled program into one of the original.
-    pub(crate) fn unscale(&self, solution: &mut Solution) {
+    pub fn unscale(&self, solution: &mut Solution) {
         if solution.x.len() == self.cols.len() {
             solution.x.iter_mut().zip(&self.cols).for_each(|(x, c)| *x *= c);
         }

@@ -3,31 +3,89 @@
 //! residual and gap, the certificates of infeasibility and unboundedness), and the log of attempts.
 
 use crate::equilibrate::Scaling;
-use crate::record::Attempt;
-use crate::{Backend, Error, Event, Hooks};
+use crate::{Backend, SolveError};
 use cnr_ir::{ConeProgram, Solution, SolverSettings, Status};
 use std::sync::Arc;
 
+/// One iteration of a backend, as its watcher is told it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Iteration {
+    /// The program's rows.
+    pub rows: usize,
+    /// The backend.
+    pub backend: &'static str,
+    /// Which call of the plan (1, 2, …).
+    pub call: u32,
+    /// The backend's iteration.
+    pub iteration: u32,
+    /// Its relative gap.
+    pub gap: f64,
+}
+
+/// Told every [`Iteration`]; returns `true` to stop the solve ([`SolveError::Cancelled`]).
+pub type CallWatch = Arc<dyn Fn(&Iteration) -> bool + Send + Sync>;
+
+/// One call of a backend for one program: how it was scaled, which recovery settings, how it ended.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Attempt {
+    /// Which program of the solve it was for (1, 2, … — one per cutting-plane round).
+    pub program: u32,
+    /// The backend called.
+    pub backend: &'static str,
+    /// The factor the objective was multiplied by (a power of two).
+    pub objective_scale: f64,
+    /// The backend's settings level (0: its fastest, 1: its defaults, higher: more conservative).
+    pub recovery: u32,
+    /// Whether the program's rows and columns were rescaled by cnr first (`equilibrate.rs`).
+    pub equilibrated: bool,
+    /// The tolerance the backend was asked for (a hundredth of the judged one on the last call of
+    /// a plan).
+    pub tolerance: f64,
+    /// What the solver said.
+    pub solver_status: Status,
+    /// What cnr takes it to be, after checking the point on the model.
+    pub status: Status,
+    /// The largest violation of a sample's constraint at the point, relative to the label scale
+    /// (for points the solver called optimal).
+    pub relative_violation: Option<f64>,
+    /// `‖Aᵀz + q‖∞ / ‖q‖∞` at the solver's dual point, for points the solver called optimal (when
+    /// the backend gives a dual point).
+    pub dual_residual: Option<f64>,
+    /// `|qᵀx + bᵀz + c|` — the distance between the objective and the dual point's bound `−bᵀz`,
+    /// whose dual-cone violation is added — over `max(|objective|, 1)` in the model's units, for
+    /// points the solver called optimal.
+    pub gap: Option<f64>,
+    /// For an infeasible or unbounded answer, how well the solver's certificate checks out on the
+    /// program; one that does not hold makes the call a numerical error.
+    pub certificate: Option<cnr_ir::Certificate>,
+    /// An infeasible answer overruled because the program is known to be feasible (a penalised
+    /// model, or a program feasible by its structure: docs/solving.md), whatever its certificate.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub overruled: bool,
+    /// Its iterations.
+    pub iterations: u32,
+}
+
 /// The calls of a backend for one program, and how their answers are checked.
-pub(crate) struct Calls<'a> {
+pub struct Calls<'a> {
     /// The calls, in order.
-    pub(crate) plan: &'a [Step],
+    pub plan: &'a [Step],
     /// The solve's settings.
-    pub(crate) settings: &'a SolverSettings,
+    pub settings: &'a SolverSettings,
     /// The objective's factor for a scale.
-    pub(crate) objective_scale: &'a dyn Fn(Scale) -> f64,
+    pub objective_scale: &'a dyn Fn(Scale) -> f64,
     /// The relative violation of the program's constraints at a point, as judged by the caller
     /// (from the model, or from the program alone).
-    pub(crate) violation: &'a dyn Fn(&[f64]) -> f64,
+    pub violation: &'a dyn Fn(&[f64]) -> f64,
     /// Whether the program is known to be feasible (a penalised model), so that `infeasible` is
     /// never accepted.
-    pub(crate) always_feasible: bool,
+    pub always_feasible: bool,
     /// An equilibrated copy of the program and its factors, on which the dual residual and the gap
     /// are judged (a program from a file, whose scale is its own); `None` judges them on the
     /// program as given (a relaxation, whose objective has a unit anchor).
-    pub(crate) judged_on: Option<&'a (ConeProgram, Scaling)>,
+    pub judged_on: Option<&'a (ConeProgram, Scaling)>,
     /// Told, while the backend iterates, the iteration and its gap; asked whether to stop.
-    pub(crate) hooks: &'a Hooks,
+    pub watch: Option<&'a CallWatch>,
 }
 
 impl Calls<'_> {
@@ -39,7 +97,7 @@ impl Calls<'_> {
     /// tolerance, whose dual point does not bound the objective, or whose gap is too large is
     /// `inaccurate`; an infeasible or unbounded answer whose certificate does not check out is a
     /// numerical error. Both are retried; when no call is left, that is the status returned.
-    pub(crate) fn run(&self, program: &ConeProgram, log: &mut Vec<Attempt>) -> Result<Solution, Error> {
+    pub fn run(&self, program: &ConeProgram, log: &mut Vec<Attempt>) -> Result<Solution, SolveError> {
         let index = log.last().map_or(1, |a| a.program + 1);
         let mut last = None;
         // The calls in the plan's order, except that a near miss (a point the backend calls
@@ -63,20 +121,21 @@ impl Calls<'_> {
                 settings.tol_abs = (settings.tol_abs * TIGHTER).max(1e-14);
                 settings.tol_rel = (settings.tol_rel * TIGHTER).max(1e-14);
             }
-            let hooks = self.hooks.clone();
             let (rows, name, call) = (program.m(), backend.name(), k as u32 + 1);
-            let watch = Arc::new(move |iteration: u32, gap: f64| {
-                hooks.tell(Event::Iteration { rows, backend: name, call, iteration, gap });
-                hooks.cancelled()
+            let watch = self.watch.map(|told| {
+                let told = told.clone();
+                Arc::new(move |iteration: u32, gap: f64| {
+                    told(&Iteration { rows, backend: name, call, iteration, gap })
+                }) as crate::backend::Watch
             });
             let mut solution = if equilibrate && scaled.p.nnz() == 0 {
                 let mut balanced = scaled.clone();
-                let factors = crate::equilibrate::equilibrate(&mut balanced);
-                let mut solution = backend.run(&balanced, &settings, Some(watch))?;
+                let factors = crate::equilibrate(&mut balanced);
+                let mut solution = backend.run(&balanced, &settings, watch)?;
                 factors.unscale(&mut solution);
                 solution
             } else {
-                backend.run(&scaled, &settings, Some(watch))?
+                backend.run(&scaled, &settings, watch)?
             };
             if solution.objective.is_finite() {
                 solution.objective = program.objective(&solution.x);
@@ -119,7 +178,7 @@ impl Calls<'_> {
                 // Judged on an equilibrated copy, where "small" means the same in every row: on the
                 // program as lowered, rows with tiny coefficients hide their violations.
                 let mut balanced = scaled.clone();
-                let factors = crate::equilibrate::equilibrate(&mut balanced);
+                let factors = crate::equilibrate(&mut balanced);
                 let cert = match said {
                     Status::Infeasible => balanced.check_infeasible(&factors.to_scaled_dual(&solution.z)),
                     _ => balanced.check_unbounded(&factors.to_scaled_primal(&solution.x)),
@@ -191,7 +250,7 @@ impl Calls<'_> {
 /// rows and columns of a conic program but not the objective of one without `P`, and with the
 /// objective that small its last iterations stall short of the tolerance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scale {
+pub enum Scale {
     /// Unscaled.
     One,
     /// `√n · max_m Σ_k u_mk · rms(x)`: the size of `Σ_i λ_i ∇f_i` when the sample rows' duals are
@@ -206,7 +265,7 @@ pub(crate) enum Scale {
 /// One call of a backend: which, the objective's scale, the backend's recovery level, and whether
 /// cnr equilibrates the program first.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Step {
+pub struct Step {
     backend: Backend,
     scale: Scale,
     recovery: u32,
@@ -226,7 +285,7 @@ const TIGHTER: f64 = 0.01;
 /// rescue most of the rest: a scaled objective, cnr's own equilibration (for data far from 1, which
 /// the solver's equilibration cannot reach), then more conservative settings. Measured over the
 /// planted grid of `bench/recovery_grid.sh` (see bench/README.md).
-pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool, bool); 6] = [
+pub const RECOVERY_PLAN: [(Scale, u32, bool, bool); 6] = [
     (Scale::One, 0, false, false),
     (Scale::Patches, 1, false, false),
     (Scale::One, 1, true, false),
@@ -237,7 +296,7 @@ pub(crate) const RECOVERY_PLAN: [(Scale, u32, bool, bool); 6] = [
 
 /// For a program without a model (a CBF or JSON file): no scale that needs the model's data, and
 /// the backend's defaults from the first call (the fast settings were measured on relaxations only).
-pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool, bool); 6] = [
+pub const PROGRAM_PLAN: [(Scale, u32, bool, bool); 6] = [
     (Scale::One, 1, false, false),
     (Scale::UnitObjective, 1, true, false),
     (Scale::UnitObjective, 1, false, false),
@@ -250,7 +309,7 @@ pub(crate) const PROGRAM_PLAN: [(Scale, u32, bool, bool); 6] = [
 /// settings; one call for a backend without (good_lp), then, should that fail, Clarabel's plan,
 /// since an LP is a conic program too. Measured: microlp calls some bounded LPs of these models
 /// unbounded (without a certificate), which Clarabel and good_lp's own Clarabel solve.
-pub(crate) fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool, bool)]) -> Vec<Step> {
+pub fn recovery_plan(backend: Backend, calls: &[(Scale, u32, bool, bool)]) -> Vec<Step> {
     let with_plan = |backend: Backend| {
         calls.iter().map(move |&(scale, recovery, equilibrate, tighter)| Step {
             backend,
@@ -314,4 +373,14 @@ fn duality_gap(program: &cnr_ir::ConeProgram, solution: &Solution, scale: f64) -
     let z_norm = solution.z.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(f64::MIN_POSITIVE);
     let outside = program.dual_cone_distance(&solution.z) / z_norm;
     Some(((primal - dual).abs() + slack) / primal.abs().max(scale) + outside)
+}
+
+/// The power of two nearest `c` (within 2^±60), or 1 for a `c` that is not a positive number: a
+/// factor that scales exactly.
+pub fn power_of_two(c: f64) -> f64 {
+    if c.is_finite() && c > 0.0 {
+        2f64.powi(c.log2().round().clamp(-60.0, 60.0) as i32)
+    } else {
+        1.0
+    }
 }

@@ -1,12 +1,13 @@
-//! The backends the driver can run, each with what it declares it takes.
+//! The backends cnr can run, each with what it declares it takes: the only module of cnr that
+//! names a backend crate.
 
 use crate::SolveError;
 use cnr_goodlp::LpSolver;
 use cnr_ir::{Capabilities, ConeProgram, Solution, SolverSettings};
 use std::sync::Arc;
 
-/// A solver backend, known by its name ([`Backend::parse`]); which solver crate runs it is the
-/// driver's business.
+/// A solver backend, known by its name ([`Backend::parse`]); which solver crate runs it is this
+/// crate's business.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backend(Kind);
 
@@ -19,8 +20,33 @@ enum Kind {
     GoodLp(LpSolver),
 }
 
+/// Why a name names no backend of this build.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BackendNameError {
+    /// No backend has the name.
+    #[error("unknown backend `{name}`; known: clarabel, good_lp, good_lp:SOLVER")]
+    Unknown {
+        /// The name.
+        name: String,
+    },
+    /// good_lp has the solver, but this build was made without its feature.
+    #[error("this build of cnr has no `{solver}` for good_lp: build it with `--features {feature}` (docs/backends.md says what that needs)")]
+    NotBuilt {
+        /// The solver.
+        solver: String,
+        /// The cargo feature that brings it.
+        feature: &'static str,
+    },
+    /// good_lp has no such solver.
+    #[error("good_lp has no solver `{solver}`; cnr knows {}", LP_SOLVERS.iter().map(|s| s.0).collect::<Vec<_>>().join(", "))]
+    UnknownLpSolver {
+        /// The solver.
+        solver: String,
+    },
+}
+
 /// Told each iteration and its relative gap; returns `true` to stop the solve.
-pub(crate) type Watch = Arc<dyn Fn(u32, f64) -> bool + Send + Sync>;
+pub type Watch = Arc<dyn Fn(u32, f64) -> bool + Send + Sync>;
 
 /// The good_lp solvers cnr knows of, whether or not this build has them, with the feature that
 /// brings each.
@@ -61,26 +87,21 @@ impl Backend {
 
     /// The backend of a name, or why there is none: unknown, or a good_lp solver this build lacks
     /// (with the feature that brings it).
-    pub fn parse(name: &str) -> Result<Backend, String> {
+    pub fn parse(name: &str) -> Result<Backend, BackendNameError> {
         match name {
             "clarabel" => return Ok(Backend::CLARABEL),
             "good_lp" | "goodlp" => return Ok(Backend::GOOD_LP),
             _ => {}
         }
         let Some(solver) = name.strip_prefix("good_lp:").or_else(|| name.strip_prefix("goodlp:")) else {
-            return Err(format!("unknown backend `{name}`; known: clarabel, good_lp, good_lp:SOLVER"));
+            return Err(BackendNameError::Unknown { name: name.to_string() });
         };
         if let Some(s) = LpSolver::from_name(solver) {
             return Ok(Backend(Kind::GoodLp(s)));
         }
         match LP_SOLVERS.iter().find(|(n, _)| *n == solver) {
-            Some((_, feature)) => Err(format!(
-                "this build of cnr has no `{solver}` for good_lp: build it with `--features {feature}` (docs/backends.md says what that needs)"
-            )),
-            None => {
-                let names: Vec<&str> = LP_SOLVERS.iter().map(|s| s.0).collect();
-                Err(format!("good_lp has no solver `{solver}`; cnr knows {}", names.join(", ")))
-            }
+            Some(&(_, feature)) => Err(BackendNameError::NotBuilt { solver: solver.to_string(), feature }),
+            None => Err(BackendNameError::UnknownLpSolver { solver: solver.to_string() }),
         }
     }
 
@@ -96,21 +117,21 @@ impl Backend {
     /// reports them (Clarabel), and stopping when it returns `true`. An error means the backend
     /// refused the program, could not run, or was stopped; a solve that ends badly is a [`Solution`]
     /// with that status.
-    pub(crate) fn run(
+    pub fn run(
         self,
         program: &ConeProgram,
         settings: &SolverSettings,
         watch: Option<Watch>,
-    ) -> Result<Solution, crate::Error> {
+    ) -> Result<Solution, SolveError> {
         let failed = |message: String| SolveError::Backend { backend: self.name(), message };
         match self.0 {
             Kind::Clarabel => match cnr_clarabel::solve_with_progress(program, settings, watch) {
                 Ok(solution) => Ok(solution),
-                Err(cnr_clarabel::ClarabelError::Stopped) => Err(crate::Error::Cancelled),
-                Err(e) => Err(failed(e.to_string()).into()),
+                Err(cnr_clarabel::ClarabelError::Stopped) => Err(SolveError::Cancelled),
+                Err(e) => Err(failed(e.to_string())),
             },
             Kind::GoodLp(s) => {
-                cnr_goodlp::solve_with(program, settings, s).map_err(|e| failed(e.to_string()).into())
+                cnr_goodlp::solve_with(program, settings, s).map_err(|e| failed(e.to_string()))
             }
         }
     }
