@@ -384,3 +384,87 @@ pub fn power_of_two(c: f64) -> f64 {
         1.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{read_program, ProgramFormat};
+
+    /// min x subject to x − 1 ≥ 0: optimal at x = 1.
+    const LP: &str = "VER\n3\n\nOBJSENSE\nMIN\n\nVAR\n1 1\nF 1\n\nCON\n1 1\nL+ 1\n\nOBJACOORD\n1\n0 1.0\n\nACOORD\n1\n0 0 1.0\n\nBCOORD\n1\n0 -1.0\n";
+
+    fn program() -> ConeProgram {
+        read_program(LP, ProgramFormat::Cbf, "lp.cbf", "lp", 1 << 30).expect("a valid CBF").0
+    }
+
+    fn calls<'a>(
+        plan: &'a [Step],
+        settings: &'a SolverSettings,
+        violation: &'a dyn Fn(&[f64]) -> f64,
+    ) -> Calls<'a> {
+        Calls {
+            plan,
+            settings,
+            objective_scale: &|_| 1.0,
+            violation,
+            always_feasible: false,
+            judged_on: None,
+            watch: None,
+        }
+    }
+
+    #[test]
+    fn an_answer_that_passes_its_checks_ends_the_plan() {
+        let plan = recovery_plan(Backend::CLARABEL, &RECOVERY_PLAN);
+        let settings = SolverSettings { tol_abs: 1e-8, tol_rel: 1e-8, ..SolverSettings::default() };
+        let program = program();
+        let violation = |x: &[f64]| (1.0 - x[0]).max(0.0);
+        let mut log = Vec::new();
+        let solution = calls(&plan, &settings, &violation).run(&program, &mut log).unwrap();
+        assert_eq!(solution.status, Status::Optimal);
+        assert!((solution.x[0] - 1.0).abs() < 1e-6, "{:?}", solution.x);
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0].relative_violation, Some(violation(&solution.x)));
+    }
+
+    #[test]
+    fn a_point_the_caller_judges_violated_is_inaccurate_after_every_call() {
+        // The caller's violation overrules the backend: every call is tried, the near-miss retry
+        // moved forward, and the last call's answer is reported as it is.
+        let plan = recovery_plan(Backend::CLARABEL, &RECOVERY_PLAN);
+        let settings = SolverSettings { tol_abs: 1e-8, tol_rel: 1e-8, ..SolverSettings::default() };
+        let mut log = Vec::new();
+        let solution = calls(&plan, &settings, &|_| 1.0).run(&program(), &mut log).unwrap();
+        assert_eq!(solution.status, Status::Inaccurate);
+        assert_eq!(log.len(), plan.len());
+        assert!(log.iter().all(|a| a.solver_status == Status::Optimal && a.status == Status::Inaccurate));
+        assert!(log.iter().any(|a| a.tolerance < settings.tol_rel), "the tighter call ran: {log:?}");
+    }
+
+    #[test]
+    fn a_backend_without_recovery_levels_falls_back_to_clarabel() {
+        let plan = recovery_plan(Backend::GOOD_LP, &RECOVERY_PLAN);
+        assert_eq!(plan.len(), RECOVERY_PLAN.len() + 1);
+        assert_eq!(plan[0].backend, Backend::GOOD_LP);
+        assert!(plan[1..].iter().all(|s| s.backend == Backend::CLARABEL));
+    }
+
+    #[test]
+    fn a_watch_that_asks_to_stop_cancels_the_solve() {
+        let plan = recovery_plan(Backend::CLARABEL, &RECOVERY_PLAN);
+        let settings = SolverSettings::default();
+        let stop: CallWatch = Arc::new(|_: &Iteration| true);
+        let mut c = calls(&plan, &settings, &|_| 0.0);
+        c.watch = Some(&stop);
+        assert_eq!(c.run(&program(), &mut Vec::new()), Err(SolveError::Cancelled));
+    }
+
+    #[test]
+    fn powers_of_two_are_exact_and_bounded() {
+        assert_eq!(power_of_two(3.0), 4.0);
+        assert_eq!(power_of_two(0.3), 0.25);
+        assert_eq!(power_of_two(f64::NAN), 1.0);
+        assert_eq!(power_of_two(-2.0), 1.0);
+        assert_eq!(power_of_two(1e300), 2f64.powi(60));
+    }
+}
