@@ -9,8 +9,9 @@ use serde::{Serialize, Serializer};
 use std::time::Instant;
 
 mod parts;
+pub use cnr_methods::wspace::WSpaceRecord;
 pub use cnr_solve::Attempt;
-pub use parts::{CuttingPlaneRecord, GdRefinement, Restart, Restarts, Timings, WSpaceRecord};
+pub use parts::{CuttingPlaneRecord, GdRefinement, Restart, Restarts, Timings};
 
 /// Everything a model's solve reports. Figures under "from the model" are computed by cnr from the
 /// network and the data at the returned point, never taken from the solver.

@@ -88,32 +88,6 @@ pub struct Restart {
     pub solve_seconds: f64,
 }
 
-/// What the w-space method did, and its certificate.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct WSpaceRecord {
-    /// Rounds: LP solves, each followed by one pass over the samples.
-    pub rounds: u32,
-    /// Cuts in the last LP.
-    pub cuts: usize,
-    /// Dual simplex steps over all rounds.
-    pub steps: usize,
-    /// The last radius of the artificial box `|w_j|, |b_m| ≤ R`.
-    pub box_radius: f64,
-    /// Whether a side of the box carried a multiplier at the last vertex (then it is not certified).
-    pub box_active: bool,
-    /// `max_i (f(x_i; w) − y_i) / max_i |y_i|` at the last vertex.
-    pub relative_violation: f64,
-    /// `‖g − Σ λ_j a_j‖∞ / ‖g‖∞` of the last LP's multipliers on its active cuts.
-    pub dual_residual: f64,
-    /// The relative violation allowed.
-    pub tolerance: f64,
-    /// Whether the point is proved optimal for the whole relaxation: every sample holds within
-    /// the tolerance, the box carries no multiplier, and `λ ≥ 0` reproduces the anchor.
-    pub certified: bool,
-    /// Why the whole program was solved instead, if it was.
-    pub fallback: Option<String>,
-}
-
 /// Seconds per phase.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct Timings {

@@ -13,11 +13,12 @@
 //! `|w_j|, |b_m| ≤ R`. A box that is active at the optimum may cut the answer off: then `R` grows ten
 //! times and the round is repeated. An answer is certified only with the box inactive.
 
-use super::{initial_radius, start_size, Context};
+use super::{start_size, Context};
 use crate::record::{CuttingPlaneRecord, Method, Outcome, Timings};
 use crate::{Error, Event};
 use cnr_ir::Status;
 use cnr_lower::Request;
+use cnr_methods::sizes::initial_radius;
 use std::time::Instant;
 
 /// The most programs the cutting-plane method solves before it gives up and solves the whole one.

@@ -4,8 +4,9 @@
 //! `record.rs`.
 
 mod cutting_plane;
-mod wspace;
 
+use cnr_methods::sizes::DataSizes;
+use cnr_methods::wspace::WSpaceEnd;
 use cnr_solve::{power_of_two, recovery_plan, Calls, Scale, RECOVERY_PLAN};
 
 use crate::compile::{compile_for, Purpose};
@@ -119,7 +120,7 @@ fn refine_by_gd(
     threads: Option<usize>,
 ) -> GdRefinement {
     let start = std::time::Instant::now();
-    let found = crate::baseline::descend_from(model, w, extras, iterations);
+    let found = cnr_methods::gd::descend_from(model, w, extras, iterations);
     let seconds = start.elapsed().as_secs_f64();
     let fit = model.fit_of(&model.residuals(&found.w, &found.b, threads), &found.w);
     let (b, offset) = crate::record::split_extras(&model.network, &found.b);
@@ -404,6 +405,29 @@ impl Context<'_> {
         Ok(calls.run(&lowered.program, &mut log)?)
     }
 
+    /// Solves by cuts in the filters' space (`cnr-methods`); where the method cannot certify its
+    /// point it hands the model back, and the cone program is solved, the record saying why.
+    fn wspace(&self, timings: &mut Timings) -> Result<Outcome, Error> {
+        let model = &self.compiled.model;
+        let run =
+            cnr_methods::wspace::wspace(model, self.anchor, self.settings.tol_rel, self.threads, self.hooks)
+                .map_err(|cnr_methods::Cancelled| Error::Cancelled)?;
+        timings.solving_seconds += run.solving_seconds;
+        timings.checking_seconds += run.checking_seconds;
+        let mut record = run.record;
+        match run.end {
+            WSpaceEnd::Certified { theta, objective, residuals } => {
+                Ok(Outcome::filters(Method::WSpace, theta, objective, residuals, record))
+            }
+            WSpaceEnd::HandOff(why) => {
+                record.fallback = Some(format!("{why}; solved the cone program"));
+                let mut outcome = self.conic(timings)?;
+                outcome.wspace = Some(record);
+                Ok(outcome)
+            }
+        }
+    }
+
     /// The whole program.
     fn full(&self, timings: &mut Timings) -> Result<Outcome, Error> {
         let request = cnr_lower::Request { threads: self.threads, ..cnr_lower::Request::default() };
@@ -415,41 +439,6 @@ impl Context<'_> {
 /// The first subset's size: four samples per shared variable (`w` and `b`).
 pub(crate) fn start_size(model: &Model) -> usize {
     cnr_check::budget::first_subset(&model.network)
-}
-
-/// The first radius of the box: a hundred times a rough scale of `w`, from the labels, the inputs
-/// and the output weights (a label is about `Σ_k u_k` times `|⟨w, x_k⟩|`). Only the number of rounds
-/// depends on it: a box that turns out active grows.
-pub(crate) fn initial_radius(model: &Model) -> f64 {
-    let sizes = DataSizes::of(model);
-    let scale = sizes.mean_abs_y / (sizes.u_sum * sizes.rms_x);
-    100.0 * if scale.is_finite() && scale > 0.0 { scale.max(1e-6) } else { 1.0 }
-}
-
-/// The rough sizes of a model's data that the box and the objective's scale are set from.
-struct DataSizes {
-    /// Samples.
-    n: f64,
-    /// The mean `|y_i|`.
-    mean_abs_y: f64,
-    /// The inputs' root mean square, from at most a million entries: a scale, not a statistic.
-    rms_x: f64,
-    /// The largest `Σ_k u_mk` over the filters.
-    u_sum: f64,
-}
-
-impl DataSizes {
-    fn of(model: &Model) -> Self {
-        let y = &model.data.y;
-        let x = &model.data.x[..model.data.x.len().min(1 << 20)];
-        let kk = model.network.patches();
-        DataSizes {
-            n: model.data.n as f64,
-            mean_abs_y: y.iter().map(|v| v.abs()).sum::<f64>() / y.len().max(1) as f64,
-            rms_x: (x.iter().map(|v| v * v).sum::<f64>() / x.len().max(1) as f64).sqrt(),
-            u_sum: model.output.chunks(kk.max(1)).map(|c| c.iter().sum::<f64>()).fold(0.0, f64::max),
-        }
-    }
 }
 
 /// The largest violation of the program's sample constraints at `x`, measured on the model:

@@ -1,0 +1,28 @@
+//! Methods that work on the checked model rather than on its cone program: they know no solver
+//! and no IR, only the model's evaluation (`cnr_check::Model`) and dense numerics.
+//!
+//! - [`wspace`]: the relaxation solved by cuts in the filters' space, with its certificate; where
+//!   it cannot give one it ends with a typed [`wspace::HandOff`], and the caller (the driver)
+//!   solves the cone program instead;
+//! - [`gd`]: gradient descent on the training loss — the non-convex baseline from random starts,
+//!   and the refinement of a relaxation's point;
+//! - [`sizes`]: the rough sizes of a model's data that boxes and scales are set from.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod gd;
+pub mod sizes;
+pub mod wspace;
+
+/// What a method tells its caller while it runs, and how the caller stops it.
+pub trait Watch {
+    /// Round `round` checks `samples` samples.
+    fn checking(&self, round: u32, samples: usize);
+    /// Whether the caller asked to stop.
+    fn cancelled(&self) -> bool;
+}
+
+/// The caller asked the method to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;
