@@ -370,8 +370,7 @@ fn solve_program(
 ) -> PyResult<String> {
     let format = if json_format { ProgramFormat::Json } else { ProgramFormat::Cbf };
     let record = run_released(py, cancel, |hooks| {
-        let (program, seconds) =
-            cnr_driver::read_program(&text, format, &name, &name, cnr_driver::default_memory_budget())?;
+        let (program, seconds) = cnr_driver::read_program(&text, format, &name, &name, None)?;
         let request = ProgramRequest { tolerance, hooks, ..ProgramRequest::default() };
         cnr_driver::solve_program(&program, &request, seconds)
     })?;

@@ -2,12 +2,12 @@
 //! its rows returned as `results.csv` writes them (and, with `out`, written to that folder too).
 
 use crate::{backend, method, raise, run_released, Cancel, Source};
-use cnr_driver::sweep::grid::{self, Axis, Shard};
-use cnr_driver::sweep::{activations, anchors, refine_counts, restart_counts, SweepSpec};
-use cnr_driver::{Error, GdBudget};
+use cnr_driver::Error;
 use cnr_sweep::folder::Progress;
+use cnr_sweep::grid::{self, Axis, Shard};
 use cnr_sweep::results::{self, Row};
-use cnr_sweep::{Experiment, SweepError};
+use cnr_sweep::spec::{activations, anchors, refine_counts, restart_counts, SweepSpec};
+use cnr_sweep::{Experiment, SpecError, SweepError, SweepRequest};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -26,6 +26,8 @@ fn list<T>(
 fn sweep_error(e: SweepError) -> Error {
     match e {
         SweepError::Model(cell) => Error::Model(Box::new(cell.errors)),
+        SweepError::Spec(SpecError::Block(errors)) => Error::Model(errors),
+        SweepError::Spec(e) => Error::Usage(e.to_string()),
         SweepError::Store(e) => Error::Usage(e.to_string()),
         SweepError::Other(message) => Error::Usage(message),
     }
@@ -89,26 +91,23 @@ pub fn sweep(
         threshold,
         baseline: baseline.then_some(true),
     };
-    let spec = flags.over(SweepSpec::of_model(&source.text, &source.name).map_err(|e| raise(py, e))?);
-    let grid = spec.grid(&results::reserved_columns()).map_err(PyValueError::new_err)?;
-    let header = results::header(&grid);
     let request = source.request(&settings)?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let experiment = Experiment {
+    let experiment = Experiment::new(SweepRequest {
         text: source.text.clone(),
         name: source.name.clone(),
         source_name: source.name.clone(),
-        grid: grid.clone(),
-        trials: spec.trials.unwrap_or(20) as usize,
-        seed: spec.seed,
-        threshold: spec.threshold.unwrap_or(1e-4),
-        baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
-        refine_gd,
+        flags,
         settings: request.settings.clone(),
+        refine_gd,
         method: method(method_name)?,
         backend: backend(backend_name)?,
-        max_memory: Some(cnr_driver::default_memory_budget() / jobs as u64),
-    };
+        max_memory: None,
+        jobs,
+        shards: 1,
+    })
+    .map_err(|e| raise(py, sweep_error(e.into())))?;
+    let header = results::header(&experiment.grid);
     let files = &source.files;
     let raised: Mutex<Option<PyErr>> = Mutex::new(None);
     let result = run_released(py, cancel, |hooks| {

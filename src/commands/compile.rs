@@ -62,6 +62,5 @@ pub fn read_program(
 ) -> Result<(cnr_driver::ConeProgram, f64), Failed> {
     let text = read_text(path)?;
     let name = path.file_stem().map_or("program".to_string(), |s| s.to_string_lossy().into_owned());
-    let budget = max_memory.unwrap_or_else(cnr_driver::default_memory_budget);
-    cnr_driver::read_program(&text, format, &path.display().to_string(), &name, budget).map_err(fail)
+    cnr_driver::read_program(&text, format, &path.display().to_string(), &name, max_memory).map_err(fail)
 }

@@ -6,13 +6,13 @@ use crate::cli::MethodArg;
 use crate::output::{err, fail, failed as failure, out, usage, Failed};
 use crate::progress::SweepProgress;
 use clap::{Args, Subcommand};
-use cnr_driver::sweep::grid::{self, Axis, Shard};
-use cnr_driver::sweep::{activations, anchors, parse_threshold, refine_counts, restart_counts, SweepSpec};
-use cnr_driver::{Backend, GdBudget, MethodChoice, Setting};
+use cnr_driver::{Backend, MethodChoice, Setting};
 use cnr_sweep::folder::Progress;
+use cnr_sweep::grid::{self, Axis, Shard};
 use cnr_sweep::plot::{Choice, Metric};
+use cnr_sweep::spec::{activations, anchors, parse_threshold, refine_counts, restart_counts, SweepSpec};
 use cnr_sweep::store;
-use cnr_sweep::{Experiment, SweepError};
+use cnr_sweep::{Experiment, SpecError, SweepError, SweepRequest};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -167,8 +167,6 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let out_dir = args.out.clone().ok_or_else(|| usage("name the results folder: `--out DIR`"))?;
     refuse_a_file(&out_dir)?;
     let model = ModelFile::read(model_path)?;
-    let spec = of_args(&args)?.over(SweepSpec::of_model(&model.text, &model.name).map_err(fail)?);
-    let grid = spec.grid(&cnr_sweep::results::reserved_columns()).map_err(|e| usage(&e))?;
     let settings: Vec<Setting> = args
         .set
         .iter()
@@ -176,24 +174,20 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         .collect();
     let jobs =
         args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
-    let trials = spec.trials.unwrap_or(20) as usize;
-    let budget = args.max_memory.unwrap_or_else(cnr_driver::default_memory_budget);
-    check_size(&grid, trials, budget, args.shard.map_or(1, |s| s.count))?;
-    let experiment = Experiment {
+    let experiment = Experiment::new(SweepRequest {
         text: model.text.clone(),
         name: model.stem.clone(),
         source_name: model.name.clone(),
-        grid: grid.clone(),
-        trials,
-        seed: spec.seed,
-        threshold: spec.threshold.unwrap_or(1e-4),
-        baseline: spec.baseline.unwrap_or(false).then(GdBudget::default),
+        flags: of_args(&args)?,
+        settings,
         refine_gd: args.refine_gd.map(|steps| steps as usize),
-        settings: settings.clone(),
         method: MethodChoice::from(args.method),
         backend: args.backend,
-        max_memory: Some(args.max_memory.unwrap_or_else(cnr_driver::default_memory_budget) / jobs as u64),
-    };
+        max_memory: args.max_memory,
+        jobs,
+        shards: args.shard.map_or(1, |s| s.count),
+    })
+    .map_err(|e| report_error(e.into()))?;
     let files = &model.files;
     let prepared = experiment.prepare(files).map_err(report_error)?;
     if let Some(w) = &prepared.warnings {
@@ -292,31 +286,6 @@ fn of_args(args: &SweepArgs) -> Result<SweepSpec, Failed> {
     })
 }
 
-/// Bytes a trial takes in memory while a sweep runs: its unit, and its rows kept for the summary.
-const BYTES_PER_TRIAL: u128 = 512;
-
-/// Refuses a grid whose trials cannot be counted, or would not fit the memory budget, before
-/// anything is allocated for them.
-fn check_size(grid: &grid::Grid, trials: usize, budget: u64, shards: usize) -> Result<(), Failed> {
-    let sizes: Vec<String> = grid.axes.iter().map(|a| a.len().to_string()).collect();
-    let Some(units) = grid.checked_cells().and_then(|cells| cells.checked_mul(trials)) else {
-        return Err(usage(&format!(
-            "the grid's cells ({} values on its axes) times {trials} trials overflow a count; use fewer values",
-            sizes.join(" × ")
-        )));
-    };
-    let need = (units / shards.max(1)) as u128 * BYTES_PER_TRIAL;
-    if need > u128::from(budget) {
-        return Err(usage(&format!(
-            "the grid has {units} trials ({} values on its axes, {trials} trials each), which need about {} MiB, more than the memory budget of {} MiB; use fewer values or trials, or split it with --shard",
-            sizes.join(" × "),
-            need >> 20,
-            budget >> 20
-        )));
-    }
-    Ok(())
-}
-
 /// Refuses a results folder that is a file, or lies under one, before any work (rather than the
 /// system's "File exists (os error 17)" once the trials are prepared).
 fn refuse_a_file(out_dir: &Path) -> Result<(), Failed> {
@@ -336,6 +305,8 @@ fn report_error(e: SweepError) -> Failed {
             err(&cell.errors.render());
             failure(&format!("the model does not compile with {}", cell.flags))
         }
+        SweepError::Spec(SpecError::Block(errors)) => fail(cnr_driver::Error::Model(errors)),
+        SweepError::Spec(e) => usage(&e.to_string()),
         SweepError::Store(e) => failure(&e.to_string()),
         SweepError::Other(message) => failure(&message),
     }

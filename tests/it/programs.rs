@@ -7,7 +7,7 @@ use cnr_driver::{ProgramFormat, ProgramRequest, Status};
 /// Solves a CBF text with the defaults of `cnr solve` (tolerance 1e-7, Clarabel).
 fn solve(cbf: &str) -> cnr_driver::ProgramRecord {
     let (program, seconds) =
-        cnr_driver::read_program(cbf, ProgramFormat::Cbf, "test.cbf", "test", 1 << 30).expect("reads");
+        cnr_driver::read_program(cbf, ProgramFormat::Cbf, "test.cbf", "test", Some(1 << 30)).expect("reads");
     cnr_driver::solve_program(&program, &ProgramRequest::default(), seconds).expect("solves")
 }
 

@@ -1,7 +1,7 @@
 //! Compiling a model: its settings, parse, check, pick the backend and make sure it takes the
 //! program.
 
-use crate::request::{default_memory_budget, DataInput};
+use crate::request::DataInput;
 use crate::{settings, Backend, Error, MethodChoice, ModelErrors, Request, Sources};
 use cnr_check::budget::ProgramScope;
 use cnr_check::{Files, GivenData, MemoryFiles, Model, Overrides};
@@ -84,11 +84,8 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
         (Purpose::Solve, _) => ProgramScope::FirstSubset,
         (Purpose::Data, _) => ProgramScope::None,
     };
-    let mut overrides = Overrides {
-        max_memory: Some(request.limits.max_memory.unwrap_or_else(default_memory_budget)),
-        program,
-        ..Overrides::default()
-    };
+    let budget = request.limits.memory_budget();
+    let mut overrides = Overrides { max_memory: Some(budget), program, ..Overrides::default() };
     let unsets = settings::apply(&mut sources, &mut overrides, &request.settings)?;
     let none = MemoryFiles::default();
     let files: &dyn Files = match &request.data {
@@ -98,7 +95,7 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
     if let DataInput::Arrays(arrays) = &request.data {
         overrides.arrays = Some(Arc::new(given(arrays)));
     }
-    checked(&sources, &unsets, request.default_name, files, &overrides, request.backend)
+    checked(&sources, &unsets, request.default_name, files, &overrides, budget, request.backend)
 }
 
 /// The checker's copy of arrays handed over in memory.
@@ -123,6 +120,7 @@ fn checked(
     name: &str,
     files: &dyn Files,
     overrides: &Overrides,
+    budget: u64,
     backend: Option<Backend>,
 ) -> Result<Compiled, Error> {
     let start = Instant::now();
@@ -174,7 +172,7 @@ fn checked(
         model_hash: model_hash(sources.text()),
         anchor,
         anchor_seconds,
-        max_memory: overrides.max_memory.unwrap_or(cnr_check::budget::DEFAULT_BYTES),
+        max_memory: budget,
     })
 }
 

@@ -13,8 +13,7 @@
 //! - [`lower`]: the whole cone program, to write with [`write_program`];
 //! - [`export_data`]: the data as NumPy files;
 //! - [`read_program`] and [`solve_program`]: a cone program from a CBF or JSON file;
-//! - [`SweepSpec`] and [`sweep::grid`]: what a sweep's `sweep { … }` block and flags mean; the
-//!   [`baseline`] that sweeps run beside the relaxation.
+//! - [`baseline`]: the non-convex baseline that sweeps (`cnr-sweep`) run beside the relaxation.
 //!
 //! Errors are typed ([`Error`]); a model's diagnostics come with their texts ([`ModelErrors`],
 //! [`Sources`]), which render them like a compiler.
@@ -42,7 +41,6 @@ mod request;
 mod settings;
 mod solve;
 mod sources;
-pub mod sweep;
 
 pub use baseline::{baseline, BaselineRecord, GdBudget, GdResult};
 pub use cnr_solve::{Attempt, Backend, BackendNameError, SolveError};
@@ -62,7 +60,6 @@ pub use request::{
 pub use settings::is_parameter_name;
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
 pub use sources::{plain_error, Location, Sources};
-pub use sweep::SweepSpec;
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.

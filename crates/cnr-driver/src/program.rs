@@ -23,15 +23,16 @@ pub struct ProgramRequest {
 
 /// A program read from a file's text, validated, with the seconds reading took. `file` names the
 /// file in errors; the program is named `name`. A CBF file's declared sizes are held to
-/// `max_memory` bytes before anything is allocated.
+/// `max_memory` bytes (`None`: the driver's default budget) before anything is allocated.
 pub fn read_program(
     text: &str,
     format: ProgramFormat,
     file: &str,
     name: &str,
-    max_memory: u64,
+    max_memory: Option<u64>,
 ) -> Result<(ConeProgram, f64), Error> {
-    Ok(cnr_solve::read_program(text, format, file, name, max_memory)?)
+    let budget = crate::Limits { max_memory, ..crate::Limits::default() }.memory_budget();
+    Ok(cnr_solve::read_program(text, format, file, name, budget)?)
 }
 
 /// A program written in `format`.

@@ -171,6 +171,14 @@ pub struct Limits {
     pub time_limit: Option<f64>,
 }
 
+impl Limits {
+    /// The memory budget: the one given, else [`default_memory_budget`]. Every part of cnr that
+    /// needs the budget resolves it here.
+    pub fn memory_budget(&self) -> u64 {
+        self.max_memory.unwrap_or_else(default_memory_budget)
+    }
+}
+
 /// The memory budget when none is given: half of the machine's memory (`MemTotal` in
 /// `/proc/meminfo`), which leaves room for the solver's own work; 8 GiB where that is unknown.
 pub fn default_memory_budget() -> u64 {

@@ -2,8 +2,9 @@
 //! activations and noise levels, many seeded trials per cell, with the non-convex baseline beside
 //! the relaxation.
 //!
-//! - [`grid`]: the axes, their product, the shards (the driver's: a sweep's specification is part of
-//!   the front door).
+//! - [`grid`]: the axes, their product, the shards; [`spec`]: what a model's `sweep { … }` block and
+//!   the flags mean; [`Experiment::new`]: the one constructor of a sweep, with its defaults and its
+//!   size held to the memory budget, which the binary and the Python package share.
 //! - [`Experiment::prepare`]: every cell compiled once before any trial runs (an error in one cell
 //!   is an error of the sweep, shown with the settings that make it), its filter size and samples.
 //! - [`Experiment::run`]: the trials, in parallel, each through the driver (one solve per thread,
@@ -21,7 +22,12 @@ pub mod plot;
 pub mod results;
 pub mod store;
 
-pub use cnr_driver::sweep::grid;
+pub mod grid;
+mod setup;
+pub mod spec;
+
+pub use setup::{SpecError, SweepRequest, DEFAULT_THRESHOLD, DEFAULT_TRIALS};
+pub use spec::SweepSpec;
 
 use cnr_driver::{Backend, Compiled, DataSource, Files, GdBudget, Limits, MethodChoice, Request, Setting};
 use grid::{Axis, Grid, Shard, Value};
@@ -44,6 +50,9 @@ pub enum SweepError {
     /// A cell's model does not compile.
     #[error("the model does not compile with {}", .0.flags)]
     Model(Box<CellDiagnostics>),
+    /// The sweep's specification: its block, its grid, its size.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
     /// The results folder.
     #[error(transparent)]
     Store(#[from] store::StoreError),
@@ -80,7 +89,7 @@ pub struct Experiment {
     pub method: MethodChoice,
     /// The backend (`None`: the model's).
     pub backend: Option<Backend>,
-    /// The memory budget of one trial, in bytes (`None`: the checker's default).
+    /// The memory budget of one trial, in bytes (`None`: the driver's default).
     pub max_memory: Option<u64>,
 }
 

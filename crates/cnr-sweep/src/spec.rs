@@ -1,8 +1,8 @@
 //! A sweep's specification: the flags' and the model's `sweep { … }` block's axes and settings,
 //! the flags winning axis by axis.
 
-use super::grid::{self, Axis, Grid};
-use crate::{Error, ModelErrors, Sources};
+use crate::grid::{self, Axis, Grid};
+use cnr_driver::{ModelErrors, Sources};
 
 /// A sweep's grid and settings, from the flags or from the model's `sweep { … }` block.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -34,7 +34,7 @@ pub struct SweepSpec {
 impl SweepSpec {
     /// The `sweep { … }` block of the model `text` (named `name` in diagnostics); an entry that
     /// does not read is an error at its value.
-    pub fn of_model(text: &str, name: &str) -> Result<SweepSpec, Error> {
+    pub fn of_model(text: &str, name: &str) -> Result<SweepSpec, Box<ModelErrors>> {
         let Ok(file) = cnr_syntax::parse(text) else {
             // The model's own errors are reported when its cells compile.
             return Ok(SweepSpec::default());
@@ -85,10 +85,7 @@ impl SweepSpec {
         if errors.is_empty() {
             Ok(spec)
         } else {
-            Err(Error::Model(Box::new(ModelErrors {
-                sources: Sources::model(name, text),
-                diagnostics: errors,
-            })))
+            Err(Box::new(ModelErrors { sources: Sources::model(name, text), diagnostics: errors }))
         }
     }
 
