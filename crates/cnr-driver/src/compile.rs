@@ -2,11 +2,12 @@
 //! program.
 
 use crate::request::DataInput;
-use crate::{settings, Backend, Error, MethodChoice, ModelErrors, Request, Sources};
+use crate::{Backend, Error, MethodChoice, ModelErrors, Request, Setting, Sources};
 use cnr_check::budget::ProgramScope;
 use cnr_check::{Files, GivenData, MemoryFiles, Model, Overrides};
 use cnr_lower::{Origin, Plan};
 use cnr_syntax::ast::{Item, SolverStmt, SourceFile};
+use cnr_syntax::settings;
 use cnr_syntax::{suggest, Diagnostic, Span, Spanned};
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,7 +87,15 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
     };
     let budget = request.limits.memory_budget();
     let mut overrides = Overrides { max_memory: Some(budget), program, ..Overrides::default() };
-    let unsets = settings::apply(&mut sources, &mut overrides, &request.settings)?;
+    let unsets = settings::apply(&mut sources, &request.settings)?;
+    for setting in &request.settings {
+        match *setting {
+            Setting::Samples(n) => overrides.samples = Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            Setting::Seed(s) => overrides.seed = Some(s),
+            Setting::Noise(x) => overrides.noise = Some(x),
+            _ => {}
+        }
+    }
     let none = MemoryFiles::default();
     let files: &dyn Files = match &request.data {
         DataInput::Files(files) => *files,
@@ -348,4 +357,57 @@ fn refusals(model: &Model, plan: &Plan, backend: Backend) -> Vec<Diagnostic> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TINY: &str = "network { input 8 conv kernel 4 stride 4 activation relu output ones }
+                        data planted { samples 24 seed 1 }";
+
+    #[test]
+    fn a_model_compiles_to_its_checked_model_backend_plan_and_anchor() {
+        let compiled = compile(&Request::new(TINY, "tiny")).unwrap();
+        assert_eq!(compiled.backend, Backend::CLARABEL);
+        assert_eq!((compiled.model.data.n, compiled.model.network.d()), (24, 4));
+        assert_eq!(compiled.anchor.len(), 4);
+        assert!((cnr_numerics::norm(&compiled.anchor) - 1.0).abs() < 1e-12, "anchors are unit vectors");
+        assert_eq!(compiled.model_hash, model_hash(TINY));
+        assert!(compiled.plan.rows > 0 && compiled.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_overrides_reach_the_checker_and_the_budget_is_the_requests() {
+        let request = Request::new(TINY, "tiny").with(Setting::Samples(10)).with(Setting::Seed(7));
+        let request =
+            Request { limits: crate::Limits { max_memory: Some(1 << 30), ..Default::default() }, ..request };
+        let compiled = compile(&request).unwrap();
+        assert_eq!(compiled.model.data.n, 10);
+        assert_eq!(compiled.max_memory, 1 << 30);
+        let other_seed = compile(&Request::new(TINY, "tiny").with(Setting::Samples(10))).unwrap();
+        assert_ne!(compiled.model.data.y, other_seed.model.data.y, "the seed changes the data");
+    }
+
+    #[test]
+    fn a_backend_that_cannot_take_a_cone_is_an_error_at_the_activation() {
+        let text = TINY.replace("relu", "softplus");
+        let request = Request { backend: Some(Backend::GOOD_LP), ..Request::new(&text, "tiny") };
+        let Err(Error::Model(errors)) = compile(&request) else { panic!("good_lp took exponential cones") };
+        let d = &errors.diagnostics[0];
+        assert!(d.message.contains("activation `softplus` needs exponential cones"), "{}", d.message);
+        assert_eq!(&text[d.span.start..d.span.end], "activation softplus");
+        assert!(errors.render().contains("--backend clarabel"), "{}", errors.render());
+    }
+
+    #[test]
+    fn an_unknown_backend_in_the_model_is_reported_with_the_checkers_errors() {
+        let text = format!("{TINY} solver {{ backend gurobi }}");
+        let Err(Error::Model(errors)) = compile(&Request::new(&text, "tiny")) else { panic!("compiled") };
+        assert!(
+            errors.diagnostics.iter().any(|d| d.message == "unknown backend `gurobi`"),
+            "{}",
+            errors.render()
+        );
+    }
 }

@@ -81,6 +81,12 @@ impl From<SolveError> for Error {
     }
 }
 
+impl From<cnr_syntax::SettingError> for Error {
+    fn from(e: cnr_syntax::SettingError) -> Error {
+        Error::Usage(e.0)
+    }
+}
+
 impl From<ProgramError> for Error {
     fn from(e: ProgramError) -> Error {
         Error::Input { message: e.message, hint: e.hint }

@@ -38,12 +38,11 @@ mod format;
 mod program;
 mod record;
 mod request;
-mod settings;
 mod solve;
-mod sources;
 
 pub use baseline::{baseline, BaselineRecord, GdBudget, GdResult};
 pub use cnr_solve::{Attempt, Backend, BackendNameError, SolveError};
+pub use cnr_syntax::{is_parameter_name, plain_error, Location, Setting, Sources};
 pub use compile::{compile, compile_for, model_hash, Compiled, Purpose};
 pub use error::{Error, ModelErrors};
 pub use eval::{evaluate, read_numbers, EvalRecord};
@@ -54,12 +53,8 @@ pub use record::{
     CuttingPlaneRecord, Filters, GdRefinement, Method, Restart, Restarts, Run, SolveRecord, Timings,
     WSpaceRecord,
 };
-pub use request::{
-    default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request, Setting,
-};
-pub use settings::is_parameter_name;
+pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request};
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
-pub use sources::{plain_error, Location, Sources};
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.

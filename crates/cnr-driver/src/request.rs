@@ -1,6 +1,7 @@
 //! The request: everything a caller hands the driver for one model — its text, its data, the
 //! settings that change it, how to solve it, the limits and the hooks — as typed values.
 
+use crate::Setting;
 use crate::{Backend, MethodChoice};
 use cnr_check::Files;
 use ndarray::{ArrayView1, ArrayView2};
@@ -112,52 +113,6 @@ pub struct Arrays<'a> {
     /// A held-out test set, inputs and labels shaped as `inputs` and `labels`: only its loss is
     /// reported.
     pub test: Option<(ArrayView2<'a, f64>, ArrayView1<'a, f64>)>,
-}
-
-/// A change to a model, as the command line's flags make them: each is checked as if it were
-/// written in the model, and a diagnostic about it names its flag.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Setting {
-    /// `--samples N`: the number of samples (the first `N` of files or arrays).
-    Samples(u64),
-    /// `--seed S`: the planted data's seed.
-    Seed(u64),
-    /// `--noise X`: the planted labels' noise.
-    Noise(f64),
-    /// `--param NAME=VALUE`: a parameter's value, as written after `=` (it may use the parameters
-    /// declared before it).
-    Param {
-        /// The parameter's name.
-        name: String,
-        /// Its value.
-        value: String,
-    },
-    /// `--set BLOCK.STATEMENT=VALUE`: a statement of `network`, `relax`, `solver` or `data planted`.
-    Statement {
-        /// `BLOCK.STATEMENT`.
-        key: String,
-        /// The statement's value, as it would be written in the block.
-        value: String,
-    },
-    /// `--unset BLOCK.STATEMENT`: the model's statement of that kind removed (`relax.penalty`).
-    Unset {
-        /// `BLOCK.STATEMENT`.
-        key: String,
-    },
-}
-
-impl Setting {
-    /// The flag that makes this setting, as a user types it.
-    pub fn flag(&self) -> String {
-        match self {
-            Setting::Samples(n) => format!("--samples {n}"),
-            Setting::Seed(s) => format!("--seed {s}"),
-            Setting::Noise(x) => format!("--noise {x}"),
-            Setting::Statement { key, value } => format!("--set {key}={value}"),
-            Setting::Param { name, value } => format!("--param {name}={value}"),
-            Setting::Unset { key } => format!("--unset {key}"),
-        }
-    }
 }
 
 /// What a command may take of the machine.

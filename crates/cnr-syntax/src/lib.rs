@@ -14,11 +14,15 @@ pub mod ast;
 mod diag;
 mod format;
 mod parse;
+pub mod settings;
+mod sources;
 mod span;
 
 pub use diag::{nearest, suggest, Diagnostic, Severity};
 pub use format::{format, format_expr};
 pub use parse::parse;
+pub use settings::{is_parameter_name, Setting, SettingError};
+pub use sources::{plain_error, Location, Sources};
 pub use span::{Span, Spanned};
 
 /// A source file's text with its name, and the mapping from byte offsets to lines and columns.

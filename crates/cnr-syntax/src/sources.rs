@@ -8,7 +8,7 @@
 //! which region each offset belongs to, so a diagnostic is shown in the text it is about, named by
 //! the file or by the flag.
 
-use cnr_syntax::{Diagnostic, Severity, Source, Span};
+use crate::{Diagnostic, Severity, Source, Span};
 use codespan_reporting::diagnostic::{Diagnostic as Report, Label, Severity as ReportSeverity};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, Config};
@@ -84,7 +84,7 @@ impl Sources {
     }
 
     /// Where the model's own text ends in the buffer: an offset at or past it is a setting's.
-    pub(crate) fn model_end(&self) -> usize {
+    pub fn model_end(&self) -> usize {
         self.regions[0].end
     }
 

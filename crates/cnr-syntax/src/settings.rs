@@ -8,11 +8,60 @@
 //! stays, when the file has none), and a parameter replaces the file's declaration in place. Every
 //! diagnostic therefore points into a real text: the file's, or the setting's, shown with its flag.
 
-use crate::{Error, Setting, Sources};
-use cnr_check::Overrides;
-use cnr_syntax::ast::{Item, RelaxStmt, SourceFile};
-use cnr_syntax::{nearest, Diagnostic};
+use crate::ast::{Item, RelaxStmt, SourceFile};
+use crate::{nearest, Diagnostic, Sources};
 use std::mem::discriminant;
+
+/// A change to a model, as the command line's flags make them: each is checked as if it were
+/// written in the model, and a diagnostic about it names its flag.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Setting {
+    /// `--samples N`: the number of samples (the first `N` of files or arrays).
+    Samples(u64),
+    /// `--seed S`: the planted data's seed.
+    Seed(u64),
+    /// `--noise X`: the planted labels' noise.
+    Noise(f64),
+    /// `--param NAME=VALUE`: a parameter's value, as written after `=` (it may use the parameters
+    /// declared before it).
+    Param {
+        /// The parameter's name.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// `--set BLOCK.STATEMENT=VALUE`: a statement of `network`, `relax`, `solver` or `data planted`.
+    Statement {
+        /// `BLOCK.STATEMENT`.
+        key: String,
+        /// The statement's value, as it would be written in the block.
+        value: String,
+    },
+    /// `--unset BLOCK.STATEMENT`: the model's statement of that kind removed (`relax.penalty`).
+    Unset {
+        /// `BLOCK.STATEMENT`.
+        key: String,
+    },
+}
+
+impl Setting {
+    /// The flag that makes this setting, as a user types it.
+    pub fn flag(&self) -> String {
+        match self {
+            Setting::Samples(n) => format!("--samples {n}"),
+            Setting::Seed(s) => format!("--seed {s}"),
+            Setting::Noise(x) => format!("--noise {x}"),
+            Setting::Statement { key, value } => format!("--set {key}={value}"),
+            Setting::Param { name, value } => format!("--param {name}={value}"),
+            Setting::Unset { key } => format!("--unset {key}"),
+        }
+    }
+}
+
+/// A setting that cannot be made: its flag, and why (a usage error of the caller).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingError(pub String);
 
 /// The blocks `--set` reaches, by the key's first part, and how they are written.
 const BLOCKS: &[(&str, &str)] =
@@ -29,14 +78,10 @@ pub fn is_parameter_name(name: &str) -> bool {
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The model's text with the settings' texts beside it, and the overrides the other settings make.
-/// A key that names no block is a usage error that names the flag. Parameters come first, since a
-/// statement may use them.
-pub(crate) fn apply(
-    sources: &mut Sources,
-    overrides: &mut Overrides,
-    settings: &[Setting],
-) -> Result<Vec<Unset>, Error> {
+/// The model's text with the settings' texts beside it (the overrides `--samples`, `--seed` and
+/// `--noise` are not texts: the checker takes them, and they are skipped here). A key that names no
+/// block is a usage error that names the flag. Parameters come first, since a statement may use them.
+pub fn apply(sources: &mut Sources, settings: &[Setting]) -> Result<Vec<Unset>, SettingError> {
     let mut unsets = Vec::new();
     let params = settings.iter().filter(|s| matches!(s, Setting::Param { .. }));
     let others = settings.iter().filter(|s| !matches!(s, Setting::Param { .. }));
@@ -46,7 +91,7 @@ pub(crate) fn apply(
             // A value is one value: a line break, a brace or a comment would let it write more
             // of the model than the statement it names.
             if let Some(c) = value.chars().find(|c| matches!(c, '\n' | '\r' | '{' | '}' | '#')) {
-                return Err(Error::Usage(format!(
+                return Err(SettingError(format!(
                     "{flag}: the value may not contain {}; a setting sets one statement",
                     match c {
                         '\n' | '\r' => "a line break".to_string(),
@@ -56,21 +101,10 @@ pub(crate) fn apply(
             }
         }
         let text = match setting {
-            Setting::Samples(n) => {
-                overrides.samples = Some(usize::try_from(*n).unwrap_or(usize::MAX));
-                continue;
-            }
-            Setting::Seed(s) => {
-                overrides.seed = Some(*s);
-                continue;
-            }
-            Setting::Noise(x) => {
-                overrides.noise = Some(*x);
-                continue;
-            }
+            Setting::Samples(_) | Setting::Seed(_) | Setting::Noise(_) => continue,
             Setting::Param { name, value } => {
                 if !is_parameter_name(name) {
-                    return Err(Error::Usage(format!("{flag}: `{name}` is not a parameter name")));
+                    return Err(SettingError(format!("{flag}: `{name}` is not a parameter name")));
                 }
                 format!("param {name} = {value}")
             }
@@ -92,7 +126,7 @@ pub(crate) fn apply(
 /// A statement to remove from the model: its block as written (`relax`, `data planted`), its
 /// keyword, and the flag that asks for it.
 #[derive(Clone, Debug)]
-pub(crate) struct Unset {
+pub struct Unset {
     block: String,
     statement: String,
     flag: String,
@@ -100,13 +134,13 @@ pub(crate) struct Unset {
 
 /// Removes the statements `unsets` name from the model's own blocks (before `file_len`): a
 /// statement is recognised by its first word in the model's text. One that the model does not have is a usage error.
-pub(crate) fn remove(
+pub fn remove(
     mut file: SourceFile,
     text: &str,
     file_len: usize,
     unsets: &[Unset],
-) -> Result<SourceFile, Error> {
-    fn keep<S>(stmts: &mut Vec<cnr_syntax::Spanned<S>>, text: &str, keyword: &str) -> usize {
+) -> Result<SourceFile, SettingError> {
+    fn keep<S>(stmts: &mut Vec<crate::Spanned<S>>, text: &str, keyword: &str) -> usize {
         let before = stmts.len();
         stmts.retain(|s| {
             let written = text.get(s.span.start..s.span.end.min(text.len())).unwrap_or_default();
@@ -128,7 +162,7 @@ pub(crate) fn remove(
             };
         }
         if removed == 0 {
-            return Err(Error::Usage(format!(
+            return Err(SettingError(format!(
                 "{}: the model has no `{}` statement in its `{}` block",
                 unset.flag, unset.statement, unset.block
             )));
@@ -138,21 +172,21 @@ pub(crate) fn remove(
 }
 
 /// The block a `--set KEY=VALUE` writes: `BLOCK { STATEMENT VALUE }`.
-fn statement_text(key: &str, value: &str, flag: &str) -> Result<String, Error> {
+fn statement_text(key: &str, value: &str, flag: &str) -> Result<String, SettingError> {
     let Some((block, statement)) = key.split_once('.') else {
-        return Err(Error::Usage(format!(
+        return Err(SettingError(format!(
             "{flag}: the key is BLOCK.STATEMENT, e.g. relax.anchor or solver.max_iter"
         )));
     };
     let Some((_, written)) = BLOCKS.iter().find(|(name, _)| *name == block) else {
         let names: Vec<&str> = BLOCKS.iter().map(|b| b.0).collect();
-        return Err(Error::Usage(format!(
+        return Err(SettingError(format!(
             "{flag}: `{block}` is not a block --set reaches ({})",
             names.join(", ")
         )));
     };
     if statement.is_empty() || !statement.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(Error::Usage(format!("{flag}: `{statement}` is not a statement name")));
+        return Err(SettingError(format!("{flag}: `{statement}` is not a statement name")));
     }
     let written =
         if block == "data" && FILE_STATEMENTS.contains(&statement) { "data files" } else { written };
@@ -161,7 +195,7 @@ fn statement_text(key: &str, value: &str, flag: &str) -> Result<String, Error> {
 
 /// Merges the settings' blocks (those starting at or after `file_len`, where the model's own text
 /// ends) into the file's own blocks of the same kind.
-pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Diagnostic>> {
+pub fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Diagnostic>> {
     let appended: Vec<Item> = file.items.iter().filter(|i| i.span().start >= file_len).cloned().collect();
     file.items.retain(|i| i.span().start < file_len);
     let mut errors = Vec::new();
@@ -272,11 +306,7 @@ pub(crate) fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile,
 }
 
 /// Replaces the statements of the kinds in `set` (by `same`) by them.
-fn replace<S>(
-    own: &mut Vec<cnr_syntax::Spanned<S>>,
-    set: Vec<cnr_syntax::Spanned<S>>,
-    same: impl Fn(&S, &S) -> bool,
-) {
+fn replace<S>(own: &mut Vec<crate::Spanned<S>>, set: Vec<crate::Spanned<S>>, same: impl Fn(&S, &S) -> bool) {
     for s in set {
         own.retain(|o| !same(&o.node, &s.node));
         own.push(s);
@@ -286,7 +316,7 @@ fn replace<S>(
 /// Adds to each diagnostic that shows a parameter's value which `--param` gave it: the value is the
 /// flag's, though the diagnostic points into the model's own text. Adds to each diagnostic about a
 /// setting's text the flag it comes from.
-pub(crate) fn name_flags(file: Option<&SourceFile>, sources: &Sources, diags: &mut [Diagnostic]) {
+pub fn name_flags(file: Option<&SourceFile>, sources: &Sources, diags: &mut [Diagnostic]) {
     let file_len = sources.model_end();
     for d in diags.iter_mut() {
         if let Some(flag) = sources.flag_at(d.span) {
@@ -307,5 +337,67 @@ pub(crate) fn name_flags(file: Option<&SourceFile>, sources: &Sources, diags: &m
                 d.hints.push(format!("`{}` is set by `{flag}` on the command line", p.name.node));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MODEL: &str = "param d = 8\nnetwork { input 2*d conv kernel d stride d activation relu output ones }\nrelax { anchor data penalty l1 1 }\n";
+
+    /// The model with `settings` joined in, as the formatter writes it, or the error's words.
+    fn joined(settings: &[Setting]) -> Result<String, String> {
+        let mut sources = Sources::model("m.cnr", MODEL);
+        let unsets = apply(&mut sources, settings).map_err(|e| e.to_string())?;
+        let file = crate::parse(sources.text()).map_err(|d| d.message.clone())?;
+        let file = remove(file, sources.text(), sources.model_end(), &unsets).map_err(|e| e.to_string())?;
+        let file = merge(file, sources.model_end()).map_err(|d| format!("{d:?}"))?;
+        Ok(crate::format(&file))
+    }
+
+    fn set(key: &str, value: &str) -> Setting {
+        Setting::Statement { key: key.into(), value: value.into() }
+    }
+
+    #[test]
+    fn a_statement_replaces_the_files_statement_of_its_kind_and_keeps_the_rest() {
+        let text = joined(&[set("relax.anchor", "lstsq")]).unwrap();
+        assert!(text.contains("anchor lstsq") && !text.contains("anchor data"), "{text}");
+        assert!(text.contains("penalty l1 1"), "{text}");
+    }
+
+    #[test]
+    fn a_parameter_replaces_its_declaration_in_place() {
+        let text = joined(&[Setting::Param { name: "d".into(), value: "16".into() }]).unwrap();
+        assert!(text.starts_with("param d = 16"), "{text}");
+        assert!(!text.contains("param d = 8"), "{text}");
+    }
+
+    #[test]
+    fn unset_removes_a_statement_and_says_when_there_is_none() {
+        let text = joined(&[Setting::Unset { key: "relax.penalty".into() }]).unwrap();
+        assert!(!text.contains("penalty"), "{text}");
+        let err = joined(&[Setting::Unset { key: "solver.max_iter".into() }]).unwrap_err();
+        assert!(err.starts_with("--unset solver.max_iter: the model has no `max_iter`"), "{err}");
+    }
+
+    #[test]
+    fn a_value_that_would_write_more_than_its_statement_is_refused_with_its_flag() {
+        let err = joined(&[set("relax.anchor", "data } network {")]).unwrap_err();
+        assert!(
+            err.starts_with("--set relax.anchor=data } network {: the value may not contain `}`"),
+            "{err}"
+        );
+        let err = joined(&[set("anchor", "data")]).unwrap_err();
+        assert!(err.contains("BLOCK.STATEMENT"), "{err}");
+        let err = joined(&[Setting::Param { name: "2d".into(), value: "1".into() }]).unwrap_err();
+        assert!(err.contains("not a parameter name"), "{err}");
+    }
+
+    #[test]
+    fn overrides_are_no_text() {
+        let before = joined(&[]).unwrap();
+        assert_eq!(joined(&[Setting::Samples(3), Setting::Seed(1), Setting::Noise(0.1)]).unwrap(), before);
     }
 }
