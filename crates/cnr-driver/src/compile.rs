@@ -44,6 +44,17 @@ impl Compiled {
     pub fn render_warnings(&self) -> String {
         self.sources.render(&self.warnings)
     }
+
+    /// `NAME(VAR) = EXPR` of a user-defined activation, which says more than its bare name: the
+    /// `activation` statement as written (in the model or in `--set`), its comments dropped and its
+    /// spaces collapsed; `None` for a built-in one.
+    pub fn activation_definition(&self) -> Option<String> {
+        let span = &self.model.spans.activation;
+        let written = cnr_syntax::without_comments(self.sources.text().get(span.start..span.end)?);
+        let text = written.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = text.strip_prefix("activation ")?;
+        text.contains('=').then(|| text.to_string())
+    }
 }
 
 /// FNV-1a (64 bits) of a model's text, in hexadecimal: a small, fixed hash that names a text in
@@ -398,6 +409,14 @@ mod tests {
         assert!(d.message.contains("activation `softplus` needs exponential cones"), "{}", d.message);
         assert_eq!(&text[d.span.start..d.span.end], "activation softplus");
         assert!(errors.render().contains("--backend clarabel"), "{}", errors.render());
+    }
+
+    #[test]
+    fn a_defined_activation_is_shown_as_written_without_its_comments() {
+        let text = TINY.replace("activation relu", "activation act(z) = # the hinge, \"#\" kept\n max(z, 0) + 0*z");
+        let compiled = compile(&Request::new(&text, "tiny")).unwrap();
+        assert_eq!(compiled.activation_definition().as_deref(), Some("act(z) = max(z, 0) + 0*z"));
+        assert_eq!(compile(&Request::new(TINY, "tiny")).unwrap().activation_definition(), None);
     }
 
     #[test]

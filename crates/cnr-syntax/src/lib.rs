@@ -20,7 +20,7 @@ mod span;
 
 pub use diag::{nearest, suggest, Diagnostic, Severity};
 pub use format::{format, format_expr};
-pub use parse::parse;
+pub use parse::{parse, without_comments};
 pub use settings::{is_parameter_name, Setting, SettingError};
 pub use sources::{plain_error, Location, Sources};
 pub use span::{Span, Spanned};

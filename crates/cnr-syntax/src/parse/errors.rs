@@ -360,12 +360,9 @@ fn unclosed(text: &str) -> Option<(char, usize)> {
     stack.pop()
 }
 
-/// The 1-based line and column of byte `offset`.
+/// The 1-based line and column of byte `offset` ([`crate::Source::line_col`]; only errors ask).
 fn line_col(source: &str, offset: usize) -> (usize, usize) {
-    let before = &source[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+    crate::Source::new("", source).line_col(offset)
 }
 
 fn join_or(items: &[&str]) -> String {

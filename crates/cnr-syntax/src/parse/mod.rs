@@ -7,6 +7,8 @@
 mod errors;
 mod guards;
 mod scan;
+
+pub use scan::without_comments;
 mod tree;
 
 use crate::ast::SourceFile;

@@ -73,6 +73,11 @@ impl Iterator for Scan<'_> {
     }
 }
 
+/// `text` without its comments (a `#` inside a quoted string is no comment).
+pub fn without_comments(text: &str) -> String {
+    scan(text).filter(|&(_, _, part)| part != Part::Comment).map(|(_, c, _)| c).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +93,11 @@ mod tests {
         let out: String = scan.map(|(_, _, part)| letter(part)).collect();
         assert_eq!(out.chars().count(), text.chars().count());
         out
+    }
+
+    #[test]
+    fn comments_are_dropped_and_a_quoted_hash_kept() {
+        assert_eq!(without_comments("a \"#b\" # c\nd # e"), "a \"#b\" \nd ");
     }
 
     #[test]
