@@ -151,6 +151,11 @@ fn sci(x: f64) -> String {
     format!("{x:.3e}")
 }
 
+/// A figure of the model, which is absent when it is not a finite number.
+pub fn figure(x: Option<f64>) -> String {
+    x.map_or_else(|| "not a number".to_string(), sci)
+}
+
 /// The report of a model's solve, for people.
 pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     let mut h = String::new();
@@ -215,7 +220,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         }
     }
     if let Some(g) = &r.refined {
-        let mut line = format!("training loss {}", sci(g.training_loss));
+        let mut line = format!("training loss {}", figure(g.training_loss));
         if let Some(t) = g.test_loss {
             let _ = write!(line, ", test loss {}", sci(t));
         }

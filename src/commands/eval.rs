@@ -5,6 +5,7 @@ use super::{warn, ModelFile};
 use crate::cli::OverrideArgs;
 use crate::io;
 use crate::output::{err, fail, failed, out, print_json, usage, Failed};
+use crate::report::figure;
 use cnr_driver::EvalRecord;
 use std::path::Path;
 
@@ -119,12 +120,13 @@ fn solution(name: &str, bytes: &[u8]) -> Result<(Vec<f64>, Option<Vec<f64>>), St
 fn human(r: &EvalRecord) -> String {
     let mut text = format!("{}: the given filters on {} samples\n", r.model, r.samples);
     text.push_str(&format!(
-        "  max violation   {:.3e}   (max_i f(x_i; w) − y_i, {:.3e} of the largest label)\n",
-        r.max_violation, r.relative_violation
+        "  max violation   {}   (max_i f(x_i; w) − y_i, {} of the largest label)\n",
+        figure(r.max_violation),
+        figure(r.relative_violation)
     ));
     text.push_str(&format!(
-        "  training loss   {:.3e}   (mean squared error on the samples)\n",
-        r.training_loss
+        "  training loss   {}   (mean squared error on the samples)\n",
+        figure(r.training_loss)
     ));
     if let Some(t) = r.test_loss {
         text.push_str(&format!(

@@ -23,6 +23,7 @@ pub mod activation;
 pub mod budget;
 mod check;
 pub mod data;
+mod figures;
 mod lint;
 pub mod memory;
 mod model;
@@ -33,6 +34,7 @@ pub use budget::{Budget, ProgramBytes, ProgramSize};
 pub use check::{check, check_within};
 pub use cnr_syntax::Diagnostic;
 pub use data::{Array, Data, DataSource, Files, GivenData, MemoryFiles};
+pub use figures::{recovered, Figures};
 pub use lint::lint;
 pub use model::{
     Anchor, Fit, Model, ModelSpans, Norm, Overrides, ParamValue, Relax, SolverSpec, FILTER_ORDER, FILTER_SIGN,

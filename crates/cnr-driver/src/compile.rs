@@ -413,7 +413,8 @@ mod tests {
 
     #[test]
     fn a_defined_activation_is_shown_as_written_without_its_comments() {
-        let text = TINY.replace("activation relu", "activation act(z) = # the hinge, \"#\" kept\n max(z, 0) + 0*z");
+        let text =
+            TINY.replace("activation relu", "activation act(z) = # the hinge, \"#\" kept\n max(z, 0) + 0*z");
         let compiled = compile(&Request::new(&text, "tiny")).unwrap();
         assert_eq!(compiled.activation_definition().as_deref(), Some("act(z) = max(z, 0) + 0*z"));
         assert_eq!(compile(&Request::new(TINY, "tiny")).unwrap().activation_definition(), None);

@@ -9,8 +9,8 @@ use serde::Serialize;
 /// the order `cnr eval --json` has always printed.)
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EvalRecord {
-    /// `max_i (f(x_i; w) − y_i)`.
-    pub max_violation: f64,
+    /// `max_i (f(x_i; w) − y_i)` (absent when it is not a finite number, as every figure).
+    pub max_violation: Option<f64>,
     /// The model's name.
     pub model: String,
     /// `‖w − w*‖` up to the network's symmetries, when the planted filter is known.
@@ -18,7 +18,7 @@ pub struct EvalRecord {
     /// `‖w − w*‖ / ‖w*‖` under the same symmetries, when the planted filter is known and not zero.
     pub recovery_error: Option<f64>,
     /// The violation relative to the label scale `max_i |y_i|`.
-    pub relative_violation: f64,
+    pub relative_violation: Option<f64>,
     /// Samples.
     pub samples: usize,
     /// The symmetries the recovery error is minimised over.
@@ -27,7 +27,7 @@ pub struct EvalRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_loss: Option<f64>,
     /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
-    pub training_loss: f64,
+    pub training_loss: Option<f64>,
 }
 
 /// The numbers of an array file (`.npy`, or CSV for any other name) given for `what` (`filters`,
@@ -79,17 +79,17 @@ pub fn evaluate(
         }
         (None, _) => &[],
     };
-    let fit = model.fit_of(&model.residuals(w, b, request.limits.threads), w);
+    let figures = model.figures_at(w, b, request.limits.threads);
     let record = EvalRecord {
         model: model.name.clone(),
         samples: model.data.n,
-        max_violation: fit.max_violation,
-        relative_violation: fit.max_violation / model.label_scale(),
-        training_loss: fit.training_loss,
-        test_loss: model.test_loss(w, b, request.limits.threads),
-        recovery_error: fit.recovery_error,
-        recovery_distance: fit.recovery_distance,
-        symmetries: fit.symmetries,
+        max_violation: figures.max_violation,
+        relative_violation: figures.relative_violation,
+        training_loss: figures.training_loss,
+        test_loss: figures.test_loss,
+        recovery_error: figures.recovery_error,
+        recovery_distance: figures.recovery_distance,
+        symmetries: figures.symmetries,
     };
     Ok((compiled, record))
 }

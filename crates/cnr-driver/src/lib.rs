@@ -58,7 +58,7 @@ pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AU
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.
-pub use cnr_check::{memory, DataSource, Files, MemoryFiles, Model};
+pub use cnr_check::{memory, recovered, DataSource, Figures, Files, MemoryFiles, Model};
 /// The file system (`cnr-fs`): what the binary and the Python package read and write files with.
 pub use cnr_fs as files;
 pub use cnr_ir::{Cone, ConeProgram, Status};

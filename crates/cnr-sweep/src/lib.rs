@@ -312,43 +312,39 @@ impl Experiment {
             let record = cnr_driver::solve_compiled(&compiled, &request)
                 .map_err(|e| SweepError::Other(e.to_string()))?;
             if !relaxation_done {
-                rows.push(Row {
-                    method: record.method.as_str().to_string(),
-                    success: record.recovered(self.threshold).unwrap_or(false),
-                    status: record.status.as_str().to_string(),
-                    recovery_error: record.recovery_error,
-                    training_loss: record.training_loss,
-                    test_loss: record.test_loss,
-                    max_violation: record.max_violation,
-                    relative_violation: record.relative_violation,
-                    objective: record.objective,
-                    iterations: u64::from(record.iterations),
-                    solve_seconds: record.solve_seconds,
-                    backend: record.backend.to_string(),
-                    ..base.clone()
-                });
+                let optimal = record.status == cnr_driver::Status::Optimal;
+                rows.push(
+                    Row {
+                        method: record.method.as_str().to_string(),
+                        status: record.status.as_str().to_string(),
+                        objective: record.objective,
+                        iterations: u64::from(record.iterations),
+                        solve_seconds: record.solve_seconds,
+                        backend: record.backend.to_string(),
+                        ..base.clone()
+                    }
+                    .with_figures(&record.figures(), optimal, self.threshold),
+                );
             }
             if !refined_done {
-                rows.push(self.refined_row(&compiled, &record, &base));
+                rows.push(self.refined_row(&record, &base));
             }
         }
         if let (Some(budget), false) = (self.baseline, skip.iter().any(|m| m == results::BASELINE)) {
             let gd = cnr_driver::baseline(&compiled, seed, budget);
-            rows.push(Row {
-                method: results::BASELINE.into(),
-                success: gd.recovery_error.is_some_and(|e| e < self.threshold),
-                status: if gd.found.converged { "converged" } else { "budget" }.into(),
-                recovery_error: gd.recovery_error,
-                training_loss: Some(gd.training_loss),
-                test_loss: gd.test_loss,
-                max_violation: Some(gd.max_violation),
-                relative_violation: gd.relative_violation,
-                objective: None,
-                iterations: gd.found.iterations as u64,
-                solve_seconds: gd.seconds,
-                backend: "gd".into(),
-                ..base
-            });
+            // A descent's point is judged on the model alone: whether it stopped at the budget does
+            // not make a recovered filter less recovered.
+            rows.push(
+                Row {
+                    method: results::BASELINE.into(),
+                    status: if gd.found.converged { "converged" } else { "budget" }.into(),
+                    iterations: gd.found.iterations as u64,
+                    solve_seconds: gd.seconds,
+                    backend: "gd".into(),
+                    ..base
+                }
+                .with_figures(&gd.figures, true, self.threshold),
+            );
         }
         Ok(rows)
     }
@@ -358,7 +354,7 @@ impl Experiment {
     /// point's recovery error is below the threshold; its status is the relaxation's, its
     /// iterations the gradient steps, its seconds those of the relaxation and the descent. A trial
     /// whose relaxation gave no point has the row all the same, without figures.
-    fn refined_row(&self, compiled: &Compiled, record: &cnr_driver::SolveRecord, base: &Row) -> Row {
+    fn refined_row(&self, record: &cnr_driver::SolveRecord, base: &Row) -> Row {
         let optimal = record.status == cnr_driver::Status::Optimal;
         let status = record.status.as_str().to_string();
         let Some(refined) = &record.refined else {
@@ -370,23 +366,15 @@ impl Experiment {
                 ..base.clone()
             };
         };
-        // The label scale is positive (1 when every label is 0).
-        let scale = compiled.model.label_scale();
         Row {
             method: results::REFINED.into(),
-            success: optimal && refined.recovery_error.is_some_and(|e| e < self.threshold),
             status,
-            recovery_error: refined.recovery_error,
-            training_loss: Some(refined.training_loss),
-            test_loss: refined.test_loss,
-            max_violation: Some(refined.max_violation),
-            relative_violation: Some(refined.max_violation / scale),
-            objective: None,
             iterations: refined.iterations as u64,
             solve_seconds: record.solve_seconds + refined.seconds,
             backend: record.backend.to_string(),
             ..base.clone()
         }
+        .with_figures(&refined.figures(), optimal, self.threshold)
     }
 
     /// Runs `units` on `jobs` threads and hands each finished trial's rows to `done`, on the

@@ -57,6 +57,23 @@ pub fn reserved_columns() -> Vec<&'static str> {
         .collect()
 }
 
+impl Row {
+    /// This row with a point's figures, and its success by the one definition
+    /// ([`cnr_driver::recovered`]): `trusted` (an optimal status, or a descent's point) and the
+    /// recovery error below `threshold`.
+    pub fn with_figures(self, figures: &cnr_driver::Figures, trusted: bool, threshold: f64) -> Row {
+        Row {
+            success: cnr_driver::recovered(trusted, figures.recovery_error, threshold),
+            recovery_error: figures.recovery_error,
+            training_loss: figures.training_loss,
+            test_loss: figures.test_loss,
+            max_violation: figures.max_violation,
+            relative_violation: figures.relative_violation,
+            ..self
+        }
+    }
+}
+
 /// One trial of one method.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {

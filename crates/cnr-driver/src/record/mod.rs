@@ -132,7 +132,20 @@ impl SolveRecord {
     /// (after cnr's checks) and the recovery error, up to the network's symmetries, is below
     /// `threshold`. `None` when no planted filter is known (or it is zero).
     pub fn recovered(&self, threshold: f64) -> Option<bool> {
-        self.recovery_error.map(|e| self.status == Status::Optimal && e < threshold)
+        self.recovery_error.map(|e| cnr_check::recovered(self.status == Status::Optimal, Some(e), threshold))
+    }
+
+    /// The record's figures of its point, as the model gave them.
+    pub fn figures(&self) -> cnr_check::Figures {
+        cnr_check::Figures {
+            max_violation: self.max_violation,
+            relative_violation: self.relative_violation,
+            training_loss: self.training_loss,
+            test_loss: self.test_loss,
+            recovery_error: self.recovery_error,
+            recovery_distance: self.recovery_distance,
+            symmetries: self.symmetries.clone(),
+        }
     }
 }
 
@@ -397,15 +410,15 @@ pub(crate) fn assemble(
     if let Some((w, b)) = filters {
         let check = Instant::now();
         let residuals = residuals.unwrap_or_else(|| model.residuals(&w, &b, threads));
-        let fit = model.fit_of(&residuals, &w);
+        let figures = model.figures(&residuals, &w, &b, threads);
+        record.max_violation = figures.max_violation;
+        record.training_loss = figures.training_loss;
+        record.test_loss = figures.test_loss;
+        record.recovery_error = figures.recovery_error;
+        record.recovery_distance = figures.recovery_distance;
+        record.symmetries = figures.symmetries;
+        record.relative_violation = figures.relative_violation;
         let finite = |x: f64| x.is_finite().then_some(x);
-        record.max_violation = finite(fit.max_violation);
-        record.training_loss = finite(fit.training_loss);
-        record.test_loss = model.test_loss(&w, &b, threads).and_then(finite);
-        record.recovery_error = fit.recovery_error.and_then(finite);
-        record.recovery_distance = fit.recovery_distance.and_then(finite);
-        record.symmetries = fit.symmetries.clone();
-        record.relative_violation = finite(fit.max_violation / model.label_scale());
         match &point {
             Point::Program { lowered, solution } => {
                 let program = &lowered.program;

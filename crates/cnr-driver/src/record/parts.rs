@@ -19,7 +19,7 @@ pub struct GdRefinement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<f64>,
     /// `(1/n) Σ_i (f(x_i; w) − y_i)²`: never above the relaxation's.
-    pub training_loss: f64,
+    pub training_loss: Option<f64>,
     /// The same on the held-out test set, when the data have one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub test_loss: Option<f64>,
@@ -27,13 +27,31 @@ pub struct GdRefinement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recovery_error: Option<f64>,
     /// `max_i (f(x_i; w) − y_i)`.
-    pub max_violation: f64,
+    pub max_violation: Option<f64>,
+    /// The same relative to the label scale (in the sweeps' rows; the record has the relaxation's).
+    #[serde(skip)]
+    pub relative_violation: Option<f64>,
     /// Gradient steps taken.
     pub iterations: usize,
     /// Whether it stopped at a stationary point before the step budget.
     pub converged: bool,
     /// Seconds it took.
     pub seconds: f64,
+}
+
+impl GdRefinement {
+    /// The refined point's figures (without a recovery distance, which the refinement does not
+    /// report).
+    pub fn figures(&self) -> cnr_check::Figures {
+        cnr_check::Figures {
+            max_violation: self.max_violation,
+            relative_violation: self.relative_violation,
+            training_loss: self.training_loss,
+            test_loss: self.test_loss,
+            recovery_error: self.recovery_error,
+            ..cnr_check::Figures::default()
+        }
+    }
 }
 
 /// What the cutting-plane method did, and its certificate.

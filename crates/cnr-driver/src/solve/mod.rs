@@ -122,16 +122,17 @@ fn refine_by_gd(
     let start = std::time::Instant::now();
     let found = cnr_methods::gd::descend_from(model, w, extras, iterations);
     let seconds = start.elapsed().as_secs_f64();
-    let fit = model.fit_of(&model.residuals(&found.w, &found.b, threads), &found.w);
+    let figures = model.figures_at(&found.w, &found.b, threads);
     let (b, offset) = crate::record::split_extras(&model.network, &found.b);
     GdRefinement {
         w: Filters::from_flat(&found.w, model.network.d()),
         b,
         offset,
-        training_loss: fit.training_loss,
-        test_loss: model.test_loss(&found.w, &found.b, threads),
-        recovery_error: fit.recovery_error,
-        max_violation: fit.max_violation,
+        training_loss: figures.training_loss,
+        test_loss: figures.test_loss,
+        recovery_error: figures.recovery_error,
+        max_violation: figures.max_violation,
+        relative_violation: figures.relative_violation,
         iterations: found.iterations,
         converged: found.converged,
         seconds,
