@@ -29,7 +29,8 @@ fn sweep_error(e: SweepError) -> Error {
         SweepError::Spec(SpecError::Block(errors)) => Error::Model(errors),
         SweepError::Spec(e) => Error::Usage(e.to_string()),
         SweepError::Store(e) => Error::Usage(e.to_string()),
-        SweepError::Other(message) => Error::Usage(message),
+        SweepError::Driver(e) => e,
+        SweepError::Stopped(why) => Error::Usage(why.to_string()),
     }
 }
 
@@ -121,7 +122,7 @@ pub fn sweep(
             // Once stopped (by `cancel`, Ctrl-C or `on_row` raising), trials still in flight
             // finish without being shown.
             if stop.load(Ordering::Relaxed) {
-                return Err(SweepError::Other("cancelled".into()));
+                return Err(SweepError::Stopped("cancelled"));
             }
             let Some(callback) = &on_row else { return Ok(()) };
             Python::attach(|py| {
@@ -130,7 +131,7 @@ pub fn sweep(
             .map_err(|e| {
                 *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
                 stop.store(true, Ordering::Relaxed);
-                SweepError::Other("on_row raised".into())
+                SweepError::Stopped("on_row raised")
             })
         };
         let rows = match &out {

@@ -308,7 +308,8 @@ fn report_error(e: SweepError) -> Failed {
         SweepError::Spec(SpecError::Block(errors)) => fail(cnr_driver::Error::Model(errors)),
         SweepError::Spec(e) => usage(&e.to_string()),
         SweepError::Store(e) => failure(&e.to_string()),
-        SweepError::Other(message) => failure(&message),
+        SweepError::Driver(e) => fail(e),
+        SweepError::Stopped(why) => failure(why),
     }
 }
 

@@ -56,9 +56,12 @@ pub enum SweepError {
     /// The results folder.
     #[error(transparent)]
     Store(#[from] store::StoreError),
-    /// Something else, said in words.
+    /// A trial's solve failed (the budget, a backend, a cancellation).
+    #[error(transparent)]
+    Driver(#[from] cnr_driver::Error),
+    /// The caller stopped the sweep (the trials in flight finish; their rows are kept).
     #[error("{0}")]
-    Other(String),
+    Stopped(&'static str),
 }
 
 /// Everything a sweep holds fixed.
@@ -214,10 +217,7 @@ impl Experiment {
         }
         let seed = seed.unwrap_or(0);
         if seed.checked_add(self.trials as u64).is_none_or(|s| s > (1 << 53) - 1) {
-            return Err(SweepError::Other(format!(
-                "the seeds {seed} … {seed} + {} pass 2^53 − 1, the largest a model takes: choose a smaller --seed",
-                self.trials
-            )));
+            return Err(SweepError::Spec(SpecError::Seeds { seed, trials: self.trials }));
         }
         Ok(Prepared { cells, seed, warnings })
     }
@@ -260,7 +260,7 @@ impl Experiment {
             cnr_driver::Error::Model(errors) => {
                 SweepError::Model(Box::new(CellDiagnostics { errors: *errors, flags: cell.flags(samples) }))
             }
-            other => SweepError::Other(other.to_string()),
+            other => SweepError::Driver(other),
         }
     }
 
@@ -309,8 +309,7 @@ impl Experiment {
         if !relaxation_done || !refined_done {
             let mut request = request;
             request.refine_gd = if refined_done { None } else { self.refine_gd };
-            let record = cnr_driver::solve_compiled(&compiled, &request)
-                .map_err(|e| SweepError::Other(e.to_string()))?;
+            let record = cnr_driver::solve_compiled(&compiled, &request)?;
             if !relaxation_done {
                 let optimal = record.status == cnr_driver::Status::Optimal;
                 rows.push(

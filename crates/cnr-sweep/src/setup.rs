@@ -54,6 +54,14 @@ pub enum SpecError {
     /// negative noise, …): said in words, naming the flag or entry.
     #[error("{0}")]
     Grid(String),
+    /// The trials' seeds would pass the largest seed a model takes.
+    #[error("the seeds {seed} … {seed} + {trials} pass 2^53 − 1, the largest a model takes: choose a smaller --seed")]
+    Seeds {
+        /// The seed of trial 0.
+        seed: u64,
+        /// Trials per cell.
+        trials: usize,
+    },
     /// The grid's trials cannot be counted.
     #[error("the grid's cells ({} values on its axes) times {trials} trials overflow a count; use fewer values", times(.sizes))]
     Uncountable {
