@@ -88,6 +88,22 @@ impl Source {
     }
 }
 
+/// The one way a model's entry point runs: the request of `source` with `settings`, handed with
+/// the hooks to `call` on a worker thread ([`run_released`]).
+fn run_model<T: Send>(
+    py: Python<'_>,
+    source: Source,
+    settings: &[(String, String, String)],
+    cancel: Option<&Cancel>,
+    call: impl FnOnce(&Request<'_>) -> Result<T, Error> + Send,
+) -> PyResult<T> {
+    let mut request = source.request(settings)?;
+    run_released(py, cancel, |hooks| {
+        request.hooks = hooks;
+        call(&request)
+    })
+}
+
 /// Turns the driver's error into the Python exception for it: a model's errors carry their
 /// diagnostics (line, column, message, label, hints, severity) besides the rendered text.
 fn raise(py: Python<'_>, e: Error) -> PyErr {
@@ -197,24 +213,10 @@ fn check(
     base: Option<String>,
     settings: Vec<(String, String, String)>,
 ) -> PyResult<String> {
-    let source = Source::new(text, name, base);
-    let request = source.request(&settings)?;
-    let compiled = run_released(py, None, |_| cnr_driver::compile(&request))?;
-    let model = &compiled.model;
-    let plan = &compiled.plan;
-    json(&serde_json::json!({
-        "name": model.name,
-        "filters": model.network.filters,
-        "filter_size": model.network.d(),
-        "patches": model.network.patches(),
-        "samples": model.data.n,
-        "variables": plan.variables,
-        "rows": plan.rows,
-        "nonzeros": plan.nonzeros,
-        "anchor": model.relax.anchor_name(),
-        "warnings": compiled.warnings.iter().map(|d| d.message.clone()).collect::<Vec<_>>(),
-        "warnings_rendered": compiled.render_warnings(),
-    }))
+    let summary = run_model(py, Source::new(text, name, base), &settings, None, |request| {
+        cnr_driver::compile(request).map(|c| c.summary())
+    })?;
+    json(&summary)
 }
 
 /// Solves the model, on the arrays when given, and returns the record as JSON.
@@ -286,9 +288,9 @@ fn data<'py>(
     base: Option<String>,
     settings: Vec<(String, String, String)>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let source = Source::new(text, name, base);
-    let request = source.request(&settings)?;
-    let compiled = run_released(py, None, |_| cnr_driver::compile_for(&request, cnr_driver::Purpose::Data))?;
+    let compiled = run_model(py, Source::new(text, name, base), &settings, None, |request| {
+        cnr_driver::compile_for(request, cnr_driver::Purpose::Data)
+    })?;
     let data = &compiled.model.data;
     let (filters, d) = (compiled.model.network.filters, compiled.model.network.d());
     let out = PyDict::new(py);
@@ -321,12 +323,10 @@ fn evaluate(
     w: PyReadonlyArray2<'_, f64>,
     b: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<String> {
-    let source = Source::new(text, name, base);
-    let request = source.request(&settings)?;
     let w: Vec<f64> = w.as_array().iter().copied().collect();
     let b: Option<Vec<f64>> = b.map(|b| b.as_array().to_vec());
-    let (_, record) = run_released(py, None, |_| {
-        cnr_driver::evaluate(&request, (&w, "w"), b.as_deref().map(|b| (b, "b")))
+    let (_, record) = run_model(py, Source::new(text, name, base), &settings, None, |request| {
+        cnr_driver::evaluate(request, (&w, "w"), b.as_deref().map(|b| (b, "b")))
     })?;
     json(&record)
 }
@@ -348,10 +348,8 @@ fn compile(
         "ir" => ProgramFormat::Ir,
         other => return Err(PyValueError::new_err(format!("unknown emit `{other}`: cbf, json or ir"))),
     };
-    let source = Source::new(text, name, base);
-    let request = source.request(&settings)?;
-    let bytes = run_released(py, None, |_| {
-        let (_, program) = cnr_driver::lower(&request)?;
+    let bytes = run_model(py, Source::new(text, name, base), &settings, None, |request| {
+        let (_, program) = cnr_driver::lower(request)?;
         cnr_driver::write_program(&program, format)
     })?;
     String::from_utf8(bytes).map_err(|e| SolveError::new_err(e.to_string()))

@@ -39,6 +39,7 @@ mod program;
 mod record;
 mod request;
 mod solve;
+mod summary;
 
 pub use baseline::{baseline, BaselineRecord, GdBudget, GdResult};
 pub use cnr_solve::{Attempt, Backend, BackendNameError, SolveError};
@@ -54,6 +55,7 @@ pub use record::{
     WSpaceRecord,
 };
 pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request};
+pub use summary::Summary;
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
