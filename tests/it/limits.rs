@@ -103,3 +103,32 @@ fn cutting_planes_solve_what_the_whole_program_would_not_fit() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("more than the budget of 200.0 MiB"), "{stderr}");
 }
+
+#[test]
+fn a_methods_own_work_is_held_to_the_budget() {
+    use cnr_driver::{Error, Limits, MethodChoice, Request, Setting};
+    // d = 64 and 8 filters: the w-space LP may take 500 rounds of 512 cuts of 512 numbers (1 GiB);
+    // the data and the program's first subset take far less.
+    let text = "network { input 64 conv kernel 64 stride 64 filters 8 activation relu output ones }
+                data planted { samples 4096 seed 1 }";
+    let limits = Limits { max_memory: Some(256 << 20), ..Limits::default() };
+    let request = Request { limits, method: MethodChoice::WSpace, ..Request::new(text, "big") };
+    match cnr_driver::solve(&request) {
+        Err(e @ Error::MethodOverBudget { method: "the w-space method", .. }) => {
+            assert!(e.to_string().contains("--max-memory"), "{e}")
+        }
+        other => panic!("the w-space method ran over its budget: {:?}", other.map(|s| s.record.status)),
+    }
+    // Gradient descent's patches (n·K·d numbers) are counted too.
+    let small = "network { input 8 conv kernel 4 stride 1 activation relu output ones }
+                 data planted { samples 20000 seed 1 }";
+    let limits = Limits { max_memory: Some(3 << 20), ..Limits::default() };
+    let request = Request { limits, ..Request::new(small, "s").with(Setting::Seed(2)) };
+    // The data (1.4 MiB) fit; the patches (3.1 MiB more) do not.
+    let compiled = cnr_driver::compile_for(&request, cnr_driver::Purpose::Data).expect("the data fit");
+    let refused = cnr_driver::baseline(&compiled, 1, cnr_driver::GdBudget::default());
+    assert!(
+        matches!(refused, Err(Error::MethodOverBudget { method: "gradient descent", .. })),
+        "{refused:?}"
+    );
+}

@@ -17,12 +17,13 @@ pub struct BaselineRecord {
 }
 
 /// Runs the baseline on a compiled model's data from starts drawn with `seed`, and checks what it
-/// found on the model.
-pub fn baseline(compiled: &Compiled, seed: u64, budget: GdBudget) -> BaselineRecord {
+/// found on the model; its patches are held to the memory budget first.
+pub fn baseline(compiled: &Compiled, seed: u64, budget: GdBudget) -> Result<BaselineRecord, crate::Error> {
+    crate::solve::fits(compiled, "gradient descent", cnr_methods::gd::patch_bytes(&compiled.model))?;
     let model = &compiled.model;
     let start = Instant::now();
     let found = cnr_methods::gd::gradient_descent(model, seed, budget);
     let seconds = start.elapsed().as_secs_f64();
     let figures = model.figures_at(&found.w, &found.b, Some(1));
-    BaselineRecord { found, seconds, figures }
+    Ok(BaselineRecord { found, seconds, figures })
 }

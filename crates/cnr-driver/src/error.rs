@@ -26,6 +26,21 @@ pub enum Error {
     /// A backend refused or could not run (`cnr-solve`).
     #[error(transparent)]
     Solve(SolveError),
+    /// A method's own work (the w-space method's LP, gradient descent's patches) would not fit the
+    /// memory budget beside the data.
+    #[error(
+        "{method} needs up to {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, use fewer samples (--samples), or choose another method",
+        .need >> 20,
+        .budget >> 20
+    )]
+    MethodOverBudget {
+        /// The method.
+        method: &'static str,
+        /// Bytes it needs with the data.
+        need: u128,
+        /// The budget, in bytes.
+        budget: u64,
+    },
     /// A program would not fit the memory budget.
     #[error(
         "the program of {samples} samples needs about {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",

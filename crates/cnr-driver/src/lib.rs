@@ -55,8 +55,8 @@ pub use record::{
     WSpaceRecord,
 };
 pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request};
-pub use summary::Summary;
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
+pub use summary::Summary;
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.

@@ -155,6 +155,18 @@ pub struct WSpaceRun {
     pub checking_seconds: f64,
 }
 
+/// The most bytes the method's LP can take on `model`: every cut it may add (at most `max(p, 8)` a
+/// round for [`MAX_ROUNDS`] rounds, and a bound's `2·M·d` sides), `p` numbers each, and the basis
+/// and its inverse (`2·p²`), for `p` coordinates of `θ`. Held to the memory budget before the
+/// method runs.
+pub fn lp_bytes(model: &Model) -> u128 {
+    let net = &model.network;
+    let md = (net.filters * net.d()) as u128;
+    let p = md + net.extras() as u128;
+    let cuts = u128::from(MAX_ROUNDS) * p.max(8) + 2 * md;
+    8 * (cuts * p + 2 * p * p)
+}
+
 /// Solves the relaxation of `model` with the objective's anchor `anchor` by cuts in the filters'
 /// space, judging samples to the relative `tolerance` (never looser than [`TOLERANCE`]) on
 /// `threads`; `watch` is told each full check and asked whether to stop. See the module's

@@ -330,7 +330,7 @@ impl Experiment {
             }
         }
         if let (Some(budget), false) = (self.baseline, skip.iter().any(|m| m == results::BASELINE)) {
-            let gd = cnr_driver::baseline(&compiled, seed, budget);
+            let gd = cnr_driver::baseline(&compiled, seed, budget)?;
             // A descent's point is judged on the model alone: whether it stopped at the budget does
             // not make a recovered filter less recovered.
             rows.push(

@@ -91,6 +91,7 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
         record.penalty_threshold = penalty_threshold(compiled, request)?;
     }
     if let (Some(iterations), Some(w)) = (request.refine_gd, &record.w) {
+        fits(compiled, "gradient descent", cnr_methods::gd::patch_bytes(&compiled.model))?;
         let threads = request.limits.threads;
         record.refined =
             Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations, threads));
@@ -275,7 +276,10 @@ fn solve_with_anchor(
     let method = match request.method {
         MethodChoice::Full => Method::Full,
         MethodChoice::CuttingPlane => Method::CuttingPlane,
-        MethodChoice::WSpace => Method::WSpace,
+        MethodChoice::WSpace => {
+            fits(compiled, "the w-space method", cnr_methods::wspace::lp_bytes(&compiled.model))?;
+            Method::WSpace
+        }
         MethodChoice::Auto if wspace_takes(compiled, request) => Method::WSpace,
         MethodChoice::Auto => cx.conic_method(),
     };
@@ -292,7 +296,20 @@ fn solve_with_anchor(
 /// method does not take yet) and no backend was asked for (a named backend is asked to solve).
 fn wspace_takes(compiled: &Compiled, request: &Request) -> bool {
     let model = &compiled.model;
-    model.relax.penalty.is_none() && request.backend.is_none() && model.solver.backend.is_none()
+    model.relax.penalty.is_none()
+        && request.backend.is_none()
+        && model.solver.backend.is_none()
+        && fits(compiled, "the w-space method", cnr_methods::wspace::lp_bytes(model)).is_ok()
+}
+
+/// Whether `bytes` of a method's own work fit the memory budget beside the model's data.
+pub(crate) fn fits(compiled: &Compiled, method: &'static str, bytes: u128) -> Result<(), Error> {
+    let data = &compiled.model.data;
+    let need = 8 * (data.x.len() as u128 + data.y.len() as u128) + bytes;
+    if need > u128::from(compiled.max_memory) {
+        return Err(Error::MethodOverBudget { method, need, budget: compiled.max_memory });
+    }
+    Ok(())
 }
 
 /// What every phase of a solve needs.
