@@ -18,7 +18,7 @@ use std::sync::Mutex;
 fn list<T>(
     what: &str,
     text: Option<String>,
-    parse: impl Fn(&str) -> Result<T, String>,
+    parse: impl Fn(&str) -> Result<T, grid::ListError>,
 ) -> PyResult<Option<T>> {
     text.map(|t| parse(&t).map_err(|e| PyValueError::new_err(format!("{what}: {e}")))).transpose()
 }

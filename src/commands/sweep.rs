@@ -149,7 +149,7 @@ fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
     if !cnr_driver::is_parameter_name(name) {
         return Err(format!("`{name}` is not a parameter name"));
     }
-    Ok((name.to_string(), grid::parse_numbers(list)?))
+    Ok((name.to_string(), grid::parse_numbers(list).map_err(|e| e.0)?))
 }
 
 /// `cnr sweep …`.
@@ -264,11 +264,11 @@ fn of_args(args: &SweepArgs) -> Result<SweepSpec, Failed> {
         params.push((name.clone(), values.clone()));
     }
     let activation = match &args.activation {
-        Some(list) => Some(activations(list).map_err(|e| usage(&e))?),
+        Some(list) => Some(activations(list).map_err(|e| usage(&e.0))?),
         None => None,
     };
     let anchor = match &args.anchor {
-        Some(list) => Some(anchors(list).map_err(|e| usage(&e))?),
+        Some(list) => Some(anchors(list).map_err(|e| usage(&e.0))?),
         None => None,
     };
     Ok(SweepSpec {

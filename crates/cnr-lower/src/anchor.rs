@@ -123,7 +123,7 @@ fn label_mean(model: &Model) -> f64 {
 
 /// Up to this many coordinates (`d`, and the bias), the spectral anchor's matrix is built and
 /// solved densely by Jacobi rotations; above, Lanczos works with products alone
-/// (`crate::lanczos`), in `O(d)` memory.
+/// (`cnr_numerics::eigen`), in `O(d)` memory.
 const DENSE_MAX: usize = 64;
 
 /// Adds `S_m v` to `out`, for the spectral matrix `S_m = Σ_i y_i Σ_k u_mk (x_ik, 1)(x_ik, 1)ᵀ` of

@@ -4,6 +4,30 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A list, range or value of a sweep's axis or setting that does not read: what is wrong, in
+/// words that quote it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ListError(pub String);
+
+impl From<String> for ListError {
+    fn from(message: String) -> ListError {
+        ListError(message)
+    }
+}
+
+impl From<&str> for ListError {
+    fn from(message: &str) -> ListError {
+        ListError(message.to_string())
+    }
+}
+
+/// A [`ListError`] said with `format!`.
+macro_rules! list_error {
+    ($($t:tt)*) => { $crate::grid::ListError(format!($($t)*)) };
+}
+pub(crate) use list_error;
+
 /// One axis of the grid: a quantity and the values it takes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "axis", rename_all = "snake_case")]
@@ -198,13 +222,13 @@ impl Shard {
     }
 
     /// Parses `I/N` with `0 ≤ I < N`.
-    pub fn parse(text: &str) -> Result<Shard, String> {
+    pub fn parse(text: &str) -> Result<Shard, ListError> {
         let err = || format!("`{text}` is not a shard: write I/N with 0 ≤ I < N, e.g. 0/4");
         let (i, n) = text.split_once('/').ok_or_else(err)?;
         let (index, count): (usize, usize) =
             (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
         if count == 0 || index >= count {
-            return Err(err());
+            return Err(err().into());
         }
         Ok(Shard { index, count })
     }
@@ -235,18 +259,18 @@ pub const MAX_VALUES: usize = 10_000;
 
 /// Parses numbers: a list `0.5,1,2`, ranges `START:STOP:STEP` (both ends included when the steps
 /// reach them), or both (`1,2,4:12:4`).
-pub fn parse_numbers(text: &str) -> Result<Vec<f64>, String> {
+pub fn parse_numbers(text: &str) -> Result<Vec<f64>, ListError> {
     let mut out = Vec::new();
     for part in split_list(text) {
         if part.is_empty() {
-            return Err(format!("`{text}` has an empty entry"));
+            return Err(list_error!("`{text}` has an empty entry"));
         }
-        let number = |s: &str| -> Result<f64, String> {
+        let number = |s: &str| -> Result<f64, ListError> {
             s.trim()
                 .parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| format!("`{s}` is not a number"))
+                .ok_or_else(|| list_error!("`{s}` is not a number"))
         };
         let pieces: Vec<&str> = part.split(':').collect();
         match pieces.as_slice() {
@@ -254,25 +278,25 @@ pub fn parse_numbers(text: &str) -> Result<Vec<f64>, String> {
             [start, stop, step] => {
                 let (start, stop, step) = (number(start)?, number(stop)?, number(step)?);
                 if step <= 0.0 || stop < start {
-                    return Err(format!("the range `{part}` needs START ≤ STOP and a STEP > 0"));
+                    return Err(list_error!("the range `{part}` needs START ≤ STOP and a STEP > 0"));
                 }
                 let count = ((stop - start) / step + 1e-9).floor() as usize + 1;
                 if out.len() + count > MAX_VALUES {
-                    return Err(format!("`{text}` has more than {MAX_VALUES} values"));
+                    return Err(list_error!("`{text}` has more than {MAX_VALUES} values"));
                 }
                 // Each value from its index, so that rounding does not drift along the range.
                 out.extend((0..count).map(|k| round_decimal(start + k as f64 * step)));
             }
-            _ => return Err(format!("`{part}` is neither a number nor a range START:STOP:STEP")),
+            _ => return Err(list_error!("`{part}` is neither a number nor a range START:STOP:STEP")),
         }
         if out.len() > MAX_VALUES {
-            return Err(format!("`{text}` has more than {MAX_VALUES} values"));
+            return Err(list_error!("`{text}` has more than {MAX_VALUES} values"));
         }
     }
     let mut seen = Vec::new();
     for x in &out {
         if seen.contains(x) {
-            return Err(format!("`{text}` names {x} twice"));
+            return Err(list_error!("`{text}` names {x} twice"));
         }
         seen.push(*x);
     }
@@ -286,20 +310,20 @@ fn round_decimal(x: f64) -> f64 {
 }
 
 /// Parses sample counts: whole numbers ≥ 1 (lists and ranges as [`parse_numbers`]).
-pub fn parse_counts(text: &str) -> Result<Vec<u64>, String> {
+pub fn parse_counts(text: &str) -> Result<Vec<u64>, ListError> {
     parse_whole(text, 1, "a sample count (a whole number from 1 to 4294967295, as `samples` takes)")
 }
 
 /// A list of whole numbers from `min` to 4294967295 (`what` names one in the error); the model's
 /// checker holds each to its statement's own range when a cell compiles.
-pub fn parse_whole(text: &str, min: u64, what: &str) -> Result<Vec<u64>, String> {
+pub fn parse_whole(text: &str, min: u64, what: &str) -> Result<Vec<u64>, ListError> {
     parse_numbers(text)?
         .into_iter()
         .map(|x| {
             if x >= min as f64 && x.fract() == 0.0 && x <= u32::MAX as f64 {
                 Ok(x as u64)
             } else {
-                Err(format!("{x} is not {what}"))
+                Err(list_error!("{x} is not {what}"))
             }
         })
         .collect()
@@ -323,8 +347,8 @@ mod tests {
         assert!(parse_numbers("1:0:1").is_err());
         assert!(parse_numbers("1:2:0").is_err());
         assert!(parse_numbers("1,,2").is_err());
-        assert!(parse_numbers("1,1").unwrap_err().contains("twice"));
-        assert!(parse_numbers("0:1e9:1").unwrap_err().contains("more than"));
+        assert!(parse_numbers("1,1").unwrap_err().0.contains("twice"));
+        assert!(parse_numbers("0:1e9:1").unwrap_err().0.contains("more than"));
         assert!(parse_counts("8,16.5").is_err());
         assert_eq!(parse_counts("8:32:8").unwrap(), [8, 16, 24, 32]);
     }

@@ -2,7 +2,7 @@
 //! block, the grid, the defaults, and the sweep's size held to the memory budget before anything
 //! is allocated for its trials. The binary and the Python package both build their sweeps here.
 
-use crate::grid::Grid;
+use crate::grid::{Grid, ListError};
 use crate::spec::SweepSpec;
 use crate::{results, Experiment};
 use cnr_driver::{Backend, GdBudget, Limits, MethodChoice, ModelErrors, Setting};
@@ -53,7 +53,7 @@ pub enum SpecError {
     /// The grid, as the flags and the block make it, is not one (a parameter named like a column,
     /// negative noise, …): said in words, naming the flag or entry.
     #[error("{0}")]
-    Grid(String),
+    Grid(ListError),
     /// The trials' seeds would pass the largest seed a model takes.
     #[error("the seeds {seed} … {seed} + {trials} pass 2^53 − 1, the largest a model takes: choose a smaller --seed")]
     Seeds {

@@ -1,7 +1,7 @@
 //! A sweep's specification: the flags' and the model's `sweep { … }` block's axes and settings,
 //! the flags winning axis by axis.
 
-use crate::grid::{self, Axis, Grid};
+use crate::grid::{self, list_error, Axis, Grid, ListError};
 use cnr_driver::{ModelErrors, Sources};
 
 /// A sweep's grid and settings, from the flags or from the model's `sweep { … }` block.
@@ -71,7 +71,7 @@ impl SweepSpec {
                         }
                         _ => Err("the baseline is `gd` (gradient descent) or `none`".into()),
                     },
-                    (key, _) => Err(format!("`{key}` is not a sweep entry")),
+                    (key, _) => Err(list_error!("`{key}` is not a sweep entry")),
                 };
                 if let Err(message) = read {
                     errors.push(
@@ -114,11 +114,11 @@ impl SweepSpec {
 
     /// The grid: sample counts, parameters, activation, noise, anchor, restarts, refine, in that
     /// order. A parameter may not take a name of `reserved` (the results' own columns).
-    pub fn grid(&self, reserved: &[&str]) -> Result<Grid, String> {
+    pub fn grid(&self, reserved: &[&str]) -> Result<Grid, ListError> {
         let mut axes: Vec<Axis> = self.counts.iter().cloned().collect();
         for (name, values) in &self.params {
             if reserved.contains(&name.as_str()) {
-                return Err(format!(
+                return Err(list_error!(
                     "a parameter named `{name}` would share its column with the results' own `{name}`: rename it in the model"
                 ));
             }
@@ -147,44 +147,44 @@ impl SweepSpec {
 }
 
 /// A list of restart counts (whole numbers from 1).
-pub fn restart_counts(list: &str) -> Result<Vec<u64>, String> {
+pub fn restart_counts(list: &str) -> Result<Vec<u64>, ListError> {
     grid::parse_whole(list, 1, "a number of restarts (a whole number from 1)")
 }
 
 /// A list of refinement counts (whole numbers from 0).
-pub fn refine_counts(list: &str) -> Result<Vec<u64>, String> {
+pub fn refine_counts(list: &str) -> Result<Vec<u64>, ListError> {
     grid::parse_whole(list, 0, "a number of refinements (a whole number from 0)")
 }
 
 /// A list of anchors, as a flag or the `sweep` block writes it: names (`data, lstsq, random`);
 /// each is checked as the model's `anchor` statement when its cells compile.
-pub fn anchors(list: &str) -> Result<Vec<String>, String> {
+pub fn anchors(list: &str) -> Result<Vec<String>, ListError> {
     statements(list, "anchor")
 }
 
 /// A list of activations, as a flag or the `sweep` block writes it.
-pub fn activations(list: &str) -> Result<Vec<String>, String> {
+pub fn activations(list: &str) -> Result<Vec<String>, ListError> {
     statements(list, "activation")
 }
 
 /// A list of statements' values (commas inside parentheses belong to a value), none empty.
-fn statements(list: &str, what: &str) -> Result<Vec<String>, String> {
+fn statements(list: &str, what: &str) -> Result<Vec<String>, ListError> {
     let values = grid::split_list(list);
     if values.iter().any(String::is_empty) {
-        return Err(format!("`{list}` has an empty {what}"));
+        return Err(list_error!("`{list}` has an empty {what}"));
     }
     Ok(values)
 }
 
-fn whole(text: &str, min: u64, max: u64) -> Result<u64, String> {
+fn whole(text: &str, min: u64, max: u64) -> Result<u64, ListError> {
     match text.parse::<u64>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!("`{text}` is not a whole number from {min} to {max}")),
+        _ => Err(list_error!("`{text}` is not a whole number from {min} to {max}")),
     }
 }
 
 /// A success threshold: a number > 0.
-pub fn parse_threshold(text: &str) -> Result<f64, String> {
+pub fn parse_threshold(text: &str) -> Result<f64, ListError> {
     match text.parse::<f64>() {
         Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
         _ => Err("the threshold is a number > 0, e.g. 1e-4".into()),

@@ -1,6 +1,6 @@
 //! Solving a compiled model: the method (the whole program, or cutting planes over the samples,
 //! in `cutting_plane.rs`), lowering each program within the memory budget, and the backend's calls
-//! with their checks and retries (`calls.rs`). The record is assembled from the outcome by
+//! with their checks and retries (`cnr-solve`'s `Calls`). The record is assembled from the outcome by
 //! `record.rs`.
 
 mod cutting_plane;
@@ -34,7 +34,7 @@ pub enum MethodChoice {
     Full,
     /// Cutting planes over the samples.
     CuttingPlane,
-    /// Cuts in the filters' space (`solve/wspace.rs`): no cone program, no epigraph variables.
+    /// Cuts in the filters' space (`cnr_methods::wspace`): no cone program, no epigraph variables.
     WSpace,
 }
 
