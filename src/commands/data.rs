@@ -10,7 +10,7 @@ pub fn run(path: &Path, dir: &Path, overrides: &OverrideArgs) -> Result<(), Fail
     let model = ModelFile::read(path)?;
     let (compiled, export) = cnr_driver::export_data(&model.request(overrides)).map_err(fail)?;
     warn(&compiled.render_warnings())?;
-    std::fs::create_dir_all(dir).map_err(|e| {
+    crate::io::folder::create_dir_all(dir).map_err(|e| {
         failed(&format!("cannot create the folder `{}`: {}", dir.display(), io::describe_write(dir, &e)))
     })?;
     for (name, _) in &export.files {

@@ -218,20 +218,57 @@ fn touches_the_file_system(text: &str) -> bool {
 }
 
 #[test]
-fn only_cnr_fs_and_the_binary_touch_the_file_system() {
-    // Reading, writing, locking and removing files is `cnr-fs`'s: the code of every other crate
-    // (its `src/`; tests, examples and benchmarks may make their own files) names no `std::fs`.
+fn only_cnr_fs_touches_the_file_system() {
+    // Reading, writing, locking and removing files is `cnr-fs`'s: the code of every other crate,
+    // the binary's and the Python package's (their `src/`; tests, examples and benchmarks may make
+    // their own files) names no `std::fs`.
+    let mut folders: Vec<std::path::PathBuf> = workspace_crates()
+        .into_iter()
+        .filter(|k| k != "cnr-fs")
+        .map(|k| root().join("crates").join(k).join("src"))
+        .collect();
+    folders.push(root().join("src"));
+    for file in folders.iter().flat_map(|f| sources(f)) {
+        let text = std::fs::read_to_string(&file).expect("a source file");
+        assert!(!touches_the_file_system(&text), "{} touches the file system", file.display());
+    }
+    // The atomic writer's temporary files come from `tempfile`, which only cnr-fs lists.
     for krate in workspace_crates().into_iter().filter(|k| k != "cnr-fs") {
-        for file in sources(&root().join("crates").join(&krate).join("src")) {
-            let text = std::fs::read_to_string(&file).expect("a source file");
-            assert!(!touches_the_file_system(&text), "{} touches the file system", file.display());
-        }
+        assert!(!normal_dependencies(&krate).iter().any(|d| d == "tempfile"), "{krate} depends on tempfile");
     }
     for file in sources(&root().join("python/src")) {
         let text = std::fs::read_to_string(&file).expect("a source file");
         assert!(!touches_the_file_system(&text), "{} touches the file system", file.display());
     }
     assert!(!normal_dependencies("cnr-fs").iter().any(|d| d.starts_with("cnr-") && d != "cnr-check"));
+}
+
+/// The public functions of a Rust file whose error type is a bare `String`, by name.
+fn string_errors(text: &str) -> Vec<String> {
+    text.match_indices("pub fn ")
+        .filter_map(|(i, _)| {
+            let signature: String = text[i..].chars().take_while(|&c| c != '{' && c != ';').collect();
+            let flat: String = signature.split_whitespace().collect::<Vec<_>>().join(" ");
+            flat.contains("Result<")
+                .then_some(())
+                .filter(|()| flat.trim_end().ends_with(", String>"))
+                .map(|()| flat.chars().skip(7).take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+        })
+        .collect()
+}
+
+#[test]
+fn library_crates_return_typed_errors() {
+    // A caller matches on what went wrong; a `String` says it only to a person.
+    for krate in workspace_crates() {
+        for file in sources(&root().join("crates").join(&krate).join("src")) {
+            let text = std::fs::read_to_string(&file).expect("a source file");
+            let found = string_errors(&text);
+            assert!(found.is_empty(), "{} returns String errors from {found:?}", file.display());
+        }
+    }
+    assert_eq!(string_errors("pub fn parse(\n    t: &str,\n) -> Result<u8, String> {"), ["parse"]);
+    assert!(string_errors("pub fn parse(t: &str) -> Result<u8, ListError> {").is_empty());
 }
 
 #[test]

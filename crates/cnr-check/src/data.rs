@@ -138,7 +138,17 @@ pub struct Array {
 /// Reads a `.npy` file (any float or integer dtype) or a CSV file (numbers separated by commas or
 /// whitespace, one row a line, `#` comments and one optional header line of names). The format is
 /// chosen by the file's extension.
-pub fn load_array(path: &str, bytes: &[u8]) -> Result<Array, String> {
+pub fn load_array(path: &str, bytes: &[u8]) -> Result<Array, ArrayError> {
+    read_array(path, bytes).map_err(ArrayError)
+}
+
+/// Why an array file does not read: what is wrong, with the line, row or field where it is.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ArrayError(pub String);
+
+/// [`load_array`], its errors in words.
+fn read_array(path: &str, bytes: &[u8]) -> Result<Array, String> {
     let array = if path.to_ascii_lowercase().ends_with(".npy") { load_npy(bytes)? } else { load_csv(bytes)? };
     if array.values.is_empty() {
         return Err("the file holds no numbers".into());
@@ -338,16 +348,16 @@ mod tests {
         assert_eq!(load_array("y.csv", "\u{feff}1\n2\n".as_bytes()).expect("reads").values, vec![1.0, 2.0]);
         // A first row with a typo is not taken for a header.
         let typo = load_array("y.csv", b"1,2,x\n3,4,5\n").unwrap_err();
-        assert!(typo.contains("line 1") && typo.contains("`x`"), "{typo}");
+        assert!(typo.0.contains("line 1") && typo.0.contains("`x`"), "{typo}");
     }
 
     #[test]
     fn csv_errors_name_the_line() {
-        assert!(load_array("y.csv", b"1\n2\nx\n").unwrap_err().contains("line 3"));
-        assert!(load_array("y.csv", b"1,2\n3\n").unwrap_err().contains("row 2"));
-        assert!(load_array("y.csv", b"1\nNaN\n").unwrap_err().contains("NaN"));
-        assert!(load_array("y.csv", b"").unwrap_err().contains("no numbers"));
-        assert!(load_array("y.csv", b"1,,2\n").unwrap_err().contains("empty field"));
+        assert!(load_array("y.csv", b"1\n2\nx\n").unwrap_err().0.contains("line 3"));
+        assert!(load_array("y.csv", b"1,2\n3\n").unwrap_err().0.contains("row 2"));
+        assert!(load_array("y.csv", b"1\nNaN\n").unwrap_err().0.contains("NaN"));
+        assert!(load_array("y.csv", b"").unwrap_err().0.contains("no numbers"));
+        assert!(load_array("y.csv", b"1,,2\n").unwrap_err().0.contains("empty field"));
     }
 
     /// A version-1 `.npy` file with the given header text and data bytes.
@@ -367,7 +377,7 @@ mod tests {
         // A shape far beyond the file: refused without allocating it.
         let huge = npy("{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000, 24), }", &[0; 16]);
         assert!(
-            load_array("x.npy", &huge).unwrap_err().contains("declares shape"),
+            load_array("x.npy", &huge).unwrap_err().0.contains("declares shape"),
             "{:?}",
             load_array("x.npy", &huge)
         );
@@ -375,9 +385,9 @@ mod tests {
         let mut v2 = b"\x93NUMPY\x02\x00".to_vec();
         v2.extend(0xFFFF_FFF0u32.to_le_bytes());
         v2.extend([0u8; 100]);
-        assert!(load_array("x.npy", &v2).unwrap_err().contains("more than the file holds"));
+        assert!(load_array("x.npy", &v2).unwrap_err().0.contains("more than the file holds"));
         let text = npy("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", &[0; 24]);
-        assert!(load_array("x.npy", &text).unwrap_err().contains("not a number type"));
+        assert!(load_array("x.npy", &text).unwrap_err().0.contains("not a number type"));
     }
 
     #[test]

@@ -173,7 +173,7 @@ impl Row {
 
     /// Reads a row written by [`Row::record`] under `header` (this version's, or a
     /// [`legacy_header`], whose added columns read as empty).
-    pub fn parse(header: &[String], fields: &csv::StringRecord) -> Result<Row, String> {
+    pub(crate) fn parse(header: &[String], fields: &csv::StringRecord) -> Result<Row, String> {
         if fields.len() != header.len() {
             return Err(format!("{} fields where the header has {}", fields.len(), header.len()));
         }
