@@ -236,7 +236,7 @@ pub fn parse_setting(s: &str) -> Result<(String, String), String> {
 }
 
 fn parse_seed(s: &str) -> Result<u64, String> {
-    const MAX: u64 = (1 << 53) - 1;
+    const MAX: u64 = cnr_driver::bounds::MAX_SEED;
     match s.parse::<i128>() {
         Ok(x) if (0..=MAX as i128).contains(&x) => Ok(x as u64),
         Ok(_) => Err(format!("the seed must be a whole number from 0 to 2^53 − 1 = {MAX}, as in a model")),
@@ -248,7 +248,7 @@ fn parse_seed(s: &str) -> Result<u64, String> {
 pub const REFINE_STEPS: usize = 1000;
 
 /// The most gradient steps `--refine gd=STEPS` and `cnr sweep --refine-gd=STEPS` take.
-pub const MAX_REFINE_STEPS: u64 = 10_000_000;
+pub const MAX_REFINE_STEPS: u64 = cnr_driver::bounds::MAX_REFINE_STEPS as u64;
 
 /// `--refine gd` or `gd=STEPS`: the steps of gradient descent from the relaxation's point.
 fn parse_refine(s: &str) -> Result<usize, String> {

@@ -55,8 +55,16 @@ def _number(value):
     return str(value)
 
 
+def _real(a, what):
+    """``a`` as C-contiguous float64, refusing complex numbers (NumPy would drop their imaginary
+    parts with only a warning)."""
+    if _np.iscomplexobj(a):
+        raise TypeError(f"{what} holds complex numbers; cnr takes real arrays")
+    return _np.ascontiguousarray(a, dtype=_np.float64)
+
+
 def _matrix(a, what):
-    a = _np.ascontiguousarray(a, dtype=_np.float64)
+    a = _real(a, what)
     if a.ndim == 1:
         a = a.reshape(1, -1) if what in ("planted", "w") else a.reshape(-1, 1)
     if a.ndim != 2:
@@ -67,7 +75,7 @@ def _matrix(a, what):
 def _vector(a, what):
     if a is None:
         return None
-    a = _np.ascontiguousarray(a, dtype=_np.float64)
+    a = _real(a, what)
     if a.ndim != 1:
         raise ValueError(f"{what} must be a 1-d array, found {a.ndim} dimensions")
     return a

@@ -107,6 +107,25 @@ def test_a_model_error_carries_its_diagnostics():
         cnr.Model(EXAMPLES / "paper_relu.cnr").solve(method="simplex")
 
 
+def test_arrays_and_settings_pass_the_checks_of_files_and_flags():
+    data = EXAMPLES / "data"
+    x, y = np.load(data / "x.npy"), np.load(data / "y.npy")
+    model = cnr.Model(EXAMPLES / "npy_data.cnr")
+    bad = x.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(cnr.ModelError, match=r"entry \[3, 2\] of the `inputs` array is NaN"):
+        model.solve(x=bad, y=y)
+    with pytest.raises(cnr.ModelError, match="holds no numbers"):
+        model.solve(x=x[:0], y=y[:0])
+    with pytest.raises(TypeError, match="complex"):
+        model.solve(x=x.astype(complex), y=y)
+    for kwargs, name in [({"tolerance": float("nan")}, "tolerance"), ({"threads": 0}, "threads"), ({"threads": 10000}, "threads")]:
+        with pytest.raises(ValueError, match=name):
+            model.solve(**kwargs)
+    with pytest.raises(ValueError, match="seed"):
+        cnr.Model(EXAMPLES / "paper_relu.cnr").solve(seed=2**60)
+
+
 def test_a_sweep_gives_one_row_per_trial_as_results_csv_has_them(tmp_path):
     rows = cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[1, 8], trials=6, jobs=2, out=tmp_path / "run")
     if not isinstance(rows, list):

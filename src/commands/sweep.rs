@@ -338,8 +338,9 @@ fn merge(parts: &[PathBuf], out_dir: &Path, force: bool) -> Result<(), Failed> {
         ));
     }
     out(&format!(
-        "merged {} parts: {} rows of {} cells → {}\n",
+        "merged {} part{}: {} rows of {} cells → {}\n",
         parts.len(),
+        if parts.len() == 1 { "" } else { "s" },
         rows.len(),
         manifest.grid.cells(),
         out_dir.join(store::RESULTS).display()

@@ -361,6 +361,19 @@ fn every_warning_is_rendered_at_its_place_and_denied_on_request() {
         let denied = cnr(&["check", "--deny-warnings", &path]);
         assert_eq!(denied.status.code(), Some(1), "{path}: --deny-warnings");
     }
+    // An output offset reaches negative labels: the same data with `+ offset` do not warn, and a
+    // correct model passes --deny-warnings.
+    let model =
+        std::fs::read_to_string(root().join("tests/fixtures/warnings/negative_labels.cnr")).expect("fixture");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for file in ["x.csv", "y.csv"] {
+        std::fs::copy(root().join("tests/fixtures/warnings").join(file), dir.path().join(file))
+            .expect("copy");
+    }
+    let with_offset = dir.path().join("offset.cnr");
+    std::fs::write(&with_offset, model.replace("output ones", "output ones + offset")).expect("write");
+    let out = cnr(&["check", "--deny-warnings", &with_offset.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // The examples are meant as they are written: none of them warns.
     let mut args = vec!["check".to_string(), "--deny-warnings".to_string()];
     args.extend(models_in("examples"));

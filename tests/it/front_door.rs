@@ -299,3 +299,51 @@ fn refinements_anchor_each_solve_at_the_filter_before_and_stop_once_it_fits() {
     let (a, b) = (given.objective.expect("objective"), runs[1].objective.expect("objective"));
     assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} vs {b}");
 }
+
+/// The first model error's message when `NETWORK` is compiled on these arrays.
+fn refusal(x: Array2<f64>, y: Array1<f64>, test: Option<(Array2<f64>, Array1<f64>)>) -> String {
+    let arrays = Arrays {
+        inputs: x.view(),
+        labels: y.view(),
+        planted: None,
+        planted_bias: None,
+        test: test.as_ref().map(|(x, y)| (x.view(), y.view())),
+    };
+    match cnr_driver::solve(&Request::new(NETWORK, "arrays").with_arrays(arrays)) {
+        Err(Error::Model(errors)) => errors.diagnostics[0].message.clone(),
+        other => panic!("accepted: {:?}", other.map(|s| (s.record.status, s.record.objective))),
+    }
+}
+
+#[test]
+fn arrays_in_memory_are_held_to_the_rule_of_files() {
+    // As from Python: NaN in the inputs once solved "optimal" with objective 0 (NaN acts as 0 in a
+    // ReLU); no samples solved "optimal" at the search box; a NaN label was said to overflow.
+    let good = || (Array2::<f64>::ones((4, 64)), Array1::<f64>::ones(4));
+    let (mut x, y) = good();
+    x[[2, 5]] = f64::NAN;
+    assert_eq!(refusal(x, y, None), "entry [2, 5] of the `inputs` array is NaN; data must be finite numbers");
+    let (x, mut y) = good();
+    y[1] = f64::NAN;
+    assert_eq!(refusal(x, y, None), "entry [1] of the `labels` array is NaN; data must be finite numbers");
+    assert_eq!(
+        refusal(Array2::zeros((0, 64)), Array1::zeros(0), None),
+        "the `inputs` array holds no numbers"
+    );
+    let (x, y) = good();
+    let mut tx = Array2::<f64>::ones((2, 64));
+    tx[[0, 0]] = f64::INFINITY;
+    let message = refusal(x, y, Some((tx, Array1::ones(2))));
+    assert_eq!(message, "entry [0, 0] of the `test_inputs` array is inf; data must be finite numbers");
+}
+
+#[test]
+fn a_filter_that_is_not_finite_is_refused_by_eval() {
+    let w = [1.0, f64::NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+    match cnr_driver::evaluate(&Request::new(PLANTED, "planted"), (&w, "w.npy"), None) {
+        Err(Error::Input { message, .. }) => {
+            assert_eq!(message, "entry 1 of `w.npy` is NaN; the filters must be finite numbers")
+        }
+        other => panic!("evaluated: {:?}", other.map(|(_, r)| r.max_violation)),
+    }
+}

@@ -205,7 +205,7 @@ fn shards_merged_equal_the_unsharded_sweep_and_merge_refuses_mixed_parts() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("parts of different sweeps (the grid, the baseline differ)"),
+        text(&out.stderr).contains("parts of different sweeps (the grid and the baseline differ)"),
         "{}",
         text(&out.stderr)
     );

@@ -150,14 +150,23 @@ pub struct ArrayError(pub String);
 /// [`load_array`], its errors in words.
 fn read_array(path: &str, bytes: &[u8]) -> Result<Array, String> {
     let array = if path.to_ascii_lowercase().ends_with(".npy") { load_npy(bytes)? } else { load_csv(bytes)? };
-    if array.values.is_empty() {
-        return Err("the file holds no numbers".into());
-    }
-    if let Some(k) = array.values.iter().position(|v| !v.is_finite()) {
-        let at = unravel(k, &array.shape);
-        return Err(format!("entry {at} is {}; data must be finite numbers", array.values[k]));
-    }
+    finite_values(&array, None)?;
     Ok(array)
+}
+
+/// The one rule for the numbers of data, read from a file or handed over as an array: at least
+/// one, and every one finite. `array` names an array in memory (`the \`inputs\` array`); a file's
+/// errors are said of the file, which its caller names.
+pub(crate) fn finite_values(values: &Array, array: Option<&str>) -> Result<(), String> {
+    if values.values.is_empty() {
+        return Err(format!("{} holds no numbers", array.unwrap_or("the file")));
+    }
+    if let Some(k) = values.values.iter().position(|v| !v.is_finite()) {
+        let at = unravel(k, &values.shape);
+        let of = array.map_or(String::new(), |a| format!(" of {a}"));
+        return Err(format!("entry {at}{of} is {}; data must be finite numbers", values.values[k]));
+    }
+    Ok(())
 }
 
 fn unravel(mut k: usize, shape: &[usize]) -> String {

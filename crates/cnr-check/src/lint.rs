@@ -51,8 +51,8 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
             .with_hint("a stride larger than the kernel, or a kernel that does not tile the input, skips entries; check the sizes"),
         );
     }
-    // With a penalty such labels are what the slack is for.
-    if model.activation.expr.sign() == Sign::Nonneg && model.relax.penalty.is_none() {
+    // With a penalty such labels are what the slack is for; an output offset reaches them.
+    if model.activation.expr.sign() == Sign::Nonneg && model.relax.penalty.is_none() && !net.offset {
         let negative = model.data.y.iter().filter(|&&y| y < 0.0).count();
         if negative > 0 {
             out.push(

@@ -90,6 +90,7 @@ pub fn compile(request: &Request) -> Result<Compiled, Error> {
 /// the warnings before solving compiles for [`Purpose::Solve`], then calls
 /// [`crate::solve_compiled`].
 pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Error> {
+    crate::bounds::check(request)?;
     let mut sources = Sources::model(request.source_name, request.text);
     let program = match (purpose, request.method) {
         (Purpose::Whole, _) | (Purpose::Solve, MethodChoice::Full) => ProgramScope::Whole,

@@ -50,7 +50,13 @@ pub fn evaluate(
     let model = &compiled.model;
     let net = &model.network;
     let sized = |values: &[f64], file: &str, what: &str, want: usize| {
-        if values.len() == want {
+        if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+            // A NaN filter would make every figure NaN, and a NaN violation compares as none.
+            Err(Error::input(format!(
+                "entry {k} of `{file}` is {}; the {what} must be finite numbers",
+                values[k]
+            )))
+        } else if values.len() == want {
             Ok(())
         } else {
             Err(Error::input(format!(

@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 mod baseline;
+pub mod bounds;
 mod compile;
 mod error;
 mod eval;

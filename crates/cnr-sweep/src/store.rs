@@ -124,6 +124,15 @@ fn io_error(path: &Path, source: std::io::Error) -> StoreError {
     StoreError::Io { path: path.to_path_buf(), source }
 }
 
+/// What differs, as a clause: `the grid differs`, `the seed and the grid differ`.
+fn differ(what: &[String]) -> String {
+    match what {
+        [one] => format!("{one} differs"),
+        [init @ .., last] => format!("{} and {last} differ", init.join(", ")),
+        [] => "nothing differs".into(),
+    }
+}
+
 /// A [`StoreError::Contents`] said with `format!`.
 macro_rules! contents {
     ($($t:tt)*) => { StoreError::Contents(format!($($t)*)) };
@@ -184,10 +193,9 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
             }
             if !differences.is_empty() {
                 return Err(contents!(
-                    "{} holds another sweep ({} differ{}); run it with what made it, choose another --out, or add --force to start over",
+                    "{} holds another sweep ({}); run it with what made it, choose another --out, or add --force to start over",
                     dir.display(),
-                    differences.join(", "),
-                    if differences.len() == 1 { "s" } else { "" }
+                    differ(&differences)
                 ));
             }
         }
@@ -489,10 +497,10 @@ pub fn merge(
             let differences = m.differences(&manifest);
             if !differences.is_empty() {
                 return Err(contents!(
-                    "{} and {} are parts of different sweeps ({} differ)",
+                    "{} and {} are parts of different sweeps ({})",
                     first.display(),
                     dir.display(),
-                    differences.join(", ")
+                    differ(&differences)
                 ));
             }
             if m.shard.count != manifest.shard.count {

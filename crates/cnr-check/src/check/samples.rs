@@ -246,6 +246,24 @@ impl Cx<'_> {
         }
         let array =
             |name: &'static str| Named { span: Span::detached(), shown: format!("the `{name}` array") };
+        // Numbers in memory are held to the rule of numbers in files: some, and all finite.
+        let mut arrays = vec![("inputs", &given.inputs), ("labels", &given.labels)];
+        arrays.extend(given.planted.as_ref().map(|a| ("planted", a)));
+        if let Some((x, y)) = &given.test {
+            arrays.extend([("test_inputs", x), ("test_labels", y)]);
+        }
+        let bias = given.planted_bias.as_ref().map(|b| Array { shape: vec![b.len()], values: b.clone() });
+        arrays.extend(bias.as_ref().map(|b| ("planted_bias", b)));
+        let mut bad = false;
+        for (name, a) in arrays {
+            if let Err(why) = crate::data::finite_values(a, Some(&array(name).shown)) {
+                self.push(Diagnostic::error(Span::detached(), why));
+                bad = true;
+            }
+        }
+        if bad {
+            return None;
+        }
         let planted = given.planted.clone().map(|a| (Some(a), array("planted")));
         let mut data = self.assemble(
             (given.inputs.clone(), array("inputs")),
