@@ -22,7 +22,7 @@ pub(crate) fn check(request: &Request) -> Result<(), Error> {
     if let Some(n) = request.limits.threads.filter(|n| !(1..=MAX_THREADS).contains(n)) {
         return usage(format!("threads: a whole number from 1 to {MAX_THREADS}, found {n}"));
     }
-    if let Some(t) = request.limits.time_limit.filter(|t| !(*t > 0.0)) {
+    if let Some(t) = request.limits.time_limit.filter(|t| t.is_nan() || *t <= 0.0) {
         return usage(format!("time_limit: a number of seconds > 0, found {t}"));
     }
     if let Some(n) = request.refine_gd.filter(|n| !(1..=MAX_REFINE_STEPS).contains(n)) {
