@@ -136,7 +136,7 @@ pub fn sweep(
         };
         let rows = match &out {
             Some(dir) => {
-                let manifest = experiment.manifest(&source.name, prepared.seed, Shard::WHOLE);
+                let manifest = experiment.manifest(&source.name, &prepared, Shard::WHOLE);
                 let mut progress = |event: Progress| match event {
                     Progress::Trial { rows, .. } => tell(rows),
                     Progress::Started { .. } => Ok(()),

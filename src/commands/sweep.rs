@@ -194,7 +194,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         warn(&w.errors.render())?;
     }
     let shard = args.shard.unwrap_or(Shard::WHOLE);
-    let manifest = experiment.manifest(&model_path.display().to_string(), prepared.seed, shard);
+    let manifest = experiment.manifest(&model_path.display().to_string(), &prepared, shard);
     let mut progress: Option<SweepProgress> = None;
     let start = Instant::now();
     let outcome = cnr_sweep::folder::run(

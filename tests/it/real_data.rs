@@ -271,6 +271,33 @@ fn a_sweep_over_subsets_of_data_files_gives_loss_quantiles_and_resumes_and_shard
 }
 
 #[test]
+fn a_sweep_over_data_files_refuses_to_resume_after_its_data_changed() {
+    // Once: a sweep cut after its first cell resumed on labels replaced by 3y + 5, and its results
+    // mixed two data sets. The manifest holds each data file's size and hash.
+    let root_dir = tempfile::tempdir().expect("a folder");
+    let model = write_model(root_dir.path());
+    let dir = root_dir.path().join("out");
+    let args =
+        ["sweep", &model, "--samples", "10,20", "--trials", "2", "--out", dir.to_str().expect("UTF-8")];
+    let first = crate::util::cnr(&args);
+    assert!(first.status.success(), "{}", crate::util::text(&first.stderr));
+    let manifest = std::fs::read_to_string(dir.join("sweep.json")).expect("a manifest");
+    assert!(manifest.contains("\"path\": \"y.csv\""), "{manifest}");
+    // The same data resume (nothing to run); new labels are refused, naming the file.
+    let again = crate::util::cnr(&args);
+    assert!(again.status.success(), "{}", crate::util::text(&again.stderr));
+    let y = std::fs::read_to_string(root_dir.path().join("y.csv")).expect("labels");
+    let changed: String =
+        y.lines().map(|l| format!("{}\n", 3.0 * l.trim().parse::<f64>().expect("a number") + 5.0)).collect();
+    std::fs::write(root_dir.path().join("y.csv"), changed).expect("labels");
+    let refused = crate::util::cnr(&args);
+    assert!(!refused.status.success());
+    let said = crate::util::text(&refused.stderr);
+    assert!(said.contains("holds another sweep (the data file `y.csv`"), "{said}");
+    assert!(!said.contains("x.csv"), "only the file that changed is named: {said}");
+}
+
+#[test]
 fn refinement_by_gradient_descent_never_raises_the_training_loss() {
     let files = files();
     let mut request = Request::new(MODEL, "m").with_files(&files);

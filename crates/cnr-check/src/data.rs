@@ -147,6 +147,27 @@ pub fn load_array(path: &str, bytes: &[u8]) -> Result<Array, ArrayError> {
 #[error("{0}")]
 pub struct ArrayError(pub String);
 
+/// A data file as the model read it: its path as written, its size and a hash of its content, so
+/// that a result made from it can tell when the file has changed since.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataFile {
+    /// The path, as the model writes it.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// FNV-1a (64 bits) of its content, in hexadecimal ([`fnv1a`]).
+    pub hash: String,
+}
+
+/// FNV-1a (64 bits) of `bytes`, in hexadecimal: a small, fixed hash that tells texts and files
+/// apart (not a security measure).
+pub fn fnv1a(bytes: &[u8]) -> String {
+    let hash = bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{hash:016x}")
+}
+
 /// [`load_array`], its errors in words.
 fn read_array(path: &str, bytes: &[u8]) -> Result<Array, String> {
     let array = if path.to_ascii_lowercase().ends_with(".npy") { load_npy(bytes)? } else { load_csv(bytes)? };

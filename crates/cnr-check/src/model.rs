@@ -27,6 +27,8 @@ pub struct Model {
     pub spans: ModelSpans,
     /// The parameters (`param d = 16`) with the values they had.
     pub params: Vec<ParamValue>,
+    /// The data files read for the model (training and test sets), with their sizes and hashes.
+    pub data_files: Vec<crate::data::DataFile>,
 }
 
 /// A parameter of the model and the value it had (after `--param`).

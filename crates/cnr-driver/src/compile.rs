@@ -60,9 +60,7 @@ impl Compiled {
 /// FNV-1a (64 bits) of a model's text, in hexadecimal: a small, fixed hash that names a text in
 /// records and sweep folders (not a security measure).
 pub fn model_hash(text: &str) -> String {
-    let hash =
-        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    format!("{hash:016x}")
+    cnr_check::data::fnv1a(text.as_bytes())
 }
 
 /// What a model is compiled for, which decides how much of its program the memory budget counts.

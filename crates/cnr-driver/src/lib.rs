@@ -61,6 +61,7 @@ pub use summary::Summary;
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.
+pub use cnr_check::data::DataFile;
 pub use cnr_check::{memory, recovered, DataSource, Figures, Files, MemoryFiles, Model};
 /// The file system (`cnr-fs`): what the binary and the Python package read and write files with.
 pub use cnr_fs as files;

@@ -3,7 +3,7 @@
 //! end. The command line and the Python package both run sweeps through here.
 
 use crate::results::Row;
-use crate::store::{self, Manifest};
+use crate::store::{self, DataFingerprint, Manifest};
 use crate::{Experiment, Prepared, SweepError, Unit};
 use cnr_driver::Files;
 use std::collections::HashMap;
@@ -24,7 +24,9 @@ pub struct Finished {
 impl Experiment {
     /// The manifest of a folder that holds `shard` of this experiment on the model at `model` (as
     /// the user named it), whose trial 0 has the seed `seed`.
-    pub fn manifest(&self, model: &str, seed: u64, shard: crate::grid::Shard) -> Manifest {
+    pub fn manifest(&self, model: &str, prepared: &crate::Prepared, shard: crate::grid::Shard) -> Manifest {
+        let seed = prepared.seed;
+        let data_files = prepared.data_files.iter().map(DataFingerprint::of).collect();
         Manifest {
             cnr_version: env!("CARGO_PKG_VERSION").into(),
             model: model.into(),
@@ -39,6 +41,7 @@ impl Experiment {
             method: self.method.as_str().into(),
             backend: self.backend.map(|b| b.name().to_string()),
             shard,
+            data_files,
         }
     }
 }

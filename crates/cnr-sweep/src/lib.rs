@@ -136,6 +136,8 @@ pub struct Prepared {
     /// The warnings about the first cell's model, with the text they point into (every cell is
     /// the same model with other values, so one cell's warnings stand for all).
     pub warnings: Option<CellDiagnostics>,
+    /// The data files the cells read, each once: what the results are made from.
+    pub data_files: Vec<cnr_driver::DataFile>,
 }
 
 /// One trial of one cell: `unit = cell · trials + trial`.
@@ -169,6 +171,7 @@ impl Experiment {
         let mut cells = Vec::with_capacity(self.grid.cells());
         let mut seed = self.seed;
         let mut warnings = None;
+        let mut data_files: Vec<cnr_driver::DataFile> = Vec::new();
         for c in 0..self.grid.cells() {
             let values = self.grid.values(c);
             let mut settings = self.settings.clone();
@@ -206,6 +209,11 @@ impl Experiment {
                 };
                 warnings = Some(CellDiagnostics { errors, flags });
             }
+            for file in &compiled.model.data_files {
+                if !data_files.iter().any(|f| f.path == file.path) {
+                    data_files.push(file.clone());
+                }
+            }
             plan.d = compiled.model.network.d();
             plan.patches = compiled.model.network.patches();
             plan.samples = match (samples, ratio) {
@@ -219,7 +227,7 @@ impl Experiment {
         if seed.checked_add(self.trials as u64).is_none_or(|s| s > (1 << 53) - 1) {
             return Err(SweepError::Spec(SpecError::Seeds { seed, trials: self.trials }));
         }
-        Ok(Prepared { cells, seed, warnings })
+        Ok(Prepared { cells, seed, warnings, data_files })
     }
 
     /// The request of a cell's trial: the cell's settings, then `--samples`, `--seed` and

@@ -49,6 +49,29 @@ pub struct Manifest {
     pub backend: Option<String>,
     /// Which part of the grid this folder holds.
     pub shard: Shard,
+    /// The data files the results are made from (none for planted data; absent from the manifests
+    /// of folders made before they were recorded, which are resumed without the check).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_files: Vec<DataFingerprint>,
+}
+
+/// A data file as a sweep read it: its path as the model writes it, its size and its content's
+/// FNV-1a hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataFingerprint {
+    /// The path, as the model writes it.
+    pub path: String,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// FNV-1a (64 bits) of its content.
+    pub hash: String,
+}
+
+impl DataFingerprint {
+    /// The fingerprint of a file the model read.
+    pub fn of(file: &cnr_driver::DataFile) -> DataFingerprint {
+        DataFingerprint { path: file.path.clone(), bytes: file.bytes, hash: file.hash.clone() }
+    }
 }
 
 impl Manifest {
@@ -79,6 +102,19 @@ impl Manifest {
         differ("the settings (--param, --set)", self.settings == other.settings);
         differ("the method", self.method == other.method);
         differ("the backend", self.backend == other.backend);
+        // A folder made before data files were recorded has none to compare.
+        if !self.data_files.is_empty() && !other.data_files.is_empty() {
+            for file in &other.data_files {
+                match self.data_files.iter().find(|f| f.path == file.path) {
+                    Some(old) if old == file => {}
+                    Some(old) => out.push(format!(
+                        "the data file `{}` ({} bytes, hash {} then; {} bytes, hash {} now)",
+                        file.path, old.bytes, old.hash, file.bytes, file.hash
+                    )),
+                    None => out.push(format!("the data files (`{}` is new)", file.path)),
+                }
+            }
+        }
         out
     }
 }

@@ -51,7 +51,7 @@ pub fn check_within(
         program,
         scope: overrides.program,
     };
-    let mut cx = Cx { diags: Vec::new(), files, budget };
+    let mut cx = Cx { diags: Vec::new(), files, budget, read: Vec::new() };
     let overflows = overflowing_numbers(file);
     let model = cx.model(file, default_name, overrides);
     let mut diags = cx.diags;
@@ -199,6 +199,8 @@ struct Cx<'a> {
     diags: Vec<Diagnostic>,
     files: &'a dyn Files,
     budget: Budget<'a>,
+    /// The data files read so far, in order.
+    read: Vec<crate::data::DataFile>,
 }
 
 /// Takes the single item or statement of a kind, reporting repeats.
@@ -314,6 +316,7 @@ impl Cx<'_> {
             solver,
             spans,
             params: Vec::new(),
+            data_files: std::mem::take(&mut self.read),
         };
         add_planted_labels(&mut model);
         Some(model)
@@ -414,7 +417,15 @@ impl Cx<'_> {
 
     pub(super) fn array(&mut self, path: &Spanned<String>, what: &str) -> Option<Array> {
         let bytes = match self.files.read(&path.node) {
-            Ok(b) => b,
+            Ok(b) => {
+                let hash = crate::data::fnv1a(&b);
+                self.read.push(crate::data::DataFile {
+                    path: path.node.clone(),
+                    bytes: b.len() as u64,
+                    hash,
+                });
+                b
+            }
             Err(why) => {
                 self.push(
                     Diagnostic::error(path.span, format!("cannot read {what} file `{}`: {why}", path.node))
