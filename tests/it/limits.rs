@@ -132,3 +132,38 @@ fn a_methods_own_work_is_held_to_the_budget() {
         "{refused:?}"
     );
 }
+
+#[test]
+fn a_time_limit_bounds_the_whole_request() {
+    use cnr_driver::{Limits, MethodChoice, Request};
+    // Once: `time_limit 2` with 20 restarts ran 20 solves of ~2.5 s each, and a refinement of ten
+    // million gradient steps ran past a minute. Each restart's solve here takes a few tenths of a
+    // second; 40 of them, or the descent, would take far longer than the limit.
+    let text = "network { input 128 conv kernel 16 stride 8 activation relu output ones }
+                data planted { samples 600 seed 3 }
+                relax { anchor random restarts 40 }";
+    let limits = Limits { time_limit: Some(0.5), threads: Some(1), ..Limits::default() };
+    let request = Request { limits, method: MethodChoice::Full, ..Request::new(text, "slow") };
+    let start = Instant::now();
+    let solved = cnr_driver::solve(&request).expect("runs");
+    let (wall, record) = (start.elapsed(), &solved.record);
+    let runs = record.restarts.as_ref().map_or(1, |r| r.runs.len());
+    assert!(record.timings.wall_seconds <= wall.as_secs_f64(), "the record's wall time is the request's");
+    assert!(wall < Duration::from_secs(5), "{wall:?} for a limit of 0.5 s ({runs} solves)");
+    assert!(record
+        .restarts
+        .as_ref()
+        .is_some_and(|r| r.runs.iter().any(|s| s.status == cnr_driver::Status::TimeLimit)));
+    // Noisy labels: the descent from the relaxation's point creeps on for millions of steps.
+    let planted = "network { input 64 conv kernel 8 stride 8 activation softplus output ones }
+                   data planted { samples 400 seed 3 noise 0.1 }
+                   relax { penalty l2 2 }";
+    let limits = Limits { time_limit: Some(0.5), ..Limits::default() };
+    let request = Request { limits, refine_gd: Some(10_000_000), ..Request::new(planted, "descent") };
+    let start = Instant::now();
+    let solved = cnr_driver::solve(&request).expect("runs");
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    let refined = solved.record.refined.as_ref().expect("a refinement");
+    assert!(!refined.converged && refined.iterations < 10_000_000, "{} steps", refined.iterations);
+    assert!(solved.record.timings.wall_seconds >= refined.seconds);
+}

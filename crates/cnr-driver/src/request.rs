@@ -163,16 +163,6 @@ impl std::fmt::Debug for Hooks {
     }
 }
 
-impl cnr_methods::Watch for Hooks {
-    fn checking(&self, round: u32, samples: usize) {
-        self.tell(Event::Checking { round, samples });
-    }
-
-    fn cancelled(&self) -> bool {
-        Hooks::cancelled(self)
-    }
-}
-
 impl Hooks {
     /// Tells the progress hook.
     pub(crate) fn tell(&self, event: Event) {

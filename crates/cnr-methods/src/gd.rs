@@ -80,7 +80,7 @@ pub fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult 
         let mut theta = normals(&mut rng, m * patches.d);
         // Biases and the offset start at 0.
         theta.extend(std::iter::repeat_n(0.0, extras));
-        let (loss, steps, converged) = descend(model, &patches, &mut theta, budget.iterations, scale);
+        let (loss, steps, converged) = descend(model, &patches, &mut theta, budget.iterations, scale, None);
         total += steps;
         if best.as_ref().is_none_or(|b| loss < b.loss) {
             let (w, b) = theta.split_at(m * patches.d);
@@ -98,12 +98,18 @@ pub fn gradient_descent(model: &Model, seed: u64, budget: GdBudget) -> GdResult 
 
 /// Gradient descent on the training loss from the filters `w` and biases `b` (a relaxation's
 /// point): the refinement of `--refine gd`. A step is taken only when it lowers the loss, so the
-/// point found never fits worse than the one it started from.
-pub fn descend_from(model: &Model, w: &[f64], b: &[f64], iterations: usize) -> GdResult {
+/// point found never fits worse than the one it started from. It stops at `deadline` too.
+pub fn descend_from(
+    model: &Model,
+    w: &[f64],
+    b: &[f64],
+    iterations: usize,
+    deadline: Option<std::time::Instant>,
+) -> GdResult {
     let patches = gather(model);
     let scale = model.data.y.iter().map(|y| y * y).sum::<f64>() / model.data.n.max(1) as f64;
     let mut theta = [w, b].concat();
-    let (loss, steps, converged) = descend(model, &patches, &mut theta, iterations, scale);
+    let (loss, steps, converged) = descend(model, &patches, &mut theta, iterations, scale, deadline);
     let (w, b) = theta.split_at(w.len());
     GdResult { w: w.to_vec(), b: b.to_vec(), loss, iterations: steps, converged }
 }
@@ -116,12 +122,17 @@ fn descend(
     theta: &mut [f64],
     iterations: usize,
     scale: f64,
+    deadline: Option<std::time::Instant>,
 ) -> (f64, usize, bool) {
     let mut grad = vec![0.0; theta.len()];
     let mut trial = vec![0.0; theta.len()];
     let mut loss = loss_and_gradient(model, p, theta, Some(&mut grad));
     let mut step = 1.0 / (1.0 + scale);
     for it in 0..iterations {
+        // The caller's time runs out like the step budget does: the point so far, not converged.
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return (loss, it, false);
+        }
         let g2: f64 = grad.iter().map(|g| g * g).sum();
         if loss <= 1e-24 * scale.max(1e-300) || g2 <= 1e-28 * (1.0 + loss) {
             return (loss, it, true);

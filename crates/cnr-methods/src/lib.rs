@@ -20,6 +20,10 @@ pub trait Watch {
     fn checking(&self, round: u32, samples: usize);
     /// Whether the caller asked to stop.
     fn cancelled(&self) -> bool;
+    /// Whether the caller's time has run out (the method then ends as it stands).
+    fn out_of_time(&self) -> bool {
+        false
+    }
 }
 
 /// The caller asked the method to stop.

@@ -92,6 +92,12 @@ pub enum HandOff {
     /// The cuts admit no point.
     #[error("the cuts admit no point (the relaxation may be infeasible)")]
     CutsInfeasible,
+    /// The caller's time ran out before a certificate.
+    #[error("the time limit ran out after {rounds} rounds")]
+    OutOfTime {
+        /// The rounds run.
+        rounds: u32,
+    },
     /// A round's LP took more than [`MAX_STEPS`] steps.
     #[error("the cut LP took more than {MAX_STEPS} steps")]
     StepLimit,
@@ -236,6 +242,10 @@ pub fn wspace(
     loop {
         if watch.cancelled() {
             return Err(Cancelled);
+        }
+        if watch.out_of_time() {
+            let why = HandOff::OutOfTime { rounds: record.rounds };
+            return hand_off(record, why, solving_seconds, checking_seconds);
         }
         if record.rounds == MAX_ROUNDS {
             return hand_off(record, HandOff::NoCertificate, solving_seconds, checking_seconds);

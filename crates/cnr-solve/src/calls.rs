@@ -86,6 +86,9 @@ pub struct Calls<'a> {
     pub judged_on: Option<&'a (ConeProgram, Scaling)>,
     /// Told, while the backend iterates, the iteration and its gap; asked whether to stop.
     pub watch: Option<&'a CallWatch>,
+    /// When the caller's time runs out: each call is given what is left of it, and none starts
+    /// after it (the answer so far, or a time limit, is returned).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl Calls<'_> {
@@ -117,6 +120,13 @@ impl Calls<'_> {
             let mut scaled = program.clone();
             scaled.q.iter_mut().for_each(|q| *q *= c);
             let mut settings = SolverSettings { recovery, ..self.settings.clone() };
+            if let Some(deadline) = self.deadline {
+                let left = deadline.saturating_duration_since(std::time::Instant::now()).as_secs_f64();
+                if left <= 0.0 {
+                    return Ok(last.unwrap_or_else(out_of_time));
+                }
+                settings.time_limit = Some(settings.time_limit.map_or(left, |t| t.min(left)));
+            }
             if tighter {
                 settings.tol_abs = (settings.tol_abs * TIGHTER).max(1e-14);
                 settings.tol_rel = (settings.tol_rel * TIGHTER).max(1e-14);
@@ -375,6 +385,19 @@ fn duality_gap(program: &cnr_ir::ConeProgram, solution: &Solution, scale: f64) -
     Some(((primal - dual).abs() + slack) / primal.abs().max(scale) + outside)
 }
 
+/// The answer of a call that had no time left to start: no point.
+fn out_of_time() -> Solution {
+    Solution {
+        status: Status::TimeLimit,
+        x: Vec::new(),
+        s: Vec::new(),
+        z: Vec::new(),
+        objective: f64::NAN,
+        iterations: 0,
+        solve_seconds: 0.0,
+    }
+}
+
 /// The power of two nearest `c` (within 2^±60), or 1 for a `c` that is not a positive number: a
 /// factor that scales exactly.
 pub fn power_of_two(c: f64) -> f64 {
@@ -410,6 +433,7 @@ mod tests {
             always_feasible: false,
             judged_on: None,
             watch: None,
+            deadline: None,
         }
     }
 

@@ -169,6 +169,7 @@ pub fn solve_program(
                 always_feasible: false,
                 judged_on: (program.p.nnz() == 0).then_some(&judged_on),
                 watch: request.watch.as_ref(),
+                deadline: None,
             };
             calls.run(program, &mut attempts)?
         }

@@ -119,6 +119,9 @@ pub struct Timings {
     pub solving_seconds: f64,
     /// Checking points on the model and the program.
     pub checking_seconds: f64,
+    /// The whole request, end to end: every solve of its restarts and refinements, every retry,
+    /// the penalty's threshold and the descent — what a time limit bounds.
+    pub wall_seconds: f64,
 }
 
 impl Timings {

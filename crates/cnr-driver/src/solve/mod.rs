@@ -85,29 +85,57 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 
 /// Solves a model compiled already (with the request's method, tolerance, limits and hooks) and
 /// checks the answer on the model: the solve layer under [`solve`].
+///
+/// A time limit (the request's, else the model's) bounds the whole request: each backend call is
+/// given what is left of it, restarts and refinements start only while some is left, and the
+/// descent of `refine_gd` stops when it runs out; `timings.wall_seconds` is the time spent.
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
-    let mut record = solve_relaxation(compiled, request)?;
+    let start = Instant::now();
+    let limit = request.limits.time_limit.or(compiled.model.solver.time_limit);
+    // An infinite limit (or one past what an `Instant` holds) is no limit.
+    let deadline =
+        limit.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()).and_then(|t| start.checked_add(t));
+    let mut record = solve_relaxation(compiled, request, deadline)?;
     if record.status == cnr_ir::Status::Unbounded && compiled.model.relax.penalty.is_some() {
-        record.penalty_threshold = penalty_threshold(compiled, request)?;
+        record.penalty_threshold = penalty_threshold(compiled, request, deadline)?;
     }
     if let (Some(iterations), Some(w)) = (request.refine_gd, &record.w) {
         fits(compiled, "gradient descent", cnr_methods::gd::patch_bytes(&compiled.model))?;
         let threads = request.limits.threads;
-        record.refined =
-            Some(refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations, threads));
+        let refined =
+            refine_by_gd(&compiled.model, &w.flat(), &record.extras(), iterations, threads, deadline);
+        record.refined = Some(refined);
     }
     record.run.refine_gd = request.refine_gd;
+    record.timings.wall_seconds = start.elapsed().as_secs_f64();
     Ok(record)
+}
+
+/// The seconds left before `deadline` (none without one), at most `limit`.
+fn left(deadline: Option<Instant>, limit: Option<f64>) -> Option<f64> {
+    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()).as_secs_f64());
+    match (left, limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The smallest weight of the penalty that bounds the relaxation (`cnr_lower::lower_penalty_threshold`),
 /// solved by Clarabel; `None` when that program does not end optimal.
-fn penalty_threshold(compiled: &Compiled, request: &Request) -> Result<Option<f64>, Error> {
+fn penalty_threshold(
+    compiled: &Compiled,
+    request: &Request,
+    deadline: Option<Instant>,
+) -> Result<Option<f64>, Error> {
     let Some(program) = cnr_lower::lower_penalty_threshold(&compiled.model, &compiled.anchor) else {
         return Ok(None);
     };
     request.hooks.check()?;
-    let settings = solver_settings(&compiled.model, request);
+    let mut settings = solver_settings(&compiled.model, request);
+    settings.time_limit = left(deadline, settings.time_limit);
+    if settings.time_limit.is_some_and(|t| t <= 0.0) {
+        return Ok(None);
+    }
     let solution = crate::Backend::CLARABEL.run(&program, &settings, None)?;
     Ok((solution.status == cnr_ir::Status::Optimal).then(|| solution.x[0]))
 }
@@ -119,9 +147,10 @@ fn refine_by_gd(
     extras: &[f64],
     iterations: usize,
     threads: Option<usize>,
+    deadline: Option<Instant>,
 ) -> GdRefinement {
     let start = std::time::Instant::now();
-    let found = cnr_methods::gd::descend_from(model, w, extras, iterations);
+    let found = cnr_methods::gd::descend_from(model, w, extras, iterations, deadline);
     let seconds = start.elapsed().as_secs_f64();
     let figures = model.figures_at(&found.w, &found.b, threads);
     let (b, offset) = crate::record::split_extras(&model.network, &found.b);
@@ -141,11 +170,15 @@ fn refine_by_gd(
 }
 
 /// The relaxation's solves: one, or the restarts and refinements of the model's `relax` block.
-fn solve_relaxation(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
+fn solve_relaxation(
+    compiled: &Compiled,
+    request: &Request,
+    deadline: Option<Instant>,
+) -> Result<SolveRecord, Error> {
     let relax = &compiled.model.relax;
     let (restarts, refine) = (relax.restarts.max(1) as usize, relax.refine);
     if restarts == 1 && refine == 0 {
-        return solve_with_anchor(compiled, request, &compiled.anchor, None);
+        return solve_with_anchor(compiled, request, &compiled.anchor, None, deadline);
     }
     // Amplification: the model's anchor, then random anchors 1, 2, … (the model's own random
     // anchor is random anchor 0); after each, up to `refine` solves anchored at the filter just
@@ -168,7 +201,7 @@ fn solve_relaxation(compiled: &Compiled, request: &Request) -> Result<SolveRecor
                 if k >= restarts {
                     break;
                 }
-                let chain = refinement_chain(compiled, request, k, &shared);
+                let chain = refinement_chain(compiled, request, k, &shared, deadline);
                 *chains[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(chain);
             });
         }
@@ -208,7 +241,13 @@ type Chain = Result<Vec<Named>, Error>;
 
 /// Restart `k`'s solves: its anchor (the model's for `k = 0`, else random anchor `k`), then up to
 /// `refine` solves anchored at the filter just found, stopping at one that fits every sample.
-fn refinement_chain(compiled: &Compiled, request: &Request, k: usize, shared: &OnceLock<Lowered>) -> Chain {
+fn refinement_chain(
+    compiled: &Compiled,
+    request: &Request,
+    k: usize,
+    shared: &OnceLock<Lowered>,
+    deadline: Option<Instant>,
+) -> Chain {
     let model = &compiled.model;
     let (scale, md) = (model.label_scale(), model.network.filters * model.network.d());
     let (mut anchor, name) = if k == 0 {
@@ -216,7 +255,7 @@ fn refinement_chain(compiled: &Compiled, request: &Request, k: usize, shared: &O
     } else {
         (cnr_lower::random_anchor(model, k as u64), format!("random {k}"))
     };
-    let mut record = solve_with_anchor(compiled, request, &anchor, Some(shared))?;
+    let mut record = solve_with_anchor(compiled, request, &anchor, Some(shared), deadline)?;
     let mut chain = vec![(name.clone(), record.clone())];
     for j in 1..=model.relax.refine {
         // A filter that fits every sample is found again from its own direction.
@@ -226,8 +265,11 @@ fn refinement_chain(compiled: &Compiled, request: &Request, k: usize, shared: &O
         let Some(next) = refined_anchor(&anchor, &record, md) else {
             break;
         };
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
         anchor = next;
-        record = solve_with_anchor(compiled, request, &anchor, Some(shared))?;
+        record = solve_with_anchor(compiled, request, &anchor, Some(shared), deadline)?;
         chain.push((format!("{name}, refined {j}"), record.clone()));
     }
     Ok(chain)
@@ -256,6 +298,7 @@ fn solve_with_anchor(
     request: &Request,
     anchor: &[f64],
     shared: Option<&std::sync::OnceLock<Lowered>>,
+    deadline: Option<Instant>,
 ) -> Result<SolveRecord, Error> {
     let model = &compiled.model;
     let settings = solver_settings(model, request);
@@ -272,6 +315,7 @@ fn solve_with_anchor(
         attempts: RefCell::new(Vec::new()),
         hooks: &request.hooks,
         shared,
+        deadline,
     };
     let method = match request.method {
         MethodChoice::Full => Method::Full,
@@ -326,6 +370,28 @@ pub(crate) struct Context<'a> {
     /// The whole program, lowered by the first of several solves of one model and reused, with
     /// this solve's anchor, by the others.
     pub(crate) shared: Option<&'a std::sync::OnceLock<Lowered>>,
+    /// When the request's time runs out.
+    pub(crate) deadline: Option<Instant>,
+}
+
+/// What the w-space method is told and asked: the request's hooks, and its deadline.
+struct Watching<'a> {
+    hooks: &'a Hooks,
+    deadline: Option<Instant>,
+}
+
+impl cnr_methods::Watch for Watching<'_> {
+    fn checking(&self, round: u32, samples: usize) {
+        self.hooks.tell(Event::Checking { round, samples });
+    }
+
+    fn cancelled(&self) -> bool {
+        self.hooks.cancelled()
+    }
+
+    fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
 }
 
 impl Context<'_> {
@@ -419,6 +485,7 @@ impl Context<'_> {
             always_feasible: model.relax.penalty.is_some(),
             judged_on: None,
             watch: Some(&self.hooks.call_watch()),
+            deadline: self.deadline,
         };
         Ok(calls.run(&lowered.program, &mut log)?)
     }
@@ -427,8 +494,9 @@ impl Context<'_> {
     /// point it hands the model back, and the cone program is solved, the record saying why.
     fn wspace(&self, timings: &mut Timings) -> Result<Outcome, Error> {
         let model = &self.compiled.model;
+        let watch = Watching { hooks: self.hooks, deadline: self.deadline };
         let run =
-            cnr_methods::wspace::wspace(model, self.anchor, self.settings.tol_rel, self.threads, self.hooks)
+            cnr_methods::wspace::wspace(model, self.anchor, self.settings.tol_rel, self.threads, &watch)
                 .map_err(|cnr_methods::Cancelled| Error::Cancelled)?;
         timings.solving_seconds += run.solving_seconds;
         timings.checking_seconds += run.checking_seconds;
