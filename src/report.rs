@@ -276,13 +276,14 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     if let Some(ws) = &r.wspace {
         let _ = writeln!(
             h,
-            "  w-space         {} {}, {} cuts, {} simplex steps, box {} (radius {}), relative violation {}",
+            "  w-space         {} {}, {} cuts, {} simplex steps, box {} (radius {}{}), relative violation {}",
             ws.rounds,
             if ws.rounds == 1 { "round" } else { "rounds" },
             thousands(ws.cuts),
             thousands(ws.steps),
             if ws.box_active { "active" } else { "inactive" },
             sci(ws.box_radius),
+            if ws.on_box { "; the point lies on it: the optimum is not unique" } else { "" },
             sci(ws.relative_violation)
         );
         let verdict = match (&ws.fallback, ws.certified) {

@@ -220,3 +220,20 @@ fn many_samples_are_checked_in_a_working_set_then_all_at_once() {
     let (a, b) = (ws.objective.expect("objective"), cp.objective.expect("objective"));
     assert!((a - b).abs() <= 1e-6 * a.abs(), "w-space {a}, cutting planes {b}");
 }
+
+#[test]
+fn a_point_on_the_box_without_a_multiplier_is_said_to_be_one_of_many_optima() {
+    // One sample: the optimum is a face, and the box picks a point of it. The certificate stands
+    // (no side carries a multiplier), and the record says where the point lies.
+    let text = std::fs::read_to_string(crate::util::root().join("examples/paper_relu.cnr")).expect("example");
+    let request = Request::new(&text, "paper").with(cnr_driver::Setting::Samples(1));
+    let solved = cnr_driver::solve(&request).expect("solves");
+    let ws = solved.record.wspace.as_ref().expect("the w-space record");
+    assert!(ws.certified && !ws.box_active && ws.on_box, "{ws:?}");
+    let largest =
+        solved.record.w.as_ref().expect("a point").flat().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    assert!((largest - ws.box_radius).abs() <= 1e-9 * ws.box_radius, "{largest} vs {}", ws.box_radius);
+    // With the paper's samples the optimum is the planted filter, inside the box.
+    let whole = cnr_driver::solve(&Request::new(&text, "paper")).expect("solves");
+    assert!(!whole.record.wspace.as_ref().expect("the w-space record").on_box);
+}

@@ -345,7 +345,15 @@ fn load_csv(bytes: &[u8]) -> Result<Array, String> {
             }
             Err(_) => {
                 let bad = fields.iter().find(|f| f.parse::<f64>().is_err()).copied().unwrap_or("");
-                return Err(format!("line {}: `{bad}` is not a number", lineno + 1));
+                // A control character (a NUL, a tab inside a field) is shown escaped: a terminal
+                // would show it as a space, or not at all.
+                let shown: String = bad
+                    .chars()
+                    .flat_map(
+                        |c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] },
+                    )
+                    .collect();
+                return Err(format!("line {}: `{shown}` is not a number", lineno + 1));
             }
         }
     }
@@ -388,6 +396,7 @@ mod tests {
         assert!(load_array("y.csv", b"1\nNaN\n").unwrap_err().0.contains("NaN"));
         assert!(load_array("y.csv", b"").unwrap_err().0.contains("no numbers"));
         assert!(load_array("y.csv", b"1,,2\n").unwrap_err().0.contains("empty field"));
+        assert_eq!(load_array("y.csv", b"1\n2\0\n").unwrap_err().0, "line 2: `2\\u{0}` is not a number");
     }
 
     /// A version-1 `.npy` file with the given header text and data bytes.

@@ -23,6 +23,16 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// Why `path` could not be written or created, and what to do: a missing folder is named, and so
 /// is a file that stands where a folder should be (rather than the system's "os error 17").
 pub fn describe_write(path: &Path, e: &std::io::Error) -> String {
+    // A link to nothing: the system says "exists" (the link does) while the path is not there.
+    if let (Ok(meta), Err(_)) = (std::fs::symlink_metadata(path), std::fs::metadata(path)) {
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(path).map_or_else(|_| "?".into(), |t| t.display().to_string());
+            return format!(
+                "`{}` is a link to `{target}`, which does not exist; remove the link or create what it names",
+                path.display()
+            );
+        }
+    }
     // Creating a folder where a file is fails with "already exists": the path itself is in the way.
     let itself = e.kind() == std::io::ErrorKind::AlreadyExists && path.exists() && !path.is_dir();
     if let Some(file) = if itself { Some(path.to_path_buf()) } else { file_in_the_way(path) } {
@@ -51,4 +61,24 @@ pub fn file_instead_of_folder(dir: &Path) -> Option<PathBuf> {
         return Some(dir.to_path_buf());
     }
     file_in_the_way(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dangling_link_is_named_with_what_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("out");
+        std::os::unix::fs::symlink(dir.path().join("gone"), &link).unwrap();
+        let e = std::fs::create_dir_all(&link).unwrap_err();
+        let said = describe_write(&link, &e);
+        assert!(
+            said.contains("is a link to") && said.contains("gone") && said.contains("does not exist"),
+            "{said}"
+        );
+        assert!(!said.contains("os error"), "{said}");
+    }
 }

@@ -66,6 +66,9 @@ pub struct WSpaceRecord {
     pub box_radius: f64,
     /// Whether a side of the box carried a multiplier at the last vertex (then it is not certified).
     pub box_active: bool,
+    /// Whether the last vertex lies on the box although no side carries a multiplier: the optimum
+    /// is not unique, and the box picked this optimal point among others farther out.
+    pub on_box: bool,
     /// `max_i (f(x_i; w) − y_i) / max_i |y_i|` at the last vertex.
     pub relative_violation: f64,
     /// `‖g − Σ λ_j a_j‖∞ / ‖g‖∞` of the last LP's multipliers on its active cuts.
@@ -194,6 +197,7 @@ pub fn wspace(
         steps: 0,
         box_radius: initial_radius(model) / WSPACE_BOX_SHRINK,
         box_active: false,
+        on_box: false,
         relative_violation: f64::INFINITY,
         dual_residual: f64::INFINITY,
         tolerance,
@@ -303,6 +307,7 @@ pub fn wspace(
         let norm = cnr_numerics::norm(w);
         let outside_ball = ball.is_some_and(|radius| norm > radius * (1.0 + tolerance));
         record.box_active = lp.box_binds();
+        record.on_box = !record.box_active && cnr_numerics::max_abs(&theta) >= lp.radius() * (1.0 - 1e-9);
         record.dual_residual = lp.dual_residual();
         checking_seconds += start.elapsed().as_secs_f64();
         if let (true, Some(radius)) = (outside_ball, ball) {

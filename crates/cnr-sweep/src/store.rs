@@ -211,7 +211,9 @@ fn lock(dir: &Path, advice: &'static str) -> Result<Lock, StoreError> {
 /// Opens (or creates) the folder `dir` for `manifest`: with `force`, what a sweep wrote there is
 /// removed first. Returns the store and the rows already there.
 pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<Row>), StoreError> {
-    fs::folder::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    fs::folder::create_dir_all(dir).map_err(|e| {
+        contents!("cannot create the folder `{}`: {}", dir.display(), fs::describe_write(dir, &e))
+    })?;
     let lock = lock(dir, WAIT)?;
     let manifest_path = dir.join(MANIFEST);
     let results_path = dir.join(RESULTS);
