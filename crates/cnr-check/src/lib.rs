@@ -24,6 +24,7 @@ pub mod budget;
 mod check;
 pub mod data;
 mod figures;
+mod fit;
 mod lint;
 pub mod memory;
 mod model;
@@ -35,8 +36,7 @@ pub use check::{check, check_within};
 pub use cnr_syntax::Diagnostic;
 pub use data::{Array, Data, DataSource, Files, GivenData, MemoryFiles};
 pub use figures::{recovered, Figures};
+pub use fit::{Fit, FILTER_ORDER, FILTER_SIGN};
 pub use lint::lint;
-pub use model::{
-    Anchor, Fit, Model, ModelSpans, Norm, Overrides, ParamValue, Relax, SolverSpec, FILTER_ORDER, FILTER_SIGN,
-};
+pub use model::{Anchor, Model, ModelSpans, Norm, Overrides, ParamValue, Relax, SolverSpec};
 pub use network::Network;

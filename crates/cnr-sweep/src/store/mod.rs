@@ -1,123 +1,26 @@
 //! The results folder of a sweep:
 //!
-//! - `sweep.json`: what the sweep is (model hash, grid, trials, seed, threshold, baseline,
-//!   settings, method, backend, shard). A folder holds one sweep: resuming into it with anything
-//!   else is refused, and says what differs.
+//! - `sweep.json` (`manifest.rs`): what the sweep is (model hash, the data files' sizes and hashes,
+//!   grid, trials, seed, threshold, baseline, settings, method, backend, shard). A folder holds one
+//!   sweep: resuming into it with anything else is refused, and says what differs.
 //! - `results.csv`: one row per trial and method, appended and flushed as each trial finishes, in
 //!   one write per trial, so a kill loses at most the trials in flight. Reopening drops a partial
 //!   last line and skips the trials already there.
-//! - `summary.csv` and the plots: written (atomically) when the sweep ends, or by `merge`.
+//! - `summary.csv` and the plots: written (atomically) when the sweep ends, or by `merge`
+//!   (`merge.rs`: the shards of one sweep joined).
 //!
 //! The files are read and written through `cnr-fs`, the one crate that touches the disk.
 
-use crate::grid::{Grid, Shard};
+use crate::grid::Grid;
 use crate::plot;
 use crate::results::{self, Row};
 use cnr_driver::files::{self as fs, folder::Kind, Appender, Lock, LockError};
-use cnr_driver::GdBudget;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// What a sweep is: two runs with equal manifests (shards aside) produce rows of one experiment.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// The version of cnr that made the folder.
-    pub cnr_version: String,
-    /// The model, as named on the command line.
-    pub model: String,
-    /// FNV-1a of the model's text.
-    pub model_hash: String,
-    /// The grid.
-    pub grid: Grid,
-    /// Trials per cell.
-    pub trials: usize,
-    /// The seed of trial 0.
-    pub seed: u64,
-    /// The success threshold on the recovery error.
-    pub threshold: f64,
-    /// The baseline's budget, when it runs.
-    pub baseline: Option<GdBudget>,
-    /// The gradient steps of the refinement of the relaxation's point (`--refine-gd`), when it
-    /// runs. Absent from the manifests of folders made before it existed, which read as `None`.
-    #[serde(default)]
-    pub refine_gd: Option<usize>,
-    /// The settings of every cell, as flags.
-    pub settings: Vec<String>,
-    /// `auto`, `full` or `cutting_plane`.
-    pub method: String,
-    /// The backend asked for (`None`: the model's).
-    pub backend: Option<String>,
-    /// Which part of the grid this folder holds.
-    pub shard: Shard,
-    /// The data files the results are made from (none for planted data; absent from the manifests
-    /// of folders made before they were recorded, which are resumed without the check).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub data_files: Vec<DataFingerprint>,
-}
+mod manifest;
 
-/// A data file as a sweep read it: its path as the model writes it, its size and its content's
-/// FNV-1a hash.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DataFingerprint {
-    /// The path, as the model writes it.
-    pub path: String,
-    /// Its size in bytes.
-    pub bytes: u64,
-    /// FNV-1a (64 bits) of its content.
-    pub hash: String,
-}
-
-impl DataFingerprint {
-    /// The fingerprint of a file the model read.
-    pub fn of(file: &cnr_driver::DataFile) -> DataFingerprint {
-        DataFingerprint { path: file.path.clone(), bytes: file.bytes, hash: file.hash.clone() }
-    }
-}
-
-impl Manifest {
-    /// The methods each trial has a row of: the relaxation, `relaxation+gd` with the refinement,
-    /// `gd` with the baseline.
-    pub fn methods(&self) -> Vec<&'static str> {
-        let mut out = vec!["relaxation"];
-        out.extend(self.refine_gd.map(|_| results::REFINED));
-        out.extend(self.baseline.map(|_| results::BASELINE));
-        out
-    }
-
-    /// What differs between two sweeps, shards aside; empty when they are the same.
-    pub fn differences(&self, other: &Manifest) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut differ = |what: &str, same: bool| {
-            if !same {
-                out.push(what.to_string());
-            }
-        };
-        differ("the model's text", self.model_hash == other.model_hash);
-        differ("the grid", self.grid == other.grid);
-        differ("the number of trials", self.trials == other.trials);
-        differ("the seed", self.seed == other.seed);
-        differ("the threshold", self.threshold == other.threshold);
-        differ("the baseline", self.baseline == other.baseline);
-        differ("the refinement by gradient descent (--refine-gd)", self.refine_gd == other.refine_gd);
-        differ("the settings (--param, --set)", self.settings == other.settings);
-        differ("the method", self.method == other.method);
-        differ("the backend", self.backend == other.backend);
-        // A folder made before data files were recorded has none to compare.
-        if !self.data_files.is_empty() && !other.data_files.is_empty() {
-            for file in &other.data_files {
-                match self.data_files.iter().find(|f| f.path == file.path) {
-                    Some(old) if old == file => {}
-                    Some(old) => out.push(format!(
-                        "the data file `{}` ({} bytes, hash {} then; {} bytes, hash {} now)",
-                        file.path, old.bytes, old.hash, file.bytes, file.hash
-                    )),
-                    None => out.push(format!("the data files (`{}` is new)", file.path)),
-                }
-            }
-        }
-        out
-    }
-}
+pub use manifest::{DataFingerprint, Manifest};
+pub use merge::{merge, MergeReport};
 
 /// The files a sweep writes in its folder, besides the plots.
 pub const MANIFEST: &str = "sweep.json";
@@ -173,6 +76,9 @@ fn differ(what: &[String]) -> String {
 macro_rules! contents {
     ($($t:tt)*) => { StoreError::Contents(format!($($t)*)) };
 }
+
+// After the macro, which it uses.
+mod merge;
 
 /// An open results folder, ready to append trials. It holds the folder's lock (`.lock`) while it
 /// lives, so that a second sweep on the same folder is refused instead of running every trial again.
@@ -502,112 +408,4 @@ pub fn replot(dir: &Path, choice: &plot::Choice) -> Result<Vec<PathBuf>, ReplotE
     }
     plot::check(&manifest.grid, &rows, choice).map_err(|e| ReplotError::Choice(e.to_string()))?;
     write_figures(dir, &manifest, &rows, choice).map_err(folder)
-}
-
-/// What a merge found besides the rows.
-#[derive(Debug, Default)]
-pub struct MergeReport {
-    /// How many shards the sweep was split into.
-    pub shards: usize,
-    /// Shards that none of the parts holds.
-    pub missing_shards: Vec<usize>,
-    /// Trials of the grid that no part has finished.
-    pub missing_trials: usize,
-}
-
-/// Merges the parts `dirs` (shards of one sweep, or whole runs of it) into `out`: one
-/// `results.csv` in grid order, its summary and plots. Parts of different sweeps, or two parts
-/// with the same trial, are refused.
-pub fn merge(
-    dirs: &[PathBuf],
-    out: &Path,
-    force: bool,
-) -> Result<(Manifest, Vec<Row>, MergeReport), StoreError> {
-    let mut parts: Vec<(PathBuf, Manifest)> = Vec::new();
-    // Each part's lock is held while it is read, so that a part still being written (a shard whose
-    // job runs) is refused instead of merged half done. A part in a folder this process cannot
-    // write to cannot be written by a sweep either, and is read without it.
-    let mut _locks = Vec::new();
-    for dir in dirs {
-        let manifest = read_manifest(dir)?
-            .ok_or_else(|| contents!("{} has no {MANIFEST}: it is not a sweep folder", dir.display()))?;
-        if let Some((first, m)) = parts.first() {
-            let differences = m.differences(&manifest);
-            if !differences.is_empty() {
-                return Err(contents!(
-                    "{} and {} are parts of different sweeps ({})",
-                    first.display(),
-                    dir.display(),
-                    differ(&differences)
-                ));
-            }
-            if m.shard.count != manifest.shard.count {
-                return Err(contents!(
-                    "{} is shard {}/{} and {} is shard {}/{}: parts of one sweep split it alike",
-                    first.display(),
-                    m.shard.index,
-                    m.shard.count,
-                    dir.display(),
-                    manifest.shard.index,
-                    manifest.shard.count
-                ));
-            }
-        }
-        if let Some((other, _)) = parts.iter().find(|(_, m)| m.shard == manifest.shard) {
-            return Err(contents!(
-                "{} and {} are the same shard {}/{}",
-                other.display(),
-                dir.display(),
-                manifest.shard.index,
-                manifest.shard.count
-            ));
-        }
-        match lock(dir, WAIT) {
-            Ok(file) => _locks.push(file),
-            Err(e @ StoreError::InUse { .. }) => return Err(e),
-            Err(_) => {}
-        }
-        parts.push((dir.clone(), manifest));
-    }
-    let (_, first) = parts
-        .first()
-        .ok_or_else(|| StoreError::Contents("name at least one folder to merge".into()))?
-        .clone();
-    let mut rows: Vec<Row> = Vec::new();
-    for (dir, manifest) in &parts {
-        let path = dir.join(RESULTS);
-        let (part, _) = read_rows(&path, &first.grid)?;
-        check_rows(&path, manifest, &part)?;
-        rows.extend(part);
-    }
-    rows.sort_by_key(|r| (r.cell, r.trial, results::method_order(&r.method)));
-    if let Some(w) = rows.windows(2).find(|w| {
-        let key = |r: &Row| (r.cell, r.trial, results::summary_method(&r.method));
-        key(&w[0]) == key(&w[1])
-    }) {
-        return Err(contents!("cell {} trial {} ({}) is in two parts", w[0].cell, w[0].trial, w[0].method));
-    }
-    let mut report = MergeReport {
-        shards: first.shard.count,
-        missing_shards: (0..first.shard.count)
-            .filter(|i| !parts.iter().any(|(_, m)| m.shard.index == *i))
-            .collect(),
-        ..MergeReport::default()
-    };
-    let methods = first.methods().len();
-    report.missing_trials =
-        (first.grid.cells() * first.trials * methods).saturating_sub(rows.len()) / methods;
-    let merged = Manifest { shard: Shard::WHOLE, ..first };
-    let (mut store, existing) = open(out, &merged, force)?;
-    if !existing.is_empty() {
-        return Err(contents!(
-            "{} holds results already: merge into a new folder, or add --force",
-            out.display()
-        ));
-    }
-    for r in &rows {
-        store.append(std::slice::from_ref(r))?;
-    }
-    finish(out, &merged, &rows)?;
-    Ok((merged, rows, report))
 }
