@@ -146,7 +146,7 @@ pub enum Command {
         #[arg(long)]
         progress: bool,
         /// Threads for lowering and evaluating (default: all cores).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=cnr_driver::bounds::MAX_THREADS as i64))]
         threads: Option<u16>,
         /// Refine the relaxation's point by gradient descent on the training loss: `gd` (at most
         /// 1000 steps) or `gd=STEPS`; the report and the record (`refined`) show both points.
@@ -271,7 +271,7 @@ fn parse_refine(s: &str) -> Result<usize, String> {
 
 fn parse_tolerance(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        Ok(x) if cnr_driver::bounds::tolerance_ok(x) => Ok(x),
         Ok(_) => Err("the tolerance must be a number between 0 and 1".into()),
         Err(_) => Err(format!("`{s}` is not a number")),
     }
@@ -279,7 +279,7 @@ fn parse_tolerance(s: &str) -> Result<f64, String> {
 
 fn parse_noise(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
-        Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
+        Ok(x) if cnr_driver::bounds::noise_ok(x) => Ok(x),
         Ok(_) => Err("the noise level must be a finite number ≥ 0".into()),
         Err(_) => Err(format!("`{s}` is not a number")),
     }

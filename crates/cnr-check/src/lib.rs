@@ -29,6 +29,7 @@ mod lint;
 pub mod memory;
 mod model;
 pub mod network;
+pub mod sizes;
 
 pub use activation::{Activation, Atom, ConeClass, Curvature, Expr};
 pub use budget::{Budget, ProgramBytes, ProgramSize};

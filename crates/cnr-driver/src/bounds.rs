@@ -13,10 +13,20 @@ pub const MAX_THREADS: usize = 1024;
 /// The most gradient steps of a refinement (`--refine gd=STEPS`).
 pub const MAX_REFINE_STEPS: usize = 10_000_000;
 
+/// Whether `t` is a tolerance: a number between 0 and 1.
+pub fn tolerance_ok(t: f64) -> bool {
+    t > 0.0 && t < 1.0
+}
+
+/// Whether `x` is a noise level: a finite number ≥ 0.
+pub fn noise_ok(x: f64) -> bool {
+    x >= 0.0 && x.is_finite()
+}
+
 /// Checks the request's tolerance, limits, refinement and settings against their ranges.
 pub(crate) fn check(request: &Request) -> Result<(), Error> {
     let usage = |what: String| Err(Error::Usage(what));
-    if let Some(t) = request.tolerance.filter(|t| !(*t > 0.0 && *t < 1.0)) {
+    if let Some(t) = request.tolerance.filter(|&t| !tolerance_ok(t)) {
         return usage(format!("tolerance: a number between 0 and 1, found {t}"));
     }
     if let Some(n) = request.limits.threads.filter(|n| !(1..=MAX_THREADS).contains(n)) {
@@ -36,7 +46,7 @@ pub(crate) fn check(request: &Request) -> Result<(), Error> {
                 return usage(format!("seed: a whole number from 0 to 2^53 − 1 = {MAX_SEED}, found {s}"))
             }
             Setting::Samples(0) => return usage("samples: at least 1".into()),
-            Setting::Noise(x) if !(x >= 0.0 && x.is_finite()) => {
+            Setting::Noise(x) if !noise_ok(x) => {
                 return usage(format!("noise: a finite number ≥ 0, found {x}"))
             }
             _ => {}

@@ -5,13 +5,11 @@
 //!   it cannot give one it ends with a typed [`wspace::HandOff`], and the caller (the driver)
 //!   solves the cone program instead;
 //! - [`gd`]: gradient descent on the training loss — the non-convex baseline from random starts,
-//!   and the refinement of a relaxation's point;
-//! - [`sizes`]: the rough sizes of a model's data that boxes and scales are set from.
+//!   and the refinement of a relaxation's point.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod gd;
-pub mod sizes;
 pub mod wspace;
 
 /// What a method tells its caller while it runs, and how the caller stops it.

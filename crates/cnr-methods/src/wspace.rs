@@ -26,8 +26,8 @@
 //! start, `bound l2 R` a tangent `w₀ᵀw / ‖w₀‖ ≤ R` of the ball at each vertex outside it (implied by
 //! `‖w‖ ≤ R`, since `w₀ᵀw ≤ ‖w₀‖‖w‖`).
 
-use crate::sizes::initial_radius;
 use crate::{Cancelled, Watch};
+use cnr_check::sizes::initial_radius;
 use cnr_check::{Model, Norm};
 use cnr_numerics::simplex::{CutLp, LpStatus};
 use serde::Serialize;

@@ -296,19 +296,9 @@ impl Experiment {
             axes,
             samples: cell.samples,
             seed,
-            success: false,
-            status: String::new(),
-            recovery_error: None,
-            training_loss: None,
-            test_loss: None,
-            max_violation: None,
-            relative_violation: None,
-            objective: None,
-            iterations: 0,
-            solve_seconds: 0.0,
-            backend: String::new(),
             d: cell.d,
             patches: cell.patches,
+            ..Row::default()
         };
         let mut rows = Vec::new();
         let done = |method: &str| skip.iter().any(|m| results::summary_method(m) == method);

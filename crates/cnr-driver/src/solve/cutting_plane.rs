@@ -16,9 +16,9 @@
 use super::{start_size, Context};
 use crate::record::{CuttingPlaneRecord, Method, Outcome, Timings};
 use crate::{Error, Event};
+use cnr_check::sizes::initial_radius;
 use cnr_ir::Status;
 use cnr_lower::Request;
-use cnr_methods::sizes::initial_radius;
 use std::time::Instant;
 
 /// The most programs the cutting-plane method solves before it gives up and solves the whole one.

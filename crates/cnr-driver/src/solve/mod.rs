@@ -8,7 +8,7 @@ mod restarts;
 
 use restarts::solve_relaxation;
 
-use cnr_methods::sizes::DataSizes;
+use cnr_check::sizes::DataSizes;
 use cnr_methods::wspace::WSpaceEnd;
 use cnr_solve::{power_of_two, recovery_plan, Calls, Scale, RECOVERY_PLAN};
 

@@ -78,7 +78,7 @@ impl Row {
 }
 
 /// One trial of one method.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
     /// The cell of the grid.
     pub cell: usize,
@@ -293,19 +293,13 @@ mod tests {
             axes: Vec::new(),
             samples: 8,
             seed: trial as u64,
-            success: false,
             status: "unbounded".into(),
             recovery_error,
             training_loss,
-            test_loss: None,
-            max_violation: None,
-            relative_violation: None,
-            objective: None,
-            iterations: 0,
-            solve_seconds: 0.0,
             backend: "clarabel".into(),
             d: 4,
             patches: 2,
+            ..Row::default()
         }
     }
 

@@ -1,6 +1,6 @@
 //! The rough sizes of a model's data that boxes and scales are set from.
 
-use cnr_check::Model;
+use crate::Model;
 
 /// The first radius of the box: a hundred times a rough scale of `w`, from the labels, the inputs
 /// and the output weights (a label is about `Σ_k u_k` times `|⟨w, x_k⟩|`). Only the number of rounds
