@@ -185,7 +185,13 @@ def test_ctrl_c_stops_a_solve_with_keyboard_interrupt():
         "print('finished', flush=True)\n"
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Run in the background (`&`), a shell ignores SIGINT for its children, and Python then
+        # installs no KeyboardInterrupt: give the child a terminal's Ctrl-C.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert child.stdout.readline().strip() == "solving"
     time.sleep(0.5)
