@@ -187,7 +187,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
     }
     if let (Some(v), Some(l)) = (r.max_violation, r.training_loss) {
         let relative =
-            r.relative_violation.map_or(String::new(), |x| format!(", {} of the largest label", sci(x)));
+            r.relative_violation.map_or(String::new(), |x| format!(", {} of its sample's scale", sci(x)));
         let _ =
             writeln!(h, "  max violation   {}   (max_i f(x_i; w) − y_i{relative}, from the model)", sci(v));
         let _ = writeln!(h, "  training loss   {}   (mean squared error on the samples)", sci(l));
@@ -289,14 +289,19 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let verdict = match (&ws.fallback, ws.certified) {
             (Some(why), _) => format!("not certified: {why}"),
             (None, true) => format!(
-                "certified optimal for all samples (multipliers reproduce the anchor to {})",
-                sci(ws.dual_residual)
+                "certified optimal for all samples (multipliers reproduce the anchor to {}){}",
+                sci(ws.dual_residual),
+                ws.shrunk.map_or(String::new(), |t| format!(
+                    "; the cuts stalled within rounding of samples tight at the origin, and the \
+                     point is the vertex times {t:.3e}, which every sample holds, within the \
+                     tolerance of the vertex's objective bound"
+                ))
             ),
             (None, false) => "not certified".to_string(),
         };
         let _ = writeln!(h, "                  {verdict}");
     }
-    retried(&mut h, &r.attempts, ("a sample", "of the largest label"));
+    retried(&mut h, &r.attempts, ("a sample", "of its own scale"));
     footer(
         &mut h,
         r.cone_residual,
@@ -319,7 +324,7 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
 /// The line that says which solver calls cnr did not accept, when there were more calls than
 /// programs.
 /// The calls of a backend that cnr did not accept; `(what, scale)` say what the relative violation
-/// measures: a model's samples against its largest label, or a program's rows against their scale.
+/// measures: a model's samples each against its own scale, or a program's rows against their scale.
 fn retried(h: &mut String, attempts: &[cnr_driver::Attempt], (what, scale): (&str, &str)) {
     let programs = attempts.last().map_or(0, |a| a.program as usize);
     if attempts.len() > programs {

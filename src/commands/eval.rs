@@ -120,7 +120,7 @@ fn solution(name: &str, bytes: &[u8]) -> Result<(Vec<f64>, Option<Vec<f64>>), St
 fn human(r: &EvalRecord) -> String {
     let mut text = format!("{}: the given filters on {} samples\n", r.model, r.samples);
     text.push_str(&format!(
-        "  max violation   {}   (max_i f(x_i; w) − y_i, {} of the largest label)\n",
+        "  max violation   {}   (max_i f(x_i; w) − y_i, {} of its sample's scale)\n",
         figure(r.max_violation),
         figure(r.relative_violation)
     ));

@@ -9,6 +9,8 @@
 //! - `backends`: CBF round trips and agreement of Clarabel, CBF → Clarabel and good_lp.
 //! - `cutting_plane`: the cutting-plane method gives the whole program's answer.
 //! - `honest`: badly scaled models get the right answer or an honest status.
+//! - `scales`: labels and rows spread over 1e-12…1e12: every method's `optimal` is exact, each
+//!   sample held to its own scale.
 //! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
 //! - `params`: parameters, arithmetic in values, `--param`.
 //! - `recovery`: the planted-recovery experiments the relaxation is built for.
@@ -31,6 +33,7 @@ mod params;
 mod programs;
 mod real_data;
 mod recovery;
+mod scales;
 mod sweep;
 mod util;
 mod wspace;

@@ -364,7 +364,7 @@ data planted { samples 9 seed 4 }";
     let mut ax = vec![0.0; program.b.len()];
     program.a.mul_add(&x, &mut ax);
     s.iter_mut().zip(&ax).for_each(|(s, a)| *s -= a);
-    let residuals = model.residuals(&w, &extras, Some(1));
+    let residuals = model.residuals(&w, &extras, Some(1)).values;
     let rows =
         layout.origins.iter().find(|(_, o)| *o == cnr_lower::Origin::Samples).expect("sample rows").0.clone();
     assert_eq!(rows.len(), model.data.n);
@@ -377,7 +377,7 @@ data planted { samples 9 seed 4 }";
         );
     }
     // The offset moves every output by itself.
-    let shifted = model.residuals(&w, &[0.25, -0.1, 2.75], Some(1));
+    let shifted = model.residuals(&w, &[0.25, -0.1, 2.75], Some(1)).values;
     assert!(shifted.iter().zip(&residuals).all(|(a, b)| (a - b - 1.0).abs() <= 1e-12));
 }
 

@@ -1,7 +1,7 @@
 //! A point's figures, from the model: what every record, row and report says of filters, computed
 //! once here with one rule — each figure finite or absent — and one definition of success.
 
-use crate::Model;
+use crate::{Model, Residuals};
 
 /// How well a point `(w, b)` fits the model's data, every figure from the model (never from a
 /// solver). A figure that is not a finite number (an overflowing output, NaN data) is absent.
@@ -9,7 +9,7 @@ use crate::Model;
 pub struct Figures {
     /// `max_i (f(x_i; w) − y_i)`: positive when a sample's label limit is exceeded.
     pub max_violation: Option<f64>,
-    /// The same relative to the label scale [`Model::label_scale`].
+    /// The largest residual relative to its own sample's scale ([`crate::Residuals`]).
     pub relative_violation: Option<f64>,
     /// `(1/n) Σ_i (f(x_i; w) − y_i)²`.
     pub training_loss: Option<f64>,
@@ -31,15 +31,15 @@ pub fn recovered(trusted: bool, recovery_error: Option<f64>, threshold: f64) -> 
 }
 
 impl Model {
-    /// The figures of the point `(w, b)` whose training residuals `f(x_i; w) − y_i` are
-    /// `residuals` (from [`Model::residuals`], or computed already by a method); the test loss is
-    /// evaluated here on `threads`.
-    pub fn figures(&self, residuals: &[f64], w: &[f64], b: &[f64], threads: Option<usize>) -> Figures {
-        let fit = self.fit_of(residuals, w);
+    /// The figures of the point `(w, b)` whose training residuals are `residuals` (from
+    /// [`Model::residuals`], or computed already by a method); the test loss is evaluated here on
+    /// `threads`.
+    pub fn figures(&self, residuals: &Residuals, w: &[f64], b: &[f64], threads: Option<usize>) -> Figures {
+        let fit = self.fit_of(&residuals.values, w);
         let finite = |x: f64| x.is_finite().then_some(x);
         Figures {
             max_violation: finite(fit.max_violation),
-            relative_violation: finite(fit.max_violation / self.label_scale()),
+            relative_violation: finite(residuals.max_relative()),
             training_loss: finite(fit.training_loss),
             test_loss: self.test_loss(w, b, threads).and_then(finite),
             recovery_error: fit.recovery_error.and_then(finite),

@@ -32,7 +32,7 @@ impl Model {
     /// Evaluates filters `w` (`M·d`) and `b` — the biases (`M`, or none), then the offset (one, or
     /// none): [`Network::extras`] numbers — on the data.
     pub fn evaluate(&self, w: &[f64], b: &[f64]) -> Fit {
-        self.fit_of(&self.residuals(w, b, None), w)
+        self.fit_of(&self.residuals(w, b, None).values, w)
     }
 
     /// The fit from the residuals `f(x_i; w) − y_i` of every sample (see [`Model::residuals`]).

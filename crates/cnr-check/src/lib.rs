@@ -29,6 +29,7 @@ mod lint;
 pub mod memory;
 mod model;
 pub mod network;
+mod residuals;
 pub mod sizes;
 
 pub use activation::{Activation, Atom, ConeClass, Curvature, Expr};
@@ -41,3 +42,4 @@ pub use fit::{Fit, FILTER_ORDER, FILTER_SIGN};
 pub use lint::lint;
 pub use model::{Anchor, Model, ModelSpans, Norm, Overrides, ParamValue, Relax, SolverSpec};
 pub use network::Network;
+pub use residuals::{Residuals, SCALE_FLOOR};

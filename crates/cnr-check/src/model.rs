@@ -222,29 +222,6 @@ impl Model {
         Predictor::new(self, w, b).predict_with_slope(self.data.sample(i), slope)
     }
 
-    /// Every sample's residual `f(x_i; w) − y_i`; see [`Model::outputs`] for the threads.
-    pub fn residuals(&self, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
-        let mut out = self.outputs(w, b, threads);
-        out.iter_mut().zip(&self.data.y).for_each(|(f, y)| *f -= y);
-        out
-    }
-
-    /// The residuals `f(x_i; w) − y_i` of the samples `samples` only, in their order.
-    pub fn residuals_at(&self, samples: &[usize], w: &[f64], b: &[f64]) -> Vec<f64> {
-        let predictor = Predictor::new(self, w, b);
-        samples.iter().map(|&i| predictor.predict(self.data.sample(i)) - self.data.y[i]).collect()
-    }
-
-    /// The scale violations are judged by: the largest `|y_i|` (1 when every label is 0).
-    pub fn label_scale(&self) -> f64 {
-        let m = self.data.y.iter().fold(0.0f64, |m, y| m.max(y.abs()));
-        if m > 0.0 && m.is_finite() {
-            m
-        } else {
-            1.0
-        }
-    }
-
     /// Every sample's output `f(x_i; w)`, in one pass over the data split among `threads` threads
     /// (`None`: as many as the machine has). The patch map and the output weights are worked out
     /// once; the result does not depend on the number of threads.
@@ -263,37 +240,47 @@ impl Model {
 
     /// [`Model::outputs`] on the inputs of `data` (the training samples or the test set).
     fn outputs_on(&self, data: &Data, w: &[f64], b: &[f64], threads: Option<usize>) -> Vec<f64> {
-        let n = data.n;
         let predictor = Predictor::new(self, w, b);
-        let threads = threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
-            .clamp(1, n.max(1));
-        // Below some 65,000 input numbers a thread costs more than it saves.
-        let threads = if n * data.input_len() < 1 << 16 { 1 } else { threads };
-        let mut out = vec![0.0; n];
-        let chunk = n.div_ceil(threads).max(1);
-        let fill = |c: usize, part: &mut [f64]| {
-            for (k, f) in part.iter_mut().enumerate() {
-                *f = predictor.predict(data.sample(c * chunk + k));
-            }
-        };
-        if threads == 1 {
-            fill(0, &mut out);
-        } else {
-            std::thread::scope(|scope| {
-                for (c, part) in out.chunks_mut(chunk).enumerate() {
-                    let fill = &fill;
-                    scope.spawn(move || fill(c, part));
-                }
-            });
-        }
-        out
+        for_each_sample(data, threads, |x| predictor.predict(x))
     }
+}
+
+/// `each(x_i)` for every input of `data`, in order, split among `threads` threads (`None`: as many
+/// as the machine has); the result does not depend on the number of threads.
+pub(crate) fn for_each_sample<T: Copy + Default + Send>(
+    data: &Data,
+    threads: Option<usize>,
+    each: impl Fn(&[f64]) -> T + Sync,
+) -> Vec<T> {
+    let n = data.n;
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
+        .clamp(1, n.max(1));
+    // Below some 65,000 input numbers a thread costs more than it saves.
+    let threads = if n * data.input_len() < 1 << 16 { 1 } else { threads };
+    let mut out = vec![T::default(); n];
+    let chunk = n.div_ceil(threads).max(1);
+    let fill = |c: usize, part: &mut [T]| {
+        for (k, f) in part.iter_mut().enumerate() {
+            *f = each(data.sample(c * chunk + k));
+        }
+    };
+    if threads == 1 {
+        fill(0, &mut out);
+    } else {
+        std::thread::scope(|scope| {
+            for (c, part) in out.chunks_mut(chunk).enumerate() {
+                let fill = &fill;
+                scope.spawn(move || fill(c, part));
+            }
+        });
+    }
+    out
 }
 
 /// Evaluates the network for fixed filters on any number of inputs: the patch map and the units
 /// with a non-zero output weight are worked out once.
-struct Predictor<'a> {
+pub(crate) struct Predictor<'a> {
     model: &'a Model,
     w: &'a [f64],
     /// The biases (empty without `bias`).
@@ -309,7 +296,7 @@ struct Predictor<'a> {
 type Unit = (usize, f64, Vec<(usize, usize)>);
 
 impl<'a> Predictor<'a> {
-    fn new(model: &'a Model, w: &'a [f64], b: &'a [f64]) -> Self {
+    pub(crate) fn new(model: &'a Model, w: &'a [f64], b: &'a [f64]) -> Self {
         let net = &model.network;
         let patches = &model.geometry;
         let units =
@@ -338,6 +325,36 @@ impl<'a> Predictor<'a> {
             f += u * self.model.activation.eval(self.pre_activation(*m, taps, x));
         }
         f + self.offset
+    }
+
+    /// [`Predictor::predict`] and the size of the terms it sums — the first-order bound on the
+    /// rounding of every term: `Σ |u| max(|σ(z)|, |σ'(z)| Z) + |c|`, `Z = |b| + Σ |w_j x_j|` the size of
+    /// the pre-activation's terms. A flat piece of `σ` (ReLU's zero side) adds nothing: its
+    /// output does not depend on `z` there.
+    #[inline]
+    pub(crate) fn predict_with_size(&self, x: &[f64]) -> (f64, f64) {
+        let d = self.model.network.d();
+        let (mut f, mut size) = (0.0, 0.0);
+        for (m, u, taps) in &self.units {
+            let wm = &self.w[*m * d..(*m + 1) * d];
+            let bias = self.b.get(*m).copied().unwrap_or(0.0);
+            let (mut z, mut terms) = (bias, bias.abs());
+            for &(j, src) in taps {
+                let t = wm[j] * x[src];
+                z += t;
+                terms += t.abs();
+            }
+            if z.is_nan() {
+                // ReLU's `max(0, NaN)` is 0: a NaN filter would fit every sample.
+                return (f64::NAN, f64::NAN);
+            }
+            // The value as `predict` computes it, so the residuals do not depend on the caller.
+            let value = self.model.activation.eval(z);
+            let slope = self.model.activation.value_and_slope(z).1;
+            f += u * value;
+            size += u.abs() * value.abs().max(slope.abs() * terms);
+        }
+        (f + self.offset, size + self.offset.abs())
     }
 
     /// [`Predictor::predict`] and its subgradient in `(w, b)` (see [`Model::predict_with_slope`]).

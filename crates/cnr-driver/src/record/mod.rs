@@ -265,7 +265,7 @@ pub(crate) struct Outcome {
     pub(crate) method: Method,
     pub(crate) point: Point,
     /// The residuals of every sample at the point, when already computed.
-    pub(crate) residuals: Option<Vec<f64>>,
+    pub(crate) residuals: Option<cnr_check::Residuals>,
     pub(crate) cutting_plane: Option<CuttingPlaneRecord>,
     pub(crate) wspace: Option<WSpaceRecord>,
 }
@@ -295,7 +295,7 @@ impl Outcome {
         method: Method,
         theta: Vec<f64>,
         objective: f64,
-        residuals: Vec<f64>,
+        residuals: cnr_check::Residuals,
         record: WSpaceRecord,
     ) -> Outcome {
         Outcome {

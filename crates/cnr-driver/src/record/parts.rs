@@ -70,7 +70,7 @@ pub struct CuttingPlaneRecord {
     /// The largest `f(x_i; w) − y_i` over the samples outside the last subset (−∞ when there are none).
     pub max_violation_outside: f64,
     /// The relative violation allowed for a sample outside the subset: a sample is violated when
-    /// `f(x_i; w) − y_i > tolerance · max_j |y_j|`, the scale the whole program is judged on.
+    /// `f(x_i; w) − y_i` exceeds `tolerance` times its own scale (`cnr_check::Residuals`).
     pub tolerance: f64,
     /// Whether the reported status holds for the whole program: for `optimal`, the last program
     /// solved to optimality, every sample outside the subset holds within the tolerance and the box is

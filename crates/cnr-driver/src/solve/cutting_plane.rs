@@ -101,18 +101,16 @@ impl Context<'_> {
             let residuals = model.residuals(&w, &b, self.threads);
             let mut violated: Vec<(f64, usize)> = Vec::new();
             record.max_violation_outside = f64::NEG_INFINITY;
-            // Every sample is judged on the scale the whole program is: relative to the largest
-            // label (an absolute floor such as `tol·(1 + |y_i|)` would pass any violation when the
-            // labels are tiny).
-            let allowed = tolerance * model.label_scale();
-            for (i, &r) in residuals.iter().enumerate() {
+            // Every sample is held to its own scale (cnr_check::Residuals).
+            for (i, r) in residuals.violated(tolerance) {
                 if !in_subset[i] {
-                    record.max_violation_outside = record.max_violation_outside.max(r);
-                    if r > allowed {
-                        violated.push((r, i));
-                    }
+                    violated.push((r, i));
                 }
             }
+            record.max_violation_outside = (0..n)
+                .filter(|&i| !in_subset[i])
+                .map(|i| residuals.values[i])
+                .fold(f64::NEG_INFINITY, f64::max);
             timings.checking_seconds += check.elapsed().as_secs_f64();
             if violated.is_empty() && !record.box_active {
                 record.certified = true;

@@ -15,7 +15,7 @@ use cnr_solve::{power_of_two, recovery_plan, Calls, Scale, RECOVERY_PLAN};
 use crate::compile::{compile_for, Purpose};
 use crate::record::{Attempt, Filters, GdRefinement, Method, Outcome, SolveRecord, Timings};
 use crate::{Compiled, Error, Event, Hooks, Request};
-use cnr_check::Model;
+use cnr_check::{Model, Norm};
 use cnr_ir::{Solution, SolverSettings};
 use cnr_lower::Lowered;
 use std::cell::RefCell;
@@ -347,7 +347,7 @@ impl Context<'_> {
     /// power of two, which is exact, and the returned objective is that of the unscaled program.
     ///
     /// An attempt that Clarabel calls optimal but whose point violates a sample's constraint by more
-    /// than the tolerance relative to the label scale is not optimal: it is logged as `inaccurate`
+    /// than the tolerance relative to that sample's own scale is not optimal: it is logged as `inaccurate`
     /// with the figure, and the next attempt runs; if none is left, that is the status reported.
     fn solve_with_recovery(&self, lowered: &Lowered) -> Result<Solution, Error> {
         let model = &self.compiled.model;
@@ -356,9 +356,7 @@ impl Context<'_> {
             plan: &recovery_plan(self.compiled.backend, &RECOVERY_PLAN),
             settings: self.settings,
             objective_scale: &|scale| objective_scale(model, scale),
-            violation: &|x: &[f64]| {
-                constraint_violation(model, lowered, x, self.threads) / model.label_scale()
-            },
+            violation: &|x: &[f64]| constraint_violation(model, lowered, x, self.threads),
             always_feasible: model.relax.penalty.is_some(),
             judged_on: None,
             watch: Some(&self.hooks.call_watch()),
@@ -405,7 +403,9 @@ pub(crate) fn start_size(model: &Model) -> usize {
 }
 
 /// The largest violation of the program's sample constraints at `x`, measured on the model:
-/// `max_i f(x_i; w) − y_i − ξ_i` over the program's samples (`ξ_i = 0` without a penalty).
+/// `max_i (f(x_i; w) − y_i) / s_i` over the program's samples, each on its own scale `s_i`
+/// (`cnr_check::Residuals`); under a penalty, what the samples' excess over their slack costs the
+/// objective.
 fn constraint_violation(model: &Model, lowered: &Lowered, x: &[f64], threads: Option<usize>) -> f64 {
     let layout = &lowered.layout;
     let (w, b) = layout.filters(x);
@@ -414,8 +414,18 @@ fn constraint_violation(model: &Model, lowered: &Lowered, x: &[f64], threads: Op
     } else {
         model.residuals_at(&layout.samples, &w, &b)
     };
-    let slack = |p: usize| layout.xi.as_ref().map_or(0.0, |xi| x[xi.start + p].max(0.0));
-    residuals.iter().enumerate().map(|(p, r)| r - slack(p)).fold(f64::NEG_INFINITY, f64::max)
+    let (Some(xi), Some((norm, lambda))) = (&layout.xi, model.relax.penalty) else {
+        return residuals.max_relative();
+    };
+    // Under a penalty every sample holds with slack enough: the point with `ξ_i = max(ξ_i, r_i)`
+    // is feasible, and costs the objective at most λ times the norm of the excess — the figure
+    // judged, relative to the objective (as the gap is), since no sample is then violated.
+    let excess = (0..residuals.len()).map(|p| (residuals.values[p] - x[xi.start + p].max(0.0)).max(0.0));
+    let cost = match norm {
+        Norm::L1 => excess.sum::<f64>(),
+        _ => excess.map(|e| e * e).sum::<f64>().sqrt(),
+    };
+    lambda * cost / lowered.program.objective(x).abs().max(1.0)
 }
 
 /// The objective's scale: a power of two near the chosen size.

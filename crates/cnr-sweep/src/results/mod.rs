@@ -105,7 +105,7 @@ pub struct Row {
     pub test_loss: Option<f64>,
     /// `max_i f(x_i; w) − y_i`.
     pub max_violation: Option<f64>,
-    /// The same over the largest label.
+    /// The largest residual relative to its own sample's scale.
     pub relative_violation: Option<f64>,
     /// The relaxation's objective (`gd`: none).
     pub objective: Option<f64>,

@@ -12,7 +12,7 @@
 //! only then all samples in one parallel pass; with fewer, every round checks all of them.
 //!
 //! **The certificate.** When every sample holds at the vertex (relative violation at most the
-//! tolerance, on the scale of the largest label, as the full program is judged) and no side of the
+//! tolerance, each sample on its own scale, as the full program is judged) and no side of the
 //! box carries a multiplier (and the bound holds, when the model has one), the LP's multipliers `λ ≥ 0` on the cuts satisfy `g = Σ λ_i a_i`:
 //! no point satisfying the cuts does better, and the cuts are implied by the constraints, so no
 //! feasible point does better than this vertex, which is itself feasible. A box that binds grows
@@ -31,7 +31,10 @@ use cnr_check::sizes::initial_radius;
 use cnr_check::{Model, Norm};
 use cnr_numerics::simplex::{CutLp, LpStatus};
 use serde::Serialize;
+use shrink::shrink_to_feasible;
 use std::time::Instant;
+
+mod shrink;
 
 /// The most rounds before the cone program is solved instead.
 const MAX_ROUNDS: u32 = 500;
@@ -69,7 +72,8 @@ pub struct WSpaceRecord {
     /// Whether the last vertex lies on the box although no side carries a multiplier: the optimum
     /// is not unique, and the box picked this optimal point among others farther out.
     pub on_box: bool,
-    /// `max_i (f(x_i; w) − y_i) / max_i |y_i|` at the last vertex.
+    /// The largest residual relative to its own sample's scale ([`cnr_check::Residuals`]) at the
+    /// last vertex.
     pub relative_violation: f64,
     /// `‖g − Σ λ_j a_j‖∞ / ‖g‖∞` of the last LP's multipliers on its active cuts.
     pub dual_residual: f64,
@@ -78,6 +82,11 @@ pub struct WSpaceRecord {
     /// Whether the point is proved optimal for the whole relaxation: every sample holds within
     /// the tolerance, the box carries no multiplier, and `λ ≥ 0` reproduces the anchor.
     pub certified: bool,
+    /// When the cuts stalled at a vertex within rounding of samples tight at the origin: the
+    /// factor `t` of the point `t·θ` returned, which every sample holds and whose objective is within
+    /// the tolerance of the vertex's bound (see `shrink.rs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<f64>,
     /// Why the whole program was solved instead, if it was (the caller's words for the
     /// [`HandOff`]).
     pub fallback: Option<String>,
@@ -144,8 +153,8 @@ pub enum WSpaceEnd {
         theta: Vec<f64>,
         /// `⟨g, θ⟩`.
         objective: f64,
-        /// Every sample's `f(x_i; θ) − y_i`.
-        residuals: Vec<f64>,
+        /// Every sample's `f(x_i; θ) − y_i` and its scale.
+        residuals: cnr_check::Residuals,
     },
     /// No certificate: the cone program is the caller's to solve.
     HandOff(HandOff),
@@ -202,6 +211,7 @@ pub fn wspace(
         dual_residual: f64::INFINITY,
         tolerance,
         certified: false,
+        shrunk: None,
         fallback: None,
     };
     let (mut solving_seconds, mut checking_seconds) = (0.0, 0.0);
@@ -211,7 +221,6 @@ pub fn wspace(
     if model.relax.penalty.is_some() {
         return hand_off(record, HandOff::Penalty, 0.0, 0.0);
     }
-    let scale = model.label_scale().max(f64::MIN_POSITIVE);
     let mut lp = CutLp::new(anchor, record.box_radius);
     if let Some((Norm::Linf, radius)) = model.relax.bound {
         for j in 0..md {
@@ -275,34 +284,30 @@ pub fn wspace(
         let start = Instant::now();
         let theta = lp.theta().to_vec();
         let (w, b) = theta.split_at(md);
-        let is_violated = |r: f64| r > tolerance * scale;
-        // The working set first; every sample once it holds.
-        let in_working_set: Option<Vec<(f64, usize)>> = working.as_ref().map(|set| {
+        // The working set first; every sample once it holds. Each sample is held to its own
+        // scale (cnr_check::Residuals): one large label must not hide a small one's violation.
+        let in_working_set: Option<(Vec<(f64, usize)>, f64)> = working.as_ref().map(|set| {
             watch.checking(record.rounds, set.len());
             let r = model.residuals_at(set, w, b);
-            set.iter().zip(r).filter(|&(_, r)| is_violated(r)).map(|(&i, r)| (r, i)).collect()
+            (r.violated(tolerance).map(|(k, v)| (v, set[k])).collect(), r.max_relative())
         });
         let (residuals, mut violated) = match in_working_set {
-            Some(violated) if !violated.is_empty() => (None, violated),
+            Some((violated, worst)) if !violated.is_empty() => {
+                record.relative_violation = worst;
+                (None, violated)
+            }
             _ => {
                 watch.checking(record.rounds, model.data.n);
                 let residuals = model.residuals(w, b, threads);
-                let violated: Vec<(f64, usize)> = residuals
-                    .iter()
-                    .enumerate()
-                    .filter(|&(_, &r)| is_violated(r))
-                    .map(|(i, &r)| (r, i))
-                    .collect();
+                let violated: Vec<(f64, usize)> =
+                    residuals.violated(tolerance).map(|(i, r)| (r, i)).collect();
                 if let Some(set) = working.as_mut() {
                     // They were outside the set, which held.
                     set.extend(violated.iter().map(|&(_, i)| i));
                 }
+                record.relative_violation = residuals.max_relative();
                 (Some(residuals), violated)
             }
-        };
-        record.relative_violation = match &residuals {
-            Some(all) => all.iter().fold(f64::NEG_INFINITY, |m, &r| m.max(r)) / scale,
-            None => violated.iter().fold(f64::NEG_INFINITY, |m, &(r, _)| m.max(r)) / scale,
         };
         let norm = cnr_numerics::norm(w);
         let outside_ball = ball.is_some_and(|radius| norm > radius * (1.0 + tolerance));
@@ -332,6 +337,20 @@ pub fn wspace(
             continue;
         }
         if stalled && !record.box_active {
+            // The vertex bounds the optimum when its multipliers prove it optimal over the cuts.
+            let bounds = lp.least_multiplier() >= -1e-9 && record.dual_residual <= 1e-9;
+            let radius = lp.radius();
+            if let Some((theta, t, residuals)) = bounds
+                .then(|| shrink_to_feasible(model, anchor, &theta, radius, tolerance, threads))
+                .flatten()
+            {
+                record.certified = true;
+                record.shrunk = Some(t);
+                record.relative_violation = residuals.max_relative();
+                let objective = cnr_numerics::dot(anchor, &theta);
+                let end = WSpaceEnd::Certified { theta, objective, residuals };
+                return Ok(WSpaceRun { end, record, solving_seconds, checking_seconds });
+            }
             let why = HandOff::Stalled {
                 round: record.rounds,
                 violation: record.relative_violation,
@@ -372,6 +391,7 @@ pub fn wspace(
                 };
                 return hand_off(record, why, solving_seconds, checking_seconds);
             }
+            // The LP scales each cut to a unit normal, so every sample weighs alike in it.
             lp.add_cut(slope.clone(), beta);
         }
         added = true;
@@ -471,7 +491,7 @@ mod tests {
         assert_eq!(residuals.len(), model.data.n);
         assert!((objective - cnr_numerics::dot(&anchor, theta)).abs() <= 1e-12 * objective.abs().max(1.0));
         // The point is the planted filter: what the relaxation recovers, checked on the model.
-        let fit = model.fit_of(residuals, theta);
+        let fit = model.fit_of(&residuals.values, theta);
         assert!(fit.recovery_error.expect("a planted filter") < 1e-6, "{fit:?}");
         assert_eq!(counter.checks.get(), run.record.rounds, "every round checks every sample");
     }
