@@ -63,6 +63,33 @@ fn a_model_that_fits_a_budget_is_refused_by_a_smaller_one() {
 }
 
 #[test]
+fn the_budget_counts_the_backends_own_memory_and_auto_takes_a_method_that_fits() {
+    // 4,000 samples of bench_relu's shape: the data and the program take about 90 MiB, Clarabel's
+    // own copy, KKT system and factors some 500 MiB more (bench/solver_memory.sh). Once the budget
+    // counted the program alone, and under an address-space limit the process aborted in the
+    // backend's allocation.
+    let dir = tempfile::tempdir().expect("a folder");
+    let model = dir.path().join("m.cnr");
+    std::fs::write(
+        &model,
+        "network { input 512 conv kernel 32 stride 32 activation relu output ones }
+         data planted { samples 4000 seed 1 }",
+    )
+    .expect("written");
+    let model = model.to_str().expect("UTF-8");
+    let (code, stderr, _) = cnr_limited(600 << 10, &["check", "--max-memory", "300M", model]);
+    assert_eq!(code, Some(0), "the data and the program fit: {stderr}");
+    let (code, stderr, _) =
+        cnr_limited(600 << 10, &["solve", "--max-memory", "300M", "--method", "full", model]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("clarabel's own work on it"), "{stderr}");
+    assert!(stderr.contains("--method cutting-plane"), "{stderr}");
+    // The default method works in the filters' space, within the budget.
+    let (code, stderr, _) = cnr_limited(600 << 10, &["solve", "--max-memory", "300M", model]);
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+#[test]
 fn a_bad_budget_is_a_usage_error() {
     for bad in ["8X", "-1G", "lots", "0"] {
         let (code, stderr, _) =

@@ -43,16 +43,21 @@ pub enum Error {
     },
     /// A program would not fit the memory budget.
     #[error(
-        "the program of {samples} samples needs about {} MiB with the data, more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",
+        "the program of {samples} samples needs about {} MiB with the data and {backend}'s own work on it ({} MiB), more than the memory budget of {} MiB; raise it with --max-memory, or use fewer samples (--samples){}",
         .need >> 20,
+        .solver >> 20,
         .budget >> 20,
         if *.whole { ", or solve by cutting planes (--method cutting-plane), which builds programs of subsets" } else { "" }
     )]
     OverBudget {
         /// Samples in the program.
         samples: usize,
-        /// Bytes it needs with the data.
+        /// Bytes it needs with the data and the backend's work.
         need: u128,
+        /// The backend's part of `need` (`cnr_solve::Backend::work_bytes`).
+        solver: u128,
+        /// The backend.
+        backend: &'static str,
         /// The budget, in bytes.
         budget: u64,
         /// Whether it was the whole program (cutting planes would build smaller ones).

@@ -57,6 +57,15 @@ const LP_SOLVERS: &[(&str, &str)] = &[
     ("clarabel", "goodlp_clarabel"),
 ];
 
+/// Clarabel's bytes per non-zero and per row or column ([`Backend::work_bytes`]): measured 163 B
+/// (LP), 292 (second-order), 273 (exponential) and 220 (power) per non-zero of bench_relu-sized
+/// programs at 4.4–5.0 M non-zeros, whose rows and columns differ by class; this fit covers each,
+/// 9% (second-order) to 40% (LP, exponential) above.
+const CLARABEL_BYTES: (u128, u128) = (150, 900);
+/// good_lp's (microlp) bytes ([`Backend::work_bytes`]): measured 233–278 B per non-zero on LPs of
+/// 0.1–0.45 M non-zeros (it is too slow for larger ones); this fit covers both.
+const GOOD_LP_BYTES: (u128, u128) = (250, 900);
+
 impl Backend {
     /// Clarabel, the interior-point conic solver: every cone. The default.
     pub const CLARABEL: Backend = Backend(Kind::Clarabel);
@@ -111,6 +120,19 @@ impl Backend {
             Kind::Clarabel => cnr_clarabel::CAPABILITIES,
             Kind::GoodLp(_) => cnr_goodlp::CAPABILITIES,
         }
+    }
+
+    /// The bytes the backend takes beside the program while it solves one of `nonzeros` non-zeros
+    /// in `A` and `rows + variables` rows and columns: its own copy of the matrix, the KKT system
+    /// and its factors, its iterates, and the copy of the program cnr scales for it. Peak resident
+    /// memory measured over every cone class by `bench/solver_memory.sh` (bench/README.md), and
+    /// fitted to lie above every measurement.
+    pub fn work_bytes(self, nonzeros: u128, rows_and_columns: u128) -> u128 {
+        let (per_nonzero, per_row) = match self.0 {
+            Kind::Clarabel => CLARABEL_BYTES,
+            Kind::GoodLp(_) => GOOD_LP_BYTES,
+        };
+        per_nonzero * nonzeros + per_row * rows_and_columns
     }
 
     /// Solves `program`, telling `watch` each iteration and its relative gap where the backend

@@ -301,10 +301,12 @@ impl Context<'_> {
     ) -> Result<(Lowered, Solution), Error> {
         self.hooks.check()?;
         let samples = request.samples.map_or(self.compiled.model.data.n, <[usize]>::len);
-        if let Some(need) = self.over_budget(samples) {
+        if let Some((need, solver)) = self.over_budget(samples) {
             return Err(Error::OverBudget {
                 samples,
                 need,
+                solver,
+                backend: self.compiled.backend.name(),
                 budget: self.compiled.max_memory,
                 whole: request.samples.is_none(),
             });
@@ -331,14 +333,20 @@ impl Context<'_> {
         Ok((lowered, solution))
     }
 
-    /// The bytes the data and the program of `samples` samples need, when they exceed the budget
-    /// (the program's are the whole plan's, in proportion to the samples).
-    fn over_budget(&self, samples: usize) -> Option<u128> {
+    /// The bytes the data, the program of `samples` samples and the backend's work on it need,
+    /// when they exceed the budget (the program's are the whole plan's, in proportion to the
+    /// samples), with the backend's part.
+    fn over_budget(&self, samples: usize) -> Option<(u128, u128)> {
         let model = &self.compiled.model;
-        let whole = cnr_lower::plan_bytes(&self.compiled.plan);
+        let plan = &self.compiled.plan;
+        let part = |whole: u128| whole * samples as u128 / model.data.n.max(1) as u128;
         let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
-        let need = data + whole * samples as u128 / model.data.n.max(1) as u128;
-        (need > u128::from(self.compiled.max_memory)).then_some(need)
+        let backend = self
+            .compiled
+            .backend
+            .work_bytes(part(plan.nonzeros as u128), part(plan.rows as u128 + plan.variables as u128));
+        let need = data + part(cnr_lower::plan_bytes(plan)) + backend;
+        (need > u128::from(self.compiled.max_memory)).then_some((need, backend))
     }
 
     /// Solves a lowered program with the attempts of [`RECOVERY_PLAN`] until one ends optimal and
