@@ -131,9 +131,10 @@ pub enum Command {
         /// Absolute and relative tolerance; overrides the model's `solver { tolerance … }` (default 1e-7).
         #[arg(long, value_name = "X", allow_hyphen_values = true, value_parser = parse_tolerance)]
         tolerance: Option<f64>,
-        /// How to solve a model: the whole program, cutting planes over the samples (an exact method
-        /// that solves small programs), or `auto`: cutting planes when the whole program has more
-        /// than 20,000 rows.
+        /// How to solve a model: `auto` (the w-space method where it applies — no penalty, no
+        /// backend named — else cutting planes when the whole program has more than 20,000 rows,
+        /// else the whole program), the whole program, cutting planes over the samples, or the
+        /// w-space method.
         #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
         method: MethodArg,
         /// Also write the result to a file (atomically): the record as JSON (`.json`), or the
@@ -165,7 +166,8 @@ pub enum Command {
 
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum MethodArg {
-    /// Cutting planes for large programs, else the whole program.
+    /// The w-space method where it applies (no penalty, no backend named); else cutting planes
+    /// for large programs, else the whole program.
     Auto,
     /// The whole program at once.
     Full,
@@ -189,7 +191,7 @@ impl From<MethodArg> for MethodChoice {
 #[derive(Args, Clone, Default)]
 pub struct OverrideArgs {
     /// Number of samples (replaces the model's).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=u32::MAX as u64))]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = parse_samples)]
     pub samples: Option<u64>,
     /// Seed of the planted model (replaces the model's): 0 … 2^53 − 1, as in a model.
     #[arg(long, value_name = "S", allow_hyphen_values = true, value_parser = parse_seed)]
@@ -266,6 +268,14 @@ fn parse_refine(s: &str) -> Result<usize, String> {
     match steps.parse::<usize>() {
         Ok(n) if (1..=MAX).contains(&n) => Ok(n),
         _ => Err(format!("`{steps}` steps: give a whole number from 1 to {MAX}, e.g. gd=500")),
+    }
+}
+
+/// A sample count: `-3` is a wrong count (not a flag, as clap would take it).
+fn parse_samples(s: &str) -> Result<u64, String> {
+    match s.parse::<i128>() {
+        Ok(n) if (1..=i128::from(u32::MAX)).contains(&n) => Ok(n as u64),
+        _ => Err(format!("the number of samples is a whole number from 1 to {}, not `{s}`", u32::MAX)),
     }
 }
 

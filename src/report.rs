@@ -417,7 +417,7 @@ pub fn status_message(status: Status) -> &'static str {
         IterationLimit => "the iteration limit was reached; raise `max_iter` in `solver`",
         TimeLimit => "the time limit was reached; raise `time_limit` in `solver`",
         Inaccurate => "the solver stopped close to, but not within, the tolerance; the point shown is approximate",
-        NumericalError => "the solver failed for numerical reasons; try rescaling the data or another backend",
+        NumericalError => "the solver failed for numerical reasons; try rescaling the data, or (without a penalty) the w-space method, which solves no cone program: --method wspace",
     }
 }
 

@@ -75,6 +75,11 @@ fn solver_statuses_have_their_exit_codes() {
 fn usage_errors_exit_with_2_and_user_errors_with_1() {
     assert_eq!(code(&["solve"]), 2);
     assert_eq!(code(&["solve", "examples/paper_relu.cnr", "--samples", "0"]), 2);
+    // A negative count is a wrong count, not a flag to be escaped with `--`.
+    let out = cnr(&["solve", "examples/paper_relu.cnr", "--samples", "-3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out.stderr);
+    assert!(said.contains("a whole number from 1") && !said.contains("'-- -3'"), "{said}");
     assert_eq!(code(&["solve", "examples/paper_relu.cnr", "--noise", "-1"]), 2);
     assert_eq!(code(&["check", "no/such/model.cnr"]), 1);
     assert_eq!(code(&["compile", "examples/paper_relu.cnr", "--emit", "cbf", "-o", "no/such/dir/x.cbf"]), 1);
