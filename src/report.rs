@@ -219,6 +219,16 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
             }
         }
     }
+    if !r.zero_filters.is_empty() {
+        let names: Vec<String> = r.zero_filters.iter().map(|m| format!("w[{m}]")).collect();
+        let _ = writeln!(
+            h,
+            "  zero filters    {} came back zero: the relaxation's optimum leaves {} out of the network; \
+             try `restarts 20` in `relax` (the best of 20 anchors), or `anchor planted` in an experiment",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        );
+    }
     if let Some(g) = &r.refined {
         let mut line = format!("training loss {}", figure(g.training_loss));
         if let Some(t) = g.test_loss {

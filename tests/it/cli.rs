@@ -91,6 +91,23 @@ fn usage_errors_exit_with_2_and_user_errors_with_1() {
 }
 
 #[test]
+fn a_filter_the_relaxation_leaves_at_zero_is_said_with_what_to_try() {
+    let model = "tests/fixtures/solve/left_out_filter.cnr";
+    let out = cnr(&["solve", model]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("w[1] came back zero") && said.contains("restarts 20"), "{said}");
+    let j: serde_json::Value =
+        serde_json::from_slice(&cnr(&["solve", model, "--json"]).stdout).expect("JSON");
+    assert_eq!(j["zero_filters"], serde_json::json!([1]));
+    // What the line says to try recovers both filters.
+    let out = cnr(&["solve", model, "--set", "relax.restarts=20", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(j.get("zero_filters").is_none(), "{j}");
+    assert!(j["recovery_error"].as_f64().expect("an error") < 1e-9, "{}", j["recovery_error"]);
+}
+
+#[test]
 fn good_lp_matches_clarabel_on_a_linear_example() {
     let solve = |backend: &str| -> serde_json::Value {
         let out = cnr(&["solve", "examples/leaky_relu.cnr", "--backend", backend, "--json"]);

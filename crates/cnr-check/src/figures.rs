@@ -21,6 +21,8 @@ pub struct Figures {
     pub recovery_distance: Option<f64>,
     /// The symmetries the recovery error is minimised over ([`crate::Fit::symmetries`]).
     pub symmetries: Vec<&'static str>,
+    /// The filters that came back zero while another did not ([`Model::zero_filters`]).
+    pub zero_filters: Vec<usize>,
 }
 
 /// Whether a point recovered the planted filter: the method's answer is trusted (a solve's status
@@ -45,7 +47,21 @@ impl Model {
             recovery_error: fit.recovery_error.and_then(finite),
             recovery_distance: fit.recovery_distance.and_then(finite),
             symmetries: fit.symmetries,
+            zero_filters: self.zero_filters(w),
         }
+    }
+
+    /// The filters `m` of `w` (`M·d`) with `‖w_m‖ ≤ 1e-9 · max_m' ‖w_m'‖` while the largest is not
+    /// zero: a network with more than one filter whose relaxation left some out (the anchor did
+    /// not reach them, or another filter's outputs cover theirs).
+    pub fn zero_filters(&self, w: &[f64]) -> Vec<usize> {
+        let d = self.network.d();
+        let norms: Vec<f64> = w.chunks(d.max(1)).map(cnr_numerics::norm).collect();
+        let largest = norms.iter().copied().fold(0.0, f64::max);
+        if norms.len() < 2 || !(largest > 0.0) {
+            return Vec::new();
+        }
+        (0..norms.len()).filter(|&m| norms[m] <= 1e-9 * largest).collect()
     }
 
     /// [`Model::figures`] of `(w, b)`, its residuals computed here.
@@ -75,6 +91,14 @@ mod tests {
         assert!(recovered(true, f.recovery_error, 1e-4));
         assert!(!recovered(false, f.recovery_error, 1e-4), "an untrusted answer never succeeds");
         assert!(!recovered(true, None, 1e-4));
+    }
+
+    #[test]
+    fn a_filter_left_at_zero_beside_another_is_named() {
+        let m = model("network { input 8 conv kernel 2 stride 2 filters 3 activation relu output ones } data planted { samples 4 seed 2 }");
+        assert_eq!(m.zero_filters(&[1.0, 2.0, 1e-12, -1e-12, 0.0, 0.5]), vec![1]);
+        assert!(m.zero_filters(&[0.0; 6]).is_empty(), "a zero point is not one filter left out");
+        assert!(m.figures_at(&[1.0, 2.0, 0.0, 0.0, 3.0, 1.0], &[], Some(1)).zero_filters == vec![1]);
     }
 
     #[test]

@@ -81,8 +81,12 @@ pub struct SolveRecord {
     pub rows: usize,
     /// Non-zeros of the (last) program solved.
     pub nonzeros: usize,
-    /// The largest `f(x_i; w) − y_i` relative to the label scale `max_i |y_i|` (from the model).
+    /// The largest `f(x_i; w) − y_i` relative to its own sample's scale (from the model).
     pub relative_violation: Option<f64>,
+    /// The filters that came back zero while another did not (from the model): the relaxation
+    /// left them out, which the report says with what to try.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub zero_filters: Vec<usize>,
     /// Every call of the backend, in order: how the objective was scaled, which recovery settings,
     /// what the solver said and what cnr's check of the point made of it. More calls than
     /// programs means some were retried.
@@ -145,6 +149,7 @@ impl SolveRecord {
             recovery_error: self.recovery_error,
             recovery_distance: self.recovery_distance,
             symmetries: self.symmetries.clone(),
+            zero_filters: self.zero_filters.clone(),
         }
     }
 }
@@ -391,6 +396,7 @@ pub(crate) fn assemble(
         symmetries: Vec::new(),
         cone_residual: None,
         relative_violation: None,
+        zero_filters: Vec::new(),
         attempts,
         warnings: compiled.warnings.clone(),
         samples: model.data.n,
@@ -418,6 +424,7 @@ pub(crate) fn assemble(
         record.recovery_distance = figures.recovery_distance;
         record.symmetries = figures.symmetries;
         record.relative_violation = figures.relative_violation;
+        record.zero_filters = figures.zero_filters;
         let finite = |x: f64| x.is_finite().then_some(x);
         match &point {
             Point::Program { lowered, solution } => {
