@@ -58,7 +58,7 @@ impl Model {
         let d = self.network.d();
         let norms: Vec<f64> = w.chunks(d.max(1)).map(cnr_numerics::norm).collect();
         let largest = norms.iter().copied().fold(0.0, f64::max);
-        if norms.len() < 2 || !(largest > 0.0) {
+        if norms.len() < 2 || largest <= 0.0 {
             return Vec::new();
         }
         (0..norms.len()).filter(|&m| norms[m] <= 1e-9 * largest).collect()
