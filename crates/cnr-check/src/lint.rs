@@ -94,8 +94,44 @@ pub fn lint(model: &Model) -> Vec<Diagnostic> {
             .with_hint("no optimum then singles out the planted pair; give the filters different output weights, or anchor them apart (`anchor planted` for an experiment, or a given anchor per filter)"),
         );
     }
+    if let Some(m) = planted_bias_ray(model) {
+        out.push(
+            Diagnostic::warning(
+                spans.anchor.unwrap_or_default(),
+                format!(
+                    "with a bias, the planted anchor (w*, b*) gains along w = t·w*, b_{m} = −t·max_ik ⟨w*_{m}, x_ik⟩ (t → ∞), which switches every unit of filter {m} off"
+                ),
+            )
+            .with_label("an anchor the bias does not bound")
+            .with_hint("where σ is 0 below 0 (ReLU, for one) the relaxation is then unbounded; anchor by the data (`anchor data`, whose bias part Σ_i y_i Σ_k u_mk is positive), or add `bound linf R`"),
+        );
+    }
     out.sort_by_key(|d| d.span.start);
     out
+}
+
+/// With a bias and the planted anchor: a filter `m` along whose ray `w_m = t·w*_m`,
+/// `b_m = −t·max_ik ⟨w*_m, x_ik⟩` every unit of the filter is switched off while the objective
+/// grows (`‖w*_m‖² > b*_m · max_ik ⟨w*_m, x_ik⟩`). No bound, box or penalty in `relax` stops it.
+fn planted_bias_ray(model: &Model) -> Option<usize> {
+    let net = &model.network;
+    if !net.bias || model.relax.anchor != Anchor::Planted || model.relax.bound.is_some() {
+        return None;
+    }
+    let (star, d) = (model.data.planted.as_ref()?, net.d());
+    let bias = model.data.planted_bias.clone().unwrap_or_else(|| vec![0.0; net.filters]);
+    (0..net.filters).find(|&m| {
+        let wm = &star[m * d..(m + 1) * d];
+        let largest = (0..model.data.n)
+            .flat_map(|i| (0..net.patches()).map(move |k| (i, k)))
+            .filter(|&(_, k)| model.u(m, k) != 0.0)
+            .map(|(i, k)| {
+                let x = model.data.sample(i);
+                model.geometry.of(k).iter().map(|&(j, src)| wm[j] * x[src]).sum::<f64>()
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        largest.is_finite() && cnr_numerics::dot(wm, wm) > bias[m] * largest
+    })
 }
 
 /// Two filters that the relaxation treats alike: the same output weights on every patch, and an
