@@ -222,3 +222,20 @@ fn inputs_of_a_thousand_give_the_whole_programs_optimum_or_an_honest_status() {
         }
     }
 }
+
+#[test]
+fn a_sample_of_label_zero_does_not_stall_the_interior_point() {
+    // squared_relu, d = 16, K = 8, n = 32, seed 8 (the planted grid): one sample has label 0, so
+    // each of its units must have z ≤ 0, where the epigraph t ≥ s², s ≥ z has no interior.
+    // Without the linear rows z ≤ 0 every retry ended `inaccurate` (objective 1.945, and once
+    // accepted as optimal under the largest-label scale); the optimum is 3.3878, the planted
+    // filter's own objective.
+    let text = "network { input 128 conv kernel 16 stride 16 activation squared_relu output ones }
+                data planted { samples 32 seed 8 }";
+    let full = solve_text(text, &MemoryFiles::default(), MethodChoice::Full);
+    let wspace = solve_text(text, &MemoryFiles::default(), MethodChoice::WSpace);
+    assert_eq!((full.status, wspace.status), (Status::Optimal, Status::Optimal));
+    let (a, b) = (full.objective.expect("objective"), wspace.objective.expect("objective"));
+    assert!((a - b).abs() <= 1e-6 * b.abs(), "full {a} vs w-space {b}");
+    assert!(full.relative_violation.expect("a violation") <= 1e-7);
+}

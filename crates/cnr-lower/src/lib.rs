@@ -83,6 +83,9 @@ pub enum Origin {
     Box,
     /// The activation's cone form.
     Activation,
+    /// `z ≤ 0` for every unit of a sample whose label is 0 under an activation that is 0 exactly
+    /// below 0 (see `Shape::zero_label_items`).
+    ZeroLabel,
 }
 
 /// Where the model's variables and rows sit in a lowered program. Shared variables (`w`, `b`, `r`)
@@ -175,6 +178,7 @@ pub fn plan(model: &Model) -> Plan {
             Origin::Samples if n > 0 => n * shape.sample_row_nonzeros(),
             Origin::Activation => n * template_nnz[g.section as usize],
             Origin::Samples | Origin::Slack | Origin::Box => g.rows,
+            Origin::ZeroLabel => shape.zero_label_nonzeros(),
             Origin::Penalty => g.rows,
             Origin::Bound if g.section == Section::Soc => g.rows - 1,
             Origin::Bound => g.rows,
@@ -369,5 +373,52 @@ mod tests {
         let mut swapped = lower_with(&model, &g, &Request::default()).program;
         set_anchor(&mut swapped, &h);
         assert_eq!(swapped, lower_with(&model, &h, &Request::default()).program);
+    }
+
+    fn checked(text: &str) -> Model {
+        let file = cnr_syntax::parse(text).expect("the test model parses");
+        cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &cnr_check::Overrides::default())
+            .expect("the test model checks")
+    }
+
+    #[test]
+    fn a_sample_of_label_zero_pins_its_units_below_zero_and_the_plan_counts_the_rows() {
+        let text = "network { input 8 conv kernel 4 stride 4 bias activation squared_relu output ones }
+                    data planted { samples 5 seed 2 }";
+        let mut model = checked(text);
+        model.data.y[1] = 0.0;
+        model.data.y[3] = 0.0;
+        let lowered = lower_with(&model, &anchor(&model), &Request::default());
+        let plan = plan(&model);
+        let program = &lowered.program;
+        assert_eq!((plan.rows, plan.nonzeros), (program.m(), program.a.nnz()));
+        let (rows, _) =
+            lowered.layout.origins.iter().find(|(_, o)| *o == Origin::ZeroLabel).expect("pinned rows");
+        let zero: Vec<usize> = (0..model.data.n).filter(|&i| model.data.y[i] == 0.0).collect();
+        assert!(zero.contains(&1) && zero.contains(&3));
+        let pinned: Vec<(usize, usize)> = zero.iter().flat_map(|&i| [(i, 0), (i, 1)]).collect();
+        assert_eq!(rows.len(), pinned.len(), "two units for each sample of label 0");
+        // At a point the slack of such a row is −z = −(⟨w, x_ik⟩ + b).
+        let mut x = vec![0.0; program.n];
+        x[..4].copy_from_slice(&[0.5, -1.0, 0.25, 2.0]);
+        x[4] = -0.3;
+        let s = program.check_point(&x).s;
+        for (r, (sample, patch)) in rows.clone().zip(pinned) {
+            let input = model.data.sample(sample);
+            let z: f64 = (0..4).map(|j| x[j] * input[patch * 4 + j]).sum::<f64>() + x[4];
+            assert!((s[r] + z).abs() < 1e-12, "row {r}: slack {} for z = {z}", s[r]);
+        }
+        // Not where an offset or a penalty could absorb the label, nor
+        // for an activation that is not 0 below 0.
+        for other in [
+            "network { input 8 conv kernel 4 stride 4 activation squared_relu output ones + offset } data planted { samples 5 seed 2 }",
+            "network { input 8 conv kernel 4 stride 4 activation softplus output ones } data planted { samples 5 seed 2 }",
+            "network { input 8 conv kernel 4 stride 4 activation relu output ones } data planted { samples 5 seed 2 } relax { penalty l1 1 }",
+        ] {
+            let mut model = checked(other);
+            model.data.y[1] = 0.0;
+            let lowered = lower_with(&model, &anchor(&model), &Request::default());
+            assert!(lowered.layout.origins.iter().all(|(_, o)| *o != Origin::ZeroLabel), "{other}");
+        }
     }
 }

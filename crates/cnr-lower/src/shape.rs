@@ -206,6 +206,17 @@ impl<'a> Shape<'a> {
                 cones: GroupCones::Linear,
             });
         }
+        let pinned = self.zero_label_items().len();
+        if pinned > 0 {
+            groups.push(Group {
+                section: Section::Nonneg,
+                name: "zero label: z ≤ 0".into(),
+                axes: vec![("unit of a sample of label 0", pinned)],
+                rows: pinned,
+                origin: Origin::ZeroLabel,
+                cones: GroupCones::Linear,
+            });
+        }
         let names = ActivationRows::new(&model.activation.name, vec![]);
         for (g, (rows, cones)) in names.groups.into_iter().zip(&self.template.groups) {
             if self.items.len() > 0 && !rows.is_empty() {
@@ -266,6 +277,15 @@ impl<'a> Shape<'a> {
                     push_row(&mut rows, &Lin::constant(radius).add_scaled(1.0, &Lin::var(j)));
                 }
             }
+            Origin::ZeroLabel => {
+                let (mut z, all) = (Vec::new(), 0..self.ncols);
+                for item in self.zero_label_items() {
+                    self.items.z_into(item, &all, &mut z);
+                    let mut row = Lin::constant(0.0);
+                    row.terms.extend(z.iter().map(|&(j, v)| (j, -v)));
+                    push_row(&mut rows, &row);
+                }
+            }
             Origin::Samples | Origin::Activation => unreachable!("built elsewhere"),
         }
         rows
@@ -299,6 +319,40 @@ impl<'a> Shape<'a> {
             }
             row.constant += -weight * t.constant;
         }
+    }
+
+    /// The items (sample position × unit) whose pre-activation must be at most 0: every unit of a
+    /// sample of label 0, when σ is ReLU or squared ReLU (0 exactly on `z ≤ 0`, positive above)
+    /// and neither an offset nor a penalty can absorb the label (output weights are non-negative). Then `Σ_k u_k σ(z_k) ≤ 0` holds exactly when every `z_k ≤ 0`, which the program also
+    /// states as linear rows: the activation's epigraph alone has no interior there (`t = s² = 0`),
+    /// and an interior point left pre-activations of 1e-3 above 0 (bench/README.md, the grid).
+    pub(crate) fn zero_label_items(&self) -> Vec<usize> {
+        let model = self.model;
+        let zero_below = matches!(
+            &model.activation.expr,
+            cnr_check::Expr::Atom(cnr_check::Atom::Relu | cnr_check::Atom::SquaredRelu, z)
+                if matches!(**z, cnr_check::Expr::Z)
+        );
+        if !zero_below || model.network.offset || model.relax.penalty.is_some() {
+            return Vec::new();
+        }
+        let units = self.unit_u.len();
+        (0..self.samples.len())
+            .filter(|&p| model.data.y[self.samples[p]] == 0.0)
+            .flat_map(|p| (0..units).map(move |u| p * units + u))
+            .collect()
+    }
+
+    /// The non-zeros of the rows of [`Shape::zero_label_items`].
+    pub(crate) fn zero_label_nonzeros(&self) -> usize {
+        let (mut z, all) = (Vec::new(), 0..self.ncols);
+        self.zero_label_items()
+            .into_iter()
+            .map(|item| {
+                self.items.z_into(item, &all, &mut z);
+                z.iter().filter(|&&(_, v)| v != 0.0).count()
+            })
+            .sum()
     }
 
     /// An upper bound on the entries of one sample row, for sizing the buffer.
