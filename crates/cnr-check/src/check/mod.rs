@@ -227,6 +227,7 @@ impl Cx<'_> {
         let mut datas = Vec::new();
         let mut relaxes = Vec::new();
         let mut solvers = Vec::new();
+        let mut sweeps = Vec::new();
         for item in &file.items {
             match item {
                 Item::Model(n) => names.push((n, n.span)),
@@ -235,8 +236,8 @@ impl Cx<'_> {
                 Item::PlantedData(_) | Item::FileData(_) => datas.push((item, item.span())),
                 Item::Relax(b) => relaxes.push((b, b.span)),
                 Item::Solver(b) => solvers.push((b, b.span)),
-                // Read by `cnr sweep`, not by the model.
-                Item::Sweep(_) => {}
+                // Read by `cnr sweep`, not by the model; only counted here.
+                Item::Sweep(b) => sweeps.push((b, b.span)),
             }
         }
         let name =
@@ -267,6 +268,7 @@ impl Cx<'_> {
         let data_item = single(self, datas, "a `data` block");
         let relax_block = single(self, relaxes, "a `relax` block").map(|(b, _)| b);
         let solver_block = single(self, solvers, "a `solver` block").map(|(b, _)| b);
+        single(self, sweeps, "a `sweep` block");
 
         // Each part is checked as far as it can be without the others, so that independent mistakes
         // in different blocks are all reported; what depends on a part that failed is skipped.
