@@ -240,6 +240,12 @@ pub fn model_report(model: &Model, r: &SolveRecord) -> String {
         let stop = if g.converged { "stationary" } else { "the step budget" };
         let _ = writeln!(h, "  refined by gd   {line}   ({} steps to {stop})", g.iterations);
         filters(&mut h, &g.w, " (refined)");
+        if let Some(b) = &g.b {
+            let _ = writeln!(h, "  b (refined)     {}", abbreviate(b));
+        }
+        if let Some(c) = g.offset {
+            let _ = writeln!(h, "  c (refined)     {}", fixed9(c));
+        }
     }
     if let Some(cp) = &r.cutting_plane {
         let mut line = format!(

@@ -108,6 +108,23 @@ fn a_filter_the_relaxation_leaves_at_zero_is_said_with_what_to_try() {
 }
 
 #[test]
+fn a_refined_point_shows_its_offset_and_biases() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let model = dir.path().join("offset.cnr");
+    std::fs::write(
+        &model,
+        "network { input 16 conv kernel 4 stride 4 bias activation relu output ones + offset }
+         data planted { samples 40 seed 1 noise 0.1 }
+         relax { penalty l2 1 }",
+    )
+    .expect("written");
+    let out = cnr(&["solve", model.to_str().expect("UTF-8"), "--refine", "gd"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("  c (refined)     ") && said.contains("  b (refined)     "), "{said}");
+}
+
+#[test]
 fn good_lp_matches_clarabel_on_a_linear_example() {
     let solve = |backend: &str| -> serde_json::Value {
         let out = cnr(&["solve", "examples/leaky_relu.cnr", "--backend", backend, "--json"]);
