@@ -348,9 +348,9 @@ impl<'a> Predictor<'a> {
                 // ReLU's `max(0, NaN)` is 0: a NaN filter would fit every sample.
                 return (f64::NAN, f64::NAN);
             }
-            // The value as `predict` computes it, so the residuals do not depend on the caller.
-            let value = self.model.activation.eval(z);
-            let slope = self.model.activation.value_and_slope(z).1;
+            // The same value as `predict`'s `eval` (the same operations in the same order, up to
+            // the sign of a zero).
+            let (value, slope) = self.model.activation.value_and_slope(z);
             f += u * value;
             size += u.abs() * value.abs().max(slope.abs() * terms);
         }
