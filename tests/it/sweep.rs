@@ -819,6 +819,16 @@ fn sweep_plot_redraws_the_figures_from_the_rows_with_the_axes_chosen() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let words = check_figure(dir.path(), "success");
     assert!(words.iter().any(|w| w == "samples per filter coordinate, n/d (log scale)"), "{words:?}");
+    // Ratios of 1 to 4, less than a decade: ticks at 1 and 2 (once the decade's 1 alone).
+    let svg = std::fs::read_to_string(dir.path().join("success.svg")).expect("an SVG");
+    let doc = roxmltree::Document::parse(&svg).expect("an SVG");
+    let numbers: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    assert!(numbers.contains(&"1") && numbers.contains(&"2"), "{numbers:?}");
 }
 
 #[test]

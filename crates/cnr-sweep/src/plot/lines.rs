@@ -1,6 +1,6 @@
 //! The line figures: success rate, recovery error, losses against the x axis.
 
-use super::{axis_label, decade_label, method_name, Layout, Metric, WIDTH};
+use super::{axis_label, decade_label, log_ticks, method_name, Layout, Metric, WIDTH};
 use crate::grid::{Axis, Grid, Value};
 use crate::results::{method_order, summary_method, CellSummary, Known, Quantiles, Row};
 use plotters::coord::{CoordTranslate, Shift};
@@ -259,7 +259,8 @@ pub(super) fn draw<DB: DrawingBackend>(
             };
         }
         if layout.log_x {
-            return decade_label(*v);
+            // Drawn below by `log_ticks`, where they belong.
+            return String::new();
         }
         let text = format!("{v:.3}");
         text.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -277,6 +278,19 @@ pub(super) fn draw<DB: DrawingBackend>(
         mesh.x_labels(names.len().clamp(1, 16) * 2 + 1);
     }
     mesh.draw().map_err(e)?;
+    if layout.log_x && !text_x {
+        // The mesh places ticks at round numbers of log10 x, which are 1, 10, 100 only; these sit
+        // at every decade (and its 2 and 5 on a short range), drawn in the mesh's label area.
+        let base = plot_area.get_base_pixel();
+        let font = ("sans-serif", 16).into_font().color(&BLACK);
+        for (at, label) in log_ticks(lo, hi) {
+            let (px, py) = chart.backend_coord(&(at, y_lo));
+            let (px, py) = (px - base.0, py - base.1);
+            plot_area.draw(&PathElement::new(vec![(px, py), (px, py + 5)], BLACK)).map_err(e)?;
+            let width = 8 * label.chars().count() as i32;
+            plot_area.draw(&Text::new(label, (px - width / 2, py + 8), font.clone())).map_err(e)?;
+        }
+    }
     let bands = curves.len() <= MAX_BANDS;
     for (i, (curve, series)) in curves.iter().zip(&all).enumerate() {
         let colour = styles.colour(curve);

@@ -376,6 +376,30 @@ const HEAT_MAPS: [(&str, &str, &str); 3] = [
 ];
 
 /// A tick label of a log axis drawn as `log10(v)`: the decades only, as numbers.
+/// The ticks of a log axis over `lo..=hi` (log10 units): every decade, and its 2 and 5 as well
+/// when the range spans less than two decades (a range of 1 to 8 would otherwise show "1" alone).
+/// Each tick is its position and its label.
+fn log_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
+    let multipliers: &[f64] = if hi - lo < 2.0 { &[1.0, 2.0, 5.0] } else { &[1.0] };
+    let mut ticks = Vec::new();
+    for k in (lo.floor() as i32)..=(hi.ceil() as i32) {
+        for &m in multipliers {
+            let at = m.log10() + f64::from(k);
+            if at >= lo - 1e-9 && at <= hi + 1e-9 {
+                let value = m * 10f64.powi(k);
+                let text = if (-3..=4).contains(&k) {
+                    let t = format!("{value:.3}");
+                    t.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    format!("{m}e{k}")
+                };
+                ticks.push((at, text));
+            }
+        }
+    }
+    ticks
+}
+
 fn decade_label(v: f64) -> String {
     if (v - v.round()).abs() > 1e-9 {
         return String::new();
@@ -386,5 +410,20 @@ fn decade_label(v: f64) -> String {
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("1e{k}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::log_ticks;
+
+    #[test]
+    fn a_short_log_axis_has_ticks_at_1_2_and_5_of_each_decade() {
+        let labels =
+            |lo: f64, hi: f64| -> Vec<String> { log_ticks(lo, hi).into_iter().map(|t| t.1).collect() };
+        assert_eq!(labels(0.0, 8f64.log10()), ["1", "2", "5"]);
+        assert_eq!(labels(0.0, 2.0), ["1", "10", "100"], "two decades or more: the decades alone");
+        assert_eq!(labels(-1.0, 0.5), ["0.1", "0.2", "0.5", "1", "2"]);
+        assert_eq!(labels(5.0, 5.5), ["1e5", "2e5"]);
     }
 }
