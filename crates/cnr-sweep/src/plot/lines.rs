@@ -70,9 +70,18 @@ impl Styles {
     }
 
     fn dash(&self, curve: &Curve) -> Option<(u32, u32)> {
-        let by = if self.several_groups && self.several_methods { curve.method } else { self.key(curve) };
-        DASHES[by % DASHES.len()]
+        if self.several_groups && self.several_methods {
+            return DASHES[curve.method % DASHES.len()];
+        }
+        DASHES[dash_index(self.key(curve))]
     }
+}
+
+/// The dash of curve `key` when the dash is not the method's: the colours cycle every 8 curves,
+/// so each cycle shifts the dashes by one, and no two of the first 32 curves share both colour
+/// and dash (eleven activations once drew relu and softplus alike).
+fn dash_index(key: usize) -> usize {
+    (key + key / PALETTE.len()) % DASHES.len()
 }
 
 /// Where a row sits along x: the number of its value, the index of a name, or its sample count.
@@ -400,4 +409,19 @@ fn marker<DB: DrawingBackend, CT: CoordTranslate>(
         _ => area.draw(&(centre + path(vec![(-s, -s), (s, s)]) + path(vec![(-s, s), (s, -s)]))),
     }
     .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_32_curves_differ_in_colour_or_dash() {
+        let style = |k: usize| (PALETTE[k % PALETTE.len()], DASHES[dash_index(k)]);
+        for a in 0..32 {
+            for b in a + 1..32 {
+                assert_ne!(style(a), style(b), "curves {a} and {b}");
+            }
+        }
+    }
 }
