@@ -21,9 +21,8 @@ const PALETTE: [RGBColor; 8] = [
 /// Dash patterns (dash, gap) per curve; `None` is solid.
 const DASHES: [Option<(u32, u32)>; 4] = [None, Some((10, 5)), Some((3, 4)), Some((16, 4))];
 
-/// Curves beyond which the bands are left out (they are in `summary.csv`): many bands hide the
-/// curves they belong to.
-const MAX_BANDS: usize = 4;
+/// Pixels between the interval bars of neighbouring curves at one x.
+const BAR_DODGE: i32 = 3;
 
 /// A point of a curve: an x value and the trials pooled there.
 pub(super) struct Point {
@@ -300,25 +299,23 @@ pub(super) fn draw<DB: DrawingBackend>(
             plot_area.draw(&Text::new(label, (px - width / 2, py + 8), font.clone())).map_err(e)?;
         }
     }
-    let bands = curves.len() <= MAX_BANDS;
     for (i, (curve, series)) in curves.iter().zip(&all).enumerate() {
         let colour = styles.colour(curve);
+        // Each curve's intervals as bars at its points, set a few pixels apart from the other
+        // curves' (in the order of the legend), so that coinciding curves keep their intervals.
+        let dodge = (2 * i as i32 - (curves.len() as i32 - 1)) * BAR_DODGE;
         for (test, points) in series {
             let at = |(x, y): (f64, f64)| (to_x(x), to_y(y));
-            if bands && points.len() > 1 {
-                // The band: its two edges as thin dotted lines, filled only when it is alone, so
-                // that overlapping bands do not blend into a colour of their own.
-                let upper: Vec<(f64, f64)> = points.iter().map(|(x, (_, _, h))| at((*x, *h))).collect();
-                let lower: Vec<(f64, f64)> = points.iter().map(|(x, (_, l, _))| at((*x, *l))).collect();
-                if curves.len() == 1 {
-                    let mut polygon = upper.clone();
-                    polygon.extend(lower.iter().rev());
-                    chart.draw_series(std::iter::once(Polygon::new(polygon, colour.mix(0.1)))).map_err(e)?;
-                }
-                let edge = ShapeStyle { color: colour.mix(0.6), filled: false, stroke_width: 1 };
-                for side in [upper, lower] {
-                    chart.draw_series(DashedLineSeries::new(side, 2, 3, edge)).map_err(e)?;
-                }
+            let bar = ShapeStyle { color: colour.mix(0.7), filled: false, stroke_width: 1 };
+            for (x, (_, low, high)) in points {
+                let (top, bottom) =
+                    (chart.backend_coord(&at((*x, *high))), chart.backend_coord(&at((*x, *low))));
+                let length = bottom.1 - top.1;
+                let shape = EmptyElement::at(at((*x, *high)))
+                    + PathElement::new(vec![(dodge, 0), (dodge, length)], bar)
+                    + PathElement::new(vec![(dodge - 3, 0), (dodge + 3, 0)], bar)
+                    + PathElement::new(vec![(dodge - 3, length), (dodge + 3, length)], bar);
+                chart.plotting_area().draw(&shape).map_err(e)?;
             }
             let line: Vec<(f64, f64)> = points.iter().map(|(x, (v, _, _))| at((*x, *v))).collect();
             let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
@@ -338,17 +335,16 @@ pub(super) fn draw<DB: DrawingBackend>(
             }
         }
     }
-    legend(&legend_area, metric, curves, columns, bands)
+    legend(&legend_area, metric, curves, columns)
 }
 
 /// The legend below the plot: each curve's line, marker and label, in columns, and a note on the
-/// bands.
+/// bars.
 fn legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     metric: Metric,
     curves: &[Curve],
     columns: usize,
-    bands: bool,
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let width = (WIDTH as i32 - 100) / columns as i32;
@@ -377,10 +373,8 @@ fn legend<DB: DrawingBackend>(
         area.draw(&Text::new(curve.label.clone(), (x + 46, y - 8), font.clone())).map_err(e)?;
     }
     let mut note = match metric {
-        Metric::Rate if bands => "bands: 95% Wilson intervals".to_string(),
-        Metric::Rate => "95% Wilson intervals: summary.csv".into(),
-        _ if bands => "bands: 10% to 90% of the trials".into(),
-        _ => "10% and 90% quantiles: summary.csv".into(),
+        Metric::Rate => "bars: 95% Wilson intervals".to_string(),
+        _ => "bars: 10% to 90% of the trials".into(),
     };
     if metric == Metric::Loss {
         note += "; solid: training loss, dashed: test loss";
