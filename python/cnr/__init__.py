@@ -13,7 +13,33 @@ import os as _os
 import numpy as _np
 
 from . import _cnr
-from ._cnr import Cancel, CnrError, ModelError, SolveError
+from ._cnr import Cancel, CnrError, SolveError
+
+
+class ModelError(_cnr.ModelError, ValueError):
+    """The model does not compile, or an array or setting given for it is wrong: ``diagnostics``
+    says where and why. Also a ``ValueError``, what NumPy users expect of an array of the wrong
+    shape."""
+
+
+class _Native:
+    """The extension's functions, with their ``ModelError`` raised as :class:`ModelError`."""
+
+    def __getattr__(self, name):
+        function = getattr(_cnr, name)
+
+        def call(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except _cnr.ModelError as e:
+                error = ModelError(*e.args)
+                error.__dict__.update(e.__dict__)
+                raise error from None
+
+        return call
+
+
+_native = _Native()
 
 __all__ = [
     "Model",
@@ -146,7 +172,7 @@ class Model:
         """The model checked, as ``cnr check`` does: a dict of its sizes (filters, filter size,
         patches, samples, the program's variables, rows and non-zeros), its anchor and warnings.
         Raises ``ModelError`` with the diagnostics."""
-        return _json.loads(_cnr.check(*self._args(**settings)))
+        return _json.loads(_native.check(*self._args(**settings)))
 
     def solve(
         self,
@@ -194,7 +220,7 @@ class Model:
             }
         elif x_test is not None or y_test is not None:
             raise ValueError("x_test and y_test come with x and y")
-        text = _cnr.solve(
+        text = _native.solve(
             *self._args(set=set, unset=unset, params=params, samples=samples, seed=seed, noise=noise),
             method_name=method,
             backend_name=backend,
@@ -209,16 +235,16 @@ class Model:
     def data(self, **settings):
         """The model's data as arrays: ``x`` (one sample a row), ``y``, and ``planted``
         (``(M, d)``), ``planted_bias``, and the test set ``x_test``, ``y_test`` when known."""
-        return _cnr.data(*self._args(**settings))
+        return _native.data(*self._args(**settings))
 
     def eval(self, w, b=None, **settings):
         """The model's fit of the filters ``w`` (``(M, d)``, or ``(d,)`` for one filter) and biases
         ``b``: violation, training loss and recovery error, as ``cnr eval`` reports them."""
-        return _json.loads(_cnr.evaluate(*self._args(**settings), _matrix(w, "w"), _vector(b, "b")))
+        return _json.loads(_native.evaluate(*self._args(**settings), _matrix(w, "w"), _vector(b, "b")))
 
     def compile(self, emit="cbf", **settings):
         """The model's cone program as text: ``cbf`` (for any conic solver), ``json`` or ``ir``."""
-        return _cnr.compile(*self._args(**settings), emit)
+        return _native.compile(*self._args(**settings), emit)
 
     def __repr__(self):
         return f"Model({self.name!r})"
@@ -233,7 +259,7 @@ def solve_program(source, tolerance=None, cancel=None):
         with open(text, encoding="utf-8") as f:
             text = f.read()
     is_json = text.lstrip().startswith("{")
-    return _json.loads(_cnr.solve_program(text, name, is_json, tolerance=tolerance, cancel=cancel))
+    return _json.loads(_native.solve_program(text, name, is_json, tolerance=tolerance, cancel=cancel))
 
 
 def _list(values):
@@ -302,7 +328,7 @@ def sweep(
         activation = ",".join(activation)
     if isinstance(anchor, (list, tuple)):
         anchor = ",".join(anchor)
-    header, rows = _cnr.sweep(
+    header, rows = _native.sweep(
         model.text,
         model.name,
         None if model.base is None else str(model.base),

@@ -107,6 +107,18 @@ def test_a_model_error_carries_its_diagnostics():
         cnr.Model(EXAMPLES / "paper_relu.cnr").solve(method="simplex")
 
 
+def test_an_array_of_the_wrong_shape_is_a_value_error_and_a_model_error():
+    data = EXAMPLES / "data"
+    x, y = np.load(data / "x.npy"), np.load(data / "y.npy")
+    model = cnr.Model(EXAMPLES / "npy_data.cnr")
+    with pytest.raises(ValueError) as caught:
+        model.solve(x=x[:, :-1], y=y)
+    assert isinstance(caught.value, cnr.ModelError) and caught.value.diagnostics
+    assert "inputs" in str(caught.value)
+    with pytest.raises(cnr.ModelError):
+        model.solve(x=x, y=y[:-1])
+
+
 def test_arrays_and_settings_pass_the_checks_of_files_and_flags():
     data = EXAMPLES / "data"
     x, y = np.load(data / "x.npy"), np.load(data / "y.npy")
