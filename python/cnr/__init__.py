@@ -168,11 +168,16 @@ class Model:
     def _args(self, **settings):
         return (self.text, self.name, None if self.base is None else str(self.base), _settings(**settings))
 
-    def check(self, **settings):
+    def check(self, x=None, y=None, **settings):
         """The model checked, as ``cnr check`` does: a dict of its sizes (filters, filter size,
         patches, samples, the program's variables, rows and non-zeros), its anchor and warnings.
-        Raises ``ModelError`` with the diagnostics."""
-        return _json.loads(_native.check(*self._args(**settings)))
+        ``x`` and ``y`` replace the model's ``data`` block as in :meth:`solve` (a model meant for
+        arrays needs none), so the summary is that of the solve on them. Raises ``ModelError``
+        with the diagnostics."""
+        if (x is None) != (y is None):
+            raise ValueError("give both x and y, or neither")
+        arrays = {} if x is None else {"x": _matrix(x, "x"), "y": _vector(y, "y")}
+        return _json.loads(_native.check(*self._args(**settings), **arrays))
 
     def solve(
         self,

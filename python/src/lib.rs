@@ -203,20 +203,57 @@ fn backend(name: Option<&str>) -> PyResult<Option<cnr_driver::Backend>> {
     name.map(|n| cnr_driver::Backend::parse(n).map_err(|e| PyValueError::new_err(e.to_string()))).transpose()
 }
 
-/// The model checked: its sizes and warnings, as JSON.
+/// The model checked, on the arrays when given: its sizes and warnings, as JSON.
 #[pyfunction]
-#[pyo3(signature = (text, name, base, settings))]
+#[pyo3(signature = (text, name, base, settings, x=None, y=None))]
 fn check(
     py: Python<'_>,
     text: String,
     name: String,
     base: Option<String>,
     settings: Vec<(String, String, String)>,
+    x: Option<PyReadonlyArray2<'_, f64>>,
+    y: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<String> {
-    let summary = run_model(py, Source::new(text, name, base), &settings, None, |request| {
-        cnr_driver::compile(request).map(|c| c.summary())
+    let source = Source::new(text, name, base);
+    let mut request = source.request(&settings)?;
+    if let Some(arrays) = arrays(&x, &y, &None, &None, &None, &None)? {
+        request = request.with_arrays(arrays);
+    }
+    let summary = run_released(py, None, |hooks| {
+        request.hooks = hooks;
+        cnr_driver::compile(&request).map(|c| c.summary())
     })?;
     json(&summary)
+}
+
+/// The arrays given for a model, if any: both `x` and `y` or neither, the test set only with them.
+fn arrays<'a>(
+    x: &'a Option<PyReadonlyArray2<'_, f64>>,
+    y: &'a Option<PyReadonlyArray1<'_, f64>>,
+    planted: &'a Option<PyReadonlyArray2<'_, f64>>,
+    planted_bias: &'a Option<PyReadonlyArray1<'_, f64>>,
+    x_test: &'a Option<PyReadonlyArray2<'_, f64>>,
+    y_test: &'a Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<Option<Arrays<'a>>> {
+    match (x, y) {
+        (Some(x), Some(y)) => Ok(Some(Arrays {
+            inputs: x.as_array(),
+            labels: y.as_array(),
+            planted: planted.as_ref().map(|p| p.as_array()),
+            planted_bias: planted_bias.as_ref().map(|b| b.as_array()),
+            test: match (x_test, y_test) {
+                (Some(x), Some(y)) => Some((x.as_array(), y.as_array())),
+                (None, None) => None,
+                _ => return Err(PyValueError::new_err("give both x_test and y_test, or neither")),
+            },
+        })),
+        (None, None) if x_test.is_some() || y_test.is_some() => {
+            Err(PyValueError::new_err("x_test and y_test come with x and y"))
+        }
+        (None, None) => Ok(None),
+        _ => Err(PyValueError::new_err("give both x and y, or neither")),
+    }
 }
 
 /// Solves the model, on the arrays when given, and returns the record as JSON.
@@ -249,26 +286,8 @@ fn solve(
     request.tolerance = tolerance;
     request.limits.threads = threads;
     request.refine_gd = refine_gd;
-    match (&x, &y) {
-        (Some(x), Some(y)) => {
-            let arrays = Arrays {
-                inputs: x.as_array(),
-                labels: y.as_array(),
-                planted: planted.as_ref().map(|p| p.as_array()),
-                planted_bias: planted_bias.as_ref().map(|b| b.as_array()),
-                test: match (&x_test, &y_test) {
-                    (Some(x), Some(y)) => Some((x.as_array(), y.as_array())),
-                    (None, None) => None,
-                    _ => return Err(PyValueError::new_err("give both x_test and y_test, or neither")),
-                },
-            };
-            request = request.with_arrays(arrays);
-        }
-        (None, None) => {}
-        _ => return Err(PyValueError::new_err("give both x and y, or neither")),
-    }
-    if x.is_none() && (x_test.is_some() || y_test.is_some()) {
-        return Err(PyValueError::new_err("x_test and y_test come with x and y"));
+    if let Some(arrays) = arrays(&x, &y, &planted, &planted_bias, &x_test, &y_test)? {
+        request = request.with_arrays(arrays);
     }
     let record = run_released(py, cancel, |hooks| {
         request.hooks = hooks;

@@ -107,6 +107,19 @@ def test_a_model_error_carries_its_diagnostics():
         cnr.Model(EXAMPLES / "paper_relu.cnr").solve(method="simplex")
 
 
+def test_check_takes_the_arrays_a_model_is_meant_for():
+    data = EXAMPLES / "data"
+    x, y = np.load(data / "x.npy"), np.load(data / "y.npy")
+    text = "network { input 24 conv kernel 8 stride 8 activation relu output ones }"
+    with pytest.raises(cnr.ModelError, match="no `data` block"):
+        cnr.Model(text).check()
+    checked = cnr.Model(text).check(x=x, y=y)
+    assert checked["samples"] == len(y)
+    # With a placeholder block the summary is the solve's on the arrays, anchor included.
+    placeholder = cnr.Model(text + " data planted { samples 3 }")
+    assert placeholder.check(x=x, y=y)["anchor"] == placeholder.solve(x=x, y=y).run["anchor"]
+
+
 def test_an_array_of_the_wrong_shape_is_a_value_error_and_a_model_error():
     data = EXAMPLES / "data"
     x, y = np.load(data / "x.npy"), np.load(data / "y.npy")
