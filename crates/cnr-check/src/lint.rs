@@ -120,17 +120,17 @@ fn planted_bias_ray(model: &Model) -> Option<usize> {
     }
     let (star, d) = (model.data.planted.as_ref()?, net.d());
     let bias = model.data.planted_bias.clone().unwrap_or_else(|| vec![0.0; net.filters]);
+    // The largest ⟨w*_m, x_ik⟩ of each filter over the samples and its units.
+    let predictor = crate::model::Predictor::new(model, star, &[]);
+    let mut largest = vec![f64::NEG_INFINITY; net.filters];
+    for i in 0..model.data.n {
+        for (m, z) in predictor.pre_activations(model.data.sample(i)) {
+            largest[m] = largest[m].max(z);
+        }
+    }
     (0..net.filters).find(|&m| {
         let wm = &star[m * d..(m + 1) * d];
-        let largest = (0..model.data.n)
-            .flat_map(|i| (0..net.patches()).map(move |k| (i, k)))
-            .filter(|&(_, k)| model.u(m, k) != 0.0)
-            .map(|(i, k)| {
-                let x = model.data.sample(i);
-                model.geometry.of(k).iter().map(|&(j, src)| wm[j] * x[src]).sum::<f64>()
-            })
-            .fold(f64::NEG_INFINITY, f64::max);
-        largest.is_finite() && cnr_numerics::dot(wm, wm) > bias[m] * largest
+        largest[m].is_finite() && cnr_numerics::dot(wm, wm) > bias[m] * largest[m]
     })
 }
 

@@ -305,6 +305,11 @@ impl<'a> Predictor<'a> {
         Predictor { model, w, b, offset: offset.unwrap_or(0.0), units }
     }
 
+    /// Every unit's filter and pre-activation `z_mk` on input `x`, in the order of the units.
+    pub(crate) fn pre_activations<'x>(&'x self, x: &'x [f64]) -> impl Iterator<Item = (usize, f64)> + 'x {
+        self.units.iter().map(move |(m, _, taps)| (*m, self.pre_activation(*m, taps, x)))
+    }
+
     /// `z = ⟨w_m, x_k⟩ + b_m` of filter `m` on the patch of input `x` whose taps are `taps`.
     #[inline]
     fn pre_activation(&self, m: usize, taps: &[(usize, usize)], x: &[f64]) -> f64 {
