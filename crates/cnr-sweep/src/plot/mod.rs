@@ -386,30 +386,28 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<(f64, String)> {
         for &m in multipliers {
             let at = m.log10() + f64::from(k);
             if at >= lo - 1e-9 && at <= hi + 1e-9 {
-                let value = m * 10f64.powi(k);
-                let text = if (-3..=4).contains(&k) {
-                    let t = format!("{value:.3}");
-                    t.trim_end_matches('0').trim_end_matches('.').to_string()
-                } else {
-                    format!("{m}e{k}")
-                };
-                ticks.push((at, text));
+                ticks.push((at, power_label(m, k)));
             }
         }
     }
     ticks
 }
 
+/// The label of a tick at `v` (log10 units): its power of ten where `v` is whole, else none.
 fn decade_label(v: f64) -> String {
     if (v - v.round()).abs() > 1e-9 {
         return String::new();
     }
-    let k = v.round() as i32;
+    power_label(1.0, v.round() as i32)
+}
+
+/// `m·10^k` as people read it: plainly from 0.001 to 50,000 (`0.2`, `500`), else `2e5`.
+fn power_label(m: f64, k: i32) -> String {
     if (-3..=4).contains(&k) {
-        let text = format!("{:.3}", 10f64.powi(k));
+        let text = format!("{:.3}", m * 10f64.powi(k));
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
-        format!("1e{k}")
+        format!("{m}e{k}")
     }
 }
 
