@@ -1,7 +1,7 @@
 //! What `cnr check` and `cnr solve` print: the model summary, and the solve report with the checks
 //! computed from the model itself (never taken from the solver).
 
-use cnr_driver::{Cone, DataSource, Method, Model, Plan, ProgramRecord, SolveRecord, Status};
+use cnr_driver::{Cone, DataSource, Method, Model, Plan, ProgramRecord, SolveRecord, Status, TrainRecord};
 use std::fmt::Write;
 
 /// Groups digits in thousands: `1234567` → `1,234,567`.
@@ -91,15 +91,31 @@ pub fn summary(path: &str, model: &Model, plan: &Plan, definition: Option<&str>)
         model.output.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &u| (a.min(u), b.max(u)));
     let range = if lo == hi { format!("all {lo}") } else { format!("in [{lo:.4}, {hi:.4}]") };
     let offset = if net.offset { ", plus a learned offset c" } else { "" };
-    let _ = writeln!(s, "  output       {} weights, {range}{offset}", model.output.len());
-    let mut relax = format!("anchor {}", model.relax.anchor_name());
-    if let Some((n, w)) = model.relax.penalty {
-        let _ = write!(relax, ", penalty {} {w}", n.name());
+    if let Some(learn) = &model.learn {
+        let _ = writeln!(s, "  output       learned{offset}");
+        let arrangements = match learn.arrangements {
+            cnr_driver::LearnedArrangements::Sampled { count, seed } => {
+                format!("{count} sampled, seed {seed}")
+            }
+            cnr_driver::LearnedArrangements::All => "all".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "  learned      form {}, weight decay {}, arrangements {arrangements}",
+            learn.form.name(),
+            learn.weight_decay
+        );
+    } else {
+        let _ = writeln!(s, "  output       {} weights, {range}{offset}", model.output.len());
+        let mut relax = format!("anchor {}", model.relax.anchor_name());
+        if let Some((n, w)) = model.relax.penalty {
+            let _ = write!(relax, ", penalty {} {w}", n.name());
+        }
+        if let Some((n, r)) = model.relax.bound {
+            let _ = write!(relax, ", bound {} {r}", n.name());
+        }
+        let _ = writeln!(s, "  relaxation   {relax}");
     }
-    if let Some((n, r)) = model.relax.bound {
-        let _ = write!(relax, ", bound {} {r}", n.name());
-    }
-    let _ = writeln!(s, "  relaxation   {relax}");
     let _ = writeln!(
         s,
         "  program      {} variables, {} rows, {} non-zeros",
@@ -154,6 +170,76 @@ fn sci(x: f64) -> String {
 /// A figure of the model, which is absent when it is not a finite number.
 pub fn figure(x: Option<f64>) -> String {
     x.map_or_else(|| "not a number".to_string(), sci)
+}
+
+/// The report of a training of learned output weights, for people.
+pub fn train_report(r: &TrainRecord) -> String {
+    let mut h = String::new();
+    let _ = writeln!(h, "{}: {} ({}, {} form) — {}", r.model, r.status.as_str(), r.backend, r.form, r.proven);
+    if !r.status.is_optimal() {
+        let _ = writeln!(h, "  {}", status_message(r.status));
+    }
+    let a = &r.arrangements;
+    let drawn = if a.source == "all" {
+        "every pattern of the data".to_string()
+    } else {
+        format!("{} filters drawn, seed {}", a.drawn, a.seed.unwrap_or(0))
+    };
+    let _ = writeln!(h, "  arrangements    {} distinct patterns ({drawn})", a.patterns);
+    let _ = writeln!(h, "  objective       {}   (the program's)", r.objective.map_or("none".into(), fixed9));
+    if let Some(net) = &r.network {
+        let _ = writeln!(
+            h,
+            "  network         {} neurons, {} of them with α² ≥ 1e-4 of the largest; offset {}",
+            net.neurons.len(),
+            r.significant_neurons.unwrap_or(0),
+            fixed9(net.offset)
+        );
+        let mut order: Vec<&cnr_driver::Neuron> = net.neurons.iter().collect();
+        order.sort_by(|a, b| b.weight.abs().total_cmp(&a.weight.abs()));
+        for (j, neuron) in order.into_iter().enumerate().take(6) {
+            let bias =
+                if neuron.bias != 0.0 { format!(", b {}", fixed9(neuron.bias)) } else { String::new() };
+            let _ =
+                writeln!(h, "    α {:>12}{bias}  u {}", fixed9(neuron.weight), abbreviate(&neuron.filter));
+            if j == 5 && net.neurons.len() > 6 {
+                let _ = writeln!(h, "    … {} more (--json, or -o FILE.json)", net.neurons.len() - 6);
+            }
+        }
+        let _ = writeln!(
+            h,
+            "  network objective {}   (½‖f − y‖² + β/2 Σ (‖u‖² + b² + α²), from the network)",
+            figure(r.network_objective)
+        );
+        let _ = writeln!(
+            h,
+            "  equivalence     {}   (|½‖f − y‖² of the network − the program's data term| / data term)",
+            figure(r.equivalence)
+        );
+        if let Some(v) = r.sign_violation {
+            let _ = writeln!(h, "  sign violation  {}   (largest, over max |y|)", sci(v));
+        }
+        let _ = writeln!(h, "  gap             {}   (relative duality gap of the last call)", figure(r.gap));
+        let _ = writeln!(
+            h,
+            "  training loss   {}   (mean squared error on the samples, from the network)",
+            figure(r.training_loss)
+        );
+        if let Some(t) = r.test_loss {
+            let _ =
+                writeln!(h, "  test loss       {}   (mean squared error on the held-out test set)", sci(t));
+        }
+    }
+    let _ = writeln!(
+        h,
+        "  program         {} variables, {} rows, {} non-zeros; {:.3} s in the backend, {:.3} s in all",
+        thousands(r.variables),
+        thousands(r.rows),
+        thousands(r.nonzeros),
+        r.timings.solving_seconds,
+        r.timings.wall_seconds
+    );
+    h
 }
 
 /// The report of a model's solve, for people.

@@ -75,6 +75,9 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
     request.hooks = hooks;
     request.refine_gd = args.refine_gd;
     let compiled = compile(&request, Purpose::Solve)?;
+    if compiled.model.learn.is_some() {
+        return train_model(&model, &compiled, &request, args);
+    }
     let record = cnr_driver::solve_compiled(&compiled, &request).map_err(fail)?;
     for path in args.output {
         model.guard(path)?;
@@ -89,6 +92,34 @@ fn solve_model(path: &Path, args: &SolveArgs, hooks: Hooks, overrides: &Override
         print_json(&record)?;
     } else {
         out(&report::model_report(&compiled.model, &record))?;
+    }
+    exit_for(record.status)
+}
+
+/// A model of learned output weights, trained: `-o` writes the record (the network and the
+/// arrangements' filters) or the neurons' filters (`neurons × d`).
+fn train_model(
+    model: &ModelFile,
+    compiled: &cnr_driver::Compiled,
+    request: &cnr_driver::Request,
+    args: &SolveArgs,
+) -> Result<(), Failed> {
+    if args.refine_gd.is_some() {
+        return Err(usage("--refine gd refines a relaxation's filters; a model of learned output weights is trained to its optimum"));
+    }
+    let record = cnr_driver::train_compiled(compiled, request).map_err(fail)?;
+    for path in args.output {
+        model.guard(path)?;
+    }
+    let filters = record.network.as_ref().map(|net| {
+        let values: Vec<f64> = net.neurons.iter().flat_map(|n| n.filter.iter().copied()).collect();
+        (values, vec![net.neurons.len(), compiled.model.network.d()])
+    });
+    write_outputs(args.output, &record, filters)?;
+    if args.json {
+        print_json(&record)?;
+    } else {
+        out(&report::train_report(&record))?;
     }
     exit_for(record.status)
 }

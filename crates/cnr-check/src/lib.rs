@@ -25,6 +25,7 @@ mod check;
 pub mod data;
 mod figures;
 mod fit;
+pub mod learned;
 mod lint;
 pub mod memory;
 mod model;

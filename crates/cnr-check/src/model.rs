@@ -16,8 +16,11 @@ pub struct Model {
     pub output: Vec<f64>,
     /// The samples.
     pub data: Data,
-    /// Which relaxation to build.
+    /// Which relaxation to build (with learned output weights, its defaults, unused).
     pub relax: Relax,
+    /// With `output learned`: the convex program of learned output weights (docs/learned.md);
+    /// `output` then holds the planted teacher's weights (ones).
+    pub learn: Option<crate::learned::Learn>,
     /// Solver settings.
     pub solver: SolverSpec,
     /// The patch geometry of the network, worked out once ([`Network::taps`]).

@@ -37,6 +37,9 @@ pub struct Compiled {
     /// The memory budget the model was checked against, in bytes; a solve holds every program it
     /// builds to it too.
     pub max_memory: u64,
+    /// With learned output weights (`output learned`): the arrangements of the program, worked
+    /// out once here so that `cnr check` prints the program's exact size (docs/learned.md).
+    pub arrangements: Option<Arc<cnr_lower::learned::PatternSet>>,
 }
 
 impl Compiled {
@@ -166,6 +169,12 @@ fn checked(
         Some(b) => b,
         None => model_backend(&model).map_err(|d| named(None, vec![d]))?,
     };
+    if model.learn.is_some() {
+        return learned(model, backend, data_seconds, sources, budget).map_err(|d| match d {
+            Learned::Model(d) => named(None, d),
+            Learned::Error(e) => e,
+        });
+    }
     let plan = cnr_lower::plan(&model);
     let refusals = refusals(&model, &plan, backend);
     if !refusals.is_empty() {
@@ -192,6 +201,77 @@ fn checked(
         anchor,
         anchor_seconds,
         max_memory: budget,
+        arrangements: None,
+    })
+}
+
+/// Why a model of learned output weights does not compile: its diagnostics, or another error.
+enum Learned {
+    Model(Vec<Diagnostic>),
+    Error(Error),
+}
+
+/// A model of learned output weights compiled: its arrangements (held to the budget before they
+/// are made), the program's size, the backend's refusal at the `learn` block. There is no anchor.
+fn learned(
+    model: Model,
+    backend: Backend,
+    data_seconds: f64,
+    sources: &Sources,
+    budget: u64,
+) -> Result<Compiled, Learned> {
+    use cnr_check::learned::Arrangements;
+    use cnr_lower::learned::{all_arrangements, sample_arrangements};
+    let learn = model.learn.as_ref().expect("a learned model");
+    let start = Instant::now();
+    let rows = model.data.n * model.network.patches();
+    let most = match learn.arrangements {
+        Arrangements::Sampled { count, .. } => count,
+        Arrangements::All => cnr_lower::learned::MAX_CELLS as usize,
+    };
+    let h = cnr_lower::learned::patch_len(&model);
+    let need = 8 * (model.data.x.len() as u128 + most as u128 * (rows.div_ceil(64) + h) as u128);
+    if need > u128::from(budget) {
+        return Err(Learned::Error(Error::MethodOverBudget { method: "the arrangements", need, budget }));
+    }
+    let set = match learn.arrangements {
+        Arrangements::Sampled { count, seed } => sample_arrangements(&model, count, seed),
+        Arrangements::All => all_arrangements(&model).map_err(|e| {
+            Learned::Model(vec![Diagnostic::error(
+                Span::new(learn.span.start, learn.span.start + "learn".len()),
+                format!("`arrangements all`: {e}"),
+            )
+            .with_label("too many patterns to enumerate")
+            .with_hint(
+                "sample them instead: `arrangements 500 seed 1` (the optimum is then over those patterns)",
+            )])
+        })?,
+    };
+    if set.is_empty() {
+        return Err(Learned::Model(vec![Diagnostic::error(
+            model.spans.data,
+            "no arrangement switches on any patch: every patch of the data is zero",
+        )
+        .with_label("no patterns")
+        .with_hint("the inputs must not be all zero")]));
+    }
+    let plan = cnr_lower::learned::plan_learned(&model, set.len());
+    let refusals = refusals(&model, &plan, backend);
+    if !refusals.is_empty() {
+        return Err(Learned::Model(refusals));
+    }
+    Ok(Compiled {
+        model,
+        backend,
+        plan,
+        data_seconds,
+        warnings: Vec::new(),
+        sources: sources.clone(),
+        model_hash: model_hash(sources.text()),
+        anchor: Vec::new(),
+        anchor_seconds: start.elapsed().as_secs_f64(),
+        max_memory: budget,
+        arrangements: Some(Arc::new(set)),
     })
 }
 
@@ -345,6 +425,18 @@ fn refusals(model: &Model, plan: &Plan, backend: Backend) -> Vec<Diagnostic> {
                 }
                 Origin::Bound => {
                     (model.spans.bound.unwrap_or_default(), format!("the `l2` bound needs {cones}"))
+                }
+                Origin::Loss | Origin::Group => {
+                    let learn = model
+                        .learn
+                        .as_ref()
+                        .map_or(Span::detached(), |l| Span::new(l.span.start, l.span.start + "learn".len()));
+                    (
+                        learn,
+                        format!(
+                            "the squared loss and the group norms of learned output weights need {cones}"
+                        ),
+                    )
                 }
                 _ => (Span::detached(), format!("the program needs {cones}")),
             };

@@ -9,6 +9,8 @@
 //! - [`compile`]: the checked model, its backend and the size of its program ([`Compiled`]);
 //! - [`solve`]: compile, then solve the relaxation ([`solve_compiled`] is the solve layer alone)
 //!   and check the point on the model ([`SolveRecord`]);
+//! - [`train`]: compile, then train a model of learned output weights through its exact convex
+//!   program ([`TrainRecord`], docs/learned.md);
 //! - [`evaluate`]: given filters on the model's data ([`EvalRecord`]);
 //! - [`lower`]: the whole cone program, to write with [`write_program`];
 //! - [`export_data`]: the data as NumPy files;
@@ -41,6 +43,7 @@ mod record;
 mod request;
 mod solve;
 mod summary;
+mod train;
 
 pub use baseline::{baseline, BaselineRecord, GdBudget, GdResult};
 pub use cnr_solve::{Attempt, Backend, BackendNameError, SolveError};
@@ -58,10 +61,12 @@ pub use record::{
 pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request};
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
 pub use summary::Summary;
+pub use train::{train, train_compiled, ArrangementRecord, TrainRecord, TrainTimings, Trained};
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.
 pub use cnr_check::data::DataFile;
+pub use cnr_check::learned::{Arrangements as LearnedArrangements, Form, Learn, Neuron, TrainedNetwork};
 pub use cnr_check::{memory, recovered, DataSource, Figures, Files, MemoryFiles, Model};
 /// The file system (`cnr-fs`): what the binary and the Python package read and write files with.
 pub use cnr_fs as files;

@@ -32,6 +32,7 @@ pub mod activations;
 mod anchor;
 mod coefficients;
 pub mod emit;
+pub mod learned;
 mod shape;
 mod size;
 mod stack;
@@ -86,6 +87,14 @@ pub enum Origin {
     /// `z ≤ 0` for every unit of a sample whose label is 0 under an activation that is 0 exactly
     /// below 0 (see `Shape::zero_label_items`).
     ZeroLabel,
+    /// A learned program's residuals `r = f − y` (docs/learned.md).
+    Fit,
+    /// A learned program's sign rows, which hold each group to its arrangement.
+    Sign,
+    /// A learned program's loss `‖r‖² ≤ loss`.
+    Loss,
+    /// A learned program's group norms `‖c_j‖ ≤ t_j`.
+    Group,
 }
 
 /// Where the model's variables and rows sit in a lowered program. Shared variables (`w`, `b`, `r`)
@@ -182,6 +191,9 @@ pub fn plan(model: &Model) -> Plan {
             Origin::Penalty => g.rows,
             Origin::Bound if g.section == Section::Soc => g.rows - 1,
             Origin::Bound => g.rows,
+            Origin::Fit | Origin::Sign | Origin::Loss | Origin::Group => {
+                unreachable!("a relaxation has no learned rows")
+            }
         };
         let mut push = |cone: Cone, count: usize| match cones.last_mut() {
             Some((Cone::Zero(a), 1)) if matches!(cone, Cone::Zero(_)) => *a += cone.dim() * count,

@@ -287,6 +287,9 @@ impl<'a> Shape<'a> {
                 }
             }
             Origin::Samples | Origin::Activation => unreachable!("built elsewhere"),
+            Origin::Fit | Origin::Sign | Origin::Loss | Origin::Group => {
+                unreachable!("a relaxation has no learned rows")
+            }
         }
         rows
     }

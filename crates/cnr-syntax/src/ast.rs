@@ -49,6 +49,8 @@ pub enum Item {
     FileData(Block<FileStmt>),
     /// `relax { … }`.
     Relax(Block<RelaxStmt>),
+    /// `learn { … }`: the program of learned output weights.
+    Learn(Block<LearnStmt>),
     /// `solver { … }`.
     Solver(Block<SolverStmt>),
     /// `sweep { … }`: the grid of `cnr sweep`.
@@ -65,6 +67,7 @@ impl Item {
             Item::PlantedData(b) => b.span,
             Item::FileData(b) => b.span,
             Item::Relax(b) => b.span,
+            Item::Learn(b) => b.span,
             Item::Solver(b) => b.span,
             Item::Sweep(b) => b.span,
         }
@@ -331,6 +334,18 @@ pub enum RelaxStmt {
     Restarts(Num),
     /// `refine r`: after each solve, solve again with its filter as the anchor, up to `r` times.
     Refine(Num),
+}
+
+/// A statement of `learn { … }`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LearnStmt {
+    /// `weight_decay β`: the weight decay `β/2 (‖u‖² + α²)` of every neuron.
+    WeightDecay(Num),
+    /// `form exact|gated`.
+    Form(Spanned<String>),
+    /// `arrangements P [seed S]` (sampled from `P` Gaussian filters), or `arrangements all`
+    /// (`None`: every pattern, for tiny models).
+    Arrangements(Option<Num>, Option<Num>),
 }
 
 /// A statement of `solver { … }`.

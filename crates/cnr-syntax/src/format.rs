@@ -27,6 +27,7 @@ pub fn format(file: &SourceFile) -> String {
             Item::PlantedData(b) => w.block("data planted", b, planted_stmt),
             Item::FileData(b) => w.block("data files", b, file_stmt),
             Item::Relax(b) => w.block("relax", b, relax_stmt),
+            Item::Learn(b) => w.block("learn", b, learn_stmt),
             Item::Solver(b) => w.block("solver", b, solver_stmt),
             Item::Sweep(b) => w.block("sweep", b, sweep_stmt),
         }
@@ -203,6 +204,18 @@ fn file_stmt(s: &FileStmt) -> String {
         FileStmt::Planted(p) => format!("planted \"{}\"", p.node),
         FileStmt::TestInputs(p) => format!("test inputs \"{}\"", p.node),
         FileStmt::TestLabels(p) => format!("test labels \"{}\"", p.node),
+    }
+}
+
+fn learn_stmt(s: &LearnStmt) -> String {
+    match s {
+        LearnStmt::WeightDecay(v) => format!("weight_decay {}", v.node.text),
+        LearnStmt::Form(f) => format!("form {}", f.node),
+        LearnStmt::Arrangements(None, _) => "arrangements all".to_string(),
+        LearnStmt::Arrangements(Some(p), None) => format!("arrangements {}", p.node.text),
+        LearnStmt::Arrangements(Some(p), Some(seed)) => {
+            format!("arrangements {} seed {}", p.node.text, seed.node.text)
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! of its own.
 
 mod activation;
+mod learn;
 mod memory;
 mod network;
 mod output;
@@ -171,6 +172,20 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
                 }
             }
             Item::Sweep(_) => {}
+            Item::Learn(b) => {
+                for s in &b.stmts {
+                    match &s.node {
+                        LearnStmt::WeightDecay(n) | LearnStmt::Arrangements(Some(n), None) => {
+                            nums.push((n.span, &n.node))
+                        }
+                        LearnStmt::Arrangements(Some(n), Some(seed)) => {
+                            nums.push((n.span, &n.node));
+                            nums.push((seed.span, &seed.node));
+                        }
+                        LearnStmt::Form(_) | LearnStmt::Arrangements(None, _) => {}
+                    }
+                }
+            }
             Item::Solver(b) => {
                 for s in &b.stmts {
                     match &s.node {
@@ -226,6 +241,7 @@ impl Cx<'_> {
         let mut networks = Vec::new();
         let mut datas = Vec::new();
         let mut relaxes = Vec::new();
+        let mut learns = Vec::new();
         let mut solvers = Vec::new();
         let mut sweeps = Vec::new();
         for item in &file.items {
@@ -235,6 +251,7 @@ impl Cx<'_> {
                 Item::Network(b) => networks.push((b, b.span)),
                 Item::PlantedData(_) | Item::FileData(_) => datas.push((item, item.span())),
                 Item::Relax(b) => relaxes.push((b, b.span)),
+                Item::Learn(b) => learns.push((b, b.span)),
                 Item::Solver(b) => solvers.push((b, b.span)),
                 // Read by `cnr sweep`, not by the model; only counted here.
                 Item::Sweep(b) => sweeps.push((b, b.span)),
@@ -252,6 +269,7 @@ impl Cx<'_> {
                 Item::Network(_) => "network",
                 Item::PlantedData(_) | Item::FileData(_) => "data",
                 Item::Relax(_) => "relax",
+                Item::Learn(_) => "learn",
                 Item::Solver(_) => "solver",
                 Item::Sweep(_) => "sweep",
             };
@@ -267,6 +285,7 @@ impl Cx<'_> {
         }
         let data_item = single(self, datas, "a `data` block");
         let relax_block = single(self, relaxes, "a `relax` block").map(|(b, _)| b);
+        let learn_block = single(self, learns, "a `learn` block").map(|(b, _)| b);
         let solver_block = single(self, solvers, "a `solver` block").map(|(b, _)| b);
         single(self, sweeps, "a `sweep` block");
 
@@ -292,6 +311,14 @@ impl Cx<'_> {
                 None
             }
         };
+        let learn = self.learn(
+            learn_block,
+            output_spec.as_ref(),
+            relax_block,
+            (activation.as_ref(), activation_span),
+        );
+        // With learned output weights there is no relaxation: its defaults stand unused.
+        let relax_block = if learn.as_ref().is_some_and(Option::is_some) { None } else { relax_block };
         let relax = self.relax(relax_block, network.as_ref(), activation.as_ref(), data.as_ref());
         let statement = |pick: fn(&RelaxStmt) -> bool| {
             relax_block.and_then(|b| b.stmts.iter().find(|s| pick(&s.node))).map(|s| s.span)
@@ -305,7 +332,8 @@ impl Cx<'_> {
             output: output_span,
             data: data_item.map_or(Span::detached(), |(_, s)| Span::new(s.start, s.start + "data".len())),
         };
-        let (network, activation, output, data, relax) = (network?, activation?, output?, data?, relax?);
+        let (network, activation, output, data, relax, learn) =
+            (network?, activation?, output?, data?, relax?, learn?);
         // The patch geometry is the last array built, once every part is known to be good.
         let mut model = Model {
             name,
@@ -315,6 +343,7 @@ impl Cx<'_> {
             output,
             data,
             relax,
+            learn,
             solver,
             spans,
             params: Vec::new(),

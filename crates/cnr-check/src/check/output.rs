@@ -18,7 +18,10 @@ impl Cx<'_> {
         let (k, m) = net.map_or((0, 0), |n| (n.patches(), n.filters));
         let Some(spec) = spec else { return net.map(|_| vec![1.0; m * k]) };
         let (values, span) = match &spec.node {
-            OutputSpec::Named(n) if n.node == "ones" => return net.map(|_| vec![1.0; m * k]),
+            // Learned weights: the planted teacher's are ones (docs/learned.md).
+            OutputSpec::Named(n) if n.node == "ones" || n.node == "learned" => {
+                return net.map(|_| vec![1.0; m * k])
+            }
             OutputSpec::Named(n) if n.node == "mean" => return net.map(|_| vec![1.0 / k as f64; m * k]),
             OutputSpec::Named(n) if n.node == "random" || n.node == "file" => {
                 let example =
@@ -41,7 +44,7 @@ impl Cx<'_> {
                 self.push(
                     Diagnostic::error(n.span, format!("unknown output weights `{}`", n.node))
                         .with_label("unknown")
-                        .with_hint(suggest(&n.node, &["ones", "mean", "random", "file"]))
+                        .with_hint(suggest(&n.node, &["ones", "mean", "random", "file", "learned"]))
                         .with_hint("or a number, or a list like `[1, 0.5, 1]`"),
                 );
                 return None;

@@ -197,6 +197,17 @@ impl Resolver {
                     }
                 }
             }
+            Item::Learn(b) => {
+                for s in &mut b.stmts {
+                    match &mut s.node {
+                        LearnStmt::WeightDecay(n) => self.value(n),
+                        LearnStmt::Arrangements(count, seed) => {
+                            count.iter_mut().chain(seed).for_each(|n| self.value(n))
+                        }
+                        LearnStmt::Form(_) => {}
+                    }
+                }
+            }
             Item::Solver(b) => {
                 for s in &mut b.stmts {
                     match &mut s.node {

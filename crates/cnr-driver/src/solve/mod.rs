@@ -89,6 +89,12 @@ pub fn solve(request: &Request) -> Result<Solved, Error> {
 /// given what is left of it, restarts and refinements start only while some is left, and the
 /// descent of `refine_gd` stops when it runs out; `timings.wall_seconds` is the time spent.
 pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRecord, Error> {
+    if compiled.model.learn.is_some() {
+        return Err(Error::Usage(format!(
+            "model `{}` has learned output weights: train it (`cnr_driver::train`), there is no relaxation to solve",
+            compiled.model.name
+        )));
+    }
     let start = Instant::now();
     let limit = request.limits.time_limit.or(compiled.model.solver.time_limit);
     // An infinite limit (or one past what an `Instant` holds) is no limit.

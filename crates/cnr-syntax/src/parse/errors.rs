@@ -17,6 +17,11 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         Rule::network => "`network`",
         Rule::data => "`data`",
         Rule::relax => "`relax`",
+        Rule::learn => "`learn`",
+        Rule::weight_decay => "`weight_decay`",
+        Rule::form => "`form`",
+        Rule::arrangements => "`arrangements`",
+        Rule::arrangements_all => "`all`",
         Rule::solver => "`solver`",
         Rule::sweep => "`sweep`",
         Rule::sweep_key => "a sweep entry",
@@ -176,7 +181,7 @@ pub(super) fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnos
         let closer_expected = expected.iter().any(|x| x.trim_matches('`') == close);
         let (line, _) = line_col(source, at);
         let (here, _) = line_col(source, pos);
-        let item_keyword = ["model", "network", "data", "relax", "solver"].contains(&found);
+        let item_keyword = ["model", "network", "data", "relax", "learn", "solver"].contains(&found);
         if closer_expected && (item_keyword || (open != '{' && here > line) || found.is_empty()) {
             d = d
                 .with_hint(format!("the `{open}` on line {line} is never closed; add `{close}` before this"));
@@ -258,10 +263,16 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "test",
     "time_limit",
     "tolerance",
+    "learn",
+    "weight_decay",
+    "form",
+    "arrangements",
 ];
 
 /// The statements whose keyword a number follows.
 const TAKES_A_NUMBER: &[&str] = &[
+    "weight_decay",
+    "arrangements",
     "input",
     "channels",
     "kernel",

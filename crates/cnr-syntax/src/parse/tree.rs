@@ -143,6 +143,7 @@ pub(super) fn item(p: Pair<Rule>) -> Item {
             }
         }
         Rule::relax => Item::Relax(block(p, relax_stmt)),
+        Rule::learn => Item::Learn(block(p, learn_stmt)),
         Rule::solver => Item::Solver(block(p, solver_stmt)),
         Rule::sweep => Item::Sweep(block(p, sweep_stmt)),
         r => unreachable!("not an item: {r:?}"),
@@ -325,6 +326,21 @@ fn relax_stmt(p: Pair<Rule>) -> RelaxStmt {
         Rule::restarts => RelaxStmt::Restarts(value(first(p))),
         Rule::refine => RelaxStmt::Refine(value(first(p))),
         r => unreachable!("not a relax statement: {r:?}"),
+    }
+}
+
+fn learn_stmt(p: Pair<Rule>) -> LearnStmt {
+    match p.as_rule() {
+        Rule::weight_decay => LearnStmt::WeightDecay(value(first(p))),
+        Rule::form => LearnStmt::Form(text(&first(p))),
+        _ => {
+            let mut inner = p.into_inner();
+            let count = inner.next().expect("a count or `all`");
+            match count.as_rule() {
+                Rule::arrangements_all => LearnStmt::Arrangements(None, None),
+                _ => LearnStmt::Arrangements(Some(value(count)), inner.next().map(|s| value(first(s)))),
+            }
+        }
     }
 }
 

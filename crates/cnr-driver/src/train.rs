@@ -1,0 +1,284 @@
+//! Training a two-layer CNN with learned output weights through its exact convex program
+//! (docs/learned.md): lower over the compiled arrangements, solve with the program's own checks
+//! (`cnr-solve`), read the network back and judge it on the model — its loss computed from the
+//! network against the program's data term, the sign rows, the duality gap.
+
+use crate::compile::{compile_for, Purpose};
+use crate::{Compiled, Error, Request};
+use cnr_check::learned::{Arrangements, TrainedNetwork};
+use cnr_ir::Status;
+use cnr_lower::learned::{lower_learned, patch, read_network, LearnedLayout, PatternSet};
+use cnr_solve::{ProgramSolve, SolveError};
+use serde::Serialize;
+use std::time::Instant;
+
+/// Everything a training reports. The figures under "from the network" are computed from the
+/// trained network on the data, never taken from the program.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainRecord {
+    /// The model's name.
+    pub model: String,
+    /// FNV-1a of the model's text (with its settings).
+    pub model_hash: String,
+    /// `exact` or `gated`.
+    pub form: &'static str,
+    /// The weight decay `β`.
+    pub weight_decay: f64,
+    /// The backend that solved the program.
+    pub backend: &'static str,
+    /// How the solve ended, after cnr's checks of the point and its dual.
+    pub status: Status,
+    /// What the status proves: `global minimum` (every pattern, optimal), `optimal over these
+    /// P arrangements`, or `not proven` (any other status).
+    pub proven: String,
+    /// The program's objective at its point.
+    pub objective: Option<f64>,
+    /// From the network: `½ Σ_i (f(x_i) − y_i)² + β/2 Σ_j (‖u_j‖² + b_j² + α_j²)`.
+    pub network_objective: Option<f64>,
+    /// The program's data term at its point, `½ ‖Σ_j D_j X̃ (c_j − c'_j) + offset − y‖²`,
+    /// computed from the groups (not from the loss variable).
+    pub data_term: Option<f64>,
+    /// From the network: `½ Σ_i (f(x_i) − y_i)²`.
+    pub network_loss: Option<f64>,
+    /// The equivalence check: `|network_loss − data_term| / max(data_term, ε·½‖y‖²)`.
+    pub equivalence: Option<f64>,
+    /// The largest sign violation `(−(2D − 1)⟨x̃, c⟩)_+` of the exact form, over `max_i |y_i|`
+    /// (none for the gated form, which has no sign rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_violation: Option<f64>,
+    /// The last call's duality gap, relative (`cnr-solve`'s check).
+    pub gap: Option<f64>,
+    /// From the network: `(1/n) Σ_i (f(x_i) − y_i)²` on the training set.
+    pub training_loss: Option<f64>,
+    /// From the network: the same on the test set, when the data have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// The trained network: its neurons (groups that are not zero) and offset.
+    pub network: Option<TrainedNetwork>,
+    /// Its neurons whose `α² = ‖c_j‖` is at least `1e-4` of the largest: the network's size (an
+    /// interior point leaves the groups that are zero at the optimum small, not zero).
+    pub significant_neurons: Option<usize>,
+    /// Where the arrangements came from, and the filters that make them.
+    pub arrangements: ArrangementRecord,
+    /// Samples.
+    pub samples: usize,
+    /// Filter size `d`.
+    pub d: usize,
+    /// Patches `K`.
+    pub patches: usize,
+    /// Columns of the program.
+    pub variables: usize,
+    /// Rows of the program.
+    pub rows: usize,
+    /// Non-zeros of the program.
+    pub nonzeros: usize,
+    /// Every call of the backend.
+    pub attempts: Vec<cnr_solve::Attempt>,
+    /// Where the time went.
+    pub timings: TrainTimings,
+}
+
+/// The arrangements of a training: enough to build the same program anywhere.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArrangementRecord {
+    /// `sampled` or `all`.
+    pub source: &'static str,
+    /// The seed of sampled filters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Filters drawn (sampled) or cells found (all).
+    pub drawn: usize,
+    /// Distinct patterns that switch on some patch: the program's `P`.
+    pub patterns: usize,
+    /// Whether they are every pattern of the data's arrangement.
+    pub complete: bool,
+    /// The filter (and bias) of each pattern: `D_j[i, k] = 1[⟨x̃_ik, g_j⟩ ≥ 0]`.
+    pub filters: Vec<Vec<f64>>,
+}
+
+/// Seconds per phase of a training.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct TrainTimings {
+    /// Parsing, checking and reading or drawing the data.
+    pub data_seconds: f64,
+    /// The arrangements.
+    pub arrangement_seconds: f64,
+    /// Lowering.
+    pub lowering_seconds: f64,
+    /// The backend (over all its calls).
+    pub solving_seconds: f64,
+    /// Reading the network back and checking it.
+    pub checking_seconds: f64,
+    /// The whole training, end to end.
+    pub wall_seconds: f64,
+}
+
+/// A trained model: what was compiled, and the record of its training.
+#[derive(Debug)]
+pub struct Trained {
+    /// The compiled model.
+    pub compiled: Compiled,
+    /// The training's record.
+    pub record: TrainRecord,
+}
+
+/// Compiles the request's model, which must have learned output weights, and trains it.
+pub fn train(request: &Request) -> Result<Trained, Error> {
+    let compiled = compile_for(request, Purpose::Solve)?;
+    let record = train_compiled(&compiled, request)?;
+    Ok(Trained { compiled, record })
+}
+
+/// Trains a model compiled already: the program over its arrangements, solved by the request's
+/// backend with `cnr-solve`'s checks, and the network read back and checked on the model.
+pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRecord, Error> {
+    let start = Instant::now();
+    let model = &compiled.model;
+    let (Some(learn), Some(set)) = (&model.learn, &compiled.arrangements) else {
+        return Err(Error::Usage(format!(
+            "model `{}` has fixed output weights: solve its relaxation (`cnr_driver::solve`)",
+            model.name
+        )));
+    };
+    let plan = &compiled.plan;
+    let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
+    let backend = compiled.backend.work_bytes(plan.nonzeros as u128, (plan.rows + plan.variables) as u128);
+    let need = data + cnr_lower::plan_bytes(plan) + backend;
+    if need > u128::from(compiled.max_memory) {
+        return Err(Error::OverBudget {
+            samples: model.data.n,
+            need,
+            solver: backend,
+            backend: compiled.backend.name(),
+            budget: compiled.max_memory,
+            whole: false,
+        });
+    }
+    request.hooks.check()?;
+    let lowering = Instant::now();
+    let (program, layout) = lower_learned(model, set);
+    let lowering_seconds = lowering.elapsed().as_secs_f64();
+    let settings = crate::solver_settings(model, request);
+    let solve = ProgramSolve {
+        backend: compiled.backend,
+        tolerance: settings.tol_rel,
+        verbose: request.verbose,
+        watch: Some(request.hooks.call_watch()),
+    };
+    let solved = cnr_solve::solve_program(&program, &solve, 0.0).map_err(|e| match e {
+        SolveError::Cancelled => Error::Cancelled,
+        e => Error::Solve(e),
+    })?;
+    let checking = Instant::now();
+    let x = solved.x.as_deref();
+    let network = x.map(|x| read_network(model, &layout, set, x));
+    let figures = x.zip(network.as_ref()).map(|(x, net)| judge(model, &layout, set, x, net));
+    let complete = set.complete;
+    let proven = match solved.status {
+        Status::Optimal if complete => "global minimum".to_string(),
+        Status::Optimal => format!("optimal over these {} arrangements", set.len()),
+        _ => "not proven".to_string(),
+    };
+    let (seed, source) = match learn.arrangements {
+        Arrangements::Sampled { seed, .. } => (Some(seed), "sampled"),
+        Arrangements::All => (None, "all"),
+    };
+    let f = figures.as_ref();
+    Ok(TrainRecord {
+        model: model.name.clone(),
+        model_hash: compiled.model_hash.clone(),
+        form: learn.form.name(),
+        weight_decay: learn.weight_decay,
+        backend: solved.backend,
+        status: solved.status,
+        proven,
+        objective: solved.objective,
+        network_objective: f
+            .map(|f| f.network_loss + network.as_ref().map_or(0.0, |n| n.weight_decay(learn.weight_decay))),
+        data_term: f.map(|f| f.data_term),
+        network_loss: f.map(|f| f.network_loss),
+        equivalence: f.map(|f| f.equivalence),
+        sign_violation: f.and_then(|f| f.sign_violation),
+        gap: solved.attempts.last().and_then(|a| a.gap),
+        training_loss: f.map(|f| 2.0 * f.network_loss / model.data.n.max(1) as f64),
+        test_loss: network.as_ref().and_then(|net| {
+            let test = model.data.test.as_deref()?;
+            Some(2.0 * net.half_squared_error(model, test) / test.n.max(1) as f64)
+        }),
+        significant_neurons: network.as_ref().map(cnr_lower::learned::significant),
+        network,
+        arrangements: ArrangementRecord {
+            source,
+            seed,
+            drawn: set.drawn,
+            patterns: set.len(),
+            complete,
+            filters: set.generators.clone(),
+        },
+        samples: model.data.n,
+        d: model.network.d(),
+        patches: model.network.patches(),
+        variables: program.n,
+        rows: program.m(),
+        nonzeros: program.a.nnz(),
+        attempts: solved.attempts,
+        timings: TrainTimings {
+            data_seconds: compiled.data_seconds,
+            arrangement_seconds: compiled.anchor_seconds,
+            lowering_seconds,
+            solving_seconds: solved.solve_seconds,
+            checking_seconds: checking.elapsed().as_secs_f64(),
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+    })
+}
+
+/// The figures of a point, from the groups and from the network read back from them.
+struct Judged {
+    data_term: f64,
+    network_loss: f64,
+    equivalence: f64,
+    sign_violation: Option<f64>,
+}
+
+fn judge(
+    model: &cnr_check::Model,
+    layout: &LearnedLayout,
+    set: &PatternSet,
+    x: &[f64],
+    network: &TrainedNetwork,
+) -> Judged {
+    let (n, kk, h, p) = (model.data.n, model.network.patches(), layout.h, layout.arrangements);
+    let exact = layout.c_neg.is_some();
+    let mut xt = vec![0.0; h];
+    let (mut data_term, mut worst) = (0.0, 0.0f64);
+    for i in 0..n {
+        let mut f = layout.offset.map_or(0.0, |col| x[col]);
+        for k in 0..kk {
+            patch(model, model.data.sample(i), k, &mut xt);
+            for j in 0..p {
+                let on = set.active(j, i * kk + k);
+                let plus = cnr_numerics::dot(&xt, &x[layout.group(j)]);
+                let minus = if exact { cnr_numerics::dot(&xt, &x[layout.group(p + j)]) } else { 0.0 };
+                if on {
+                    f += plus - minus;
+                }
+                if exact {
+                    let sign = if on { 1.0 } else { -1.0 };
+                    worst = worst.max(-sign * plus).max(-sign * minus);
+                }
+            }
+        }
+        data_term += 0.5 * (f - model.data.y[i]) * (f - model.data.y[i]);
+    }
+    let network_loss = network.half_squared_error(model, &model.data);
+    let labels = 0.5 * model.data.y.iter().map(|y| y * y).sum::<f64>();
+    let floor = (f64::EPSILON * labels).max(f64::MIN_POSITIVE);
+    let scale = cnr_numerics::max_abs(&model.data.y).max(f64::MIN_POSITIVE);
+    Judged {
+        data_term,
+        network_loss,
+        equivalence: (network_loss - data_term).abs() / data_term.max(floor),
+        sign_violation: exact.then_some(worst / scale),
+    }
+}
