@@ -9,6 +9,7 @@
 //! - `backends`: CBF round trips and agreement of Clarabel, CBF → Clarabel and good_lp.
 //! - `cutting_plane`: the cutting-plane method gives the whole program's answer.
 //! - `honest`: badly scaled models get the right answer or an honest status.
+//! - `learned`: learned output weights, their program and the network read back from it.
 //! - `scales`: labels and rows spread over 1e-12…1e12: every method's `optimal` is exact, each
 //!   sample held to its own scale.
 //! - `lp_backends`: good_lp and Clarabel agree on random small LPs.
@@ -27,6 +28,7 @@ mod diagnostics;
 mod examples;
 mod front_door;
 mod honest;
+mod learned;
 mod limits;
 mod lp_backends;
 mod params;

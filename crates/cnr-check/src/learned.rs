@@ -16,6 +16,8 @@ pub struct Learn {
     pub arrangements: Arrangements,
     /// Where the `learn` block is written.
     pub span: cnr_syntax::Span,
+    /// Where its `arrangements` statement is (the block's keyword when it has none).
+    pub arrangements_span: cnr_syntax::Span,
 }
 
 /// Which convex program of learned output weights.

@@ -238,7 +238,7 @@ fn learned(
         Arrangements::Sampled { count, seed } => sample_arrangements(&model, count, seed),
         Arrangements::All => all_arrangements(&model).map_err(|e| {
             Learned::Model(vec![Diagnostic::error(
-                Span::new(learn.span.start, learn.span.start + "learn".len()),
+                learn.arrangements_span,
                 format!("`arrangements all`: {e}"),
             )
             .with_label("too many patterns to enumerate")
@@ -426,6 +426,8 @@ fn refusals(model: &Model, plan: &Plan, backend: Backend) -> Vec<Diagnostic> {
                 Origin::Bound => {
                     (model.spans.bound.unwrap_or_default(), format!("the `l2` bound needs {cones}"))
                 }
+                // One error for both: the loss and the groups come from the same block.
+                Origin::Group if seen.contains(&Origin::Loss) => continue,
                 Origin::Loss | Origin::Group => {
                     let learn = model
                         .learn

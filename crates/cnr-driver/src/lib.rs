@@ -74,9 +74,14 @@ pub use cnr_ir::{Cone, ConeProgram, Status};
 pub use cnr_lower::Plan;
 pub use cnr_syntax::{Diagnostic, Severity};
 
-/// The whole cone program of the request's model (every sample), with the compiled model.
+/// The whole cone program of the request's model (every sample), with the compiled model: the
+/// relaxation, or with learned output weights the program over the compiled arrangements.
 pub fn lower(request: &Request) -> Result<(Compiled, ConeProgram), Error> {
     let compiled = compile(request)?;
+    if let Some(set) = &compiled.arrangements {
+        let (program, _) = cnr_lower::learned::lower_learned(&compiled.model, set);
+        return Ok((compiled, program));
+    }
     let program =
         cnr_lower::lower_with(&compiled.model, &compiled.anchor, &cnr_lower::Request::default()).program;
     Ok((compiled, program))

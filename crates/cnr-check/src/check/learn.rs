@@ -104,6 +104,7 @@ impl Cx<'_> {
             },
             _ => Some(Form::Exact),
         };
+        let arrangements_span = arrangements.first().map_or(keyword(b.span, "learn"), |(_, s)| *s);
         let arrangements = match single(self, arrangements, "`arrangements`") {
             Some((LearnStmt::Arrangements(None, _), _)) => Some(Arrangements::All),
             Some((LearnStmt::Arrangements(Some(count), seed), _)) => {
@@ -117,6 +118,6 @@ impl Cx<'_> {
             _ => Some(DEFAULT_ARRANGEMENTS),
         };
         let (weight_decay, form, arrangements) = (weight_decay?, form?, arrangements?);
-        ok.then_some(Some(Learn { weight_decay, form, arrangements, span: b.span }))
+        ok.then_some(Some(Learn { weight_decay, form, arrangements, span: b.span, arrangements_span }))
     }
 }

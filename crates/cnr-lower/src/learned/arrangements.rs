@@ -100,7 +100,7 @@ pub fn sample_arrangements(model: &Model, count: usize, seed: u64) -> PatternSet
 
 /// `arrangements all` would find more cells than [`MAX_CELLS`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the arrangement of {rows} distinct patches in {h} dimensions may have up to {bound} patterns, more than {max}")]
+#[error("the arrangement of {rows} distinct patches in {h} dimensions may have up to {:.1e} patterns, more than {max}", *.bound as f64)]
 pub struct TooManyCells {
     /// Distinct non-zero patches.
     pub rows: usize,

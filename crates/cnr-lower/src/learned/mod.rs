@@ -139,7 +139,12 @@ pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLa
     }
     let mut row = n;
     let mut cones = vec![Cone::Zero(n)];
-    let mut row_blocks = vec![Block::vector("fit: r = Σ D X (c − c') + offset − y", 0, "sample", n)];
+    let fit = if learn.form == Form::Exact {
+        "fit: r = Σ D X (c − c') + offset − y"
+    } else {
+        "fit: r = Σ D X c + offset − y"
+    };
+    let mut row_blocks = vec![Block::vector(fit, 0, "sample", n)];
     // Sign rows: s = (2D − 1) ⟨x̃_ik, c_j⟩ ≥ 0, written b − Ax with b = 0. A patch of zeros (all
     // padding, no bias) gives an empty row, which is kept so that the block's index holds.
     if learn.form == Form::Exact {

@@ -1,0 +1,170 @@
+//! Learned output weights (docs/learned.md): the program of a hand-computed case, the network's
+//! loss against the program's data term on random models, complete arrangements against sampling,
+//! the gated and exact forms, and the lowered programs of tiny models as reviewed snapshots.
+
+use cnr_driver::{Arrays, Request, Status, TrainRecord};
+use ndarray::{Array1, Array2};
+
+/// A network of one patch of one number: `f(x) = Σ_j α_j (u_j x)_+`.
+const SCALAR: &str = "network { input 1 conv kernel 1 activation relu output learned }";
+
+fn train(text: &str) -> TrainRecord {
+    cnr_driver::train(&Request::new(text, "learned")).expect("trains").record
+}
+
+fn train_arrays(text: &str, x: &[f64], y: &[f64]) -> TrainRecord {
+    let xs = Array2::from_shape_vec((y.len(), x.len() / y.len()), x.to_vec()).expect("shape");
+    let ys = Array1::from(y.to_vec());
+    let arrays =
+        Arrays { inputs: xs.view(), labels: ys.view(), planted: None, planted_bias: None, test: None };
+    cnr_driver::train(&Request::new(text, "learned").with_arrays(arrays)).expect("trains").record
+}
+
+fn relative(a: f64, b: f64) -> f64 {
+    (a - b).abs() / b.abs().max(1e-300)
+}
+
+#[test]
+fn two_samples_and_one_arrangement_give_the_optimum_computed_by_hand() {
+    // x = (1, 2) > 0: every filter u > 0 switches both samples on, every u < 0 neither, so there
+    // is one arrangement, D = (1, 1). The exact program is min ½ Σ (x_i (c − c') − y_i)² +
+    // β (c + c') with c, c' ≥ 0; at y = (1, 2), β = 0.5: c' = 0 and c = (Σ x y − β) / Σ x² = 0.9,
+    // objective ½ (0.1² + 0.2²) + 0.5 · 0.9 = 0.475. The gated form, one free group w, is the same.
+    for form in ["exact", "gated"] {
+        let text = format!("{SCALAR} learn {{ weight_decay 0.5 form {form} arrangements 50 seed 2 }}");
+        let r = train_arrays(&text, &[1.0, 2.0], &[1.0, 2.0]);
+        assert_eq!(r.status, Status::Optimal, "{form}");
+        assert_eq!(r.arrangements.patterns, 1, "{form}: {:?}", r.arrangements);
+        assert!(relative(r.objective.unwrap(), 0.475) < 1e-6, "{form}: {:?}", r.objective);
+        assert!(relative(r.network_objective.unwrap(), 0.475) < 1e-6, "{form}: {:?}", r.network_objective);
+        // The network: α u = 0.9 (|α| = |u| = √0.9), to the point's accuracy, which is about the
+        // square root of the objective's (the objective is flat to first order at the optimum).
+        let net = r.network.as_ref().unwrap();
+        let product: f64 = net.neurons.iter().map(|n| n.weight * n.filter[0]).sum();
+        assert!((product - 0.9).abs() < 1e-4, "{form}: {net:?}");
+        assert!(relative(r.training_loss.unwrap(), 0.025) < 1e-3, "{form}: {:?}", r.training_loss);
+    }
+}
+
+#[test]
+fn the_network_read_back_has_the_programs_data_term_on_random_models() {
+    let mut rng = crate::util::Lcg(29);
+    for trial in 0..8 {
+        let width = 6 + rng.below(8);
+        let kernel = 2 + rng.below(3);
+        let stride = 1 + rng.below(2);
+        let bias = if rng.below(2) == 1 { " bias" } else { "" };
+        let offset = if rng.below(2) == 1 { " + offset" } else { "" };
+        let form = rng.pick(&["exact", "gated"]);
+        let two_d = rng.below(3) == 0;
+        let input = if two_d { format!("{width} x 5 channels 2") } else { format!("{width}") };
+        let kernel = if two_d { format!("{kernel} x 2") } else { format!("{kernel}") };
+        let samples = 10 + rng.below(30);
+        let text = format!(
+            "network {{ input {input} conv kernel {kernel} stride {stride} filters 2{bias} activation relu output learned{offset} }}
+             data planted {{ samples {samples} seed {trial} noise 0.1 }}
+             learn {{ weight_decay 0.01 form {form} arrangements {} seed {trial} }}",
+            5 + rng.below(20)
+        );
+        let r = train(&text);
+        assert_eq!(r.status, Status::Optimal, "{text}");
+        let equivalence = r.equivalence.unwrap();
+        assert!(equivalence < 1e-8, "{text}: network loss {:?}, data term {:?}", r.network_loss, r.data_term);
+        // The network's objective is the program's, up to the solve's tolerance.
+        assert!(relative(r.network_objective.unwrap(), r.objective.unwrap()) < 1e-5, "{text}: {r:?}");
+        if form == "exact" {
+            assert!(r.sign_violation.unwrap() < 1e-7, "{text}: {:?}", r.sign_violation);
+        }
+        assert!(r.gap.unwrap() < 1e-6, "{text}: {:?}", r.gap);
+        assert!(r.proven.starts_with("optimal over these"), "{}", r.proven);
+    }
+}
+
+/// A tiny 1-D model with a bias: 6 samples of 4 numbers, kernel 2, stride 2 (2 patches of h = 3).
+const TINY: &str = "network { input 4 conv kernel 2 stride 2 bias activation relu output learned }
+data planted { samples 6 seed 5 noise 0.2 }";
+
+#[test]
+fn every_pattern_of_a_tiny_model_is_found_and_gives_the_optimum_of_many_sampled_filters() {
+    let all = train(&format!("{TINY} learn {{ weight_decay 0.05 arrangements all }}"));
+    assert_eq!(all.status, Status::Optimal);
+    assert_eq!(all.proven, "global minimum");
+    assert!(all.arrangements.complete);
+    // 12 distinct patches in R^3: at most 2 (1 + 11 + 55) = 134 cells.
+    assert!(all.arrangements.patterns <= 134, "{:?}", all.arrangements.patterns);
+    // Brute force: the patterns of 20,000 random filters, none missing from the complete set.
+    let sampled = train(&format!("{TINY} learn {{ weight_decay 0.05 arrangements 20000 seed 9 }}"));
+    assert_eq!(sampled.status, Status::Optimal);
+    assert!(sampled.arrangements.patterns <= all.arrangements.patterns);
+    let compiled = cnr_driver::compile(&Request::new(
+        &format!("{TINY} learn {{ weight_decay 0.05 arrangements all }}"),
+        "t",
+    ))
+    .expect("compiles");
+    let complete = compiled.arrangements.as_ref().unwrap();
+    let many = cnr_driver::compile(&Request::new(
+        &format!("{TINY} learn {{ weight_decay 0.05 arrangements 20000 seed 9 }}"),
+        "t",
+    ))
+    .expect("compiles");
+    let many = many.arrangements.as_ref().unwrap();
+    let rows = compiled.model.data.n * compiled.model.network.patches();
+    let pattern = |set: &cnr_lower::learned::PatternSet, j: usize| {
+        (0..rows).map(|r| set.active(j, r)).collect::<Vec<_>>()
+    };
+    let known: std::collections::HashSet<Vec<bool>> =
+        (0..complete.len()).map(|j| pattern(complete, j)).collect();
+    for j in 0..many.len() {
+        assert!(known.contains(&pattern(many, j)), "sampled pattern {j} is not in the complete set");
+    }
+    // The program over every pattern is at most that of any subset; here the random filters find
+    // them all, and the two optima agree.
+    assert!(all.objective.unwrap() <= sampled.objective.unwrap() * (1.0 + 1e-6));
+    if sampled.arrangements.patterns == all.arrangements.patterns {
+        assert!(relative(all.objective.unwrap(), sampled.objective.unwrap()) < 1e-6);
+    }
+    // Fewer patterns can only do worse.
+    let few = train(&format!("{TINY} learn {{ weight_decay 0.05 arrangements 3 seed 1 }}"));
+    assert!(few.objective.unwrap() >= all.objective.unwrap() * (1.0 - 1e-6), "{few:?}");
+}
+
+#[test]
+fn the_gated_form_is_never_above_the_exact_one_and_equals_it_on_one_sided_data() {
+    for seed in 0..3 {
+        let text = |form: &str| {
+            format!(
+                "network {{ input 8 conv kernel 4 stride 2 activation relu output learned }}
+                 data planted {{ samples 20 seed {seed} noise 0.1 }}
+                 learn {{ weight_decay 0.01 form {form} arrangements 15 seed {seed} }}"
+            )
+        };
+        let (exact, gated) = (train(&text("exact")), train(&text("gated")));
+        // The same patterns, and the gated program drops the sign rows: a relaxation of the exact one.
+        assert_eq!(exact.arrangements.filters, gated.arrangements.filters);
+        assert!(gated.objective.unwrap() <= exact.objective.unwrap() * (1.0 + 1e-6), "seed {seed}");
+    }
+    // Where every pattern is the network's own (inputs of one sign, one patch of one number), the
+    // sign rows do not bind and the two forms agree.
+    let (x, y) = ([0.5, 1.0, 1.5, 2.0, 3.0], [0.4, 1.2, 1.4, 2.1, 2.9]);
+    let exact = train_arrays(&format!("{SCALAR} learn {{ weight_decay 0.1 }}"), &x, &y);
+    let gated = train_arrays(&format!("{SCALAR} learn {{ weight_decay 0.1 form gated }}"), &x, &y);
+    assert!(relative(gated.objective.unwrap(), exact.objective.unwrap()) < 1e-6);
+}
+
+#[test]
+fn lowered_programs_of_tiny_models_match_their_snapshots() {
+    for (name, learn) in [
+        ("exact", "learn { weight_decay 0.1 arrangements 3 seed 1 }"),
+        ("gated_offset", "learn { weight_decay 0.1 form gated arrangements 3 seed 1 }"),
+    ] {
+        let offset = if name.ends_with("offset") { " + offset" } else { "" };
+        let text = format!(
+            "network {{ input 4 conv kernel 2 stride 2 bias activation relu output learned{offset} }}
+             data planted {{ samples 2 seed 1 }}
+             {learn}"
+        );
+        let (_, program) = cnr_driver::lower(&Request::new(&text, name)).expect("lowers");
+        program.validate().expect("a valid program");
+        insta::assert_snapshot!(format!("learned_{name}"), program.to_string());
+    }
+}
