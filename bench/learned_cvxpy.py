@@ -9,11 +9,13 @@ DIR`: x.npy, y.npy) and times cnr's process with `/usr/bin/time -v` (--cnr-time)
 From the data and the record alone this script builds the patches x̃_ik (the model's geometry, read
 from its `network` block, plus a 1 with `bias`), recomputes every pattern
 D_j[i,k] = 1[<x̃_ik, g_j> >= 0] from the record's `arrangements.filters` g_j (an all-zero patch is in
-no pattern), writes the exact (or gated) program with CVXPY's atoms and solves it with Clarabel at
-the tolerance of cnr's last attempt. It prints a Markdown table of both objectives and times.
+no pattern), writes the exact (or gated) program with CVXPY's atoms and solves it with Clarabel
+twice: timed, at the tolerance of cnr's last attempt (the same stopping rule), and untimed at
+--ref-tol (1e-10) as a reference optimum. It prints a Markdown table of the objectives and times,
+and checks the record's network on these patches.
 
-Exit codes: 0 the objectives agree to --rtol (1e-6) relative; 1 they do not; 2 a solver did not end
-optimal or the inputs are inconsistent (geometry, sizes, patterns).
+Exit codes: 0 cnr's objective agrees to --rtol (1e-6) relative with both CVXPY solves; 1 it does not;
+2 a solve did not end optimal or the inputs are inconsistent (geometry, sizes, patterns).
 """
 import argparse
 import json
@@ -237,8 +239,10 @@ def main():
     ap.add_argument("--data", required=True, help="the folder of cnr data MODEL --out DIR")
     ap.add_argument("--cnr-time", help="/usr/bin/time -v's report for cnr's process")
     ap.add_argument("--rtol", type=float, default=1e-6, help="largest relative difference accepted")
-    ap.add_argument("--tol", type=float, help="Clarabel's gap and feasibility tolerances "
-                    "(default: those of cnr's last attempt)")
+    ap.add_argument("--tol", type=float, help="Clarabel's gap and feasibility tolerances for the "
+                    "timed solve (default: those of cnr's last attempt)")
+    ap.add_argument("--ref-tol", type=float, default=1e-10, help="the same for a second, untimed "
+                    "reference solve (0: none)")
     args = ap.parse_args()
 
     t_import = time.perf_counter()
@@ -277,57 +281,92 @@ def main():
     distinct = len({row.tobytes() for row in np.packbits(flat, axis=1)})
     empty = int(np.sum(~flat.any(axis=1)))
     exact = record["form"] == "exact"
+    beta = record["weight_decay"]
     tol = args.tol if args.tol is not None else record["attempts"][-1]["tolerance"]
-    prob, groups, off = build(xt, y, dd, record["weight_decay"], exact, geo["offset"])
+    prob, _, off = build(xt, y, dd, beta, exact, geo["offset"])
     t_built = time.perf_counter() - t0
     prob.solve(solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
     t_total = time.perf_counter() - t0
 
-    value = float(prob.value) if prob.value is not None else float("nan")
-    ref = record["objective"]
-    rel = abs(ref - value) / max(abs(value), 1e-300)
+    ref = None
+    if args.ref_tol > 0:
+        ref, _, _ = build(xt, y, dd, beta, exact, geo["offset"])
+        t_ref = time.perf_counter()
+        ref.solve(solver=cp.CLARABEL, tol_gap_abs=args.ref_tol, tol_gap_rel=args.ref_tol,
+                  tol_feas=args.ref_tol, max_iter=500)
+        t_ref = time.perf_counter() - t_ref
+
+    def value(pr):
+        return float(pr.value) if pr.value is not None else float("nan")
+
+    def rel(a, b):
+        return abs(a - b) / max(abs(b), 1e-300)
+
+    ours = record["objective"]
+    theirs = value(prob)
+    best = value(ref) if ref is not None else None
     wall, peak = cnr_wall(args.cnr_time) if args.cnr_time else (None, None)
     rec_wall = record["timings"]["wall_seconds"]
     cnr_s = wall if wall is not None else rec_wall
     net_loss, net_obj = network_check(xt, y, record)
-    stats = prob.solver_stats
+    last = record["attempts"][-1]
 
     name = os.path.basename(args.model)
     print(f"\n{name}: form {record['form']}, n = {n}, K = {kk}, h = {h}, P = {p} patterns "
           f"({distinct} distinct, {empty} empty), bias {'yes' if geo['bias'] else 'no'}, "
-          f"offset {'yes' if geo['offset'] else 'no'}, beta = {record['weight_decay']}, "
-          f"Clarabel tolerance {tol:g}")
-    print(f"cnr: status {record['status']}, {record['attempts'][-1]['iterations']} iterations; "
-          f"CVXPY: status {prob.status}, {stats.num_iters} iterations\n")
-    print("| model | cnr objective | CVXPY objective | rel. diff | cnr wall s | CVXPY wall s | "
-          "CVXPY / cnr |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    print(f"| {name} | {ref:.10f} | {value:.10f} | {rel:.2e} | {cnr_s:.3f} | {t_total:.3f} | "
-          f"{t_total / cnr_s:.1f} |")
+          f"offset {'yes' if geo['offset'] else 'no'}, beta = {beta}\n")
+    ref_col = " rel. diff to reference |" if ref is not None else ""
+    print(f"| solver | tolerance | status | iterations | objective | rel. diff to cnr |{ref_col}"
+          " wall s | / cnr |")
+    print("|---|---:|---|---:|---:|---:|" + ("---:|" if ref is not None else "") + "---:|---:|")
+
+    def row(label, t, status, iters, obj, secs):
+        cells = [label, f"{t:g}", status, str(iters), f"{obj:.10f}", f"{rel(obj, ours):.2e}"]
+        if ref is not None:
+            cells.append(f"{rel(obj, best):.2e}")
+        cells += [f"{secs:.3f}" if secs is not None else "", f"{secs / cnr_s:.2f}" if secs else ""]
+        print("| " + " | ".join(cells) + " |")
+
+    row("cnr", last["tolerance"], record["status"], last["iterations"], ours, cnr_s)
+    row("CVXPY + Clarabel", tol, prob.status, prob.solver_stats.num_iters, theirs, t_total)
+    if ref is not None:
+        row("CVXPY + Clarabel, reference", args.ref_tol, ref.status, ref.solver_stats.num_iters,
+            best, None)
     print()
     print(f"cnr wall: {'process (/usr/bin/time) ' + format(wall, '.2f') + ' s, ' if wall else ''}"
           f"record {rec_wall:.3f} s (solving {record['timings']['solving_seconds']:.3f} s)"
-          f"{', peak ' + str(peak // 1024) + ' MB' if peak else ''}")
+          f"{', peak ' + str(peak // 1024) + ' MB' if peak else ''}; record's gap "
+          f"{record['gap']:.1e}, {len(record['attempts'])} attempt(s)")
     print(f"CVXPY wall: reading and building {t_built:.3f} s, compiling "
-          f"{prob.compilation_time:.3f} s, Clarabel {stats.solve_time:.3f} s; total {t_total:.3f} s "
-          f"(after {t_import:.2f} s of imports)")
+          f"{prob.compilation_time:.3f} s, Clarabel {prob.solver_stats.solve_time:.3f} s; total "
+          f"{t_total:.3f} s (after {t_import:.2f} s of imports)"
+          + (f"; the reference solve {t_ref:.3f} s" if ref is not None else ""))
     print(f"patterns: smallest relative |<x~, g>| {margin:.1e} (a tie would need 0)")
-    print(f"record's network on these patches: loss {net_loss:.10g} (record {record['network_loss']:.10g}), "
-          f"objective {net_obj:.10g} (record {record['network_objective']:.10g})")
+    print(f"record's network on these patches: loss {net_loss:.10g} (record "
+          f"{record['network_loss']:.10g}), objective {net_obj:.10g} (record "
+          f"{record['network_objective']:.10g})")
     if off is not None:
         print(f"offset: CVXPY {float(off.value):.6g}, cnr {net_offset:.6g}")
 
-    if prob.status != cp.OPTIMAL or record["status"] != "optimal":
-        print(f"not both optimal: cnr {record['status']}, CVXPY {prob.status}", file=sys.stderr)
+    statuses = [record["status"] == "optimal", prob.status == cp.OPTIMAL]
+    if ref is not None:
+        statuses.append(ref.status == cp.OPTIMAL)
+    if not all(statuses):
+        print("not every solve ended optimal", file=sys.stderr)
         return 2
-    if not distinct == p or empty:
+    if distinct != p or empty:
         print("the record's filters do not give distinct non-empty patterns here", file=sys.stderr)
         return 2
-    if not rel <= args.rtol:
-        print(f"the objectives differ by {rel:.2e} relative, more than {args.rtol:g}",
+    code = 0
+    if not rel(ours, theirs) <= args.rtol:
+        print(f"cnr and CVXPY differ by {rel(ours, theirs):.2e} relative, more than {args.rtol:g}",
               file=sys.stderr)
-        return 1
-    return 0
+        code = 1
+    if ref is not None and not rel(ours, best) <= args.rtol:
+        print(f"cnr and the reference differ by {rel(ours, best):.2e} relative, more than "
+              f"{args.rtol:g}", file=sys.stderr)
+        code = 1
+    return code
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #   bench/learned_cvxpy.sh examples/learned/teacher.cnr
 #   bench/learned_cvxpy.sh bench/learned_bias.cnr
 #   CNR_BIN=path/to/cnr bench/learned_cvxpy.sh MODEL.cnr     # another binary; no build
+#   CNR_ARGS="--tolerance 1e-9" bench/learned_cvxpy.sh MODEL.cnr   # more options of cnr solve
 #
 # Creates a virtual environment in bench/out/venv-cvxpy (git-ignored) with cvxpy, clarabel and
 # numpy. Builds cnr in release unless CNR_BIN is set. On one core (taskset -c 0, one thread):
@@ -13,7 +14,8 @@
 # bench/learned_cvxpy.py, which recomputes the patterns from the record's filters, writes the same
 # program in CVXPY and prints the table. Exits with the Python script's code: 0 when the
 # objectives agree to 1e-6 relative, 1 when they do not, 2 when a solve is not optimal or the
-# inputs disagree.
+# inputs disagree. CVXPY's timed solve uses the tolerance of cnr's last attempt; a second, untimed
+# one at 1e-10 is the reference optimum.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -54,7 +56,7 @@ export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 RAYON_NUM_THRE
 echo "== cnr solve $name (one core)" >&2
 rc=0
 taskset -c 0 /usr/bin/time -v -o "$dir/cnr.time" \
-    "$cnr" solve "$model" --json --threads 1 >"$dir/record.json" 2>"$dir/cnr.err" || rc=$?
+    "$cnr" solve "$model" --json --threads 1 ${CNR_ARGS:-} >"$dir/record.json" 2>"$dir/cnr.err" || rc=$?
 if [ "$rc" != 0 ]; then
     echo "   cnr exited $rc (stderr in $dir/cnr.err)" >&2
     if [ ! -s "$dir/record.json" ]; then

@@ -168,3 +168,22 @@ fn lowered_programs_of_tiny_models_match_their_snapshots() {
         insta::assert_snapshot!(format!("learned_{name}"), program.to_string());
     }
 }
+
+#[test]
+fn the_plan_counts_the_program_and_cbf_takes_it_unchanged() {
+    let text = format!("{TINY} learn {{ weight_decay 0.05 arrangements 12 seed 3 }}");
+    let (compiled, program) = cnr_driver::lower(&Request::new(&text, "tiny")).expect("lowers");
+    let plan = &compiled.plan;
+    assert_eq!((plan.variables, plan.rows), (program.n, program.m()));
+    assert!(plan.nonzeros >= program.a.nnz(), "{} < {}", plan.nonzeros, program.a.nnz());
+    // Written as CBF and read back, the program solves to the same optimum.
+    let cbf = cnr_driver::write_program(&program, cnr_driver::ProgramFormat::Cbf).expect("writes");
+    let cbf = String::from_utf8(cbf).expect("CBF is text");
+    let (back, _) = cnr_driver::read_program(&cbf, cnr_driver::ProgramFormat::Cbf, "tiny.cbf", "tiny", None)
+        .expect("reads");
+    let solved =
+        cnr_driver::solve_program(&back, &cnr_driver::ProgramRequest::default(), 0.0).expect("solves");
+    let trained = train(&text);
+    assert_eq!(solved.status, Status::Optimal);
+    assert!(relative(solved.objective.unwrap(), trained.objective.unwrap()) < 1e-6);
+}

@@ -79,6 +79,7 @@ pub use cnr_syntax::{Diagnostic, Severity};
 pub fn lower(request: &Request) -> Result<(Compiled, ConeProgram), Error> {
     let compiled = compile(request)?;
     if let Some(set) = &compiled.arrangements {
+        train::fits_budget(&compiled, false)?;
         let (program, _) = cnr_lower::learned::lower_learned(&compiled.model, set);
         return Ok((compiled, program));
     }

@@ -52,6 +52,7 @@ pub fn solve_program(
         tolerance: request.tolerance.unwrap_or(cnr_check::SolverSpec::default().tolerance),
         verbose: request.verbose,
         watch: Some(request.hooks.call_watch()),
+        time_limit: None,
     };
     Ok(cnr_solve::solve_program(program, &solve, read_seconds)?)
 }

@@ -140,20 +140,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             model.name
         )));
     };
-    let plan = &compiled.plan;
-    let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
-    let backend = compiled.backend.work_bytes(plan.nonzeros as u128, (plan.rows + plan.variables) as u128);
-    let need = data + cnr_lower::plan_bytes(plan) + backend;
-    if need > u128::from(compiled.max_memory) {
-        return Err(Error::OverBudget {
-            samples: model.data.n,
-            need,
-            solver: backend,
-            backend: compiled.backend.name(),
-            budget: compiled.max_memory,
-            whole: false,
-        });
-    }
+    fits_budget(compiled, true)?;
     request.hooks.check()?;
     let lowering = Instant::now();
     let (program, layout) = lower_learned(model, set);
@@ -164,6 +151,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         tolerance: settings.tol_rel,
         verbose: request.verbose,
         watch: Some(request.hooks.call_watch()),
+        time_limit: settings.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
     };
     let solved = cnr_solve::solve_program(&program, &solve, 0.0).map_err(|e| match e {
         SolveError::Cancelled => Error::Cancelled,
@@ -231,6 +219,30 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             wall_seconds: start.elapsed().as_secs_f64(),
         },
     })
+}
+
+/// Refuses a learned program that would not fit the memory budget beside the data (with the
+/// backend's own work on it when `solving`), before it is built.
+pub(crate) fn fits_budget(compiled: &Compiled, solving: bool) -> Result<(), Error> {
+    let (model, plan) = (&compiled.model, &compiled.plan);
+    let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
+    let backend = if solving {
+        compiled.backend.work_bytes(plan.nonzeros as u128, (plan.rows + plan.variables) as u128)
+    } else {
+        0
+    };
+    let need = data + cnr_lower::plan_bytes(plan) + backend;
+    if need > u128::from(compiled.max_memory) {
+        return Err(Error::OverBudget {
+            samples: model.data.n,
+            need,
+            solver: backend,
+            backend: compiled.backend.name(),
+            budget: compiled.max_memory,
+            whole: false,
+        });
+    }
+    Ok(())
 }
 
 /// The figures of a point, from the groups and from the network read back from them.

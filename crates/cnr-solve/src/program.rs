@@ -87,6 +87,8 @@ pub struct ProgramSolve {
     pub verbose: bool,
     /// Told each iteration; asked whether to stop.
     pub watch: Option<CallWatch>,
+    /// Seconds the whole solve may take (every call of its plan); `None`: no limit.
+    pub time_limit: Option<f64>,
 }
 
 /// What a program's solve reports.
@@ -132,8 +134,13 @@ pub fn solve_program(
         tol_abs: tolerance,
         tol_rel: tolerance,
         verbose: request.verbose,
+        time_limit: request.time_limit,
         ..SolverSettings::default()
     };
+    let deadline = request
+        .time_limit
+        .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
+        .and_then(|t| std::time::Instant::now().checked_add(t));
     if let Some(gap) = backend.capabilities().unsupported_rows(program).first() {
         return Err(SolveError::Unsupported {
             backend: backend.name(),
@@ -169,7 +176,7 @@ pub fn solve_program(
                 always_feasible: false,
                 judged_on: (program.p.nnz() == 0).then_some(&judged_on),
                 watch: request.watch.as_ref(),
-                deadline: None,
+                deadline,
             };
             calls.run(program, &mut attempts)?
         }

@@ -102,108 +102,105 @@ pub fn patch(model: &Model, x: &[f64], k: usize, out: &mut [f64]) {
     }
 }
 
-/// The learned program of `model` over the arrangements `set`, with its layout.
+/// Every patch `x̃_ik` of the training samples, `h` numbers each, sample-major: the patch matrix,
+/// kept once (not once per arrangement).
+pub fn patch_matrix(model: &Model) -> Vec<f64> {
+    let (n, kk, h) = (model.data.n, model.network.patches(), patch_len(model));
+    let mut out = vec![0.0; n * kk * h];
+    for (row, chunk) in out.chunks_exact_mut(h).enumerate() {
+        patch(model, model.data.sample(row / kk), row % kk, chunk);
+    }
+    out
+}
+
+/// The learned program of `model` over the arrangements `set`, with its layout. `A` is filled
+/// column by column in compressed form (no triplets): its bytes are the plan's.
 pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLayout) {
     let learn = learn_of(model);
     let layout = LearnedLayout::new(model, set.len());
     let (n, kk, h, p) = (model.data.n, model.network.patches(), layout.h, set.len());
-    let mut triplets: Vec<(usize, usize, f64)> = Vec::new();
-    let mut rhs = Vec::new();
-    let mut patches = vec![0.0; kk * h];
-    let gather = |i: usize, patches: &mut [f64]| {
-        for k in 0..kk {
-            patch(model, model.data.sample(i), k, &mut patches[k * h..(k + 1) * h]);
+    let exact = learn.form == Form::Exact;
+    let patches = patch_matrix(model);
+    let x = |row: usize| &patches[row * h..(row + 1) * h];
+    // Rows: fit (n), sign (2·P·n·K, exact), loss (n + 2), groups (h + 1 each).
+    let sign_rows = if exact { 2 * p * n * kk } else { 0 };
+    let loss_row = n + sign_rows;
+    let group_row = |g: usize| loss_row + n + 2 + g * (h + 1);
+    let m = group_row(layout.groups());
+    let plan = plan_learned(model, p);
+    let mut a = CscMatrix {
+        m,
+        n: layout.n,
+        colptr: Vec::with_capacity(layout.n + 1),
+        rowval: Vec::with_capacity(plan.nonzeros),
+        nzval: Vec::with_capacity(plan.nonzeros),
+    };
+    a.colptr.push(0);
+    let push = |a: &mut CscMatrix, row: usize, v: f64| {
+        if v != 0.0 {
+            a.rowval.push(row);
+            a.nzval.push(v);
         }
     };
-    // Fit: r_i − Σ_j ⟨a_ij, c_j − c'_j⟩ − offset = −y_i, with a_ij = Σ_k D_j[i,k] x̃_ik.
-    let mut a = vec![0.0; h];
-    for i in 0..n {
-        gather(i, &mut patches);
-        triplets.push((i, layout.r.start + i, 1.0));
-        for j in 0..p {
-            a.iter_mut().for_each(|v| *v = 0.0);
-            for k in (0..kk).filter(|&k| set.active(j, i * kk + k)) {
-                a.iter_mut().zip(&patches[k * h..(k + 1) * h]).for_each(|(a, x)| *a += x);
+    for g in 0..layout.groups() {
+        let (j, sign_of_group) = (g % p, if g < p { -1.0 } else { 1.0 });
+        for col in 0..h {
+            // Fit: r_i − Σ_j ⟨a_ij, c_j − c'_j⟩ − offset = −y_i, with a_ij = Σ_k D_j[i,k] x̃_ik.
+            for i in 0..n {
+                let v: f64 = (0..kk).filter(|&k| set.active(j, i * kk + k)).map(|k| x(i * kk + k)[col]).sum();
+                push(&mut a, i, sign_of_group * v);
             }
-            for (col, &v) in a.iter().enumerate().filter(|(_, v)| **v != 0.0) {
-                triplets.push((i, layout.group(j).start + col, -v));
-                if layout.c_neg.is_some() {
-                    triplets.push((i, layout.group(p + j).start + col, v));
+            // Sign: s = (2D − 1) ⟨x̃_ik, c⟩ ≥ 0, written b − Ax with b = 0.
+            if exact {
+                for row in 0..n * kk {
+                    let sign = if set.active(j, row) { 1.0 } else { -1.0 };
+                    push(&mut a, n + g * n * kk + row, -sign * x(row)[col]);
                 }
             }
+            push(&mut a, group_row(g) + 1 + col, -1.0);
+            a.colptr.push(a.rowval.len());
         }
-        if let Some(col) = layout.offset {
-            triplets.push((i, col, -1.0));
-        }
-        rhs.push(-model.data.y[i]);
     }
-    let mut row = n;
-    let mut cones = vec![Cone::Zero(n)];
-    let fit = if learn.form == Form::Exact {
-        "fit: r = Σ D X (c − c') + offset − y"
-    } else {
-        "fit: r = Σ D X c + offset − y"
-    };
+    if layout.offset.is_some() {
+        (0..n).for_each(|i| push(&mut a, i, -1.0));
+        a.colptr.push(a.rowval.len());
+    }
+    for i in 0..n {
+        push(&mut a, i, 1.0);
+        push(&mut a, loss_row + 1 + i, -2.0);
+        a.colptr.push(a.rowval.len());
+    }
+    push(&mut a, loss_row, -1.0);
+    push(&mut a, loss_row + n + 1, -1.0);
+    a.colptr.push(a.rowval.len());
+    for g in 0..layout.groups() {
+        push(&mut a, group_row(g), -1.0);
+        a.colptr.push(a.rowval.len());
+    }
+    let mut b = vec![0.0; m];
+    b.iter_mut().zip(&model.data.y).for_each(|(b, y)| *b = -y);
+    b[loss_row] = 1.0;
+    b[loss_row + n + 1] = -1.0;
+    let fit =
+        if exact { "fit: r = Σ D X (c − c') + offset − y" } else { "fit: r = Σ D X c + offset − y" };
     let mut row_blocks = vec![Block::vector(fit, 0, "sample", n)];
-    // Sign rows: s = (2D − 1) ⟨x̃_ik, c_j⟩ ≥ 0, written b − Ax with b = 0. A patch of zeros (all
-    // padding, no bias) gives an empty row, which is kept so that the block's index holds.
-    if learn.form == Form::Exact {
-        let start = row;
-        for (groups, name) in [(0..p, "sign: (2D − 1) X c ≥ 0"), (p..2 * p, "sign: (2D − 1) X c' ≥ 0")]
-        {
-            let block_start = row;
-            for j in groups {
-                for i in 0..n {
-                    gather(i, &mut patches);
-                    for k in 0..kk {
-                        let sign = if set.active(j % p, i * kk + k) { 1.0 } else { -1.0 };
-                        for (col, &x) in
-                            patches[k * h..(k + 1) * h].iter().enumerate().filter(|(_, x)| **x != 0.0)
-                        {
-                            triplets.push((row, layout.group(j).start + col, -sign * x));
-                        }
-                        rhs.push(0.0);
-                        row += 1;
-                    }
-                }
-            }
-            row_blocks.push(Block::array(
-                name,
-                block_start,
-                &[("arrangement", p), ("sample", n), ("patch", kk)],
-                1,
-            ));
-        }
-        cones.push(Cone::Nonneg(row - start));
+    let mut cones = vec![Cone::Zero(n)];
+    if exact {
+        // A patch of zeros (all padding, no bias) gives an empty row, kept so the index holds.
+        let axes = [("arrangement", p), ("sample", n), ("patch", kk)];
+        row_blocks.push(Block::array("sign: (2D − 1) X c ≥ 0", n, &axes, 1));
+        row_blocks.push(Block::array("sign: (2D − 1) X c' ≥ 0", n + p * n * kk, &axes, 1));
+        cones.push(Cone::Nonneg(sign_rows));
     }
-    // The loss: (loss + 1, 2r, loss − 1) ∈ SOC.
-    row_blocks.push(Block::array("loss: ‖r‖² ≤ loss", row, &[], n + 2));
-    triplets.push((row, layout.loss, -1.0));
-    rhs.push(1.0);
-    for i in 0..n {
-        triplets.push((row + 1 + i, layout.r.start + i, -2.0));
-        rhs.push(0.0);
-    }
-    triplets.push((row + n + 1, layout.loss, -1.0));
-    rhs.push(-1.0);
-    row += n + 2;
+    row_blocks.push(Block::array("loss: ‖r‖² ≤ loss", loss_row, &[], n + 2));
     cones.push(Cone::SecondOrder(n + 2));
-    // The groups: (t_j, c_j) ∈ SOC.
-    row_blocks.push(Block::array("group: ‖c‖ ≤ t", row, &[("group", layout.groups())], h + 1));
-    for j in 0..layout.groups() {
-        triplets.push((row, layout.t.start + j, -1.0));
-        for col in layout.group(j) {
-            triplets.push((row + 1 + col - layout.group(j).start, col, -1.0));
-        }
-        rhs.extend(std::iter::repeat_n(0.0, h + 1));
-        row += h + 1;
-        cones.push(Cone::SecondOrder(h + 1));
-    }
+    row_blocks.push(Block::array("group: ‖c‖ ≤ t", group_row(0), &[("group", layout.groups())], h + 1));
+    cones.extend(std::iter::repeat_n(Cone::SecondOrder(h + 1), layout.groups()));
     let mut program = ConeProgram::new(format!("{}_learned", model.name), layout.n, Sense::Minimize);
     program.q[layout.loss] = 0.5;
     layout.t.clone().for_each(|col| program.q[col] = learn.weight_decay);
-    program.a = CscMatrix::from_triplets(row, layout.n, &triplets);
-    program.b = rhs;
+    program.a = a;
+    program.b = b;
     program.cones = cones;
     program.row_blocks = row_blocks;
     program.var_blocks = var_blocks(&layout);
