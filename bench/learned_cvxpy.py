@@ -201,18 +201,26 @@ def build(xt, y, dd, beta, exact, offset):
 
 def network_check(xt, y, record):
     """The record's network (neurons and offset) evaluated on these patches: its loss ½‖f − y‖²
-    and objective with weight decay β/2 Σ (‖u‖² + b² + α²)."""
+    and objective with weight decay β/2 Σ (‖u‖² + b² + α²). A ReLU neuron adds
+    α Σ_k (<x_k, u> + b)_+; a gated one (with `gate`: its arrangement's filter and bias g)
+    α Σ_k 1[<x̃_k, g> >= 0] (<x_k, u> + b)."""
     import numpy as np
 
     net = record["network"]
     f = np.full(y.shape, float(net.get("offset") or 0.0))
     decay = 0.0
-    d = len(net["neurons"][0]["filter"]) if net["neurons"] else 0
     for nu in net["neurons"]:
         u = np.asarray(nu["filter"], dtype=float)
         b = float(nu.get("bias") or 0.0)
         a = float(nu["weight"])
-        f += a * np.maximum(xt[:, :, :d] @ u + (b if xt.shape[2] > d else 0.0), 0.0).sum(axis=1)
+        z = xt[:, :, :u.size] @ u + b
+        if nu.get("gate") is not None:
+            gu, gb = nu["gate"]
+            on = xt[:, :, :u.size] @ np.asarray(gu, dtype=float) + float(gb or 0.0) >= 0.0
+            on &= np.any(xt != 0.0, axis=2)
+            f += a * np.where(on, z, 0.0).sum(axis=1)
+        else:
+            f += a * np.maximum(z, 0.0).sum(axis=1)
         decay += u @ u + b * b + a * a
     loss = 0.5 * float(np.sum((f - y) ** 2))
     return loss, loss + 0.5 * record["weight_decay"] * decay

@@ -164,6 +164,9 @@ pub struct SolverSpec {
     pub backend: Option<cnr_syntax::Spanned<String>>,
     /// Absolute and relative tolerance; default 1e-7.
     pub tolerance: f64,
+    /// Whether the model writes its tolerance (a learned program's default is another:
+    /// docs/learned.md).
+    pub tolerance_written: bool,
     /// Iteration limit; default 200.
     pub max_iter: u32,
     /// Time limit in seconds; default none.
@@ -172,7 +175,7 @@ pub struct SolverSpec {
 
 impl Default for SolverSpec {
     fn default() -> Self {
-        SolverSpec { backend: None, tolerance: 1e-7, max_iter: 200, time_limit: None }
+        SolverSpec { backend: None, tolerance: 1e-7, tolerance_written: false, max_iter: 200, time_limit: None }
     }
 }
 

@@ -65,7 +65,7 @@ pub struct SettingError(pub String);
 
 /// The blocks `--set` reaches, by the key's first part, and how they are written.
 const BLOCKS: &[(&str, &str)] =
-    &[("network", "network"), ("relax", "relax"), ("solver", "solver"), ("data", "data planted")];
+    &[("network", "network"), ("relax", "relax"), ("learn", "learn"), ("solver", "solver"), ("data", "data planted")];
 
 /// The statements of `data files`: `--set data.inputs="x.npy"` writes that block, the other `data`
 /// statements `data planted`.
@@ -155,6 +155,7 @@ pub fn remove(
             removed += match (item, unset.block.as_str()) {
                 (Item::Network(b), "network") => keep(&mut b.stmts, text, &unset.statement),
                 (Item::Relax(b), "relax") => keep(&mut b.stmts, text, &unset.statement),
+                (Item::Learn(b), "learn") => keep(&mut b.stmts, text, &unset.statement),
                 (Item::Solver(b), "solver") => keep(&mut b.stmts, text, &unset.statement),
                 (Item::PlantedData(b), "data planted") => keep(&mut b.stmts, text, &unset.statement),
                 (Item::FileData(b), "data files") => keep(&mut b.stmts, text, &unset.statement),
@@ -205,6 +206,7 @@ pub fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Di
         let statements = match &item {
             Item::Network(b) => b.stmts.len(),
             Item::Relax(b) => b.stmts.len(),
+            Item::Learn(b) => b.stmts.len(),
             Item::Solver(b) => b.stmts.len(),
             Item::PlantedData(b) => b.stmts.len(),
             Item::FileData(b) => b.stmts.len(),
@@ -265,6 +267,9 @@ pub fn merge(mut file: SourceFile, file_len: usize) -> Result<SourceFile, Vec<Di
                     |s: &RelaxStmt| matches!(s, RelaxStmt::AnchorNamed(..) | RelaxStmt::AnchorVector(_));
                 discriminant(a) == discriminant(b) || (anchor(a) && anchor(b))
             }),
+            (Some(Item::Learn(own)), Item::Learn(set)) => {
+                replace(&mut own.stmts, set.stmts, |a, b| discriminant(a) == discriminant(b))
+            }
             (Some(Item::Solver(own)), Item::Solver(set)) => {
                 replace(&mut own.stmts, set.stmts, |a, b| discriminant(a) == discriminant(b))
             }

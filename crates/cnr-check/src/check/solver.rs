@@ -25,7 +25,10 @@ impl Cx<'_> {
         if let Some((SolverStmt::Tolerance(t), _)) = single(self, tols, "`tolerance`") {
             // The same range as `--tolerance`: a tolerance of 1 or more accepts any point.
             match self.positive(t, "the tolerance") {
-                Some(v) if v < 1.0 => spec.tolerance = v,
+                Some(v) if v < 1.0 => {
+                    spec.tolerance = v;
+                    spec.tolerance_written = true;
+                }
                 Some(_) => {
                     self.push(
                         Diagnostic::error(
