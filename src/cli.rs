@@ -99,12 +99,39 @@ pub enum Command {
         file: PathBuf,
         /// The filters: `M·d` numbers in a `.npy` or CSV file (filter after filter), or a solve's
         /// record (`.json`, as `cnr solve -o FILE.json` writes): its `w`, and its `b` as the biases.
+        #[arg(long, value_name = "FILE", required_unless_present = "network", conflicts_with = "network")]
+        filter: Option<PathBuf>,
+        /// A trained network instead (`output learned`): the record `cnr solve -o FILE.json`
+        /// writes, evaluated on the model's training and test sets.
         #[arg(long, value_name = "FILE")]
-        filter: PathBuf,
+        network: Option<PathBuf>,
         /// The biases (`M` numbers), for a network with biases (unless `--filter` is a record).
         #[arg(long, value_name = "FILE")]
         bias: Option<PathBuf>,
         /// Print one JSON object instead of the human report.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        overrides: OverrideArgs,
+    },
+    /// Predict with a trained network (`output learned`) on new inputs.
+    #[command(
+        after_help = "Example:\n  cnr solve examples/learned/teacher.cnr -o trained.json\n  cnr predict examples/learned/teacher.cnr --network trained.json --inputs x.npy -o y.npy"
+    )]
+    Predict {
+        /// The model file (`.cnr`) the network was trained from: its shapes.
+        file: PathBuf,
+        /// The training's record (`cnr solve -o FILE.json`).
+        #[arg(long, value_name = "FILE")]
+        network: PathBuf,
+        /// The inputs: a `.npy` or CSV file of samples one a row (`C·H·W` numbers, flattened
+        /// channel, row, column).
+        #[arg(long, value_name = "FILE")]
+        inputs: PathBuf,
+        /// Write the predictions to this `.npy` file (atomically) instead of printing them.
+        #[arg(short = 'o', long = "output", value_name = "FILE.npy")]
+        output: Option<PathBuf>,
+        /// Print one JSON array instead of one number a line.
         #[arg(long)]
         json: bool,
         #[command(flatten)]

@@ -23,8 +23,15 @@ fn main() -> ExitCode {
         Command::Check { files, overrides } => commands::check::run(&files, &overrides),
         Command::Fmt { files, check } => commands::fmt::run(&files, check),
         Command::Data { file, out, overrides } => commands::data::run(&file, &out, &overrides),
-        Command::Eval { file, filter, bias, json, overrides } => {
+        Command::Eval { file, filter: Some(filter), network: None, bias, json, overrides } => {
             commands::eval::run(&file, &filter, bias.as_deref(), json, &overrides)
+        }
+        Command::Eval { file, network: Some(network), bias, json, overrides, .. } => {
+            commands::predict::eval(&file, &network, bias.is_some(), json, &overrides)
+        }
+        Command::Eval { .. } => unreachable!("clap requires --filter or --network"),
+        Command::Predict { file, network, inputs, output, json, overrides } => {
+            commands::predict::run(&file, &network, &inputs, output.as_deref(), json, &overrides)
         }
         Command::Compile { file, emit, output, overrides } => {
             commands::compile::run(&file, emit, output.as_deref(), &overrides)

@@ -19,6 +19,14 @@ for path in sorted(out.glob("solve_lam_*.json"), key=lambda p: float(p.stem.remo
         rows.append(
             (f"relaxation, λ = {lam}, then gradient descent", refined["training_loss"], refined.get("test_loss"), seconds + refined["seconds"])
         )
+for path in sorted(out.glob("learned_*.json")):
+    record = json.loads(path.read_text())
+    a = record["arrangements"]
+    method = (
+        f"learned output weights, {record['form']} form, {a['patterns']} arrangements, "
+        f"β = {record['weight_decay']:g} ({record['status']})"
+    )
+    rows.append((method, record["training_loss"], record.get("test_loss"), record["timings"]["wall_seconds"]))
 with open(out / "gd" / "results.csv") as f:
     for row in csv.DictReader(f):
         if row["method"] == "gd":

@@ -6,6 +6,7 @@ pub mod compile;
 pub mod data;
 pub mod eval;
 pub mod fmt;
+pub mod predict;
 pub mod solve;
 pub mod sweep;
 

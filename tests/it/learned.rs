@@ -187,3 +187,63 @@ fn the_plan_counts_the_program_and_cbf_takes_it_unchanged() {
     assert_eq!(solved.status, Status::Optimal);
     assert!(relative(solved.objective.unwrap(), trained.objective.unwrap()) < 1e-6);
 }
+
+#[test]
+fn a_trained_network_is_written_read_back_evaluated_and_predicts_the_training_labels_it_fits() {
+    use crate::util::{cnr, text};
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let model = "examples/learned/teacher.cnr";
+    let out = cnr(&["solve", model, "-o", &path("trained.json"), "-o", &path("filters.npy"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let neurons = record["network"]["neurons"].as_array().expect("neurons").len();
+    let filters = std::fs::read(path("filters.npy")).expect("written");
+    assert!(filters.starts_with(b"\x93NUMPY"), "a .npy file");
+
+    // `eval --network`: the record's training loss, from the network read back.
+    let out = cnr(&["eval", model, "--network", &path("trained.json"), "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let eval: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(eval["neurons"].as_u64(), Some(neurons as u64));
+    let (a, b) = (eval["training_loss"].as_f64().unwrap(), record["training_loss"].as_f64().unwrap());
+    assert!(relative(a, b) < 1e-12, "{a} vs {b}");
+
+    // `predict` on the exported training inputs gives outputs whose mean squared error is it.
+    let out = cnr(&["data", model, "--out", &path("data")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = cnr(&[
+        "predict",
+        model,
+        "--network",
+        &path("trained.json"),
+        "--inputs",
+        &path("data/x.npy"),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let predicted: Vec<f64> = serde_json::from_slice(&out.stdout).expect("JSON");
+    let compiled = crate::util::compile_example(model, None);
+    let y = &compiled.model.data.y;
+    assert_eq!(predicted.len(), y.len());
+    let mse = predicted.iter().zip(y).map(|(f, y)| (f - y) * (f - y)).sum::<f64>() / y.len() as f64;
+    assert!(relative(mse, b) < 1e-9, "{mse} vs {b}");
+
+    // A network of another model's shapes, and a model of fixed weights, are refused by name.
+    let out = cnr(&["eval", "examples/paper_relu.cnr", "--network", &path("trained.json")]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("has fixed output weights"), "{}", text(&out.stderr));
+    let other = path("other.cnr");
+    std::fs::write(
+        &other,
+        std::fs::read_to_string(crate::util::root().join(model)).unwrap().replace("kernel 4", "kernel 3"),
+    )
+    .unwrap();
+    let out = cnr(&["eval", &other, "--network", &path("trained.json")]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("neuron 0 has a filter of 4 numbers; model `teacher` has d = 3"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -60,7 +60,7 @@ pub const DEFAULT_ARRANGEMENTS: Arrangements = Arrangements::Sampled { count: 10
 
 /// One hidden neuron of a trained network: `α Σ_k act(⟨x_k, u⟩ + b)`, where `act` is ReLU, or
 /// for a gated neuron the identity where the gate `⟨x_k, g⟩ + g_b ≥ 0` and zero elsewhere.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Neuron {
     /// The filter `u` (`d` numbers, the model's patch order).
     pub filter: Vec<f64>,
@@ -69,12 +69,12 @@ pub struct Neuron {
     /// The output weight `α`.
     pub weight: f64,
     /// A gated neuron's gate `(g, g_b)`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<(Vec<f64>, f64)>,
 }
 
 /// A trained two-layer CNN: its neurons and the output's offset.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainedNetwork {
     /// The neurons, in the order of the program's groups.
     pub neurons: Vec<Neuron>,

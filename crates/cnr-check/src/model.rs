@@ -175,7 +175,13 @@ pub struct SolverSpec {
 
 impl Default for SolverSpec {
     fn default() -> Self {
-        SolverSpec { backend: None, tolerance: 1e-7, tolerance_written: false, max_iter: 200, time_limit: None }
+        SolverSpec {
+            backend: None,
+            tolerance: 1e-7,
+            tolerance_written: false,
+            max_iter: 200,
+            time_limit: None,
+        }
     }
 }
 

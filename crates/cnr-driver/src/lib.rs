@@ -11,6 +11,8 @@
 //!   and check the point on the model ([`SolveRecord`]);
 //! - [`train`]: compile, then train a model of learned output weights through its exact convex
 //!   program ([`TrainRecord`], docs/learned.md);
+//! - [`evaluate_network`], [`predict`]: a trained network ([`read_network`] from its record) on
+//!   a model's data or on new inputs;
 //! - [`evaluate`]: given filters on the model's data ([`EvalRecord`]);
 //! - [`lower`]: the whole cone program, to write with [`write_program`];
 //! - [`export_data`]: the data as NumPy files;
@@ -38,6 +40,7 @@ mod error;
 mod eval;
 mod export;
 mod format;
+mod predict;
 mod program;
 mod record;
 mod request;
@@ -53,6 +56,7 @@ pub use error::{Error, ModelErrors};
 pub use eval::{evaluate, read_numbers, EvalRecord};
 pub use export::{export_data, npy, DataExport};
 pub use format::{decode_text, format};
+pub use predict::{evaluate_network, predict, read_network, NetworkEval};
 pub use program::{read_program, solve_program, write_program, ProgramFormat, ProgramRecord, ProgramRequest};
 pub use record::{
     CuttingPlaneRecord, Filters, GdRefinement, Method, Restart, Restarts, Run, SolveRecord, Timings,

@@ -64,8 +64,13 @@ impl Setting {
 pub struct SettingError(pub String);
 
 /// The blocks `--set` reaches, by the key's first part, and how they are written.
-const BLOCKS: &[(&str, &str)] =
-    &[("network", "network"), ("relax", "relax"), ("learn", "learn"), ("solver", "solver"), ("data", "data planted")];
+const BLOCKS: &[(&str, &str)] = &[
+    ("network", "network"),
+    ("relax", "relax"),
+    ("learn", "learn"),
+    ("solver", "solver"),
+    ("data", "data planted"),
+];
 
 /// The statements of `data files`: `--set data.inputs="x.npy"` writes that block, the other `data`
 /// statements `data planted`.
