@@ -88,7 +88,7 @@ pub fn predict(
     file: &str,
 ) -> Result<Vec<f64>, Error> {
     let len = model.network.input_len();
-    if len == 0 || inputs.len() % len != 0 {
+    if len == 0 || !inputs.len().is_multiple_of(len) {
         return Err(Error::input(format!(
             "`{file}` holds {} numbers, not a whole number of inputs of C·H·W = {len}",
             inputs.len()
