@@ -42,6 +42,7 @@ class _Native:
 _native = _Native()
 
 __all__ = [
+    "ConvexCNN",
     "Model",
     "Record",
     "Cancel",
@@ -122,7 +123,7 @@ class Record:
         self.b = None if b is None else _np.asarray(b, dtype=_np.float64).reshape(filters)
 
     # Fields the JSON record leaves out when they do not apply; here they read as ``None``.
-    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi", "offset", "refined")
+    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi", "offset", "refined", "sign_violation")
 
     def __getattr__(self, name):
         try:
@@ -365,3 +366,125 @@ def sweep(
     except ImportError:
         return table
     return pandas.DataFrame(table, columns=header)
+
+
+def _pair(value, what):
+    """``value`` as the language writes a size: ``n`` or ``h x w``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{what} is one size or a pair (rows, columns), found {value!r}")
+        return f"{int(value[0])} x {int(value[1])}"
+    return str(int(value))
+
+
+class ConvexCNN:
+    """A two-layer CNN whose filters *and* output weights are learned, trained to the optimum of its
+    exact convex program (docs/learned.md), as a scikit-learn regressor: ``fit(X, y)``,
+    ``predict(X)``, ``score(X, y)`` (R²), ``get_params``/``set_params``.
+
+    ``input_shape`` is the length of a 1-D input or ``(height, width)``; ``channels``, ``kernel``,
+    ``stride`` and ``padding`` (one size or a pair) are the convolution's; ``bias`` gives each neuron
+    a bias, ``offset`` the output a free constant. ``weight_decay`` is β, ``form`` ``"exact"`` or
+    ``"gated"``, ``arrangements`` the number of Gaussian filters whose patterns the program uses
+    (``"all"`` for every pattern of a tiny model), ``seed`` their seed. ``X`` holds one sample a row
+    (``C·H·W`` numbers, flattened channel, row, column) or an array of shape ``(n, C, H, W)``.
+
+    After ``fit``: ``record_`` (the training's :class:`Record`: ``status``, ``proven``,
+    ``objective``, ``equivalence``, ``gap``, ``arrangements``, …), ``network_`` (its neurons and
+    offset, as the JSON record has them) and ``n_neurons_``."""
+
+    def __init__(
+        self,
+        input_shape,
+        kernel,
+        stride=1,
+        padding=0,
+        channels=1,
+        bias=True,
+        offset=True,
+        weight_decay=1e-3,
+        form="exact",
+        arrangements=100,
+        seed=0,
+        tolerance=None,
+        threads=None,
+    ):
+        self.input_shape = input_shape
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.channels = channels
+        self.bias = bias
+        self.offset = offset
+        self.weight_decay = weight_decay
+        self.form = form
+        self.arrangements = arrangements
+        self.seed = seed
+        self.tolerance = tolerance
+        self.threads = threads
+
+    _PARAMS = (
+        "input_shape", "kernel", "stride", "padding", "channels", "bias", "offset",
+        "weight_decay", "form", "arrangements", "seed", "tolerance", "threads",
+    )
+
+    def get_params(self, deep=True):
+        """The constructor's parameters, as scikit-learn asks for them."""
+        return {name: getattr(self, name) for name in ConvexCNN._PARAMS}
+
+    def set_params(self, **params):
+        """Sets constructor parameters, as scikit-learn does; returns the estimator."""
+        for name, value in params.items():
+            if name not in ConvexCNN._PARAMS:
+                raise ValueError(f"ConvexCNN has no parameter `{name}`")
+            setattr(self, name, value)
+        return self
+
+    def model(self):
+        """The ``.cnr`` text of the estimator's model (without data: ``fit`` gives the arrays)."""
+        arrangements = "all" if self.arrangements == "all" else f"{int(self.arrangements)} seed {int(self.seed)}"
+        return (
+            "network {\n"
+            f"  input {_pair(self.input_shape, 'input_shape')} channels {int(self.channels)}\n"
+            f"  conv kernel {_pair(self.kernel, 'kernel')} stride {_pair(self.stride, 'stride')}"
+            f" padding {_pair(self.padding, 'padding')}{' bias' if self.bias else ''}\n"
+            "  activation relu\n"
+            f"  output learned{' + offset' if self.offset else ''}\n"
+            "}\n"
+            f"learn {{\n  weight_decay {float(self.weight_decay)!r}\n  form {self.form}\n  arrangements {arrangements}\n}}\n"
+        )
+
+    def _inputs(self, X):
+        X = _real(X, "X")
+        if X.ndim > 2:
+            X = X.reshape(X.shape[0], -1)
+        return _matrix(X, "X")
+
+    def fit(self, X, y):
+        """Trains on ``X`` (one sample a row) and ``y``; returns the estimator."""
+        model = Model(self.model(), name="ConvexCNN")
+        self.record_ = model.solve(self._inputs(X), y, tolerance=self.tolerance, threads=self.threads)
+        self.network_ = self.record_.network
+        self.n_neurons_ = 0 if self.network_ is None else len(self.network_["neurons"])
+        if self.network_ is None:
+            raise SolveError(f"the training ended {self.record_.status} without a network")
+        return self
+
+    def predict(self, X):
+        """The trained network's outputs on ``X``, one a sample."""
+        if not hasattr(self, "network_"):
+            raise ValueError("this ConvexCNN is not fitted yet: call fit(X, y) first")
+        model = Model(self.model(), name="ConvexCNN")
+        record = _json.dumps({"network": self.network_})
+        return _native.predict(*model._args(), record, self._inputs(X))
+
+    def score(self, X, y):
+        """R² of the predictions on ``X`` against ``y``, as scikit-learn's regressors report it."""
+        y = _vector(_np.asarray(y, dtype=_np.float64), "y")
+        residual = ((y - self.predict(X)) ** 2).sum()
+        total = ((y - y.mean()) ** 2).sum()
+        return 1.0 - residual / total if total > 0 else float("nan")
+
+    def __repr__(self):
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in ConvexCNN._PARAMS)
+        return f"ConvexCNN({shown})"

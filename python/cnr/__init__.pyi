@@ -107,3 +107,30 @@ def sweep(
     cancel: Optional[Cancel] = ...,
     on_row: Optional[Callable[[Dict[str, Any]], None]] = ...,
 ) -> Any: ...
+
+class ConvexCNN:
+    record_: Record
+    network_: Dict[str, Any]
+    n_neurons_: int
+    def __init__(
+        self,
+        input_shape: Union[int, Sequence[int]],
+        kernel: Union[int, Sequence[int]],
+        stride: Union[int, Sequence[int]] = ...,
+        padding: Union[int, Sequence[int]] = ...,
+        channels: int = ...,
+        bias: bool = ...,
+        offset: bool = ...,
+        weight_decay: float = ...,
+        form: str = ...,
+        arrangements: Union[int, str] = ...,
+        seed: int = ...,
+        tolerance: Optional[float] = ...,
+        threads: Optional[int] = ...,
+    ) -> None: ...
+    def get_params(self, deep: bool = ...) -> Dict[str, Any]: ...
+    def set_params(self, **params: Any) -> "ConvexCNN": ...
+    def model(self) -> str: ...
+    def fit(self, X: npt.ArrayLike, y: npt.ArrayLike) -> "ConvexCNN": ...
+    def predict(self, X: npt.ArrayLike) -> npt.NDArray[np.float64]: ...
+    def score(self, X: npt.ArrayLike, y: npt.ArrayLike) -> float: ...

@@ -289,11 +289,52 @@ fn solve(
     if let Some(arrays) = arrays(&x, &y, &planted, &planted_bias, &x_test, &y_test)? {
         request = request.with_arrays(arrays);
     }
-    let record = run_released(py, cancel, |hooks| {
+    // A model of learned output weights is trained (its record is a training's), as `cnr solve` does.
+    run_released(py, cancel, |hooks| {
         request.hooks = hooks;
-        cnr_driver::solve(&request).map(|s| s.record)
+        let compiled = cnr_driver::compile_for(&request, cnr_driver::Purpose::Solve)?;
+        if compiled.model.learn.is_some() {
+            return cnr_driver::train_compiled(&compiled, &request).map(|r| serde_json::to_string(&r));
+        }
+        cnr_driver::solve_compiled(&compiled, &request).map(|r| serde_json::to_string(&r))
+    })?
+    .map_err(|e| SolveError::new_err(e.to_string()))
+}
+
+/// The outputs on `x` (one sample a row) of the trained network in `record` (a training's record
+/// as JSON), for the model's shapes.
+#[pyfunction]
+#[pyo3(signature = (text, name, base, settings, record, x))]
+fn predict<'py>(
+    py: Python<'py>,
+    text: String,
+    name: String,
+    base: Option<String>,
+    settings: Vec<(String, String, String)>,
+    record: String,
+    x: PyReadonlyArray2<'_, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let source = Source::new(text, name, base);
+    let mut request = source.request(&settings)?;
+    // The model's data block (or none) is replaced by the inputs, with labels of zero: only its
+    // shapes are used.
+    let inputs = x.as_array();
+    let labels = numpy::ndarray::Array1::<f64>::zeros(inputs.nrows());
+    request = request.with_arrays(Arrays {
+        inputs,
+        labels: labels.view(),
+        planted: None,
+        planted_bias: None,
+        test: None,
+    });
+    let values: Vec<f64> = inputs.iter().copied().collect();
+    let y = run_released(py, None, |hooks| {
+        request.hooks = hooks;
+        let compiled = cnr_driver::compile_for(&request, cnr_driver::Purpose::Data)?;
+        let network = cnr_driver::read_network("the record", record.as_bytes(), &compiled.model)?;
+        cnr_driver::predict(&compiled.model, &network, &values, "x")
     })?;
-    json(&record)
+    Ok(PyArray1::from_vec(py, y))
 }
 
 /// The model's data: inputs (one sample a row), labels, and the planted filters and biases when
@@ -404,6 +445,7 @@ fn _cnr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SolveError", m.py().get_type::<SolveError>())?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(solve, m)?)?;
+    m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(data, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(compile, m)?)?;

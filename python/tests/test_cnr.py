@@ -271,3 +271,33 @@ def test_an_offset_and_a_refinement_by_gradient_descent_reach_python():
     if not isinstance(rows, list):
         rows = rows.to_dict("records")
     assert sorted(r["method"] for r in rows).count("relaxation+gd") == 2
+
+
+def test_convex_cnn_fits_predicts_and_scores_as_a_scikit_learn_regressor():
+    # A planted teacher of two ReLU filters on 1-D inputs of 16 (kernel 4, stride 2: 7 patches).
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((2, 4))
+    x = rng.standard_normal((80, 16))
+    patches = np.stack([x[:, 2 * k : 2 * k + 4] for k in range(7)], axis=1)  # (n, K, d)
+    y = np.maximum(patches @ w.T, 0).sum(axis=(1, 2))
+    estimator = cnr.ConvexCNN(16, 4, stride=2, bias=False, offset=False, weight_decay=1e-4, arrangements=40, seed=1)
+    assert estimator.fit(x[:60], y[:60]) is estimator
+    record = estimator.record_
+    assert record.status == "optimal"
+    assert record.proven == "optimal over these 40 arrangements" or record.proven.startswith("optimal over these")
+    assert record.equivalence < 1e-8
+    # The network's predictions on its training inputs have the record's training loss.
+    train = estimator.predict(x[:60])
+    assert train.shape == (60,)
+    assert abs(((train - y[:60]) ** 2).mean() - record.training_loss) <= 1e-9 * record.training_loss + 1e-15
+    # On held-out inputs it predicts well (R² near 1), and get_params/set_params round-trip.
+    assert estimator.score(x[60:], y[60:]) > 0.9
+    assert cnr.ConvexCNN(**estimator.get_params()).get_params() == estimator.get_params()
+    assert estimator.set_params(form="gated").form == "gated"
+    # The model text is the language's, and an unfitted estimator says so.
+    assert "output learned" in estimator.model()
+    with pytest.raises(ValueError, match="not fitted"):
+        cnr.ConvexCNN(16, 4).predict(x)
+    # A wrong input length is a ModelError (and a ValueError) naming the array.
+    with pytest.raises(ValueError, match="inputs"):
+        estimator.predict(x[:, :15])

@@ -117,7 +117,7 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
     if let DataInput::Arrays(arrays) = &request.data {
         overrides.arrays = Some(Arc::new(given(arrays)));
     }
-    checked(&sources, &unsets, request.default_name, files, &overrides, budget, request.backend)
+    checked(&sources, &unsets, request.default_name, files, &overrides, budget, request.backend, purpose)
 }
 
 /// The checker's copy of arrays handed over in memory.
@@ -144,6 +144,7 @@ fn checked(
     overrides: &Overrides,
     budget: u64,
     backend: Option<Backend>,
+    purpose: Purpose,
 ) -> Result<Compiled, Error> {
     let start = Instant::now();
     let named = |file: Option<&SourceFile>, mut diagnostics: Vec<Diagnostic>| {
@@ -170,7 +171,7 @@ fn checked(
         None => model_backend(&model).map_err(|d| named(None, vec![d]))?,
     };
     if model.learn.is_some() {
-        return learned(model, backend, data_seconds, sources, budget).map_err(|d| match d {
+        return learned(model, backend, data_seconds, sources, budget, purpose).map_err(|d| match d {
             Learned::Model(d) => named(None, d),
             Learned::Error(e) => e,
         });
@@ -212,18 +213,35 @@ enum Learned {
 }
 
 /// A model of learned output weights compiled: its arrangements (held to the budget before they
-/// are made), the program's size, the backend's refusal at the `learn` block. There is no anchor.
+/// are made), the program's size, the backend's refusal at the `learn` block. There is no anchor;
+/// for [`Purpose::Data`] there are no arrangements either (nothing of the program is built).
 fn learned(
     model: Model,
     backend: Backend,
     data_seconds: f64,
     sources: &Sources,
     budget: u64,
+    purpose: Purpose,
 ) -> Result<Compiled, Learned> {
     use cnr_check::learned::Arrangements;
     use cnr_lower::learned::{all_arrangements, sample_arrangements};
     let learn = model.learn.as_ref().expect("a learned model");
     let start = Instant::now();
+    if purpose == Purpose::Data {
+        return Ok(Compiled {
+            plan: cnr_lower::learned::plan_learned(&model, 0),
+            model,
+            backend,
+            data_seconds,
+            warnings: Vec::new(),
+            sources: sources.clone(),
+            model_hash: model_hash(sources.text()),
+            anchor: Vec::new(),
+            anchor_seconds: 0.0,
+            max_memory: budget,
+            arrangements: None,
+        });
+    }
     let rows = model.data.n * model.network.patches();
     let most = match learn.arrangements {
         Arrangements::Sampled { count, .. } => count,

@@ -141,9 +141,15 @@ pub fn train(request: &Request) -> Result<Trained, Error> {
 pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRecord, Error> {
     let start = Instant::now();
     let model = &compiled.model;
-    let (Some(learn), Some(set)) = (&model.learn, &compiled.arrangements) else {
+    let Some(learn) = &model.learn else {
         return Err(Error::Usage(format!(
             "model `{}` has fixed output weights: solve its relaxation (`cnr_driver::solve`)",
+            model.name
+        )));
+    };
+    let Some(set) = &compiled.arrangements else {
+        return Err(Error::Usage(format!(
+            "model `{}` was compiled for its data only (`Purpose::Data`): compile it for a solve to train it",
             model.name
         )));
     };
