@@ -94,8 +94,9 @@ pub fn summary(path: &str, model: &Model, plan: &Plan, definition: Option<&str>)
     if let Some(learn) = &model.learn {
         let _ = writeln!(s, "  output       learned{offset}");
         let arrangements = match learn.arrangements {
-            cnr_driver::LearnedArrangements::Sampled { count, seed } => {
-                format!("{count} sampled, seed {seed}")
+            cnr_driver::LearnedArrangements::Sampled { count, seed, planted } => {
+                let teacher = if planted { ", after the planted teacher's" } else { "" };
+                format!("{count} sampled, seed {seed}{teacher}")
             }
             cnr_driver::LearnedArrangements::All => "all".to_string(),
         };
@@ -225,6 +226,10 @@ pub fn train_report(r: &TrainRecord) -> String {
             "  training loss   {}   (mean squared error on the samples, from the network)",
             figure(r.training_loss)
         );
+        if let Some(e) = r.recovery_error {
+            let _ =
+                writeln!(h, "  recovery error  {}   (to the planted teacher, up to order and scale)", sci(e));
+        }
         if let Some(t) = r.test_loss {
             let _ =
                 writeln!(h, "  test loss       {}   (mean squared error on the held-out test set)", sci(t));

@@ -247,3 +247,64 @@ fn a_trained_network_is_written_read_back_evaluated_and_predicts_the_training_la
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_planted_teacher_is_recovered_from_enough_samples_and_not_from_few() {
+    // The teacher's own patterns are among the program's (`+ planted`); two filters of d = 8.
+    let text = |samples: usize| {
+        format!(
+            "network {{ input 32 conv kernel 8 stride 4 filters 2 activation relu output learned }}
+             data planted {{ samples {samples} seed 2 }}
+             learn {{ weight_decay 0.000001 arrangements 20 seed 1 + planted }}"
+        )
+    };
+    let many = train(&text(48));
+    assert_eq!(many.status, Status::Optimal);
+    assert_eq!(many.arrangements.drawn, 22, "the teacher's two filters, then twenty");
+    assert!(many.recovery_error.unwrap() < 1e-4, "{:?}", many.recovery_error);
+    // With 8 samples the data fit many networks, and the program's (the smallest) is not the teacher.
+    let few = train(&text(8));
+    assert_eq!(few.status, Status::Optimal);
+    assert!(few.training_loss.unwrap() < 1e-8, "it fits: {:?}", few.training_loss);
+    assert!(few.recovery_error.unwrap() > 1e-2, "{:?}", few.recovery_error);
+}
+
+#[test]
+fn a_sweep_of_a_learned_model_has_one_learned_row_per_trial() {
+    use crate::util::{cnr, text};
+    let dir = tempfile::tempdir().expect("a folder");
+    let out = dir.path().join("runs").to_string_lossy().into_owned();
+    let run = cnr(&[
+        "sweep",
+        "examples/sweeps/learned_teacher.cnr",
+        "--ratio",
+        "1,4",
+        "--trials",
+        "2",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let results = std::fs::read_to_string(dir.path().join("runs/results.csv")).expect("results");
+    let rows: Vec<&str> = results.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "{results}");
+    assert!(rows.iter().all(|r| r.split(',').nth(2) == Some("learned")), "{results}");
+    // n/d = 4 recovers the teacher (examples/sweeps/learned_teacher.cnr: 20 of 20 in the note).
+    let recovered =
+        rows.iter().filter(|r| r.split(',').nth(3) == Some("4") && r.split(',').nth(6) == Some("true"));
+    assert_eq!(recovered.count(), 2, "{results}");
+    let baseline = cnr(&[
+        "sweep",
+        "examples/sweeps/learned_teacher.cnr",
+        "--ratio",
+        "1",
+        "--trials",
+        "1",
+        "--baseline",
+        "gd",
+        "--out",
+        &format!("{out}2"),
+    ]);
+    assert_ne!(baseline.status.code(), Some(0));
+    assert!(text(&baseline.stderr).contains("trained alone"), "{}", text(&baseline.stderr));
+}

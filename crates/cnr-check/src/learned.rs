@@ -44,19 +44,26 @@ impl Form {
 /// Where the arrangements (activation patterns) come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arrangements {
-    /// The patterns of `count` Gaussian filters drawn from `seed` (duplicates dropped).
+    /// The patterns of `count` Gaussian filters drawn from `seed` (duplicates dropped), after
+    /// the planted teacher's own with `+ planted`.
     Sampled {
         /// Filters drawn.
         count: usize,
         /// Their seed.
         seed: u64,
+        /// Whether the planted teacher's patterns come first (an oracle, for experiments).
+        planted: bool,
     },
     /// Every pattern of the patch matrix's hyperplane arrangement (tiny models only).
     All,
 }
 
 /// The default `arrangements`: 100 filters from seed 0.
-pub const DEFAULT_ARRANGEMENTS: Arrangements = Arrangements::Sampled { count: 100, seed: 0 };
+pub const DEFAULT_ARRANGEMENTS: Arrangements = Arrangements::Sampled { count: 100, seed: 0, planted: false };
+
+/// Candidates for a teacher neuron's match in [`TrainedNetwork::recovery_error`]: the largest
+/// `CANDIDATES · M` neurons.
+const CANDIDATES: usize = 8;
 
 /// One hidden neuron of a trained network: `α Σ_k act(⟨x_k, u⟩ + b)`, where `act` is ReLU, or
 /// for a gated neuron the identity where the gate `⟨x_k, g⟩ + g_b ≥ 0` and zero elsewhere.
@@ -119,5 +126,66 @@ impl TrainedNetwork {
         let squares =
             |n: &Neuron| n.filter.iter().map(|v| v * v).sum::<f64>() + n.bias * n.bias + n.weight * n.weight;
         0.5 * beta * self.neurons.iter().map(squares).sum::<f64>()
+    }
+}
+
+impl TrainedNetwork {
+    /// How far the network is from the planted teacher (docs/learned.md, "A planted teacher"):
+    /// each neuron as `e_j = α_j (u_j, b_j)` — the same for every rescaling `α → tα, u → u/t` — and
+    /// the teacher's as `e*_m = (w*_m, b*_m)` (output weight 1), the smallest
+    /// `√(Σ_m ‖e_π(m) − e*_m‖² + Σ_{j unmatched} ‖e_j‖²) / √(Σ_m ‖e*_m‖²)` over matchings `π` of
+    /// teacher neurons to distinct neurons (a teacher neuron may go unmatched, at `‖e*_m‖²`).
+    /// `None` without planted filters, or when they are all zero.
+    pub fn recovery_error(&self, model: &Model) -> Option<f64> {
+        let planted = model.data.planted.as_ref()?;
+        let d = model.network.d();
+        let with_bias = |filter: &[f64], bias: f64| {
+            let mut e = filter.to_vec();
+            e.push(bias);
+            e
+        };
+        let teacher: Vec<Vec<f64>> = planted
+            .chunks_exact(d)
+            .enumerate()
+            .map(|(m, w)| with_bias(w, model.data.planted_bias.as_ref().map_or(0.0, |b| b[m])))
+            .collect();
+        let squared = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>();
+        let all: Vec<Vec<f64>> = self
+            .neurons
+            .iter()
+            .map(|n| with_bias(&n.filter, n.bias).iter().map(|v| v * n.weight).collect())
+            .collect();
+        // Only the largest neurons are candidates for a match (an assignment over thousands of
+        // neurons would cost their cube); the others count as unmatched.
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_by(|&a, &b| squared(&all[b]).total_cmp(&squared(&all[a])));
+        let rest: f64 = order.iter().skip(CANDIDATES * teacher.len()).map(|&j| squared(&all[j])).sum();
+        let learned: Vec<&Vec<f64>> =
+            order.iter().take(CANDIDATES * teacher.len()).map(|&j| &all[j]).collect();
+        let scale = teacher.iter().map(|e| squared(e)).sum::<f64>();
+        if scale == 0.0 {
+            return None;
+        }
+        // A square assignment: teacher rows then idle rows, learned columns then idle columns.
+        let size = teacher.len() + learned.len();
+        let cost: Vec<Vec<f64>> = (0..size)
+            .map(|r| {
+                (0..size)
+                    .map(|c| match (teacher.get(r), learned.get(c)) {
+                        (Some(t), Some(e)) => {
+                            let diff: Vec<f64> = t.iter().zip(e.iter()).map(|(a, b)| a - b).collect();
+                            squared(&diff) - squared(e)
+                        }
+                        (Some(t), None) => squared(t),
+                        (None, _) => 0.0,
+                    })
+                    .collect()
+            })
+            .collect();
+        let matched = cnr_numerics::assignment::assign(&cost);
+        let total: f64 = rest
+            + learned.iter().map(|e| squared(e)).sum::<f64>()
+            + matched.iter().enumerate().map(|(r, &c)| cost[r][c]).sum::<f64>();
+        Some(total.max(0.0).sqrt() / scale.sqrt())
     }
 }

@@ -117,7 +117,7 @@ pub fn compile_for(request: &Request, purpose: Purpose) -> Result<Compiled, Erro
     if let DataInput::Arrays(arrays) = &request.data {
         overrides.arrays = Some(Arc::new(given(arrays)));
     }
-    checked(&sources, &unsets, request.default_name, files, &overrides, budget, request.backend, purpose)
+    checked(&sources, &unsets, request.default_name, files, &overrides, request.backend, purpose)
 }
 
 /// The checker's copy of arrays handed over in memory.
@@ -142,10 +142,10 @@ fn checked(
     name: &str,
     files: &dyn Files,
     overrides: &Overrides,
-    budget: u64,
     backend: Option<Backend>,
     purpose: Purpose,
 ) -> Result<Compiled, Error> {
+    let budget = overrides.max_memory.unwrap_or(cnr_check::budget::DEFAULT_BYTES);
     let start = Instant::now();
     let named = |file: Option<&SourceFile>, mut diagnostics: Vec<Diagnostic>| {
         settings::name_flags(file, sources, &mut diagnostics);
@@ -244,7 +244,7 @@ fn learned(
     }
     let rows = model.data.n * model.network.patches();
     let most = match learn.arrangements {
-        Arrangements::Sampled { count, .. } => count,
+        Arrangements::Sampled { count, .. } => count + model.network.filters,
         Arrangements::All => cnr_lower::learned::MAX_CELLS as usize,
     };
     let h = cnr_lower::learned::patch_len(&model);
@@ -253,7 +253,7 @@ fn learned(
         return Err(Learned::Error(Error::MethodOverBudget { method: "the arrangements", need, budget }));
     }
     let set = match learn.arrangements {
-        Arrangements::Sampled { count, seed } => sample_arrangements(&model, count, seed),
+        Arrangements::Sampled { count, seed, planted } => sample_arrangements(&model, count, seed, planted),
         Arrangements::All => all_arrangements(&model).map_err(|e| {
             Learned::Model(vec![Diagnostic::error(
                 learn.arrangements_span,

@@ -302,6 +302,38 @@ impl Experiment {
         };
         let mut rows = Vec::new();
         let done = |method: &str| skip.iter().any(|m| results::summary_method(m) == method);
+        // A model of learned output weights is trained: one row, `learned`, judged on its
+        // recovery of the planted teacher (docs/learned.md).
+        if compiled.model.learn.is_some() {
+            if self.baseline.is_some() || self.refine_gd.is_some() {
+                return Err(SweepError::Driver(cnr_driver::Error::Usage(
+                    "--baseline and --refine-gd compare with the relaxation of fixed output weights; a model of learned output weights is trained alone".into(),
+                )));
+            }
+            if !done(results::LEARNED) {
+                let record = cnr_driver::train_compiled(&compiled, &request)?;
+                let optimal = record.status == cnr_driver::Status::Optimal;
+                let figures = cnr_driver::Figures {
+                    training_loss: record.training_loss,
+                    test_loss: record.test_loss,
+                    recovery_error: record.recovery_error,
+                    ..cnr_driver::Figures::default()
+                };
+                rows.push(
+                    Row {
+                        method: results::LEARNED.into(),
+                        status: record.status.as_str().to_string(),
+                        objective: record.objective,
+                        iterations: record.attempts.iter().map(|a| u64::from(a.iterations)).sum(),
+                        solve_seconds: record.timings.solving_seconds,
+                        backend: record.backend.to_string(),
+                        ..base
+                    }
+                    .with_figures(&figures, optimal, self.threshold),
+                );
+            }
+            return Ok(rows);
+        }
         let relaxation_done = done("relaxation");
         let refined_done = self.refine_gd.is_none() || done(results::REFINED);
         if !relaxation_done || !refined_done {

@@ -343,9 +343,10 @@ pub enum LearnStmt {
     WeightDecay(Num),
     /// `form exact|gated`.
     Form(Spanned<String>),
-    /// `arrangements P [seed S]` (sampled from `P` Gaussian filters), or `arrangements all`
-    /// (`None`: every pattern, for tiny models).
-    Arrangements(Option<Num>, Option<Num>),
+    /// `arrangements P [seed S] [+ planted]` (sampled from `P` Gaussian filters, and with
+    /// `+ planted` the planted teacher's own patterns first), or `arrangements all` (`None`: every
+    /// pattern, for tiny models).
+    Arrangements(Option<Num>, Option<Num>, bool),
 }
 
 /// A statement of `solver { … }`.

@@ -211,10 +211,10 @@ fn learn_stmt(s: &LearnStmt) -> String {
     match s {
         LearnStmt::WeightDecay(v) => format!("weight_decay {}", v.node.text),
         LearnStmt::Form(f) => format!("form {}", f.node),
-        LearnStmt::Arrangements(None, _) => "arrangements all".to_string(),
-        LearnStmt::Arrangements(Some(p), None) => format!("arrangements {}", p.node.text),
-        LearnStmt::Arrangements(Some(p), Some(seed)) => {
-            format!("arrangements {} seed {}", p.node.text, seed.node.text)
+        LearnStmt::Arrangements(None, ..) => "arrangements all".to_string(),
+        LearnStmt::Arrangements(Some(p), seed, planted) => {
+            let seed = seed.as_ref().map_or(String::new(), |s| format!(" seed {}", s.node.text));
+            format!("arrangements {}{seed}{}", p.node.text, if *planted { " + planted" } else { "" })
         }
     }
 }

@@ -106,14 +106,14 @@ impl Cx<'_> {
         };
         let arrangements_span = arrangements.first().map_or(keyword(b.span, "learn"), |(_, s)| *s);
         let arrangements = match single(self, arrangements, "`arrangements`") {
-            Some((LearnStmt::Arrangements(None, _), _)) => Some(Arrangements::All),
-            Some((LearnStmt::Arrangements(Some(count), seed), _)) => {
+            Some((LearnStmt::Arrangements(None, ..), _)) => Some(Arrangements::All),
+            Some((LearnStmt::Arrangements(Some(count), seed, planted), _)) => {
                 let count = self.whole(count, "the number of arrangements", 1);
                 let seed = match seed {
                     Some(s) => self.seed(s),
                     None => Some(0),
                 };
-                count.zip(seed).map(|(count, seed)| Arrangements::Sampled { count, seed })
+                count.zip(seed).map(|(count, seed)| Arrangements::Sampled { count, seed, planted: *planted })
             }
             _ => Some(DEFAULT_ARRANGEMENTS),
         };

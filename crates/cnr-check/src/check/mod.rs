@@ -175,14 +175,14 @@ fn overflowing_numbers(file: &SourceFile) -> Vec<Diagnostic> {
             Item::Learn(b) => {
                 for s in &b.stmts {
                     match &s.node {
-                        LearnStmt::WeightDecay(n) | LearnStmt::Arrangements(Some(n), None) => {
+                        LearnStmt::WeightDecay(n) | LearnStmt::Arrangements(Some(n), None, _) => {
                             nums.push((n.span, &n.node))
                         }
-                        LearnStmt::Arrangements(Some(n), Some(seed)) => {
+                        LearnStmt::Arrangements(Some(n), Some(seed), _) => {
                             nums.push((n.span, &n.node));
                             nums.push((seed.span, &seed.node));
                         }
-                        LearnStmt::Form(_) | LearnStmt::Arrangements(None, _) => {}
+                        LearnStmt::Form(_) | LearnStmt::Arrangements(None, ..) => {}
                     }
                 }
             }
@@ -334,6 +334,18 @@ impl Cx<'_> {
         };
         let (network, activation, output, data, relax, learn) =
             (network?, activation?, output?, data?, relax?, learn?);
+        if let Some(l) = &learn {
+            let with_planted =
+                matches!(l.arrangements, crate::learned::Arrangements::Sampled { planted: true, .. });
+            if with_planted && data.planted.is_none() {
+                self.push(
+                    Diagnostic::error(l.arrangements_span, "`+ planted` takes the planted teacher's patterns, and these data have no planted filters")
+                        .with_label("no planted teacher")
+                        .with_hint("use `data planted { … }`, or give the teacher's filters (`planted \"w.npy\"` in `data files`), or drop `+ planted`"),
+                );
+                return None;
+            }
+        }
         // The patch geometry is the last array built, once every part is known to be good.
         let mut model = Model {
             name,

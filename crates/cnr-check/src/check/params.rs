@@ -201,7 +201,7 @@ impl Resolver {
                 for s in &mut b.stmts {
                     match &mut s.node {
                         LearnStmt::WeightDecay(n) => self.value(n),
-                        LearnStmt::Arrangements(count, seed) => {
+                        LearnStmt::Arrangements(count, seed, _) => {
                             count.iter_mut().chain(seed).for_each(|n| self.value(n))
                         }
                         LearnStmt::Form(_) => {}

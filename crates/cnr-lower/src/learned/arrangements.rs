@@ -90,11 +90,22 @@ impl PatternSet {
 }
 
 /// The patterns of `count` standard normal filters of `h` numbers drawn from ChaCha8 seeded with
-/// `seed`, filter after filter (docs/learned.md).
-pub fn sample_arrangements(model: &Model, count: usize, seed: u64) -> PatternSet {
-    let h = patch_len(model);
+/// `seed`, filter after filter (docs/learned.md); with `planted`, the planted teacher's filters
+/// (and biases) come first, so that their patterns are the program's first.
+pub fn sample_arrangements(model: &Model, count: usize, seed: u64, planted: bool) -> PatternSet {
+    let (h, d) = (patch_len(model), model.network.d());
+    let mut filters: Vec<Vec<f64>> = Vec::new();
+    if let (true, Some(w)) = (planted, &model.data.planted) {
+        for (m, filter) in w.chunks_exact(d).enumerate() {
+            let mut g = filter.to_vec();
+            if model.network.bias {
+                g.push(model.data.planted_bias.as_ref().map_or(0.0, |b| b[m]));
+            }
+            filters.push(g);
+        }
+    }
     let mut rng = generator(seed);
-    let filters = (0..count).map(|_| normals(&mut rng, h)).collect();
+    filters.extend((0..count).map(|_| normals(&mut rng, h)));
     PatternSet::of_filters(model, filters, false)
 }
 

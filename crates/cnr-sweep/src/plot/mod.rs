@@ -17,7 +17,7 @@ mod heat;
 mod lines;
 
 use crate::grid::{Axis, Grid};
-use crate::results::{summarise, summary_method, CellSummary, Row, BASELINE, REFINED};
+use crate::results::{summarise, summary_method, CellSummary, Row, BASELINE, LEARNED, REFINED};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -364,6 +364,7 @@ fn method_name(row_method: &str) -> &'static str {
     match summary_method(row_method) {
         BASELINE => "gradient descent",
         REFINED => "relaxation+gd",
+        LEARNED => "learned output weights",
         _ => "relaxation",
     }
 }

@@ -231,12 +231,17 @@ pub const BASELINE: &str = "gd";
 /// The method of the rows of the relaxation's point refined by gradient descent (`--refine-gd`).
 pub const REFINED: &str = "relaxation+gd";
 
+/// The method of the rows of a model of learned output weights, trained (docs/learned.md).
+pub const LEARNED: &str = "learned";
+
 /// What a summary calls a row's method: `relaxation`, however it was solved (`auto` may solve
-/// a cell's small trials whole and its large ones by cutting planes), `relaxation+gd` or `gd`.
+/// a cell's small trials whole and its large ones by cutting planes), `relaxation+gd`, `gd` or
+/// `learned`.
 pub fn summary_method(row_method: &str) -> &'static str {
     match row_method {
         BASELINE => BASELINE,
         REFINED => REFINED,
+        LEARNED => LEARNED,
         _ => "relaxation",
     }
 }

@@ -96,7 +96,14 @@ fn statement_span(p: &Pair<Rule>) -> Span {
         .filter(|t| {
             matches!(
                 t.as_rule(),
-                Rule::number | Rule::ident | Rule::string | Rule::bias | Rule::neg | Rule::sweep_word
+                Rule::number
+                    | Rule::ident
+                    | Rule::string
+                    | Rule::bias
+                    | Rule::neg
+                    | Rule::sweep_word
+                    | Rule::with_planted
+                    | Rule::arrangements_all
             )
         })
         .map(|t| t.as_span().end())
@@ -337,8 +344,17 @@ fn learn_stmt(p: Pair<Rule>) -> LearnStmt {
             let mut inner = p.into_inner();
             let count = inner.next().expect("a count or `all`");
             match count.as_rule() {
-                Rule::arrangements_all => LearnStmt::Arrangements(None, None),
-                _ => LearnStmt::Arrangements(Some(value(count)), inner.next().map(|s| value(first(s)))),
+                Rule::arrangements_all => LearnStmt::Arrangements(None, None, false),
+                _ => {
+                    let (mut seed, mut planted) = (None, false);
+                    for p in inner {
+                        match p.as_rule() {
+                            Rule::with_planted => planted = true,
+                            _ => seed = Some(value(first(p))),
+                        }
+                    }
+                    LearnStmt::Arrangements(Some(value(count)), seed, planted)
+                }
             }
         }
     }
