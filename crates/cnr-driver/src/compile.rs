@@ -30,9 +30,9 @@ pub struct Compiled {
     /// FNV-1a (64-bit) of the model's text, in hexadecimal.
     pub model_hash: String,
     /// The objective's anchor, from all samples (computed once, here, so that an overflow is
-    /// reported by `cnr check` too).
+    /// reported by `cnr check` too); empty for a model of learned output weights, which has none.
     pub anchor: Vec<f64>,
-    /// Seconds spent on the anchor.
+    /// Seconds spent on the anchor, or on a learned model's arrangements.
     pub anchor_seconds: f64,
     /// The memory budget the model was checked against, in bytes; a solve holds every program it
     /// builds to it too.
