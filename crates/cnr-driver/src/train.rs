@@ -169,19 +169,21 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
     let (program, layout) = lower_learned(model, set);
     let lowering_seconds = lowering.elapsed().as_secs_f64();
     let settings = crate::solver_settings(model, request);
-    let solve = ProgramSolve {
-        backend: compiled.backend,
-        tolerance: match request.tolerance {
-            Some(t) => t,
-            None if model.solver.tolerance_written => model.solver.tolerance,
-            None => LEARNED_TOLERANCE,
-        },
-        verbose: request.verbose,
-        watch: Some(request.hooks.call_watch()),
-        time_limit: settings.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
+    let tolerance = match request.tolerance {
+        Some(t) => t,
+        None if model.solver.tolerance_written => model.solver.tolerance,
+        None => LEARNED_TOLERANCE,
     };
     let solving = Instant::now();
+    // Each solve is given what is left of the request's time limit.
     let run = |program: &cnr_ir::ConeProgram| {
+        let solve = ProgramSolve {
+            backend: compiled.backend,
+            tolerance,
+            verbose: request.verbose,
+            watch: Some(request.hooks.call_watch()),
+            time_limit: settings.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
+        };
         cnr_solve::solve_program(program, &solve, 0.0).map_err(|e| match e {
             SolveError::Cancelled => Error::Cancelled,
             e => Error::Solve(e),
