@@ -202,6 +202,9 @@ pub(crate) enum MethodArg {
     CuttingPlane,
     /// Cuts in the filters' own space, solved by cnr's dual simplex (a penalty goes to the whole program).
     Wspace,
+    /// Learned output weights, gated form: accelerated proximal gradient with a duality-gap
+    /// certificate (docs/learned.md).
+    FirstOrder,
 }
 
 impl From<MethodArg> for MethodChoice {
@@ -211,6 +214,7 @@ impl From<MethodArg> for MethodChoice {
             MethodArg::Full => MethodChoice::Full,
             MethodArg::CuttingPlane => MethodChoice::CuttingPlane,
             MethodArg::Wspace => MethodChoice::WSpace,
+            MethodArg::FirstOrder => MethodChoice::FirstOrder,
         }
     }
 }

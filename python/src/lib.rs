@@ -191,9 +191,10 @@ fn method(name: &str) -> PyResult<MethodChoice> {
         "full" => MethodChoice::Full,
         "cutting-plane" | "cutting_plane" => MethodChoice::CuttingPlane,
         "wspace" => MethodChoice::WSpace,
+        "first-order" | "first_order" => MethodChoice::FirstOrder,
         other => {
             return Err(PyValueError::new_err(format!(
-                "unknown method `{other}`: auto, full, cutting-plane or wspace"
+                "unknown method `{other}`: auto, full, cutting-plane, wspace or first-order"
             )))
         }
     })

@@ -316,3 +316,43 @@ fn a_sweep_of_a_learned_model_has_one_learned_row_per_trial() {
     assert_ne!(baseline.status.code(), Some(0));
     assert!(text(&baseline.stderr).contains("trained alone"), "{}", text(&baseline.stderr));
 }
+
+#[test]
+fn the_first_order_method_agrees_with_the_interior_point_on_the_gated_form() {
+    use cnr_driver::MethodChoice;
+    for (seed, bias, offset) in [(1, "", ""), (2, " bias", " + offset"), (3, " bias", "")] {
+        let text = format!(
+            "network {{ input 6 x 6 conv kernel 3 x 3 stride 1{bias} activation relu output learned{offset} }}
+             data planted {{ samples 150 seed {seed} noise 0.3 }}
+             learn {{ weight_decay 1 form gated arrangements 30 seed {seed} }}"
+        );
+        let with = |method| {
+            let mut request = Request::new(&text, "gated");
+            request.method = method;
+            cnr_driver::train(&request).expect("trains").record
+        };
+        let (ipm, fo) = (with(MethodChoice::Full), with(MethodChoice::FirstOrder));
+        assert_eq!((ipm.method, fo.method), ("interior-point", "first-order"));
+        assert_eq!((ipm.status, fo.status), (Status::Optimal, Status::Optimal), "{text}");
+        // Optimal only with a certified gap within the tolerance, and then the two objectives agree
+        // to it; the network read back is checked the same way.
+        assert!(fo.gap.unwrap() <= cnr_driver::FIRST_ORDER_TOLERANCE, "{:?}", fo.gap);
+        assert!(relative(fo.objective.unwrap(), ipm.objective.unwrap()) < 2e-6, "{text}: {fo:?} vs {ipm:?}");
+        assert!(fo.equivalence.unwrap() < 1e-8, "{:?}", fo.equivalence);
+        let first = fo.first_order.as_ref().unwrap();
+        assert!(first.dual <= ipm.objective.unwrap() * (1.0 + 1e-9), "the dual bounds the optimum");
+        // `auto` picks it above the measured size.
+        let auto = with(MethodChoice::Auto);
+        let large = cnr_driver::compile(&Request::new(&text, "g")).unwrap().plan.nonzeros
+            > cnr_driver::FIRST_ORDER_NONZEROS;
+        assert_eq!(auto.method, if large { "first-order" } else { "interior-point" });
+    }
+    // The exact form has sign rows, which the first-order method does not take yet.
+    let mut request = Request::new(
+        "network { input 8 conv kernel 4 stride 2 activation relu output learned }
+        data planted { samples 20 seed 1 } learn { weight_decay 0.1 }",
+        "exact",
+    );
+    request.method = MethodChoice::FirstOrder;
+    assert!(matches!(cnr_driver::train(&request), Err(cnr_driver::Error::Usage(m)) if m.contains("gated")));
+}

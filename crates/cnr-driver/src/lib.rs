@@ -65,7 +65,10 @@ pub use record::{
 pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits, ProgressHook, Request};
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
 pub use summary::Summary;
-pub use train::{train, train_compiled, ArrangementRecord, TrainRecord, TrainTimings, Trained};
+pub use train::{
+    train, train_compiled, ArrangementRecord, FirstOrderRecord, TrainRecord, TrainTimings, Trained,
+    FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE,
+};
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so
 /// that a caller needs this crate alone.

@@ -4,11 +4,13 @@
 //! network against the program's data term, the sign rows, the duality gap.
 
 use crate::compile::{compile_for, Purpose};
-use crate::{Compiled, Error, Request};
-use cnr_check::learned::{Arrangements, TrainedNetwork};
+use crate::{Compiled, Error, MethodChoice, Request};
+use cnr_check::learned::{Arrangements, Form, TrainedNetwork};
+use cnr_firstorder::{group_lasso, GroupLasso, GroupLassoEnd, GroupLassoSettings};
 use cnr_ir::Status;
 use cnr_lower::learned::{lower_learned, patch, read_network, LearnedLayout, PatternSet};
 use cnr_solve::{ProgramSolve, SolveError};
+use ndarray::ShapeBuilder;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -37,7 +39,10 @@ pub struct TrainRecord {
     pub form: &'static str,
     /// The weight decay `β`.
     pub weight_decay: f64,
-    /// The backend that solved the program.
+    /// `interior-point` (the conic program, by the backend) or `first-order` (the gated form's
+    /// group lasso, by `cnr-firstorder`).
+    pub method: &'static str,
+    /// The backend that solved the program (`cnr-firstorder` for the first-order method).
     pub backend: &'static str,
     /// How the solve ended, after cnr's checks of the point and its dual.
     pub status: Status,
@@ -59,7 +64,8 @@ pub struct TrainRecord {
     /// (none for the gated form, which has no sign rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_violation: Option<f64>,
-    /// The last call's duality gap, relative (`cnr-solve`'s check).
+    /// The relative duality gap: the interior point's last call's (`cnr-solve`'s check, an
+    /// estimate), or the first-order method's certified `(P − D)/P`.
     pub gap: Option<f64>,
     /// From the network: `(1/n) Σ_i (f(x_i) − y_i)²` on the training set.
     pub training_loss: Option<f64>,
@@ -89,8 +95,11 @@ pub struct TrainRecord {
     pub rows: usize,
     /// Non-zeros of the program.
     pub nonzeros: usize,
-    /// Every call of the backend.
+    /// Every call of the backend (none for the first-order method).
     pub attempts: Vec<cnr_solve::Attempt>,
+    /// What the first-order method did, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_order: Option<FirstOrderRecord>,
     /// Where the time went.
     pub timings: TrainTimings,
 }
@@ -147,7 +156,9 @@ pub fn train(request: &Request) -> Result<Trained, Error> {
 }
 
 /// Trains a model compiled already: the program over its arrangements, solved by the request's
-/// backend with `cnr-solve`'s checks, and the network read back and checked on the model.
+/// method — the interior point (`cnr-solve`'s checks) or, for the gated form, the first-order
+/// method (`cnr-firstorder`, with its duality gap) — and the network read back and checked on the
+/// model.
 pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRecord, Error> {
     let start = Instant::now();
     let model = &compiled.model;
@@ -163,17 +174,158 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             model.name
         )));
     };
-    fits_budget(compiled, true)?;
+    let first_order = match (request.method, learn.form) {
+        (MethodChoice::FirstOrder, Form::Gated) => true,
+        (MethodChoice::FirstOrder, Form::Exact) => {
+            return Err(Error::Usage(
+                "--method first-order takes the gated form (`form gated`); the exact form is solved by the interior point".into(),
+            ))
+        }
+        (MethodChoice::Auto, Form::Gated) => compiled.plan.nonzeros > FIRST_ORDER_NONZEROS,
+        (MethodChoice::Auto | MethodChoice::Full, _) => false,
+        (other, _) => {
+            return Err(Error::Usage(format!(
+                "--method {} solves a relaxation; a learned model is trained by auto, full or first-order",
+                other.as_str()
+            )))
+        }
+    };
     request.hooks.check()?;
-    let lowering = Instant::now();
-    let (program, layout) = lower_learned(model, set);
-    let lowering_seconds = lowering.elapsed().as_secs_f64();
-    let settings = crate::solver_settings(model, request);
-    let tolerance = match request.tolerance {
+    let layout = LearnedLayout::new(model, set.len());
+    let solved = if first_order {
+        by_first_order(compiled, request, set, &layout, start)?
+    } else {
+        by_interior_point(compiled, request, set, start)?
+    };
+    let checking = Instant::now();
+    let x = solved.x.as_deref();
+    let network = x.map(|x| read_network(model, &layout, set, x));
+    let figures = x.zip(network.as_ref()).map(|(x, net)| judge(model, &layout, set, x, net));
+    let complete = set.complete;
+    let proven = match solved.status {
+        Status::Optimal if complete => "global minimum".to_string(),
+        Status::Optimal => format!("optimal over these {} arrangements", set.len()),
+        _ => "not proven".to_string(),
+    };
+    let (seed, source) = match learn.arrangements {
+        Arrangements::Sampled { seed, .. } => (Some(seed), "sampled"),
+        Arrangements::All => (None, "all"),
+    };
+    let f = figures.as_ref();
+    Ok(TrainRecord {
+        model: model.name.clone(),
+        model_hash: compiled.model_hash.clone(),
+        form: learn.form.name(),
+        weight_decay: learn.weight_decay,
+        method: if first_order { "first-order" } else { "interior-point" },
+        backend: solved.backend,
+        status: solved.status,
+        proven,
+        objective: solved.objective,
+        network_objective: f
+            .map(|f| f.network_loss + network.as_ref().map_or(0.0, |n| n.weight_decay(learn.weight_decay))),
+        data_term: f.map(|f| f.data_term),
+        network_loss: f.map(|f| f.network_loss),
+        equivalence: f.map(|f| f.equivalence),
+        sign_violation: f.and_then(|f| f.sign_violation),
+        gap: solved.gap,
+        training_loss: f.map(|f| 2.0 * f.network_loss / model.data.n.max(1) as f64),
+        test_loss: network.as_ref().and_then(|net| {
+            let test = model.data.test.as_deref()?;
+            Some(2.0 * net.half_squared_error(model, test) / test.n.max(1) as f64)
+        }),
+        recovery_error: network.as_ref().and_then(|net| net.recovery_error(model)),
+        significant_neurons: network.as_ref().map(cnr_lower::learned::significant),
+        network,
+        arrangements: ArrangementRecord {
+            source,
+            seed,
+            drawn: set.drawn,
+            patterns: set.len(),
+            complete,
+            filters: set.generators.clone(),
+        },
+        samples: model.data.n,
+        d: model.network.d(),
+        patches: model.network.patches(),
+        variables: solved.sizes.0,
+        rows: solved.sizes.1,
+        nonzeros: solved.sizes.2,
+        attempts: solved.attempts,
+        first_order: solved.first_order,
+        timings: TrainTimings {
+            data_seconds: compiled.data_seconds,
+            arrangement_seconds: compiled.anchor_seconds,
+            lowering_seconds: solved.lowering_seconds,
+            solving_seconds: solved.solving_seconds,
+            checking_seconds: checking.elapsed().as_secs_f64(),
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+    })
+}
+
+/// Above this many non-zeros of the conic program, `auto` trains the gated form by the
+/// first-order method (docs/learned.md, "The first-order method": measured on the digits).
+pub const FIRST_ORDER_NONZEROS: usize = 50_000;
+
+/// The tolerance of the first-order method's relative duality gap unless the request or the
+/// model sets one.
+pub const FIRST_ORDER_TOLERANCE: f64 = 1e-6;
+
+/// What a first-order solve did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FirstOrderRecord {
+    /// Iterations (two products with the fit's matrix each).
+    pub iterations: usize,
+    /// Restarts of the momentum.
+    pub restarts: usize,
+    /// The primal objective at the point.
+    pub primal: f64,
+    /// The dual objective at the dual point made feasible from its residual: a lower bound on
+    /// the optimum.
+    pub dual: f64,
+    /// The tolerance of the relative gap asked for.
+    pub tolerance: f64,
+}
+
+/// A solve of a learned program, by either method: its point in the program's layout.
+struct Solve {
+    status: Status,
+    objective: Option<f64>,
+    x: Option<Vec<f64>>,
+    backend: &'static str,
+    gap: Option<f64>,
+    attempts: Vec<cnr_solve::Attempt>,
+    first_order: Option<FirstOrderRecord>,
+    /// Columns, rows and non-zeros of what was solved.
+    sizes: (usize, usize, usize),
+    lowering_seconds: f64,
+    solving_seconds: f64,
+}
+
+/// The tolerance a learned solve is asked for: the request's, the model's, else `default`.
+fn tolerance(model: &cnr_check::Model, request: &Request, default: f64) -> f64 {
+    match request.tolerance {
         Some(t) => t,
         None if model.solver.tolerance_written => model.solver.tolerance,
-        None => LEARNED_TOLERANCE,
-    };
+        None => default,
+    }
+}
+
+/// The conic program, lowered and solved by the interior point with `cnr-solve`'s checks.
+fn by_interior_point(
+    compiled: &Compiled,
+    request: &Request,
+    set: &PatternSet,
+    start: Instant,
+) -> Result<Solve, Error> {
+    let model = &compiled.model;
+    fits_budget(compiled, true)?;
+    let lowering = Instant::now();
+    let (program, _) = lower_learned(model, set);
+    let lowering_seconds = lowering.elapsed().as_secs_f64();
+    let settings = crate::solver_settings(model, request);
+    let tolerance = tolerance(model, request, LEARNED_TOLERANCE);
     let solving = Instant::now();
     // Each solve is given what is left of the request's time limit.
     let run = |program: &cnr_ir::ConeProgram| {
@@ -210,69 +362,85 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             solved.attempts = attempts;
         }
     }
-    let solving_seconds = solving.elapsed().as_secs_f64();
-    let checking = Instant::now();
-    let x = solved.x.as_deref();
-    let network = x.map(|x| read_network(model, &layout, set, x));
-    let figures = x.zip(network.as_ref()).map(|(x, net)| judge(model, &layout, set, x, net));
-    let complete = set.complete;
-    let proven = match solved.status {
-        Status::Optimal if complete => "global minimum".to_string(),
-        Status::Optimal => format!("optimal over these {} arrangements", set.len()),
-        _ => "not proven".to_string(),
-    };
-    let (seed, source) = match learn.arrangements {
-        Arrangements::Sampled { seed, .. } => (Some(seed), "sampled"),
-        Arrangements::All => (None, "all"),
-    };
-    let f = figures.as_ref();
-    Ok(TrainRecord {
-        model: model.name.clone(),
-        model_hash: compiled.model_hash.clone(),
-        form: learn.form.name(),
-        weight_decay: learn.weight_decay,
-        backend: solved.backend,
+    Ok(Solve {
         status: solved.status,
-        proven,
         objective: solved.objective,
-        network_objective: f
-            .map(|f| f.network_loss + network.as_ref().map_or(0.0, |n| n.weight_decay(learn.weight_decay))),
-        data_term: f.map(|f| f.data_term),
-        network_loss: f.map(|f| f.network_loss),
-        equivalence: f.map(|f| f.equivalence),
-        sign_violation: f.and_then(|f| f.sign_violation),
         gap: solved.attempts.last().and_then(|a| a.gap),
-        training_loss: f.map(|f| 2.0 * f.network_loss / model.data.n.max(1) as f64),
-        test_loss: network.as_ref().and_then(|net| {
-            let test = model.data.test.as_deref()?;
-            Some(2.0 * net.half_squared_error(model, test) / test.n.max(1) as f64)
-        }),
-        recovery_error: network.as_ref().and_then(|net| net.recovery_error(model)),
-        significant_neurons: network.as_ref().map(cnr_lower::learned::significant),
-        network,
-        arrangements: ArrangementRecord {
-            source,
-            seed,
-            drawn: set.drawn,
-            patterns: set.len(),
-            complete,
-            filters: set.generators.clone(),
-        },
-        samples: model.data.n,
-        d: model.network.d(),
-        patches: model.network.patches(),
-        variables: program.n,
-        rows: program.m(),
-        nonzeros: program.a.nnz(),
+        x: solved.x,
+        backend: solved.backend,
         attempts: solved.attempts,
-        timings: TrainTimings {
-            data_seconds: compiled.data_seconds,
-            arrangement_seconds: compiled.anchor_seconds,
-            lowering_seconds,
-            solving_seconds,
-            checking_seconds: checking.elapsed().as_secs_f64(),
-            wall_seconds: start.elapsed().as_secs_f64(),
-        },
+        first_order: None,
+        sizes: (program.n, program.m(), program.a.nnz()),
+        lowering_seconds,
+        solving_seconds: solving.elapsed().as_secs_f64(),
+    })
+}
+
+/// The gated form's group lasso over the fit's matrix, by `cnr-firstorder`; `optimal` only when its
+/// duality gap is within the tolerance.
+fn by_first_order(
+    compiled: &Compiled,
+    request: &Request,
+    set: &PatternSet,
+    layout: &LearnedLayout,
+    start: Instant,
+) -> Result<Solve, Error> {
+    let model = &compiled.model;
+    let (n, m) = (model.data.n, set.len() * layout.h);
+    // The fit's matrix and the method's vectors (a few of length m and n).
+    crate::solve::fits(
+        compiled,
+        "the first-order method",
+        8 * (n as u128 * m as u128 + 8 * (n + m) as u128),
+    )?;
+    let lowering = Instant::now();
+    let a = cnr_lower::learned::fit_matrix(model, set);
+    let lowering_seconds = lowering.elapsed().as_secs_f64();
+    let a = ndarray::ArrayView2::from_shape((n, m).f(), &a).expect("the fit's matrix has n·P·h numbers");
+    let y = ndarray::ArrayView1::from(&model.data.y);
+    let problem = GroupLasso {
+        a,
+        y,
+        h: layout.h,
+        beta: model.learn.as_ref().expect("learned").weight_decay,
+        offset: layout.offset.is_some(),
+    };
+    let tolerance = tolerance(model, request, FIRST_ORDER_TOLERANCE);
+    let limit = request.limits.time_limit.or(model.solver.time_limit);
+    let deadline =
+        limit.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()).and_then(|t| start.checked_add(t));
+    let settings = GroupLassoSettings { tolerance, deadline, ..GroupLassoSettings::default() };
+    let solving = Instant::now();
+    let solution = group_lasso(&problem, &settings, None);
+    let solving_seconds = solving.elapsed().as_secs_f64();
+    // The point in the program's layout, which the read-back takes.
+    let mut x = vec![0.0; layout.n];
+    x[layout.c.clone()].copy_from_slice(&solution.w);
+    if let Some(col) = layout.offset {
+        x[col] = solution.offset;
+    }
+    let status = match solution.end {
+        GroupLassoEnd::Converged => Status::Optimal,
+        GroupLassoEnd::IterationLimit => Status::IterationLimit,
+        GroupLassoEnd::TimeLimit => Status::TimeLimit,
+    };
+    Ok(Solve {
+        status,
+        objective: Some(solution.primal),
+        x: Some(x),
+        backend: "cnr-firstorder",
+        gap: Some(solution.gap),
+        attempts: Vec::new(),
+        first_order: Some(FirstOrderRecord {
+            iterations: solution.iterations,
+            restarts: solution.restarts,
+            primal: solution.primal,
+            dual: solution.dual,
+            tolerance,
+        }),
+        sizes: (m + usize::from(problem.offset), n, n * m),
+        lowering_seconds,
+        solving_seconds,
     })
 }
 

@@ -79,46 +79,98 @@ pub struct GroupLassoSolution {
     pub end: GroupLassoEnd,
 }
 
+/// `A` with its columns centred when the problem has an offset: `A w + c·1 = A_c w + (c + μᵀw)·1`
+/// with `μ` the columns' means, so the method works in `(w, c' = c + μᵀw)` with `A_c`, whose
+/// columns are orthogonal to the offset's — the same problem, far better conditioned when the
+/// inputs share a mean (pixels in [0, 1]: on the digits' gated form, 55,800 iterations without it).
+struct Operator<'a> {
+    a: ArrayView2<'a, f64>,
+    means: Option<Array1<f64>>,
+}
+
+impl Operator<'_> {
+    fn new<'a>(problem: &GroupLasso<'a>) -> Operator<'a> {
+        let means = problem
+            .offset
+            .then(|| problem.a.mean_axis(Axis(0)).unwrap_or_else(|| Array1::zeros(problem.a.ncols())));
+        Operator { a: problem.a, means }
+    }
+
+    /// `A_c w`, column by column (`A` is stored by columns), skipping the zeros the group
+    /// soft-threshold leaves.
+    fn apply(&self, w: &Array1<f64>) -> Array1<f64> {
+        let mut out = Array1::<f64>::zeros(self.a.nrows());
+        for (column, &wj) in self.a.columns().into_iter().zip(w) {
+            if wj != 0.0 {
+                out.scaled_add(wj, &column);
+            }
+        }
+        if let Some(mu) = &self.means {
+            let shift = mu.dot(w);
+            out.mapv_inplace(|v| v - shift);
+        }
+        out
+    }
+
+    /// `A_cᵀ r`: a dot product per column.
+    fn apply_t(&self, r: &Array1<f64>) -> Array1<f64> {
+        let mut out: Array1<f64> = self.a.columns().into_iter().map(|column| column.dot(r)).collect();
+        if let Some(mu) = &self.means {
+            out.scaled_add(-r.sum(), mu);
+        }
+        out
+    }
+
+    /// The offset `c` of the point `(w, c')`.
+    fn offset(&self, w: &Array1<f64>, c_centred: f64) -> f64 {
+        self.means.as_ref().map_or(c_centred, |mu| c_centred - mu.dot(w))
+    }
+}
+
 /// Solves `problem` from `start` (`w`, then the offset; zeros when `None`).
-pub fn group_lasso(problem: &GroupLasso, settings: &GroupLassoSettings, start: Option<(&[f64], f64)>) -> GroupLassoSolution {
+pub fn group_lasso(
+    problem: &GroupLasso,
+    settings: &GroupLassoSettings,
+    start: Option<(&[f64], f64)>,
+) -> GroupLassoSolution {
     let m = problem.a.ncols();
-    let groups = if problem.h == 0 { 0 } else { m / problem.h };
+    let groups = m.checked_div(problem.h).unwrap_or(0);
+    let op = Operator::new(problem);
     let mut x = Array1::<f64>::zeros(m);
     let mut c = 0.0;
     if let Some((w, c0)) = start {
         x.assign(&ArrayView1::from(w));
-        c = if problem.offset { c0 } else { 0.0 };
+        c = if problem.offset { c0 + op.means.as_ref().map_or(0.0, |mu| mu.dot(&x)) } else { 0.0 };
     }
-    let ones_t = problem.a.sum_axis(Axis(0)); // Aᵀ1, for the centred dual point
-    let mut step_l = lipschitz(problem) * 1.01 + f64::MIN_POSITIVE;
+    let mut step_l = lipschitz(problem, &op) * 1.01 + f64::MIN_POSITIVE;
     let (mut x_prev, mut c_prev) = (x.clone(), c);
     let (mut v, mut vc) = (x.clone(), c); // the momentum point
     let mut t = 1.0f64;
     let mut last_objective = f64::INFINITY;
     let mut restarts = 0;
-    let mut best = certificate(problem, &x, c, &ones_t);
+    let mut best = certificate(problem, &op, &x, c);
     for iteration in 1..=settings.max_iter {
         // Gradient at the momentum point.
-        let r = residual(problem, &v, vc);
-        let grad = problem.a.t().dot(&r);
+        let r = residual(problem, &op, &v, vc);
+        let grad = op.apply_t(&r);
         let grad_c = if problem.offset { r.sum() } else { 0.0 };
         let f_v = 0.5 * r.dot(&r);
         // A proximal step, with L doubled until it decreases enough.
-        let (x_new, c_new) = loop {
+        let (x_new, c_new, f_new) = loop {
             let mut x_new = &v - &(&grad / step_l);
             shrink(&mut x_new, problem.h, groups, problem.beta / step_l);
             let c_new = vc - grad_c / step_l;
             let d = &x_new - &v;
             let dc = c_new - vc;
-            let r_new = residual(problem, &x_new, c_new);
+            let r_new = residual(problem, &op, &x_new, c_new);
             let f_new = 0.5 * r_new.dot(&r_new);
             let model = f_v + grad.dot(&d) + grad_c * dc + 0.5 * step_l * (d.dot(&d) + dc * dc);
             if f_new <= model * (1.0 + 1e-12) + 1e-300 || step_l > 1e300 {
-                break (x_new, c_new);
+                break (x_new, c_new, f_new);
             }
             step_l *= 2.0;
         };
-        let objective = primal(problem, &x_new, c_new, groups);
+        let objective = f_new + problem.beta * group_norms(&x_new, problem.h, groups);
         // Restart the momentum when the objective rises.
         let t_next = if objective > last_objective {
             restarts += 1;
@@ -137,7 +189,7 @@ pub fn group_lasso(problem: &GroupLasso, settings: &GroupLassoSettings, start: O
         last_objective = objective;
         let out_of_time = settings.deadline.is_some_and(|d| Instant::now() >= d);
         if iteration % settings.check_every.max(1) == 0 || iteration == settings.max_iter || out_of_time {
-            let check = certificate(problem, &x, c, &ones_t);
+            let check = certificate(problem, &op, &x, c);
             if check.gap < best.gap || best.gap.is_nan() {
                 best = check;
             }
@@ -158,16 +210,11 @@ pub fn group_lasso(problem: &GroupLasso, settings: &GroupLassoSettings, start: O
     GroupLassoSolution { iterations: settings.max_iter, restarts, end: GroupLassoEnd::IterationLimit, ..best }
 }
 
-/// `A w + c − y`.
-fn residual(problem: &GroupLasso, w: &Array1<f64>, c: f64) -> Array1<f64> {
-    let mut r = problem.a.dot(w);
+/// `A_c w + c' − y`, which is `A w + c − y`.
+fn residual(problem: &GroupLasso, op: &Operator, w: &Array1<f64>, c: f64) -> Array1<f64> {
+    let mut r = op.apply(w);
     r.iter_mut().zip(problem.y.iter()).for_each(|(r, y)| *r += c - y);
     r
-}
-
-fn primal(problem: &GroupLasso, w: &Array1<f64>, c: f64, groups: usize) -> f64 {
-    let r = residual(problem, w, c);
-    0.5 * r.dot(&r) + problem.beta * group_norms(w, problem.h, groups)
 }
 
 fn group_norms(w: &Array1<f64>, h: usize, groups: usize) -> f64 {
@@ -184,28 +231,29 @@ fn shrink(w: &mut Array1<f64>, h: usize, groups: usize, amount: f64) {
     }
 }
 
-/// The point `(w, c)` with its primal value, a dual point made feasible from its residual, and
-/// their relative gap.
-fn certificate(problem: &GroupLasso, w: &Array1<f64>, c: f64, ones_t: &Array1<f64>) -> GroupLassoSolution {
-    let groups = if problem.h == 0 { 0 } else { w.len() / problem.h };
+/// The point `(w, c')` with its primal value, a dual point made feasible from its residual, and
+/// their relative gap; the solution's offset is `c`.
+fn certificate(problem: &GroupLasso, op: &Operator, w: &Array1<f64>, c: f64) -> GroupLassoSolution {
+    let groups = w.len().checked_div(problem.h).unwrap_or(0);
     let h = problem.h;
-    let mut theta = residual(problem, w, c);
+    let mut theta = residual(problem, op, w, c);
     let p = 0.5 * theta.dot(&theta) + problem.beta * group_norms(w, h, groups);
-    let mut at = problem.a.t().dot(&theta);
     if problem.offset {
-        // Centred, so that 1ᵀθ = 0: Aᵀ(θ − m·1) = Aᵀθ − m·Aᵀ1.
+        // Centred, so that 1ᵀθ = 0 (then A_cᵀθ = Aᵀθ).
         let mean = theta.mean().unwrap_or(0.0);
         theta.mapv_inplace(|v| v - mean);
-        at.scaled_add(-mean, ones_t);
     }
-    let largest = (0..groups).map(|g| at.slice(s![g * h..(g + 1) * h]).dot(&at.slice(s![g * h..(g + 1) * h])).sqrt()).fold(0.0, f64::max);
+    let at = op.apply_t(&theta);
+    let largest = (0..groups)
+        .map(|g| at.slice(s![g * h..(g + 1) * h]).dot(&at.slice(s![g * h..(g + 1) * h])).sqrt())
+        .fold(0.0, f64::max);
     let scale = if largest > problem.beta { problem.beta / largest } else { 1.0 };
     theta.mapv_inplace(|v| v * scale);
     let d = -0.5 * theta.dot(&theta) - theta.dot(&problem.y);
     let gap = (p - d).max(0.0) / p.abs().max(f64::MIN_POSITIVE);
     GroupLassoSolution {
         w: w.to_vec(),
-        offset: c,
+        offset: op.offset(w, c),
         primal: p,
         dual: d,
         gap,
@@ -215,8 +263,9 @@ fn certificate(problem: &GroupLasso, w: &Array1<f64>, c: f64, ones_t: &Array1<f6
     }
 }
 
-/// An upper estimate of `λ_max(A'ᵀA')` by power iteration (`A' = [A, 1]` with an offset).
-fn lipschitz(problem: &GroupLasso) -> f64 {
+/// An estimate of `λ_max(A'ᵀA')` by power iteration (`A' = [A_c, 1]` with an offset); a step
+/// that fails the sufficient decrease doubles it.
+fn lipschitz(problem: &GroupLasso, op: &Operator) -> f64 {
     let m = problem.a.ncols();
     let mut v = Array1::<f64>::from_elem(m + usize::from(problem.offset), 1.0);
     let mut value = 0.0;
@@ -226,11 +275,11 @@ fn lipschitz(problem: &GroupLasso) -> f64 {
             return 1.0;
         }
         v /= norm;
-        let mut av = problem.a.dot(&v.slice(s![..m]));
+        let mut av = op.apply(&v.slice(s![..m]).to_owned());
         if problem.offset {
             av += v[m];
         }
-        let mut atav = problem.a.t().dot(&av).to_vec();
+        let mut atav = op.apply_t(&av).to_vec();
         if problem.offset {
             atav.push(av.sum());
         }
@@ -275,15 +324,21 @@ mod tests {
         let a = Array2::from_shape_fn((40, 12), |(i, j)| ((i * 31 + j * 17) % 23) as f64 / 11.0 - 1.0);
         let y = Array1::from_shape_fn(40, |i| ((i * 13) % 7) as f64 - 3.0);
         let problem = GroupLasso { a: a.view(), y: y.view(), h: 3, beta: 2.0, offset: true };
-        let tight = group_lasso(&problem, &GroupLassoSettings { tolerance: 1e-12, ..Default::default() }, None);
-        let loose = group_lasso(&problem, &GroupLassoSettings { tolerance: 1e-4, ..Default::default() }, None);
+        let tight =
+            group_lasso(&problem, &GroupLassoSettings { tolerance: 1e-12, ..Default::default() }, None);
+        let loose =
+            group_lasso(&problem, &GroupLassoSettings { tolerance: 1e-4, ..Default::default() }, None);
         assert_eq!((tight.end, loose.end), (GroupLassoEnd::Converged, GroupLassoEnd::Converged));
         // The loose point is within its certified gap of the tight one's objective, and every dual
         // value bounds every primal one.
         assert!(loose.primal - tight.primal <= 1e-4 * loose.primal + 1e-12);
         assert!(loose.dual <= tight.primal + 1e-9 && tight.dual <= loose.primal + 1e-9);
         // Warm started at the tight point, it is done at the first check.
-        let warm = group_lasso(&problem, &GroupLassoSettings { tolerance: 1e-10, ..Default::default() }, Some((&tight.w, tight.offset)));
+        let warm = group_lasso(
+            &problem,
+            &GroupLassoSettings { tolerance: 1e-10, ..Default::default() },
+            Some((&tight.w, tight.offset)),
+        );
         assert_eq!(warm.end, GroupLassoEnd::Converged);
         assert!(warm.iterations <= 10, "{}", warm.iterations);
     }

@@ -35,6 +35,9 @@ pub enum MethodChoice {
     CuttingPlane,
     /// Cuts in the filters' space (`cnr_methods::wspace`): no cone program, no epigraph variables.
     WSpace,
+    /// A learned model's gated form by accelerated proximal gradient (`cnr-firstorder`), with a
+    /// duality-gap certificate; for learned models only.
+    FirstOrder,
 }
 
 impl MethodChoice {
@@ -45,6 +48,7 @@ impl MethodChoice {
             MethodChoice::Full => "full",
             MethodChoice::CuttingPlane => "cutting-plane",
             MethodChoice::WSpace => "wspace",
+            MethodChoice::FirstOrder => "first-order",
         }
     }
 }
@@ -94,6 +98,11 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
             "model `{}` has learned output weights: train it (`cnr_driver::train`), there is no relaxation to solve",
             compiled.model.name
         )));
+    }
+    if request.method == MethodChoice::FirstOrder {
+        return Err(Error::Usage(
+            "--method first-order trains learned output weights (`output learned`, `form gated`); a relaxation is solved by auto, full, cutting-plane or wspace".into(),
+        ));
     }
     let start = Instant::now();
     let limit = request.limits.time_limit.or(compiled.model.solver.time_limit);
@@ -209,6 +218,7 @@ pub(super) fn solve_with_anchor(
         }
         MethodChoice::Auto if wspace_takes(compiled, request) => Method::WSpace,
         MethodChoice::Auto => cx.conic_method(),
+        MethodChoice::FirstOrder => unreachable!("refused by solve_compiled"),
     };
     let outcome = match method {
         Method::Full => cx.full(&mut timings)?,

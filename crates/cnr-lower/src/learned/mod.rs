@@ -113,6 +113,34 @@ pub fn patch_matrix(model: &Model) -> Vec<f64> {
     out
 }
 
+/// Column `col` of arrangement `j`'s block of the fit: `a_ij[col] = Σ_k D_j[i,k] x̃_ik[col]` for
+/// every sample `i`, from the patch matrix (`n·K` rows of `h`).
+fn fit_column(
+    set: &PatternSet,
+    patches: &[f64],
+    (n, kk, h): (usize, usize, usize),
+    j: usize,
+    col: usize,
+    out: &mut [f64],
+) {
+    for (i, v) in out.iter_mut().enumerate().take(n) {
+        *v = (0..kk).filter(|&k| set.active(j, i * kk + k)).map(|k| patches[(i * kk + k) * h + col]).sum();
+    }
+}
+
+/// The fit's matrix `A = [A_1 … A_P]` of the gated form, `n × (P·h)` in column-major order
+/// (column `j·h + col` is [`fit_column`]): `Σ_j A_j c_j` are the outputs. The same coefficients as
+/// the fit rows of [`lower_learned`]; a first-order method multiplies by it.
+pub fn fit_matrix(model: &Model, set: &PatternSet) -> Vec<f64> {
+    let (n, kk, h) = (model.data.n, model.network.patches(), patch_len(model));
+    let patches = patch_matrix(model);
+    let mut out = vec![0.0; n * set.len() * h];
+    for (k, column) in out.chunks_exact_mut(n.max(1)).enumerate().take(set.len() * h) {
+        fit_column(set, &patches, (n, kk, h), k / h, k % h, column);
+    }
+    out
+}
+
 /// The learned program of `model` over the arrangements `set`, with its layout. `A` is filled
 /// column by column in compressed form (no triplets): its bytes are the plan's.
 pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLayout) {
@@ -122,6 +150,7 @@ pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLa
     let exact = learn.form == Form::Exact;
     let patches = patch_matrix(model);
     let x = |row: usize| &patches[row * h..(row + 1) * h];
+    let mut column = vec![0.0; n];
     // Rows: fit (n), sign (2·P·n·K, exact), loss (n + 2), groups (h + 1 each).
     let sign_rows = if exact { 2 * p * n * kk } else { 0 };
     let loss_row = n + sign_rows;
@@ -146,10 +175,8 @@ pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLa
         let (j, sign_of_group) = (g % p, if g < p { -1.0 } else { 1.0 });
         for col in 0..h {
             // Fit: r_i − Σ_j ⟨a_ij, c_j − c'_j⟩ − offset = −y_i, with a_ij = Σ_k D_j[i,k] x̃_ik.
-            for i in 0..n {
-                let v: f64 = (0..kk).filter(|&k| set.active(j, i * kk + k)).map(|k| x(i * kk + k)[col]).sum();
-                push(&mut a, i, sign_of_group * v);
-            }
+            fit_column(set, &patches, (n, kk, h), j, col, &mut column);
+            column.iter().enumerate().for_each(|(i, &v)| push(&mut a, i, sign_of_group * v));
             // Sign: s = (2D − 1) ⟨x̃_ik, c⟩ ≥ 0, written b − Ax with b = 0.
             if exact {
                 for row in 0..n * kk {
