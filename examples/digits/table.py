@@ -19,12 +19,12 @@ for path in sorted(out.glob("solve_lam_*.json"), key=lambda p: float(p.stem.remo
         rows.append(
             (f"relaxation, λ = {lam}, then gradient descent", refined["training_loss"], refined.get("test_loss"), seconds + refined["seconds"])
         )
-for path in sorted(out.glob("learned_*.json")):
+for path in sorted(out.glob("learned_*.json"), key=lambda p: (p.stem.split("_")[1], int(p.stem.split("_")[2]))):
     record = json.loads(path.read_text())
     a = record["arrangements"]
     method = (
         f"learned output weights, {record['form']} form, {a['patterns']} arrangements, "
-        f"β = {record['weight_decay']:g} ({record['status']})"
+        f"β = {record['weight_decay']:g}, {record['method']} ({record['status']})"
     )
     rows.append((method, record["training_loss"], record.get("test_loss"), record["timings"]["wall_seconds"]))
 with open(out / "gd" / "results.csv") as f:
