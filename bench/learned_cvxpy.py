@@ -290,7 +290,13 @@ def main():
     empty = int(np.sum(~flat.any(axis=1)))
     exact = record["form"] == "exact"
     beta = record["weight_decay"]
-    tol = args.tol if args.tol is not None else record["attempts"][-1]["tolerance"]
+    # The tolerance cnr was held to: its last backend call's, or the first-order method's gap.
+    if args.tol is not None:
+        tol = args.tol
+    elif record["attempts"]:
+        tol = record["attempts"][-1]["tolerance"]
+    else:
+        tol = record["first_order"]["tolerance"]
     prob, _, off = build(xt, y, dd, beta, exact, geo["offset"])
     t_built = time.perf_counter() - t0
     prob.solve(solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
@@ -317,7 +323,8 @@ def main():
     rec_wall = record["timings"]["wall_seconds"]
     cnr_s = wall if wall is not None else rec_wall
     net_loss, net_obj = network_check(xt, y, record)
-    last = record["attempts"][-1]
+    # cnr's tolerance and iterations: its last backend call's, or the first-order method's.
+    last = record["attempts"][-1] if record["attempts"] else record["first_order"]
 
     name = os.path.basename(args.model)
     print(f"\n{name}: form {record['form']}, n = {n}, K = {kk}, h = {h}, P = {p} patterns "
