@@ -7,6 +7,7 @@ data or on NumPy arrays, and returns its record. ``sweep`` runs a phase-transiti
 stops them with ``KeyboardInterrupt`` and leaves nothing running.
 """
 
+import html as _html
 import json as _json
 import os as _os
 
@@ -140,6 +141,18 @@ class Record:
         """The record as ``cnr solve --json`` writes it."""
         return dict(self._fields)
 
+    def _repr_html_(self):
+        """The record's headline figures as an HTML table, for notebooks."""
+        shown = []
+        for key in ("model", "status", "proven", "method", "backend", "objective", "training_loss",
+                    "test_loss", "recovery_error", "max_violation", "gap", "samples"):
+            value = self._fields.get(key)
+            if value is None:
+                continue
+            text = f"{value:.6g}" if isinstance(value, float) else str(value)
+            shown.append(f"<tr><th style='text-align:left'>{_html.escape(key)}</th><td>{_html.escape(text)}</td></tr>")
+        return "<table>" + "".join(shown) + "</table>"
+
     def __repr__(self):
         return (
             f"Record(status={self.status!r}, objective={self.objective!r}, "
@@ -247,6 +260,46 @@ class Model:
         """The model's fit of the filters ``w`` (``(M, d)``, or ``(d,)`` for one filter) and biases
         ``b``: violation, training loss and recovery error, as ``cnr eval`` reports them."""
         return _json.loads(_native.evaluate(*self._args(**settings), _matrix(w, "w"), _vector(b, "b")))
+
+    def conv_weights(self, w, b=None, **settings):
+        """Filters in PyTorch's layout: ``w`` (``(M, d)``, or a :class:`Record`, whose ``w`` and
+        ``b`` are taken) as ``weight`` of shape ``(M, C, kh, kw)`` (``(M, C, kw)`` for a 1-D input),
+        with ``bias``, ``stride``, ``padding`` and ``dims`` (1 or 2): what ``torch.nn.Conv2d`` (or
+        ``Conv1d``) takes. A filter's numbers are channel, then kernel row, then kernel column
+        (docs/language.md), which is PyTorch's order, so this is a reshape."""
+        if isinstance(w, Record):
+            w, b = w.w, (w.b if b is None else b)
+        summary = self.check(**settings)
+        c, (kh, kw) = summary["channels"], summary["kernel"]
+        one_d = summary["input"][0] == 1 and kh == 1
+        w = _real(w, "w").reshape(-1, c, kw) if one_d else _real(w, "w").reshape(-1, c, kh, kw)
+        pick = (lambda pair: pair[1]) if one_d else tuple
+        return {
+            "weight": w,
+            "bias": None if b is None else _real(b, "b").reshape(-1),
+            "stride": pick(summary["stride"]),
+            "padding": pick(summary["padding"]),
+            "dims": 1 if one_d else 2,
+        }
+
+    def to_torch(self, w, b=None, **settings):
+        """A ``torch.nn.Conv1d``/``Conv2d`` with the filters (``w`` or a :class:`Record`) as its
+        weights, when torch is importable; else the arrays of :meth:`conv_weights`."""
+        layer = self.conv_weights(w, b, **settings)
+        try:
+            import torch
+        except ImportError:
+            return layer
+        weight = torch.tensor(layer["weight"])
+        conv = (torch.nn.Conv1d if layer["dims"] == 1 else torch.nn.Conv2d)(
+            weight.shape[1], weight.shape[0], tuple(weight.shape[2:]), stride=layer["stride"],
+            padding=layer["padding"], bias=layer["bias"] is not None, dtype=torch.float64,
+        )
+        with torch.no_grad():
+            conv.weight.copy_(weight)
+            if layer["bias"] is not None:
+                conv.bias.copy_(torch.tensor(layer["bias"]))
+        return conv
 
     def compile(self, emit="cbf", **settings):
         """The model's cone program as text: ``cbf`` (for any conic solver), ``json`` or ``ir``."""

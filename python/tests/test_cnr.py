@@ -301,3 +301,31 @@ def test_convex_cnn_fits_predicts_and_scores_as_a_scikit_learn_regressor():
     # A wrong input length is a ModelError (and a ValueError) naming the array.
     with pytest.raises(ValueError, match="inputs"):
         estimator.predict(x[:, :15])
+
+
+def test_conv_weights_are_pytorchs_layout_and_give_the_models_outputs():
+    # 2 channels of 6 x 5, kernel 3 x 2, stride 2 x 1, padding 1 x 0, a bias: the filters in the
+    # (M, C, kh, kw) layout, convolved by hand, give the outputs whose loss the record reports.
+    model = cnr.Model(
+        "network { input 6 x 5 channels 2 conv kernel 3 x 2 stride 2 x 1 padding 1 x 0 filters 2 bias "
+        "activation relu output ones } data planted { samples 40 seed 3 noise 0.5 }"
+    )
+    record = model.solve()
+    layer = model.conv_weights(record)
+    assert layer["weight"].shape == (2, 2, 3, 2) and layer["dims"] == 2
+    assert layer["stride"] == (2, 1) and layer["padding"] == (1, 0)
+    data = model.data()
+    x = np.pad(data["x"].reshape(-1, 2, 6, 5), ((0, 0), (0, 0), (1, 1), (0, 0)))
+    rows, cols = (6 + 2 - 3) // 2 + 1, (5 - 2) // 1 + 1
+    z = np.zeros((x.shape[0], 2, rows, cols))
+    for r in range(rows):
+        for c in range(cols):
+            patch = x[:, :, 2 * r : 2 * r + 3, c : c + 2]
+            z[:, :, r, c] = np.einsum("nchw,mchw->nm", patch, layer["weight"]) + layer["bias"]
+    f = np.maximum(z, 0).sum(axis=(1, 2, 3))
+    assert abs(((f - data["y"]) ** 2).mean() - record.training_loss) <= 1e-9 * (1 + record.training_loss)
+    # A 1-D model's filters are (M, C, kw); without torch, to_torch gives these arrays.
+    one = cnr.Model("network { input 16 conv kernel 4 stride 4 activation relu output ones } data planted { samples 24 seed 1 }")
+    assert one.conv_weights(one.solve())["weight"].shape == (1, 1, 4)
+    # A record shows as an HTML table in a notebook.
+    assert "<table>" in record._repr_html_() and "optimal" in record._repr_html_()

@@ -15,6 +15,22 @@ pub struct Summary {
     pub filter_size: usize,
     /// Patches `K`.
     pub patches: usize,
+    /// The convolution's shapes (what a `Conv1d`/`Conv2d` layer needs): channels `C`, the input
+    /// `(H, W)` (`H = 1` for a 1-D input), the kernel, stride and padding as `(rows, columns)`, and
+    /// whether the filters have a bias.
+    pub channels: usize,
+    /// The input `(H, W)`.
+    pub input: (usize, usize),
+    /// The kernel `(kh, kw)`.
+    pub kernel: (usize, usize),
+    /// The stride.
+    pub stride: (usize, usize),
+    /// The zero padding on each side.
+    pub padding: (usize, usize),
+    /// Whether each filter has a bias.
+    pub bias: bool,
+    /// Whether the output weights are learned (`output learned`).
+    pub learned: bool,
     /// Samples `n`.
     pub samples: usize,
     /// Columns of the whole program.
@@ -40,6 +56,13 @@ impl Compiled {
             filters: model.network.filters,
             filter_size: model.network.d(),
             patches: model.network.patches(),
+            channels: model.network.channels,
+            input: (model.network.height, model.network.width),
+            kernel: model.network.kernel,
+            stride: model.network.stride,
+            padding: model.network.padding,
+            bias: model.network.bias,
+            learned: model.learn.is_some(),
             samples: model.data.n,
             variables: plan.variables,
             rows: plan.rows,
