@@ -124,7 +124,7 @@ class Record:
         self.b = None if b is None else _np.asarray(b, dtype=_np.float64).reshape(filters)
 
     # Fields the JSON record leaves out when they do not apply; here they read as ``None``.
-    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi", "offset", "refined", "sign_violation")
+    _OPTIONAL = ("test_loss", "recovery_error", "recovery_distance", "xi", "offset", "refined", "sign_violation", "network")
 
     def __getattr__(self, name):
         try:
@@ -260,6 +260,20 @@ class Model:
         """The model's fit of the filters ``w`` (``(M, d)``, or ``(d,)`` for one filter) and biases
         ``b``: violation, training loss and recovery error, as ``cnr eval`` reports them."""
         return _json.loads(_native.evaluate(*self._args(**settings), _matrix(w, "w"), _vector(b, "b")))
+
+    def predict(self, x, w, b=None, **settings):
+        """The outputs on new inputs ``x`` (one sample a row) of the model's network with the
+        filters ``w`` (``(M, d)``, or a :class:`Record`, whose ``w``, ``b`` and ``offset`` are
+        taken) and ``b`` (the biases, then the offset). For a trained network of learned output
+        weights use :class:`ConvexCNN` or the record's network."""
+        if isinstance(w, Record):
+            record = w
+            if record.network is not None and record.w is None:
+                return _native.predict(*self._args(**settings), _json.dumps({"network": record.network}), _matrix(x, "x"))
+            extras = list(record.b if record.b is not None else []) + ([record.offset] if record.offset is not None else [])
+            w, b = record.w, _np.asarray(extras, dtype=_np.float64)
+        b = _np.zeros(0) if b is None else _real(b, "b").reshape(-1)
+        return _native.predict_filters(*self._args(**settings), _matrix(w, "w"), b, _matrix(x, "x"))
 
     def conv_weights(self, w, b=None, **settings):
         """Filters in PyTorch's layout: ``w`` (``(M, d)``, or a :class:`Record`, whose ``w`` and

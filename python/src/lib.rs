@@ -302,6 +302,42 @@ fn solve(
     .map_err(|e| SolveError::new_err(e.to_string()))
 }
 
+/// The outputs on `x` (one sample a row) of the model's network with fixed output weights and the
+/// filters `w` (`(M, d)`) and extras `b` (the biases, then the offset).
+#[pyfunction]
+#[pyo3(signature = (text, name, base, settings, w, b, x))]
+#[allow(clippy::too_many_arguments)]
+fn predict_filters<'py>(
+    py: Python<'py>,
+    text: String,
+    name: String,
+    base: Option<String>,
+    settings: Vec<(String, String, String)>,
+    w: PyReadonlyArray2<'_, f64>,
+    b: PyReadonlyArray1<'_, f64>,
+    x: PyReadonlyArray2<'_, f64>,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let source = Source::new(text, name, base);
+    let mut request = source.request(&settings)?;
+    let inputs = x.as_array();
+    let labels = numpy::ndarray::Array1::<f64>::zeros(inputs.nrows());
+    request = request.with_arrays(Arrays {
+        inputs,
+        labels: labels.view(),
+        planted: None,
+        planted_bias: None,
+        test: None,
+    });
+    let (values, w, b): (Vec<f64>, Vec<f64>, Vec<f64>) =
+        (inputs.iter().copied().collect(), w.as_array().iter().copied().collect(), b.as_array().to_vec());
+    let y = run_released(py, None, |hooks| {
+        request.hooks = hooks;
+        let compiled = cnr_driver::compile_for(&request, cnr_driver::Purpose::Data)?;
+        cnr_driver::predict_with_filters(&compiled.model, &w, &b, &values, "x")
+    })?;
+    Ok(PyArray1::from_vec(py, y))
+}
+
 /// The outputs on `x` (one sample a row) of the trained network in `record` (a training's record
 /// as JSON), for the model's shapes.
 #[pyfunction]
@@ -447,6 +483,7 @@ fn _cnr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(solve, m)?)?;
     m.add_function(wrap_pyfunction!(predict, m)?)?;
+    m.add_function(wrap_pyfunction!(predict_filters, m)?)?;
     m.add_function(wrap_pyfunction!(data, m)?)?;
     m.add_function(wrap_pyfunction!(evaluate, m)?)?;
     m.add_function(wrap_pyfunction!(compile, m)?)?;

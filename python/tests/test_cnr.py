@@ -329,3 +329,16 @@ def test_conv_weights_are_pytorchs_layout_and_give_the_models_outputs():
     assert one.conv_weights(one.solve())["weight"].shape == (1, 1, 4)
     # A record shows as an HTML table in a notebook.
     assert "<table>" in record._repr_html_() and "optimal" in record._repr_html_()
+
+
+def test_predict_gives_the_outputs_whose_loss_the_record_reports_for_every_model():
+    for path in ("examples/noisy_l2.cnr", "examples/image_2d.cnr", "examples/learned/teacher.cnr"):
+        model = cnr.Model(str(ROOT / path))
+        record = model.solve()
+        data = model.data()
+        f = model.predict(data["x"], record)
+        assert f.shape == data["y"].shape
+        assert abs(((f - data["y"]) ** 2).mean() - record.training_loss) <= 1e-9 * (1 + record.training_loss)
+    # Filters of the wrong size are refused with the sizes the model needs.
+    with pytest.raises(cnr.CnrError, match="M·d"):
+        cnr.Model(str(EXAMPLES / "paper_relu.cnr")).predict(np.zeros((2, 128)), np.zeros((1, 3)))

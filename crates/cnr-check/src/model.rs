@@ -226,6 +226,13 @@ impl Model {
         Predictor::new(self, w, b).predict(self.data.sample(i))
     }
 
+    /// The network's outputs `f(x; w, b)` on every input of `inputs` (one after another, `C·H·W`
+    /// numbers each); `b` holds the biases, then the offset ([`Network::extras`]).
+    pub fn predict_inputs(&self, inputs: &[f64], w: &[f64], b: &[f64]) -> Vec<f64> {
+        let predictor = Predictor::new(self, w, b);
+        inputs.chunks_exact(self.network.input_len().max(1)).map(|x| predictor.predict(x)).collect()
+    }
+
     /// `f(x_i; w, b)` and a subgradient of it in `θ = (w, b)` (filter-major `w`, then the biases
     /// and the offset: `b` holds [`Network::extras`] numbers), written into `slope` (`M·d`, plus
     /// the extras): `f` is convex in `θ`, so

@@ -56,7 +56,7 @@ pub use error::{Error, ModelErrors};
 pub use eval::{evaluate, read_numbers, EvalRecord};
 pub use export::{export_data, npy, DataExport};
 pub use format::{decode_text, format};
-pub use predict::{evaluate_network, predict, read_network, NetworkEval};
+pub use predict::{evaluate_network, predict, predict_with_filters, read_network, NetworkEval};
 pub use program::{read_program, solve_program, write_program, ProgramFormat, ProgramRecord, ProgramRequest};
 pub use record::{
     CuttingPlaneRecord, Filters, GdRefinement, Method, Restart, Restarts, Run, SolveRecord, Timings,

@@ -79,14 +79,32 @@ pub fn evaluate_network(model: &Model, network: &TrainedNetwork) -> NetworkEval 
     }
 }
 
-/// The network's outputs on `inputs` (samples one after another, `C·H·W` numbers each, in the
-/// model's layout); `file` names the inputs in errors.
-pub fn predict(
+/// The outputs on `inputs` of the model's network with fixed output weights and the filters `w`
+/// (`M·d`) and extras `b` (the biases, then the offset): a relaxation's point (a solve's record)
+/// on new inputs. `file` names the inputs in errors.
+pub fn predict_with_filters(
     model: &Model,
-    network: &TrainedNetwork,
+    w: &[f64],
+    b: &[f64],
     inputs: &[f64],
     file: &str,
 ) -> Result<Vec<f64>, Error> {
+    let net = &model.network;
+    if w.len() != net.filters * net.d() || b.len() != net.extras() {
+        return Err(Error::input(format!(
+            "the filters have {} numbers and the extras {}; the model's need M·d = {} and {} (the biases, then the offset)",
+            w.len(),
+            b.len(),
+            net.filters * net.d(),
+            net.extras()
+        )));
+    }
+    whole_inputs(model, inputs, file)?;
+    Ok(model.predict_inputs(inputs, w, b))
+}
+
+/// Refuses inputs that are not a whole number of the model's inputs, or not finite.
+fn whole_inputs(model: &Model, inputs: &[f64], file: &str) -> Result<(), Error> {
     let len = model.network.input_len();
     if len == 0 || !inputs.len().is_multiple_of(len) {
         return Err(Error::input(format!(
@@ -97,5 +115,17 @@ pub fn predict(
     if let Some(k) = inputs.iter().position(|v| !v.is_finite()) {
         return Err(Error::input(format!("entry {k} of `{file}` is {}; inputs must be finite", inputs[k])));
     }
-    Ok(inputs.chunks_exact(len).map(|x| network.predict(model, x)).collect())
+    Ok(())
+}
+
+/// The network's outputs on `inputs` (samples one after another, `C·H·W` numbers each, in the
+/// model's layout); `file` names the inputs in errors.
+pub fn predict(
+    model: &Model,
+    network: &TrainedNetwork,
+    inputs: &[f64],
+    file: &str,
+) -> Result<Vec<f64>, Error> {
+    whole_inputs(model, inputs, file)?;
+    Ok(inputs.chunks_exact(model.network.input_len()).map(|x| network.predict(model, x)).collect())
 }
