@@ -7,6 +7,7 @@ data or on NumPy arrays, and returns its record. ``sweep`` runs a phase-transiti
 stops them with ``KeyboardInterrupt`` and leaves nothing running.
 """
 
+import builtins as _builtins
 import html as _html
 import json as _json
 import os as _os
@@ -384,6 +385,7 @@ def sweep(
     set=None,
     cancel=None,
     on_row=None,
+    progress=None,
 ):
     """Runs a phase-transition experiment as ``cnr sweep`` does, with the model's ``sweep { … }``
     block under these arguments: ``ratio`` (n/d values, a list or ``"1:8:1"``) or ``samples``,
@@ -391,6 +393,8 @@ def sweep(
     ``refine`` (lists), ``trials`` per cell, ``jobs`` trials at once. With ``out`` the results
     folder is written (and resumed) too. ``on_row`` is called with each row (a dict) as its trial
     finishes, e.g. to print progress; an exception it raises stops the sweep and is raised here.
+    ``progress`` (default: when tqdm is installed) shows a ``tqdm.auto`` bar of the trials — a
+    widget in a notebook, a line in a terminal; ``False`` turns it off.
     Returns one row per trial, the columns of ``results.csv``: a pandas ``DataFrame`` when pandas
     is installed, else a list of dicts.
     """
@@ -401,32 +405,57 @@ def sweep(
         activation = ",".join(activation)
     if isinstance(anchor, (list, tuple)):
         anchor = ",".join(anchor)
-    header, rows = _native.sweep(
-        model.text,
-        model.name,
-        None if model.base is None else str(model.base),
-        _settings(set=set),
-        ratio=_list(ratio),
-        samples=_list(samples),
-        params=axes,
-        activation=activation,
-        noise=_list(noise),
-        anchor=anchor,
-        restarts=_list(restarts),
-        refine=_list(refine),
-        trials=trials,
-        seed=seed,
-        threshold=threshold,
-        baseline=baseline,
-        refine_gd=refine_gd,
-        jobs=jobs,
-        method_name=method,
-        backend_name=backend,
-        out=None if out is None else _os.fspath(out),
-        force=force,
-        cancel=cancel,
-        on_row=None if on_row is None else lambda header, row: on_row(_row(header, row)),
-    )
+    bar, seen = None, _builtins.set()  # `set` is the settings argument here
+    if progress is not False:
+        try:
+            from tqdm.auto import tqdm as _tqdm
+        except ImportError:
+            _tqdm = None
+
+    def started(total):
+        nonlocal bar
+        if progress is not False and _tqdm is not None:
+            bar = _tqdm(total=total, unit="trial", desc=model.name)
+
+    def each(header, row):
+        shown = _row(header, row)
+        if bar is not None and (shown["cell"], shown["trial"]) not in seen:
+            seen.add((shown["cell"], shown["trial"]))
+            bar.update(1)
+        if on_row is not None:
+            on_row(shown)
+
+    try:
+        header, rows = _native.sweep(
+            model.text,
+            model.name,
+            None if model.base is None else str(model.base),
+            _settings(set=set),
+            ratio=_list(ratio),
+            samples=_list(samples),
+            params=axes,
+            activation=activation,
+            noise=_list(noise),
+            anchor=anchor,
+            restarts=_list(restarts),
+            refine=_list(refine),
+            trials=trials,
+            seed=seed,
+            threshold=threshold,
+            baseline=baseline,
+            refine_gd=refine_gd,
+            jobs=jobs,
+            method_name=method,
+            backend_name=backend,
+            out=None if out is None else _os.fspath(out),
+            force=force,
+            cancel=cancel,
+            on_row=each if (on_row is not None or progress is not False) else None,
+            on_start=started,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     table = [_row(header, row) for row in rows]
     try:
         import pandas

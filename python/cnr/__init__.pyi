@@ -109,6 +109,7 @@ def sweep(
     set: Optional[Mapping[str, str]] = ...,
     cancel: Optional[Cancel] = ...,
     on_row: Optional[Callable[[Dict[str, Any]], None]] = ...,
+    progress: Optional[bool] = ...,
 ) -> Any: ...
 
 class ConvexCNN:

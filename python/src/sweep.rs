@@ -36,7 +36,7 @@ fn sweep_error(e: SweepError) -> Error {
 
 /// Runs the sweep; returns the header of `results.csv` and its rows, as text.
 #[pyfunction]
-#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, refine_gd=None, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None, on_row=None))]
+#[pyo3(signature = (text, name, base, settings, ratio=None, samples=None, params=vec![], activation=None, noise=None, anchor=None, restarts=None, refine=None, trials=None, seed=None, threshold=None, baseline=false, refine_gd=None, jobs=None, method_name="auto", backend_name=None, out=None, force=false, cancel=None, on_row=None, on_start=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
     py: Python<'_>,
@@ -64,6 +64,7 @@ pub fn sweep(
     force: bool,
     cancel: Option<&Cancel>,
     on_row: Option<Py<PyAny>>,
+    on_start: Option<Py<PyAny>>,
 ) -> PyResult<(Vec<String>, Vec<Vec<String>>)> {
     let source = Source::new(text, name, base);
     let counts =
@@ -134,12 +135,21 @@ pub fn sweep(
                 SweepError::Stopped("on_row raised")
             })
         };
+        // `on_start(trials)` is told how many trials will run (a resumed folder's remaining ones).
+        let start = |todo: usize| -> Result<(), SweepError> {
+            let Some(callback) = &on_start else { return Ok(()) };
+            Python::attach(|py| callback.call1(py, (todo,)).map(drop)).map_err(|e| {
+                *raised.lock().unwrap_or_else(|p| p.into_inner()) = Some(e);
+                stop.store(true, Ordering::Relaxed);
+                SweepError::Stopped("on_start raised")
+            })
+        };
         let rows = match &out {
             Some(dir) => {
                 let manifest = experiment.manifest(&source.name, &prepared, Shard::WHOLE);
                 let mut progress = |event: Progress| match event {
                     Progress::Trial { rows, .. } => tell(rows),
-                    Progress::Started { .. } => Ok(()),
+                    Progress::Started { todo, .. } => start(todo),
                 };
                 cnr_sweep::folder::run(
                     &experiment,
@@ -156,6 +166,7 @@ pub fn sweep(
             }
             None => {
                 let units = experiment.units(Shard::WHOLE);
+                start(units.len()).map_err(fail)?;
                 let mut rows = Vec::new();
                 experiment
                     .run(files, &prepared, &units, &|_| Vec::new(), jobs, &mut |_, new| {

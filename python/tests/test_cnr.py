@@ -342,3 +342,30 @@ def test_predict_gives_the_outputs_whose_loss_the_record_reports_for_every_model
     # Filters of the wrong size are refused with the sizes the model needs.
     with pytest.raises(cnr.CnrError, match="M·d"):
         cnr.Model(str(EXAMPLES / "paper_relu.cnr")).predict(np.zeros((2, 128)), np.zeros((1, 3)))
+
+
+def test_a_sweep_shows_a_tqdm_bar_of_its_trials_where_tqdm_is_installed(monkeypatch):
+    import types
+
+    bars = []
+
+    class Bar:
+        def __init__(self, total, unit, desc):
+            self.total, self.done, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, n):
+            self.done += n
+
+        def close(self):
+            self.closed = True
+
+    auto = types.ModuleType("tqdm.auto")
+    auto.tqdm = Bar
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", auto)
+    table = cnr.sweep(str(EXAMPLES / "params_relu.cnr"), ratio=[2, 4], trials=2, baseline=True)
+    assert len(table) == 8  # two rows a trial: the relaxation and the baseline
+    assert [(b.total, b.done, b.closed) for b in bars] == [(4, 4, True)]
+    cnr.sweep(str(EXAMPLES / "params_relu.cnr"), ratio=[2], trials=1, progress=False)
+    assert len(bars) == 1
