@@ -230,9 +230,10 @@ pub struct OverrideArgs {
     /// Noise level of the planted labels (replaces the model's).
     #[arg(long, value_name = "X", allow_hyphen_values = true, value_parser = parse_noise)]
     pub noise: Option<f64>,
-    /// Sets a statement of `network`, `relax`, `solver`, `data planted` or `data files`, checked as
-    /// if it were written in the model: `--set relax.anchor=spectral`, `--set "relax.penalty=l2 2"`,
-    /// `--set solver.max_iter=500`, `--set data.seed=3`, `--set 'data.inputs="x2.npy"'`. Repeatable.
+    /// Sets a statement of `network`, `relax`, `learn`, `solver`, `data planted` or `data files`,
+    /// checked as if it were written in the model: `--set relax.anchor=spectral`, `--set
+    /// "relax.penalty=l2 2"`, `--set learn.form=gated`, `--set solver.max_iter=500`, `--set
+    /// data.seed=3`, `--set 'data.inputs="x2.npy"'`. Repeatable.
     #[arg(long = "set", value_name = "BLOCK.STATEMENT=VALUE", value_parser = parse_setting)]
     pub set: Vec<(String, String)>,
     /// Removes a statement from the model, as if it were not written: `--unset relax.penalty`,
