@@ -317,25 +317,10 @@ fn predict_filters<'py>(
     b: PyReadonlyArray1<'_, f64>,
     x: PyReadonlyArray2<'_, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let source = Source::new(text, name, base);
-    let mut request = source.request(&settings)?;
-    let inputs = x.as_array();
-    let labels = numpy::ndarray::Array1::<f64>::zeros(inputs.nrows());
-    request = request.with_arrays(Arrays {
-        inputs,
-        labels: labels.view(),
-        planted: None,
-        planted_bias: None,
-        test: None,
-    });
-    let (values, w, b): (Vec<f64>, Vec<f64>, Vec<f64>) =
-        (inputs.iter().copied().collect(), w.as_array().iter().copied().collect(), b.as_array().to_vec());
-    let y = run_released(py, None, |hooks| {
-        request.hooks = hooks;
-        let compiled = cnr_driver::compile_for(&request, cnr_driver::Purpose::Data)?;
-        cnr_driver::predict_with_filters(&compiled.model, &w, &b, &values, "x")
-    })?;
-    Ok(PyArray1::from_vec(py, y))
+    let (w, b): (Vec<f64>, Vec<f64>) = (w.as_array().iter().copied().collect(), b.as_array().to_vec());
+    on_inputs(py, Source::new(text, name, base), &settings, &x, |model, inputs| {
+        cnr_driver::predict_with_filters(model, &w, &b, inputs, "x")
+    })
 }
 
 /// The outputs on `x` (one sample a row) of the trained network in `record` (a training's record
@@ -351,10 +336,23 @@ fn predict<'py>(
     record: String,
     x: PyReadonlyArray2<'_, f64>,
 ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-    let source = Source::new(text, name, base);
-    let mut request = source.request(&settings)?;
-    // The model's data block (or none) is replaced by the inputs, with labels of zero: only its
-    // shapes are used.
+    on_inputs(py, Source::new(text, name, base), &settings, &x, |model, inputs| {
+        let network = cnr_driver::read_network("the record", record.as_bytes(), model)?;
+        cnr_driver::predict(model, &network, inputs, "x")
+    })
+}
+
+/// Outputs on the inputs `x`: the model is compiled for its data with `x` in place of its `data`
+/// block (labels of zero: only its shapes are used), and `outputs` is given the model and the
+/// inputs, with the GIL released.
+fn on_inputs<'py>(
+    py: Python<'py>,
+    source: Source,
+    settings: &[(String, String, String)],
+    x: &PyReadonlyArray2<'_, f64>,
+    outputs: impl FnOnce(&cnr_driver::Model, &[f64]) -> Result<Vec<f64>, Error> + Send,
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let mut request = source.request(settings)?;
     let inputs = x.as_array();
     let labels = numpy::ndarray::Array1::<f64>::zeros(inputs.nrows());
     request = request.with_arrays(Arrays {
@@ -368,8 +366,7 @@ fn predict<'py>(
     let y = run_released(py, None, |hooks| {
         request.hooks = hooks;
         let compiled = cnr_driver::compile_for(&request, cnr_driver::Purpose::Data)?;
-        let network = cnr_driver::read_network("the record", record.as_bytes(), &compiled.model)?;
-        cnr_driver::predict(&compiled.model, &network, &values, "x")
+        outputs(&compiled.model, &values)
     })?;
     Ok(PyArray1::from_vec(py, y))
 }
