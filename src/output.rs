@@ -81,8 +81,15 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Failed> {
 
 /// Reads a model's text; a file that cannot be read or is not UTF-8 is an error.
 pub fn read_text(path: &Path) -> Result<String, Failed> {
+    let (bytes, name) = read_bytes(path)?;
+    cnr_driver::decode_text(&name, bytes).map_err(fail)
+}
+
+/// Reads a file's bytes, with the name errors about it show; a file that cannot be read is an
+/// error naming it.
+pub fn read_bytes(path: &Path) -> Result<(Vec<u8>, String), Failed> {
     let name = path.display().to_string();
     let bytes = io::read_regular(path)
         .map_err(|e| failed(&format!("cannot read `{name}`: {}", io::describe_io(&e))))?;
-    cnr_driver::decode_text(&name, bytes).map_err(fail)
+    Ok((bytes, name))
 }

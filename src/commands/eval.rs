@@ -3,8 +3,7 @@
 
 use super::{warn, ModelFile};
 use crate::cli::OverrideArgs;
-use crate::io;
-use crate::output::{err, fail, failed, out, print_json, usage, Failed};
+use crate::output::{err, fail, failed, out, print_json, read_bytes as read, usage, Failed};
 use crate::report::figure;
 use cnr_driver::EvalRecord;
 use std::path::Path;
@@ -17,12 +16,6 @@ pub fn run(
     overrides: &OverrideArgs,
 ) -> Result<(), Failed> {
     let model = ModelFile::read(path)?;
-    let read = |file: &Path| -> Result<(Vec<u8>, String), Failed> {
-        let name = file.display().to_string();
-        let bytes = io::read_regular(file)
-            .map_err(|e| failed(&format!("cannot read `{name}`: {}", io::describe_io(&e))))?;
-        Ok((bytes, name))
-    };
     let numbers = |file: &Path, what: &str| -> Result<(Vec<f64>, String), Failed> {
         let (bytes, name) = read(file)?;
         let values = cnr_driver::read_numbers(&name, &bytes, what).map_err(fail)?;

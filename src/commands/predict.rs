@@ -3,17 +3,9 @@
 
 use super::ModelFile;
 use crate::cli::OverrideArgs;
-use crate::io;
-use crate::output::{fail, failed, out, print_json, usage, write_file, Failed};
+use crate::output::{fail, out, print_json, read_bytes as read, usage, write_file, Failed};
 use cnr_driver::{Purpose, TrainedNetwork};
 use std::path::Path;
-
-fn read(file: &Path) -> Result<(Vec<u8>, String), Failed> {
-    let name = file.display().to_string();
-    let bytes = io::read_regular(file)
-        .map_err(|e| failed(&format!("cannot read `{name}`: {}", io::describe_io(&e))))?;
-    Ok((bytes, name))
-}
 
 /// The model compiled for its data, and the network of the record `network` checked against it.
 fn model_and_network(
