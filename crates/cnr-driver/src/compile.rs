@@ -223,38 +223,50 @@ fn learned(
     budget: u64,
     purpose: Purpose,
 ) -> Result<Compiled, Learned> {
+    let start = Instant::now();
+    let set = if purpose == Purpose::Data { None } else { Some(arrangements(&model, budget)?) };
+    let plan = cnr_lower::learned::plan_learned(&model, set.as_ref().map_or(0, |s| s.len()));
+    if set.is_some() {
+        let refusals = refusals(&model, &plan, backend);
+        if !refusals.is_empty() {
+            return Err(Learned::Model(refusals));
+        }
+    }
+    Ok(Compiled {
+        model,
+        backend,
+        plan,
+        data_seconds,
+        warnings: Vec::new(),
+        sources: sources.clone(),
+        model_hash: model_hash(sources.text()),
+        anchor: Vec::new(),
+        anchor_seconds: start.elapsed().as_secs_f64(),
+        max_memory: budget,
+        arrangements: set.map(Arc::new),
+    })
+}
+
+/// A learned model's arrangements, their bits held to the budget before they are made; an error
+/// at the `learn` block when `arrangements all` has too many, or at the data when no pattern
+/// switches on a patch.
+fn arrangements(model: &Model, budget: u64) -> Result<cnr_lower::learned::PatternSet, Learned> {
     use cnr_check::learned::Arrangements;
     use cnr_lower::learned::{all_arrangements, sample_arrangements};
     let learn = model.learn.as_ref().expect("a learned model");
-    let start = Instant::now();
-    if purpose == Purpose::Data {
-        return Ok(Compiled {
-            plan: cnr_lower::learned::plan_learned(&model, 0),
-            model,
-            backend,
-            data_seconds,
-            warnings: Vec::new(),
-            sources: sources.clone(),
-            model_hash: model_hash(sources.text()),
-            anchor: Vec::new(),
-            anchor_seconds: 0.0,
-            max_memory: budget,
-            arrangements: None,
-        });
-    }
     let rows = model.data.n * model.network.patches();
     let most = match learn.arrangements {
         Arrangements::Sampled { count, .. } => count + model.network.filters,
         Arrangements::All => cnr_lower::learned::MAX_CELLS as usize,
     };
-    let h = cnr_lower::learned::patch_len(&model);
+    let h = cnr_lower::learned::patch_len(model);
     let need = 8 * (model.data.x.len() as u128 + most as u128 * (rows.div_ceil(64) + h) as u128);
     if need > u128::from(budget) {
         return Err(Learned::Error(Error::MethodOverBudget { method: "the arrangements", need, budget }));
     }
     let set = match learn.arrangements {
-        Arrangements::Sampled { count, seed, planted } => sample_arrangements(&model, count, seed, planted),
-        Arrangements::All => all_arrangements(&model).map_err(|e| {
+        Arrangements::Sampled { count, seed, planted } => sample_arrangements(model, count, seed, planted),
+        Arrangements::All => all_arrangements(model).map_err(|e| {
             Learned::Model(vec![Diagnostic::error(
                 learn.arrangements_span,
                 format!("`arrangements all`: {e}"),
@@ -273,24 +285,7 @@ fn learned(
         .with_label("no patterns")
         .with_hint("the inputs must not be all zero")]));
     }
-    let plan = cnr_lower::learned::plan_learned(&model, set.len());
-    let refusals = refusals(&model, &plan, backend);
-    if !refusals.is_empty() {
-        return Err(Learned::Model(refusals));
-    }
-    Ok(Compiled {
-        model,
-        backend,
-        plan,
-        data_seconds,
-        warnings: Vec::new(),
-        sources: sources.clone(),
-        model_hash: model_hash(sources.text()),
-        anchor: Vec::new(),
-        anchor_seconds: start.elapsed().as_secs_f64(),
-        max_memory: budget,
-        arrangements: Some(Arc::new(set)),
-    })
+    Ok(set)
 }
 
 /// A warning when the anchor points along a direction in which no output grows: with every input
