@@ -17,7 +17,7 @@ mod arrangements;
 mod read;
 
 pub use arrangements::{all_arrangements, sample_arrangements, PatternSet, TooManyCells, MAX_CELLS};
-pub use read::{read_network, significant, SIGNIFICANT};
+pub use read::{judge, read_network, significant, Judged, SIGNIFICANT};
 
 use crate::{Origin, Plan};
 use cnr_check::learned::{Form, Learn};

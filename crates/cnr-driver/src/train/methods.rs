@@ -1,0 +1,213 @@
+//! The two ways a learned program is solved: the conic program by the interior point (with
+//! `cnr-solve`'s checks and a second solve of a small optimum), and the gated form's group lasso by
+//! the first-order method (`cnr-firstorder`, optimal only with its certified gap).
+
+use super::FirstOrderRecord;
+use crate::{Compiled, Error, Request};
+use cnr_firstorder::{group_lasso, GroupLasso, GroupLassoEnd, GroupLassoSettings};
+use cnr_ir::Status;
+use cnr_lower::learned::{lower_learned, LearnedLayout, PatternSet};
+use cnr_solve::{ProgramSolve, SolveError};
+use ndarray::ShapeBuilder;
+use std::time::Instant;
+
+/// An optimum below this is solved again with its objective scaled to about 1: the solve's
+/// checks judge the gap relative to `max(|objective|, 1)`, which below 1 is absolute. At the
+/// tolerance 1e-7 the optimum of `examples/learned/teacher.cnr` (0.099) came back 8e-6 above the
+/// optimum (relative) without it (`bash bench/learned_cvxpy.sh`, bench/README.md).
+pub const SMALL_OBJECTIVE: f64 = 0.5;
+
+/// The tolerance of a learned program unless the request or the model sets one: the gap cnr's
+/// checks judge is an estimate, and at 1e-7 the optima of `examples/learned/teacher.cnr` and
+/// `bench/learned_bias.cnr` came back 1.3e-6 and 8.9e-6 above the optimum (relative; with the
+/// rescaling of small optima), at 1e-9 within 6e-9 (`bash bench/learned_cvxpy.sh`, by hand,
+/// 2026-12-07).
+pub const LEARNED_TOLERANCE: f64 = 1e-9;
+
+/// Above this many non-zeros of the conic program, `auto` trains the gated form by the
+/// first-order method (docs/learned.md, "The first-order method": measured on the digits).
+pub const FIRST_ORDER_NONZEROS: usize = 50_000;
+
+/// The tolerance of the first-order method's relative duality gap unless the request or the
+/// model sets one.
+pub const FIRST_ORDER_TOLERANCE: f64 = 1e-6;
+
+/// A solve of a learned program, by either method: its point in the program's layout.
+pub(super) struct Solve {
+    pub(super) status: Status,
+    pub(super) objective: Option<f64>,
+    pub(super) x: Option<Vec<f64>>,
+    pub(super) backend: &'static str,
+    pub(super) gap: Option<f64>,
+    pub(super) attempts: Vec<cnr_solve::Attempt>,
+    pub(super) first_order: Option<FirstOrderRecord>,
+    /// Columns, rows and non-zeros of what was solved.
+    pub(super) sizes: (usize, usize, usize),
+    pub(super) lowering_seconds: f64,
+    pub(super) solving_seconds: f64,
+}
+
+/// The tolerance a learned solve is asked for: the request's, the model's, else `default`.
+fn tolerance(model: &cnr_check::Model, request: &Request, default: f64) -> f64 {
+    match request.tolerance {
+        Some(t) => t,
+        None if model.solver.tolerance_written => model.solver.tolerance,
+        None => default,
+    }
+}
+
+/// The conic program, lowered and solved by the interior point with `cnr-solve`'s checks.
+pub(super) fn by_interior_point(
+    compiled: &Compiled,
+    request: &Request,
+    set: &PatternSet,
+    start: Instant,
+) -> Result<Solve, Error> {
+    let model = &compiled.model;
+    fits_budget(compiled, true)?;
+    let lowering = Instant::now();
+    let (program, _) = lower_learned(model, set);
+    let lowering_seconds = lowering.elapsed().as_secs_f64();
+    let settings = crate::solver_settings(model, request);
+    let tolerance = tolerance(model, request, LEARNED_TOLERANCE);
+    let solving = Instant::now();
+    // Each solve is given what is left of the request's time limit.
+    let run = |program: &cnr_ir::ConeProgram| {
+        let solve = ProgramSolve {
+            backend: compiled.backend,
+            tolerance,
+            verbose: request.verbose,
+            watch: Some(request.hooks.call_watch()),
+            time_limit: settings.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
+        };
+        cnr_solve::solve_program(program, &solve, 0.0).map_err(|e| match e {
+            SolveError::Cancelled => Error::Cancelled,
+            e => Error::Solve(e),
+        })
+    };
+    let mut program = program;
+    let mut solved = run(&program)?;
+    // The checks judge the gap relative to `max(|objective|, 1)`: an optimum well below 1 is solved
+    // again with the objective scaled by a power of two to about 1, so that the tolerance is
+    // relative to it (docs/learned.md, "What is proven").
+    if let (Status::Optimal, Some(objective)) = (solved.status, solved.objective) {
+        if objective > 0.0 && objective < SMALL_OBJECTIVE {
+            let factor = cnr_solve::power_of_two(1.0 / objective);
+            program.q.iter_mut().for_each(|q| *q *= factor);
+            let mut again = run(&program)?;
+            program.q.iter_mut().for_each(|q| *q /= factor);
+            again.objective = again.objective.map(|o| o / factor);
+            let mut attempts = std::mem::take(&mut solved.attempts);
+            attempts.append(&mut again.attempts);
+            // The scaled solve's answer stands when it holds; else the first one's does.
+            if again.status == Status::Optimal {
+                solved = again;
+            }
+            solved.attempts = attempts;
+        }
+    }
+    Ok(Solve {
+        status: solved.status,
+        objective: solved.objective,
+        gap: solved.attempts.last().and_then(|a| a.gap),
+        x: solved.x,
+        backend: solved.backend,
+        attempts: solved.attempts,
+        first_order: None,
+        sizes: (program.n, program.m(), program.a.nnz()),
+        lowering_seconds,
+        solving_seconds: solving.elapsed().as_secs_f64(),
+    })
+}
+
+/// The gated form's group lasso over the fit's matrix, by `cnr-firstorder`; `optimal` only when its
+/// duality gap is within the tolerance.
+pub(super) fn by_first_order(
+    compiled: &Compiled,
+    request: &Request,
+    set: &PatternSet,
+    layout: &LearnedLayout,
+    start: Instant,
+) -> Result<Solve, Error> {
+    let model = &compiled.model;
+    let (n, m) = (model.data.n, set.len() * layout.h);
+    // The fit's matrix and the method's vectors (a few of length m and n).
+    crate::solve::fits(
+        compiled,
+        "the first-order method",
+        8 * (n as u128 * m as u128 + 8 * (n + m) as u128),
+    )?;
+    let lowering = Instant::now();
+    let a = cnr_lower::learned::fit_matrix(model, set);
+    let lowering_seconds = lowering.elapsed().as_secs_f64();
+    let a = ndarray::ArrayView2::from_shape((n, m).f(), &a).expect("the fit's matrix has n·P·h numbers");
+    let y = ndarray::ArrayView1::from(&model.data.y);
+    let problem = GroupLasso {
+        a,
+        y,
+        h: layout.h,
+        beta: model.learn.as_ref().expect("learned").weight_decay,
+        offset: layout.offset.is_some(),
+    };
+    let tolerance = tolerance(model, request, FIRST_ORDER_TOLERANCE);
+    let limit = request.limits.time_limit.or(model.solver.time_limit);
+    let deadline =
+        limit.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()).and_then(|t| start.checked_add(t));
+    let settings = GroupLassoSettings { tolerance, deadline, ..GroupLassoSettings::default() };
+    let solving = Instant::now();
+    let solution = group_lasso(&problem, &settings, None);
+    let solving_seconds = solving.elapsed().as_secs_f64();
+    // The point in the program's layout, which the read-back takes.
+    let mut x = vec![0.0; layout.n];
+    x[layout.c.clone()].copy_from_slice(&solution.w);
+    if let Some(col) = layout.offset {
+        x[col] = solution.offset;
+    }
+    let status = match solution.end {
+        GroupLassoEnd::Converged => Status::Optimal,
+        GroupLassoEnd::IterationLimit => Status::IterationLimit,
+        GroupLassoEnd::TimeLimit => Status::TimeLimit,
+    };
+    Ok(Solve {
+        status,
+        objective: Some(solution.primal),
+        x: Some(x),
+        backend: "cnr-firstorder",
+        gap: Some(solution.gap),
+        attempts: Vec::new(),
+        first_order: Some(FirstOrderRecord {
+            iterations: solution.iterations,
+            restarts: solution.restarts,
+            primal: solution.primal,
+            dual: solution.dual,
+            tolerance,
+        }),
+        sizes: (m + usize::from(problem.offset), n, n * m),
+        lowering_seconds,
+        solving_seconds,
+    })
+}
+
+/// Refuses a learned program that would not fit the memory budget beside the data (with the
+/// backend's own work on it when `solving`), before it is built.
+pub(crate) fn fits_budget(compiled: &Compiled, solving: bool) -> Result<(), Error> {
+    let (model, plan) = (&compiled.model, &compiled.plan);
+    let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
+    let backend = if solving {
+        compiled.backend.work_bytes(plan.nonzeros as u128, (plan.rows + plan.variables) as u128)
+    } else {
+        0
+    };
+    let need = data + cnr_lower::plan_bytes(plan) + backend;
+    if need > u128::from(compiled.max_memory) {
+        return Err(Error::OverBudget {
+            samples: model.data.n,
+            need,
+            solver: backend,
+            backend: compiled.backend.name(),
+            budget: compiled.max_memory,
+            whole: false,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! Training a two-layer CNN with learned output weights through its exact convex program
+//! (docs/learned.md): the program over the compiled arrangements solved by the interior point or
+//! the first-order method (`methods.rs`), the network read back and judged on the model — its loss
+//! computed from the network against the program's data term, the sign rows, the duality gap —
+//! and the record (`record.rs`).
+
+mod methods;
+mod record;
+
+pub(crate) use methods::fits_budget;
+pub use methods::{FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE};
+pub use record::{ArrangementRecord, FirstOrderRecord, TrainRecord, TrainTimings};
+
+use crate::compile::{compile_for, Purpose};
+use crate::{Compiled, Error, MethodChoice, Request};
+use cnr_check::learned::{Arrangements, Form};
+use cnr_ir::Status;
+use cnr_lower::learned::{judge, read_network, LearnedLayout};
+use std::time::Instant;
+
+/// A trained model: what was compiled, and the record of its training.
+#[derive(Debug)]
+pub struct Trained {
+    /// The compiled model.
+    pub compiled: Compiled,
+    /// The training's record.
+    pub record: TrainRecord,
+}
+
+/// Compiles the request's model, which must have learned output weights, and trains it.
+pub fn train(request: &Request) -> Result<Trained, Error> {
+    let compiled = compile_for(request, Purpose::Solve)?;
+    let record = train_compiled(&compiled, request)?;
+    Ok(Trained { compiled, record })
+}
+
+/// Trains a model compiled already: the program over its arrangements, solved by the request's
+/// method — the interior point (`cnr-solve`'s checks) or, for the gated form, the first-order
+/// method (`cnr-firstorder`, with its duality gap) — and the network read back and checked on the
+/// model.
+pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRecord, Error> {
+    let start = Instant::now();
+    let model = &compiled.model;
+    let Some(learn) = &model.learn else {
+        return Err(Error::Usage(format!(
+            "model `{}` has fixed output weights: solve its relaxation (`cnr_driver::solve`)",
+            model.name
+        )));
+    };
+    let Some(set) = &compiled.arrangements else {
+        return Err(Error::Usage(format!(
+            "model `{}` was compiled for its data only (`Purpose::Data`): compile it for a solve to train it",
+            model.name
+        )));
+    };
+    let first_order = match (request.method, learn.form) {
+        (MethodChoice::FirstOrder, Form::Gated) => true,
+        (MethodChoice::FirstOrder, Form::Exact) => {
+            return Err(Error::Usage(
+                "--method first-order takes the gated form (`form gated`); the exact form is solved by the interior point".into(),
+            ))
+        }
+        (MethodChoice::Auto, Form::Gated) => compiled.plan.nonzeros > FIRST_ORDER_NONZEROS,
+        (MethodChoice::Auto | MethodChoice::Full, _) => false,
+        (other, _) => {
+            return Err(Error::Usage(format!(
+                "--method {} solves a relaxation; a learned model is trained by auto, full or first-order",
+                other.as_str()
+            )))
+        }
+    };
+    request.hooks.check()?;
+    let layout = LearnedLayout::new(model, set.len());
+    let solved = if first_order {
+        methods::by_first_order(compiled, request, set, &layout, start)?
+    } else {
+        methods::by_interior_point(compiled, request, set, start)?
+    };
+    let checking = Instant::now();
+    let x = solved.x.as_deref();
+    let network = x.map(|x| read_network(model, &layout, set, x));
+    let figures = x.zip(network.as_ref()).map(|(x, net)| judge(model, &layout, set, x, net));
+    let complete = set.complete;
+    let proven = match solved.status {
+        Status::Optimal if complete => "global minimum".to_string(),
+        Status::Optimal => format!("optimal over these {} arrangements", set.len()),
+        _ => "not proven".to_string(),
+    };
+    let (seed, source) = match learn.arrangements {
+        Arrangements::Sampled { seed, .. } => (Some(seed), "sampled"),
+        Arrangements::All => (None, "all"),
+    };
+    let f = figures.as_ref();
+    Ok(TrainRecord {
+        model: model.name.clone(),
+        model_hash: compiled.model_hash.clone(),
+        form: learn.form.name(),
+        weight_decay: learn.weight_decay,
+        method: if first_order { "first-order" } else { "interior-point" },
+        backend: solved.backend,
+        status: solved.status,
+        proven,
+        objective: solved.objective,
+        network_objective: f
+            .map(|f| f.network_loss + network.as_ref().map_or(0.0, |n| n.weight_decay(learn.weight_decay))),
+        data_term: f.map(|f| f.data_term),
+        network_loss: f.map(|f| f.network_loss),
+        equivalence: f.map(|f| f.equivalence),
+        sign_violation: f.and_then(|f| f.sign_violation),
+        gap: solved.gap,
+        training_loss: f.map(|f| 2.0 * f.network_loss / model.data.n.max(1) as f64),
+        test_loss: network.as_ref().and_then(|net| {
+            let test = model.data.test.as_deref()?;
+            Some(2.0 * net.half_squared_error(model, test) / test.n.max(1) as f64)
+        }),
+        recovery_error: network.as_ref().and_then(|net| net.recovery_error(model)),
+        significant_neurons: network.as_ref().map(cnr_lower::learned::significant),
+        network,
+        arrangements: ArrangementRecord {
+            source,
+            seed,
+            drawn: set.drawn,
+            patterns: set.len(),
+            complete,
+            filters: set.generators.clone(),
+        },
+        samples: model.data.n,
+        d: model.network.d(),
+        patches: model.network.patches(),
+        variables: solved.sizes.0,
+        rows: solved.sizes.1,
+        nonzeros: solved.sizes.2,
+        attempts: solved.attempts,
+        first_order: solved.first_order,
+        timings: TrainTimings {
+            data_seconds: compiled.data_seconds,
+            arrangement_seconds: compiled.anchor_seconds,
+            lowering_seconds: solved.lowering_seconds,
+            solving_seconds: solved.solving_seconds,
+            checking_seconds: checking.elapsed().as_secs_f64(),
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+    })
+}
