@@ -402,6 +402,12 @@ fn out_of_time() -> Solution {
     }
 }
 
+/// The moment `seconds` after `start`; `None` without a limit, or for an infinite one (or one
+/// past what an `Instant` holds), which is no limit.
+pub fn deadline_after(start: std::time::Instant, seconds: Option<f64>) -> Option<std::time::Instant> {
+    seconds.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()).and_then(|t| start.checked_add(t))
+}
+
 /// The power of two nearest `c` (within 2^±60), or 1 for a `c` that is not a positive number: a
 /// factor that scales exactly.
 pub fn power_of_two(c: f64) -> f64 {

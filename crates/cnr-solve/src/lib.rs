@@ -18,8 +18,8 @@ mod program;
 
 pub use backend::{Backend, BackendNameError};
 pub use calls::{
-    power_of_two, recovery_plan, Attempt, CallWatch, Calls, Iteration, Scale, Step, PROGRAM_PLAN,
-    RECOVERY_PLAN,
+    deadline_after, power_of_two, recovery_plan, Attempt, CallWatch, Calls, Iteration, Scale, Step,
+    PROGRAM_PLAN, RECOVERY_PLAN,
 };
 pub use equilibrate::{equilibrate, Scaling};
 pub use error::{cone_words, ProgramError, SolveError};

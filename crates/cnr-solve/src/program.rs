@@ -137,10 +137,7 @@ pub fn solve_program(
         time_limit: request.time_limit,
         ..SolverSettings::default()
     };
-    let deadline = request
-        .time_limit
-        .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
-        .and_then(|t| std::time::Instant::now().checked_add(t));
+    let deadline = crate::deadline_after(std::time::Instant::now(), request.time_limit);
     if let Some(gap) = backend.capabilities().unsupported_rows(program).first() {
         return Err(SolveError::Unsupported {
             backend: backend.name(),

@@ -106,9 +106,7 @@ pub fn solve_compiled(compiled: &Compiled, request: &Request) -> Result<SolveRec
     }
     let start = Instant::now();
     let limit = request.limits.time_limit.or(compiled.model.solver.time_limit);
-    // An infinite limit (or one past what an `Instant` holds) is no limit.
-    let deadline =
-        limit.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()).and_then(|t| start.checked_add(t));
+    let deadline = cnr_solve::deadline_after(start, limit);
     let mut record = solve_relaxation(compiled, request, deadline)?;
     if record.status == cnr_ir::Status::Unbounded && compiled.model.relax.penalty.is_some() {
         record.penalty_threshold = penalty_threshold(compiled, request, deadline)?;

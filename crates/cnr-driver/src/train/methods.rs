@@ -151,8 +151,7 @@ pub(super) fn by_first_order(
     };
     let tolerance = tolerance(model, request, FIRST_ORDER_TOLERANCE);
     let limit = request.limits.time_limit.or(model.solver.time_limit);
-    let deadline =
-        limit.and_then(|t| std::time::Duration::try_from_secs_f64(t).ok()).and_then(|t| start.checked_add(t));
+    let deadline = cnr_solve::deadline_after(start, limit);
     let settings = GroupLassoSettings { tolerance, deadline, ..GroupLassoSettings::default() };
     let solving = Instant::now();
     let solution = group_lasso(&problem, &settings, None);
