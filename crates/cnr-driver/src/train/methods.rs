@@ -2,12 +2,12 @@
 //! `cnr-solve`'s checks and a second solve of a small optimum), and the gated form's group lasso by
 //! the first-order method (`cnr-firstorder`, optimal only with its certified gap).
 
-use super::FirstOrderRecord;
+use super::{FirstOrderRecord, SignCutRecord};
 use crate::{Compiled, Error, Request};
 use cnr_firstorder::{group_lasso, GroupLasso, GroupLassoEnd, GroupLassoSettings};
 use cnr_ir::Status;
 use cnr_lower::learned::{lower_learned, LearnedLayout, PatternSet};
-use cnr_solve::{ProgramSolve, SolveError};
+use cnr_solve::{ProgramRecord, ProgramSolve, SolveError};
 use ndarray::ShapeBuilder;
 use std::time::Instant;
 
@@ -41,6 +41,7 @@ pub(super) struct Solve {
     pub(super) gap: Option<f64>,
     pub(super) attempts: Vec<cnr_solve::Attempt>,
     pub(super) first_order: Option<FirstOrderRecord>,
+    pub(super) sign_cuts: Option<SignCutRecord>,
     /// Columns, rows and non-zeros of what was solved.
     pub(super) sizes: (usize, usize, usize),
     pub(super) lowering_seconds: f64,
@@ -48,7 +49,7 @@ pub(super) struct Solve {
 }
 
 /// The tolerance a learned solve is asked for: the request's, the model's, else `default`.
-fn tolerance(model: &cnr_check::Model, request: &Request, default: f64) -> f64 {
+pub(super) fn tolerance(model: &cnr_check::Model, request: &Request, default: f64) -> f64 {
     match request.tolerance {
         Some(t) => t,
         None if model.solver.tolerance_written => model.solver.tolerance,
@@ -66,12 +67,37 @@ pub(super) fn by_interior_point(
     let model = &compiled.model;
     fits_budget(compiled, true)?;
     let lowering = Instant::now();
-    let (program, _) = lower_learned(model, set);
+    let (mut program, _) = lower_learned(model, set);
     let lowering_seconds = lowering.elapsed().as_secs_f64();
-    let settings = crate::solver_settings(model, request);
     let tolerance = tolerance(model, request, LEARNED_TOLERANCE);
     let solving = Instant::now();
-    // Each solve is given what is left of the request's time limit.
+    let solved = solve_conic(compiled, request, &mut program, tolerance, start)?;
+    Ok(Solve {
+        status: solved.status,
+        objective: solved.objective,
+        gap: solved.attempts.last().and_then(|a| a.gap),
+        x: solved.x,
+        backend: solved.backend,
+        attempts: solved.attempts,
+        first_order: None,
+        sign_cuts: None,
+        sizes: (program.n, program.m(), program.a.nnz()),
+        lowering_seconds,
+        solving_seconds: solving.elapsed().as_secs_f64(),
+    })
+}
+
+/// A learned conic program solved by the interior point with `cnr-solve`'s checks, given what is
+/// left of the request's time limit; an optimum below [`SMALL_OBJECTIVE`] solved again with its
+/// objective scaled to about 1 (`program` is left as it came).
+pub(super) fn solve_conic(
+    compiled: &Compiled,
+    request: &Request,
+    program: &mut cnr_ir::ConeProgram,
+    tolerance: f64,
+    start: Instant,
+) -> Result<ProgramRecord, Error> {
+    let settings = crate::solver_settings(&compiled.model, request);
     let run = |program: &cnr_ir::ConeProgram| {
         let solve = ProgramSolve {
             backend: compiled.backend,
@@ -85,8 +111,7 @@ pub(super) fn by_interior_point(
             e => Error::Solve(e),
         })
     };
-    let mut program = program;
-    let mut solved = run(&program)?;
+    let mut solved = run(program)?;
     // The checks judge the gap relative to `max(|objective|, 1)`: an optimum well below 1 is solved
     // again with the objective scaled by a power of two to about 1, so that the tolerance is
     // relative to it (docs/learned.md, "What is proven").
@@ -94,8 +119,9 @@ pub(super) fn by_interior_point(
         if objective > 0.0 && objective < SMALL_OBJECTIVE {
             let factor = cnr_solve::power_of_two(1.0 / objective);
             program.q.iter_mut().for_each(|q| *q *= factor);
-            let mut again = run(&program)?;
+            let again = run(program);
             program.q.iter_mut().for_each(|q| *q /= factor);
+            let mut again = again?;
             again.objective = again.objective.map(|o| o / factor);
             let mut attempts = std::mem::take(&mut solved.attempts);
             attempts.append(&mut again.attempts);
@@ -106,18 +132,7 @@ pub(super) fn by_interior_point(
             solved.attempts = attempts;
         }
     }
-    Ok(Solve {
-        status: solved.status,
-        objective: solved.objective,
-        gap: solved.attempts.last().and_then(|a| a.gap),
-        x: solved.x,
-        backend: solved.backend,
-        attempts: solved.attempts,
-        first_order: None,
-        sizes: (program.n, program.m(), program.a.nnz()),
-        lowering_seconds,
-        solving_seconds: solving.elapsed().as_secs_f64(),
-    })
+    Ok(solved)
 }
 
 /// The gated form's group lasso over the fit's matrix, by `cnr-firstorder`; `optimal` only when its
@@ -181,6 +196,7 @@ pub(super) fn by_first_order(
             dual: solution.dual,
             tolerance,
         }),
+        sign_cuts: None,
         sizes: (m + usize::from(problem.offset), n, n * m),
         lowering_seconds,
         solving_seconds,
@@ -190,7 +206,13 @@ pub(super) fn by_first_order(
 /// Refuses a learned program that would not fit the memory budget beside the data (with the
 /// backend's own work on it when `solving`), before it is built.
 pub(crate) fn fits_budget(compiled: &Compiled, solving: bool) -> Result<(), Error> {
-    let (model, plan) = (&compiled.model, &compiled.plan);
+    fits_budget_of(compiled, &compiled.plan, solving)
+}
+
+/// [`fits_budget`] for the program of `plan` (the cutting planes' programs hold fewer rows than
+/// the compiled one).
+pub(super) fn fits_budget_of(compiled: &Compiled, plan: &cnr_lower::Plan, solving: bool) -> Result<(), Error> {
+    let model = &compiled.model;
     let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
     let backend = if solving {
         compiled.backend.work_bytes(plan.nonzeros as u128, (plan.rows + plan.variables) as u128)

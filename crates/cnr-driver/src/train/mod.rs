@@ -4,12 +4,14 @@
 //! computed from the network against the program's data term, the sign rows, the duality gap —
 //! and the record (`record.rs`).
 
+mod cuts;
 mod methods;
 mod record;
 
 pub(crate) use methods::fits_budget;
 pub use methods::{FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE};
-pub use record::{ArrangementRecord, FirstOrderRecord, TrainRecord, TrainTimings};
+pub use cuts::{CUT_ROWS, CUTS_PER_GROUP, MAX_CUT_ROUNDS};
+pub use record::{ArrangementRecord, FirstOrderRecord, SignCutRecord, TrainRecord, TrainTimings};
 
 use crate::compile::{compile_for, Purpose};
 use crate::{Compiled, Error, MethodChoice, Request};
@@ -17,6 +19,28 @@ use cnr_check::learned::{Arrangements, Form};
 use cnr_ir::Status;
 use cnr_lower::learned::{judge, read_network, LearnedLayout};
 use std::time::Instant;
+
+/// How a learned program is solved.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Method {
+    /// The whole conic program by the interior point.
+    InteriorPoint,
+    /// The exact form by the interior point over the sign rows its points violate (`cuts.rs`).
+    SignCuts,
+    /// The gated form's group lasso by `cnr-firstorder`.
+    FirstOrder,
+}
+
+impl Method {
+    /// The name in records and reports.
+    fn name(self) -> &'static str {
+        match self {
+            Method::InteriorPoint => "interior-point",
+            Method::SignCuts => "cutting-plane",
+            Method::FirstOrder => "first-order",
+        }
+    }
+}
 
 /// A trained model: what was compiled, and the record of its training.
 #[derive(Debug)]
@@ -53,28 +77,35 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             model.name
         )));
     };
-    let first_order = match (request.method, learn.form) {
-        (MethodChoice::FirstOrder, Form::Gated) => true,
+    let method = match (request.method, learn.form) {
+        (MethodChoice::FirstOrder, Form::Gated) => Method::FirstOrder,
         (MethodChoice::FirstOrder, Form::Exact) => {
             return Err(Error::Usage(
-                "--method first-order takes the gated form (`form gated`); the exact form is solved by the interior point".into(),
+                "--method first-order takes the gated form (`form gated`); the exact form is solved by the interior point, whole (`full`) or by cutting planes (`cutting-plane`)".into(),
             ))
         }
-        (MethodChoice::Auto, Form::Gated) => compiled.plan.nonzeros > FIRST_ORDER_NONZEROS,
-        (MethodChoice::Auto | MethodChoice::Full, _) => false,
+        (MethodChoice::CuttingPlane, Form::Exact) => Method::SignCuts,
+        (MethodChoice::CuttingPlane, Form::Gated) => {
+            return Err(Error::Usage(
+                "--method cutting-plane cuts the exact form's sign rows; the gated form has none (use `full` or `first-order`)".into(),
+            ))
+        }
+        (MethodChoice::Auto, Form::Gated) if compiled.plan.nonzeros > FIRST_ORDER_NONZEROS => Method::FirstOrder,
+        (MethodChoice::Auto, Form::Exact) if cuts::sign_rows(model, set.len()) > CUT_ROWS => Method::SignCuts,
+        (MethodChoice::Auto | MethodChoice::Full, _) => Method::InteriorPoint,
         (other, _) => {
             return Err(Error::Usage(format!(
-                "--method {} solves a relaxation; a learned model is trained by auto, full or first-order",
+                "--method {} solves a relaxation; a learned model is trained by auto, full, cutting-plane or first-order",
                 other.as_str()
             )))
         }
     };
     request.hooks.check()?;
     let layout = LearnedLayout::new(model, set.len());
-    let solved = if first_order {
-        methods::by_first_order(compiled, request, set, &layout, start)?
-    } else {
-        methods::by_interior_point(compiled, request, set, start)?
+    let solved = match method {
+        Method::FirstOrder => methods::by_first_order(compiled, request, set, &layout, start)?,
+        Method::SignCuts => cuts::by_sign_cuts(compiled, request, set, &layout, start)?,
+        Method::InteriorPoint => methods::by_interior_point(compiled, request, set, start)?,
     };
     let checking = Instant::now();
     let x = solved.x.as_deref();
@@ -96,7 +127,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         model_hash: compiled.model_hash.clone(),
         form: learn.form.name(),
         weight_decay: learn.weight_decay,
-        method: if first_order { "first-order" } else { "interior-point" },
+        method: method.name(),
         backend: solved.backend,
         status: solved.status,
         proven,
@@ -132,6 +163,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         nonzeros: solved.sizes.2,
         attempts: solved.attempts,
         first_order: solved.first_order,
+        sign_cuts: solved.sign_cuts,
         timings: TrainTimings {
             data_seconds: compiled.data_seconds,
             arrangement_seconds: compiled.anchor_seconds,

@@ -77,6 +77,9 @@ pub struct TrainRecord {
     /// What the first-order method did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_order: Option<FirstOrderRecord>,
+    /// What the cutting planes over the exact form's sign rows did, when they ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_cuts: Option<SignCutRecord>,
     /// Where the time went.
     pub timings: TrainTimings,
 }
@@ -114,6 +117,20 @@ pub struct TrainTimings {
     pub checking_seconds: f64,
     /// The whole training, end to end.
     pub wall_seconds: f64,
+}
+
+/// What the cutting planes over the exact form's sign rows did (docs/learned.md).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SignCutRecord {
+    /// Programs solved: one per round.
+    pub rounds: usize,
+    /// Sign rows the last program held.
+    pub sign_rows: usize,
+    /// Sign rows of the whole program.
+    pub of: usize,
+    /// The largest violation of a sign row at the last point, over `max |y|` (every row, held or
+    /// not): at most the tolerance when the point is optimal.
+    pub sign_violation: f64,
 }
 
 /// What a first-order solve did.

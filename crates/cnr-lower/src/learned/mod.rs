@@ -4,14 +4,18 @@
 //!
 //! ```text
 //! minimise    ½ loss + β Σ_j (t_j + t'_j)
-//! subject to  r_i = Σ_j Σ_k D_j[i,k] ⟨x̃_ik, c_j − c'_j⟩ + offset − y_i     (fit, zero rows)
+//! subject to  r_i = Σ_j Σ_k D_j[i,k] ⟨x̃_ik, u_j⟩ + offset − y_i           (fit, zero rows)
+//!             u_j = c_j − c'_j                                           (link, exact form)
 //!             (2 D_j[i,k] − 1) ⟨x̃_ik, c_j⟩ ≥ 0, the same for c'_j           (sign, exact form)
 //!             ‖(2r, loss − 1)‖ ≤ loss + 1,  i.e. ‖r‖² ≤ loss                (one cone)
 //!             ‖c_j‖ ≤ t_j, ‖c'_j‖ ≤ t'_j                                   (one cone per group)
 //! ```
 //!
-//! The gated form has one group `c_j` per arrangement and no sign rows. Columns: `c`, `c'`, the
-//! offset, `r`, `loss`, `t`, `t'`; rows by cone kind: fit, sign, loss, groups.
+//! The gated form has one group `c_j` per arrangement, no `u` (its fit is on `c`) and no sign rows.
+//! The exact form's fit is on `u`, not on `c` and `c'`: its dense rows have `P·h` entries, not
+//! `2·P·h` (the interior point's factor is then about the gated form's; docs/learned.md).
+//! Columns: `c`, `c'`, the offset, `r`, `loss`, `t`, `t'`, `u`; rows by cone kind: fit and link,
+//! sign, loss, groups.
 
 mod arrangements;
 mod read;
@@ -44,6 +48,8 @@ pub struct LearnedLayout {
     pub loss: usize,
     /// The group norms' epigraph variables (`t`, then `t'`).
     pub t: Range<usize>,
+    /// The differences `u_j = c_j − c'_j` the fit is written on (exact form only).
+    pub u: Option<Range<usize>>,
     /// Columns.
     pub n: usize,
 }
@@ -64,7 +70,9 @@ impl LearnedLayout {
         let r = next..next + model.data.n;
         let loss = r.end;
         let t = loss + 1..loss + 1 + groups * arrangements;
-        LearnedLayout { arrangements, h, c, c_neg, offset, r, loss, n: t.end, t }
+        let u = (groups == 2).then(|| t.end..t.end + arrangements * h);
+        let n = u.as_ref().map_or(t.end, |u| u.end);
+        LearnedLayout { arrangements, h, c, c_neg, offset, r, loss, t, u, n }
     }
 
     /// Group `j`'s columns (`j < P` in `c`, then `c'`).
@@ -141,9 +149,65 @@ pub fn fit_matrix(model: &Model, set: &PatternSet) -> Vec<f64> {
     out
 }
 
+/// Which sign rows of the exact form a program holds: for each group (`c_j`, then `c'_j`), the
+/// rows `i·K + k` of its pattern, ascending. The cutting-plane method starts from none and adds
+/// the rows its points violate; every row is [`SignRows::all`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignRows {
+    /// Per group, the rows held (`None`: every row).
+    groups: Option<Vec<Vec<u32>>>,
+}
+
+impl SignRows {
+    /// Every sign row of every group: the whole program.
+    pub fn all() -> SignRows {
+        SignRows { groups: None }
+    }
+
+    /// No sign row for any of `groups` groups.
+    pub fn none(groups: usize) -> SignRows {
+        SignRows { groups: Some(vec![Vec::new(); groups]) }
+    }
+
+    /// Adds `rows` to group `g` (kept ascending, without repeats).
+    pub fn add(&mut self, g: usize, rows: impl IntoIterator<Item = u32>) {
+        if let Some(groups) = &mut self.groups {
+            let held = &mut groups[g];
+            held.extend(rows);
+            held.sort_unstable();
+            held.dedup();
+        }
+    }
+
+    /// Whether group `g` holds `row`.
+    pub fn holds(&self, g: usize, row: usize) -> bool {
+        self.groups.as_ref().is_none_or(|groups| groups[g].binary_search(&(row as u32)).is_ok())
+    }
+
+    /// The sign rows held in all, of `each` a group when every row is.
+    pub fn count(&self, groups: usize, each: usize) -> usize {
+        self.groups.as_ref().map_or(groups * each, |g| g.iter().map(Vec::len).sum())
+    }
+
+    /// Group `g`'s rows (`each` of them when every row is held).
+    fn of(&self, g: usize, each: usize) -> Box<dyn Iterator<Item = usize> + '_> {
+        match &self.groups {
+            None => Box::new(0..each),
+            Some(groups) => Box::new(groups[g].iter().map(|&r| r as usize)),
+        }
+    }
+}
+
 /// The learned program of `model` over the arrangements `set`, with its layout. `A` is filled
 /// column by column in compressed form (no triplets): its bytes are the plan's.
 pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLayout) {
+    lower_learned_rows(model, set, &SignRows::all())
+}
+
+/// The learned program of `model` over `set` holding only the sign rows `sign` (the exact form's
+/// cutting planes; the gated form has none): the same columns as the whole program, so a point of
+/// one is a point of the other.
+pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (ConeProgram, LearnedLayout) {
     let learn = learn_of(model);
     let layout = LearnedLayout::new(model, set.len());
     let (n, kk, h, p) = (model.data.n, model.network.patches(), layout.h, set.len());
@@ -151,12 +215,22 @@ pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLa
     let patches = patch_matrix(model);
     let x = |row: usize| &patches[row * h..(row + 1) * h];
     let mut column = vec![0.0; n];
-    // Rows: fit (n), sign (2·P·n·K, exact), loss (n + 2), groups (h + 1 each).
-    let sign_rows = if exact { 2 * p * n * kk } else { 0 };
-    let loss_row = n + sign_rows;
+    // Rows: fit (n), sign (2·P·n·K when all are held, exact), loss (n + 2), groups (h + 1 each).
+    let sign_rows = if exact { sign.count(layout.groups(), n * kk) } else { 0 };
+    // The link rows `u − c + c' = 0` follow the fit's, in the same zero cone.
+    let link = if exact { p * h } else { 0 };
+    let mut sign_start = Vec::with_capacity(layout.groups());
+    let mut next = n + link;
+    for g in 0..layout.groups() {
+        sign_start.push(next);
+        if exact {
+            next += sign.of(g, n * kk).count();
+        }
+    }
+    let loss_row = n + link + sign_rows;
     let group_row = |g: usize| loss_row + n + 2 + g * (h + 1);
     let m = group_row(layout.groups());
-    let plan = plan_learned(model, p);
+    let plan = plan_learned_with(model, p, sign_rows);
     let mut a = CscMatrix {
         m,
         n: layout.n,
@@ -174,14 +248,19 @@ pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLa
     for g in 0..layout.groups() {
         let (j, sign_of_group) = (g % p, if g < p { -1.0 } else { 1.0 });
         for col in 0..h {
-            // Fit: r_i − Σ_j ⟨a_ij, c_j − c'_j⟩ − offset = −y_i, with a_ij = Σ_k D_j[i,k] x̃_ik.
-            fit_column(set, &patches, (n, kk, h), j, col, &mut column);
-            column.iter().enumerate().for_each(|(i, &v)| push(&mut a, i, sign_of_group * v));
+            if exact {
+                // Link: u − c + c' = 0.
+                push(&mut a, n + j * h + col, sign_of_group);
+            } else {
+                // Fit: r_i − Σ_j ⟨a_ij, c_j⟩ − offset = −y_i, with a_ij = Σ_k D_j[i,k] x̃_ik.
+                fit_column(set, &patches, (n, kk, h), j, col, &mut column);
+                column.iter().enumerate().for_each(|(i, &v)| push(&mut a, i, -v));
+            }
             // Sign: s = (2D − 1) ⟨x̃_ik, c⟩ ≥ 0, written b − Ax with b = 0.
             if exact {
-                for row in 0..n * kk {
+                for (at, row) in sign.of(g, n * kk).enumerate() {
                     let sign = if set.active(j, row) { 1.0 } else { -1.0 };
-                    push(&mut a, n + g * n * kk + row, -sign * x(row)[col]);
+                    push(&mut a, sign_start[g] + at, -sign * x(row)[col]);
                 }
             }
             push(&mut a, group_row(g) + 1 + col, -1.0);
@@ -204,19 +283,36 @@ pub fn lower_learned(model: &Model, set: &PatternSet) -> (ConeProgram, LearnedLa
         push(&mut a, group_row(g), -1.0);
         a.colptr.push(a.rowval.len());
     }
+    if exact {
+        // u_j: the fit r_i − Σ_j ⟨a_ij, u_j⟩ − offset = −y_i, and its link row.
+        for j in 0..p {
+            for col in 0..h {
+                fit_column(set, &patches, (n, kk, h), j, col, &mut column);
+                column.iter().enumerate().for_each(|(i, &v)| push(&mut a, i, -v));
+                push(&mut a, n + j * h + col, 1.0);
+                a.colptr.push(a.rowval.len());
+            }
+        }
+    }
     let mut b = vec![0.0; m];
     b.iter_mut().zip(&model.data.y).for_each(|(b, y)| *b = -y);
     b[loss_row] = 1.0;
     b[loss_row + n + 1] = -1.0;
-    let fit =
-        if exact { "fit: r = Σ D X (c − c') + offset − y" } else { "fit: r = Σ D X c + offset − y" };
+    let fit = if exact { "fit: r = Σ D X u + offset − y" } else { "fit: r = Σ D X c + offset − y" };
     let mut row_blocks = vec![Block::vector(fit, 0, "sample", n)];
-    let mut cones = vec![Cone::Zero(n)];
     if exact {
+        row_blocks.push(Block::array("link: u = c − c'", n, &[("arrangement", p), ("coordinate", h)], 1));
+    }
+    let mut cones = vec![Cone::Zero(n + link)];
+    if exact && sign == &SignRows::all() {
         // A patch of zeros (all padding, no bias) gives an empty row, kept so the index holds.
         let axes = [("arrangement", p), ("sample", n), ("patch", kk)];
-        row_blocks.push(Block::array("sign: (2D − 1) X c ≥ 0", n, &axes, 1));
-        row_blocks.push(Block::array("sign: (2D − 1) X c' ≥ 0", n + p * n * kk, &axes, 1));
+        row_blocks.push(Block::array("sign: (2D − 1) X c ≥ 0", n + link, &axes, 1));
+        row_blocks.push(Block::array("sign: (2D − 1) X c' ≥ 0", n + link + p * n * kk, &axes, 1));
+    } else if exact && sign_rows > 0 {
+        row_blocks.push(Block::vector("sign rows held: (2D − 1) X c ≥ 0", n + link, "row", sign_rows));
+    }
+    if exact && sign_rows > 0 {
         cones.push(Cone::Nonneg(sign_rows));
     }
     row_blocks.push(Block::array("loss: ‖r‖² ≤ loss", loss_row, &[], n + 2));
@@ -247,6 +343,9 @@ fn var_blocks(layout: &LearnedLayout) -> Vec<Block> {
     blocks.push(Block::vector("r", layout.r.start, "sample", layout.r.len()));
     blocks.push(Block::array("loss", layout.loss, &[], 1));
     blocks.push(Block::vector("t", layout.t.start, "group", layout.t.len()));
+    if let Some(u) = &layout.u {
+        blocks.push(Block::array("u", u.start, &[("arrangement", p), ("coordinate", h)], 1));
+    }
     blocks
 }
 
@@ -254,19 +353,27 @@ fn var_blocks(layout: &LearnedLayout) -> Vec<Block> {
 /// the non-zeros are an upper bound (every patch entry taken as non-zero).
 pub fn plan_learned(model: &Model, arrangements: usize) -> Plan {
     let layout = LearnedLayout::new(model, arrangements);
-    let (n, kk, h, p) = (model.data.n, model.network.patches(), layout.h, arrangements);
+    let all = if layout.c_neg.is_some() { layout.groups() * model.data.n * model.network.patches() } else { 0 };
+    plan_learned_with(model, arrangements, all)
+}
+
+/// [`plan_learned`] holding `sign_rows` sign rows (none in the gated form).
+pub fn plan_learned_with(model: &Model, arrangements: usize, sign_rows: usize) -> Plan {
+    let layout = LearnedLayout::new(model, arrangements);
+    let (n, h) = (model.data.n, layout.h);
     let groups = layout.groups();
     let exact = layout.c_neg.is_some();
-    let sign_rows = if exact { 2 * p * n * kk } else { 0 };
-    let fit_nnz = n * (1 + groups * h + usize::from(layout.offset.is_some()));
-    let nonzeros = fit_nnz + sign_rows * h + (n + 2) + groups * (h + 1);
-    let mut cones = vec![(Cone::Zero(n), 1)];
-    let mut origins = vec![(0..n, Origin::Fit)];
-    if exact {
+    // The fit is on `u` (exact) or `c` (gated): `P·h` columns either way; the link `3·P·h`.
+    let link = if exact { arrangements * h } else { 0 };
+    let fit_nnz = n * (1 + arrangements * h + usize::from(layout.offset.is_some()));
+    let nonzeros = fit_nnz + 3 * link + sign_rows * h + (n + 2) + groups * (h + 1);
+    let mut cones = vec![(Cone::Zero(n + link), 1)];
+    let mut origins = vec![(0..n + link, Origin::Fit)];
+    if exact && sign_rows > 0 {
         cones.push((Cone::Nonneg(sign_rows), 1));
-        origins.push((n..n + sign_rows, Origin::Sign));
+        origins.push((n + link..n + link + sign_rows, Origin::Sign));
     }
-    let loss = n + sign_rows;
+    let loss = n + link + sign_rows;
     cones.push((Cone::SecondOrder(n + 2), 1));
     origins.push((loss..loss + n + 2, Origin::Loss));
     cones.push((Cone::SecondOrder(h + 1), groups));

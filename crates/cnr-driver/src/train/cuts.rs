@@ -1,0 +1,184 @@
+//! The exact form by cutting planes over its sign rows (docs/learned.md, "Cutting planes"): the
+//! program over the arrangements is solved holding only some of its `2·P·n·K` sign rows — at
+//! first none — and each round adds, per group, the rows its point violates most. A program
+//! holding fewer rows is a relaxation of the whole one, so a point of it that violates no row
+//! (within the tolerance, relative to `max |y|`, the measure of the record's `sign_violation`) is
+//! an optimum of the whole program.
+
+use super::methods::{fits_budget_of, solve_conic, tolerance, Solve, LEARNED_TOLERANCE};
+use super::SignCutRecord;
+use crate::{Compiled, Error, Request};
+use cnr_ir::Status;
+use cnr_lower::learned::{lower_learned_rows, patch_matrix, plan_learned_with, LearnedLayout, PatternSet, SignRows};
+use std::time::Instant;
+
+/// Above this many sign rows `auto` solves the exact form by cutting planes (docs/learned.md,
+/// "Cutting planes"): `examples/learned/teacher.cnr` (33,600 rows) took 0.93 s whole and 1.24 s by
+/// cuts, the digits' exact form over 19 patterns (430,236 rows) 704 s whole and 79 s by cuts.
+pub const CUT_ROWS: usize = 100_000;
+
+/// Rows added to a group in a round: its most violated ones.
+pub const CUTS_PER_GROUP: usize = 64;
+
+/// Rounds before the method gives up (status `iteration_limit`, the last point kept).
+pub const MAX_CUT_ROUNDS: usize = 100;
+
+/// The exact form's sign rows over `arrangements` patterns: `2·P·n·K`.
+pub(super) fn sign_rows(model: &cnr_check::Model, arrangements: usize) -> usize {
+    2 * arrangements * model.data.n * model.network.patches()
+}
+
+/// Solves the exact form by cutting planes over its sign rows.
+pub(super) fn by_sign_cuts(
+    compiled: &Compiled,
+    request: &Request,
+    set: &PatternSet,
+    layout: &LearnedLayout,
+    start: Instant,
+) -> Result<Solve, Error> {
+    let model = &compiled.model;
+    let tolerance = tolerance(model, request, LEARNED_TOLERANCE);
+    let all = sign_rows(model, set.len());
+    let patches = patch_matrix(model);
+    let scale = cnr_numerics::max_abs(&model.data.y).max(f64::MIN_POSITIVE);
+    let mut held = SignRows::none(layout.groups());
+    let mut attempts = Vec::new();
+    let (mut lowering_seconds, mut solving_seconds) = (0.0, 0.0);
+    let mut round = 0;
+    loop {
+        round += 1;
+        request.hooks.check()?;
+        let count = held.count(layout.groups(), all / layout.groups().max(1));
+        fits_budget_of(compiled, &plan_learned_with(model, set.len(), count), true)?;
+        let lowering = Instant::now();
+        let (mut program, _) = lower_learned_rows(model, set, &held);
+        lowering_seconds += lowering.elapsed().as_secs_f64();
+        let solving = Instant::now();
+        // A round's point only finds rows to add: one call of the backend, unchecked. The point
+        // that violates no row left out is then solved again with every check (`solve_conic`).
+        let probe = probe(compiled, request, &program, tolerance, start)?;
+        let cuts = probe.as_deref().map(|x| violated(model, set, layout, &patches, &held, x, tolerance * scale).1);
+        let checked = match &cuts {
+            Some(cuts) if !cuts.iter().all(Vec::is_empty) => None,
+            _ => Some(solve_conic(compiled, request, &mut program, tolerance, start)?),
+        };
+        solving_seconds += solving.elapsed().as_secs_f64();
+        let (cuts, mut solved) = match (cuts, checked) {
+            (Some(cuts), None) => (cuts, None),
+            (_, Some(mut solved)) => {
+                attempts.append(&mut solved.attempts);
+                let Some(x) = solved.x.as_deref().filter(|_| solved.status == Status::Optimal) else {
+                    let status = solved.status;
+                    return Ok(end(solved, status, round, count, all, f64::NAN, attempts, &program, (lowering_seconds, solving_seconds)));
+                };
+                let (worst, cuts) = violated(model, set, layout, &patches, &held, x, tolerance * scale);
+                if cuts.iter().all(Vec::is_empty) {
+                    return Ok(end(solved, Status::Optimal, round, count, all, worst / scale, attempts, &program, (lowering_seconds, solving_seconds)));
+                }
+                (cuts, Some(solved))
+            }
+            (None, None) => unreachable!("a probe without a point is solved with its checks"),
+        };
+        if round == MAX_CUT_ROUNDS {
+            // The last checked point, when there is one, else the status says why.
+            let solved = match solved.take() {
+                Some(solved) => solved,
+                None => solve_conic(compiled, request, &mut program, tolerance, start)?,
+            };
+            return Ok(end(solved, Status::IterationLimit, round, count, all, f64::NAN, attempts, &program, (lowering_seconds, solving_seconds)));
+        }
+        for (g, rows) in cuts.into_iter().enumerate() {
+            held.add(g, rows);
+        }
+    }
+}
+
+/// One call of the backend on `program` at `tolerance`, unchecked: its point when it has one.
+fn probe(
+    compiled: &Compiled,
+    request: &Request,
+    program: &cnr_ir::ConeProgram,
+    tolerance: f64,
+    start: Instant,
+) -> Result<Option<Vec<f64>>, Error> {
+    let limits = crate::solver_settings(&compiled.model, request);
+    let hooks = request.hooks.clone();
+    let watch: std::sync::Arc<dyn Fn(u32, f64) -> bool + Send + Sync> =
+        std::sync::Arc::new(move |_, _| hooks.cancelled());
+    let settings = cnr_ir::SolverSettings {
+        tol_abs: tolerance,
+        tol_rel: tolerance,
+        verbose: request.verbose,
+        time_limit: limits.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
+        ..cnr_ir::SolverSettings::default()
+    };
+    let solution = compiled.backend.run(program, &settings, Some(watch)).map_err(|e| match e {
+        cnr_solve::SolveError::Cancelled => Error::Cancelled,
+        e => Error::Solve(e),
+    })?;
+    let has_point = matches!(solution.status, Status::Optimal | Status::Inaccurate) && solution.x.len() == program.n;
+    Ok(has_point.then_some(solution.x))
+}
+
+/// The solve of the cutting planes' last program, as the training takes it.
+#[allow(clippy::too_many_arguments)]
+fn end(
+    solved: cnr_solve::ProgramRecord,
+    status: Status,
+    rounds: usize,
+    sign_rows: usize,
+    of: usize,
+    sign_violation: f64,
+    attempts: Vec<cnr_solve::Attempt>,
+    program: &cnr_ir::ConeProgram,
+    (lowering_seconds, solving_seconds): (f64, f64),
+) -> Solve {
+    Solve {
+        status,
+        objective: solved.objective,
+        gap: attempts.last().and_then(|a| a.gap),
+        x: solved.x,
+        backend: solved.backend,
+        attempts,
+        first_order: None,
+        sign_cuts: Some(SignCutRecord { rounds, sign_rows, of, sign_violation }),
+        sizes: (program.n, program.m(), program.a.nnz()),
+        lowering_seconds,
+        solving_seconds,
+    }
+}
+
+/// The largest violation `(−(2D − 1)⟨x̃, c_g⟩)_+` over every sign row at `x`, and per group the
+/// rows not held whose violation exceeds `threshold`, at most [`CUTS_PER_GROUP`], worst first.
+fn violated(
+    model: &cnr_check::Model,
+    set: &PatternSet,
+    layout: &LearnedLayout,
+    patches: &[f64],
+    held: &SignRows,
+    x: &[f64],
+    threshold: f64,
+) -> (f64, Vec<Vec<u32>>) {
+    let (rows, h, p) = (model.data.n * model.network.patches(), layout.h, set.len());
+    let mut worst = 0.0f64;
+    let mut cuts = Vec::with_capacity(layout.groups());
+    let mut found: Vec<(f64, u32)> = Vec::new();
+    for g in 0..layout.groups() {
+        let (j, c) = (g % p, &x[layout.group(g)]);
+        found.clear();
+        for row in 0..rows {
+            let value = cnr_numerics::dot(&patches[row * h..(row + 1) * h], c);
+            let violation = if set.active(j, row) { -value } else { value };
+            worst = worst.max(violation);
+            if violation > threshold && !held.holds(g, row) {
+                found.push((violation, row as u32));
+            }
+        }
+        if found.len() > CUTS_PER_GROUP {
+            found.select_nth_unstable_by(CUTS_PER_GROUP - 1, |a, b| b.0.total_cmp(&a.0));
+            found.truncate(CUTS_PER_GROUP);
+        }
+        cuts.push(found.iter().map(|&(_, row)| row).collect());
+    }
+    (worst, cuts)
+}
