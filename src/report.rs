@@ -188,6 +188,13 @@ pub fn train_report(r: &TrainRecord) -> String {
     };
     let _ = writeln!(h, "  arrangements    {} distinct patterns ({drawn})", a.patterns);
     let _ = writeln!(h, "  objective       {}   (the program's)", r.objective.map_or("none".into(), fixed9));
+    if let Some(cuts) = &r.sign_cuts {
+        let _ = writeln!(
+            h,
+            "  cutting planes  {} rounds; the last program held {} of the {} sign rows",
+            cuts.rounds, cuts.sign_rows, cuts.of
+        );
+    }
     if let Some(net) = &r.network {
         let _ = writeln!(
             h,

@@ -347,7 +347,7 @@ fn the_first_order_method_agrees_with_the_interior_point_on_the_gated_form() {
             > cnr_driver::FIRST_ORDER_NONZEROS;
         assert_eq!(auto.method, if large { "first-order" } else { "interior-point" });
     }
-    // The exact form has sign rows, which the first-order method does not take yet.
+    // The exact form has sign rows, which the first-order method does not take.
     let mut request = Request::new(
         "network { input 8 conv kernel 4 stride 2 activation relu output learned }
         data planted { samples 20 seed 1 } learn { weight_decay 0.1 }",
@@ -355,4 +355,45 @@ fn the_first_order_method_agrees_with_the_interior_point_on_the_gated_form() {
     );
     request.method = MethodChoice::FirstOrder;
     assert!(matches!(cnr_driver::train(&request), Err(cnr_driver::Error::Usage(m)) if m.contains("gated")));
+}
+
+#[test]
+fn cutting_planes_over_the_sign_rows_reach_the_whole_programs_optimum() {
+    use cnr_driver::MethodChoice;
+    let mut rng = crate::util::Lcg(31);
+    for seed in 0..4 {
+        let bias = if rng.below(2) == 1 { " bias" } else { "" };
+        let offset = if rng.below(2) == 1 { " + offset" } else { "" };
+        let text = format!(
+            "network {{ input 12 conv kernel 3 stride 1 filters 2{bias} activation relu output learned{offset} }}
+             data planted {{ samples {} seed {seed} noise 0.05 }}
+             learn {{ weight_decay 0.01 form exact arrangements {} seed {seed} }}",
+            30 + rng.below(40),
+            10 + rng.below(20)
+        );
+        let with = |method| {
+            let mut request = Request::new(&text, "exact");
+            request.method = method;
+            cnr_driver::train(&request).expect("trains").record
+        };
+        let (whole, cuts) = (with(MethodChoice::Full), with(MethodChoice::CuttingPlane));
+        assert_eq!((whole.method, cuts.method), ("interior-point", "cutting-plane"));
+        assert_eq!((whole.status, cuts.status), (Status::Optimal, Status::Optimal), "{text}");
+        let record = cuts.sign_cuts.as_ref().expect("the cuts' record");
+        // Fewer rows than the whole program, and none of those left out violated.
+        assert!(record.sign_rows < record.of, "{text}: {record:?}");
+        assert!(record.rounds >= 2, "the first round holds no row, so some are added: {record:?}");
+        assert!(cuts.sign_violation.unwrap() <= 1e-9, "{text}: {:?}", cuts.sign_violation);
+        assert!(relative(cuts.objective.unwrap(), whole.objective.unwrap()) < 1e-7, "{text}: {cuts:?} vs {whole:?}");
+        assert!(cuts.equivalence.unwrap() < 1e-8, "{:?}", cuts.equivalence);
+    }
+    // The gated form has no sign rows to cut.
+    let mut request = Request::new(
+        "network { input 8 conv kernel 4 stride 2 activation relu output learned }
+        data planted { samples 20 seed 1 } learn { weight_decay 0.1 form gated }",
+        "gated",
+    );
+    request.method = MethodChoice::CuttingPlane;
+    let refused = cnr_driver::train(&request).map(|t| t.record.method);
+    assert!(matches!(&refused, Err(cnr_driver::Error::Usage(m)) if m.contains("the gated form has none")), "{refused:?}");
 }
