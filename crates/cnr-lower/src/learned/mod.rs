@@ -245,7 +245,7 @@ pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (
             a.nzval.push(v);
         }
     };
-    for g in 0..layout.groups() {
+    for (g, &first_sign_row) in sign_start.iter().enumerate() {
         let (j, sign_of_group) = (g % p, if g < p { -1.0 } else { 1.0 });
         for col in 0..h {
             if exact {
@@ -260,7 +260,7 @@ pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (
             if exact {
                 for (at, row) in sign.of(g, n * kk).enumerate() {
                     let sign = if set.active(j, row) { 1.0 } else { -1.0 };
-                    push(&mut a, sign_start[g] + at, -sign * x(row)[col]);
+                    push(&mut a, first_sign_row + at, -sign * x(row)[col]);
                 }
             }
             push(&mut a, group_row(g) + 1 + col, -1.0);
