@@ -179,21 +179,57 @@ fn lowered_programs_of_tiny_models_match_their_snapshots() {
 
 #[test]
 fn the_plan_counts_the_program_and_cbf_takes_it_unchanged() {
-    let text = format!("{TINY} learn {{ weight_decay 0.05 arrangements 12 seed 3 }}");
-    let (compiled, program) = cnr_driver::lower(&Request::new(&text, "tiny")).expect("lowers");
-    let plan = &compiled.plan;
-    assert_eq!((plan.variables, plan.rows), (program.n, program.m()));
-    assert!(plan.nonzeros >= program.a.nnz(), "{} < {}", plan.nonzeros, program.a.nnz());
-    // Written as CBF and read back, the program solves to the same optimum.
-    let cbf = cnr_driver::write_program(&program, cnr_driver::ProgramFormat::Cbf).expect("writes");
-    let cbf = String::from_utf8(cbf).expect("CBF is text");
-    let (back, _) = cnr_driver::read_program(&cbf, cnr_driver::ProgramFormat::Cbf, "tiny.cbf", "tiny", None)
-        .expect("reads");
-    let solved =
-        cnr_driver::solve_program(&back, &cnr_driver::ProgramRequest::default(), 0.0).expect("solves");
-    let trained = train(&text);
-    assert_eq!(solved.status, Status::Optimal);
-    assert!(relative(solved.objective.unwrap(), trained.objective.unwrap()) < 1e-6);
+    // Fewer samples than fit columns (the fit by samples), and more (the fit compressed by its QR,
+    // whose constant ½‖(Qᵀy)₂‖² CBF carries too).
+    let by_samples = format!("{TINY} learn {{ weight_decay 0.05 arrangements 12 seed 3 }}");
+    let compressed = "network { input 4 conv kernel 2 stride 2 bias activation relu output learned + offset }
+        data planted { samples 120 seed 5 noise 0.2 } learn { weight_decay 0.05 arrangements 4 seed 3 }";
+    for (text, qr) in [(by_samples.as_str(), false), (compressed, true)] {
+        let (compiled, program) = cnr_driver::lower(&Request::new(text, "tiny")).expect("lowers");
+        let plan = &compiled.plan;
+        assert_eq!((plan.variables, plan.rows), (program.n, program.m()));
+        assert!(plan.nonzeros >= program.a.nnz(), "{} < {}", plan.nonzeros, program.a.nnz());
+        assert_eq!(program.row_blocks[0].name.contains("QR"), qr, "{}", program.row_blocks[0].name);
+        assert_eq!(program.c != 0.0, qr, "the constant: {}", program.c);
+        // Written as CBF and read back, the program solves to the same optimum.
+        let cbf = cnr_driver::write_program(&program, cnr_driver::ProgramFormat::Cbf).expect("writes");
+        let cbf = String::from_utf8(cbf).expect("CBF is text");
+        let (back, _) =
+            cnr_driver::read_program(&cbf, cnr_driver::ProgramFormat::Cbf, "tiny.cbf", "tiny", None)
+                .expect("reads");
+        let solved =
+            cnr_driver::solve_program(&back, &cnr_driver::ProgramRequest::default(), 0.0).expect("solves");
+        let trained = train(text);
+        assert_eq!(solved.status, Status::Optimal);
+        assert!(relative(solved.objective.unwrap(), trained.objective.unwrap()) < 1e-6);
+        // The program's objective is the network's: its data term is computed from the samples.
+        assert!(relative(trained.objective.unwrap(), trained.network_objective.unwrap()) < 1e-6, "{trained:?}");
+    }
+}
+
+#[test]
+fn the_fit_compressed_by_its_qr_has_the_optimum_of_the_first_order_method_on_the_samples() {
+    use cnr_driver::MethodChoice;
+    // 200 samples, 6 patterns of h = 10: the interior point's program holds 61 fit rows, not 200;
+    // the first-order method multiplies by the fit's n × P·h matrix itself.
+    for seed in [1, 2] {
+        let text = format!(
+            "network {{ input 6 x 6 conv kernel 3 x 3 bias activation relu output learned + offset }}
+             data planted {{ samples 200 seed {seed} noise 0.3 }}
+             learn {{ weight_decay 1 form gated arrangements 6 seed {seed} }}"
+        );
+        let with = |method| {
+            let mut request = Request::new(&text, "gated");
+            request.method = method;
+            cnr_driver::train(&request).expect("trains").record
+        };
+        let (ipm, fo) = (with(MethodChoice::Full), with(MethodChoice::FirstOrder));
+        assert_eq!((ipm.status, fo.status), (Status::Optimal, Status::Optimal), "{text}");
+        // By samples it would hold 200 fit rows and a loss cone of 202.
+        assert!(ipm.rows < 300, "compressed: {} rows", ipm.rows);
+        assert!(relative(fo.objective.unwrap(), ipm.objective.unwrap()) < 2e-6, "{text}: {fo:?} vs {ipm:?}");
+        assert!(ipm.equivalence.unwrap() < 1e-8, "{:?}", ipm.equivalence);
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! - [`eigen`]: the top eigenvector of a symmetric operator, by Lanczos or Jacobi rotations;
 //! - [`cholesky`]: a symmetric positive definite solve;
 //! - [`assignment`]: the optimal assignment (Hungarian method);
+//! - [`qr`]: least squares by Householder QR (a fit's rows compressed to its columns');
 //! - [`vector`]: `dot`, norms and differences.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -12,6 +13,7 @@
 pub mod assignment;
 pub mod cholesky;
 pub mod eigen;
+pub mod qr;
 pub mod simplex;
 pub mod vector;
 

@@ -42,7 +42,8 @@ pub struct LearnedLayout {
     pub c_neg: Option<Range<usize>>,
     /// The output's offset.
     pub offset: Option<usize>,
-    /// The residuals `r` (one per sample).
+    /// The residuals `r`: one per sample, or, when the fit has fewer columns than samples, one per
+    /// fit column (the fit compressed by its QR, [`LearnedLayout::compressed`]).
     pub r: Range<usize>,
     /// The loss's epigraph variable.
     pub loss: usize,
@@ -67,7 +68,9 @@ impl LearnedLayout {
             next += 1;
             next - 1
         });
-        let r = next..next + model.data.n;
+        // The fit's columns: `u` (exact) or `c` (gated), and the offset.
+        let fit_columns = arrangements * h + usize::from(model.network.offset);
+        let r = next..next + fit_columns.min(model.data.n);
         let loss = r.end;
         let t = loss + 1..loss + 1 + groups * arrangements;
         let u = (groups == 2).then(|| t.end..t.end + arrangements * h);
@@ -83,6 +86,12 @@ impl LearnedLayout {
             self.c_neg.as_ref().expect("an exact program").start + (j - self.arrangements) * self.h
         };
         start..start + self.h
+    }
+
+    /// Whether the fit is compressed: `r = R z − (Qᵀy)₁` over the fit's QR, with `z` the fit's
+    /// columns, in place of `r = A z − y` — fewer rows, as the fit has fewer columns than samples.
+    pub fn compressed(&self, samples: usize) -> bool {
+        self.r.len() < samples
     }
 
     /// Groups: `P` (gated) or `2P` (exact).
@@ -140,11 +149,15 @@ fn fit_column(
 /// (column `j·h + col` is [`fit_column`]): `Σ_j A_j c_j` are the outputs. The same coefficients as
 /// the fit rows of [`lower_learned`]; a first-order method multiplies by it.
 pub fn fit_matrix(model: &Model, set: &PatternSet) -> Vec<f64> {
+    fit_matrix_with(model, set, &patch_matrix(model))
+}
+
+/// [`fit_matrix`] from the patch matrix.
+fn fit_matrix_with(model: &Model, set: &PatternSet, patches: &[f64]) -> Vec<f64> {
     let (n, kk, h) = (model.data.n, model.network.patches(), patch_len(model));
-    let patches = patch_matrix(model);
     let mut out = vec![0.0; n * set.len() * h];
     for (k, column) in out.chunks_exact_mut(n.max(1)).enumerate().take(set.len() * h) {
-        fit_column(set, &patches, (n, kk, h), k / h, k % h, column);
+        fit_column(set, patches, (n, kk, h), k / h, k % h, column);
     }
     out
 }
@@ -215,20 +228,45 @@ pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (
     let patches = patch_matrix(model);
     let x = |row: usize| &patches[row * h..(row + 1) * h];
     let mut column = vec![0.0; n];
-    // Rows: fit (n), sign (2·P·n·K when all are held, exact), loss (n + 2), groups (h + 1 each).
+    let push = |a: &mut CscMatrix, row: usize, v: f64| {
+        if v != 0.0 {
+            a.rowval.push(row);
+            a.nzval.push(v);
+        }
+    };
+    // The fit's rows: one per sample, or one per fit column, `R z − (Qᵀy)₁` (docs/learned.md).
+    let nr = layout.r.len();
+    let qr = layout.compressed(n).then(|| {
+        let mut fit = fit_matrix_with(model, set, &patches);
+        if layout.offset.is_some() {
+            fit.extend(std::iter::repeat_n(1.0, n));
+        }
+        cnr_numerics::qr::least_squares_qr(fit, n, nr, &model.data.y)
+    });
+    // Fit column `q`'s entries: `R[·, q]` compressed, else `a_·q` (the offset's: ones).
+    let fit_entries = |q: usize, a: &mut CscMatrix, column: &mut Vec<f64>| match &qr {
+        Some(qr) => (0..=q).for_each(|l| push(a, l, -qr.r[q * nr + l])),
+        None if q == p * h => (0..n).for_each(|i| push(a, i, -1.0)),
+        None => {
+            fit_column(set, &patches, (n, kk, h), q / h, q % h, column);
+            column.iter().enumerate().for_each(|(i, &v)| push(a, i, -v));
+        }
+    };
+    // Rows: fit (nr), link (P·h, exact), sign (2·P·n·K when all are held, exact), loss (nr + 2),
+    // groups (h + 1 each).
     let sign_rows = if exact { sign.count(layout.groups(), n * kk) } else { 0 };
     // The link rows `u − c + c' = 0` follow the fit's, in the same zero cone.
     let link = if exact { p * h } else { 0 };
     let mut sign_start = Vec::with_capacity(layout.groups());
-    let mut next = n + link;
+    let mut next = nr + link;
     for g in 0..layout.groups() {
         sign_start.push(next);
         if exact {
             next += sign.of(g, n * kk).count();
         }
     }
-    let loss_row = n + link + sign_rows;
-    let group_row = |g: usize| loss_row + n + 2 + g * (h + 1);
+    let loss_row = nr + link + sign_rows;
+    let group_row = |g: usize| loss_row + nr + 2 + g * (h + 1);
     let m = group_row(layout.groups());
     let plan = plan_learned_with(model, p, sign_rows);
     let mut a = CscMatrix {
@@ -239,22 +277,15 @@ pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (
         nzval: Vec::with_capacity(plan.nonzeros),
     };
     a.colptr.push(0);
-    let push = |a: &mut CscMatrix, row: usize, v: f64| {
-        if v != 0.0 {
-            a.rowval.push(row);
-            a.nzval.push(v);
-        }
-    };
     for (g, &first_sign_row) in sign_start.iter().enumerate() {
         let (j, sign_of_group) = (g % p, if g < p { -1.0 } else { 1.0 });
         for col in 0..h {
             if exact {
                 // Link: u − c + c' = 0.
-                push(&mut a, n + j * h + col, sign_of_group);
+                push(&mut a, nr + j * h + col, sign_of_group);
             } else {
                 // Fit: r_i − Σ_j ⟨a_ij, c_j⟩ − offset = −y_i, with a_ij = Σ_k D_j[i,k] x̃_ik.
-                fit_column(set, &patches, (n, kk, h), j, col, &mut column);
-                column.iter().enumerate().for_each(|(i, &v)| push(&mut a, i, -v));
+                fit_entries(j * h + col, &mut a, &mut column);
             }
             // Sign: s = (2D − 1) ⟨x̃_ik, c⟩ ≥ 0, written b − Ax with b = 0.
             if exact {
@@ -268,16 +299,16 @@ pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (
         }
     }
     if layout.offset.is_some() {
-        (0..n).for_each(|i| push(&mut a, i, -1.0));
+        fit_entries(p * h, &mut a, &mut column);
         a.colptr.push(a.rowval.len());
     }
-    for i in 0..n {
+    for i in 0..nr {
         push(&mut a, i, 1.0);
         push(&mut a, loss_row + 1 + i, -2.0);
         a.colptr.push(a.rowval.len());
     }
     push(&mut a, loss_row, -1.0);
-    push(&mut a, loss_row + n + 1, -1.0);
+    push(&mut a, loss_row + nr + 1, -1.0);
     a.colptr.push(a.rowval.len());
     for g in 0..layout.groups() {
         push(&mut a, group_row(g), -1.0);
@@ -287,51 +318,59 @@ pub fn lower_learned_rows(model: &Model, set: &PatternSet, sign: &SignRows) -> (
         // u_j: the fit r_i − Σ_j ⟨a_ij, u_j⟩ − offset = −y_i, and its link row.
         for j in 0..p {
             for col in 0..h {
-                fit_column(set, &patches, (n, kk, h), j, col, &mut column);
-                column.iter().enumerate().for_each(|(i, &v)| push(&mut a, i, -v));
-                push(&mut a, n + j * h + col, 1.0);
+                fit_entries(j * h + col, &mut a, &mut column);
+                push(&mut a, nr + j * h + col, 1.0);
                 a.colptr.push(a.rowval.len());
             }
         }
     }
     let mut b = vec![0.0; m];
-    b.iter_mut().zip(&model.data.y).for_each(|(b, y)| *b = -y);
+    let labels = qr.as_ref().map_or(&model.data.y, |qr| &qr.qty);
+    b.iter_mut().zip(labels).for_each(|(b, y)| *b = -y);
     b[loss_row] = 1.0;
-    b[loss_row + n + 1] = -1.0;
-    let fit = if exact { "fit: r = Σ D X u + offset − y" } else { "fit: r = Σ D X c + offset − y" };
-    let mut row_blocks = vec![Block::vector(fit, 0, "sample", n)];
+    b[loss_row + nr + 1] = -1.0;
+    let fit = match (exact, qr.is_some()) {
+        (true, false) => "fit: r = Σ D X u + offset − y",
+        (false, false) => "fit: r = Σ D X c + offset − y",
+        (true, true) => "fit, by its QR: r = R (u, offset) − Qᵀy",
+        (false, true) => "fit, by its QR: r = R (c, offset) − Qᵀy",
+    };
+    let axis = if qr.is_some() { "column" } else { "sample" };
+    let mut row_blocks = vec![Block::vector(fit, 0, axis, nr)];
     if exact {
-        row_blocks.push(Block::array("link: u = c − c'", n, &[("arrangement", p), ("coordinate", h)], 1));
+        row_blocks.push(Block::array("link: u = c − c'", nr, &[("arrangement", p), ("coordinate", h)], 1));
     }
-    let mut cones = vec![Cone::Zero(n + link)];
+    let mut cones = vec![Cone::Zero(nr + link)];
     if exact && sign == &SignRows::all() {
         // A patch of zeros (all padding, no bias) gives an empty row, kept so the index holds.
         let axes = [("arrangement", p), ("sample", n), ("patch", kk)];
-        row_blocks.push(Block::array("sign: (2D − 1) X c ≥ 0", n + link, &axes, 1));
-        row_blocks.push(Block::array("sign: (2D − 1) X c' ≥ 0", n + link + p * n * kk, &axes, 1));
+        row_blocks.push(Block::array("sign: (2D − 1) X c ≥ 0", nr + link, &axes, 1));
+        row_blocks.push(Block::array("sign: (2D − 1) X c' ≥ 0", nr + link + p * n * kk, &axes, 1));
     } else if exact && sign_rows > 0 {
-        row_blocks.push(Block::vector("sign rows held: (2D − 1) X c ≥ 0", n + link, "row", sign_rows));
+        row_blocks.push(Block::vector("sign rows held: (2D − 1) X c ≥ 0", nr + link, "row", sign_rows));
     }
     if exact && sign_rows > 0 {
         cones.push(Cone::Nonneg(sign_rows));
     }
-    row_blocks.push(Block::array("loss: ‖r‖² ≤ loss", loss_row, &[], n + 2));
-    cones.push(Cone::SecondOrder(n + 2));
+    row_blocks.push(Block::array("loss: ‖r‖² ≤ loss", loss_row, &[], nr + 2));
+    cones.push(Cone::SecondOrder(nr + 2));
     row_blocks.push(Block::array("group: ‖c‖ ≤ t", group_row(0), &[("group", layout.groups())], h + 1));
     cones.extend(std::iter::repeat_n(Cone::SecondOrder(h + 1), layout.groups()));
     let mut program = ConeProgram::new(format!("{}_learned", model.name), layout.n, Sense::Minimize);
     program.q[layout.loss] = 0.5;
+    // What the compressed fit leaves out of ½‖A z − y‖²: ½‖(Qᵀy)₂‖², the same at every point.
+    program.c = qr.as_ref().map_or(0.0, |qr| 0.5 * qr.rest);
     layout.t.clone().for_each(|col| program.q[col] = learn.weight_decay);
     program.a = a;
     program.b = b;
     program.cones = cones;
     program.row_blocks = row_blocks;
-    program.var_blocks = var_blocks(&layout);
+    program.var_blocks = var_blocks(&layout, n);
     (program, layout)
 }
 
 /// The blocks of columns of `layout`.
-fn var_blocks(layout: &LearnedLayout) -> Vec<Block> {
+fn var_blocks(layout: &LearnedLayout, samples: usize) -> Vec<Block> {
     let (p, h) = (layout.arrangements, layout.h);
     let mut blocks = vec![Block::array("c", layout.c.start, &[("arrangement", p), ("coordinate", h)], 1)];
     if let Some(c) = &layout.c_neg {
@@ -340,7 +379,8 @@ fn var_blocks(layout: &LearnedLayout) -> Vec<Block> {
     if let Some(col) = layout.offset {
         blocks.push(Block::array("offset", col, &[], 1));
     }
-    blocks.push(Block::vector("r", layout.r.start, "sample", layout.r.len()));
+    let axis = if layout.compressed(samples) { "column" } else { "sample" };
+    blocks.push(Block::vector("r", layout.r.start, axis, layout.r.len()));
     blocks.push(Block::array("loss", layout.loss, &[], 1));
     blocks.push(Block::vector("t", layout.t.start, "group", layout.t.len()));
     if let Some(u) = &layout.u {
@@ -360,24 +400,26 @@ pub fn plan_learned(model: &Model, arrangements: usize) -> Plan {
 /// [`plan_learned`] holding `sign_rows` sign rows (none in the gated form).
 pub fn plan_learned_with(model: &Model, arrangements: usize, sign_rows: usize) -> Plan {
     let layout = LearnedLayout::new(model, arrangements);
-    let (n, h) = (model.data.n, layout.h);
+    let (n, h, nr) = (model.data.n, layout.h, layout.r.len());
     let groups = layout.groups();
     let exact = layout.c_neg.is_some();
-    // The fit is on `u` (exact) or `c` (gated): `P·h` columns either way; the link `3·P·h`.
+    // The fit is on `u` (exact) or `c` (gated): `P·h` columns either way, and the offset; each
+    // holds `n` entries, or `R`'s upper triangle when compressed. The link takes `3·P·h`.
     let link = if exact { arrangements * h } else { 0 };
-    let fit_nnz = n * (1 + arrangements * h + usize::from(layout.offset.is_some()));
-    let nonzeros = fit_nnz + 3 * link + sign_rows * h + (n + 2) + groups * (h + 1);
-    let mut cones = vec![(Cone::Zero(n + link), 1)];
-    let mut origins = vec![(0..n + link, Origin::Fit)];
+    let columns = arrangements * h + usize::from(layout.offset.is_some());
+    let fit_nnz = nr + if layout.compressed(n) { columns * (columns + 1) / 2 } else { n * columns };
+    let nonzeros = fit_nnz + 3 * link + sign_rows * h + (nr + 2) + groups * (h + 1);
+    let mut cones = vec![(Cone::Zero(nr + link), 1)];
+    let mut origins = vec![(0..nr + link, Origin::Fit)];
     if exact && sign_rows > 0 {
         cones.push((Cone::Nonneg(sign_rows), 1));
-        origins.push((n + link..n + link + sign_rows, Origin::Sign));
+        origins.push((nr + link..nr + link + sign_rows, Origin::Sign));
     }
-    let loss = n + link + sign_rows;
-    cones.push((Cone::SecondOrder(n + 2), 1));
-    origins.push((loss..loss + n + 2, Origin::Loss));
+    let loss = nr + link + sign_rows;
+    cones.push((Cone::SecondOrder(nr + 2), 1));
+    origins.push((loss..loss + nr + 2, Origin::Loss));
     cones.push((Cone::SecondOrder(h + 1), groups));
-    let rows = loss + n + 2 + groups * (h + 1);
-    origins.push((loss + n + 2..rows, Origin::Group));
+    let rows = loss + nr + 2 + groups * (h + 1);
+    origins.push((loss + nr + 2..rows, Origin::Group));
     Plan { variables: layout.n, rows, nonzeros, cones, origins }
 }
