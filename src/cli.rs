@@ -194,11 +194,14 @@ pub enum Command {
 #[derive(Clone, Copy, ValueEnum)]
 pub(crate) enum MethodArg {
     /// The w-space method where it applies (no penalty, no backend named); else cutting planes
-    /// for large programs, else the whole program.
+    /// for large programs, else the whole program. Learned output weights: the exact form by
+    /// cutting planes above 100,000 sign rows, the gated form by first-order above 500,000
+    /// non-zeros, else the whole program.
     Auto,
     /// The whole program at once.
     Full,
-    /// Cutting planes over the samples.
+    /// Cutting planes over the samples; for learned output weights (exact form), over the sign
+    /// rows.
     CuttingPlane,
     /// Cuts in the filters' own space, solved by cnr's dual simplex (a penalty goes to the whole program).
     Wspace,
