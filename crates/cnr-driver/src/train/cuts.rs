@@ -13,12 +13,14 @@ use cnr_lower::learned::{lower_learned_rows, patch_matrix, plan_learned_with, Le
 use std::time::Instant;
 
 /// Above this many sign rows `auto` solves the exact form by cutting planes (docs/learned.md,
-/// "Cutting planes"): `examples/learned/teacher.cnr` (33,600 rows) took 0.93 s whole and 1.24 s by
-/// cuts, the digits' exact form over 19 patterns (430,236 rows) 704 s whole and 79 s by cuts.
-pub const CUT_ROWS: usize = 100_000;
+/// "Cutting planes"): `examples/learned/teacher.cnr` (33,600 rows) took 0.91 s whole and 0.43 s by
+/// cuts, the digits' exact form over 19 patterns (430,236 rows) 231 s whole and 10.2 s by cuts.
+pub const CUT_ROWS: usize = 30_000;
 
-/// Rows added to a group in a round: its most violated ones.
-pub const CUTS_PER_GROUP: usize = 64;
+/// Rows added to a group in a round: its most violated ones. Fewer rows a round make more rounds
+/// of smaller programs; on the digits' 19 patterns 2, 4, 8, 16, 64 and 256 took 13.5, 7.9, 10.2,
+/// 11.6, 18.7 and 34.9 s, on the teacher 0.47, 0.56, 0.43, 0.69, 1.14 and 2.10 s (2026-12-07).
+pub const CUTS_PER_GROUP: usize = 8;
 
 /// Rounds before the method gives up (status `iteration_limit`, the last point kept).
 pub const MAX_CUT_ROUNDS: usize = 100;
