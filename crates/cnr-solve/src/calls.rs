@@ -89,6 +89,11 @@ pub struct Calls<'a> {
     /// When the caller's time runs out: each call is given what is left of it, and none starts
     /// after it (the answer so far, or a time limit, is returned).
     pub deadline: Option<std::time::Instant>,
+    /// Whether a point the backend calls almost solved (`inaccurate`) is judged by cnr's checks
+    /// at every call, as it is at a tighter call: `optimal` when it passes them. A program's solve
+    /// does so (`solve_program`); on the digits' learned program Clarabel's first call at 1e-9 was
+    /// "almost solved", and five more calls followed before one was judged.
+    pub judge_almost_solved: bool,
 }
 
 impl Calls<'_> {
@@ -154,7 +159,7 @@ impl Calls<'_> {
             let (mut violation, mut dual, mut gap) = (None, None, None);
             // A call asked for a tighter tolerance than the one judged may stop short of its own
             // (the solver's "almost solved") and still meet the judged one: cnr's checks decide.
-            if said == Status::Optimal || (tighter && said == Status::Inaccurate) {
+            if said == Status::Optimal || ((tighter || self.judge_almost_solved) && said == Status::Inaccurate) {
                 let v = (self.violation)(&solution.x);
                 let (r, g) = match self.judged_on {
                     Some((balanced, factors)) => {
@@ -444,6 +449,7 @@ mod tests {
             judged_on: None,
             watch: None,
             deadline: None,
+            judge_almost_solved: false,
         }
     }
 

@@ -174,6 +174,7 @@ pub fn solve_program(
                 judged_on: (program.p.nnz() == 0).then_some(&judged_on),
                 watch: request.watch.as_ref(),
                 deadline,
+                judge_almost_solved: true,
             };
             calls.run(program, &mut attempts)?
         }

@@ -383,6 +383,7 @@ impl Context<'_> {
             judged_on: None,
             watch: Some(&self.hooks.call_watch()),
             deadline: self.deadline,
+            judge_almost_solved: false,
         };
         Ok(calls.run(&lowered.program, &mut log)?)
     }
