@@ -43,51 +43,52 @@ pub(super) fn by_sign_cuts(
     let all = sign_rows(model, set.len());
     let patches = patch_matrix(model);
     let scale = cnr_numerics::max_abs(&model.data.y).max(f64::MIN_POSITIVE);
+    let violated = |held: &SignRows, x: &[f64]| violated(model, set, layout, &patches, held, x, tolerance * scale);
     let mut held = SignRows::none(layout.groups());
-    let mut attempts = Vec::new();
-    let (mut lowering_seconds, mut solving_seconds) = (0.0, 0.0);
-    let mut round = 0;
+    let mut rounds = Rounds { of: all, ..Rounds::default() };
+    let mut last = None;
     loop {
-        round += 1;
+        rounds.rounds += 1;
         request.hooks.check()?;
-        let count = held.count(layout.groups(), all / layout.groups().max(1));
-        fits_budget_of(compiled, &plan_learned_with(model, set.len(), count), true)?;
+        rounds.sign_rows = held.count(layout.groups(), all / layout.groups().max(1));
+        fits_budget_of(compiled, &plan_learned_with(model, set.len(), rounds.sign_rows), true)?;
         let lowering = Instant::now();
         let (mut program, _) = lower_learned_rows(model, set, &held);
-        lowering_seconds += lowering.elapsed().as_secs_f64();
+        rounds.lowering_seconds += lowering.elapsed().as_secs_f64();
         let solving = Instant::now();
-        // A round's point only finds rows to add: one call of the backend, unchecked. The point
-        // that violates no row left out is then solved again with every check (`solve_conic`).
-        let probe = probe(compiled, request, &program, tolerance, start)?;
-        let cuts = probe.as_deref().map(|x| violated(model, set, layout, &patches, &held, x, tolerance * scale).1);
-        let checked = match &cuts {
-            Some(cuts) if !cuts.iter().all(Vec::is_empty) => None,
-            _ => Some(solve_conic(compiled, request, &mut program, tolerance, start)?),
-        };
-        solving_seconds += solving.elapsed().as_secs_f64();
-        let (cuts, mut solved) = match (cuts, checked) {
-            (Some(cuts), None) => (cuts, None),
-            (_, Some(mut solved)) => {
-                attempts.append(&mut solved.attempts);
+        // A round's point only finds rows to add: one call of the backend, unchecked. The program
+        // whose point violates no row left out is solved again with every check (`solve_conic`).
+        let probed = probe(compiled, request, &program, tolerance, start)?
+            .map(|x| violated(&held, &x).1)
+            .filter(|cuts| cuts.iter().any(|rows| !rows.is_empty()));
+        let cuts = match probed {
+            Some(cuts) => {
+                rounds.solving_seconds += solving.elapsed().as_secs_f64();
+                cuts
+            }
+            None => {
+                let mut solved = solve_conic(compiled, request, &mut program, tolerance, start)?;
+                rounds.solving_seconds += solving.elapsed().as_secs_f64();
+                rounds.attempts.append(&mut solved.attempts);
                 let Some(x) = solved.x.as_deref().filter(|_| solved.status == Status::Optimal) else {
                     let status = solved.status;
-                    return Ok(end(solved, status, round, count, all, f64::NAN, attempts, &program, (lowering_seconds, solving_seconds)));
+                    return Ok(rounds.end(solved, status, f64::NAN, &program));
                 };
-                let (worst, cuts) = violated(model, set, layout, &patches, &held, x, tolerance * scale);
+                let (worst, cuts) = violated(&held, x);
                 if cuts.iter().all(Vec::is_empty) {
-                    return Ok(end(solved, Status::Optimal, round, count, all, worst / scale, attempts, &program, (lowering_seconds, solving_seconds)));
+                    return Ok(rounds.end(solved, Status::Optimal, worst / scale, &program));
                 }
-                (cuts, Some(solved))
+                last = Some(solved);
+                cuts
             }
-            (None, None) => unreachable!("a probe without a point is solved with its checks"),
         };
-        if round == MAX_CUT_ROUNDS {
-            // The last checked point, when there is one, else the status says why.
-            let solved = match solved.take() {
+        if rounds.rounds == MAX_CUT_ROUNDS {
+            // The last checked point, when there is one; else this program's, with its checks.
+            let solved = match last.take() {
                 Some(solved) => solved,
                 None => solve_conic(compiled, request, &mut program, tolerance, start)?,
             };
-            return Ok(end(solved, Status::IterationLimit, round, count, all, f64::NAN, attempts, &program, (lowering_seconds, solving_seconds)));
+            return Ok(rounds.end(solved, Status::IterationLimit, f64::NAN, &program));
         }
         for (g, rows) in cuts.into_iter().enumerate() {
             held.add(g, rows);
@@ -122,31 +123,35 @@ fn probe(
     Ok(has_point.then_some(solution.x))
 }
 
-/// The solve of the cutting planes' last program, as the training takes it.
-#[allow(clippy::too_many_arguments)]
-fn end(
-    solved: cnr_solve::ProgramRecord,
-    status: Status,
+/// What the rounds did so far.
+#[derive(Default)]
+struct Rounds {
     rounds: usize,
+    /// Sign rows the current program holds, and the whole program's.
     sign_rows: usize,
     of: usize,
-    sign_violation: f64,
     attempts: Vec<cnr_solve::Attempt>,
-    program: &cnr_ir::ConeProgram,
-    (lowering_seconds, solving_seconds): (f64, f64),
-) -> Solve {
-    Solve {
-        status,
-        objective: solved.objective,
-        gap: attempts.last().and_then(|a| a.gap),
-        x: solved.x,
-        backend: solved.backend,
-        attempts,
-        first_order: None,
-        sign_cuts: Some(SignCutRecord { rounds, sign_rows, of, sign_violation }),
-        sizes: (program.n, program.m(), program.a.nnz()),
-        lowering_seconds,
-        solving_seconds,
+    lowering_seconds: f64,
+    solving_seconds: f64,
+}
+
+impl Rounds {
+    /// The solve of the last program, `solved`, as the training takes it.
+    fn end(self, solved: cnr_solve::ProgramRecord, status: Status, violation: f64, program: &cnr_ir::ConeProgram) -> Solve {
+        let Rounds { rounds, sign_rows, of, attempts, lowering_seconds, solving_seconds } = self;
+        Solve {
+            status,
+            objective: solved.objective,
+            gap: attempts.last().and_then(|a| a.gap),
+            x: solved.x,
+            backend: solved.backend,
+            attempts,
+            first_order: None,
+            sign_cuts: Some(SignCutRecord { rounds, sign_rows, of, sign_violation: violation }),
+            sizes: (program.n, program.m(), program.a.nnz()),
+            lowering_seconds,
+            solving_seconds,
+        }
     }
 }
 
