@@ -203,7 +203,10 @@ fn the_plan_counts_the_program_and_cbf_takes_it_unchanged() {
         assert_eq!(solved.status, Status::Optimal);
         assert!(relative(solved.objective.unwrap(), trained.objective.unwrap()) < 1e-6);
         // The program's objective is the network's: its data term is computed from the samples.
-        assert!(relative(trained.objective.unwrap(), trained.network_objective.unwrap()) < 1e-6, "{trained:?}");
+        assert!(
+            relative(trained.objective.unwrap(), trained.network_objective.unwrap()) < 1e-6,
+            "{trained:?}"
+        );
     }
 }
 
@@ -420,7 +423,10 @@ fn cutting_planes_over_the_sign_rows_reach_the_whole_programs_optimum() {
         assert!(record.sign_rows < record.of, "{text}: {record:?}");
         assert!(record.rounds >= 2, "the first round holds no row, so some are added: {record:?}");
         assert!(cuts.sign_violation.unwrap() <= 1e-9, "{text}: {:?}", cuts.sign_violation);
-        assert!(relative(cuts.objective.unwrap(), whole.objective.unwrap()) < 1e-7, "{text}: {cuts:?} vs {whole:?}");
+        assert!(
+            relative(cuts.objective.unwrap(), whole.objective.unwrap()) < 1e-7,
+            "{text}: {cuts:?} vs {whole:?}"
+        );
         assert!(cuts.equivalence.unwrap() < 1e-8, "{:?}", cuts.equivalence);
     }
     // The gated form has no sign rows to cut.
@@ -431,5 +437,8 @@ fn cutting_planes_over_the_sign_rows_reach_the_whole_programs_optimum() {
     );
     request.method = MethodChoice::CuttingPlane;
     let refused = cnr_driver::train(&request).map(|t| t.record.method);
-    assert!(matches!(&refused, Err(cnr_driver::Error::Usage(m)) if m.contains("the gated form has none")), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(cnr_driver::Error::Usage(m)) if m.contains("the gated form has none")),
+        "{refused:?}"
+    );
 }

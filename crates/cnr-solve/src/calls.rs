@@ -159,7 +159,9 @@ impl Calls<'_> {
             let (mut violation, mut dual, mut gap) = (None, None, None);
             // A call asked for a tighter tolerance than the one judged may stop short of its own
             // (the solver's "almost solved") and still meet the judged one: cnr's checks decide.
-            if said == Status::Optimal || ((tighter || self.judge_almost_solved) && said == Status::Inaccurate) {
+            if said == Status::Optimal
+                || ((tighter || self.judge_almost_solved) && said == Status::Inaccurate)
+            {
                 let v = (self.violation)(&solution.x);
                 let (r, g) = match self.judged_on {
                     Some((balanced, factors)) => {

@@ -9,7 +9,9 @@ use super::methods::{fits_budget_of, solve_conic, tolerance, Solve, LEARNED_TOLE
 use super::SignCutRecord;
 use crate::{Compiled, Error, Request};
 use cnr_ir::Status;
-use cnr_lower::learned::{lower_learned_rows, patch_matrix, plan_learned_with, LearnedLayout, PatternSet, SignRows};
+use cnr_lower::learned::{
+    lower_learned_rows, patch_matrix, plan_learned_with, LearnedLayout, PatternSet, SignRows,
+};
 use std::time::Instant;
 
 /// Above this many sign rows `auto` solves the exact form by cutting planes (docs/learned.md,
@@ -43,7 +45,8 @@ pub(super) fn by_sign_cuts(
     let all = sign_rows(model, set.len());
     let patches = patch_matrix(model);
     let scale = cnr_numerics::max_abs(&model.data.y).max(f64::MIN_POSITIVE);
-    let violated = |held: &SignRows, x: &[f64]| violated(model, set, layout, &patches, held, x, tolerance * scale);
+    let violated =
+        |held: &SignRows, x: &[f64]| violated(model, set, layout, &patches, held, x, tolerance * scale);
     let mut held = SignRows::none(layout.groups());
     let mut rounds = Rounds { of: all, ..Rounds::default() };
     let mut last = None;
@@ -119,7 +122,8 @@ fn probe(
         cnr_solve::SolveError::Cancelled => Error::Cancelled,
         e => Error::Solve(e),
     })?;
-    let has_point = matches!(solution.status, Status::Optimal | Status::Inaccurate) && solution.x.len() == program.n;
+    let has_point =
+        matches!(solution.status, Status::Optimal | Status::Inaccurate) && solution.x.len() == program.n;
     Ok(has_point.then_some(solution.x))
 }
 
@@ -137,7 +141,13 @@ struct Rounds {
 
 impl Rounds {
     /// The solve of the last program, `solved`, as the training takes it.
-    fn end(self, solved: cnr_solve::ProgramRecord, status: Status, violation: f64, program: &cnr_ir::ConeProgram) -> Solve {
+    fn end(
+        self,
+        solved: cnr_solve::ProgramRecord,
+        status: Status,
+        violation: f64,
+        program: &cnr_ir::ConeProgram,
+    ) -> Solve {
         let Rounds { rounds, sign_rows, of, attempts, lowering_seconds, solving_seconds } = self;
         Solve {
             status,

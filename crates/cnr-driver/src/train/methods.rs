@@ -213,7 +213,11 @@ pub(crate) fn fits_budget(compiled: &Compiled, solving: bool) -> Result<(), Erro
 
 /// [`fits_budget`] for the program of `plan` (the cutting planes' programs hold fewer rows than
 /// the compiled one).
-pub(super) fn fits_budget_of(compiled: &Compiled, plan: &cnr_lower::Plan, solving: bool) -> Result<(), Error> {
+pub(super) fn fits_budget_of(
+    compiled: &Compiled,
+    plan: &cnr_lower::Plan,
+    solving: bool,
+) -> Result<(), Error> {
     let model = &compiled.model;
     let data = 8 * (model.data.x.len() as u128 + model.data.y.len() as u128);
     let backend = if solving {

@@ -8,9 +8,9 @@ mod cuts;
 mod methods;
 mod record;
 
+pub use cuts::{CUTS_PER_GROUP, CUT_ROWS, MAX_CUT_ROUNDS};
 pub(crate) use methods::fits_budget;
 pub use methods::{FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE};
-pub use cuts::{CUT_ROWS, CUTS_PER_GROUP, MAX_CUT_ROUNDS};
 pub use record::{ArrangementRecord, FirstOrderRecord, SignCutRecord, TrainRecord, TrainTimings};
 
 use crate::compile::{compile_for, Purpose};

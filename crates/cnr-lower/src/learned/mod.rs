@@ -393,7 +393,8 @@ fn var_blocks(layout: &LearnedLayout, samples: usize) -> Vec<Block> {
 /// the non-zeros are an upper bound (every patch entry taken as non-zero).
 pub fn plan_learned(model: &Model, arrangements: usize) -> Plan {
     let layout = LearnedLayout::new(model, arrangements);
-    let all = if layout.c_neg.is_some() { layout.groups() * model.data.n * model.network.patches() } else { 0 };
+    let all =
+        if layout.c_neg.is_some() { layout.groups() * model.data.n * model.network.patches() } else { 0 };
     plan_learned_with(model, arrangements, all)
 }
 
