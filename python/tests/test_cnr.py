@@ -285,7 +285,11 @@ def test_convex_cnn_fits_predicts_and_scores_as_a_scikit_learn_regressor():
     record = estimator.record_
     assert record.status == "optimal"
     assert record.proven == "optimal over these 40 arrangements" or record.proven.startswith("optimal over these")
-    assert record.equivalence < 1e-8
+    # The network's loss is the program's data term: to 1e-8 of it, or, as here where the network
+    # nearly interpolates (a data term of 1e-7 of ½‖y‖²), to 1e-12 of ½‖y‖² — the sign rows hold to
+    # the tolerance, not exactly (the same rule as tests/it/learned.rs).
+    labels = 0.5 * float((y[:60] ** 2).sum())
+    assert record.equivalence < 1e-8 or abs(record.network_loss - record.data_term) < 1e-12 * labels
     # The network's predictions on its training inputs have the record's training loss.
     train = estimator.predict(x[:60])
     assert train.shape == (60,)
