@@ -1,6 +1,7 @@
-//! The two ways a learned program is solved: the conic program by the interior point (with
-//! `cnr-solve`'s checks and a second solve of a small optimum), and the gated form's group lasso by
-//! the first-order method (`cnr-firstorder`, optimal only with its certified gap).
+//! Two ways a learned program is solved: the conic program by the interior point (with
+//! `cnr-solve`'s checks and a second solve of a small optimum, `solve_conic`, which the cutting
+//! planes of `cuts.rs` use too), and the gated form's group lasso by the first-order method
+//! (`cnr-firstorder`, optimal only with its certified gap).
 
 use super::{FirstOrderRecord, SignCutRecord};
 use crate::{Compiled, Error, Request};

@@ -1,6 +1,7 @@
 //! Training a two-layer CNN with learned output weights through its exact convex program
 //! (docs/learned.md): the program over the compiled arrangements solved by the interior point or
-//! the first-order method (`methods.rs`), the network read back and judged on the model — its loss
+//! the first-order method (`methods.rs`), or for the exact form by cutting planes over its sign rows
+//! (`cuts.rs`), the network read back and judged on the model — its loss
 //! computed from the network against the program's data term, the sign rows, the duality gap —
 //! and the record (`record.rs`).
 
@@ -59,9 +60,9 @@ pub fn train(request: &Request) -> Result<Trained, Error> {
 }
 
 /// Trains a model compiled already: the program over its arrangements, solved by the request's
-/// method — the interior point (`cnr-solve`'s checks) or, for the gated form, the first-order
-/// method (`cnr-firstorder`, with its duality gap) — and the network read back and checked on the
-/// model.
+/// method — the interior point (`cnr-solve`'s checks), for the exact form by cutting planes over
+/// its sign rows, or for the gated form the first-order method (`cnr-firstorder`, with its duality
+/// gap) — and the network read back and checked on the model.
 pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRecord, Error> {
     let start = Instant::now();
     let model = &compiled.model;
