@@ -5,12 +5,12 @@
 //! (within the tolerance, relative to `max |y|`, the measure of the record's `sign_violation`) is
 //! an optimum of the whole program.
 
-use super::methods::{fits_budget_of, solve_conic, tolerance, Solve, LEARNED_TOLERANCE};
+use super::methods::{fits_budget_of, solve_conic, time_left, tolerance, Solve, LEARNED_TOLERANCE};
 use super::SignCutRecord;
 use crate::{Compiled, Error, Request};
 use cnr_ir::Status;
 use cnr_lower::learned::{
-    lower_learned_rows, patch_matrix, plan_learned_with, LearnedLayout, PatternSet, SignRows,
+    lower_learned_rows, patch_matrix, plan_learned_with, sign_rows, LearnedLayout, PatternSet, SignRows,
 };
 use std::time::Instant;
 
@@ -27,11 +27,6 @@ pub const CUTS_PER_GROUP: usize = 8;
 /// Rounds before the method gives up (status `iteration_limit`, the last point kept).
 pub const MAX_CUT_ROUNDS: usize = 100;
 
-/// The exact form's sign rows over `arrangements` patterns: `2·P·n·K`.
-pub(super) fn sign_rows(model: &cnr_check::Model, arrangements: usize) -> usize {
-    2 * arrangements * model.data.n * model.network.patches()
-}
-
 /// Solves the exact form by cutting planes over its sign rows.
 pub(super) fn by_sign_cuts(
     compiled: &Compiled,
@@ -43,6 +38,7 @@ pub(super) fn by_sign_cuts(
     let model = &compiled.model;
     let tolerance = tolerance(model, request, LEARNED_TOLERANCE);
     let all = sign_rows(model, set.len());
+    let per_group = model.data.n * model.network.patches();
     let patches = patch_matrix(model);
     let scale = cnr_numerics::max_abs(&model.data.y).max(f64::MIN_POSITIVE);
     let violated =
@@ -53,7 +49,7 @@ pub(super) fn by_sign_cuts(
     loop {
         rounds.rounds += 1;
         request.hooks.check()?;
-        rounds.sign_rows = held.count(layout.groups(), all / layout.groups().max(1));
+        rounds.sign_rows = held.count(layout.groups(), per_group);
         fits_budget_of(compiled, &plan_learned_with(model, set.len(), rounds.sign_rows), true)?;
         let lowering = Instant::now();
         let (mut program, _) = lower_learned_rows(model, set, &held);
@@ -115,13 +111,10 @@ fn probe(
         tol_abs: tolerance,
         tol_rel: tolerance,
         verbose: request.verbose,
-        time_limit: limits.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
+        time_limit: time_left(limits.time_limit, start),
         ..cnr_ir::SolverSettings::default()
     };
-    let solution = compiled.backend.run(program, &settings, Some(watch)).map_err(|e| match e {
-        cnr_solve::SolveError::Cancelled => Error::Cancelled,
-        e => Error::Solve(e),
-    })?;
+    let solution = compiled.backend.run(program, &settings, Some(watch))?;
     let has_point =
         matches!(solution.status, Status::Optimal | Status::Inaccurate) && solution.x.len() == program.n;
     Ok(has_point.then_some(solution.x))

@@ -8,7 +8,7 @@ use crate::{Compiled, Error, Request};
 use cnr_firstorder::{group_lasso, GroupLasso, GroupLassoEnd, GroupLassoSettings};
 use cnr_ir::Status;
 use cnr_lower::learned::{lower_learned, LearnedLayout, PatternSet};
-use cnr_solve::{ProgramRecord, ProgramSolve, SolveError};
+use cnr_solve::{ProgramRecord, ProgramSolve};
 use ndarray::ShapeBuilder;
 use std::time::Instant;
 
@@ -90,6 +90,11 @@ pub(super) fn by_interior_point(
     })
 }
 
+/// What is left at this moment of a time limit counted from `start`.
+pub(super) fn time_left(limit: Option<f64>, start: Instant) -> Option<f64> {
+    limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0))
+}
+
 /// A learned conic program solved by the interior point with `cnr-solve`'s checks, given what is
 /// left of the request's time limit; an optimum below [`SMALL_OBJECTIVE`] solved again with its
 /// objective scaled to about 1 (`program` is left as it came).
@@ -107,12 +112,9 @@ pub(super) fn solve_conic(
             tolerance,
             verbose: request.verbose,
             watch: Some(request.hooks.call_watch()),
-            time_limit: settings.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.0)),
+            time_limit: time_left(settings.time_limit, start),
         };
-        cnr_solve::solve_program(program, &solve, 0.0).map_err(|e| match e {
-            SolveError::Cancelled => Error::Cancelled,
-            e => Error::Solve(e),
-        })
+        cnr_solve::solve_program(program, &solve, 0.0).map_err(Error::from)
     };
     let mut solved = run(program)?;
     // The checks judge the gap relative to `max(|objective|, 1)`: an optimum well below 1 is solved

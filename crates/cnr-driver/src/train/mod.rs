@@ -92,7 +92,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             ))
         }
         (MethodChoice::Auto, Form::Gated) if compiled.plan.nonzeros > FIRST_ORDER_NONZEROS => Method::FirstOrder,
-        (MethodChoice::Auto, Form::Exact) if cuts::sign_rows(model, set.len()) > CUT_ROWS => Method::SignCuts,
+        (MethodChoice::Auto, Form::Exact) if cnr_lower::learned::sign_rows(model, set.len()) > CUT_ROWS => Method::SignCuts,
         (MethodChoice::Auto | MethodChoice::Full, _) => Method::InteriorPoint,
         (other, _) => {
             return Err(Error::Usage(format!(

@@ -392,10 +392,13 @@ fn var_blocks(layout: &LearnedLayout, samples: usize) -> Vec<Block> {
 /// The sizes of the learned program over `arrangements` patterns, counted without building it:
 /// the non-zeros are an upper bound (every patch entry taken as non-zero).
 pub fn plan_learned(model: &Model, arrangements: usize) -> Plan {
-    let layout = LearnedLayout::new(model, arrangements);
-    let all =
-        if layout.c_neg.is_some() { layout.groups() * model.data.n * model.network.patches() } else { 0 };
-    plan_learned_with(model, arrangements, all)
+    let exact = learn_of(model).form == Form::Exact;
+    plan_learned_with(model, arrangements, if exact { sign_rows(model, arrangements) } else { 0 })
+}
+
+/// The exact form's sign rows over `arrangements` patterns, every one held: `2·P·n·K`.
+pub fn sign_rows(model: &Model, arrangements: usize) -> usize {
+    2 * arrangements * model.data.n * model.network.patches()
 }
 
 /// [`plan_learned`] holding `sign_rows` sign rows (none in the gated form).
