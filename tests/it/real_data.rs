@@ -612,3 +612,38 @@ fn the_record_says_the_parameters_it_was_solved_with() {
     let record: serde_json::Value = serde_json::from_slice(&plain.stdout).expect("a JSON record");
     assert!(record["run"].get("params").is_none(), "a model without parameters has none");
 }
+
+#[test]
+fn an_offset_on_noisy_labels_sinks_to_the_lowest_residual_unless_a_penalty_or_gd_fits_it() {
+    // examples/noisy_offset.cnr: planted with no offset, noise 0.5. Without a penalty every output
+    // stays under its label, so the offset goes down to the lowest residual, far below 0; a penalty
+    // above its upper threshold changes nothing; one just above the lower threshold lets the
+    // noise's low samples use slack and brings the offset and the loss near the noise's.
+    let text =
+        std::fs::read_to_string(crate::util::root().join("examples/noisy_offset.cnr")).expect("the model");
+    let solve = |penalty: Option<&str>, refine_gd: Option<usize>| {
+        let mut request = Request::new(&text, "noisy_offset");
+        if let Some(p) = penalty {
+            request =
+                request.with(cnr_driver::Setting::Statement { key: "relax.penalty".into(), value: p.into() });
+        }
+        request.refine_gd = refine_gd;
+        let r = cnr_driver::solve(&request).expect("solves").record;
+        assert_eq!(r.status, Status::Optimal, "{penalty:?}");
+        r
+    };
+    let hard = solve(None, None);
+    let c = hard.offset.expect("an offset");
+    assert!(c < -1.0, "{c}");
+    assert!(hard.max_violation.expect("checked") <= 1e-9);
+    for above in ["l2 1", "l2 10", "l1 1"] {
+        let r = solve(Some(above), None);
+        assert!((r.offset.expect("an offset") - c).abs() < 1e-6, "{above}: {:?}", r.offset);
+    }
+    let near = solve(Some("l2 0.1"), None);
+    let (loss, hard_loss) = (near.training_loss.expect("a loss"), hard.training_loss.expect("a loss"));
+    assert!(near.offset.expect("an offset").abs() < 0.5 && loss < 0.25 * hard_loss, "{near:?}");
+    let refined = solve(None, Some(1000)).refined.expect("refined by gd");
+    assert!(refined.offset.expect("an offset").abs() < 0.5, "{refined:?}");
+    assert!(refined.training_loss.expect("a loss") < 0.25 * hard_loss);
+}
