@@ -335,6 +335,90 @@ def test_conv_weights_are_pytorchs_layout_and_give_the_models_outputs():
     assert "<table>" in record._repr_html_() and "optimal" in record._repr_html_()
 
 
+class _Parameter:
+    """A stand-in for a torch parameter: an array that `copy_` fills."""
+
+    def __init__(self, shape):
+        self.value = np.full(shape, np.nan)
+
+    def copy_(self, source):
+        assert source.shape == self.value.shape
+        self.value[...] = source
+
+
+class _FakeTorch:
+    """The part of torch that `to_torch` uses, recording how it built the layer: with torch
+    absent in CI, the branch that builds the layer is tested against this."""
+
+    float64 = "float64"
+
+    def __init__(self):
+        fake = self
+
+        class Conv:
+            def __init__(self, dims, in_channels, out_channels, kernel, stride, padding, bias, dtype):
+                fake.built = dict(dims=dims, in_channels=in_channels, out_channels=out_channels,
+                                  kernel=kernel, stride=stride, padding=padding, bias=bias, dtype=dtype)
+                self.weight = _Parameter((out_channels, in_channels) + tuple(kernel))
+                self.bias = _Parameter((out_channels,)) if bias else None
+
+        class nn:
+            @staticmethod
+            def Conv1d(c, m, k, stride, padding, bias, dtype):
+                return Conv(1, c, m, k, stride, padding, bias, dtype)
+
+            @staticmethod
+            def Conv2d(c, m, k, stride, padding, bias, dtype):
+                return Conv(2, c, m, k, stride, padding, bias, dtype)
+
+        self.nn = nn
+
+    @staticmethod
+    def tensor(array):
+        return np.array(array, dtype=np.float64)
+
+    class no_grad:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+
+def test_to_torch_builds_the_convolution_with_the_models_shape_and_filters(monkeypatch):
+    fake = _FakeTorch()
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    model = cnr.Model(
+        "network { input 6 x 5 channels 2 conv kernel 3 x 2 stride 2 x 1 padding 1 x 0 filters 2 bias "
+        "activation relu output ones } data planted { samples 40 seed 3 }"
+    )
+    record = model.solve()
+    conv = model.to_torch(record)
+    layer = model.conv_weights(record)
+    assert fake.built == dict(dims=2, in_channels=2, out_channels=2, kernel=(3, 2), stride=(2, 1),
+                              padding=(1, 0), bias=True, dtype="float64")
+    assert np.array_equal(conv.weight.value, layer["weight"]) and np.array_equal(conv.bias.value, layer["bias"])
+    # A 1-D model without bias: a Conv1d with no bias.
+    one = cnr.Model("network { input 16 conv kernel 4 stride 4 activation relu output ones } data planted { samples 24 seed 1 }")
+    conv = one.to_torch(one.solve())
+    assert fake.built["dims"] == 1 and fake.built["kernel"] == (4,) and fake.built["bias"] is False
+    assert conv.bias is None and not np.isnan(conv.weight.value).any()
+
+
+def test_to_torch_with_real_torch_gives_the_models_outputs():
+    torch = pytest.importorskip("torch")
+    model = cnr.Model(
+        "network { input 6 x 5 channels 2 conv kernel 3 x 2 stride 2 x 1 padding 1 x 0 filters 2 bias "
+        "activation relu output ones } data planted { samples 40 seed 3 }"
+    )
+    record = model.solve()
+    x = model.data()["x"]
+    conv = model.to_torch(record)
+    with torch.no_grad():
+        f = torch.relu(conv(torch.tensor(x.reshape(-1, 2, 6, 5)))).sum(dim=(1, 2, 3)).numpy()
+    assert np.allclose(f, model.predict(x, record), rtol=1e-12, atol=1e-12)
+
+
 def test_predict_gives_the_outputs_whose_loss_the_record_reports_for_every_model():
     for path in ("examples/noisy_l2.cnr", "examples/image_2d.cnr", "examples/learned/teacher.cnr"):
         model = cnr.Model(str(ROOT / path))

@@ -281,6 +281,34 @@ fn the_figures_decode_and_their_words_are_the_reviewed_ones() {
 }
 
 #[test]
+fn past_eight_curves_a_figure_is_small_multiples_one_panel_per_group() {
+    // Nine values of d and two methods: eighteen curves, which one panel would draw over one
+    // another. Each group gets a panel titled by its value, the axes are described once, and the
+    // methods' dashes are said in words.
+    let dir = tempfile::tempdir().expect("a folder");
+    let ds = "d=2,3,4,5,6,7,8,9,10";
+    let out = sweep(
+        dir.path(),
+        &["--ratio", "1,4", "--param", ds, "--param", "K=2", "--trials", "1", "--baseline", "gd"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let words = check_figure(dir.path(), "success");
+    insta::assert_snapshot!("sweep_small_multiples_words", words.join("\n"));
+    // Eight groups or fewer stay one panel with a legend.
+    let few = tempfile::tempdir().expect("a folder");
+    let out = sweep(
+        few.path(),
+        &["--ratio", "1,4", "--param", "d=2,3,4,5,6,7,8,9", "--param", "K=2", "--trials", "1"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let words = check_figure(few.path(), "success");
+    assert!(
+        words.iter().any(|w| w == "d = 9") && !words.iter().any(|w| w.starts_with("each panel")),
+        "{words:?}"
+    );
+}
+
+#[test]
 fn the_csv_schema_is_the_reviewed_one() {
     let dir = tempfile::tempdir().expect("a folder");
     let out = sweep(

@@ -5,6 +5,7 @@ use crate::grid::{Axis, Grid, Value};
 use crate::results::{method_order, summary_method, CellSummary, Known, Quantiles, Row};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// The Okabe–Ito palette (yellow last: it is faint on white), one colour per group of curves.
 const PALETTE: [RGBColor; 8] = [
@@ -21,6 +22,9 @@ const PALETTE: [RGBColor; 8] = [
 /// Dash patterns (dash, gap) per curve; `None` is solid.
 const DASHES: [Option<(u32, u32)>; 4] = [None, Some((10, 5)), Some((3, 4)), Some((16, 4))];
 
+/// What each of `DASHES` looks like, in words.
+const DASH_NAMES: [&str; 4] = ["solid", "dashed", "dotted", "long dashes"];
+
 /// Pixels between the interval bars of neighbouring curves at one x.
 const BAR_DODGE: i32 = 3;
 
@@ -35,8 +39,12 @@ pub(super) struct Point {
 /// `method_order`, told apart by the dash pattern) and its points along x.
 pub(super) struct Curve {
     pub label: String,
+    /// The values of the grouping axes (a small multiple's caption).
+    pub group_name: String,
     pub group: usize,
     pub method: usize,
+    /// The method as the legend names it.
+    pub method_name: &'static str,
     pub points: Vec<Point>,
 }
 
@@ -100,9 +108,8 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
     let first = rows.first().map_or("", |r| summary_method(&r.method));
     let several_methods = rows.iter().any(|r| summary_method(&r.method) != first);
     let known = Known::of(rows);
-    let mut groups: Vec<String> = Vec::new();
-    // (label, group, method, the rows at each x)
-    type Pooled<'r> = (String, usize, usize, Vec<(f64, Vec<&'r Row>)>);
+    // (label, the grouping axes' coordinates, method, the rows at each x, group name, method name)
+    type Pooled<'r> = (String, Vec<usize>, usize, Vec<(f64, Vec<&'r Row>)>, String, &'static str);
     let mut pooled: Vec<Pooled> = Vec::new();
     for row in rows {
         let values = grid.values(row.cell);
@@ -115,18 +122,23 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let group = groups.iter().position(|g| *g == key).unwrap_or_else(|| {
-            groups.push(key.clone());
-            groups.len() - 1
-        });
+        let at = grid.coordinates(row.cell);
+        let coordinates: Vec<usize> = layout.grouping.iter().map(|&k| at[k]).collect();
         let method = method_name(&row.method);
         let label = match (key.is_empty(), several_methods) {
             (true, _) => method.to_string(),
             (false, true) => format!("{key}, {method}"),
-            (false, false) => key,
+            (false, false) => key.clone(),
         };
         let index = pooled.iter().position(|c| c.0 == label).unwrap_or_else(|| {
-            pooled.push((label, group, usize::from(method_order(&row.method)), Vec::new()));
+            pooled.push((
+                label,
+                coordinates,
+                usize::from(method_order(&row.method)),
+                Vec::new(),
+                key,
+                method,
+            ));
             pooled.len() - 1
         });
         let x = x_of(grid, layout, row);
@@ -136,15 +148,21 @@ pub(super) fn curves(grid: &Grid, layout: &Layout, rows: &[Row]) -> Vec<Curve> {
             None => points.push((x, vec![row])),
         }
     }
+    // Curves in the grid's order of the grouping axes, then by method, whatever order the trials
+    // finished in; a group's number is its place in that order.
+    pooled.sort_by(|a, b| (&a.1, a.2).cmp(&(&b.1, b.2)));
+    let mut groups: Vec<Vec<usize>> = pooled.iter().map(|p| p.1.clone()).collect();
+    groups.dedup();
     pooled
         .into_iter()
-        .map(|(label, group, method, mut points)| {
+        .map(|(label, coordinates, method, mut points, group_name, method_name)| {
             points.sort_by(|a, b| a.0.total_cmp(&b.0));
             let points = points
                 .into_iter()
                 .map(|(x, rows)| Point { x, summary: CellSummary::of(&rows, known) })
                 .collect();
-            Curve { label, group, method, points }
+            let group = groups.iter().position(|g| *g == coordinates).unwrap_or(0);
+            Curve { label, group_name, group, method, method_name, points }
         })
         .collect()
 }
@@ -194,6 +212,78 @@ fn decades(all: &[Series]) -> (f64, f64) {
     (a, if b > a { b } else { a + 1.0 })
 }
 
+/// Past this many curves a figure is drawn as small multiples: one panel per group, its curves in
+/// colour and every other curve in grey behind them, so that curves that coincide (eleven
+/// activations all at 1.0) stay apart.
+const MOST_CURVES_IN_ONE_PANEL: usize = 8;
+
+/// What every panel of a figure shares: the ranges, the axes' scales and their labels.
+struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+    log_x: bool,
+    log_y: bool,
+    /// The names along a text x axis (activations, anchors), else empty.
+    names: Vec<String>,
+    x_desc: String,
+    y_desc: String,
+}
+
+impl Frame {
+    fn of(grid: &Grid, layout: &Layout, metric: Metric, curves: &[Curve], all: &[Vec<Series>]) -> Frame {
+        let x_axis = layout.x.map(|k| &grid.axes[k]);
+        let text_x = x_axis.is_some_and(|a| !a.is_numeric());
+        let to_x = |x: f64| if layout.log_x { x.log10() } else { x };
+        let (lo, hi) = curves
+            .iter()
+            .flat_map(|c| c.points.iter().map(|p| to_x(p.x)))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let pad = if text_x {
+            0.5
+        } else if hi > lo {
+            (hi - lo) * 0.03
+        } else {
+            0.5
+        };
+        let log_y = metric != Metric::Rate;
+        let flat: Vec<Series> = all.iter().flatten().cloned().collect();
+        let mut x_desc = axis_label(x_axis);
+        if layout.log_x {
+            x_desc += " (log scale)";
+        }
+        let y_desc = match metric {
+            Metric::Rate => "success rate".to_string(),
+            Metric::Error => "recovery error (log scale; median, 10–90% band)".into(),
+            Metric::Loss => "mean squared error (log scale; median, 10–90% band)".into(),
+        };
+        Frame {
+            x: (lo - pad, hi + pad),
+            y: if log_y { decades(&flat) } else { (-0.02, 1.02) },
+            log_x: layout.log_x,
+            log_y,
+            names: if text_x {
+                x_axis.map_or(Vec::new(), |a| (0..a.len()).map(|k| a.value(k).to_string()).collect())
+            } else {
+                Vec::new()
+            },
+            x_desc,
+            y_desc,
+        }
+    }
+
+    fn to_point(&self, (x, v): (f64, f64)) -> (f64, f64) {
+        let x = if self.log_x { x.log10() } else { x };
+        let y = if !self.log_y {
+            v
+        } else if v.is_nan() || v <= 0.0 {
+            self.y.0
+        } else {
+            v.log10().clamp(self.y.0, self.y.1)
+        };
+        (x, y)
+    }
+}
+
 pub(super) fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     grid: &Grid,
@@ -201,9 +291,13 @@ pub(super) fn draw<DB: DrawingBackend>(
     metric: Metric,
     curves: &[Curve],
 ) -> Result<(), String> {
-    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let all: Vec<Vec<Series>> = curves.iter().map(|c| series(metric, c)).collect();
+    let frame = Frame::of(grid, layout, metric, curves, &all);
     let styles = Styles::of(curves);
+    let groups = curves.iter().map(|c| c.group).max().map_or(0, |g| g + 1);
+    if curves.len() > MOST_CURVES_IN_ONE_PANEL && groups > 1 {
+        return small_multiples(area, &frame, metric, curves, &all, &styles, groups);
+    }
     let longest = curves.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
     let columns = if longest <= 26 {
         3
@@ -215,109 +309,156 @@ pub(super) fn draw<DB: DrawingBackend>(
     let legend_rows = curves.len().div_ceil(columns) as u32;
     let (_, height) = area.dim_in_pixel();
     let (plot_area, legend_area) = area.split_vertically(height - 30 - 22 * legend_rows);
-    let x_axis = layout.x.map(|k| &grid.axes[k]);
-    let text_x = x_axis.is_some_and(|a| !a.is_numeric());
-    let xs: Vec<f64> = curves.iter().flat_map(|c| c.points.iter().map(|p| p.x)).collect();
-    let to_x = |x: f64| if layout.log_x { x.log10() } else { x };
-    let (lo, hi) =
-        xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(to_x(x)), b.max(to_x(x))));
-    let pad = if text_x {
-        0.5
-    } else if hi > lo {
-        (hi - lo) * 0.03
-    } else {
-        0.5
-    };
-    let log_y = metric != Metric::Rate;
-    let flat: Vec<Series> = all.iter().flatten().cloned().collect();
-    let (y_lo, y_hi) = if log_y { decades(&flat) } else { (-0.02, 1.02) };
-    let to_y = |v: f64| {
-        if !log_y {
-            v
-        } else if v.is_nan() || v <= 0.0 {
-            y_lo
-        } else {
-            v.log10().clamp(y_lo, y_hi)
-        }
-    };
-    let mut chart = ChartBuilder::on(&plot_area)
-        .margin(16)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
-        .build_cartesian_2d((lo - pad)..(hi + pad), y_lo..y_hi)
-        .map_err(e)?;
-    let mut x_desc = axis_label(x_axis);
-    if layout.log_x {
-        x_desc += " (log scale)";
+    let drawn: Vec<usize> = (0..curves.len()).collect();
+    panel(&plot_area, &frame, metric, curves, &all, &styles, &drawn, None)?;
+    legend(&legend_area, metric, curves, columns)?;
+    bar_note(&legend_area, metric, 10 + legend_rows as i32 * 22 - 6)
+}
+
+/// One panel per group in a grid (four columns at most), each titled by its group and drawing
+/// that group's curves over the others in grey; the axes' descriptions once, beside the grid.
+fn small_multiples<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: &Frame,
+    metric: Metric,
+    curves: &[Curve],
+    all: &[Vec<Series>],
+    styles: &Styles,
+    groups: usize,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let columns = groups.min(4);
+    let rows = groups.div_ceil(columns);
+    let (_, height) = area.dim_in_pixel();
+    let (body, bottom) = area.split_vertically(height - 60);
+    let (side, grid_area) = body.split_horizontally(24);
+    let font = ("sans-serif", 16).into_font().color(&BLACK);
+    let (w, h) = grid_area.dim_in_pixel();
+    let upright = font.clone().transform(FontTransform::Rotate270).pos(Pos::new(HPos::Center, VPos::Center));
+    side.draw(&Text::new(frame.y_desc.clone(), (12, h as i32 / 2), upright)).map_err(e)?;
+    let centred = font.pos(Pos::new(HPos::Center, VPos::Center));
+    bottom.draw(&Text::new(frame.x_desc.clone(), (24 + w as i32 / 2, 10), centred)).map_err(e)?;
+    for (g, cell) in grid_area.split_evenly((rows, columns)).iter().enumerate().take(groups) {
+        let drawn: Vec<usize> = (0..curves.len()).filter(|&i| curves[i].group == g).collect();
+        panel(cell, frame, metric, curves, all, styles, &drawn, Some(&curves[drawn[0]].group_name))?;
     }
-    let y_desc = match metric {
-        Metric::Rate => "success rate".to_string(),
-        Metric::Error => "recovery error (log scale; median, 10–90% band)".into(),
-        Metric::Loss => "mean squared error (log scale; median, 10–90% band)".into(),
-    };
-    let names: Vec<String> =
-        x_axis.map_or(Vec::new(), |a| (0..a.len()).map(|k| a.value(k).to_string()).collect());
+    // The methods' dashes, said in words (a panel has no legend).
+    let mut methods: Vec<(usize, &str)> = curves.iter().map(|c| (c.method, c.method_name)).collect();
+    methods.sort_unstable();
+    methods.dedup();
+    let mut note = String::from("each panel: its curves in colour, the other panels' in grey");
+    if methods.len() > 1 && metric != Metric::Loss {
+        for (method, name) in methods {
+            note += &format!("; {}: {name}", DASH_NAMES[method % DASHES.len()]);
+        }
+    }
+    let font = ("sans-serif", 13).into_font().color(&BLACK);
+    bottom.draw(&Text::new(note, (90, 26), font)).map_err(e)?;
+    bar_note(&bottom, metric, 42)
+}
+
+/// A chart of `curves[drawn]` in their styles, with their intervals; in a small multiple
+/// (`caption`), the other curves in grey behind them and smaller fonts.
+#[allow(clippy::too_many_arguments)]
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    frame: &Frame,
+    metric: Metric,
+    curves: &[Curve],
+    all: &[Vec<Series>],
+    styles: &Styles,
+    drawn: &[usize],
+    caption: Option<&str>,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let small = caption.is_some();
+    let (label_size, x_area, y_area) = if small { (12, 28, 44) } else { (16, 48, 72) };
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(if small { 6 } else { 16 }).x_label_area_size(x_area).y_label_area_size(y_area);
+    if let Some(text) = caption {
+        builder.caption(text, ("sans-serif", 14));
+    }
+    let mut chart = builder.build_cartesian_2d(frame.x.0..frame.x.1, frame.y.0..frame.y.1).map_err(e)?;
+    let text_x = !frame.names.is_empty();
     let x_tick = |v: &f64| {
         if text_x {
             let k = v.round();
             return if (v - k).abs() < 1e-6 && k >= 0.0 {
-                names.get(k as usize).cloned().unwrap_or_default()
+                frame.names.get(k as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
             };
         }
-        if layout.log_x {
+        if frame.log_x {
             // Drawn below by `log_ticks`, where they belong.
             return String::new();
         }
         let text = format!("{v:.3}");
         text.trim_end_matches('0').trim_end_matches('.').to_string()
     };
-    let y_tick = |v: &f64| if log_y { decade_label(*v) } else { format!("{v:.1}") };
+    let y_tick = |v: &f64| if frame.log_y { decade_label(*v) } else { format!("{v:.1}") };
     let mut mesh = chart.configure_mesh();
-    mesh.x_desc(x_desc)
-        .x_label_formatter(&x_tick)
+    mesh.x_label_formatter(&x_tick)
         .y_label_formatter(&y_tick)
-        .y_desc(y_desc)
-        .label_style(("sans-serif", 16))
+        .label_style(("sans-serif", label_size))
         .axis_desc_style(("sans-serif", 17))
         .light_line_style(WHITE);
+    if small {
+        mesh.x_labels(5).y_labels(if frame.log_y { 10 } else { 3 });
+    } else {
+        mesh.x_desc(frame.x_desc.clone()).y_desc(frame.y_desc.clone());
+    }
     if text_x {
-        mesh.x_labels(names.len().clamp(1, 16) * 2 + 1);
+        mesh.x_labels(frame.names.len().clamp(1, 16) * 2 + 1);
     }
     mesh.draw().map_err(e)?;
-    if layout.log_x && !text_x {
+    if frame.log_x && !text_x {
         // The mesh places ticks at round numbers of log10 x, which are 1, 10, 100 only; these sit
         // at every decade (and its 2 and 5 on a short range), drawn in the mesh's label area.
-        let base = plot_area.get_base_pixel();
-        let font = ("sans-serif", 16).into_font().color(&BLACK);
+        let base = area.get_base_pixel();
+        let font = ("sans-serif", label_size).into_font().color(&BLACK);
+        let (lo, hi) = (frame.x.0, frame.x.1);
         for (at, label) in log_ticks(lo, hi) {
-            let (px, py) = chart.backend_coord(&(at, y_lo));
+            let (px, py) = chart.backend_coord(&(at, frame.y.0));
             let (px, py) = (px - base.0, py - base.1);
-            plot_area.draw(&PathElement::new(vec![(px, py), (px, py + 5)], BLACK)).map_err(e)?;
-            let width = 8 * label.chars().count() as i32;
-            plot_area.draw(&Text::new(label, (px - width / 2, py + 8), font.clone())).map_err(e)?;
+            area.draw(&PathElement::new(vec![(px, py), (px, py + 5)], BLACK)).map_err(e)?;
+            let width = label_size / 2 * label.chars().count() as i32;
+            area.draw(&Text::new(label, (px - width / 2, py + 8), font.clone())).map_err(e)?;
         }
     }
-    for (i, (curve, series)) in curves.iter().zip(&all).enumerate() {
+    if small {
+        // The other curves, for context: thin grey lines, no intervals, no markers.
+        let grey = ShapeStyle { color: RGBColor(190, 190, 190).to_rgba(), filled: false, stroke_width: 1 };
+        for (_, series) in all.iter().enumerate().filter(|(i, _)| !drawn.contains(i)) {
+            for (_, points) in series {
+                let line: Vec<(f64, f64)> =
+                    points.iter().map(|(x, (v, _, _))| frame.to_point((*x, *v))).collect();
+                chart.draw_series(LineSeries::new(line, grey)).map_err(e)?;
+            }
+        }
+    }
+    for (slot, &i) in drawn.iter().enumerate() {
+        let (curve, series) = (&curves[i], &all[i]);
         let colour = styles.colour(curve);
         // Each curve's intervals as bars at its points, set a few pixels apart from the other
         // curves' (in the order of the legend), so that coinciding curves keep their intervals.
-        let dodge = (2 * i as i32 - (curves.len() as i32 - 1)) * BAR_DODGE;
+        let dodge = (2 * slot as i32 - (drawn.len() as i32 - 1)) * BAR_DODGE;
         for (test, points) in series {
-            let at = |(x, y): (f64, f64)| (to_x(x), to_y(y));
             let bar = ShapeStyle { color: colour.mix(0.7), filled: false, stroke_width: 1 };
             for (x, (_, low, high)) in points {
-                let (top, bottom) =
-                    (chart.backend_coord(&at((*x, *high))), chart.backend_coord(&at((*x, *low))));
+                let (top, bottom) = (
+                    chart.backend_coord(&frame.to_point((*x, *high))),
+                    chart.backend_coord(&frame.to_point((*x, *low))),
+                );
                 let length = bottom.1 - top.1;
-                let shape = EmptyElement::at(at((*x, *high)))
+                let shape = EmptyElement::at(frame.to_point((*x, *high)))
                     + PathElement::new(vec![(dodge, 0), (dodge, length)], bar)
                     + PathElement::new(vec![(dodge - 3, 0), (dodge + 3, 0)], bar)
                     + PathElement::new(vec![(dodge - 3, length), (dodge + 3, length)], bar);
                 chart.plotting_area().draw(&shape).map_err(e)?;
             }
-            let line: Vec<(f64, f64)> = points.iter().map(|(x, (v, _, _))| at((*x, *v))).collect();
+            let line: Vec<(f64, f64)> =
+                points.iter().map(|(x, (v, _, _))| frame.to_point((*x, *v))).collect();
             let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
             let dash = if metric == Metric::Loss { test.then_some((10, 5)) } else { styles.dash(curve) };
             match dash {
@@ -329,13 +470,13 @@ pub(super) fn draw<DB: DrawingBackend>(
             .map_err(e)?;
             // Earlier curves have larger markers, so that a later curve on the same points
             // shows inside them.
-            let size = 7 - (i as i32).min(3);
+            let size = if small { 4 } else { 7 - (slot as i32).min(3) };
             for p in line {
                 marker(chart.plotting_area(), p, styles.key(curve), size, colour)?;
             }
         }
     }
-    legend(&legend_area, metric, curves, columns)
+    Ok(())
 }
 
 /// The legend below the plot: each curve's line, marker and label, in columns, and a note on the
@@ -372,6 +513,11 @@ fn legend<DB: DrawingBackend>(
         marker(area, (x + 18, y), styles.key(curve), 5, colour)?;
         area.draw(&Text::new(curve.label.clone(), (x + 46, y - 8), font.clone())).map_err(e)?;
     }
+    Ok(())
+}
+
+/// The line under a figure's legend that says what the bars are (and the dashes of a loss figure).
+fn bar_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, metric: Metric, y: i32) -> Result<(), String> {
     let mut note = match metric {
         Metric::Rate => "bars: 95% Wilson intervals".to_string(),
         _ => "bars: 10% to 90% of the trials".into(),
@@ -379,9 +525,8 @@ fn legend<DB: DrawingBackend>(
     if metric == Metric::Loss {
         note += "; solid: training loss, dashed: test loss";
     }
-    let y = 10 + curves.len().div_ceil(columns) as i32 * 22;
-    area.draw(&Text::new(note, (90, y - 6), ("sans-serif", 13).into_font().color(&BLACK))).map_err(e)?;
-    Ok(())
+    let font = ("sans-serif", 13).into_font().color(&BLACK);
+    area.draw(&Text::new(note, (90, y), font)).map(drop).map_err(|e| e.to_string())
 }
 
 /// Draws marker `kind` (circle, square, triangle, diamond, cross) of half-size `s` at `at`.

@@ -11,7 +11,8 @@
 //!
 //! Line figures have one curve per value of the other axes (and per method), told apart by colour
 //! (the Okabe–Ito palette, safe for colour-blind readers), marker and dash pattern, so that curves
-//! that coincide stay visible; the legend sits below the plot.
+//! that coincide stay visible; the legend sits below the plot. Past eight curves, one panel per
+//! group (small multiples), the other groups' curves in grey behind.
 
 mod heat;
 mod lines;
@@ -267,6 +268,7 @@ fn details(grid: &Grid, rows: &[Row], layout: &Layout) -> String {
         .collect();
     counts.sort_unstable();
     match (counts.first(), counts.last()) {
+        (Some(1), Some(1)) => parts.push("1 trial per point".into()),
         (Some(a), Some(b)) if a == b => parts.push(format!("{a} trials per point")),
         (Some(a), Some(b)) => parts.push(format!("{a}–{b} trials per point")),
         _ => {}
