@@ -47,6 +47,7 @@ __all__ = [
     "ConvexCNN",
     "Model",
     "Record",
+    "Rows",
     "Cancel",
     "CnrError",
     "ModelError",
@@ -150,8 +151,7 @@ class Record:
             value = self._fields.get(key)
             if value is None:
                 continue
-            text = f"{value:.6g}" if isinstance(value, float) else str(value)
-            shown.append(f"<tr><th style='text-align:left'>{_html.escape(key)}</th><td>{_html.escape(text)}</td></tr>")
+            shown.append(f"<tr><th style='text-align:left'>{_html.escape(key)}</th><td>{_cell(value)}</td></tr>")
         return "<table>" + "".join(shown) + "</table>"
 
     def __repr__(self):
@@ -456,12 +456,32 @@ def sweep(
     finally:
         if bar is not None:
             bar.close()
-    table = [_row(header, row) for row in rows]
+    table = Rows(_row(header, row) for row in rows)
     try:
         import pandas
     except ImportError:
         return table
     return pandas.DataFrame(table, columns=header)
+
+
+def _cell(value):
+    """A value as a table shows it: floats to six figures, the rest as text, escaped."""
+    return _html.escape(f"{value:.6g}" if isinstance(value, float) else str(value))
+
+
+class Rows(list):
+    """A sweep's rows without pandas: a list of dicts that a notebook shows as a table."""
+
+    def _repr_html_(self, most=50):
+        if not self:
+            return "<table></table>"
+        header = list(self[0])
+        head = "<tr>" + "".join(f"<th>{_html.escape(str(k))}</th>" for k in header) + "</tr>"
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_cell(row.get(k))}</td>" for k in header) + "</tr>" for row in self[:most]
+        )
+        more = f"<p>{len(self) - most} more rows</p>" if len(self) > most else ""
+        return f"<table>{head}{body}</table>{more}"
 
 
 def _pair(value, what):

@@ -164,6 +164,10 @@ def test_a_sweep_gives_one_row_per_trial_as_results_csv_has_them(tmp_path):
         assert len(f.read().strip().splitlines()) == 13
     again = cnr.sweep(EXAMPLES / "params_relu.cnr", ratio=[1, 8], trials=6, jobs=2, out=tmp_path / "run")
     assert len(again) == 12
+    # Without pandas the rows are a list that a notebook shows as a table, a row per trial.
+    table = cnr.Rows(rows)._repr_html_()
+    assert table.count("<tr>") == 13 and "<th>ratio</th>" in table
+    assert "2 more rows" in cnr.Rows(rows)._repr_html_(most=10)
 
 
 def test_on_row_sees_each_row_as_it_finishes_and_its_exception_stops_the_sweep():
