@@ -98,6 +98,9 @@ pub fn summary(path: &str, model: &Model, plan: &Plan, definition: Option<&str>)
                 let teacher = if planted { ", after the planted teacher's" } else { "" };
                 format!("{count} sampled, seed {seed}{teacher}")
             }
+            cnr_driver::LearnedArrangements::Generated { count, seed } => {
+                format!("up to {count} generated from the dual, seed {seed}")
+            }
             cnr_driver::LearnedArrangements::All => "all".to_string(),
         };
         let _ = writeln!(
@@ -188,6 +191,21 @@ pub fn train_report(r: &TrainRecord) -> String {
     };
     let _ = writeln!(h, "  arrangements    {} distinct patterns ({drawn})", a.patterns);
     let _ = writeln!(h, "  objective       {}   (the program's)", r.objective.map_or("none".into(), fixed9));
+    if let Some(g) = &r.generation {
+        let proof = match g.largest_price_left_out {
+            Some(p) => format!("; over every pattern left out {}", fixed9(p)),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            h,
+            "  generated       {} rounds, {} patterns sampled then {} generated; largest price found {} (β = {}){proof}",
+            g.rounds,
+            g.sampled,
+            a.patterns - g.sampled,
+            fixed9(g.largest_price),
+            r.weight_decay
+        );
+    }
     if let Some(cuts) = &r.sign_cuts {
         let _ = writeln!(
             h,

@@ -56,6 +56,14 @@ pub enum Arrangements {
     },
     /// Every pattern of the patch matrix's hyperplane arrangement (tiny models only).
     All,
+    /// Up to `count` patterns: a quarter from Gaussian filters drawn from `seed`, the rest
+    /// generated from the dual, round after round (docs/learned.md, "Generated arrangements").
+    Generated {
+        /// The most patterns.
+        count: usize,
+        /// The seed of the first quarter and of the search's starts.
+        seed: u64,
+    },
 }
 
 /// The default `arrangements`: 100 filters from seed 0.

@@ -225,7 +225,13 @@ fn learned(
 ) -> Result<Compiled, Learned> {
     let start = Instant::now();
     let set = if purpose == Purpose::Data { None } else { Some(arrangements(&model, budget)?) };
-    let plan = cnr_lower::learned::plan_learned(&model, set.as_ref().map_or(0, |s| s.len()));
+    // Generated arrangements grow during the training: the plan is of the most it may reach, so
+    // that the budget and `auto`'s choice of method are those of the largest program.
+    let most = match model.learn.as_ref().map(|l| l.arrangements) {
+        Some(cnr_check::learned::Arrangements::Generated { count, .. }) if set.is_some() => count,
+        _ => set.as_ref().map_or(0, |s| s.len()),
+    };
+    let plan = cnr_lower::learned::plan_learned(&model, most);
     if set.is_some() {
         let refusals = refusals(&model, &plan, backend);
         if !refusals.is_empty() {
@@ -257,6 +263,7 @@ fn arrangements(model: &Model, budget: u64) -> Result<cnr_lower::learned::Patter
     let rows = model.data.n * model.network.patches();
     let most = match learn.arrangements {
         Arrangements::Sampled { count, .. } => count + model.network.filters,
+        Arrangements::Generated { count, .. } => count,
         Arrangements::All => cnr_lower::learned::MAX_CELLS as usize,
     };
     let h = cnr_lower::learned::patch_len(model);
@@ -266,6 +273,9 @@ fn arrangements(model: &Model, budget: u64) -> Result<cnr_lower::learned::Patter
     }
     let set = match learn.arrangements {
         Arrangements::Sampled { count, seed, planted } => sample_arrangements(model, count, seed, planted),
+        Arrangements::Generated { count, seed } => {
+            sample_arrangements(model, cnr_lower::learned::first_sampled(count), seed, false)
+        }
         Arrangements::All => all_arrangements(model).map_err(|e| {
             Learned::Model(vec![Diagnostic::error(
                 learn.arrangements_span,

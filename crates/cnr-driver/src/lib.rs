@@ -66,8 +66,9 @@ pub use request::{default_memory_budget, Arrays, DataInput, Event, Hooks, Limits
 pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AUTO_ROWS};
 pub use summary::Summary;
 pub use train::{
-    train, train_compiled, ArrangementRecord, FirstOrderRecord, SignCutRecord, TrainRecord, TrainTimings,
-    Trained, CUTS_PER_GROUP, CUT_ROWS, FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE, MAX_CUT_ROUNDS,
+    train, train_compiled, ArrangementRecord, FirstOrderRecord, GenerationRecord, SignCutRecord, TrainRecord,
+    TrainTimings, Trained, CUTS_PER_GROUP, CUT_ROWS, FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE,
+    MAX_CUT_ROUNDS, PRICE_SLACK,
 };
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so

@@ -344,9 +344,21 @@ pub enum LearnStmt {
     /// `form exact|gated`.
     Form(Spanned<String>),
     /// `arrangements P [seed S] [+ planted]` (sampled from `P` Gaussian filters, and with
-    /// `+ planted` the planted teacher's own patterns first), or `arrangements all` (`None`: every
-    /// pattern, for tiny models).
-    Arrangements(Option<Num>, Option<Num>, bool),
+    /// `+ planted` the planted teacher's own patterns first), `arrangements generated P [seed S]`
+    /// (up to `P`, generated from the dual), or `arrangements all` (`None`: every pattern, for tiny
+    /// models).
+    Arrangements(Option<Num>, Option<Num>, Drawn),
+}
+
+/// How the patterns of `arrangements P` are drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Drawn {
+    /// From Gaussian filters.
+    Sampled,
+    /// The planted teacher's patterns, then Gaussian filters' (`+ planted`).
+    WithPlanted,
+    /// A quarter from Gaussian filters, the rest generated from the dual (`generated`).
+    Generated,
 }
 
 /// A statement of `solver { … }`.

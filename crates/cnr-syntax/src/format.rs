@@ -212,9 +212,13 @@ fn learn_stmt(s: &LearnStmt) -> String {
         LearnStmt::WeightDecay(v) => format!("weight_decay {}", v.node.text),
         LearnStmt::Form(f) => format!("form {}", f.node),
         LearnStmt::Arrangements(None, ..) => "arrangements all".to_string(),
-        LearnStmt::Arrangements(Some(p), seed, planted) => {
+        LearnStmt::Arrangements(Some(p), seed, drawn) => {
             let seed = seed.as_ref().map_or(String::new(), |s| format!(" seed {}", s.node.text));
-            format!("arrangements {}{seed}{}", p.node.text, if *planted { " + planted" } else { "" })
+            match drawn {
+                Drawn::Sampled => format!("arrangements {}{seed}", p.node.text),
+                Drawn::WithPlanted => format!("arrangements {}{seed} + planted", p.node.text),
+                Drawn::Generated => format!("arrangements generated {}{seed}", p.node.text),
+            }
         }
     }
 }

@@ -107,13 +107,16 @@ impl Cx<'_> {
         let arrangements_span = arrangements.first().map_or(keyword(b.span, "learn"), |(_, s)| *s);
         let arrangements = match single(self, arrangements, "`arrangements`") {
             Some((LearnStmt::Arrangements(None, ..), _)) => Some(Arrangements::All),
-            Some((LearnStmt::Arrangements(Some(count), seed, planted), _)) => {
+            Some((LearnStmt::Arrangements(Some(count), seed, drawn), _)) => {
                 let count = self.whole(count, "the number of arrangements", 1);
                 let seed = match seed {
                     Some(s) => self.seed(s),
                     None => Some(0),
                 };
-                count.zip(seed).map(|(count, seed)| Arrangements::Sampled { count, seed, planted: *planted })
+                count.zip(seed).map(|(count, seed)| match drawn {
+                    Drawn::Generated => Arrangements::Generated { count, seed },
+                    _ => Arrangements::Sampled { count, seed, planted: *drawn == Drawn::WithPlanted },
+                })
             }
             _ => Some(DEFAULT_ARRANGEMENTS),
         };

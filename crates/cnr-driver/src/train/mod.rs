@@ -6,19 +6,23 @@
 //! and the record (`record.rs`).
 
 mod cuts;
+mod generate;
 mod methods;
 mod record;
 
 pub use cuts::{CUTS_PER_GROUP, CUT_ROWS, MAX_CUT_ROUNDS};
+pub use generate::PRICE_SLACK;
 pub(crate) use methods::fits_budget;
 pub use methods::{FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE};
-pub use record::{ArrangementRecord, FirstOrderRecord, SignCutRecord, TrainRecord, TrainTimings};
+pub use record::{
+    ArrangementRecord, FirstOrderRecord, GenerationRecord, SignCutRecord, TrainRecord, TrainTimings,
+};
 
 use crate::compile::{compile_for, Purpose};
 use crate::{Compiled, Error, MethodChoice, Request};
 use cnr_check::learned::{Arrangements, Form};
 use cnr_ir::Status;
-use cnr_lower::learned::{judge, read_network, LearnedLayout};
+use cnr_lower::learned::{judge, read_network, LearnedLayout, PatternSet};
 use std::time::Instant;
 
 /// How a learned program is solved.
@@ -78,6 +82,11 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             model.name
         )));
     };
+    // The most patterns the program may hold (generated arrangements grow).
+    let most = match learn.arrangements {
+        Arrangements::Generated { count, .. } => count.max(set.len()),
+        _ => set.len(),
+    };
     let method = match (request.method, learn.form) {
         (MethodChoice::FirstOrder, Form::Gated) => Method::FirstOrder,
         (MethodChoice::FirstOrder, Form::Exact) => {
@@ -92,7 +101,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             ))
         }
         (MethodChoice::Auto, Form::Gated) if compiled.plan.nonzeros > FIRST_ORDER_NONZEROS => Method::FirstOrder,
-        (MethodChoice::Auto, Form::Exact) if cnr_lower::learned::sign_rows(model, set.len()) > CUT_ROWS => Method::SignCuts,
+        (MethodChoice::Auto, Form::Exact) if cnr_lower::learned::sign_rows(model, most) > CUT_ROWS => Method::SignCuts,
         (MethodChoice::Auto | MethodChoice::Full, _) => Method::InteriorPoint,
         (other, _) => {
             return Err(Error::Usage(format!(
@@ -102,24 +111,36 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         }
     };
     request.hooks.check()?;
-    let layout = LearnedLayout::new(model, set.len());
-    let solved = match method {
-        Method::FirstOrder => methods::by_first_order(compiled, request, set, &layout, start)?,
-        Method::SignCuts => cuts::by_sign_cuts(compiled, request, set, &layout, start)?,
-        Method::InteriorPoint => methods::by_interior_point(compiled, request, set, start)?,
+    let solve = |set: &PatternSet, layout: &LearnedLayout| match method {
+        Method::FirstOrder => methods::by_first_order(compiled, request, set, layout, start),
+        Method::SignCuts => cuts::by_sign_cuts(compiled, request, set, layout, start),
+        Method::InteriorPoint => methods::by_interior_point(compiled, request, set, start),
     };
+    let (grown, solved, generation) = match learn.arrangements {
+        Arrangements::Generated { count, seed } => {
+            let (grown, solved, record) =
+                generate::by_generation(model, (**set).clone(), count, seed, solve)?;
+            (Some(grown), solved, Some(record))
+        }
+        _ => (None, solve(set, &LearnedLayout::new(model, set.len()))?, None),
+    };
+    let set = grown.as_ref().unwrap_or(set);
+    let layout = LearnedLayout::new(model, set.len());
     let checking = Instant::now();
     let x = solved.x.as_deref();
     let network = x.map(|x| read_network(model, &layout, set, x));
     let figures = x.zip(network.as_ref()).map(|(x, net)| judge(model, &layout, set, x, net));
     let complete = set.complete;
+    let proven_global =
+        generation.as_ref().is_some_and(|g| generate::proves_global(g, learn.weight_decay, solved.status));
     let proven = match solved.status {
-        Status::Optimal if complete => "global minimum".to_string(),
+        Status::Optimal if complete || proven_global => "global minimum".to_string(),
         Status::Optimal => format!("optimal over these {} arrangements", set.len()),
         _ => "not proven".to_string(),
     };
     let (seed, source) = match learn.arrangements {
         Arrangements::Sampled { seed, .. } => (Some(seed), "sampled"),
+        Arrangements::Generated { seed, .. } => (Some(seed), "generated"),
         Arrangements::All => (None, "all"),
     };
     let f = figures.as_ref();
@@ -165,6 +186,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         attempts: solved.attempts,
         first_order: solved.first_order,
         sign_cuts: solved.sign_cuts,
+        generation,
         timings: TrainTimings {
             data_seconds: compiled.data_seconds,
             arrangement_seconds: compiled.anchor_seconds,

@@ -80,6 +80,9 @@ pub struct TrainRecord {
     /// What the cutting planes over the exact form's sign rows did, when they ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sign_cuts: Option<SignCutRecord>,
+    /// The rounds of generated arrangements, when the model asks for them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generation: Option<GenerationRecord>,
     /// Where the time went.
     pub timings: TrainTimings,
 }
@@ -87,7 +90,7 @@ pub struct TrainRecord {
 /// The arrangements of a training: enough to build the same program anywhere.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ArrangementRecord {
-    /// `sampled` or `all`.
+    /// `sampled`, `generated` or `all`.
     pub source: &'static str,
     /// The seed of sampled filters.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,6 +103,29 @@ pub struct ArrangementRecord {
     pub complete: bool,
     /// The filter (and bias) of each pattern: `D_j[i, k] = 1[⟨x̃_ik, g_j⟩ ≥ 0]`.
     pub filters: Vec<Vec<f64>>,
+}
+
+/// What the generation of arrangements from the dual did (docs/learned.md, "Generated
+/// arrangements").
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct GenerationRecord {
+    /// Programs solved: one per round.
+    pub rounds: usize,
+    /// Patterns sampled before the first round.
+    pub sampled: usize,
+    /// The patterns each round's program held.
+    pub patterns: Vec<usize>,
+    /// Each round's objective.
+    pub objectives: Vec<Option<f64>>,
+    /// The largest price `‖(D X̃)ᵀ v‖` the last round's search found (an improving pattern prices
+    /// above `β`; the search is not exhaustive).
+    pub largest_price: f64,
+    /// The largest price over every pattern of the arrangement that the last program does not
+    /// hold, when they could be enumerated: at most `β` proves the global minimum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub largest_price_left_out: Option<f64>,
+    /// Seconds in the pricing (the solves are in `solving_seconds`).
+    pub pricing_seconds: f64,
 }
 
 /// Seconds per phase of a training.

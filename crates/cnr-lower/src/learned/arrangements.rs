@@ -89,6 +89,16 @@ impl PatternSet {
     }
 }
 
+impl PatternSet {
+    /// This set and the patterns of `filters` that it does not hold yet, after its own (whose
+    /// places stay): `drawn` counts the new filters too.
+    pub fn extended(&self, model: &Model, filters: Vec<Vec<f64>>) -> PatternSet {
+        let drawn = self.drawn + filters.len();
+        let all = self.generators.iter().cloned().chain(filters).collect();
+        PatternSet { drawn, ..PatternSet::of_filters(model, all, false) }
+    }
+}
+
 /// The patterns of `count` standard normal filters of `h` numbers drawn from ChaCha8 seeded with
 /// `seed`, filter after filter (docs/learned.md); with `planted`, the planted teacher's filters
 /// (and biases) come first, so that their patterns are the program's first.

@@ -18,9 +18,11 @@
 //! sign, loss, groups.
 
 mod arrangements;
+mod pricing;
 mod read;
 
 pub use arrangements::{all_arrangements, sample_arrangements, PatternSet, TooManyCells, MAX_CELLS};
+pub use pricing::{first_sampled, residual, Priced, Pricing, ASCENT_STEPS};
 pub use read::{judge, read_network, significant, Judged, SIGNIFICANT};
 
 use crate::{Origin, Plan};

@@ -22,6 +22,7 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         Rule::form => "`form`",
         Rule::arrangements => "`arrangements`",
         Rule::arrangements_all => "`all`",
+        Rule::generated => "`generated`",
         Rule::with_planted => "`+ planted`",
         Rule::solver => "`solver`",
         Rule::sweep => "`sweep`",

@@ -344,16 +344,21 @@ fn learn_stmt(p: Pair<Rule>) -> LearnStmt {
             let mut inner = p.into_inner();
             let count = inner.next().expect("a count or `all`");
             match count.as_rule() {
-                Rule::arrangements_all => LearnStmt::Arrangements(None, None, false),
+                Rule::arrangements_all => LearnStmt::Arrangements(None, None, Drawn::Sampled),
+                Rule::generated => {
+                    let count = inner.next().expect("a count after `generated`");
+                    let seed = inner.next().map(|p| value(first(p)));
+                    LearnStmt::Arrangements(Some(value(count)), seed, Drawn::Generated)
+                }
                 _ => {
-                    let (mut seed, mut planted) = (None, false);
+                    let (mut seed, mut drawn) = (None, Drawn::Sampled);
                     for p in inner {
                         match p.as_rule() {
-                            Rule::with_planted => planted = true,
+                            Rule::with_planted => drawn = Drawn::WithPlanted,
                             _ => seed = Some(value(first(p))),
                         }
                     }
-                    LearnStmt::Arrangements(Some(value(count)), seed, planted)
+                    LearnStmt::Arrangements(Some(value(count)), seed, drawn)
                 }
             }
         }

@@ -1,0 +1,108 @@
+//! Arrangements generated from the dual (`arrangements generated P`, docs/learned.md): solve over
+//! the patterns so far, price new ones at the fit's residual by ascent from random filters and
+//! from the current neurons, add the best that price above the weight decay, and solve again,
+//! until none does or `P` are held. Where every pattern can be enumerated, a round whose search
+//! finds none prices every pattern the program does not hold, exactly, and adds those above `β`:
+//! when none is left, the price of every pattern left out is at most `β`, a proof of the global
+//! minimum (the gated price bounds the exact form's from above).
+
+use super::methods::Solve;
+use super::GenerationRecord;
+use crate::Error;
+use cnr_check::data::{generator, normals};
+use cnr_check::Model;
+use cnr_ir::Status;
+use cnr_lower::learned::{all_arrangements, residual, LearnedLayout, PatternSet, Pricing};
+use std::time::Instant;
+
+/// A pattern improves the objective when its price exceeds `β` by more than this (relative): the
+/// solves' own tolerance leaves the held patterns' prices about this close to `β`.
+pub const PRICE_SLACK: f64 = 1e-6;
+
+/// Random starts of the ascent per pattern a round may add.
+const STARTS_PER_PATTERN: usize = 4;
+
+/// The patterns a round may add: an eighth of the most, at least one.
+fn per_round(count: usize) -> usize {
+    count.div_ceil(8).max(1)
+}
+
+/// Grows `first` round by round up to `count` patterns, solving over each set by `solve`; returns
+/// the last set, its solve and the record of the rounds.
+pub(super) fn by_generation(
+    model: &Model,
+    first: PatternSet,
+    count: usize,
+    seed: u64,
+    mut solve: impl FnMut(&PatternSet, &LearnedLayout) -> Result<Solve, Error>,
+) -> Result<(PatternSet, Solve, GenerationRecord), Error> {
+    let beta = model.learn.as_ref().expect("a learned model").weight_decay;
+    let h = cnr_lower::learned::patch_len(model);
+    // The starts' own stream, apart from the first quarter's filters (seed + 1).
+    let mut rng = generator(seed.wrapping_add(1));
+    let mut record = GenerationRecord { sampled: first.len(), ..GenerationRecord::default() };
+    let mut set = first;
+    loop {
+        let layout = LearnedLayout::new(model, set.len());
+        let solved = solve(&set, &layout)?;
+        record.rounds += 1;
+        record.patterns.push(set.len());
+        record.objectives.push(solved.objective);
+        let Some(x) = solved.x.as_deref().filter(|_| solved.status == Status::Optimal) else {
+            return Ok((set, solved, record));
+        };
+        let pricing_started = Instant::now();
+        let pricing = Pricing::new(model, residual(model, &layout, &set, x));
+        let room = count.saturating_sub(set.len()).min(per_round(count));
+        // Starts: random filters, and the current neurons' own (their groups).
+        let mut starts: Vec<Vec<f64>> =
+            (0..STARTS_PER_PATTERN * per_round(count)).map(|_| normals(&mut rng, h)).collect();
+        starts.extend(
+            (0..layout.groups()).map(|j| x[layout.group(j)].to_vec()).filter(|g| g.iter().any(|&v| v != 0.0)),
+        );
+        let mut found: Vec<_> = starts.iter().map(|s| pricing.ascend(s)).collect();
+        found.sort_by(|a, b| b.price.total_cmp(&a.price));
+        record.largest_price = found.first().map_or(0.0, |p| p.price);
+        let improving: Vec<Vec<f64>> =
+            found.into_iter().filter(|p| p.price > beta * (1.0 + PRICE_SLACK)).map(|p| p.filter).collect();
+        // The best that are new patterns, as many as there is room for.
+        let mut grown = set.clone();
+        for filter in improving {
+            if grown.len() >= set.len() + room {
+                break;
+            }
+            grown = grown.extended(model, vec![filter]);
+        }
+        if grown.len() == set.len() {
+            // The search found nothing: where every pattern is known, price those left out.
+            if let Ok(all) = all_arrangements(model) {
+                let mut left: Vec<(f64, Vec<f64>)> = all
+                    .generators
+                    .into_iter()
+                    .filter(|g| set.extended(model, vec![g.clone()]).len() > set.len())
+                    .map(|g| (pricing.price_of(&g), g))
+                    .collect();
+                left.sort_by(|a, b| b.0.total_cmp(&a.0));
+                record.largest_price_left_out = Some(left.first().map_or(0.0, |p| p.0));
+                for (price, filter) in left {
+                    if price <= beta * (1.0 + PRICE_SLACK) || grown.len() >= set.len() + room {
+                        break;
+                    }
+                    grown = grown.extended(model, vec![filter]);
+                }
+            }
+        }
+        record.pricing_seconds += pricing_started.elapsed().as_secs_f64();
+        if grown.len() == set.len() {
+            return Ok((set, solved, record));
+        }
+        set = grown;
+    }
+}
+
+/// Whether the generation proved the global minimum: the last solve optimal and no pattern of
+/// the whole arrangement left out of its program priced above `β`.
+pub(super) fn proves_global(record: &GenerationRecord, beta: f64, status: Status) -> bool {
+    status == Status::Optimal
+        && record.largest_price_left_out.is_some_and(|p| p <= beta * (1.0 + PRICE_SLACK))
+}
