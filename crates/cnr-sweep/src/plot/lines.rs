@@ -284,6 +284,17 @@ impl Frame {
     }
 }
 
+/// What every panel of one figure draws from: the frame, the metric, the curves with their series
+/// (`all[i]` is `curves[i]`'s) and their styles.
+#[derive(Clone, Copy)]
+struct Drawing<'a> {
+    frame: &'a Frame,
+    metric: Metric,
+    curves: &'a [Curve],
+    all: &'a [Vec<Series>],
+    styles: &'a Styles,
+}
+
 pub(super) fn draw<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     grid: &Grid,
@@ -295,8 +306,9 @@ pub(super) fn draw<DB: DrawingBackend>(
     let frame = Frame::of(grid, layout, metric, curves, &all);
     let styles = Styles::of(curves);
     let groups = curves.iter().map(|c| c.group).max().map_or(0, |g| g + 1);
+    let figure = Drawing { frame: &frame, metric, curves, all: &all, styles: &styles };
     if curves.len() > MOST_CURVES_IN_ONE_PANEL && groups > 1 {
-        return small_multiples(area, &frame, metric, curves, &all, &styles, groups);
+        return small_multiples(area, &figure, groups);
     }
     let longest = curves.iter().map(|c| c.label.chars().count()).max().unwrap_or(0);
     let columns = if longest <= 26 {
@@ -310,7 +322,7 @@ pub(super) fn draw<DB: DrawingBackend>(
     let (_, height) = area.dim_in_pixel();
     let (plot_area, legend_area) = area.split_vertically(height - 30 - 22 * legend_rows);
     let drawn: Vec<usize> = (0..curves.len()).collect();
-    panel(&plot_area, &frame, metric, curves, &all, &styles, &drawn, None)?;
+    panel(&plot_area, &figure, &drawn, None)?;
     legend(&legend_area, metric, curves, columns)?;
     bar_note(&legend_area, metric, 10 + legend_rows as i32 * 22 - 6)
 }
@@ -319,13 +331,10 @@ pub(super) fn draw<DB: DrawingBackend>(
 /// that group's curves over the others in grey; the axes' descriptions once, beside the grid.
 fn small_multiples<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    frame: &Frame,
-    metric: Metric,
-    curves: &[Curve],
-    all: &[Vec<Series>],
-    styles: &Styles,
+    figure: &Drawing,
     groups: usize,
 ) -> Result<(), String> {
+    let (frame, metric, curves) = (figure.frame, figure.metric, figure.curves);
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let columns = groups.min(4);
     let rows = groups.div_ceil(columns);
@@ -340,7 +349,7 @@ fn small_multiples<DB: DrawingBackend>(
     bottom.draw(&Text::new(frame.x_desc.clone(), (24 + w as i32 / 2, 10), centred)).map_err(e)?;
     for (g, cell) in grid_area.split_evenly((rows, columns)).iter().enumerate().take(groups) {
         let drawn: Vec<usize> = (0..curves.len()).filter(|&i| curves[i].group == g).collect();
-        panel(cell, frame, metric, curves, all, styles, &drawn, Some(&curves[drawn[0]].group_name))?;
+        panel(cell, figure, &drawn, Some(&curves[drawn[0]].group_name))?;
     }
     // The methods' dashes, said in words (a panel has no legend).
     let mut methods: Vec<(usize, &str)> = curves.iter().map(|c| (c.method, c.method_name)).collect();
@@ -359,17 +368,13 @@ fn small_multiples<DB: DrawingBackend>(
 
 /// A chart of `curves[drawn]` in their styles, with their intervals; in a small multiple
 /// (`caption`), the other curves in grey behind them and smaller fonts.
-#[allow(clippy::too_many_arguments)]
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    frame: &Frame,
-    metric: Metric,
-    curves: &[Curve],
-    all: &[Vec<Series>],
-    styles: &Styles,
+    figure: &Drawing,
     drawn: &[usize],
     caption: Option<&str>,
 ) -> Result<(), String> {
+    let Drawing { frame, metric, curves, all, styles } = *figure;
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     let small = caption.is_some();
     let (label_size, x_area, y_area) = if small { (12, 28, 44) } else { (16, 48, 72) };
