@@ -777,38 +777,49 @@ fn an_interrupted_sweep_has_said_that_the_same_command_resumes_it() {
 }
 
 #[test]
-fn a_folder_of_cnr_0_1_without_the_new_columns_resumes_and_is_rewritten_with_them() {
+fn a_folder_of_an_earlier_version_without_the_new_columns_resumes_and_is_rewritten_with_them() {
     let root_dir = tempfile::tempdir().expect("a folder");
     let whole = root_dir.path().join("whole");
     let args = [&["--ratio", "1,6"], SMALL].concat();
     assert!(sweep(&whole, &args).status.success());
-    // The same folder as cnr 0.1 wrote it: no `test_loss` and `patches` columns, 12 rows kept.
-    let old = root_dir.path().join("old");
-    std::fs::create_dir(&old).expect("a folder");
-    std::fs::copy(whole.join("sweep.json"), old.join("sweep.json")).expect("copy");
-    let mut reader = csv::Reader::from_path(whole.join("results.csv")).expect("results.csv");
-    let header = reader.headers().expect("a header").clone();
-    let keep: Vec<usize> =
-        (0..header.len()).filter(|&k| !["test_loss", "patches"].contains(&&header[k])).collect();
-    let mut writer = csv::Writer::from_path(old.join("results.csv")).expect("a file");
-    writer.write_record(keep.iter().map(|&k| &header[k])).expect("a header");
-    for record in reader.records().take(12) {
-        let record = record.expect("a row");
-        writer.write_record(keep.iter().map(|&k| &record[k])).expect("a row");
+    let added = cnr_sweep::results::ADDED_COLUMNS;
+    // Each earlier version's folder: without the columns added from it on, 12 rows kept.
+    for from in 0..added.len() {
+        let later = added[from..].concat();
+        let old = root_dir.path().join(format!("old{from}"));
+        std::fs::create_dir(&old).expect("a folder");
+        std::fs::copy(whole.join("sweep.json"), old.join("sweep.json")).expect("copy");
+        let mut reader = csv::Reader::from_path(whole.join("results.csv")).expect("results.csv");
+        let header = reader.headers().expect("a header").clone();
+        let keep: Vec<usize> = (0..header.len()).filter(|&k| !later.contains(&&header[k])).collect();
+        assert!(keep.len() < header.len());
+        let mut writer = csv::Writer::from_path(old.join("results.csv")).expect("a file");
+        writer.write_record(keep.iter().map(|&k| &header[k])).expect("a header");
+        for record in reader.records().take(12) {
+            let record = record.expect("a row");
+            writer.write_record(keep.iter().map(|&k| &record[k])).expect("a row");
+        }
+        writer.flush().expect("written");
+        drop(writer);
+        let out = sweep(&old, &args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("12 resumed"), "{}", text(&out.stdout));
+        // Rewritten under this version's columns: the old rows have the added ones empty (K as 0),
+        // the new ones have them.
+        let mut reader = csv::Reader::from_path(old.join("results.csv")).expect("results.csv");
+        assert_eq!(reader.headers().expect("a header"), &header);
+        let column = |name: &str| header.iter().position(|c| c == name).expect(name);
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a row")).collect();
+        assert_eq!(rows.len(), 20);
+        let (patches, explanation) = (column("patches"), column("explanation"));
+        let empty = if from == 0 { "0" } else { "4" };
+        assert!(rows[..12].iter().all(|r| &r[patches] == empty), "{rows:?}");
+        assert!(rows[12..].iter().all(|r| &r[patches] == "4"), "{rows:?}");
+        assert!(rows[..12].iter().all(|r| r[explanation].is_empty()), "{rows:?}");
+        // The new relaxation rows say why they did or did not recover.
+        let said = |r: &&csv::StringRecord| ["recovered", "anchor"].contains(&&r[explanation]);
+        assert!(rows[12..].iter().filter(|r| &r[column("method")] != "gd").all(|r| said(&r)), "{rows:?}");
     }
-    writer.flush().expect("written");
-    drop(writer);
-    let out = sweep(&old, &args);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("12 resumed"), "{}", text(&out.stdout));
-    // Rewritten under this version's columns: the old rows have no K (0), the new ones have it.
-    let mut reader = csv::Reader::from_path(old.join("results.csv")).expect("results.csv");
-    assert_eq!(reader.headers().expect("a header"), &header);
-    let patches = header.iter().position(|c| c == "patches").expect("a patches column");
-    let counts: Vec<String> = reader.records().map(|r| r.expect("a row")[patches].to_string()).collect();
-    assert_eq!(counts.len(), 20);
-    assert_eq!(counts.iter().filter(|k| *k == "0").count(), 12, "{counts:?}");
-    assert!(counts[12..].iter().all(|k| k == "4"), "{counts:?}");
 }
 
 /// `cnr sweep plot ARGS…` in the project's root.

@@ -80,6 +80,7 @@ pub use cnr_check::{memory, recovered, DataSource, Figures, Files, MemoryFiles, 
 pub use cnr_fs as files;
 pub use cnr_ir::{Cone, ConeProgram, Status};
 pub use cnr_lower::Plan;
+pub use cnr_methods::planted;
 pub use cnr_syntax::{Diagnostic, Severity};
 
 /// The whole cone program of the request's model (every sample), with the compiled model: the

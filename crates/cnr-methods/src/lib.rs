@@ -6,10 +6,13 @@
 //!   solves the cone program instead;
 //! - [`gd`]: gradient descent on the training loss — the non-convex baseline from random starts,
 //!   and the refinement of a relaxation's point.
+//! - [`planted`]: why the relaxation does or does not return a planted filter, from the
+//!   conditions at it (one LP per anchor).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod gd;
+pub mod planted;
 pub mod wspace;
 
 /// What a method tells its caller while it runs, and how the caller stops it.

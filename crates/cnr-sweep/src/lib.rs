@@ -342,18 +342,22 @@ impl Experiment {
             let record = cnr_driver::solve_compiled(&compiled, &request)?;
             if !relaxation_done {
                 let optimal = record.status == cnr_driver::Status::Optimal;
-                rows.push(
-                    Row {
-                        method: record.method.as_str().to_string(),
-                        status: record.status.as_str().to_string(),
-                        objective: record.objective,
-                        iterations: u64::from(record.iterations),
-                        solve_seconds: record.solve_seconds,
-                        backend: record.backend.to_string(),
-                        ..base.clone()
-                    }
-                    .with_figures(&record.figures(), optimal, self.threshold),
-                );
+                let mut row = Row {
+                    method: record.method.as_str().to_string(),
+                    status: record.status.as_str().to_string(),
+                    objective: record.objective,
+                    iterations: u64::from(record.iterations),
+                    solve_seconds: record.solve_seconds,
+                    backend: record.backend.to_string(),
+                    ..base.clone()
+                }
+                .with_figures(&record.figures(), optimal, self.threshold);
+                if let Some(certificate) = &record.planted {
+                    row.cone_distance = certificate.cone_distance;
+                    row.explanation =
+                        cnr_driver::planted::explain(certificate.verdict, optimal, row.success).to_string();
+                }
+                rows.push(row);
             }
             if !refined_done {
                 rows.push(self.refined_row(&record, &base));

@@ -112,6 +112,12 @@ pub struct SolveRecord {
     /// record's own figures stay the relaxation's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refined: Option<GdRefinement>,
+    /// For planted data: whether the program's unique optimum is the planted filter, from the
+    /// conditions at it (`cnr_methods::planted`) — with restarts or refinements, the best verdict
+    /// over their anchors. Where it does not apply (no planted filter, a penalty, an offset, more
+    /// than one filter), none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planted: Option<cnr_methods::planted::PlantedCertificate>,
     /// Where the time went.
     pub timings: Timings,
 }
@@ -411,6 +417,7 @@ pub(crate) fn assemble(
         restarts: None,
         refined: None,
         penalty_threshold: None,
+        planted: None,
         timings,
     };
     if let Some((w, b)) = filters {

@@ -102,6 +102,9 @@ pub struct Restart {
     pub training_loss: Option<f64>,
     /// Its recovery error, when the planted filter is known.
     pub recovery_error: Option<f64>,
+    /// What the conditions at the planted filter say of its anchor (`cnr_methods::planted`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planted: Option<cnr_methods::planted::Verdict>,
     /// Seconds in the solver.
     pub solve_seconds: f64,
 }

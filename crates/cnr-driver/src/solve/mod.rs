@@ -224,7 +224,23 @@ pub(super) fn solve_with_anchor(
         Method::WSpace => cx.wspace(&mut timings)?,
     };
     let attempts = cx.attempts.into_inner();
-    Ok(crate::record::assemble(compiled, &settings, request.limits.threads, attempts, outcome, timings))
+    let mut record =
+        crate::record::assemble(compiled, &settings, request.limits.threads, attempts, outcome, timings);
+    record.planted = planted_certificate(compiled, anchor, request.limits.threads);
+    Ok(record)
+}
+
+/// The conditions at the planted filter for `anchor`, where they apply and their LP fits the
+/// memory budget beside the data (else none: they explain a solve, they are not needed for it).
+fn planted_certificate(
+    compiled: &Compiled,
+    anchor: &[f64],
+    threads: Option<usize>,
+) -> Option<cnr_methods::planted::PlantedCertificate> {
+    use cnr_methods::planted;
+    let model = &compiled.model;
+    let fits = fits(compiled, "the planted filter's certificate", planted::certificate_bytes(model)).is_ok();
+    (fits && planted::applies(model)).then(|| planted::planted_certificate(model, anchor, threads)).flatten()
 }
 
 /// Whether `auto` solves in the filters' space: the model has no penalty (which the w-space

@@ -47,6 +47,7 @@ pub(super) fn solve_relaxation(
         }
     });
     let mut list = Vec::new();
+    let mut certificates = Vec::new();
     let mut kept: Option<(usize, SolveRecord)> = None;
     let loss = |r: &SolveRecord| r.training_loss.filter(|l| l.is_finite()).unwrap_or(f64::INFINITY);
     for chain in chains {
@@ -58,8 +59,10 @@ pub(super) fn solve_relaxation(
                 objective: record.objective,
                 training_loss: record.training_loss,
                 recovery_error: record.recovery_error,
+                planted: record.planted.as_ref().map(|c| c.verdict),
                 solve_seconds: record.solve_seconds,
             });
+            certificates.extend(record.planted.clone());
             if kept.as_ref().is_none_or(|(_, best)| loss(&record) < loss(best)) {
                 kept = Some((list.len() - 1, record));
             }
@@ -69,6 +72,7 @@ pub(super) fn solve_relaxation(
     // One solve (a first anchor that fitted every sample, so no refinement ran) is a plain record.
     if list.len() > 1 {
         record.restarts = Some(Restarts { kept: k, runs: list });
+        record.planted = cnr_methods::planted::best_of(certificates);
     }
     Ok(record)
 }

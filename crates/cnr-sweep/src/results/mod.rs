@@ -27,16 +27,30 @@ const TRAILING: &[&str] = &[
     "backend",
     "filter_size",
     "patches",
+    "cone_distance",
+    "explanation",
 ];
 
-/// Columns that folders written by cnr 0.1 lack: such a `results.csv` is read with these empty
-/// (and rewritten with them when a sweep resumes into it).
-pub const ADDED_COLUMNS: &[&str] = &["test_loss", "patches"];
+/// Columns added since the first `results.csv`, oldest first, each group at once: a file written
+/// before a group (and so without it and every later one) is read with those columns empty, and
+/// rewritten with them when a sweep resumes into it.
+pub const ADDED_COLUMNS: &[&[&str]] = &[&["test_loss", "patches"], &["cone_distance", "explanation"]];
 
-/// The header of a `results.csv` of cnr 0.1 for the same grid: [`header`] without
-/// [`ADDED_COLUMNS`].
-pub fn legacy_header(grid: &Grid) -> Vec<String> {
-    header(grid).into_iter().filter(|c| !ADDED_COLUMNS.contains(&c.as_str())).collect()
+/// Whether `column` is one of [`ADDED_COLUMNS`].
+fn added(column: &str) -> bool {
+    ADDED_COLUMNS.iter().any(|group| group.contains(&column))
+}
+
+/// The headers of the `results.csv` files of earlier versions for the same grid, newest first:
+/// [`header`] without the groups of [`ADDED_COLUMNS`] from each one on.
+pub fn legacy_headers(grid: &Grid) -> Vec<Vec<String>> {
+    (0..ADDED_COLUMNS.len())
+        .rev()
+        .map(|from| {
+            let later: Vec<&str> = ADDED_COLUMNS[from..].iter().flat_map(|g| g.iter().copied()).collect();
+            header(grid).into_iter().filter(|c| !later.contains(&c.as_str())).collect()
+        })
+        .collect()
 }
 
 /// The grid's columns in both files: one per axis, but `samples`, which has its own.
@@ -119,6 +133,13 @@ pub struct Row {
     pub d: usize,
     /// The patches `K` of the cell (0 in a file of cnr 0.1, which did not record them).
     pub patches: usize,
+    /// For planted data, the relaxation's rows: the unit anchor's ℓ1 distance to the cone of the
+    /// tight samples' gradients at the planted filter, the smallest over the trial's anchors (0:
+    /// the planted filter is the program's unique optimum; `cnr_driver::planted`).
+    pub cone_distance: Option<f64>,
+    /// Why the trial did or did not recover (`recovered`, `anchor`, `data`, `status`, `unknown`,
+    /// `unexplained`: `cnr_driver::planted::explain`); empty where the conditions do not apply.
+    pub explanation: String,
 }
 
 /// The values of cell `cell`'s axes as its rows write them (without `samples`, which has its own
@@ -170,12 +191,14 @@ impl Row {
             self.backend.clone(),
             self.d.to_string(),
             self.patches.to_string(),
+            optional(self.cone_distance),
+            self.explanation.clone(),
         ]);
         out
     }
 
     /// Reads a row written by [`Row::record`] under `header` (this version's, or a
-    /// [`legacy_header`], whose added columns read as empty).
+    /// [`legacy_headers`], whose added columns read as empty).
     pub(crate) fn parse(header: &[String], fields: &csv::StringRecord) -> Result<Row, String> {
         if fields.len() != header.len() {
             return Err(format!("{} fields where the header has {}", fields.len(), header.len()));
@@ -183,7 +206,7 @@ impl Row {
         let column = |name: &str| header.iter().position(|h| h == name);
         let get = |name: &str| column(name).and_then(|k| fields.get(k)).unwrap_or("");
         let whole = |name: &str| match get(name) {
-            "" if ADDED_COLUMNS.contains(&name) => Ok(0),
+            "" if added(name) => Ok(0),
             s => s.parse::<u64>().map_err(|_| format!("`{s}` is not a whole number in column `{name}`")),
         };
         let float = |name: &str| -> Result<Option<f64>, String> {
@@ -221,6 +244,8 @@ impl Row {
             backend: get("backend").to_string(),
             d: whole("filter_size")? as usize,
             patches: whole("patches")? as usize,
+            cone_distance: float("cone_distance")?,
+            explanation: get("explanation").to_string(),
         })
     }
 }

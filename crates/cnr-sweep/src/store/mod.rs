@@ -280,7 +280,7 @@ pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, StoreError> {
 }
 
 /// The rows of a `results.csv` of `grid`, and whether it has the columns of cnr 0.1
-/// ([`results::legacy_header`]). A last line without its newline (a write cut short by a kill) is
+/// ([`results::legacy_headers`]). A last line without its newline (a write cut short by a kill) is
 /// dropped from the file; any other row that does not read is an error naming its line.
 pub fn read_rows(path: &Path, grid: &Grid) -> Result<(Vec<Row>, bool), StoreError> {
     let header = results::header(grid);
@@ -302,7 +302,7 @@ pub fn read_rows(path: &Path, grid: &Grid) -> Result<(Vec<Row>, bool), StoreErro
         .iter()
         .map(str::to_string)
         .collect();
-    let legacy = found == results::legacy_header(grid);
+    let legacy = results::legacy_headers(grid).contains(&found);
     if found != header && !legacy {
         return Err(contents!(
             "{}: the columns are `{}`, not this sweep's `{}`",
