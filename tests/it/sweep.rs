@@ -1017,3 +1017,55 @@ fn curves_of_two_activations_have_their_own_colour_even_where_they_coincide() {
     let words = check_figure(dir.path(), "success");
     assert!(words.contains(&"relu".to_string()) && words.contains(&"softplus".to_string()), "{words:?}");
 }
+
+/// A CSV file of a results folder as maps from column to field.
+fn csv_maps(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(path).expect("a CSV file");
+    let header = reader.headers().expect("a header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a row");
+            header.iter().zip(r.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn crossings_csv_locates_each_curves_50_percent_between_the_points_that_straddle_it() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args =
+        ["--ratio", "1,2,3,4,6", "--param", "d=6", "--param", "K=4", "--trials", "12", "--baseline", "gd"];
+    let out = sweep(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = csv_maps(&dir.path().join("summary.csv"));
+    let crossings = csv_maps(&dir.path().join("crossings.csv"));
+    assert_eq!(crossings.len(), 2 * 3, "two curves (relaxation, gd), three levels: {crossings:?}");
+    for method in ["relaxation", "gd"] {
+        let rates: Vec<(f64, f64)> = summary
+            .iter()
+            .filter(|s| s["method"] == method)
+            .map(|s| (s["ratio"].parse().unwrap(), s["rate"].parse().unwrap()))
+            .collect();
+        let half = crossings.iter().find(|c| c["method"] == method && c["level"] == "0.5").expect("a row");
+        assert_eq!(
+            (half["x"].as_str(), half["points"].as_str(), half["trials_min"].as_str()),
+            ("ratio", "5", "12")
+        );
+        // The first pair of points that straddles 50% holds the crossing, at the linear place.
+        let j = rates.iter().position(|r| r.1 >= 0.5).expect("the curve reaches 50% on this grid");
+        if j == 0 {
+            assert_eq!(half["crossing"], "<=1", "{half:?}");
+            continue;
+        }
+        let ((x0, y0), (x1, y1)) = (rates[j - 1], rates[j]);
+        let at: f64 = half["crossing"].parse().expect("a number");
+        let expected = x0 + (0.5 - y0) / (y1 - y0) * (x1 - x0);
+        assert!((at - expected).abs() <= 1e-3 * expected, "{method}: {at} against {expected} ({rates:?})");
+        let low: f64 = half["low"].trim_start_matches("<=").parse().expect("a number");
+        assert!(low <= at, "{half:?}");
+        if let Ok(high) = half["high"].parse::<f64>() {
+            assert!(high >= at, "{half:?}");
+        }
+    }
+}

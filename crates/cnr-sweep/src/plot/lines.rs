@@ -2,6 +2,7 @@
 
 use super::{axis_label, decade_label, log_ticks, method_name, Layout, Metric, WIDTH};
 use crate::grid::{Axis, Grid, Value};
+use crate::results::crossings::{crossing, CurvePoint, Place};
 use crate::results::{method_order, summary_method, CellSummary, Known, Quantiles, Row};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -442,9 +443,21 @@ fn panel<DB: DrawingBackend>(
             }
         }
     }
+    if metric == Metric::Rate {
+        // The 50% level, along which each curve's crossing is drawn.
+        let level = ShapeStyle { color: RGBColor(160, 160, 160).to_rgba(), filled: false, stroke_width: 1 };
+        let ends = [
+            frame.to_point((frame_x(frame, frame.x.0), 0.5)),
+            frame.to_point((frame_x(frame, frame.x.1), 0.5)),
+        ];
+        chart.draw_series(DashedLineSeries::new(ends, 4, 4, level)).map_err(e)?;
+    }
     for (slot, &i) in drawn.iter().enumerate() {
         let (curve, series) = (&curves[i], &all[i]);
         let colour = styles.colour(curve);
+        if metric == Metric::Rate {
+            half_crossing(&chart, frame, curve, colour, 2 + slot as i32 * 4)?;
+        }
         // Each curve's intervals as bars at its points, set a few pixels apart from the other
         // curves' (in the order of the legend), so that coinciding curves keep their intervals.
         let dodge = (2 * slot as i32 - (drawn.len() as i32 - 1)) * BAR_DODGE;
@@ -480,6 +493,55 @@ fn panel<DB: DrawingBackend>(
                 marker(chart.plotting_area(), p, styles.key(curve), size, colour)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The x of a frame's edge in data units (the frame holds log10 x on a log axis).
+fn frame_x(frame: &Frame, edge: f64) -> f64 {
+    if frame.log_x {
+        10f64.powf(edge)
+    } else {
+        edge
+    }
+}
+
+/// A curve's 50% crossing on the 50% line, `below` pixels under it: its interval as a bar with end
+/// caps (from the grid's end where it reaches beyond) and the crossing as a filled dot.
+fn half_crossing<DB: DrawingBackend>(
+    chart: &ChartContext<
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    frame: &Frame,
+    curve: &Curve,
+    colour: RGBColor,
+    below: i32,
+) -> Result<(), String> {
+    let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let points: Vec<CurvePoint> = curve
+        .points
+        .iter()
+        .map(|p| CurvePoint { x: p.x, successes: p.summary.successes, trials: p.summary.trials })
+        .collect();
+    if points.is_empty() {
+        return Ok(());
+    }
+    let c = crossing(&points, 0.5, frame.log_x);
+    let x_of = |place: Place| match place {
+        Place::At(x) | Place::AtOrBelow(x) | Place::Above(x) => x,
+    };
+    let (a, b) = (frame.to_point((x_of(c.low), 0.5)), frame.to_point((x_of(c.high), 0.5)));
+    let width = chart.backend_coord(&b).0 - chart.backend_coord(&a).0;
+    let style = ShapeStyle { color: colour.to_rgba(), filled: false, stroke_width: 2 };
+    let bar = EmptyElement::at(a)
+        + PathElement::new(vec![(0, below), (width, below)], style)
+        + PathElement::new(vec![(0, below - 3), (0, below + 3)], style)
+        + PathElement::new(vec![(width, below - 3), (width, below + 3)], style);
+    chart.plotting_area().draw(&bar).map_err(e)?;
+    if let Some(x) = c.estimate.inside() {
+        let dot = EmptyElement::at(frame.to_point((x, 0.5))) + Circle::new((0, below), 3, colour.filled());
+        chart.plotting_area().draw(&dot).map_err(e)?;
     }
     Ok(())
 }
@@ -524,7 +586,9 @@ fn legend<DB: DrawingBackend>(
 /// The line under a figure's legend that says what the bars are (and the dashes of a loss figure).
 fn bar_note<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, metric: Metric, y: i32) -> Result<(), String> {
     let mut note = match metric {
-        Metric::Rate => "bars: 95% Wilson intervals".to_string(),
+        Metric::Rate => {
+            "bars: 95% Wilson intervals; on the dashed 50% line, each curve's crossing (dot) and its 95% interval".to_string()
+        }
         _ => "bars: 10% to 90% of the trials".into(),
     };
     if metric == Metric::Loss {

@@ -18,6 +18,7 @@ mod heat;
 mod lines;
 
 use crate::grid::{Axis, Grid};
+use crate::results::crossings::{self, Crossing, CurvePoint};
 use crate::results::{summarise, summary_method, CellSummary, Row, BASELINE, LEARNED, REFINED};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -140,6 +141,62 @@ pub fn check(grid: &Grid, rows: &[Row], choice: &Choice) -> Result<(), PlotError
         ))),
         _ => Ok(()),
     }
+}
+
+/// One curve of the success figure and where it crosses each of [`crossings::LEVELS`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct CurveCrossings {
+    /// The values of the grouping axes (`d = 16`, `relu`; empty with one group).
+    pub curve: String,
+    /// `relaxation`, `relaxation+gd`, `gd`.
+    pub method: String,
+    /// The x axis's column (`ratio`, `samples`, …).
+    pub x: String,
+    /// The curve's points.
+    pub points: usize,
+    /// The fewest and most trials at a point.
+    pub trials: (usize, usize),
+    /// One per level.
+    pub crossings: Vec<Crossing>,
+}
+
+/// Where each curve of the success figure `choice` draws crosses 10%, 50% and 90%; none without
+/// a planted filter (no success is defined) or with a text x axis (activations, anchors).
+pub fn crossings(grid: &Grid, rows: &[Row], choice: &Choice) -> Result<Vec<CurveCrossings>, PlotError> {
+    let layout = Layout::of(grid, choice).map_err(PlotError::Choice)?;
+    Ok(curve_crossings(grid, &layout, &lines::curves(grid, &layout, rows)))
+}
+
+fn curve_crossings(grid: &Grid, layout: &Layout, curves: &[lines::Curve]) -> Vec<CurveCrossings> {
+    let x_axis = layout.x.map(|k| &grid.axes[k]);
+    if x_axis.is_some_and(|a| !a.is_numeric())
+        || curves.iter().all(|c| c.points.iter().all(|p| p.summary.error.is_none()))
+    {
+        return Vec::new();
+    }
+    curves
+        .iter()
+        .filter(|c| !c.points.is_empty())
+        .map(|c| {
+            let points: Vec<CurvePoint> = c
+                .points
+                .iter()
+                .map(|p| CurvePoint { x: p.x, successes: p.summary.successes, trials: p.summary.trials })
+                .collect();
+            let trials = points.iter().map(|p| p.trials);
+            CurveCrossings {
+                curve: c.group_name.clone(),
+                method: c.points[0].summary.method.clone(),
+                x: x_axis.map_or("samples".into(), Axis::column),
+                points: points.len(),
+                trials: (trials.clone().min().unwrap_or(0), trials.max().unwrap_or(0)),
+                crossings: crossings::LEVELS
+                    .iter()
+                    .map(|&l| crossings::crossing(&points, l, layout.log_x))
+                    .collect(),
+            }
+        })
+        .collect()
 }
 
 /// The figures of `rows`, as (file name, bytes).

@@ -1,8 +1,10 @@
 //! The rows of `results.csv` (one per trial and method) and of `summary.csv` (one per cell and
-//! method, `summary.rs`), with their fixed column order.
+//! method, `summary.rs`), with their fixed column order; where curves cross 10%, 50% and 90%
+//! (`crossings.rs`, `crossings.csv`).
 
 use crate::grid::Grid;
 
+pub mod crossings;
 mod summary;
 
 pub use summary::{summarise, summary_header, summary_record, wilson, CellSummary, Known, Quantiles};

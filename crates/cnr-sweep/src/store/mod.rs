@@ -28,6 +28,8 @@ pub const MANIFEST: &str = "sweep.json";
 pub const RESULTS: &str = "results.csv";
 /// The cells.
 pub const SUMMARY: &str = "summary.csv";
+/// Where each success curve crosses 10%, 50% and 90%, with its interval.
+pub const CROSSINGS: &str = "crossings.csv";
 
 /// Why a results folder cannot be opened, read, written or merged.
 #[derive(Debug, thiserror::Error)]
@@ -124,7 +126,9 @@ pub fn open(dir: &Path, manifest: &Manifest, force: bool) -> Result<(Store, Vec<
     let manifest_path = dir.join(MANIFEST);
     let results_path = dir.join(RESULTS);
     if force {
-        for name in [MANIFEST, RESULTS, SUMMARY].iter().map(|s| s.to_string()).chain(plot::file_names()) {
+        for name in
+            [MANIFEST, RESULTS, SUMMARY, CROSSINGS].iter().map(|s| s.to_string()).chain(plot::file_names())
+        {
             let path = dir.join(name);
             fs::folder::remove_if_exists(&path).map_err(|e| io_error(&path, e))?;
         }
@@ -325,7 +329,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     fs::write_bytes_atomic(path, bytes).map_err(|e| io_error(path, e))
 }
 
-/// Writes `summary.csv` and the plots of `rows`; returns the files written.
+/// Writes `summary.csv`, `crossings.csv` and the plots of `rows`; returns the files written.
 pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathBuf>, StoreError> {
     let summaries = results::summarise(rows);
     let mut text: Vec<u8> = csv_line(&results::summary_header(&manifest.grid));
@@ -348,12 +352,46 @@ fn write_figures(
 ) -> Result<Vec<PathBuf>, StoreError> {
     let about = plot::About { model: &manifest.model, threshold: manifest.threshold };
     let mut written = Vec::new();
+    // The crossings are the success figure's: written with it, for its axes.
+    let success = choice.metric.is_none_or(|m| m == plot::Metric::Rate);
+    let curves = if success { plot::crossings(&manifest.grid, rows, choice)? } else { Vec::new() };
+    if !curves.is_empty() {
+        let path = dir.join(CROSSINGS);
+        write_atomic(&path, &crossings_csv(&curves))?;
+        written.push(path);
+    }
     for (name, bytes) in plot::render(&manifest.grid, rows, &about, choice)? {
         let path = dir.join(name);
         write_atomic(&path, &bytes)?;
         written.push(path);
     }
     Ok(written)
+}
+
+/// `crossings.csv`: a row per curve and level — the curve (its grouping axes' values), its method,
+/// the x axis, the level, the crossing and its interval's ends (a number, `<=X` at or below the
+/// grid's first point, `>X` beyond its last), its points and the fewest and most trials at one.
+fn crossings_csv(curves: &[plot::CurveCrossings]) -> Vec<u8> {
+    let header =
+        ["curve", "method", "x", "level", "crossing", "low", "high", "points", "trials_min", "trials_max"];
+    let mut text = csv_line(&header.map(String::from));
+    for c in curves {
+        for k in &c.crossings {
+            text.extend(csv_line(&[
+                c.curve.clone(),
+                c.method.clone(),
+                c.x.clone(),
+                format!("{}", k.level),
+                k.estimate.text(),
+                k.low.text(),
+                k.high.text(),
+                c.points.to_string(),
+                c.trials.0.to_string(),
+                c.trials.1.to_string(),
+            ]));
+        }
+    }
+    text
 }
 
 /// Why the figures of a folder cannot be redrawn.
@@ -368,8 +406,9 @@ pub enum ReplotError {
 }
 
 /// Redraws the figures of the sweep in `dir` from its `results.csv`, as `choice` says, and writes
-/// them there (atomically, under the folder's lock, so never while a sweep runs into it); returns
-/// the files written. Nothing is run, and the rows and the summary are left as they are.
+/// them there (atomically, under the folder's lock, so never while a sweep runs into it), with
+/// `crossings.csv` when the success figure is drawn (its crossings, for its axes); returns the
+/// files written. Nothing is run, and the rows and the summary are left as they are.
 pub fn replot(dir: &Path, choice: &plot::Choice) -> Result<Vec<PathBuf>, ReplotError> {
     let folder = ReplotError::Folder;
     let hint = "name the folder a sweep wrote (`cnr sweep MODEL --out DIR`)";
