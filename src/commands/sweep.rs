@@ -80,6 +80,14 @@ pub struct SweepArgs {
     /// Run only part I of N of the trials (0 ≤ I < N), for a job array; `cnr sweep merge` joins the parts.
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
+    /// Refine the sample axis (ratio, else samples) where a curve turns: after the grid's trials,
+    /// add the midpoint between neighbours whose success rates differ by more than STEP (0 < STEP
+    /// < 1), run the new cells, and repeat (at most 6 rounds, within --refine-budget).
+    #[arg(long, value_name = "STEP", value_parser = parse_step)]
+    refine_axis: Option<f64>,
+    /// The most trials of a refined grid, in all (default: 4 times the first grid's).
+    #[arg(long, value_name = "TRIALS", requires = "refine_axis", value_parser = clap::value_parser!(u64).range(1..))]
+    refine_budget: Option<u64>,
     /// Start over: remove what an earlier sweep wrote in DIR.
     #[arg(long)]
     force: bool,
@@ -143,6 +151,13 @@ enum SweepCommand {
     },
 }
 
+fn parse_step(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(step) if step > 0.0 && step < 1.0 => Ok(step),
+        _ => Err(format!("`{text}` is not a step between 0 and 1 (a difference of success rates, e.g. 0.2)")),
+    }
+}
+
 fn parse_param_axis(text: &str) -> Result<(String, Vec<f64>), String> {
     let (name, list) = text.split_once('=').ok_or("write NAME=LIST, e.g. d=8,16,24")?;
     let name = name.trim();
@@ -174,7 +189,12 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         .collect();
     let jobs =
         args.jobs.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
-    let experiment = Experiment::new(SweepRequest {
+    if args.refine_axis.is_some() && args.shard.is_some() {
+        return Err(usage(
+            "--refine-axis adds cells as the trials show where: run it on the whole grid, not a --shard",
+        ));
+    }
+    let mut experiment = Experiment::new(SweepRequest {
         text: model.text.clone(),
         name: model.stem.clone(),
         source_name: model.name.clone(),
@@ -188,6 +208,11 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         shards: args.shard.map_or(1, |s| s.count),
     })
     .map_err(|e| report_error(e.into()))?;
+    let first_trials = experiment.grid.cells() * experiment.trials;
+    // A folder this sweep refined before holds its larger grid: the same command resumes it.
+    if !args.force {
+        experiment.adopt_refined_grid(&out_dir).map_err(report_error)?;
+    }
     let files = &model.files;
     let prepared = experiment.prepare(files).map_err(report_error)?;
     if let Some(w) = &prepared.warnings {
@@ -197,6 +222,27 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     let manifest = experiment.manifest(&model_path.display().to_string(), &prepared, shard);
     let mut progress: Option<SweepProgress> = None;
     let start = Instant::now();
+    let mut on_event = |event: Progress| {
+        match event {
+            Progress::Started { todo, resumed } => {
+                if todo > 0 {
+                    // Every trial is in the folder once it ends: say so before anyone reaches
+                    // for Ctrl-C, which ends the command without a word (exit 130).
+                    err(&format!(
+                            "sweep: {todo} trials to run into `{}` ({resumed} there already), each saved as it ends; if it is stopped (Ctrl-C), run the same command again to resume\n",
+                            out_dir.display()
+                        ));
+                }
+                progress = Some(SweepProgress::new(todo, resumed))
+            }
+            Progress::Trial { recovered, .. } => {
+                if let Some(p) = progress.as_mut() {
+                    p.trial(recovered)
+                }
+            }
+        }
+        Ok(())
+    };
     let outcome = cnr_sweep::folder::run(
         &experiment,
         &prepared,
@@ -205,28 +251,29 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         &out_dir,
         args.force,
         jobs,
-        &mut |event| {
-            match event {
-                Progress::Started { todo, resumed } => {
-                    if todo > 0 {
-                        // Every trial is in the folder once it ends: say so before anyone reaches
-                        // for Ctrl-C, which ends the command without a word (exit 130).
-                        err(&format!(
-                            "sweep: {todo} trials to run into `{}` ({resumed} there already), each saved as it ends; if it is stopped (Ctrl-C), run the same command again to resume\n",
-                            out_dir.display()
-                        ));
-                    }
-                    progress = Some(SweepProgress::new(todo, resumed))
-                }
-                Progress::Trial { recovered, .. } => {
-                    if let Some(p) = progress.as_mut() {
-                        p.trial(recovered)
-                    }
-                }
-            }
-            Ok(())
-        },
+        &mut on_event,
     );
+    let outcome = match (outcome, args.refine_axis) {
+        (Ok(first), Some(step)) => {
+            let budget = args.refine_budget.map_or(4 * first_trials, |b| b as usize);
+            let refinement = cnr_sweep::refine::Refinement { step, budget };
+            cnr_sweep::folder::refine(
+                &mut experiment,
+                first,
+                files,
+                manifest,
+                &out_dir,
+                jobs,
+                refinement,
+                &mut on_event,
+            )
+            .map(|refined| {
+                refinement_report(&refined, step);
+                refined.finished
+            })
+        }
+        (outcome, _) => outcome,
+    };
     if let Some(p) = progress.as_mut() {
         p.finish();
     }
@@ -244,6 +291,25 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
         out_dir.join(store::RESULTS).display(),
         names.join("\n  ")
     ))
+}
+
+/// What the refinement added, and why it stopped, on standard error.
+fn refinement_report(refined: &cnr_sweep::folder::Refined, step: f64) {
+    use cnr_sweep::folder::RefineEnd;
+    for (round, values) in refined.added.iter().enumerate() {
+        let list: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+        err(&format!("refine-axis: round {} added {}\n", round + 1, list.join(", ")));
+    }
+    err(&match refined.end {
+        RefineEnd::Resolved => format!("refine-axis: no neighbours' rates differ by more than {step}\n"),
+        RefineEnd::Budget(trials) => format!(
+            "refine-axis: stopped: the next round would make {trials} trials, over --refine-budget; neighbours still differ by more than {step}\n"
+        ),
+        RefineEnd::Rounds => format!(
+            "refine-axis: stopped after {} rounds; neighbours may still differ by more than {step}\n",
+            cnr_sweep::refine::MAX_ROUNDS
+        ),
+    });
 }
 
 /// The sweep's specification from the flags.

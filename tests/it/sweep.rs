@@ -1069,3 +1069,58 @@ fn crossings_csv_locates_each_curves_50_percent_between_the_points_that_straddle
         }
     }
 }
+
+#[test]
+fn refine_axis_adds_midpoints_where_rates_jump_and_the_same_command_resumes_the_refined_folder() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let args =
+        ["--ratio", "1,3,6", "--param", "d=6", "--param", "K=4", "--trials", "10", "--refine-axis", "0.3"];
+    let out = sweep(dir.path(), &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains("refine-axis: round 1 added"), "{said}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("sweep.json")).expect("sweep.json"))
+            .expect("JSON");
+    let ratios: Vec<f64> = manifest["grid"]["axes"]
+        .as_array()
+        .expect("axes")
+        .iter()
+        .find(|a| a["axis"] == "ratio")
+        .expect("a ratio axis")["values"]
+        .as_array()
+        .expect("values")
+        .iter()
+        .map(|v| v.as_f64().expect("a number"))
+        .collect();
+    assert!(ratios.len() > 3 && ratios.windows(2).all(|w| w[0] < w[1]), "{ratios:?}");
+    for v in [1.0, 3.0, 6.0] {
+        assert!(ratios.contains(&v), "the first grid's values stay: {ratios:?}");
+    }
+    // Every cell has its trials, and the summary has every ratio; where the refinement stopped
+    // because it was resolved, no neighbours' rates differ by more than the step.
+    let summary = csv_maps(&dir.path().join("summary.csv"));
+    let mut rates: Vec<(f64, f64, usize)> = summary
+        .iter()
+        .map(|s| (s["ratio"].parse().unwrap(), s["rate"].parse().unwrap(), s["trials"].parse().unwrap()))
+        .collect();
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    assert_eq!(rates.len(), ratios.len());
+    assert!(rates.iter().all(|r| r.2 == 10), "{rates:?}");
+    if said.contains("no neighbours' rates differ") {
+        for w in rates.windows(2) {
+            let samples = |r: f64| (r * 6.0).round();
+            assert!(
+                (w[1].1 - w[0].1).abs() <= 0.3 || samples(w[1].0) - samples(w[0].0) <= 1.0,
+                "{w:?} in {rates:?}"
+            );
+        }
+    }
+    // The same command again: the refined folder is resumed whole.
+    let again = sweep(dir.path(), &args);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("(0 run now"), "{}", text(&again.stdout));
+    // Refinement of a shard is refused.
+    let shard = sweep(dir.path(), &[&args[..], &["--shard", "0/2"]].concat());
+    assert_eq!(shard.status.code(), Some(2), "{}", text(&shard.stderr));
+}

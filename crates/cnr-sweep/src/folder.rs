@@ -104,3 +104,78 @@ pub fn run(
     let written = store::finish(dir, manifest, &rows)?;
     Ok(Finished { rows, trials: units.len(), resumed, written })
 }
+
+/// A round of refinement that did not run, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RefineEnd {
+    /// No neighbours' rates differ by more than the step.
+    Resolved,
+    /// The next round's trials would pass the budget (this many in all).
+    Budget(usize),
+    /// [`crate::refine::MAX_ROUNDS`] rounds ran.
+    Rounds,
+}
+
+/// What the refinement of a sweep did.
+pub struct Refined {
+    /// The last round's sweep (every row of the folder).
+    pub finished: Finished,
+    /// The values added, per round.
+    pub added: Vec<Vec<f64>>,
+    /// Why it stopped.
+    pub end: RefineEnd,
+}
+
+impl Experiment {
+    /// With `--refine-axis`, the folder `dir` may hold this sweep refined already: then its grid is
+    /// taken (the same command resumes it); otherwise nothing changes.
+    pub fn adopt_refined_grid(&mut self, dir: &Path) -> Result<(), SweepError> {
+        if let Some(found) = store::read_manifest(dir)? {
+            if found.grid != self.grid && crate::refine::refines(&found.grid, &self.grid) {
+                self.grid = found.grid;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refines the sample axis of the sweep that `first` ran into `dir` under `manifest` (see
+/// [`crate::refine`]): each round adds values, moves the folder to the larger grid
+/// ([`store::regrid`]) and runs the new cells' trials as [`run`] does.
+#[allow(clippy::too_many_arguments)]
+pub fn refine(
+    experiment: &mut Experiment,
+    first: Finished,
+    files: &(dyn Files + Sync),
+    mut manifest: Manifest,
+    dir: &Path,
+    jobs: usize,
+    refinement: crate::refine::Refinement,
+    progress: &mut dyn FnMut(Progress) -> Result<(), SweepError>,
+) -> Result<Refined, SweepError> {
+    let mut finished = first;
+    let mut added = Vec::new();
+    let end = loop {
+        if added.len() == crate::refine::MAX_ROUNDS {
+            break RefineEnd::Rounds;
+        }
+        let Some(k) = crate::refine::sample_axis(&experiment.grid) else { break RefineEnd::Resolved };
+        let values = crate::refine::new_values(&experiment.grid, &finished.rows, k, refinement.step);
+        if values.is_empty() {
+            break RefineEnd::Resolved;
+        }
+        let grid = crate::refine::extended(&experiment.grid, k, &values);
+        let trials = grid.cells() * experiment.trials;
+        if trials > refinement.budget {
+            break RefineEnd::Budget(trials);
+        }
+        experiment.grid = grid;
+        let prepared = experiment.prepare(files)?;
+        let next = experiment.manifest(&manifest.model, &prepared, manifest.shard);
+        store::regrid(dir, &manifest, &next)?;
+        manifest = next;
+        finished = run(experiment, &prepared, files, &manifest, dir, false, jobs, progress)?;
+        added.push(values);
+    };
+    Ok(Refined { finished, added, end })
+}

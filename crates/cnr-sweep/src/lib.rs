@@ -9,6 +9,8 @@
 //!   is an error of the sweep, shown with the settings that make it), its filter size and samples.
 //! - [`Experiment::run`]: the trials, in parallel, each through the driver (one solve per thread,
 //!   lowering single-threaded), every finished trial handed to the caller at once.
+//! - [`refine`]: points added to the sample axis where a curve turns (`--refine-axis`), run by
+//!   [`folder::refine`].
 //! - [`store`]: the results folder — `sweep.json`, `results.csv` appended trial by trial, resuming,
 //!   `summary.csv`, the plots ([`plot`]), and the merge of shards.
 //!
@@ -19,6 +21,7 @@
 
 pub mod folder;
 pub mod plot;
+pub mod refine;
 pub mod results;
 pub mod store;
 

@@ -329,6 +329,25 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     fs::write_bytes_atomic(path, bytes).map_err(|e| io_error(path, e))
 }
 
+/// Moves the folder `dir` from `old` to `new`, a manifest whose grid has more values on its sample
+/// axis ([`crate::refine`]): every row is renumbered to its cell in the new grid (its values are
+/// the same) and `results.csv` written again, then `sweep.json`. Both writes are atomic; a stop
+/// between them leaves rows the old manifest refuses by name (rerun with the refined grid's
+/// command, or `--force`), never a row lost.
+pub fn regrid(dir: &Path, old: &Manifest, new: &Manifest) -> Result<(), StoreError> {
+    let _lock = lock(dir, WAIT)?;
+    let path = dir.join(RESULTS);
+    let (rows, _) = read_rows(&path, &old.grid)?;
+    check_rows(&path, old, &rows)?;
+    let mut text = csv_line(&results::header(&new.grid));
+    for row in rows {
+        let cell = crate::refine::cell_in(&old.grid, &new.grid, row.cell);
+        text.extend(csv_line(&Row { cell, ..row }.record()));
+    }
+    write_atomic(&path, &text)?;
+    write_atomic(&dir.join(MANIFEST), &serde_json::to_vec_pretty(new).expect("a manifest serialises"))
+}
+
 /// Writes `summary.csv`, `crossings.csv` and the plots of `rows`; returns the files written.
 pub fn finish(dir: &Path, manifest: &Manifest, rows: &[Row]) -> Result<Vec<PathBuf>, StoreError> {
     let summaries = results::summarise(rows);
