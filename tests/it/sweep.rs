@@ -1041,6 +1041,16 @@ fn crossings_csv_locates_each_curves_50_percent_between_the_points_that_straddle
     let summary = csv_maps(&dir.path().join("summary.csv"));
     let crossings = csv_maps(&dir.path().join("crossings.csv"));
     assert_eq!(crossings.len(), 2 * 3, "two curves (relaxation, gd), three levels: {crossings:?}");
+    // Every failed relaxation trial is explained by its cause, and none disagrees with its verdict.
+    for s in summary.iter().filter(|s| s["method"] == "relaxation") {
+        let n = |c: &str| s[c].parse::<usize>().unwrap_or_else(|_| panic!("{c} in {s:?}"));
+        assert_eq!(n("unexplained"), 0, "{s:?}");
+        assert_eq!(
+            n("trials") - n("successes"),
+            n("failed_anchor") + n("failed_data") + n("failed_status"),
+            "{s:?}"
+        );
+    }
     for method in ["relaxation", "gd"] {
         let rates: Vec<(f64, f64)> = summary
             .iter()

@@ -7,7 +7,9 @@ use crate::grid::Grid;
 pub mod crossings;
 mod summary;
 
-pub use summary::{summarise, summary_header, summary_record, wilson, CellSummary, Known, Quantiles};
+pub use summary::{
+    summarise, summary_header, summary_record, wilson, CellSummary, Explained, Known, Quantiles,
+};
 
 /// The columns before the grid's axes.
 const LEADING: &[&str] = &["cell", "trial", "method"];

@@ -30,6 +30,41 @@ pub struct CellSummary {
     pub loss: Option<Quantiles>,
     /// The test loss's quantiles (none without a test set).
     pub test_loss: Option<Quantiles>,
+    /// How the trials' `explanation`s count (none where no trial has one).
+    pub explained: Option<Explained>,
+}
+
+/// How a cell's trials are explained by the conditions at the planted filter (`results.csv`'s
+/// `explanation`): failures by their cause, and trials whose verdict and outcome disagree.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Explained {
+    /// Failed: the anchor outside the cone at `w*`.
+    pub anchor: usize,
+    /// Failed: `w*` infeasible.
+    pub data: usize,
+    /// Failed: the solve did not end optimal, though `w*` is the optimum.
+    pub status: usize,
+    /// The verdict and the outcome disagree, or no verdict (`unexplained`, `unknown`).
+    pub unexplained: usize,
+}
+
+impl Explained {
+    /// The counts of `trials`' explanations; none where none has one.
+    fn of(trials: &[&Row]) -> Option<Explained> {
+        let mut out = Explained::default();
+        let mut any = false;
+        for r in trials {
+            any |= !r.explanation.is_empty();
+            match r.explanation.as_str() {
+                "anchor" => out.anchor += 1,
+                "data" => out.data += 1,
+                "status" => out.status += 1,
+                "" | "recovered" => {}
+                _ => out.unexplained += 1,
+            }
+        }
+        any.then_some(out)
+    }
 }
 
 /// The 10%, 50% and 90% quantiles of a cell's values of one figure.
@@ -127,6 +162,10 @@ const SUMMARY_TRAILING: &[&str] = &[
     "test_loss_q10",
     "test_loss_median",
     "test_loss_q90",
+    "failed_anchor",
+    "failed_data",
+    "failed_status",
+    "unexplained",
 ];
 
 /// The header of `summary.csv`.
@@ -196,6 +235,7 @@ impl CellSummary {
             error: figure(|r| r.recovery_error, known.recovery),
             loss: figure(|r| r.training_loss, true),
             test_loss: figure(|r| r.test_loss, known.test_loss),
+            explained: Explained::of(trials),
         }
     }
 }
@@ -220,5 +260,9 @@ pub fn summary_record(s: &CellSummary) -> Vec<String> {
             None => Default::default(),
         });
     }
+    out.extend(match s.explained {
+        Some(e) => [e.anchor, e.data, e.status, e.unexplained].map(|n| n.to_string()),
+        None => Default::default(),
+    });
     out
 }
