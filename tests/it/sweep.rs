@@ -1134,3 +1134,32 @@ fn refine_axis_adds_midpoints_where_rates_jump_and_the_same_command_resumes_the_
     let shard = sweep(dir.path(), &[&args[..], &["--shard", "0/2"]].concat());
     assert_eq!(shard.status.code(), Some(2), "{}", text(&shard.stderr));
 }
+
+#[test]
+fn the_conditions_at_the_planted_filter_explain_every_trial_of_the_readmes_relu_grids() {
+    // A small grid of each ReLU figure's sweep (relu_phase: auto, least squares refined; and
+    // relu_large_d: the data anchor), across their transitions: every relaxation trial's verdict
+    // agrees with its outcome, and both outcomes occur.
+    for (model, args) in [
+        ("examples/sweeps/relu_phase.cnr", ["--param", "d=8", "--ratio", "1.5,2,2.5,3", "--trials", "12"]),
+        ("examples/sweeps/relu_large_d.cnr", ["--param", "d=16", "--ratio", "3,5,7,9", "--trials", "12"]),
+    ] {
+        let dir = tempfile::tempdir().expect("a folder");
+        let out = dir.path().to_str().expect("UTF-8");
+        let mut all = vec!["sweep", model, "--out", out, "--baseline", "none"];
+        all.extend(args);
+        let run = crate::util::cnr(&all);
+        assert!(run.status.success(), "{model}: {}", text(&run.stderr));
+        let rows = csv_maps(&dir.path().join("results.csv"));
+        assert_eq!(rows.len(), 4 * 12, "{model}");
+        let mut said = std::collections::BTreeMap::new();
+        for r in &rows {
+            let expected = if r["success"] == "true" { "recovered" } else { "anchor" };
+            assert_eq!(r["explanation"], expected, "{model}: {r:?}");
+            let distance: f64 = r["cone_distance"].parse().expect("a distance");
+            assert_eq!(distance <= 1e-9, r["success"] == "true", "{model}: {r:?}");
+            *said.entry(r["explanation"].clone()).or_insert(0) += 1;
+        }
+        assert_eq!(said.len(), 2, "{model}: both outcomes on this grid: {said:?}");
+    }
+}
