@@ -220,11 +220,7 @@ fn loss_and_gradient(model: &Model, p: &Patches, theta: &[f64], mut grad: Option
 mod tests {
     use super::*;
 
-    fn model(text: &str) -> Model {
-        let file = cnr_syntax::parse(text).expect("parses");
-        cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default())
-            .expect("a valid model")
-    }
+    use crate::test_model as model;
 
     #[test]
     fn the_gradient_matches_finite_differences_of_the_loss() {

@@ -31,3 +31,11 @@ pub trait Watch {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("cancelled")]
 pub struct Cancelled;
+
+/// The checked model of a text, for the tests of this crate's methods.
+#[cfg(test)]
+pub(crate) fn test_model(text: &str) -> cnr_check::Model {
+    let file = cnr_syntax::parse(text).expect("a model that parses");
+    cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default())
+        .expect("a valid model")
+}

@@ -212,11 +212,7 @@ mod tests {
     use super::*;
     use crate::wspace::{wspace, WSpaceEnd};
 
-    fn model(text: &str) -> Model {
-        let file = cnr_syntax::parse(text).expect("a model that parses");
-        cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default())
-            .expect("a valid model")
-    }
+    use crate::test_model as model;
 
     struct Quiet;
     impl crate::Watch for Quiet {

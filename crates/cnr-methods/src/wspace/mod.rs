@@ -449,11 +449,7 @@ mod tests {
     use super::*;
     use std::cell::Cell;
 
-    fn model(text: &str) -> Model {
-        let file = cnr_syntax::parse(text).expect("a model that parses");
-        cnr_check::check(&file, "m", &cnr_check::MemoryFiles::default(), &Default::default())
-            .expect("a valid model")
-    }
+    use crate::test_model as model;
 
     /// Counts the full checks; asks to stop once `stop_after` of them were told.
     struct Counter {
