@@ -175,13 +175,16 @@ pub fn planted_certificate(
 }
 
 /// Why a solve did or did not recover the planted filter, by the verdict of its anchors and the
-/// solve's outcome: `recovered` (and the verdict says so), `data` or `anchor` (the verdict's
+/// solve's outcome (recovered: optimal and within the success threshold of `w*`): `recovered` (and
+/// the verdict says so), `near` (recovered, but the anchor lies outside the cone: the optimum is
+/// not `w*` itself, only within the threshold of it), `data` or `anchor` (a failure, the verdict's
 /// fault), `status` (the verdict says the planted filter is the unique optimum, but the solve did
 /// not end optimal), `unknown` (no verdict), or `unexplained` — the verdict and the outcome
 /// disagree, which the conditions above rule out for a solver that solves the program.
 pub fn explain(verdict: Verdict, trusted: bool, recovered: bool) -> &'static str {
     match (verdict, recovered) {
         (Verdict::Recovers, true) => "recovered",
+        (Verdict::Anchor, true) => "near",
         (_, true) => "unexplained",
         (Verdict::Recovers, false) if trusted => "unexplained",
         (Verdict::Recovers, false) => "status",
@@ -278,6 +281,26 @@ mod tests {
         let data = planted_certificate(&noisy, &star, Some(1)).expect("applies");
         assert_eq!(data.verdict, Verdict::Data);
         assert!(data.planted_violation > 1e-3, "{data:?}");
+    }
+
+    #[test]
+    fn an_explanation_names_the_cause_and_flags_a_verdict_the_outcome_contradicts() {
+        use Verdict::*;
+        let cases = [
+            ((Recovers, true, true), "recovered"),
+            ((Anchor, true, true), "near"),
+            ((Data, true, true), "unexplained"),
+            ((Unknown, true, true), "unexplained"),
+            ((Anchor, true, false), "anchor"),
+            ((Anchor, false, false), "anchor"),
+            ((Data, true, false), "data"),
+            ((Recovers, false, false), "status"),
+            ((Recovers, true, false), "unexplained"),
+            ((Unknown, true, false), "unknown"),
+        ];
+        for ((verdict, trusted, recovered), said) in cases {
+            assert_eq!(explain(verdict, trusted, recovered), said, "{verdict:?}, {trusted}, {recovered}");
+        }
     }
 
     #[test]

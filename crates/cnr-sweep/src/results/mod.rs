@@ -141,7 +141,7 @@ pub struct Row {
     /// tight samples' gradients at the planted filter, the smallest over the trial's anchors (0:
     /// the planted filter is the program's unique optimum; `cnr_driver::planted`).
     pub cone_distance: Option<f64>,
-    /// Why the trial did or did not recover (`recovered`, `anchor`, `data`, `status`, `unknown`,
+    /// Why the trial did or did not recover (`recovered`, `near`, `anchor`, `data`, `status`, `unknown`,
     /// `unexplained`: `cnr_driver::planted::explain`); empty where the conditions do not apply.
     pub explanation: String,
 }

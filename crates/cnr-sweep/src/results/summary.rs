@@ -59,7 +59,7 @@ impl Explained {
                 "anchor" => out.anchor += 1,
                 "data" => out.data += 1,
                 "status" => out.status += 1,
-                "" | "recovered" => {}
+                "" | "recovered" | "near" => {}
                 _ => out.unexplained += 1,
             }
         }
