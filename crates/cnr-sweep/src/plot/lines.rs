@@ -507,7 +507,8 @@ fn frame_x(frame: &Frame, edge: f64) -> f64 {
 }
 
 /// A curve's 50% crossing on the 50% line, `below` pixels under it: its interval as a bar with end
-/// caps (from the grid's end where it reaches beyond) and the crossing as a filled dot.
+/// caps (to the grid's end where it reaches beyond; none when it lies wholly beyond) and the
+/// crossing as a filled dot.
 fn half_crossing<DB: DrawingBackend>(
     chart: &ChartContext<
         DB,
@@ -528,6 +529,10 @@ fn half_crossing<DB: DrawingBackend>(
         return Ok(());
     }
     let c = crossing(&points, 0.5, frame.log_x);
+    // An interval wholly beyond the grid's last point (or before its first) has nothing to draw.
+    if matches!(c.low, Place::Above(_)) || matches!(c.high, Place::AtOrBelow(_)) {
+        return Ok(());
+    }
     let x_of = |place: Place| match place {
         Place::At(x) | Place::AtOrBelow(x) | Place::Above(x) => x,
     };
