@@ -470,6 +470,14 @@ fn generated_arrangements_reach_the_global_minimum_of_a_tiny_model_with_fewer_pa
         assert_eq!(generated.proven == "global minimum", proven, "{form}: {price}");
         if form == "gated" {
             assert!(proven, "{price}");
+            // The gated form drops patterns whose neurons are zero (their price is at most β), so
+            // it holds far fewer than the exact form at the same optimum.
+            assert!(
+                g.dropped > 0 && generated.arrangements.patterns * 4 < all.arrangements.patterns,
+                "{g:?}"
+            );
+        } else {
+            assert_eq!(g.dropped, 0, "the exact form keeps its patterns");
         }
         // The ascent alone stopped short (exact form 7.8e-5 above the optimum, gated a pattern 2.6%
         // above β); pricing the patterns left out closes the gap.

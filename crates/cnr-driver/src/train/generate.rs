@@ -1,7 +1,7 @@
 //! Arrangements generated from the dual (`arrangements generated P`, docs/learned.md): solve over
 //! the patterns so far, price new ones at the fit's residual by ascent from random filters and
-//! from the current neurons, add the best that price above the weight decay, and solve again,
-//! until none does or `P` are held. Where every pattern can be enumerated, a round whose search
+//! from the current neurons, drop the patterns whose neurons are zero, add the best that price
+//! above the weight decay (up to `P` held), and solve again, until none does. Where every pattern can be enumerated, a round whose search
 //! finds none prices every pattern the program does not hold, exactly, and adds those above `β`:
 //! when none is left, the price of every pattern left out is at most `β`, a proof of the global
 //! minimum (the gated price bounds the exact form's from above).
@@ -21,6 +21,13 @@ pub const PRICE_SLACK: f64 = 1e-6;
 
 /// Random starts of the ascent per pattern a round may add.
 const STARTS_PER_PATTERN: usize = 4;
+
+/// A pattern's neurons count as zero when every one of its groups is at most this, relative to
+/// the largest group: an interior-point optimum leaves zero groups at about the solve's tolerance.
+const ZERO_GROUP: f64 = 1e-6;
+
+/// The most rounds: with patterns dropped as well as added, the set's size no longer bounds them.
+const MAX_ROUNDS: usize = 64;
 
 /// The patterns a round may add: an eighth of the most, at least one.
 fn per_round(count: usize) -> usize {
@@ -53,7 +60,19 @@ pub(super) fn by_generation(
         };
         let pricing_started = Instant::now();
         let pricing = Pricing::new(model, residual(model, &layout, &set, x));
-        let room = count.saturating_sub(set.len()).min(per_round(count));
+        // In the gated form (a group lasso) a zero group is one whose price is at most β: drop such
+        // patterns, so the cap holds the patterns that carry the fit and the search goes on past
+        // it, and one comes back only if the residual moves its price above β. The objective does
+        // not rise: the point stays feasible without them. (In the exact form the price searched is
+        // the gated one, an upper bound: a pattern it finds may stay zero, and would cycle.)
+        let norms: Vec<f64> = (0..layout.groups()).map(|j| cnr_numerics::norm(&x[layout.group(j)])).collect();
+        let largest = norms.iter().copied().fold(0.0f64, f64::max);
+        let zero = |j: usize| {
+            (0..layout.groups()).filter(|g| g % set.len() == j).all(|g| norms[g] <= ZERO_GROUP * largest)
+        };
+        let gated = model.learn.as_ref().is_some_and(|l| l.form == cnr_check::learned::Form::Gated);
+        let kept = if gated && largest > 0.0 { set.without(model, zero) } else { set.clone() };
+        let room = count.saturating_sub(kept.len()).min(per_round(count));
         // Starts: random filters, and the current neurons' own (their groups).
         let mut starts: Vec<Vec<f64>> =
             (0..STARTS_PER_PATTERN * per_round(count)).map(|_| normals(&mut rng, h)).collect();
@@ -66,14 +85,14 @@ pub(super) fn by_generation(
         let improving: Vec<Vec<f64>> =
             found.into_iter().filter(|p| p.price > beta * (1.0 + PRICE_SLACK)).map(|p| p.filter).collect();
         // The best that are new patterns, as many as there is room for.
-        let mut grown = set.clone();
+        let mut grown = kept.clone();
         for filter in improving {
-            if grown.len() >= set.len() + room {
+            if grown.len() >= kept.len() + room {
                 break;
             }
             grown = grown.extended(model, vec![filter]);
         }
-        if grown.len() == set.len() {
+        if grown.len() == kept.len() {
             // The search found nothing: where every pattern is known, price those left out.
             if let Ok(all) = all_arrangements(model) {
                 let mut left: Vec<(f64, Vec<f64>)> = all
@@ -85,7 +104,7 @@ pub(super) fn by_generation(
                 left.sort_by(|a, b| b.0.total_cmp(&a.0));
                 record.largest_price_left_out = Some(left.first().map_or(0.0, |p| p.0));
                 for (price, filter) in left {
-                    if price <= beta * (1.0 + PRICE_SLACK) || grown.len() >= set.len() + room {
+                    if price <= beta * (1.0 + PRICE_SLACK) || grown.len() >= kept.len() + room {
                         break;
                     }
                     grown = grown.extended(model, vec![filter]);
@@ -93,9 +112,11 @@ pub(super) fn by_generation(
             }
         }
         record.pricing_seconds += pricing_started.elapsed().as_secs_f64();
-        if grown.len() == set.len() {
+        // Nothing new (what was dropped would only come back): this round's set and solve stand.
+        if grown.len() == kept.len() || record.rounds >= MAX_ROUNDS {
             return Ok((set, solved, record));
         }
+        record.dropped += set.len() - kept.len();
         set = grown;
     }
 }

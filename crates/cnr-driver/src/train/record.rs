@@ -115,6 +115,9 @@ pub struct GenerationRecord {
     pub sampled: usize,
     /// The patterns each round's program held.
     pub patterns: Vec<usize>,
+    /// Patterns dropped over the rounds (gated form) because their neurons were zero at a round's
+    /// optimum (their price is then at most `β`), making room for new ones under the cap.
+    pub dropped: usize,
     /// Each round's objective.
     pub objectives: Vec<Option<f64>>,
     /// The largest price `‖(D X̃)ᵀ v‖` the last round's search found (an improving pattern prices

@@ -97,6 +97,13 @@ impl PatternSet {
         let all = self.generators.iter().cloned().chain(filters).collect();
         PatternSet { drawn, ..PatternSet::of_filters(model, all, false) }
     }
+
+    /// This set without the patterns `drop` says, in the same order (`drawn` stays).
+    pub fn without(&self, model: &Model, drop: impl Fn(usize) -> bool) -> PatternSet {
+        let kept =
+            self.generators.iter().enumerate().filter(|(j, _)| !drop(*j)).map(|(_, g)| g.clone()).collect();
+        PatternSet { drawn: self.drawn, ..PatternSet::of_filters(model, kept, false) }
+    }
 }
 
 /// The patterns of `count` standard normal filters of `h` numbers drawn from ChaCha8 seeded with
