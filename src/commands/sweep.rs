@@ -255,6 +255,7 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
     );
     let outcome = match (outcome, args.refine_axis) {
         (Ok(first), Some(step)) => {
+            let resumed_at_start = first.resumed;
             let budget = args.refine_budget.map_or(4 * first_trials, |b| b as usize);
             let refinement = cnr_sweep::refine::Refinement { step, budget };
             cnr_sweep::folder::refine(
@@ -269,7 +270,8 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
             )
             .map(|refined| {
                 refinement_report(&refined, step);
-                refined.finished
+                // What this command ran: every round's trials, beside those found at the start.
+                cnr_sweep::folder::Finished { resumed: resumed_at_start, ..refined.finished }
             })
         }
         (outcome, _) => outcome,
