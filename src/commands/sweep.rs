@@ -229,9 +229,13 @@ pub fn run(args: SweepArgs) -> Result<(), Failed> {
                     // Every trial is in the folder once it ends: say so before anyone reaches
                     // for Ctrl-C, which ends the command without a word (exit 130).
                     err(&format!(
-                            "sweep: {todo} trials to run into `{}` ({resumed} there already), each saved as it ends; if it is stopped (Ctrl-C), run the same command again to resume\n",
-                            out_dir.display()
-                        ));
+                        "sweep: {todo} trials to run into `{}` ({resumed} there already), each saved as it ends; if it is stopped (Ctrl-C), run the same command again to resume\n",
+                        out_dir.display()
+                    ));
+                }
+                // A round of refinement starts a new count: the last one's line is finished.
+                if let Some(p) = progress.as_mut() {
+                    p.finish();
                 }
                 progress = Some(SweepProgress::new(todo, resumed))
             }
