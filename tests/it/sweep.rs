@@ -555,7 +555,16 @@ fn a_sweep_with_restarts_resumes_and_shards_like_any_other() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("is in use by another cnr sweep"), "{}", text(&out.stderr));
     drop(held);
-    let out = merge();
+    // Released: the merge goes through. (A child that another test forks while `held` is open
+    // shares its lock until that child execs, which under load takes a moment: retry briefly.)
+    let mut out = merge();
+    for _ in 0..50 {
+        if out.status.success() || !text(&out.stderr).contains("is in use by another cnr sweep") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        out = merge();
+    }
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(rows(&merged), expected);
 }
@@ -1161,5 +1170,20 @@ fn the_conditions_at_the_planted_filter_explain_every_trial_of_the_readmes_relu_
             *said.entry(r["explanation"].clone()).or_insert(0) += 1;
         }
         assert_eq!(said.len(), 2, "{model}: both outcomes on this grid: {said:?}");
+    }
+    // exp, whose badly scaled cone programs fail now and then: a trial whose refined anchor would
+    // recover but whose solve of it failed is the solve's fault (`status`), not a contradiction,
+    // though the solve kept (the first) ended optimal.
+    let dir = tempfile::tempdir().expect("a folder");
+    let args = ["--activation", "exp", "--samples", "48", "--seed", "11", "--trials", "20", "--out"];
+    let run = crate::util::cnr(
+        &[&["sweep", "examples/sweeps/activations.cnr"][..], &args, &[dir.path().to_str().expect("UTF-8")]]
+            .concat(),
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    for r in csv_maps(&dir.path().join("results.csv")) {
+        let allowed: &[&str] =
+            if r["success"] == "true" { &["recovered", "near"] } else { &["anchor", "data", "status"] };
+        assert!(allowed.contains(&r["explanation"].as_str()), "{r:?}");
     }
 }
