@@ -49,6 +49,16 @@ pub(super) struct Curve {
     pub points: Vec<Point>,
 }
 
+impl Curve {
+    /// Its points' trials and successes, for its crossings.
+    pub(super) fn rates(&self) -> Vec<CurvePoint> {
+        self.points
+            .iter()
+            .map(|p| CurvePoint { x: p.x, successes: p.summary.successes, trials: p.summary.trials })
+            .collect()
+    }
+}
+
 /// How the curves of a figure are told apart: colour and marker by group (by method when there is
 /// one group), and the dash pattern by method when there are several groups and several methods,
 /// else like the colour; so a group's methods and groups that coincide (relu and softplus above
@@ -520,11 +530,7 @@ fn half_crossing<DB: DrawingBackend>(
     below: i32,
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    let points: Vec<CurvePoint> = curve
-        .points
-        .iter()
-        .map(|p| CurvePoint { x: p.x, successes: p.summary.successes, trials: p.summary.trials })
-        .collect();
+    let points = curve.rates();
     if points.is_empty() {
         return Ok(());
     }

@@ -18,7 +18,7 @@ mod heat;
 mod lines;
 
 use crate::grid::{Axis, Grid};
-use crate::results::crossings::{self, Crossing, CurvePoint};
+use crate::results::crossings::{self, Crossing};
 use crate::results::{summarise, summary_method, CellSummary, Row, BASELINE, LEARNED, REFINED};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -178,11 +178,7 @@ fn curve_crossings(grid: &Grid, layout: &Layout, curves: &[lines::Curve]) -> Vec
         .iter()
         .filter(|c| !c.points.is_empty())
         .map(|c| {
-            let points: Vec<CurvePoint> = c
-                .points
-                .iter()
-                .map(|p| CurvePoint { x: p.x, successes: p.summary.successes, trials: p.summary.trials })
-                .collect();
+            let points = c.rates();
             let trials = points.iter().map(|p| p.trials);
             CurveCrossings {
                 curve: c.group_name.clone(),
