@@ -41,7 +41,7 @@ pub(super) fn by_generation(
     first: PatternSet,
     count: usize,
     seed: u64,
-    mut solve: impl FnMut(&PatternSet, &LearnedLayout) -> Result<Solve, Error>,
+    mut solve: impl FnMut(&PatternSet, &LearnedLayout, Option<&[f64]>) -> Result<Solve, Error>,
 ) -> Result<(PatternSet, Solve, GenerationRecord), Error> {
     let beta = model.learn.as_ref().expect("a learned model").weight_decay;
     let h = cnr_lower::learned::patch_len(model);
@@ -49,9 +49,15 @@ pub(super) fn by_generation(
     let mut rng = generator(seed.wrapping_add(1));
     let mut record = GenerationRecord { sampled: first.len(), ..GenerationRecord::default() };
     let mut set = first;
+    let mut warm: Option<Vec<f64>> = None;
+    // Every round's lowering and solving, which the record's timings add up.
+    let (mut lowering, mut solving) = (0.0, 0.0);
     loop {
         let layout = LearnedLayout::new(model, set.len());
-        let solved = solve(&set, &layout)?;
+        let mut solved = solve(&set, &layout, warm.as_deref())?;
+        lowering += solved.lowering_seconds;
+        solving += solved.solving_seconds;
+        (solved.lowering_seconds, solved.solving_seconds) = (lowering, solving);
         record.rounds += 1;
         record.patterns.push(set.len());
         record.objectives.push(solved.objective);
@@ -84,13 +90,13 @@ pub(super) fn by_generation(
         record.largest_price = found.first().map_or(0.0, |p| p.price);
         let improving: Vec<Vec<f64>> =
             found.into_iter().filter(|p| p.price > beta * (1.0 + PRICE_SLACK)).map(|p| p.filter).collect();
-        // The best that are new patterns, as many as there is room for.
-        let mut grown = kept.clone();
-        for filter in improving {
-            if grown.len() >= kept.len() + room {
-                break;
-            }
-            grown = grown.extended(model, vec![filter]);
+        // The best that are new patterns, as many as there is room for: all of them added at once
+        // (in order of price; a pattern held already, or found twice, is added once), then those
+        // past the room dropped — two passes over the patch matrix, not one per pattern.
+        let limit = kept.len() + room;
+        let mut grown = kept.extended(model, improving);
+        if grown.len() > limit {
+            grown = grown.without(model, |j| j >= limit);
         }
         if grown.len() == kept.len() {
             // The search found nothing: where every pattern is known, price those left out.
@@ -117,8 +123,31 @@ pub(super) fn by_generation(
             return Ok((set, solved, record));
         }
         record.dropped += set.len() - kept.len();
+        // The next solve starts from this one: the kept patterns' neurons where they are (the
+        // kept come first, in order, the new ones after them), zeros for the new.
+        let old_of: Vec<usize> = (0..set.len()).filter(|&j| kept.len() == set.len() || !zero(j)).collect();
+        warm = Some(moved(&layout, x, &LearnedLayout::new(model, grown.len()), &old_of));
         set = grown;
     }
+}
+
+/// The point `x` of `from` in the layout `to`, whose pattern `j < old_of.len()` is `from`'s pattern
+/// `old_of[j]` (each of its groups, and the offset, carried over) and whose later patterns are new
+/// (zero). The residual and epigraph variables are left at zero: the first-order method, which
+/// takes the point, reads only the groups and the offset.
+fn moved(from: &LearnedLayout, x: &[f64], to: &LearnedLayout, old_of: &[usize]) -> Vec<f64> {
+    let mut out = vec![0.0; to.n];
+    let sides = to.groups() / to.arrangements.max(1);
+    for side in 0..sides {
+        for (j, &old) in old_of.iter().enumerate() {
+            out[to.group(side * to.arrangements + j)]
+                .copy_from_slice(&x[from.group(side * from.arrangements + old)]);
+        }
+    }
+    if let (Some(a), Some(b)) = (from.offset, to.offset) {
+        out[b] = x[a];
+    }
+    out
 }
 
 /// Whether the generation proved the global minimum: the last solve optimal and no pattern of

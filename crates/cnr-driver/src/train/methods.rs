@@ -148,6 +148,7 @@ pub(super) fn by_first_order(
     set: &PatternSet,
     layout: &LearnedLayout,
     start: Instant,
+    warm: Option<&[f64]>,
 ) -> Result<Solve, Error> {
     let model = &compiled.model;
     let (n, m) = (model.data.n, set.len() * layout.h);
@@ -174,7 +175,8 @@ pub(super) fn by_first_order(
     let deadline = cnr_solve::deadline_after(start, limit);
     let settings = GroupLassoSettings { tolerance, deadline, ..GroupLassoSettings::default() };
     let solving = Instant::now();
-    let solution = group_lasso(&problem, &settings, None);
+    let warm = warm.map(|x| (&x[layout.c.clone()], layout.offset.map_or(0.0, |col| x[col])));
+    let solution = group_lasso(&problem, &settings, warm);
     let solving_seconds = solving.elapsed().as_secs_f64();
     // The point in the program's layout, which the read-back takes.
     let mut x = vec![0.0; layout.n];

@@ -111,8 +111,10 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         }
     };
     request.hooks.check()?;
-    let solve = |set: &PatternSet, layout: &LearnedLayout| match method {
-        Method::FirstOrder => methods::by_first_order(compiled, request, set, layout, start),
+    // `warm`: a point of `layout` to start from (the generation's last round's, moved to this
+    // round's patterns); the first-order method starts there, the others solve from scratch.
+    let solve = |set: &PatternSet, layout: &LearnedLayout, warm: Option<&[f64]>| match method {
+        Method::FirstOrder => methods::by_first_order(compiled, request, set, layout, start, warm),
         Method::SignCuts => cuts::by_sign_cuts(compiled, request, set, layout, start),
         Method::InteriorPoint => methods::by_interior_point(compiled, request, set, start),
     };
@@ -122,7 +124,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
                 generate::by_generation(model, (**set).clone(), count, seed, solve)?;
             (Some(grown), solved, Some(record))
         }
-        _ => (None, solve(set, &LearnedLayout::new(model, set.len()))?, None),
+        _ => (None, solve(set, &LearnedLayout::new(model, set.len()), None)?, None),
     };
     let set = grown.as_ref().unwrap_or(set);
     let layout = LearnedLayout::new(model, set.len());
