@@ -529,3 +529,18 @@ fn generation_by_the_first_order_method_warm_starts_each_round_and_reaches_the_c
     assert!(relative(b, a) < 1e-5, "generated {b}, all {a}");
     assert_eq!(generated.proven, "global minimum", "{g:?}");
 }
+
+#[test]
+fn the_generations_pricing_runs_on_the_threads_given_and_gives_the_same_rounds_on_one() {
+    let text = format!("{TINY} learn {{ weight_decay 0.05 form gated arrangements generated 40 seed 3 }}");
+    let on = |threads| {
+        let mut request = Request::new(&text, "gated");
+        request.limits.threads = Some(threads);
+        cnr_driver::train(&request).expect("trains").record
+    };
+    let (one, two) = (on(1), on(2));
+    let (g1, g2) = (one.generation.as_ref().expect("generated"), two.generation.as_ref().expect("generated"));
+    assert_eq!((&g1.patterns, &g1.objectives, g1.dropped), (&g2.patterns, &g2.objectives, g2.dropped));
+    assert_eq!(one.objective, two.objective);
+    assert!(g1.rounds > 1, "{g1:?}");
+}

@@ -41,6 +41,7 @@ pub(super) fn by_generation(
     first: PatternSet,
     count: usize,
     seed: u64,
+    threads: usize,
     mut solve: impl FnMut(&PatternSet, &LearnedLayout, Option<&[f64]>) -> Result<Solve, Error>,
 ) -> Result<(PatternSet, Solve, GenerationRecord), Error> {
     let beta = model.learn.as_ref().expect("a learned model").weight_decay;
@@ -85,7 +86,7 @@ pub(super) fn by_generation(
         starts.extend(
             (0..layout.groups()).map(|j| x[layout.group(j)].to_vec()).filter(|g| g.iter().any(|&v| v != 0.0)),
         );
-        let mut found: Vec<_> = starts.iter().map(|s| pricing.ascend(s)).collect();
+        let mut found = ascend_all(&pricing, &starts, threads);
         found.sort_by(|a, b| b.price.total_cmp(&a.price));
         record.largest_price = found.first().map_or(0.0, |p| p.price);
         let improving: Vec<Vec<f64>> =
@@ -129,6 +130,19 @@ pub(super) fn by_generation(
         warm = Some(moved(&layout, x, &LearnedLayout::new(model, grown.len()), &old_of));
         set = grown;
     }
+}
+
+/// The ascent from every start, on `threads` threads: each start's is its own, so the result, in
+/// the starts' order, does not depend on the number of threads.
+fn ascend_all(pricing: &Pricing, starts: &[Vec<f64>], threads: usize) -> Vec<cnr_lower::learned::Priced> {
+    let chunk = starts.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = starts
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|s| pricing.ascend(s)).collect::<Vec<_>>()))
+            .collect();
+        parts.into_iter().flat_map(|p| p.join().expect("an ascent does not panic")).collect()
+    })
 }
 
 /// The point `x` of `from` in the layout `to`, whose pattern `j < old_of.len()` is `from`'s pattern

@@ -118,10 +118,15 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         Method::SignCuts => cuts::by_sign_cuts(compiled, request, set, layout, start),
         Method::InteriorPoint => methods::by_interior_point(compiled, request, set, start),
     };
+    let threads = request
+        .limits
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
+        .max(1);
     let (grown, solved, generation) = match learn.arrangements {
         Arrangements::Generated { count, seed } => {
             let (grown, solved, record) =
-                generate::by_generation(model, (**set).clone(), count, seed, solve)?;
+                generate::by_generation(model, (**set).clone(), count, seed, threads, solve)?;
             (Some(grown), solved, Some(record))
         }
         _ => (None, solve(set, &LearnedLayout::new(model, set.len()), None)?, None),
