@@ -1187,3 +1187,12 @@ fn the_conditions_at_the_planted_filter_explain_every_trial_of_the_readmes_relu_
         assert!(allowed.contains(&r["explanation"].as_str()), "{r:?}");
     }
 }
+
+#[test]
+fn a_refinement_step_outside_0_to_1_or_a_budget_without_it_is_refused_with_its_flag() {
+    refused_as_usage(&[
+        (&["--refine-axis", "1.5"][..], "is not a step between 0 and 1"),
+        (&["--refine-axis", "0"][..], "is not a step between 0 and 1"),
+        (&["--refine-budget", "100"][..], "--refine-axis"),
+    ]);
+}

@@ -100,6 +100,11 @@ impl Axis {
         }
     }
 
+    /// Its values that are numbers (all of a numeric axis's, in order).
+    pub fn numbers(&self) -> Vec<f64> {
+        (0..self.len()).filter_map(|k| self.value(k).number()).collect()
+    }
+
     /// Whether it takes no value (never, for a parsed axis).
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -355,22 +355,8 @@ impl Experiment {
                     ..base.clone()
                 }
                 .with_figures(&record.figures(), optimal, self.threshold);
-                if let Some(certificate) = &record.planted {
-                    use cnr_driver::planted::{explain, Verdict};
-                    // With restarts or refinements, the solve to judge is the one whose anchor
-                    // recovers (the chain's verdict is its): did it end optimal? The record's own
-                    // status is the kept solve's, which may be another.
-                    let trusted = match &record.restarts {
-                        Some(chain) if certificate.verdict == Verdict::Recovers => {
-                            chain.runs.iter().any(|run| {
-                                run.planted == Some(Verdict::Recovers)
-                                    && run.status == cnr_driver::Status::Optimal
-                            })
-                        }
-                        _ => optimal,
-                    };
-                    row.cone_distance = certificate.cone_distance;
-                    row.explanation = explain(certificate.verdict, trusted, row.success).to_string();
+                if let Some((distance, said)) = record.planted_explanation(row.success) {
+                    (row.cone_distance, row.explanation) = (distance, said.to_string());
                 }
                 rows.push(row);
             }

@@ -31,11 +31,6 @@ pub fn sample_axis(grid: &Grid) -> Option<usize> {
     of(|a| matches!(a, Axis::Ratio { .. })).or_else(|| of(|a| matches!(a, Axis::Samples { .. })))
 }
 
-/// The axis's values as numbers.
-fn numbers(axis: &Axis) -> Vec<f64> {
-    (0..axis.len()).filter_map(|k| axis.value(k).number()).collect()
-}
-
 /// A point of a curve along the sample axis: the value's index, the success rate, the filter size.
 type AxisPoint = (usize, f64, usize);
 
@@ -43,7 +38,7 @@ type AxisPoint = (usize, f64, usize);
 /// documentation), sorted.
 pub fn new_values(grid: &Grid, rows: &[Row], k: usize, step: f64) -> Vec<f64> {
     let axis = &grid.axes[k];
-    let values = numbers(axis);
+    let values = axis.numbers();
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let geometric = lo > 0.0 && hi / lo >= 100.0;
     let counts = matches!(axis, Axis::Samples { .. });
@@ -67,7 +62,7 @@ pub fn new_values(grid: &Grid, rows: &[Row], k: usize, step: f64) -> Vec<f64> {
             }
             let (x, y) = (values[a], values[b]);
             let mid = if geometric { (x * y).sqrt() } else { 0.5 * (x + y) };
-            let mid = if counts { mid.round() } else { round_to_digits(mid, 4) };
+            let mid = if counts { mid.round() } else { crate::results::crossings::significant(mid, 4) };
             // A point of its own: a sample count neither neighbour has.
             let samples = |v: f64| if counts { v } else { crate::grid::samples_for_ratio(v, d) as f64 };
             if samples(mid) != samples(x) && samples(mid) != samples(y) && !added.contains(&mid) {
@@ -80,19 +75,10 @@ pub fn new_values(grid: &Grid, rows: &[Row], k: usize, step: f64) -> Vec<f64> {
     added
 }
 
-/// `x` to `digits` significant digits.
-fn round_to_digits(x: f64, digits: i32) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
-}
-
 /// `grid` with `added` among the values of its axis `k`, in order.
 pub fn extended(grid: &Grid, k: usize, added: &[f64]) -> Grid {
     let mut out = grid.clone();
-    let mut values = numbers(&grid.axes[k]);
+    let mut values = grid.axes[k].numbers();
     values.extend_from_slice(added);
     values.sort_by(f64::total_cmp);
     values.dedup();
@@ -112,7 +98,7 @@ pub fn refines(refined: &Grid, grid: &Grid) -> bool {
             if j != k {
                 return refined.axes[j] == grid.axes[j];
             }
-            let (mine, theirs) = (numbers(&grid.axes[j]), numbers(&refined.axes[j]));
+            let (mine, theirs) = (grid.axes[j].numbers(), refined.axes[j].numbers());
             std::mem::discriminant(&refined.axes[j]) == std::mem::discriminant(&grid.axes[j])
                 && mine.iter().all(|v| theirs.contains(v))
         })

@@ -145,6 +145,23 @@ impl SolveRecord {
         self.recovery_error.map(|e| cnr_check::recovered(self.status == Status::Optimal, Some(e), threshold))
     }
 
+    /// For planted data, the anchor's cone distance and why the solve `recovered` or did not
+    /// (`cnr_methods::planted::explain`): with restarts or refinements the solve judged is the
+    /// one whose anchor recovers (the chain's verdict is its) — did it end optimal? — not the
+    /// kept one, which may be another. `None` where the conditions do not apply.
+    pub fn planted_explanation(&self, recovered: bool) -> Option<(Option<f64>, &'static str)> {
+        use cnr_methods::planted::{explain, Verdict};
+        let certificate = self.planted.as_ref()?;
+        let trusted = match &self.restarts {
+            Some(chain) if certificate.verdict == Verdict::Recovers => chain
+                .runs
+                .iter()
+                .any(|run| run.planted == Some(Verdict::Recovers) && run.status == Status::Optimal),
+            _ => self.status == Status::Optimal,
+        };
+        Some((certificate.cone_distance, explain(certificate.verdict, trusted, recovered)))
+    }
+
     /// The record's figures of its point, as the model gave them.
     pub fn figures(&self) -> cnr_check::Figures {
         cnr_check::Figures {

@@ -1,10 +1,11 @@
 //! Arrangements generated from the dual (`arrangements generated P`, docs/learned.md): solve over
 //! the patterns so far, price new ones at the fit's residual by ascent from random filters and
-//! from the current neurons, drop the patterns whose neurons are zero, add the best that price
-//! above the weight decay (up to `P` held), and solve again, until none does. Where every pattern can be enumerated, a round whose search
-//! finds none prices every pattern the program does not hold, exactly, and adds those above `β`:
-//! when none is left, the price of every pattern left out is at most `β`, a proof of the global
-//! minimum (the gated price bounds the exact form's from above).
+//! from the current neurons, drop the patterns whose neurons are zero (gated form), add the best
+//! that price above the weight decay (up to `P` held), and solve again, from the last point, until
+//! none does. Where every pattern can be enumerated, a round whose search finds none prices every
+//! pattern the program does not hold, exactly, and adds those above `β`: when none is left, the
+//! price of every pattern left out is at most `β`, a proof of the global minimum (the gated price
+//! bounds the exact form's from above).
 
 use super::methods::Solve;
 use super::GenerationRecord;
@@ -12,7 +13,7 @@ use crate::Error;
 use cnr_check::data::{generator, normals};
 use cnr_check::Model;
 use cnr_ir::Status;
-use cnr_lower::learned::{all_arrangements, residual, LearnedLayout, PatternSet, Pricing};
+use cnr_lower::learned::{all_arrangements, LearnedLayout, PatternSet, Pricing};
 use std::time::Instant;
 
 /// A pattern improves the objective when its price exceeds `β` by more than this (relative): the
@@ -44,7 +45,9 @@ pub(super) fn by_generation(
     threads: usize,
     mut solve: impl FnMut(&PatternSet, &LearnedLayout, Option<&[f64]>) -> Result<Solve, Error>,
 ) -> Result<(PatternSet, Solve, GenerationRecord), Error> {
-    let beta = model.learn.as_ref().expect("a learned model").weight_decay;
+    let learn = model.learn.as_ref().expect("a learned model");
+    let (beta, gated) = (learn.weight_decay, learn.form == cnr_check::learned::Form::Gated);
+    let improves = |price: f64| price > beta * (1.0 + PRICE_SLACK);
     let h = cnr_lower::learned::patch_len(model);
     // The starts' own stream, apart from the first quarter's filters (seed + 1).
     let mut rng = generator(seed.wrapping_add(1));
@@ -66,20 +69,15 @@ pub(super) fn by_generation(
             return Ok((set, solved, record));
         };
         let pricing_started = Instant::now();
-        let pricing = Pricing::new(model, residual(model, &layout, &set, x));
+        let pricing = Pricing::at(model, &layout, &set, x);
         // In the gated form (a group lasso) a zero group is one whose price is at most β: drop such
         // patterns, so the cap holds the patterns that carry the fit and the search goes on past
         // it, and one comes back only if the residual moves its price above β. The objective does
         // not rise: the point stays feasible without them. (In the exact form the price searched is
         // the gated one, an upper bound: a pattern it finds may stay zero, and would cycle.)
-        let norms: Vec<f64> = (0..layout.groups()).map(|j| cnr_numerics::norm(&x[layout.group(j)])).collect();
-        let largest = norms.iter().copied().fold(0.0f64, f64::max);
-        let zero = |j: usize| {
-            (0..layout.groups()).filter(|g| g % set.len() == j).all(|g| norms[g] <= ZERO_GROUP * largest)
-        };
-        let gated = model.learn.as_ref().is_some_and(|l| l.form == cnr_check::learned::Form::Gated);
-        let kept = if gated && largest > 0.0 { set.without(model, zero) } else { set.clone() };
-        let room = count.saturating_sub(kept.len()).min(per_round(count));
+        let dropped = if gated { zero_patterns(&layout, x) } else { vec![false; set.len()] };
+        let kept = if dropped.contains(&true) { set.without(model, |j| dropped[j]) } else { set.clone() };
+        let limit = kept.len() + count.saturating_sub(kept.len()).min(per_round(count));
         // Starts: random filters, and the current neurons' own (their groups).
         let mut starts: Vec<Vec<f64>> =
             (0..STARTS_PER_PATTERN * per_round(count)).map(|_| normals(&mut rng, h)).collect();
@@ -89,16 +87,8 @@ pub(super) fn by_generation(
         let mut found = ascend_all(&pricing, &starts, threads);
         found.sort_by(|a, b| b.price.total_cmp(&a.price));
         record.largest_price = found.first().map_or(0.0, |p| p.price);
-        let improving: Vec<Vec<f64>> =
-            found.into_iter().filter(|p| p.price > beta * (1.0 + PRICE_SLACK)).map(|p| p.filter).collect();
-        // The best that are new patterns, as many as there is room for: all of them added at once
-        // (in order of price; a pattern held already, or found twice, is added once), then those
-        // past the room dropped — two passes over the patch matrix, not one per pattern.
-        let limit = kept.len() + room;
-        let mut grown = kept.extended(model, improving);
-        if grown.len() > limit {
-            grown = grown.without(model, |j| j >= limit);
-        }
+        let improving = found.into_iter().filter(|p| improves(p.price)).map(|p| p.filter).collect();
+        let mut grown = grown_by(model, &kept, improving, limit);
         if grown.len() == kept.len() {
             // The search found nothing: where every pattern is known, price those left out.
             if let Ok(all) = all_arrangements(model) {
@@ -110,12 +100,8 @@ pub(super) fn by_generation(
                     .collect();
                 left.sort_by(|a, b| b.0.total_cmp(&a.0));
                 record.largest_price_left_out = Some(left.first().map_or(0.0, |p| p.0));
-                for (price, filter) in left {
-                    if price <= beta * (1.0 + PRICE_SLACK) || grown.len() >= kept.len() + room {
-                        break;
-                    }
-                    grown = grown.extended(model, vec![filter]);
-                }
+                let improving = left.into_iter().filter(|p| improves(p.0)).map(|p| p.1).collect();
+                grown = grown_by(model, &kept, improving, limit);
             }
         }
         record.pricing_seconds += pricing_started.elapsed().as_secs_f64();
@@ -126,9 +112,32 @@ pub(super) fn by_generation(
         record.dropped += set.len() - kept.len();
         // The next solve starts from this one: the kept patterns' neurons where they are (the
         // kept come first, in order, the new ones after them), zeros for the new.
-        let old_of: Vec<usize> = (0..set.len()).filter(|&j| kept.len() == set.len() || !zero(j)).collect();
+        let old_of: Vec<usize> = (0..set.len()).filter(|&j| !dropped[j]).collect();
         warm = Some(moved(&layout, x, &LearnedLayout::new(model, grown.len()), &old_of));
         set = grown;
+    }
+}
+
+/// Which patterns of the program `layout` have every neuron zero at `x` (each group at most
+/// [`ZERO_GROUP`] of the largest); none when every group is zero.
+fn zero_patterns(layout: &LearnedLayout, x: &[f64]) -> Vec<bool> {
+    let p = layout.arrangements;
+    let norms: Vec<f64> = (0..layout.groups()).map(|g| cnr_numerics::norm(&x[layout.group(g)])).collect();
+    let largest = norms.iter().copied().fold(0.0f64, f64::max);
+    (0..p)
+        .map(|j| largest > 0.0 && norms.iter().skip(j).step_by(p).all(|&n| n <= ZERO_GROUP * largest))
+        .collect()
+}
+
+/// `kept` and the new patterns of `filters` (best first), at most `limit` in all: all added at
+/// once (a pattern held already, or found twice, is added once), then those past the limit
+/// dropped — two passes over the patch matrix, not one per pattern.
+fn grown_by(model: &Model, kept: &PatternSet, filters: Vec<Vec<f64>>, limit: usize) -> PatternSet {
+    let grown = kept.extended(model, filters);
+    if grown.len() > limit {
+        grown.without(model, |j| j >= limit)
+    } else {
+        grown
     }
 }
 

@@ -22,7 +22,7 @@ mod pricing;
 mod read;
 
 pub use arrangements::{all_arrangements, sample_arrangements, PatternSet, TooManyCells, MAX_CELLS};
-pub use pricing::{first_sampled, residual, Priced, Pricing, ASCENT_STEPS};
+pub use pricing::{first_sampled, Priced, Pricing, ASCENT_STEPS};
 pub use read::{judge, read_network, significant, Judged, SIGNIFICANT};
 
 use crate::{Origin, Plan};

@@ -21,11 +21,10 @@ pub fn first_sampled(count: usize) -> usize {
 pub const ASCENT_STEPS: usize = 50;
 
 /// The fit's residual `y_i − (Σ_j Σ_k D_j[i,k] ⟨x̃_ik, u_j⟩ + offset)` at the point `x`, from its
-/// groups (`u_j = c_j`, or `c_j − c'_j` in the exact form).
-pub fn residual(model: &Model, layout: &LearnedLayout, set: &PatternSet, x: &[f64]) -> Vec<f64> {
+/// groups (`u_j = c_j`, or `c_j − c'_j` in the exact form), over the patch matrix `patches`.
+fn residual(model: &Model, layout: &LearnedLayout, set: &PatternSet, x: &[f64], patches: &[f64]) -> Vec<f64> {
     let exact = learn_of(model).form == Form::Exact;
     let (kk, h, p) = (model.network.patches(), layout.h, layout.arrangements);
-    let patches = patch_matrix(model);
     let u: Vec<Vec<f64>> = (0..p)
         .map(|j| {
             let c = &x[layout.group(j)];
@@ -72,9 +71,12 @@ pub struct Pricing {
 }
 
 impl Pricing {
-    /// The pricing of `model`'s patterns at the residual `v`.
-    pub fn new(model: &Model, v: Vec<f64>) -> Pricing {
-        Pricing { patches: patch_matrix(model), v, kk: model.network.patches(), h: patch_len(model) }
+    /// The pricing of `model`'s patterns at the fit's residual at the point `x` of `layout` over
+    /// `set`: the patch matrix built once, for the residual and every ascent.
+    pub fn at(model: &Model, layout: &LearnedLayout, set: &PatternSet, x: &[f64]) -> Pricing {
+        let patches = patch_matrix(model);
+        let v = residual(model, layout, set, x, &patches);
+        Pricing { patches, v, kk: model.network.patches(), h: patch_len(model) }
     }
 
     /// `Σ_{i,k: ⟨x̃_ik, u⟩ ≥ 0, x̃_ik ≠ 0} sign·v_i x̃_ik` into `out`, and whether the pattern is

@@ -385,9 +385,7 @@ impl Layout {
             }
             _ => None,
         };
-        let numbers: Vec<f64> = x.map_or(Vec::new(), |k| {
-            (0..grid.axes[k].len()).filter_map(|i| grid.axes[k].value(i).number()).collect()
-        });
+        let numbers: Vec<f64> = x.map_or(Vec::new(), |k| grid.axes[k].numbers());
         let (lo, hi) =
             numbers.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         let positive = !numbers.is_empty() && lo > 0.0;

@@ -56,10 +56,15 @@ impl Place {
 
 /// Four significant digits: the crossings' precision is far coarser.
 fn round(x: f64) -> f64 {
+    significant(x, 4)
+}
+
+/// `x` to `digits` significant digits (crossings as written, the values a refinement adds).
+pub(crate) fn significant(x: f64, digits: i32) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let scale = 10f64.powi(3 - x.abs().log10().floor() as i32);
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
     (x * scale).round() / scale
 }
 
