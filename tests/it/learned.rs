@@ -386,14 +386,47 @@ fn the_first_order_method_agrees_with_the_interior_point_on_the_gated_form() {
             > cnr_driver::FIRST_ORDER_NONZEROS;
         assert_eq!(auto.method, if large { "first-order" } else { "interior-point" });
     }
-    // The exact form has sign rows, which the first-order method does not take.
-    let mut request = Request::new(
-        "network { input 8 conv kernel 4 stride 2 activation relu output learned }
-        data planted { samples 20 seed 1 } learn { weight_decay 0.1 }",
-        "exact",
-    );
-    request.method = MethodChoice::FirstOrder;
-    assert!(matches!(cnr_driver::train(&request), Err(cnr_driver::Error::Usage(m)) if m.contains("gated")));
+}
+
+#[test]
+fn the_first_order_method_agrees_with_the_interior_point_on_the_exact_form() {
+    // The exact form by projected proximal gradient (each group projected onto its cone): optimal
+    // only with a certified gap and a sign violation within the tolerance, and then at the
+    // interior point's optimum to it. (At weight decay 0.05 one of these models reaches the
+    // optimum's objective but not the gap in 100,000 iterations: docs/learned.md.)
+    use cnr_driver::MethodChoice;
+    let mut rng = crate::util::Lcg(47);
+    for seed in 0..4 {
+        let bias = if seed % 2 == 1 { " bias" } else { "" };
+        let offset = if seed >= 2 { " + offset" } else { "" };
+        let text = format!(
+            "network {{ input 12 conv kernel 3 stride 1 filters 2{bias} activation relu output learned{offset} }}
+             data planted {{ samples {} seed {seed} noise 0.1 }}
+             learn {{ weight_decay 0.5 form exact arrangements {} seed {seed} }}",
+            40 + rng.below(40),
+            10 + rng.below(20)
+        );
+        let with = |method| {
+            let mut request = Request::new(&text, "exact");
+            request.method = method;
+            cnr_driver::train(&request).expect("trains").record
+        };
+        let (whole, fo) = (with(MethodChoice::Full), with(MethodChoice::FirstOrder));
+        assert_eq!((whole.method, fo.method), ("interior-point", "first-order"));
+        assert_eq!((whole.status, fo.status), (Status::Optimal, Status::Optimal), "{text}: {fo:?}");
+        let first = fo.first_order.as_ref().expect("the method's record");
+        assert!(fo.gap.unwrap() <= cnr_driver::FIRST_ORDER_TOLERANCE, "{:?}", fo.gap);
+        assert!(first.sign_violation.unwrap() <= cnr_driver::FIRST_ORDER_TOLERANCE, "{first:?}");
+        // The record's own violation, computed from the groups over every sign row, agrees.
+        assert!(fo.sign_violation.unwrap() <= cnr_driver::FIRST_ORDER_TOLERANCE, "{:?}", fo.sign_violation);
+        assert!(
+            relative(fo.objective.unwrap(), whole.objective.unwrap()) < 2e-6,
+            "{text}: {fo:?} vs {whole:?}"
+        );
+        assert!(first.dual <= whole.objective.unwrap() * (1.0 + 1e-9), "the dual bounds the optimum");
+        assert!(fo.equivalence.unwrap() < 1e-8, "{:?}", fo.equivalence);
+        assert!(first.projection_steps.unwrap() > 0, "some group left its cone: {first:?}");
+    }
 }
 
 #[test]

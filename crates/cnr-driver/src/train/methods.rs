@@ -5,7 +5,10 @@
 
 use super::{FirstOrderRecord, SignCutRecord};
 use crate::{Compiled, Error, Request};
-use cnr_firstorder::{group_lasso, GroupLasso, GroupLassoEnd, GroupLassoSettings};
+use cnr_firstorder::{
+    cone_group_lasso, group_lasso, ConeGroupLasso, ConeGroupLassoSettings, GroupLasso, GroupLassoEnd,
+    GroupLassoSettings,
+};
 use cnr_ir::Status;
 use cnr_lower::learned::{lower_learned, LearnedLayout, PatternSet};
 use cnr_solve::{ProgramRecord, ProgramSolve};
@@ -140,8 +143,9 @@ pub(super) fn solve_conic(
     Ok(solved)
 }
 
-/// The gated form's group lasso over the fit's matrix, by `cnr-firstorder`; `optimal` only when its
-/// duality gap is within the tolerance.
+/// The learned program by `cnr-firstorder`: the gated form's group lasso over the fit's matrix, or
+/// the exact form's group lasso over cones with the sign rows' patches and signs; `optimal` only
+/// when its duality gap (and, exact, its largest sign violation) is within the tolerance.
 pub(super) fn by_first_order(
     compiled: &Compiled,
     request: &Request,
@@ -151,60 +155,108 @@ pub(super) fn by_first_order(
     warm: Option<&[f64]>,
 ) -> Result<Solve, Error> {
     let model = &compiled.model;
-    let (n, m) = (model.data.n, set.len() * layout.h);
-    // The fit's matrix and the method's vectors (a few of length m and n).
-    crate::solve::fits(
-        compiled,
-        "the first-order method",
-        8 * (n as u128 * m as u128 + 8 * (n + m) as u128),
-    )?;
+    let exact = layout.c_neg.is_some();
+    let threads = super::threads(request);
+    let (n, p, h) = (model.data.n, set.len(), layout.h);
+    let (m, rows) = (p * h, n * model.network.patches());
+    // The fit's matrix and the method's vectors (a few of length m and n); the exact form's patch
+    // matrix, signs, each thread's block of products and each group's rows held.
+    let mut need = 8 * (n as u128 * m as u128 + 8 * (n + 2 * m) as u128);
+    if exact {
+        let groups = 2 * p as u128;
+        need += 8 * rows as u128 * h as u128 + rows as u128 * p as u128;
+        need += 8 * threads as u128 * 4_096 * groups + 4 * groups * h as u128;
+    }
+    crate::solve::fits(compiled, "the first-order method", need)?;
     let lowering = Instant::now();
-    let a = cnr_lower::learned::fit_matrix(model, set);
+    let patches = cnr_lower::learned::patch_matrix(model);
+    let a = cnr_lower::learned::fit_matrix_with(model, set, &patches);
+    let signs = exact.then(|| cnr_lower::learned::sign_matrix(model, set, &patches));
     let lowering_seconds = lowering.elapsed().as_secs_f64();
     let a = ndarray::ArrayView2::from_shape((n, m).f(), &a).expect("the fit's matrix has n·P·h numbers");
-    let y = ndarray::ArrayView1::from(&model.data.y);
-    let problem = GroupLasso {
+    let fit = GroupLasso {
         a,
-        y,
-        h: layout.h,
+        y: ndarray::ArrayView1::from(&model.data.y),
+        h,
         beta: model.learn.as_ref().expect("learned").weight_decay,
         offset: layout.offset.is_some(),
     };
     let tolerance = tolerance(model, request, FIRST_ORDER_TOLERANCE);
-    let limit = request.limits.time_limit.or(model.solver.time_limit);
-    let deadline = cnr_solve::deadline_after(start, limit);
-    let settings = GroupLassoSettings { tolerance, deadline, ..GroupLassoSettings::default() };
+    let deadline = cnr_solve::deadline_after(start, request.limits.time_limit.or(model.solver.time_limit));
+    let groups = layout.c.start..layout.c_neg.as_ref().map_or(layout.c.end, |c| c.end);
+    let warm = warm.map(|x| (&x[groups.clone()], layout.offset.map_or(0.0, |col| x[col])));
     let solving = Instant::now();
-    let warm = warm.map(|x| (&x[layout.c.clone()], layout.offset.map_or(0.0, |col| x[col])));
-    let solution = group_lasso(&problem, &settings, warm);
+    let (w, offset, end, record) = match &signs {
+        None => {
+            let settings =
+                GroupLassoSettings { tolerance, deadline, threads, ..GroupLassoSettings::default() };
+            let s = group_lasso(&fit, &settings, warm);
+            let record = FirstOrderRecord {
+                iterations: s.iterations,
+                restarts: s.restarts,
+                primal: s.primal,
+                dual: s.dual,
+                kkt: s.kkt,
+                sign_violation: None,
+                projection_steps: None,
+                tolerance,
+            };
+            (s.w, s.offset, s.end, record)
+        }
+        Some(signs) => {
+            let problem = ConeGroupLasso {
+                fit,
+                rows: ndarray::ArrayView2::from_shape((rows, h), &patches).expect("n·K patches of h numbers"),
+                signs: ndarray::ArrayView2::from_shape((rows, p), signs).expect("n·K rows of P signs"),
+            };
+            let settings =
+                ConeGroupLassoSettings { tolerance, deadline, threads, ..ConeGroupLassoSettings::default() };
+            let s = cone_group_lasso(&problem, &settings, warm);
+            let record = FirstOrderRecord {
+                iterations: s.iterations,
+                restarts: s.restarts,
+                primal: s.primal,
+                dual: s.dual,
+                kkt: s.kkt,
+                sign_violation: Some(s.violation),
+                projection_steps: Some(s.projection_steps),
+                tolerance,
+            };
+            (s.w, s.offset, s.end, record)
+        }
+    };
     let solving_seconds = solving.elapsed().as_secs_f64();
     // The point in the program's layout, which the read-back takes.
     let mut x = vec![0.0; layout.n];
-    x[layout.c.clone()].copy_from_slice(&solution.w);
-    if let Some(col) = layout.offset {
-        x[col] = solution.offset;
+    x[groups].copy_from_slice(&w);
+    if let Some(u) = &layout.u {
+        for (i, col) in u.clone().enumerate() {
+            x[col] = w[i] - w[m + i];
+        }
     }
-    let status = match solution.end {
+    if let Some(col) = layout.offset {
+        x[col] = offset;
+    }
+    let status = match end {
         GroupLassoEnd::Converged => Status::Optimal,
         GroupLassoEnd::IterationLimit => Status::IterationLimit,
         GroupLassoEnd::TimeLimit => Status::TimeLimit,
     };
+    let columns = w.len() + usize::from(fit.offset);
     Ok(Solve {
         status,
-        objective: Some(solution.primal),
+        objective: Some(record.primal),
         x: Some(x),
         backend: "cnr-firstorder",
-        gap: Some(solution.gap),
+        gap: Some((record.primal - record.dual).max(0.0) / record.primal.abs().max(f64::MIN_POSITIVE)),
         attempts: Vec::new(),
-        first_order: Some(FirstOrderRecord {
-            iterations: solution.iterations,
-            restarts: solution.restarts,
-            primal: solution.primal,
-            dual: solution.dual,
-            tolerance,
-        }),
+        first_order: Some(record),
         sign_cuts: None,
-        sizes: (m + usize::from(problem.offset), n, n * m),
+        sizes: (
+            columns,
+            n + if exact { 2 * p * rows } else { 0 },
+            n * m + if exact { 2 * p * rows * h } else { 0 },
+        ),
         lowering_seconds,
         solving_seconds,
     })

@@ -25,6 +25,15 @@ use cnr_ir::Status;
 use cnr_lower::learned::{judge, read_network, LearnedLayout, PatternSet};
 use std::time::Instant;
 
+/// The threads a training may use: the request's, else the machine's.
+fn threads(request: &Request) -> usize {
+    request
+        .limits
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
+        .max(1)
+}
+
 /// How a learned program is solved.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Method {
@@ -88,12 +97,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         _ => set.len(),
     };
     let method = match (request.method, learn.form) {
-        (MethodChoice::FirstOrder, Form::Gated) => Method::FirstOrder,
-        (MethodChoice::FirstOrder, Form::Exact) => {
-            return Err(Error::Usage(
-                "--method first-order takes the gated form (`form gated`); the exact form is solved by the interior point, whole (`full`) or by cutting planes (`cutting-plane`)".into(),
-            ))
-        }
+        (MethodChoice::FirstOrder, _) => Method::FirstOrder,
         (MethodChoice::CuttingPlane, Form::Exact) => Method::SignCuts,
         (MethodChoice::CuttingPlane, Form::Gated) => {
             return Err(Error::Usage(
@@ -118,11 +122,7 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
         Method::SignCuts => cuts::by_sign_cuts(compiled, request, set, layout, start),
         Method::InteriorPoint => methods::by_interior_point(compiled, request, set, start),
     };
-    let threads = request
-        .limits
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |p| p.get()))
-        .max(1);
+    let threads = threads(request);
     let (grown, solved, generation) = match learn.arrangements {
         Arrangements::Generated { count, seed } => {
             let (grown, solved, record) =

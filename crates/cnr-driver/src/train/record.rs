@@ -165,7 +165,8 @@ pub struct SignCutRecord {
 /// What a first-order solve did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FirstOrderRecord {
-    /// Iterations (two products with the fit's matrix each).
+    /// Iterations (three products with the fit's matrix each; for the exact form a pass over the
+    /// sign rows and the projections of the groups that violate one, too).
     pub iterations: usize,
     /// Restarts of the momentum.
     pub restarts: usize,
@@ -174,6 +175,17 @@ pub struct FirstOrderRecord {
     /// The dual objective at the dual point made feasible from its residual: a lower bound on
     /// the optimum.
     pub dual: f64,
-    /// The tolerance of the relative gap asked for.
+    /// The relative KKT residual: the largest group's distance from its optimality condition,
+    /// over `β` (beside the gap, which decides).
+    pub kkt: f64,
+    /// The exact form's largest sign violation at the point, over `max |y|` (the method's own
+    /// measure; the record's `sign_violation` is computed again from the groups).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sign_violation: Option<f64>,
+    /// The exact form's steps of the projections onto the groups' cones (active-set solves),
+    /// over every iteration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projection_steps: Option<usize>,
+    /// The tolerance of the relative gap (and, exact, of the violation) asked for.
     pub tolerance: f64,
 }

@@ -155,11 +155,30 @@ pub fn fit_matrix(model: &Model, set: &PatternSet) -> Vec<f64> {
 }
 
 /// [`fit_matrix`] from the patch matrix.
-fn fit_matrix_with(model: &Model, set: &PatternSet, patches: &[f64]) -> Vec<f64> {
+pub fn fit_matrix_with(model: &Model, set: &PatternSet, patches: &[f64]) -> Vec<f64> {
     let (n, kk, h) = (model.data.n, model.network.patches(), patch_len(model));
     let mut out = vec![0.0; n * set.len() * h];
     for (k, column) in out.chunks_exact_mut(n.max(1)).enumerate().take(set.len() * h) {
         fit_column(set, patches, (n, kk, h), k / h, k % h, column);
+    }
+    out
+}
+
+/// The exact form's signs `2 D_j[i, k] − 1`, `n·K × P` by rows (row `i·K + k`, then pattern `j`),
+/// 0 for a patch that is all zero (its sign rows hold at every point): with the patch matrix, the
+/// sign rows `(2D − 1) X̃ c ≥ 0` of every group at once, for a first-order method.
+pub fn sign_matrix(model: &Model, set: &PatternSet, patches: &[f64]) -> Vec<i8> {
+    let (p, h) = (set.len(), patch_len(model));
+    let mut out = vec![0i8; patches.len() / h.max(1) * p];
+    for (row, (signs, patch)) in
+        out.chunks_exact_mut(p.max(1)).zip(patches.chunks_exact(h.max(1))).enumerate()
+    {
+        if patch.iter().all(|&v| v == 0.0) {
+            continue;
+        }
+        for (j, s) in signs.iter_mut().enumerate() {
+            *s = if set.active(j, row) { 1 } else { -1 };
+        }
     }
     out
 }
