@@ -195,8 +195,8 @@ pub enum Command {
 pub(crate) enum MethodArg {
     /// The w-space method where it applies (no penalty, no backend named); else cutting planes
     /// for large programs, else the whole program. Learned output weights: the exact form by
-    /// cutting planes above 100,000 sign rows, the gated form by first-order above 500,000
-    /// non-zeros, else the whole program.
+    /// first-order above 250,000 sign rows and by cutting planes above 30,000, the gated form by
+    /// first-order above 500,000 non-zeros, else the whole program.
     Auto,
     /// The whole program at once.
     Full,
@@ -205,8 +205,8 @@ pub(crate) enum MethodArg {
     CuttingPlane,
     /// Cuts in the filters' own space, solved by cnr's dual simplex (a penalty goes to the whole program).
     Wspace,
-    /// Learned output weights, gated form: accelerated proximal gradient with a duality-gap
-    /// certificate (docs/learned.md).
+    /// Learned output weights: accelerated proximal gradient with a duality-gap certificate, each
+    /// group of the exact form projected onto its sign rows' cone (docs/learned.md).
     FirstOrder,
 }
 

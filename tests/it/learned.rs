@@ -426,6 +426,11 @@ fn the_first_order_method_agrees_with_the_interior_point_on_the_exact_form() {
         assert!(first.dual <= whole.objective.unwrap() * (1.0 + 1e-9), "the dual bounds the optimum");
         assert!(fo.equivalence.unwrap() < 1e-8, "{:?}", fo.equivalence);
         assert!(first.projection_steps.unwrap() > 0, "some group left its cone: {first:?}");
+        // `auto` takes it only above the measured size; these are below.
+        let rows = 2 * whole.arrangements.patterns * whole.samples * whole.patches;
+        assert!(rows < cnr_driver::FIRST_ORDER_SIGN_ROWS);
+        let expected = if rows > cnr_driver::CUT_ROWS { "cutting-plane" } else { "interior-point" };
+        assert_eq!(with(MethodChoice::Auto).method, expected);
     }
 }
 

@@ -67,8 +67,8 @@ pub use solve::{solve, solve_compiled, solver_settings, MethodChoice, Solved, AU
 pub use summary::Summary;
 pub use train::{
     train, train_compiled, ArrangementRecord, FirstOrderRecord, GenerationRecord, SignCutRecord, TrainRecord,
-    TrainTimings, Trained, CUTS_PER_GROUP, CUT_ROWS, FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE,
-    MAX_CUT_ROUNDS, PRICE_SLACK,
+    TrainTimings, Trained, CUTS_PER_GROUP, CUT_ROWS, FIRST_ORDER_NONZEROS, FIRST_ORDER_SIGN_ROWS,
+    FIRST_ORDER_TOLERANCE, MAX_CUT_ROUNDS, PRICE_SLACK,
 };
 
 /// The types a caller reads in what the driver returns, from the crates that define them, so

@@ -36,12 +36,28 @@ impl<'a> FitOperator<'a> {
     pub(crate) fn apply(&self, w: &[f64], out: &mut [f64]) {
         let n = self.a.nrows();
         let chunk = n.div_ceil(self.threads_for(n)).max(1);
+        // `A` by columns, contiguous (the driver's layout): each thread's share of a column is a
+        // slice; any other layout goes through the views.
+        let by_columns = self.a.t().to_slice();
         let rows = |start: usize, out: &mut [f64]| {
             out.iter_mut().for_each(|o| *o = 0.0);
-            let block = self.a.slice(s![start..start + out.len(), ..]);
-            for (column, &wj) in block.columns().into_iter().zip(w) {
-                if wj != 0.0 {
-                    out.iter_mut().zip(column).for_each(|(o, a)| *o += wj * a);
+            let len = out.len();
+            match by_columns {
+                Some(data) => {
+                    for (j, &wj) in w.iter().enumerate() {
+                        if wj != 0.0 {
+                            let column = &data[j * n + start..j * n + start + len];
+                            out.iter_mut().zip(column).for_each(|(o, a)| *o += wj * a);
+                        }
+                    }
+                }
+                None => {
+                    let block = self.a.slice(s![start..start + len, ..]);
+                    for (column, &wj) in block.columns().into_iter().zip(w) {
+                        if wj != 0.0 {
+                            out.iter_mut().zip(column).for_each(|(o, a)| *o += wj * a);
+                        }
+                    }
                 }
             }
         };

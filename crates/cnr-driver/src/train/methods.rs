@@ -34,6 +34,13 @@ pub const LEARNED_TOLERANCE: f64 = 1e-9;
 /// first-order method; 98 patterns, 1,711,935 non-zeros, 105 s and 7.1 s).
 pub const FIRST_ORDER_NONZEROS: usize = 500_000;
 
+/// Above this many sign rows `auto` trains the exact form by the first-order method, and by the
+/// cutting planes from [`CUT_ROWS`](super::CUT_ROWS) to here (docs/learned.md, "The exact form":
+/// on the digits, 5 patterns, 113,220 rows, took 0.34 s by cuts and 1.0 s by the first-order
+/// method; 19 patterns, 430,236 rows, 5.7 s and 3.5 s; 98 patterns, 2.2 million rows, more than
+/// 900 s and 30 s).
+pub const FIRST_ORDER_SIGN_ROWS: usize = 250_000;
+
 /// The tolerance of the first-order method's relative duality gap unless the request or the
 /// model sets one.
 pub const FIRST_ORDER_TOLERANCE: f64 = 1e-6;

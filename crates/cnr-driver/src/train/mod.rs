@@ -13,7 +13,7 @@ mod record;
 pub use cuts::{CUTS_PER_GROUP, CUT_ROWS, MAX_CUT_ROUNDS};
 pub use generate::PRICE_SLACK;
 pub(crate) use methods::fits_budget;
-pub use methods::{FIRST_ORDER_NONZEROS, FIRST_ORDER_TOLERANCE};
+pub use methods::{FIRST_ORDER_NONZEROS, FIRST_ORDER_SIGN_ROWS, FIRST_ORDER_TOLERANCE};
 pub use record::{
     ArrangementRecord, FirstOrderRecord, GenerationRecord, SignCutRecord, TrainRecord, TrainTimings,
 };
@@ -105,6 +105,9 @@ pub fn train_compiled(compiled: &Compiled, request: &Request) -> Result<TrainRec
             ))
         }
         (MethodChoice::Auto, Form::Gated) if compiled.plan.nonzeros > FIRST_ORDER_NONZEROS => Method::FirstOrder,
+        (MethodChoice::Auto, Form::Exact) if cnr_lower::learned::sign_rows(model, most) > FIRST_ORDER_SIGN_ROWS => {
+            Method::FirstOrder
+        }
         (MethodChoice::Auto, Form::Exact) if cnr_lower::learned::sign_rows(model, most) > CUT_ROWS => Method::SignCuts,
         (MethodChoice::Auto | MethodChoice::Full, _) => Method::InteriorPoint,
         (other, _) => {
