@@ -195,7 +195,7 @@ pub enum Command {
 pub(crate) enum MethodArg {
     /// The w-space method where it applies (no penalty, no backend named); else cutting planes
     /// for large programs, else the whole program. Learned output weights: the exact form by
-    /// first-order above 250,000 sign rows and by cutting planes above 30,000, the gated form by
+    /// first-order above 1,000,000 sign rows and by cutting planes above 30,000, the gated form by
     /// first-order above 500,000 non-zeros, else the whole program.
     Auto,
     /// The whole program at once.

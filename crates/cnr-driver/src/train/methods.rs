@@ -37,9 +37,10 @@ pub const FIRST_ORDER_NONZEROS: usize = 500_000;
 /// Above this many sign rows `auto` trains the exact form by the first-order method, and by the
 /// cutting planes from [`CUT_ROWS`](super::CUT_ROWS) to here (docs/learned.md, "The exact form":
 /// on the digits, 5 patterns, 113,220 rows, took 0.34 s by cuts and 1.0 s by the first-order
-/// method; 19 patterns, 430,236 rows, 5.7 s and 3.5 s; 98 patterns, 2.2 million rows, more than
-/// 900 s and 30 s).
-pub const FIRST_ORDER_SIGN_ROWS: usize = 250_000;
+/// method; 19 patterns, 430,236 rows, 5.4 s and 3.2 s; 98 patterns, 2.2 million rows, more than
+/// 900 s and 32 s; but bench/learned_fc.cnr at n = 2,000, P = 100, 400,000 rows, 128 s by cuts
+/// and no certificate in 100,000 iterations, 715 s, by the first-order method).
+pub const FIRST_ORDER_SIGN_ROWS: usize = 1_000_000;
 
 /// The tolerance of the first-order method's relative duality gap unless the request or the
 /// model sets one.
