@@ -142,23 +142,7 @@ impl<'a> FitOperator<'a> {
     }
 }
 
-/// `⟨a, b⟩`, in four lanes (so that it vectorises).
-pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut lanes = [0.0; 4];
-    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..4 {
-            lanes[l] += x[l] * y[l];
-        }
-    }
-    lanes[0] + lanes[1] + lanes[2] + lanes[3] + tail
-}
-
-/// `‖v‖₂`.
-pub(crate) fn norm(v: &[f64]) -> f64 {
-    v.iter().map(|x| x * x).sum::<f64>().sqrt()
-}
+pub(crate) use cnr_numerics::{dot, norm};
 
 /// `Σ_g ‖w_g‖` over the groups of `h` numbers that fill `w`.
 pub(crate) fn group_norms(w: &[f64], h: usize) -> f64 {

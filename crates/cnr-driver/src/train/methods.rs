@@ -194,21 +194,23 @@ pub(super) fn by_first_order(
     let groups = layout.c.start..layout.c_neg.as_ref().map_or(layout.c.end, |c| c.end);
     let warm = warm.map(|x| (&x[groups.clone()], layout.offset.map_or(0.0, |col| x[col])));
     let solving = Instant::now();
+    // The record of either method; `cones`: the exact form's violation and projection steps.
+    let record = |iterations, restarts, primal, dual, kkt, cones: Option<(f64, usize)>| FirstOrderRecord {
+        iterations,
+        restarts,
+        primal,
+        dual,
+        kkt,
+        sign_violation: cones.map(|c| c.0),
+        projection_steps: cones.map(|c| c.1),
+        tolerance,
+    };
     let (w, offset, end, record) = match &signs {
         None => {
             let settings =
                 GroupLassoSettings { tolerance, deadline, threads, ..GroupLassoSettings::default() };
             let s = group_lasso(&fit, &settings, warm);
-            let record = FirstOrderRecord {
-                iterations: s.iterations,
-                restarts: s.restarts,
-                primal: s.primal,
-                dual: s.dual,
-                kkt: s.kkt,
-                sign_violation: None,
-                projection_steps: None,
-                tolerance,
-            };
+            let record = record(s.iterations, s.restarts, s.primal, s.dual, s.kkt, None);
             (s.w, s.offset, s.end, record)
         }
         Some(signs) => {
@@ -220,16 +222,8 @@ pub(super) fn by_first_order(
             let settings =
                 ConeGroupLassoSettings { tolerance, deadline, threads, ..ConeGroupLassoSettings::default() };
             let s = cone_group_lasso(&problem, &settings, warm);
-            let record = FirstOrderRecord {
-                iterations: s.iterations,
-                restarts: s.restarts,
-                primal: s.primal,
-                dual: s.dual,
-                kkt: s.kkt,
-                sign_violation: Some(s.violation),
-                projection_steps: Some(s.projection_steps),
-                tolerance,
-            };
+            let cones = Some((s.violation, s.projection_steps));
+            let record = record(s.iterations, s.restarts, s.primal, s.dual, s.kkt, cones);
             (s.w, s.offset, s.end, record)
         }
     };
