@@ -11,11 +11,13 @@
 //!   cone in every step (an active-set non-negative least squares), stopped by a duality gap at a
 //!   feasible dual point and the largest violation.
 //!
-//! `fit` holds the fit's operator and the groups' norms both use, `fista` the method.
+//! `fit` holds the fit's operator and the groups' norms both use, `fista` the method, `cones` the
+//! exact form's cones and projections.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod cone_lasso;
+mod cones;
 mod fista;
 mod fit;
 mod group_lasso;
